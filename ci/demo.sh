@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Runs the demo: the module in nginx on 127.0.0.1:8080 in front of the demo
+# shop on 127.0.0.1:8081.
+#   ci/demo.sh          build (release) and start in the background
+#   ci/demo.sh stop     stop nginx and the shop
+#   ci/demo.sh reset    stop, wipe target/demo state, start
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPO=$(pwd)
+DEMO="$REPO/target/demo"
+SHOP_ADDR=127.0.0.1:8081
+
+nginx_bin() {
+  local out
+  out=$(cargo build --release --message-format=json 2>/dev/null \
+        | grep -o '"out_dir":"[^"]*nginx-sys-[^"]*"' | tail -n1 | sed 's/"out_dir":"//; s/"$//')
+  if [ -n "$out" ] && [ -x "$out/objs/nginx" ]; then echo "$out/objs/nginx"; return; fi
+  ls -t "$REPO"/target/release/build/nginx-sys-*/out/objs/nginx 2>/dev/null | head -n1
+}
+
+stop() {
+  if [ -f "$DEMO/logs/nginx.pid" ]; then
+    local pid; pid=$(cat "$DEMO/logs/nginx.pid")
+    kill -QUIT "$pid" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    rm -f "$DEMO/logs/nginx.pid"
+  fi
+  if [ -f "$DEMO/shop.pid" ]; then
+    kill "$(cat "$DEMO/shop.pid")" 2>/dev/null || true
+    rm -f "$DEMO/shop.pid"
+  fi
+  echo "demo stopped"
+}
+
+start() {
+  ci/deps.sh
+  echo "building the module and nginx (release)..."
+  cargo build --release
+  cargo build --release --manifest-path tools/Cargo.toml
+  local nginx; nginx=$(nginx_bin)
+  [ -x "$nginx" ] || { echo "nginx binary not found" >&2; exit 1; }
+  mkdir -p "$DEMO"/{conf,logs,state,tmp}
+  chmod 0777 "$DEMO" "$DEMO"/{logs,state,tmp}
+  sed -e "s#@MODULE@#$REPO/target/release/libngx_http_api_abuse_module.so#" \
+      -e "s#@REPO@#$REPO#g" -e "s#@SHOP@#$SHOP_ADDR#" \
+      nginx-conf/nginx.conf > "$DEMO/conf/nginx.conf"
+  if [ ! -f "$DEMO/shop.pid" ] || ! kill -0 "$(cat "$DEMO/shop.pid")" 2>/dev/null; then
+    nohup tools/target/release/demo-shop --listen "$SHOP_ADDR" --static "$REPO/nginx-conf/demo/static" \
+      > "$DEMO/logs/shop.log" 2>&1 &
+    echo $! > "$DEMO/shop.pid"
+  fi
+  "$nginx" -p "$DEMO" -c conf/nginx.conf -t
+  if [ -f "$DEMO/logs/nginx.pid" ] && kill -0 "$(cat "$DEMO/logs/nginx.pid")" 2>/dev/null; then
+    "$nginx" -p "$DEMO" -c conf/nginx.conf -s reload
+  else
+    "$nginx" -p "$DEMO" -c conf/nginx.conf
+  fi
+  for _ in $(seq 100); do
+    if curl -fs -o /dev/null http://127.0.0.1:8080/ 2>/dev/null; then
+      echo "demo running: http://127.0.0.1:8080/ (nginx: $nginx, runtime files: $DEMO)"
+      return
+    fi
+    sleep 0.1
+  done
+  echo "demo did not answer on 127.0.0.1:8080; see $DEMO/logs/error.log" >&2
+  exit 1
+}
+
+case "${1:-start}" in
+  start) start ;;
+  stop) stop ;;
+  reset) stop; rm -rf "$DEMO/state" "$DEMO/logs"; start ;;
+  *) echo "usage: ci/demo.sh [start|stop|reset]" >&2; exit 2 ;;
+esac

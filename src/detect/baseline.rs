@@ -1,0 +1,375 @@
+//! What an application's normal traffic looks like, learned in place: the
+//! distribution of per-client request rates, endpoint popularity and
+//! endpoint-to-endpoint transitions. One fixed-size record per application
+//! (40 KiB), `#[repr(C)]`, `Copy`, pointer-free, valid when all zero, so it
+//! lives in the shared zone and in the state file.
+//!
+//! - Rates: a histogram of requests per client-minute (one sample per client
+//!   and active minute) over logarithmic buckets; the learned threshold is the
+//!   upper bound of the bucket holding the 99th percentile, with a floor.
+//! - Popularity and transitions: count-min sketches (Cormode and Muthukrishnan,
+//!   2005) of two rows; the minimum over rows bounds collision noise.
+//! - Everything decays with a one-day half-life (a multiplication every hour),
+//!   so the baseline follows the site's traffic as it changes.
+//!
+//! Poisoning: only clients that are not flagged are learned from (the glue's
+//! part); a client with any bot-like evidence ([`Assessment::is_ordinary`])
+//! teaches no endpoints, and one far above the rate threshold no rate; each
+//! client teaches at most `LEARN_PER_MINUTE` endpoints per minute
+//! and one rate sample per minute, like any human; and once settled, the
+//! threshold in force is recomputed every ten minutes and moves by at most
+//! `MAX_THRESHOLD_STEP` each time, so bots that escape detection still need
+//! hours of sustained traffic to drag it up.
+
+use super::assessment::Assessment;
+use super::hash::{mix, pair};
+use super::state::Observation;
+
+/// Upper bounds (inclusive) of the rate buckets, in requests per minute.
+pub const RATE_BOUNDS: [u16; 24] = [
+    1,
+    2,
+    3,
+    4,
+    6,
+    8,
+    11,
+    16,
+    22,
+    32,
+    45,
+    64,
+    90,
+    128,
+    181,
+    256,
+    362,
+    512,
+    724,
+    1024,
+    1448,
+    2048,
+    4096,
+    u16::MAX,
+];
+/// Percentile of client-minutes that counts as normal.
+pub const RATE_PERCENTILE: f32 = 0.99;
+/// The learned threshold never goes below this (requests per minute).
+pub const RATE_FLOOR: f32 = 30.0;
+/// Threshold used until `MIN_RATE_SAMPLES` client-minutes were learned.
+pub const RATE_DEFAULT: f32 = 120.0;
+pub const MIN_RATE_SAMPLES: f32 = 50.0;
+/// Client-minutes after which the threshold is settled: it is then updated
+/// every `SETTLED_UPDATE_MS` and by at most `MAX_THRESHOLD_STEP` (up or down);
+/// before, every minute and freely.
+pub const SETTLED_SAMPLES: f32 = 500.0;
+const LEARNING_UPDATE_MS: u64 = 60_000;
+const SETTLED_UPDATE_MS: u64 = 600_000;
+pub const MAX_THRESHOLD_STEP: f32 = 1.25;
+/// Learned requests needed before transitions and asset shares are trusted.
+pub const MIN_TRAINED_REQUESTS: f32 = 500.0;
+/// A transition seen less than this share of its source's popularity is rare.
+pub const RARE_TRANSITION_SHARE: f32 = 0.01;
+const DECAY_STEP_MS: u64 = 3_600_000;
+/// Per-hour factor: a one-day half-life.
+const DECAY_PER_STEP: f32 = 0.971_532_6;
+
+const DEPTH: usize = 2;
+const POP_WIDTH: usize = 1024;
+const TRANS_WIDTH: usize = 4096;
+const SEEDS: [u32; DEPTH] = [0x9e37_79b9, 0x7f4a_7c15];
+
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct AppBaseline {
+    last_decay_ms: u64,
+    threshold_at_ms: u64,
+    rate_samples: f32,
+    requests: f32,
+    assets: f32,
+    /// The rate threshold in force (0: not learned yet).
+    threshold: f32,
+    rate_hist: [f32; RATE_BOUNDS.len()],
+    popularity: [[f32; POP_WIDTH]; DEPTH],
+    transitions: [[f32; TRANS_WIDTH]; DEPTH],
+}
+
+impl AppBaseline {
+    pub const ZERO: AppBaseline = AppBaseline {
+        last_decay_ms: 0,
+        threshold_at_ms: 0,
+        rate_samples: 0.0,
+        requests: 0.0,
+        assets: 0.0,
+        threshold: 0.0,
+        rate_hist: [0.0; RATE_BOUNDS.len()],
+        popularity: [[0.0; POP_WIDTH]; DEPTH],
+        transitions: [[0.0; TRANS_WIDTH]; DEPTH],
+    };
+
+    /// A fresh baseline on the heap (for tests and tools; the glue zeroes
+    /// shared memory instead).
+    pub fn boxed() -> Box<AppBaseline> {
+        Box::new(AppBaseline::ZERO)
+    }
+
+    /// Forgets everything learned.
+    pub fn reset(&mut self) {
+        *self = AppBaseline::ZERO;
+    }
+
+    /// Clients at this multiple of the rate threshold teach no rate.
+    pub const UNTEACHABLE_RATE: f32 = 2.0;
+
+    /// Learns one request of a client that is not flagged, given the
+    /// client's assessment after that request.
+    pub fn learn(&mut self, obs: &Observation, a: &Assessment, now_ms: u64) {
+        self.decay(now_ms);
+        let rate = &a.request_rate;
+        let rate_ok = !(rate.worked() && rate.figure >= Self::UNTEACHABLE_RATE * rate.threshold);
+        if obs.minute_sample > 0 && rate_ok {
+            let b = bucket_of(f32::from(obs.minute_sample));
+            if let Some(slot) = self.rate_hist.get_mut(b) {
+                *slot += 1.0;
+            }
+            self.rate_samples += 1.0;
+            self.update_threshold(now_ms);
+        }
+        if obs.learn_endpoint && obs.template != 0 && a.is_ordinary() {
+            self.requests += 1.0;
+            if obs.asset {
+                self.assets += 1.0;
+            }
+            add(&mut self.popularity, obs.template);
+            if obs.prev_template != 0 {
+                add(&mut self.transitions, pair(obs.prev_template, obs.template));
+            }
+        }
+    }
+
+    /// Requests per client-minute above which a client is fast for this
+    /// application.
+    pub fn rate_threshold(&self) -> f32 {
+        if self.threshold > 0.0 {
+            self.threshold
+        } else {
+            RATE_DEFAULT
+        }
+    }
+
+    fn update_threshold(&mut self, now_ms: u64) {
+        if self.rate_samples < MIN_RATE_SAMPLES {
+            return;
+        }
+        let settled = self.rate_samples >= SETTLED_SAMPLES;
+        let every = if settled {
+            SETTLED_UPDATE_MS
+        } else {
+            LEARNING_UPDATE_MS
+        };
+        if self.threshold > 0.0 && now_ms.saturating_sub(self.threshold_at_ms) < every {
+            return;
+        }
+        let mut t = self.percentile();
+        if settled && self.threshold > 0.0 {
+            t = t.clamp(
+                self.threshold / MAX_THRESHOLD_STEP,
+                self.threshold * MAX_THRESHOLD_STEP,
+            );
+        }
+        self.threshold = t.max(RATE_FLOOR);
+        self.threshold_at_ms = now_ms;
+    }
+
+    /// Upper bound of the bucket holding the learned percentile.
+    fn percentile(&self) -> f32 {
+        let mut above = 0.0;
+        let tail = self.rate_samples * (1.0 - RATE_PERCENTILE);
+        for (i, n) in self.rate_hist.iter().enumerate().rev() {
+            above += n;
+            if above > tail {
+                let bound = f32::from(RATE_BOUNDS.get(i).copied().unwrap_or(u16::MAX));
+                return bound.max(RATE_FLOOR);
+            }
+        }
+        RATE_FLOOR
+    }
+
+    /// Enough traffic learned to judge transitions and asset shares.
+    pub fn is_trained(&self) -> bool {
+        self.requests >= MIN_TRAINED_REQUESTS
+    }
+
+    /// `Some(true)` when the transition `prev -> cur` (template hashes) is
+    /// rare in the learned traffic, `None` while untrained.
+    pub fn transition_is_rare(&self, prev: u32, cur: u32) -> Option<bool> {
+        if !self.is_trained() {
+            return None;
+        }
+        let from = estimate(&self.popularity, prev);
+        let to = estimate(&self.popularity, cur);
+        let seen = estimate(&self.transitions, pair(prev, cur));
+        Some(to < 1.0 || seen < (RARE_TRANSITION_SHARE * from).max(1.0))
+    }
+
+    /// Share of asset requests in the learned traffic, `None` while untrained.
+    pub fn asset_share(&self) -> Option<f32> {
+        self.is_trained()
+            .then(|| super::ratio(self.assets, self.requests))
+    }
+
+    fn decay(&mut self, now_ms: u64) {
+        if self.last_decay_ms == 0 || now_ms < self.last_decay_ms {
+            self.last_decay_ms = now_ms;
+            return;
+        }
+        let steps = (now_ms - self.last_decay_ms) / DECAY_STEP_MS;
+        if steps == 0 {
+            return;
+        }
+        self.last_decay_ms += steps * DECAY_STEP_MS;
+        let f = DECAY_PER_STEP.powi(steps.min(24 * 60) as i32);
+        self.rate_samples *= f;
+        self.requests *= f;
+        self.assets *= f;
+        let pop = self.popularity.iter_mut().flat_map(|r| r.iter_mut());
+        let trans = self.transitions.iter_mut().flat_map(|r| r.iter_mut());
+        for v in self.rate_hist.iter_mut().chain(pop).chain(trans) {
+            *v *= f;
+        }
+    }
+}
+
+fn bucket_of(rpm: f32) -> usize {
+    RATE_BOUNDS
+        .iter()
+        .position(|&b| rpm <= f32::from(b))
+        .unwrap_or(RATE_BOUNDS.len() - 1)
+}
+
+fn add<const W: usize>(sketch: &mut [[f32; W]; DEPTH], key: u32) {
+    for (row, seed) in sketch.iter_mut().zip(SEEDS) {
+        if let Some(v) = row.get_mut(mix(key ^ seed) as usize % W) {
+            *v += 1.0;
+        }
+    }
+}
+
+fn estimate<const W: usize>(sketch: &[[f32; W]; DEPTH], key: u32) -> f32 {
+    sketch
+        .iter()
+        .zip(SEEDS)
+        .map(|(row, seed)| {
+            row.get(mix(key ^ seed) as usize % W)
+                .copied()
+                .unwrap_or(0.0)
+        })
+        .fold(f32::INFINITY, f32::min)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(n: u16) -> Observation {
+        Observation {
+            minute_sample: n,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn size() {
+        // The documented size (docs/detection.md).
+        assert_eq!(std::mem::size_of::<AppBaseline>(), 41_088);
+    }
+
+    #[test]
+    fn learns_rate_threshold() {
+        let mut b = AppBaseline::boxed();
+        assert_eq!(b.rate_threshold(), RATE_DEFAULT);
+        // While learning, the threshold follows the percentile every minute.
+        let mut t = 1_000;
+        for i in 0..600u16 {
+            t += 1_000;
+            b.learn(&sample(5 + i % 20), &Assessment::blank(), t);
+        }
+        // p99 of 5..=24 falls in the bucket (22, 32].
+        assert_eq!(b.rate_threshold(), 32.0);
+        // Settled: a flood of fast clients moves it by one bounded step per
+        // ten minutes, not to the flood's rate.
+        for _ in 0..2000 {
+            t += 1_000;
+            b.learn(&sample(3000), &Assessment::blank(), t);
+        }
+        let after = b.rate_threshold();
+        assert!(
+            after > 32.0 && after <= 32.0 * MAX_THRESHOLD_STEP.powi(4),
+            "{after}"
+        );
+        let mut slow = AppBaseline::boxed();
+        for i in 0..200u16 {
+            slow.learn(&sample(1), &Assessment::blank(), u64::from(i) * 1000 + 1);
+        }
+        assert_eq!(slow.rate_threshold(), RATE_FLOOR);
+    }
+
+    #[test]
+    fn transitions() {
+        let mut b = AppBaseline::boxed();
+        assert_eq!(b.transition_is_rare(1, 2), None);
+        let (list, item, login) = (11, 22, 33);
+        for i in 0..600 {
+            let (prev, cur) = if i % 2 == 0 {
+                (list, item)
+            } else {
+                (item, list)
+            };
+            let o = Observation {
+                template: cur,
+                prev_template: prev,
+                learn_endpoint: true,
+                ..Default::default()
+            };
+            b.learn(&o, &Assessment::blank(), 10);
+        }
+        b.learn(
+            &Observation {
+                template: login,
+                learn_endpoint: true,
+                ..Default::default()
+            },
+            &Assessment::blank(),
+            10,
+        );
+        assert_eq!(b.transition_is_rare(list, item), Some(false));
+        assert_eq!(b.transition_is_rare(item, item), Some(true));
+        assert_eq!(b.transition_is_rare(list, login), Some(true));
+        assert_eq!(b.transition_is_rare(list, 999_999), Some(true));
+        assert_eq!(b.asset_share(), Some(0.0));
+    }
+
+    #[test]
+    fn decays() {
+        let mut b = AppBaseline::boxed();
+        for i in 0..600 {
+            b.learn(
+                &Observation {
+                    template: 5,
+                    learn_endpoint: true,
+                    ..Default::default()
+                },
+                &Assessment::blank(),
+                1 + i,
+            );
+        }
+        assert!(b.is_trained());
+        b.learn(
+            &Observation::default(),
+            &Assessment::blank(),
+            1 + 24 * DECAY_STEP_MS,
+        );
+        assert!(!b.is_trained());
+        assert!((b.requests - 300.0).abs() < 2.0, "{}", b.requests);
+    }
+}

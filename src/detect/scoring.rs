@@ -1,0 +1,393 @@
+//! Votes: from detector results to "this client is a bot of type T with
+//! confidence C %".
+//!
+//! Each bot type weighs the detectors that matter for it ([`VOTES`]). The
+//! confidence is the weight of the fired detectors over the weight of those
+//! that worked (not "not enough data"). A tolerance level ([`TOLERANCE`])
+//! then sets how much evidence is needed before acting:
+//! - a minimum confidence;
+//! - a minimum number of requests in the session;
+//! - a minimum number of detectors that worked for this type;
+//! - at least one *core* detector of the type fired (and every *required*
+//!   one: BOLA needs denied answers, else a walk is scraping), and in total at least
+//!   `min_fired` detectors fired (a strong core result, e.g. a dominant
+//!   share of logins at twice the count, counts twice).
+//!
+//! The core rule is what keeps people safe: regular polling, repetitive
+//! endpoints, library User-Agents or a fast pace never reach a verdict on
+//! their own, because none of them is a core detector except for the traffic
+//! spike, whose core is a burst far beyond the learned rate (the spike
+//! bucket) and which the tolerance controls through the bucket level instead.
+
+use super::assessment::Assessment;
+use super::bad_user_agent::UaClass;
+use super::DetectorResult;
+use crate::model::{BotType, SensitiveKind, Tolerance};
+
+/// The facts detectors provide for votes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signal {
+    Interval,
+    Uniqueness,
+    Rate,
+    /// The spike bucket (requests beyond three times the learned rate) at
+    /// the tolerance's level.
+    Spike,
+    /// Any bad User-Agent (scanner, headless, crawler, missing).
+    BadUa,
+    ScannerUa,
+    Outdated,
+    Suspicious,
+    /// Business logic on any of these kinds.
+    Business(&'static [SensitiveKind]),
+    WideScope,
+    AuthFailures,
+    NotFound,
+    Denied,
+    Enumeration,
+    AttackSigns,
+}
+
+/// What a detector's vote means for a bot type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// Must fire for the type to be decided.
+    Required,
+    /// One core (or required) detector must fire for the type to be decided.
+    Core,
+    /// Adds votes and evidence only.
+    Support,
+}
+
+/// One detector's vote in one bot type.
+#[derive(Clone, Copy, Debug)]
+pub struct Vote {
+    pub signal: Signal,
+    pub weight: u8,
+    pub role: Role,
+}
+
+const fn required(signal: Signal, weight: u8) -> Vote {
+    Vote {
+        signal,
+        weight,
+        role: Role::Required,
+    }
+}
+const fn core(signal: Signal, weight: u8) -> Vote {
+    Vote {
+        signal,
+        weight,
+        role: Role::Core,
+    }
+}
+const fn vote(signal: Signal, weight: u8) -> Vote {
+    Vote {
+        signal,
+        weight,
+        role: Role::Support,
+    }
+}
+
+use Signal::*;
+const AUTH: &[SensitiveKind] = &[SensitiveKind::Auth];
+const SIGNUP: &[SensitiveKind] = &[SensitiveKind::Signup];
+const FEEDBACK: &[SensitiveKind] = &[SensitiveKind::Feedback];
+const SCALPING: &[SensitiveKind] = &[SensitiveKind::Checkout, SensitiveKind::Reserve];
+
+/// The votes shared by the business-logic types (fake accounts, spam,
+/// scalping): only the kinds differ.
+macro_rules! business_votes {
+    ($kinds:expr) => {
+        [
+            core(Business($kinds), 6),
+            vote(Rate, 2),
+            vote(Interval, 1),
+            vote(Uniqueness, 1),
+            vote(BadUa, 1),
+            vote(Outdated, 1),
+            vote(Suspicious, 1),
+        ]
+    };
+}
+
+/// The votes table (documented in docs/detection.md; keep both in step).
+pub const VOTES: [(BotType, &[Vote]); 8] = [
+    (
+        BotType::TrafficSpike,
+        &[
+            core(Spike, 8),
+            vote(Interval, 1),
+            vote(Uniqueness, 1),
+            vote(BadUa, 1),
+            vote(Suspicious, 1),
+        ],
+    ),
+    (
+        BotType::CredentialStuffing,
+        &[
+            core(Business(AUTH), 4),
+            core(AuthFailures, 4),
+            vote(Rate, 2),
+            vote(Interval, 1),
+            vote(Uniqueness, 1),
+            vote(BadUa, 1),
+            vote(Outdated, 1),
+            vote(Suspicious, 1),
+        ],
+    ),
+    (BotType::FakeAccounts, &business_votes!(SIGNUP)),
+    (BotType::Spam, &business_votes!(FEEDBACK)),
+    (BotType::Scalping, &business_votes!(SCALPING)),
+    (
+        BotType::VulnerabilityScanning,
+        &[
+            core(AttackSigns, 4),
+            core(ScannerUa, 4),
+            core(NotFound, 3),
+            vote(WideScope, 1),
+            vote(Rate, 1),
+            vote(Suspicious, 1),
+        ],
+    ),
+    (
+        BotType::Scraping,
+        &[
+            core(WideScope, 5),
+            core(Enumeration, 3),
+            vote(Rate, 2),
+            vote(Interval, 1),
+            vote(Uniqueness, 2),
+            vote(BadUa, 1),
+            vote(Outdated, 1),
+            vote(Suspicious, 1),
+        ],
+    ),
+    (
+        BotType::Bola,
+        &[
+            core(Enumeration, 5),
+            required(Denied, 3),
+            vote(Rate, 1),
+            vote(Interval, 1),
+            vote(Uniqueness, 1),
+            vote(BadUa, 1),
+            vote(Suspicious, 1),
+        ],
+    ),
+];
+
+/// How much evidence a tolerance level wants.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ToleranceRule {
+    pub min_confidence: u8,
+    pub min_requests: u32,
+    pub min_worked: u8,
+    pub min_fired: u8,
+    /// Spike-bucket level (excess requests) that makes a traffic spike.
+    pub spike_excess: f32,
+}
+
+/// The tolerance table (documented in docs/detection.md).
+pub const TOLERANCE: [(Tolerance, ToleranceRule); 3] = [
+    (
+        Tolerance::Low,
+        ToleranceRule {
+            min_confidence: 30,
+            min_requests: 10,
+            min_worked: 3,
+            min_fired: 2,
+            spike_excess: 10.0,
+        },
+    ),
+    (
+        Tolerance::Normal,
+        ToleranceRule {
+            min_confidence: 40,
+            min_requests: 15,
+            min_worked: 4,
+            min_fired: 3,
+            spike_excess: 15.0,
+        },
+    ),
+    (
+        Tolerance::High,
+        ToleranceRule {
+            min_confidence: 55,
+            min_requests: 40,
+            min_worked: 5,
+            min_fired: 4,
+            spike_excess: 30.0,
+        },
+    ),
+];
+
+pub fn rule(t: Tolerance) -> ToleranceRule {
+    TOLERANCE
+        .iter()
+        .find(|(k, _)| *k == t)
+        .map_or(TOLERANCE[1].1, |(_, r)| *r)
+}
+
+/// One bot type's tally for one assessment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Score {
+    pub bot_type: BotType,
+    pub confidence_pct: u8,
+    /// Detectors that worked / fired (strong core results count twice).
+    pub worked: u8,
+    pub fired: u8,
+    /// A core or required detector fired, and every required one did.
+    pub core_fired: bool,
+}
+
+/// A decision: this client is a bot of this type.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Detection {
+    pub bot_type: BotType,
+    pub confidence_pct: u8,
+}
+
+pub fn votes(bot: BotType) -> &'static [Vote] {
+    VOTES
+        .iter()
+        .find(|(b, _)| *b == bot)
+        .map_or(&[], |(_, v)| *v)
+}
+
+pub fn score(a: &Assessment, bot: BotType, tolerance: Tolerance) -> Score {
+    let r = rule(tolerance);
+    let (mut gained, mut possible) = (0u32, 0u32);
+    let (mut worked, mut fired, mut core_fired, mut required_missed) = (0u8, 0u8, false, false);
+    for v in votes(bot) {
+        let (w, f, strong) = signal(a, v.signal, &r);
+        required_missed |= v.role == Role::Required && !f;
+        if !w {
+            continue;
+        }
+        worked += 1;
+        possible += u32::from(v.weight);
+        if f {
+            gained += u32::from(v.weight);
+            fired += if strong { 2 } else { 1 };
+            core_fired |= v.role != Role::Support;
+        }
+    }
+    let core_fired = core_fired && !required_missed;
+    let confidence_pct = (gained * 100).checked_div(possible).unwrap_or(0).min(100) as u8;
+    Score {
+        bot_type: bot,
+        confidence_pct,
+        worked,
+        fired,
+        core_fired,
+    }
+}
+
+/// The bot type to act on, if any: among the types in `bot_types_mask` (bit
+/// = `BotType::index`) not yet reported for this client, those with enough
+/// evidence under `tolerance`; the most confident wins, a traffic spike only
+/// when no other type qualifies.
+pub fn decide(a: &Assessment, tolerance: Tolerance, bot_types_mask: u8) -> Option<Detection> {
+    let r = rule(tolerance);
+    if a.requests < r.min_requests {
+        return None;
+    }
+    let mut best: Option<Detection> = None;
+    for bot in BotType::ALL {
+        let bit = 1u8 << bot.index();
+        if bot_types_mask & bit == 0 || a.reported & bit != 0 {
+            continue;
+        }
+        let s = score(a, *bot, tolerance);
+        let alone = *bot == BotType::TrafficSpike;
+        let enough = s.core_fired
+            && s.confidence_pct >= r.min_confidence
+            && (alone || (s.worked >= r.min_worked && s.fired >= r.min_fired));
+        // A traffic spike is the catch-all for fast clients: a type with a
+        // specific core (a fast login or sign-up bot) names the client first.
+        let rank = |d: &Detection| (d.bot_type != BotType::TrafficSpike, d.confidence_pct);
+        let this = Detection {
+            bot_type: *bot,
+            confidence_pct: s.confidence_pct,
+        };
+        if enough && best.map_or(true, |b| rank(&this) > rank(&b)) {
+            best = Some(this);
+        }
+    }
+    best
+}
+
+/// (worked, fired, strong) for one signal.
+fn signal(a: &Assessment, s: Signal, r: &ToleranceRule) -> (bool, bool, bool) {
+    let plain = |d: &DetectorResult| (d.worked(), d.fired(), false);
+    match s {
+        Interval => plain(&a.request_interval),
+        Uniqueness => plain(&a.request_uniqueness),
+        Rate => plain(&a.request_rate),
+        Spike => {
+            let d = &a.request_rate;
+            (
+                d.worked(),
+                d.worked() && a.spike_excess >= r.spike_excess,
+                false,
+            )
+        }
+        BadUa => plain(&a.bad_user_agent),
+        ScannerUa => (
+            a.bad_user_agent.worked(),
+            a.ua_class == UaClass::Scanner,
+            false,
+        ),
+        Outdated => plain(&a.outdated_browser),
+        Suspicious => plain(&a.suspicious_behaviour),
+        Business(kinds) => kinds.iter().fold((false, false, false), |acc, k| {
+            let d = a.business(*k);
+            let strong = a.business_strong & (1 << k.index()) != 0;
+            (acc.0 || d.worked(), acc.1 || d.fired(), acc.2 || strong)
+        }),
+        WideScope => {
+            let d = &a.wide_scope;
+            (d.worked(), d.fired(), a.wide_scope_strong)
+        }
+        AuthFailures => {
+            let d = &a.response_codes.auth_failures;
+            (d.worked(), d.fired(), a.auth_failures_strong)
+        }
+        NotFound => plain(&a.response_codes.not_found),
+        Denied => plain(&a.response_codes.denied),
+        Enumeration => {
+            let d = &a.enumeration;
+            (d.worked(), d.fired(), super::enumeration::is_strong(d))
+        }
+        AttackSigns => plain(&a.attack_signs),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_bot_type_has_votes_and_a_core() {
+        for bot in BotType::ALL {
+            let v = votes(*bot);
+            assert!(!v.is_empty(), "{bot}");
+            assert!(v.iter().any(|x| x.role != Role::Support), "{bot}");
+        }
+        for t in Tolerance::ALL {
+            assert_eq!(TOLERANCE.iter().filter(|(k, _)| k == t).count(), 1);
+        }
+        let (low, normal, high) = (
+            rule(Tolerance::Low),
+            rule(Tolerance::Normal),
+            rule(Tolerance::High),
+        );
+        assert!(
+            low.min_confidence < normal.min_confidence
+                && normal.min_confidence < high.min_confidence
+        );
+        assert!(low.min_fired < normal.min_fired && normal.min_fired < high.min_fired);
+        assert!(low.spike_excess < normal.spike_excess && normal.spike_excess < high.spike_excess);
+    }
+}

@@ -1,0 +1,601 @@
+//! The per-client record: everything the detectors need about one client
+//! (an IPv4 address or an IPv6 /64), in 240 bytes of shared memory.
+//!
+//! Counters are exponentially decayed with a ten-minute half-life, all with
+//! the same factor, so every ratio between them (share of logins, of 401s, of
+//! new endpoints, ...) describes the client's recent behaviour and an old
+//! session fades instead of haunting the client. Thirty minutes of silence
+//! start a new session outright. Distinct endpoints, resources and object ids
+//! are tracked with 128-bit sets (a hash picks the bit); a request whose bit
+//! was clear counts as "new" (weighted for collisions, see `insert`), a
+//! decayed counter like the others. Sets are cleared every thirty minutes, or
+//! when half full; re-seen items then count as new again, a bias towards
+//! "human".
+//!
+//! The record is `#[repr(C)]`, `Copy`, holds no pointers and is a fresh
+//! client when all zero, so the nginx glue can keep it in a shared zone.
+
+use super::hash::hash_bytes;
+use super::{bad_user_agent, bad_user_agent::UaClass, outdated_browser, suspicious_behaviour};
+use super::{baseline::AppBaseline, request_rate, template, ua_cache};
+use crate::model::{BotType, SensitiveKind};
+use crate::request::RequestView;
+
+/// Silence after which the next request starts a new session.
+pub const SESSION_IDLE_MS: u64 = 30 * 60_000;
+/// Half-life of every decayed counter.
+pub const HALF_LIFE_MS: f32 = 10.0 * 60_000.0;
+/// Distinct-sets are cleared this often.
+pub const EPOCH_MS: u64 = 30 * 60_000;
+/// Longer gaps are pauses, not part of the request rhythm.
+pub const MAX_GAP_MS: u64 = 5 * 60_000;
+/// Endpoint observations one client may teach the baseline per minute, so a
+/// fast bot weighs no more than a brisk human in the learned traffic.
+pub const LEARN_PER_MINUTE: u16 = 20;
+/// A session teaches endpoints only from this request on: a bot is usually
+/// caught by the business-logic or response-code detectors before it could
+/// teach the baseline its own walk.
+pub const LEARN_AFTER_REQUESTS: u32 = 8;
+/// Width of one rate bucket; six of them make the sliding minute.
+pub const RATE_BUCKET_MS: u64 = 10_000;
+pub const RATE_BUCKETS: usize = 6;
+
+/// Indices of the decayed counters.
+#[derive(Clone, Copy, Debug)]
+#[repr(usize)]
+pub enum C {
+    Total,
+    NewTemplates,
+    NewResources,
+    Assets,
+    /// Six consecutive slots, one per [`SensitiveKind`].
+    Kinds,
+    AuthFail = 10,
+    NotFound,
+    Attacks,
+    Anomalies,
+    BrowserReqs,
+    OutdatedReqs,
+    RareTransitions,
+    CheckedTransitions,
+    EnumHits,
+    EnumNewIds,
+    EnumSequential,
+    EnumFail,
+    EnumVotes,
+}
+const COUNTERS: usize = C::EnumVotes as usize + 1;
+
+const UA_BROWSER: u8 = 1;
+const UA_OUTDATED: u8 = 2;
+const UA_CHROMIUM: u8 = 4;
+const UA_MISSING_HASH: u32 = 1;
+
+/// One client's record. Fields are crate-visible for the detectors.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ClientState {
+    pub(crate) first_seen_ms: u64,
+    pub(crate) last_seen_ms: u64,
+    pub(crate) epoch_start_ms: u64,
+    /// Last numeric object id on the enumeration template, plus one (0: none).
+    pub(crate) last_number: u64,
+    pub(crate) templates_seen: [u64; 2],
+    pub(crate) resources_seen: [u64; 2],
+    pub(crate) ids_seen: [u64; 2],
+    pub(crate) requests: u32,
+    pub(crate) ua_hash: u32,
+    pub(crate) last_template: u32,
+    pub(crate) enum_template: u32,
+    pub(crate) rate_period: u32,
+    pub(crate) minute: u32,
+    /// One bit per distinct User-Agent hash (people behind one address).
+    pub(crate) ua_seen: u32,
+    pub(crate) c: [f32; COUNTERS],
+    /// Requests beyond the spike bucket's drain (see `request_rate`).
+    pub(crate) spike_excess: f32,
+    /// Exponentially weighted mean and variance of ln(gap in ms).
+    pub(crate) gap_mean: f32,
+    pub(crate) gap_var: f32,
+    pub(crate) gap_count: u16,
+    pub(crate) rate_buckets: [u16; RATE_BUCKETS],
+    pub(crate) minute_count: u16,
+    pub(crate) epoch_requests: u16,
+    pub(crate) learned_in_minute: u16,
+    pub(crate) attack_classes: u16,
+    pub(crate) ua_class: u8,
+    pub(crate) ua_worst: u8,
+    pub(crate) ua_flags: u8,
+    pub(crate) max_depth: u8,
+    /// Bit per [`BotType`] already reported for this session.
+    pub(crate) reported: u8,
+}
+
+const _: () = assert!(std::mem::size_of::<ClientState>() <= 256);
+const _: () = assert!(crate::model::BotType::ALL.len() <= 8);
+const _: () = assert!(crate::model::AttackClass::ALL.len() <= 16);
+
+/// What one observed request may teach the application's baseline.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Observation {
+    pub template: u32,
+    /// The client's previous template in this session (0: none).
+    pub prev_template: u32,
+    pub asset: bool,
+    /// Within this client's per-minute learning budget.
+    pub learn_endpoint: bool,
+    /// The client's request count of a minute that just ended (0: none).
+    pub minute_sample: u16,
+}
+
+impl ClientState {
+    /// A fresh client (the same as all-zero memory).
+    pub const ZERO: ClientState = ClientState {
+        first_seen_ms: 0,
+        last_seen_ms: 0,
+        epoch_start_ms: 0,
+        last_number: 0,
+        templates_seen: [0; 2],
+        resources_seen: [0; 2],
+        ids_seen: [0; 2],
+        requests: 0,
+        ua_hash: 0,
+        last_template: 0,
+        enum_template: 0,
+        rate_period: 0,
+        minute: 0,
+        ua_seen: 0,
+        c: [0.0; COUNTERS],
+        spike_excess: 0.0,
+        gap_mean: 0.0,
+        gap_var: 0.0,
+        gap_count: 0,
+        rate_buckets: [0; RATE_BUCKETS],
+        minute_count: 0,
+        epoch_requests: 0,
+        learned_in_minute: 0,
+        attack_classes: 0,
+        ua_class: 0,
+        ua_worst: 0,
+        ua_flags: 0,
+        max_depth: 0,
+        reported: 0,
+    };
+
+    /// Forgets everything (an operator removed the client from a list).
+    pub fn reset(&mut self) {
+        *self = ClientState::ZERO;
+    }
+
+    /// Records one finished request. `baseline` is only read (for the
+    /// endpoint-transition model). `now_ms` should not go backwards; if it
+    /// does (workers' cached clocks differ slightly) it is taken as the last
+    /// time seen.
+    pub fn observe(
+        &mut self,
+        v: &RequestView<'_>,
+        sensitive: Option<SensitiveKind>,
+        baseline: &AppBaseline,
+        now_ms: u64,
+    ) -> Observation {
+        let now = now_ms.max(self.last_seen_ms);
+        let mut dt = 0;
+        if self.requests == 0 || now - self.last_seen_ms >= SESSION_IDLE_MS {
+            self.start_session(now);
+        } else {
+            dt = now - self.last_seen_ms;
+            self.decay(dt);
+            if dt <= MAX_GAP_MS {
+                self.add_gap(dt);
+            }
+        }
+        if now - self.epoch_start_ms >= EPOCH_MS {
+            self.templates_seen = [0; 2];
+            self.resources_seen = [0; 2];
+            self.ua_seen = 0;
+            self.epoch_requests = 0;
+            self.epoch_start_ms = now;
+        }
+        self.requests = self.requests.saturating_add(1);
+        self.epoch_requests = self.epoch_requests.saturating_add(1);
+        self.bump(C::Total as usize);
+
+        let ep = template::normalise(v.method, v.path);
+        let new_template = insert(&mut self.templates_seen, ep.template);
+        self.add(C::NewTemplates as usize, new_template);
+        let new_resource = insert(&mut self.resources_seen, ep.resource);
+        self.add(C::NewResources as usize, new_resource);
+        if ep.asset {
+            self.bump(C::Assets as usize);
+        }
+        self.max_depth = self.max_depth.max(ep.depth);
+        if let Some(kind) = sensitive {
+            self.bump(C::Kinds as usize + kind.index());
+        }
+        match v.status {
+            401 | 403 => self.bump(C::AuthFail as usize),
+            404 => self.bump(C::NotFound as usize),
+            _ => {}
+        }
+        if let Some(a) = v.attack {
+            self.bump(C::Attacks as usize);
+            self.attack_classes |= 1u16.checked_shl(a.index() as u32).unwrap_or(0);
+        }
+        self.observe_user_agent(v);
+        let drain = baseline.rate_threshold() * self.people();
+        self.spike_excess = request_rate::spike_excess(self.spike_excess, dt, drain);
+
+        let prev = self.last_template;
+        if prev != 0 {
+            if let Some(rare) = baseline.transition_is_rare(prev, ep.template) {
+                self.bump(C::CheckedTransitions as usize);
+                if rare {
+                    self.bump(C::RareTransitions as usize);
+                }
+            }
+        }
+        self.last_template = ep.template;
+        if let Some(id) = ep.object {
+            self.observe_object(ep.template, id, v.status);
+        }
+        let minute_sample = self.count_rate(now);
+        let learn_endpoint =
+            self.requests >= LEARN_AFTER_REQUESTS && self.learned_in_minute < LEARN_PER_MINUTE;
+        if learn_endpoint {
+            self.learned_in_minute += 1;
+        }
+        self.last_seen_ms = now;
+        Observation {
+            template: ep.template,
+            prev_template: prev,
+            asset: ep.asset,
+            learn_endpoint,
+            minute_sample,
+        }
+    }
+
+    /// Marks a bot type as reported, so `decide` does not report it again in
+    /// this session.
+    pub fn mark_reported(&mut self, bot: BotType) {
+        self.reported |= 1u8.checked_shl(bot.index() as u32).unwrap_or(0);
+    }
+
+    pub fn requests(&self) -> u32 {
+        self.requests
+    }
+
+    pub fn last_seen_ms(&self) -> u64 {
+        self.last_seen_ms
+    }
+
+    pub(crate) fn count(&self, c: C) -> f32 {
+        self.c.get(c as usize).copied().unwrap_or(0.0)
+    }
+
+    pub(crate) fn kind_count(&self, kind: SensitiveKind) -> f32 {
+        self.c
+            .get(C::Kinds as usize + kind.index())
+            .copied()
+            .unwrap_or(0.0)
+    }
+
+    pub(crate) fn ua_class(&self) -> UaClass {
+        UaClass::from_u8(self.ua_worst)
+    }
+
+    /// Estimated number of people behind the address: distinct User-Agents,
+    /// but only when each one is used for several requests. A client that
+    /// changes its User-Agent on almost every request is rotating, not shared.
+    pub(crate) fn people(&self) -> f32 {
+        let uas = self.ua_seen.count_ones();
+        if uas >= 2 && uas * 4 <= u32::from(self.epoch_requests) {
+            uas.min(8) as f32
+        } else {
+            1.0
+        }
+    }
+
+    /// Requests in the sliding minute ending at `now_ms`.
+    pub(crate) fn requests_last_minute(&self, now_ms: u64) -> u32 {
+        let now_period = (now_ms / RATE_BUCKET_MS).min(u64::from(u32::MAX)) as u32;
+        let oldest_valid = now_period.saturating_sub(RATE_BUCKETS as u32 - 1);
+        let mut sum = 0;
+        for back in 0..RATE_BUCKETS as u32 {
+            match self.rate_period.checked_sub(back) {
+                Some(p) if p >= oldest_valid => {
+                    sum += u32::from(self.rate_buckets[p as usize % RATE_BUCKETS]);
+                }
+                _ => break,
+            }
+        }
+        sum
+    }
+
+    fn start_session(&mut self, now: u64) {
+        let (ua_hash, ua_class, ua_flags) = (self.ua_hash, self.ua_class, self.ua_flags);
+        *self = ClientState::ZERO;
+        self.ua_hash = ua_hash;
+        self.ua_class = ua_class;
+        self.ua_flags = ua_flags;
+        self.first_seen_ms = now;
+        self.epoch_start_ms = now;
+    }
+
+    fn bump(&mut self, i: usize) {
+        self.add(i, 1.0);
+    }
+
+    fn add(&mut self, i: usize, amount: f32) {
+        if let Some(v) = self.c.get_mut(i) {
+            *v += amount;
+        }
+    }
+
+    fn decay(&mut self, dt_ms: u64) {
+        if dt_ms == 0 {
+            return;
+        }
+        let f = (-(dt_ms as f32) / HALF_LIFE_MS).exp2();
+        for v in self.c.iter_mut() {
+            *v *= f;
+        }
+    }
+
+    /// Exponentially weighted moments of ln(gap): plain running moments for
+    /// the first 32 gaps, then a window of about 32 gaps.
+    fn add_gap(&mut self, dt_ms: u64) {
+        let x = (dt_ms.max(1) as f32).ln();
+        self.gap_count = self.gap_count.saturating_add(1);
+        let alpha = 1.0 / f32::from(self.gap_count.min(32));
+        let diff = x - self.gap_mean;
+        let incr = alpha * diff;
+        self.gap_mean += incr;
+        self.gap_var = (1.0 - alpha) * (self.gap_var + diff * incr);
+    }
+
+    fn observe_user_agent(&mut self, v: &RequestView<'_>) {
+        let hash = match v.user_agent {
+            None => UA_MISSING_HASH,
+            Some(ua) => match hash_bytes(ua) {
+                UA_MISSING_HASH => 2,
+                h => h,
+            },
+        };
+        if hash != self.ua_hash {
+            let len = v.user_agent.map_or(0, <[u8]>::len);
+            let (class, flags) = ua_cache::get_or(hash, len, || {
+                let class = bad_user_agent::classify(v.user_agent);
+                let info = match (class, v.user_agent) {
+                    (UaClass::Browser, Some(ua)) => outdated_browser::parse(ua),
+                    _ => None,
+                };
+                let flags = info.map_or(0, |i| {
+                    UA_BROWSER
+                        | if i.outdated { UA_OUTDATED } else { 0 }
+                        | if i.chromium { UA_CHROMIUM } else { 0 }
+                });
+                (class as u8, flags)
+            });
+            self.ua_hash = hash;
+            self.ua_class = class;
+            self.ua_flags = flags;
+        }
+        self.ua_worst = self.ua_worst.max(self.ua_class);
+        self.ua_seen |= 1u32 << (hash % 32);
+        if self.ua_flags & UA_BROWSER != 0 {
+            self.bump(C::BrowserReqs as usize);
+            if self.ua_flags & UA_OUTDATED != 0 {
+                self.bump(C::OutdatedReqs as usize);
+            }
+            if suspicious_behaviour::header_anomaly(v, self.ua_flags & UA_CHROMIUM != 0) {
+                self.bump(C::Anomalies as usize);
+            }
+        }
+    }
+
+    /// Tracks the template most walked with object ids (a majority vote, so
+    /// one stray request does not reset it) and the ids walked on it.
+    fn observe_object(&mut self, template: u32, id: template::ObjectId, status: u16) {
+        let votes = C::EnumVotes as usize;
+        if template == self.enum_template {
+            self.bump(votes);
+        } else if self.count(C::EnumVotes) < 1.0 {
+            self.enum_template = template;
+            self.ids_seen = [0; 2];
+            self.last_number = 0;
+            for c in [
+                C::EnumHits,
+                C::EnumNewIds,
+                C::EnumSequential,
+                C::EnumFail,
+                C::EnumVotes,
+            ] {
+                if let Some(v) = self.c.get_mut(c as usize) {
+                    *v = 0.0;
+                }
+            }
+            self.bump(votes);
+        } else {
+            if let Some(v) = self.c.get_mut(votes) {
+                *v -= 1.0;
+            }
+            return;
+        }
+        self.bump(C::EnumHits as usize);
+        let new_id = insert(&mut self.ids_seen, id.hash);
+        self.add(C::EnumNewIds as usize, new_id);
+        if let Some(n) = id.number {
+            if self.last_number != 0 && (1..=3).contains(&n.abs_diff(self.last_number - 1)) {
+                self.bump(C::EnumSequential as usize);
+            }
+            self.last_number = n.saturating_add(1);
+        }
+        if matches!(status, 401 | 403 | 404) {
+            self.bump(C::EnumFail as usize);
+        }
+    }
+
+    /// Advances the sliding-minute buckets; returns the count of a minute
+    /// that just ended (0: none), for the baseline's rate distribution.
+    fn count_rate(&mut self, now: u64) -> u16 {
+        let period = (now / RATE_BUCKET_MS).min(u64::from(u32::MAX)) as u32;
+        if self.rate_period == 0 || period.saturating_sub(self.rate_period) >= RATE_BUCKETS as u32 {
+            self.rate_buckets = [0; RATE_BUCKETS];
+        } else {
+            for p in self.rate_period.saturating_add(1)..=period {
+                self.rate_buckets[p as usize % RATE_BUCKETS] = 0;
+            }
+        }
+        self.rate_period = self.rate_period.max(period);
+        let slot = &mut self.rate_buckets[period as usize % RATE_BUCKETS];
+        *slot = slot.saturating_add(1);
+
+        let minute = (now / 60_000).min(u64::from(u32::MAX)) as u32;
+        let mut sample = 0;
+        if minute != self.minute {
+            sample = self.minute_count;
+            self.minute = minute;
+            self.minute_count = 0;
+            self.learned_in_minute = 0;
+        }
+        self.minute_count = self.minute_count.saturating_add(1);
+        sample
+    }
+}
+
+impl Default for ClientState {
+    fn default() -> Self {
+        ClientState::ZERO
+    }
+}
+
+/// Sets the bit of `hash` in a 128-bit set and returns how many new distinct
+/// items that stands for: 0 when the bit was already set, else 1 / (1 - f)
+/// with f the share of bits set before. A new item lands on a clear bit with
+/// probability 1 - f, so the sum is an unbiased distinct count (the
+/// derivative of linear counting) despite collisions. A set half full is
+/// cleared first, which keeps the weight at most 2.
+fn insert(set: &mut [u64; 2], hash: u32) -> f32 {
+    let mut ones = set[0].count_ones() + set[1].count_ones();
+    if ones >= 64 {
+        *set = [0; 2];
+        ones = 0;
+    }
+    let bit = (hash >> 7) % 128;
+    let word = &mut set[(bit / 64) as usize % 2];
+    let mask = 1u64 << (bit % 64);
+    if *word & mask != 0 {
+        return 0.0;
+    }
+    *word |= mask;
+    128.0 / (128 - ones) as f32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn view(path: &'static str) -> RequestView<'static> {
+        RequestView {
+            method: b"GET",
+            path: path.as_bytes(),
+            user_agent: Some(b"curl/8.0"),
+            status: 200,
+            http_version: 1001,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn size_and_zero() {
+        // The documented layout (docs/detection.md) is 240 bytes.
+        assert_eq!(std::mem::size_of::<ClientState>(), 240);
+        assert_eq!(std::mem::align_of::<ClientState>(), 8);
+        assert_eq!(ClientState::default(), ClientState::ZERO);
+    }
+
+    #[test]
+    fn counts_decay_and_sessions_restart() {
+        let b = AppBaseline::boxed();
+        let mut s = ClientState::ZERO;
+        for i in 0..10 {
+            s.observe(&view("/a"), None, &b, 1_000_000 + i * 1000);
+        }
+        assert_eq!(s.requests, 10);
+        assert!((s.count(C::Total) - 10.0).abs() < 0.1);
+        assert!((s.count(C::NewTemplates) - 1.0).abs() < 0.02);
+        // Ten minutes later every counter has halved before the new request.
+        s.observe(&view("/b"), None, &b, 1_009_000 + 600_000);
+        assert!(
+            (s.count(C::Total) - 6.0).abs() < 0.1,
+            "{}",
+            s.count(C::Total)
+        );
+        // Thirty minutes of silence: a new session.
+        s.observe(&view("/a"), None, &b, 1_009_000 + 600_000 + SESSION_IDLE_MS);
+        assert_eq!(s.requests, 1);
+        assert_eq!(s.ua_class, UaClass::Library as u8);
+    }
+
+    #[test]
+    fn sliding_minute() {
+        let b = AppBaseline::boxed();
+        let mut s = ClientState::ZERO;
+        let t0 = 10_000_000;
+        for i in 0..30 {
+            s.observe(&view("/a"), None, &b, t0 + i * 2000);
+        }
+        assert_eq!(s.requests_last_minute(t0 + 58_000), 30);
+        assert!(s.requests_last_minute(t0 + 90_000) < 30);
+        assert_eq!(s.requests_last_minute(t0 + 200_000), 0);
+    }
+
+    #[test]
+    fn minute_samples_and_learning_budget() {
+        let b = AppBaseline::boxed();
+        let mut s = ClientState::ZERO;
+        let t0 = 60_000 * 1000;
+        let mut learned = 0;
+        for i in 0..40 {
+            let o = s.observe(&view("/a"), None, &b, t0 + i * 1000);
+            learned += u32::from(o.learn_endpoint);
+        }
+        // The probation's requests do not use up the minute's budget.
+        assert_eq!(learned, u32::from(LEARN_PER_MINUTE));
+        let o = s.observe(&view("/a"), None, &b, t0 + 61_000);
+        assert_eq!(o.minute_sample, 40);
+    }
+
+    #[test]
+    fn sets_count_new_items() {
+        let mut set = [0u64; 2];
+        assert_eq!(insert(&mut set, 12345 << 7), 1.0);
+        assert_eq!(insert(&mut set, 12345 << 7), 0.0);
+        // Distinct items are counted without bias despite collisions.
+        let mut set = [0u64; 2];
+        let mut rng = 0x1234_5678u32;
+        let mut total = 0.0;
+        for _ in 0..60 {
+            rng ^= rng << 13;
+            rng ^= rng >> 17;
+            rng ^= rng << 5;
+            total += insert(&mut set, rng);
+        }
+        assert!((total - 60.0f32).abs() < 8.0, "{total}");
+        for i in 0..200u32 {
+            insert(&mut set, i << 7);
+        }
+        assert!(set[0].count_ones() + set[1].count_ones() <= 64);
+    }
+
+    #[test]
+    fn reset_and_reported() {
+        let b = AppBaseline::boxed();
+        let mut s = ClientState::ZERO;
+        s.observe(&view("/a"), None, &b, 5_000);
+        s.mark_reported(BotType::Scraping);
+        assert_ne!(s.reported, 0);
+        s.reset();
+        assert_eq!(s, ClientState::ZERO);
+    }
+}

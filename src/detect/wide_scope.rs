@@ -1,0 +1,121 @@
+//! Detector `wide_scope`: crawler-like breadth. A crawler or scraper fetches
+//! each resource once and moves on across many of them (or across many
+//! endpoint templates), and loads no stylesheets, scripts or images; people
+//! come back to lists, carts and searches, and their browsers load assets.
+//!
+//! Figure: the decayed count of distinct resources (method + concrete path).
+//! It fires when that count reaches the threshold while most requests bring a
+//! new resource, or when the client used an unusual number of distinct
+//! templates. When the application is known to serve assets through the
+//! module (the baseline's asset share) a client that loads assets does not
+//! fire, and one that loads none needs less breadth. Thresholds scale with the
+//! estimated number of people behind the address.
+
+use super::state::{ClientState, C};
+use super::{baseline::AppBaseline, ratio, reaches, DetectorResult};
+
+pub const MIN_REQUESTS: u32 = 15;
+/// Distinct resources from which the detector fires.
+pub const BREADTH: f32 = 25.0;
+/// The same, for a client that loads no assets on a site that has them.
+pub const BREADTH_NO_ASSETS: f32 = 15.0;
+/// Share of requests that must bring a new resource.
+pub const NEW_SHARE: f32 = 0.8;
+/// Share of new resources that makes a crawling result strong: people come
+/// back to something at least one request in ten.
+pub const STRONG_NEW_SHARE: f32 = 0.9;
+/// Distinct templates that are wide on their own.
+pub const TEMPLATES: f32 = 30.0;
+/// The application "has assets" above this learned share.
+pub const APP_ASSET_SHARE: f32 = 0.05;
+/// A client "loads assets" above this share.
+pub const CLIENT_ASSET_SHARE: f32 = 0.02;
+
+pub fn evaluate(s: &ClientState, baseline: &AppBaseline) -> DetectorResult {
+    let people = s.people();
+    if s.requests < MIN_REQUESTS {
+        return DetectorResult::no_data(BREADTH * people);
+    }
+    let total = s.count(C::Total);
+    let app_assets = baseline.asset_share().is_some_and(|a| a >= APP_ASSET_SHARE);
+    let loads_assets = ratio(s.count(C::Assets), total) > CLIENT_ASSET_SHARE;
+    let threshold = people
+        * if app_assets && !loads_assets {
+            BREADTH_NO_ASSETS
+        } else {
+            BREADTH
+        };
+    let resources = s.count(C::NewResources);
+    let crawling = reaches(resources, threshold)
+        && ratio(resources, total) >= NEW_SHARE
+        && !(app_assets && loads_assets);
+    let sprawling = reaches(s.count(C::NewTemplates), TEMPLATES * people);
+    DetectorResult::judged(crawling || sprawling, resources, threshold)
+}
+
+/// Fired by crawling with (almost) no resource fetched twice.
+pub fn is_strong(s: &ClientState, r: &DetectorResult) -> bool {
+    r.fired()
+        && reaches(r.figure, r.threshold)
+        && ratio(s.count(C::NewResources), s.count(C::Total)) >= STRONG_NEW_SHARE
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::detect::Verdict;
+    use crate::request::RequestView;
+
+    fn run(path: impl Fn(u64) -> String, n: u64, b: &AppBaseline) -> DetectorResult {
+        let mut s = ClientState::ZERO;
+        for i in 0..n {
+            let p = path(i);
+            let v = RequestView {
+                method: b"GET",
+                path: p.as_bytes(),
+                status: 200,
+                ..Default::default()
+            };
+            s.observe(&v, None, b, 1_000_000 + i * 2_000);
+        }
+        evaluate(&s, b)
+    }
+
+    #[test]
+    fn crawler_fires_person_does_not() {
+        let b = AppBaseline::boxed();
+        let r = run(|i| format!("/products/{}", 1000 + i * 13), 30, &b);
+        assert_eq!(r.verdict, Verdict::Fired, "{r:?}");
+        let mut s = ClientState::ZERO;
+        for i in 0..30u64 {
+            let p = format!("/products/{}", 1000 + i * 13);
+            let v = RequestView {
+                method: b"GET",
+                path: p.as_bytes(),
+                status: 200,
+                ..Default::default()
+            };
+            s.observe(&v, None, &b, 1_000_000 + i * 2_000);
+        }
+        assert!(is_strong(&s, &evaluate(&s, &b)));
+        // Back and forth between a list and items.
+        let r = run(
+            |i| {
+                if i % 2 == 0 {
+                    "/products".into()
+                } else {
+                    format!("/products/{i}")
+                }
+            },
+            40,
+            &b,
+        );
+        assert_eq!(r.verdict, Verdict::NotFired, "{r:?}");
+        let r = run(|i| format!("/section{i}/page"), 35, &b);
+        assert_eq!(r.verdict, Verdict::Fired, "{r:?}");
+        assert_eq!(
+            run(|i| format!("/p/{i}"), 5, &b).verdict,
+            Verdict::NotEnoughData
+        );
+    }
+}

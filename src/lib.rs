@@ -1,0 +1,21 @@
+//! ngx_http_api_abuse_module: an nginx dynamic module that detects and blocks
+//! bots abusing APIs and web applications.
+//!
+//! The nginx FFI glue lives in [`ngx`](mod@crate::ngx); everything else is plain Rust that
+//! tests without nginx: the profiles file ([`config`]), address lists
+//! ([`lists`]), the shared-memory table ([`table`]) and zone ([`shared`]),
+//! detection ([`detect`], [`engine`]), attack signatures ([`signatures`]) and
+//! the access decision ([`access`]).
+
+pub mod access;
+pub mod config;
+pub mod detect;
+pub mod engine;
+pub mod lists;
+pub mod model;
+pub mod ngx;
+pub mod request;
+pub mod shared;
+pub mod signatures;
+pub mod state;
+pub mod table;

@@ -1,0 +1,425 @@
+//! Phase handlers. PREACCESS decides access from the lists, exceptions and
+//! attack signs; LOG (status known) feeds the client's detector state and
+//! applies the profile's reaction, which takes effect on the client's next
+//! request in every worker.
+
+use ngx::core::Status;
+use ngx::ffi::{
+    ngx_array_push, ngx_conf_t, ngx_http_get_indexed_variable, ngx_http_handler_pt,
+    ngx_http_phases_NGX_HTTP_LOG_PHASE, ngx_http_phases_NGX_HTTP_PREACCESS_PHASE,
+    ngx_http_request_t, ngx_int_t, ngx_list_part_t, ngx_table_elt_t, ngx_uint_t, NGX_DECLINED,
+};
+use ngx::http::{HttpModule, HttpModuleLocationConf, HttpModuleMainConf, NgxHttpCoreModule};
+
+use super::conf::{LocConf, MainConf, Mode};
+use super::util::{bytes, client_addr, now_ms};
+use super::{worker, zone, Module};
+use crate::access::{self, ListTag};
+use crate::model::{AttackClass, BotType};
+use crate::request::{header_bits as hb, RequestView};
+use crate::signatures;
+use crate::table::client_key;
+
+/// What the module decided for a request; read by the variables.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Ctx {
+    pub action: Action,
+    pub list: ListTag,
+    pub bot: Option<BotType>,
+    pub confidence: u8,
+    pub attack: Option<AttackClass>,
+    pub headers: u16,
+    pub header_count: u16,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Action {
+    #[default]
+    None,
+    Pass,
+    Block,
+    /// Would have been blocked; `api_abuse monitor` let it through.
+    Monitor,
+    Exception,
+    Allow,
+}
+
+impl Action {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Action::None => "",
+            Action::Pass => "pass",
+            Action::Block => "block",
+            Action::Monitor => "monitor",
+            Action::Exception => "exception",
+            Action::Allow => "allow",
+        }
+    }
+}
+
+pub fn register(cf: *mut ngx_conf_t) -> Status {
+    // SAFETY: cf is valid in postconfiguration.
+    let Some(cmcf) = NgxHttpCoreModule::main_conf_mut(unsafe { &*cf }) else {
+        return Status::NGX_ERROR;
+    };
+    let pre = &mut cmcf.phases[ngx_http_phases_NGX_HTTP_PREACCESS_PHASE as usize].handlers;
+    // SAFETY: the handlers array holds ngx_http_handler_pt; nginx runs a
+    // phase's handlers from the last to the first, so putting ours first makes
+    // it run after realip's PREACCESS handler (location-level
+    // set_real_ip_from) and sees the real client address.
+    unsafe {
+        let slot = ngx_array_push(pre) as *mut ngx_http_handler_pt;
+        if slot.is_null() {
+            return Status::NGX_ERROR;
+        }
+        let elts = pre.elts as *mut ngx_http_handler_pt;
+        let n = pre.nelts;
+        std::ptr::copy(elts, elts.add(1), n - 1);
+        *elts = Some(preaccess_handler);
+
+        let log = &mut cmcf.phases[ngx_http_phases_NGX_HTTP_LOG_PHASE as usize].handlers;
+        let slot = ngx_array_push(log) as *mut ngx_http_handler_pt;
+        if slot.is_null() {
+            return Status::NGX_ERROR;
+        }
+        *slot = Some(log_handler);
+    }
+    Status::NGX_OK
+}
+
+/// The request's context, if PREACCESS ran for it.
+///
+/// # Safety
+/// `r` must be a live request.
+pub unsafe fn ctx_of<'a>(r: *const ngx_http_request_t) -> Option<&'a Ctx> {
+    let idx = Module::module().ctx_index;
+    (*(*r).ctx.add(idx)).cast::<Ctx>().as_ref()
+}
+
+unsafe fn ctx_mut<'a>(r: *mut ngx_http_request_t) -> Option<&'a mut Ctx> {
+    let idx = Module::module().ctx_index;
+    let slot = (*r).ctx.add(idx);
+    if (*slot).is_null() {
+        let p = ngx::ffi::ngx_pcalloc((*r).pool, std::mem::size_of::<Ctx>()).cast::<Ctx>();
+        if p.is_null() {
+            return None;
+        }
+        p.write(Ctx::default());
+        *slot = p.cast();
+    }
+    (*slot).cast::<Ctx>().as_mut()
+}
+
+struct Confs {
+    mcf: &'static MainConf,
+    lcf: &'static LocConf,
+}
+
+unsafe fn confs(r: *mut ngx_http_request_t) -> Option<Confs> {
+    let req = &*r;
+    let lcf = Module::location_conf(req)?;
+    if lcf.mode == Mode::Off || lcf.mode == Mode::Unset {
+        return None;
+    }
+    let mcf = Module::main_conf(req)?;
+    Some(Confs { mcf, lcf })
+}
+
+extern "C" fn preaccess_handler(r: *mut ngx_http_request_t) -> ngx_int_t {
+    std::panic::catch_unwind(|| {
+        // SAFETY: nginx passes a live request.
+        unsafe { preaccess(r) }
+    })
+    .unwrap_or(NGX_DECLINED as ngx_int_t)
+}
+
+unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
+    let declined = NGX_DECLINED as ngx_int_t;
+    if (*r).main != r {
+        return declined;
+    }
+    let Some(Confs { mcf, lcf }) = confs(r) else {
+        return declined;
+    };
+    let Some(shared) = zone::shared(mcf) else {
+        return declined;
+    };
+    let Some(addr) = client_addr(r) else {
+        return declined;
+    };
+    let Some(ctx) = ctx_mut(r) else {
+        return declined;
+    };
+
+    let scan = scan_headers(r);
+    ctx.headers = scan.bits;
+    ctx.header_count = scan.count;
+    ctx.attack = inspect(r, &scan);
+    if let Some(a) = ctx.attack {
+        shared.count_attack(a);
+    }
+
+    let now_s = (now_ms() / 1000) as u32;
+    let key = client_key(addr, mcf.ipv6_prefix);
+    let country = country(r, mcf);
+    let profiles = worker::profiles();
+    let decision = access::decide(
+        profiles.as_deref(),
+        addr,
+        country,
+        shared.listed(key, now_s),
+        ctx.attack,
+        u64::from(now_s),
+    );
+    ctx.list = decision.list;
+    if decision.bot.is_some() {
+        ctx.bot = decision.bot;
+        ctx.confidence = decision.confidence;
+    }
+    ctx.action = match decision.list {
+        ListTag::Exception => Action::Exception,
+        ListTag::Allow => Action::Allow,
+        _ => Action::Pass,
+    };
+    if !decision.refuse {
+        return declined;
+    }
+    let why = match (decision.list, ctx.attack) {
+        (ListTag::Gray, Some(a)) => format!("graylisted, request carries {a} attack signs"),
+        _ => "denylisted".to_string(),
+    };
+    if lcf.mode == Mode::Monitor {
+        ctx.action = Action::Monitor;
+        shared
+            .stats()
+            .monitored
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        log_request(
+            r,
+            lcf.log_level + 1,
+            &format!("api_abuse: client {addr} would be blocked ({why}, monitor mode)"),
+        );
+        return declined;
+    }
+    ctx.action = Action::Block;
+    let counter = if decision.list == ListTag::Gray {
+        &shared.stats().blocked_attack
+    } else {
+        &shared.stats().blocked_deny
+    };
+    counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    log_request(
+        r,
+        lcf.log_level + 1,
+        &format!("api_abuse: client {addr} blocked ({why})"),
+    );
+    lcf.status as ngx_int_t
+}
+
+extern "C" fn log_handler(r: *mut ngx_http_request_t) -> ngx_int_t {
+    let _ = std::panic::catch_unwind(|| {
+        // SAFETY: nginx passes a live request.
+        unsafe { log_phase(r) }
+    });
+    NGX_DECLINED as ngx_int_t
+}
+
+unsafe fn log_phase(r: *mut ngx_http_request_t) {
+    let Some(Confs { mcf, lcf }) = confs(r) else {
+        return;
+    };
+    let Some(shared) = zone::shared(mcf) else {
+        return;
+    };
+    let Some(addr) = client_addr(r) else { return };
+    shared
+        .stats()
+        .requests
+        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    // A request finished before PREACCESS (a `return`, a 400) has no context
+    // yet: judge its headers and attack signs now.
+    let ctx = match ctx_of(r) {
+        Some(c) => *c,
+        None => {
+            let scan = scan_headers(r);
+            let attack = inspect(r, &scan);
+            Ctx {
+                action: Action::Pass,
+                headers: scan.bits,
+                header_count: scan.count,
+                attack,
+                ..Ctx::default()
+            }
+        }
+    };
+    match ctx.action {
+        Action::Exception | Action::Allow | Action::Block => return,
+        _ => {}
+    }
+    let profiles = worker::profiles();
+    let Some(profiles) = profiles.as_deref() else {
+        return;
+    };
+    let app = lcf.app();
+    let Some(profile) = profiles.profile_for(app) else {
+        return;
+    };
+
+    let req = &*r;
+    let status = if req.headers_out.status != 0 {
+        req.headers_out.status
+    } else {
+        0
+    };
+    let ua = req.headers_in.user_agent.as_ref().map(|h| bytes(&h.value));
+    let view = RequestView {
+        method: bytes(&req.method_name),
+        path: bytes(&req.uri),
+        query: bytes(&req.args),
+        user_agent: ua,
+        headers: ctx.headers,
+        header_count: ctx.header_count,
+        status: u16::try_from(status).unwrap_or(0),
+        http_version: u16::try_from(req.http_version).unwrap_or(0),
+        attack: ctx.attack,
+    };
+    let key = client_key(addr, mcf.ipv6_prefix);
+    let monitor = lcf.mode == Mode::Monitor;
+    let Some(det) =
+        crate::engine::observe(shared, profile, app, key, addr, &view, monitor, now_ms())
+    else {
+        return;
+    };
+    if let Some(c) = ctx_mut(r) {
+        c.bot = Some(det.bot);
+        c.confidence = det.confidence;
+    }
+    if crate::engine::take_full_note() {
+        log_request(
+            r,
+            ngx::ffi::NGX_LOG_WARN as ngx_uint_t,
+            &format!(
+                "api_abuse: zone is full, evicting the clients idle longest (capacity {})",
+                shared.clients.capacity()
+            ),
+        );
+    }
+    write_event(mcf, &det.event);
+    log_request(r, lcf.log_level, &det.summary);
+}
+
+fn write_event(mcf: &MainConf, line: &str) {
+    if mcf.events.is_null() {
+        return;
+    }
+    // SAFETY: the open file lives as long as the cycle; nginx swaps its fd on
+    // `nginx -s reopen`. One write(2) of a whole line to an O_APPEND file keeps
+    // lines from two workers apart.
+    unsafe {
+        let fd = (*mcf.events).fd;
+        if fd >= 0 {
+            let _ = libc::write(fd, line.as_ptr().cast(), line.len());
+        }
+    }
+}
+
+unsafe fn log_request(r: *mut ngx_http_request_t, level: ngx_uint_t, msg: &str) {
+    let log = (*(*r).connection).log;
+    worker::log_line(log, level as usize, msg);
+}
+
+/// The country code from the `api_abuse_country` variable.
+unsafe fn country<'a>(r: *mut ngx_http_request_t, mcf: &MainConf) -> Option<&'a [u8]> {
+    let idx = ngx_uint_t::try_from(mcf.country_var).ok()?;
+    let v = ngx_http_get_indexed_variable(r, idx);
+    if v.is_null() || (*v).not_found() != 0 || (*v).valid() == 0 || (*v).data.is_null() {
+        return None;
+    }
+    Some(std::slice::from_raw_parts((*v).data, (*v).len() as usize))
+}
+
+/// Headers that carry input, kept for the attack signatures.
+const MAX_INSPECTED_HEADERS: usize = 24;
+
+struct HeaderScan {
+    bits: u16,
+    count: u16,
+    inspect: [(&'static [u8], &'static [u8]); MAX_INSPECTED_HEADERS],
+    n: usize,
+}
+
+/// One pass over the request headers: presence bits for the detectors and
+/// the input-carrying headers for the signatures.
+unsafe fn scan_headers(r: *mut ngx_http_request_t) -> HeaderScan {
+    let mut scan = HeaderScan {
+        bits: 0,
+        count: 0,
+        inspect: [(&[], &[]); MAX_INSPECTED_HEADERS],
+        n: 0,
+    };
+    let mut part: *const ngx_list_part_t = &(*r).headers_in.headers.part;
+    while !part.is_null() {
+        let elts = (*part).elts as *const ngx_table_elt_t;
+        for i in 0..(*part).nelts {
+            let h = &*elts.add(i);
+            scan.count = scan.count.saturating_add(1);
+            let name: &'static [u8] = if h.lowcase_key.is_null() {
+                &[]
+            } else {
+                std::slice::from_raw_parts(h.lowcase_key, h.key.len)
+            };
+            let value: &'static [u8] = std::slice::from_raw_parts(
+                if h.value.data.is_null() {
+                    [].as_ptr()
+                } else {
+                    h.value.data
+                },
+                if h.value.data.is_null() {
+                    0
+                } else {
+                    h.value.len
+                },
+            );
+            scan.bits |= match name {
+                b"accept" => hb::ACCEPT,
+                b"accept-language" => hb::ACCEPT_LANGUAGE,
+                b"accept-encoding" => hb::ACCEPT_ENCODING,
+                b"referer" => hb::REFERER,
+                b"cookie" => hb::COOKIE,
+                b"x-requested-with" => hb::X_REQUESTED_WITH,
+                b"authorization" => hb::AUTHORIZATION,
+                b"content-type" => hb::CONTENT_TYPE,
+                b"origin" => hb::ORIGIN,
+                b"upgrade-insecure-requests" => hb::UPGRADE_INSECURE,
+                b"cache-control" => hb::CACHE_CONTROL,
+                b"connection" if value.eq_ignore_ascii_case(b"close") => hb::CONNECTION_CLOSE,
+                n if n.starts_with(b"sec-fetch-") => hb::SEC_FETCH,
+                n if n.starts_with(b"sec-ch-ua") => hb::SEC_CH_UA,
+                _ => 0,
+            };
+            let carries_input = matches!(
+                name,
+                b"user-agent" | b"referer" | b"cookie" | b"origin" | b"content-type" | b"host"
+            ) || name.starts_with(b"x-");
+            if carries_input && scan.n < MAX_INSPECTED_HEADERS {
+                scan.inspect[scan.n] = (name, value);
+                scan.n += 1;
+            }
+        }
+        part = (*part).next;
+    }
+    scan
+}
+
+/// Attack signs in the request: target, input-carrying headers and, when
+/// nginx holds it in memory, the body.
+unsafe fn inspect(r: *mut ngx_http_request_t, scan: &HeaderScan) -> Option<AttackClass> {
+    let req = &*r;
+    let body = super::body::in_memory(r);
+    let input = signatures::Input {
+        target: bytes(&req.unparsed_uri),
+        headers: &scan.inspect[..scan.n],
+        body,
+    };
+    signatures::inspect(&input).map(|f| f.class)
+}

@@ -1,0 +1,238 @@
+//! Per-worker state and timers: the published profiles (re-read within a
+//! second of a change, without a reload), the events file, and the periodic
+//! save of the zone's state file.
+
+use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
+use std::ptr::addr_of_mut;
+use std::sync::Arc;
+
+use arc_swap::ArcSwapOption;
+use ngx::core::Status;
+use ngx::ffi::{
+    ngx_add_timer, ngx_cycle_t, ngx_event_t, ngx_exiting, ngx_log_t, ngx_process, ngx_quit,
+    ngx_terminate, ngx_worker, NGX_LOG_ERR, NGX_LOG_NOTICE, NGX_PROCESS_SINGLE, NGX_PROCESS_WORKER,
+};
+use ngx::http::HttpModuleMainConf;
+use ngx::ngx_log_error;
+
+use super::conf::MainConf;
+use super::Module;
+use crate::config::Profiles;
+
+/// How often a worker looks at the profiles file.
+const PROFILES_CHECK_MS: usize = 1000;
+/// How often worker 0 writes the state file.
+const STATE_SAVE_MS: usize = 10_000;
+
+static PROFILES: ArcSwapOption<Profiles> = ArcSwapOption::const_empty();
+
+/// The profiles in force in this process.
+pub fn profiles() -> arc_swap::Guard<Option<Arc<Profiles>>> {
+    PROFILES.load()
+}
+
+/// What the worker knows about the profiles file on disk.
+struct Watch {
+    path: PathBuf,
+    /// (device, inode, size, mtime ns) of the file last read, good or bad.
+    seen: Option<(u64, u64, u64, i128)>,
+    /// The last read failed: log again only when the file changes.
+    failed: bool,
+}
+
+static mut WATCH: Option<Watch> = None;
+static mut PROFILES_EVENT: Option<ngx_event_t> = None;
+static mut STATE_EVENT: Option<ngx_event_t> = None;
+static mut CYCLE: *mut ngx_cycle_t = std::ptr::null_mut();
+
+fn stat(path: &PathBuf) -> Option<(u64, u64, u64, i128)> {
+    let m = std::fs::metadata(path).ok()?;
+    Some((
+        m.dev(),
+        m.ino(),
+        m.size(),
+        i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
+    ))
+}
+
+fn is_worker() -> bool {
+    // SAFETY: plain reads of nginx process globals.
+    unsafe {
+        ngx_process == NGX_PROCESS_WORKER as usize || ngx_process == NGX_PROCESS_SINGLE as usize
+    }
+}
+
+fn exiting() -> bool {
+    // SAFETY: plain reads of nginx process globals.
+    unsafe { ngx_exiting != 0 || ngx_quit != 0 || ngx_terminate != 0 }
+}
+
+pub fn main_conf(cycle: *mut ngx_cycle_t) -> Option<&'static MainConf> {
+    // SAFETY: cycle is the live cycle of this process.
+    unsafe { cycle.as_ref().and_then(|c| Module::main_conf(c)) }
+}
+
+pub fn init_process(cycle: *mut ngx_cycle_t) -> Status {
+    if !is_worker() {
+        return Status::NGX_OK;
+    }
+    let Some(mcf) = main_conf(cycle) else {
+        return Status::NGX_OK;
+    };
+    // SAFETY: init_process runs once, single-threaded, before any event.
+    unsafe {
+        CYCLE = cycle;
+        PROFILES.store(mcf.profiles.clone());
+        if let Some(path) = &mcf.profiles_path {
+            WATCH = Some(Watch {
+                path: path.clone(),
+                seen: stat(path),
+                failed: false,
+            });
+            arm(
+                addr_of_mut!(PROFILES_EVENT),
+                cycle,
+                on_profiles_timer,
+                PROFILES_CHECK_MS,
+            );
+        }
+        if ngx_worker == 0 && mcf.state_path.is_some() && !mcf.zone.is_null() {
+            arm(
+                addr_of_mut!(STATE_EVENT),
+                cycle,
+                on_state_timer,
+                STATE_SAVE_MS,
+            );
+        }
+    }
+    Status::NGX_OK
+}
+
+pub fn exit_process(cycle: *mut ngx_cycle_t) {
+    // SAFETY: plain read of a process global.
+    if is_worker() && unsafe { ngx_worker } == 0 {
+        save_state(cycle);
+    }
+}
+
+/// Creates (first call) and arms a cancelable timer, so graceful shutdown
+/// does not wait for it.
+unsafe fn arm(
+    slot: *mut Option<ngx_event_t>,
+    cycle: *mut ngx_cycle_t,
+    handler: unsafe extern "C" fn(*mut ngx_event_t),
+    ms: usize,
+) {
+    let ev = (*slot).get_or_insert_with(|| {
+        // SAFETY: an all-zero ngx_event_t is the state nginx's own code starts from.
+        let mut ev: ngx_event_t = std::mem::zeroed();
+        ev.handler = Some(handler);
+        ev.log = (*cycle).log;
+        ev.set_cancelable(1);
+        ev
+    });
+    ngx_add_timer(ev, ms);
+}
+
+unsafe extern "C" fn on_profiles_timer(_ev: *mut ngx_event_t) {
+    let _ = std::panic::catch_unwind(|| {
+        if exiting() {
+            return;
+        }
+        // SAFETY: timers run on the worker's only thread.
+        unsafe {
+            check_profiles();
+            arm(
+                addr_of_mut!(PROFILES_EVENT),
+                CYCLE,
+                on_profiles_timer,
+                PROFILES_CHECK_MS,
+            );
+        }
+    });
+}
+
+unsafe fn check_profiles() {
+    let Some(watch) = (*addr_of_mut!(WATCH)).as_mut() else {
+        return;
+    };
+    let log = (*CYCLE).log;
+    let now = stat(&watch.path);
+    if now == watch.seen && !(now.is_none() && !watch.failed) {
+        return;
+    }
+    watch.seen = now;
+    match Profiles::load(&watch.path) {
+        Ok(p) => {
+            log_line(
+                log,
+                NGX_LOG_NOTICE as usize,
+                &format!(
+                    "api_abuse: profiles file \"{}\" reloaded: {} profiles ({} enabled), {} list entries, version {:016x}",
+                    watch.path.display(),
+                    p.profiles.len(),
+                    p.enabled_count(),
+                    p.lists.len(),
+                    p.version
+                ),
+            );
+            PROFILES.store(Some(Arc::new(p)));
+            watch.failed = false;
+        }
+        Err(e) => {
+            if !watch.failed {
+                log_line(
+                    log,
+                    NGX_LOG_ERR as usize,
+                    &format!("api_abuse: {e}; keeping the profiles in force"),
+                );
+            }
+            watch.failed = true;
+        }
+    }
+}
+
+unsafe extern "C" fn on_state_timer(_ev: *mut ngx_event_t) {
+    let _ = std::panic::catch_unwind(|| {
+        if exiting() {
+            return;
+        }
+        // SAFETY: timers run on the worker's only thread.
+        unsafe {
+            save_state(CYCLE);
+            arm(
+                addr_of_mut!(STATE_EVENT),
+                CYCLE,
+                on_state_timer,
+                STATE_SAVE_MS,
+            );
+        }
+    });
+}
+
+fn save_state(cycle: *mut ngx_cycle_t) {
+    let Some(mcf) = main_conf(cycle) else { return };
+    let (Some(path), Some(shared)) = (&mcf.state_path, super::zone::shared(mcf)) else {
+        return;
+    };
+    if let Err(e) = crate::state::save(shared, path) {
+        // SAFETY: cycle is live.
+        let log = unsafe { (*cycle).log };
+        log_line(
+            log,
+            NGX_LOG_ERR as usize,
+            &format!(
+                "api_abuse: cannot write state file \"{}\": {e}",
+                path.display()
+            ),
+        );
+    }
+}
+
+pub fn log_line(log: *mut ngx_log_t, level: usize, msg: &str) {
+    if log.is_null() {
+        return;
+    }
+    ngx_log_error!(level, log, "{}", msg);
+}

@@ -1,0 +1,358 @@
+//! Everything the module keeps in the nginx shared zone, in one place:
+//!
+//! - `clients`: the per-client detector state (IPv4 address or IPv6 prefix);
+//!   idle records are evicted when the table is full.
+//! - `lists`: deny/gray/allow entries added at run time (by detection or by an
+//!   operator), with expiry; only expired entries are ever evicted.
+//! - `apps`: the learned baseline of each application.
+//! - `stats`: counters for the API, metrics and the 30-day list statistics.
+//!
+//! The zone is laid out once by [`Shared::create`] from regions the caller
+//! allocates (the nginx slab pool; the heap in tests) and found again after
+//! `nginx -s reload` by [`Shared::attach`]. Nothing here is an nginx type.
+
+use std::mem::size_of;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+use crate::detect::{AppBaseline, ClientState};
+use crate::model::{AttackClass, BotType};
+use crate::table::{ClientKey, Record, Table, TableError};
+
+const MAGIC: u64 = 0x4150_4941_4255_5345; // "APIABUSE"
+const VERSION: u32 = 1;
+/// Applications with a learned baseline; more are served by eviction of the
+/// one idle longest.
+pub const APP_SLOTS: usize = 32;
+/// Share of the zone given to run-time list entries (1/16: about 100k
+/// entries in a 64 MB zone).
+const LIST_SHARE: usize = 16;
+/// Days of list statistics kept (the API compares the last 30 days with the
+/// 30 before).
+pub const DAYS: usize = 64;
+
+/// Kind of a list entry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum ListKind {
+    Allow = 1,
+    Deny = 2,
+    Gray = 3,
+}
+
+impl ListKind {
+    pub fn from_u8(v: u8) -> Option<ListKind> {
+        match v {
+            1 => Some(ListKind::Allow),
+            2 => Some(ListKind::Deny),
+            3 => Some(ListKind::Gray),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ListKind::Allow => "allow",
+            ListKind::Deny => "deny",
+            ListKind::Gray => "gray",
+        }
+    }
+}
+
+/// Who put an entry on a list.
+pub const ORIGIN_DETECTION: u8 = 1;
+pub const ORIGIN_OPERATOR: u8 = 2;
+
+/// A run-time list entry.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ListRecord {
+    /// [`ListKind`] as u8; 0 = empty.
+    pub kind: u8,
+    pub origin: u8,
+    /// `BotType::index() + 1`, 0 when not listed by detection.
+    pub bot_type: u8,
+    pub confidence: u8,
+    /// How many times detection listed this client (repeat offenders stay longer).
+    pub offences: u32,
+    /// Unix seconds.
+    pub created: u32,
+    /// Unix seconds; 0 = forever.
+    pub expires: u32,
+}
+
+// SAFETY: repr(C) plain integers; all-zero is the empty entry.
+unsafe impl Record for ListRecord {
+    const SCHEMA: u32 = 1;
+}
+
+impl ListRecord {
+    pub fn kind(&self) -> Option<ListKind> {
+        ListKind::from_u8(self.kind)
+    }
+
+    pub fn active(&self, now: u32) -> bool {
+        self.kind != 0 && (self.expires == 0 || self.expires > now)
+    }
+
+    pub fn bot(&self) -> Option<BotType> {
+        usize::from(self.bot_type)
+            .checked_sub(1)
+            .and_then(|i| BotType::ALL.get(i).copied())
+    }
+}
+
+/// Per-application learned traffic.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub struct AppRecord {
+    pub baseline: AppBaseline,
+}
+
+// SAFETY: AppBaseline is repr(C) plain data whose zero value is "nothing learned".
+unsafe impl Record for AppRecord {
+    const SCHEMA: u32 = 1;
+}
+
+// SAFETY: ClientState is repr(C) plain data whose zero value is a fresh client.
+unsafe impl Record for ClientState {
+    const SCHEMA: u32 = 1;
+}
+
+/// One day of list statistics.
+#[repr(C)]
+pub struct DayCount {
+    /// Days since the Unix epoch this slot counts for.
+    pub day: AtomicU32,
+    pub deny: AtomicU32,
+    pub gray: AtomicU32,
+}
+
+/// Counters shared by every worker.
+#[repr(C)]
+pub struct Stats {
+    pub requests: AtomicU64,
+    pub blocked_deny: AtomicU64,
+    pub blocked_attack: AtomicU64,
+    pub monitored: AtomicU64,
+    pub passed_exception: AtomicU64,
+    pub passed_allow: AtomicU64,
+    pub detections: [AtomicU64; 8],
+    pub listed: [AtomicU64; 8],
+    pub detector_fired: [AtomicU64; 16],
+    pub attacks: [AtomicU64; 11],
+    pub days: [DayCount; DAYS],
+}
+
+#[repr(C)]
+struct Header {
+    magic: u64,
+    version: u32,
+    client_record: u32,
+    stats: Stats,
+}
+
+/// Regions of the zone: the caller allocates them (slab pool) and keeps the
+/// header address as the zone's data pointer.
+pub struct Regions {
+    pub header: *mut u8,
+    pub clients: (*mut u8, usize),
+    pub lists: (*mut u8, usize),
+    pub apps: (*mut u8, usize),
+}
+
+/// A handle on the shared zone, valid in every process that maps it.
+pub struct Shared {
+    header: *mut Header,
+    pub clients: Table<ClientState>,
+    pub lists: Table<ListRecord>,
+    pub apps: Table<AppRecord>,
+}
+
+// SAFETY: every field is either immutable after creation or accessed through
+// atomics and bucket locks.
+unsafe impl Send for Shared {}
+unsafe impl Sync for Shared {}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ZoneError {
+    #[error(transparent)]
+    Table(#[from] TableError),
+    #[error("the zone was created by another version of the module")]
+    Version,
+    #[error("the zone cannot hold the tables: {0}")]
+    Space(String),
+}
+
+/// Sizes of the regions for a zone with `free` bytes available to allocate.
+pub fn plan(free: usize) -> Result<[usize; 4], ZoneError> {
+    let header = size_of::<Header>();
+    let apps = Table::<AppRecord>::bytes_for(APP_SLOTS);
+    let rest = free
+        .checked_sub(header + apps)
+        .ok_or_else(|| ZoneError::Space(format!("{free} bytes are less than the fixed part")))?;
+    let lists = rest / LIST_SHARE;
+    let clients = rest - lists;
+    if Table::<ListRecord>::capacity_for(lists) == 0
+        || Table::<ClientState>::capacity_for(clients) < 1024
+    {
+        return Err(ZoneError::Space(format!(
+            "{free} bytes hold fewer than 1024 clients"
+        )));
+    }
+    Ok([header, clients, lists, apps])
+}
+
+impl Shared {
+    /// Lays out a fresh zone.
+    ///
+    /// # Safety
+    /// The regions must be valid, exclusive, aligned to
+    /// [`Shared::region_align`], and live as long as every handle.
+    pub unsafe fn create(r: &Regions, seed: u64) -> Result<Shared, ZoneError> {
+        let header = r.header.cast::<Header>();
+        std::ptr::write_bytes(r.header, 0, size_of::<Header>());
+        let clients = Table::create(r.clients.0, r.clients.1, seed)?;
+        let lists = Table::create(r.lists.0, r.lists.1, seed.rotate_left(17))?;
+        let apps = Table::create(r.apps.0, r.apps.1, seed.rotate_left(31))?;
+        (*header).version = VERSION;
+        (*header).client_record = size_of::<ClientState>() as u32;
+        (*header).magic = MAGIC;
+        Ok(Shared {
+            header,
+            clients,
+            lists,
+            apps,
+        })
+    }
+
+    /// Finds the zone laid out earlier in the same memory (reload).
+    ///
+    /// # Safety
+    /// As for [`Shared::create`], with regions created by it.
+    pub unsafe fn attach(r: &Regions) -> Result<Shared, ZoneError> {
+        let header = r.header.cast::<Header>();
+        if (*header).magic != MAGIC
+            || (*header).version != VERSION
+            || (*header).client_record != size_of::<ClientState>() as u32
+        {
+            return Err(ZoneError::Version);
+        }
+        Ok(Shared {
+            header,
+            clients: Table::attach(r.clients.0, r.clients.1)?,
+            lists: Table::attach(r.lists.0, r.lists.1)?,
+            apps: Table::attach(r.apps.0, r.apps.1)?,
+        })
+    }
+
+    pub fn region_align() -> usize {
+        Table::<ClientState>::region_align()
+            .max(Table::<ListRecord>::region_align())
+            .max(Table::<AppRecord>::region_align())
+            .max(std::mem::align_of::<Header>())
+    }
+
+    pub fn header_size() -> usize {
+        size_of::<Header>()
+    }
+
+    pub fn stats(&self) -> &Stats {
+        // SAFETY: the header lives as long as the zone; Stats is all atomics.
+        unsafe { &(*self.header).stats }
+    }
+
+    /// The run-time list entry of `key` in force at `now`.
+    pub fn listed(&self, key: ClientKey, now: u32) -> Option<ListRecord> {
+        self.lists.get(key, |e| *e).filter(|e| e.active(now))
+    }
+
+    /// Puts `key` on a list. Returns false when the list table is full of
+    /// entries that have not expired.
+    pub fn list(&self, key: ClientKey, now: u32, entry: ListRecord) -> bool {
+        let day = now / 86_400;
+        let kind = entry.kind();
+        let done = self
+            .lists
+            .upsert(
+                key,
+                now,
+                |e, t| !e.active(t),
+                |e, _| {
+                    let offences = if entry.origin == ORIGIN_DETECTION {
+                        e.offences + 1
+                    } else {
+                        e.offences
+                    };
+                    *e = ListRecord { offences, ..entry };
+                },
+            )
+            .is_some();
+        if done {
+            self.count_day(day, kind);
+        }
+        done
+    }
+
+    /// Offences recorded for `key` (listed by detection before, even if expired).
+    pub fn offences(&self, key: ClientKey) -> u32 {
+        self.lists.get(key, |e| e.offences).unwrap_or(0)
+    }
+
+    /// Removes `key` from the run-time lists and forgets its detector state,
+    /// so it is not listed again at once.
+    pub fn unlist(&self, key: ClientKey) -> bool {
+        let had = self.lists.remove(key);
+        self.clients.remove(key);
+        had
+    }
+
+    fn count_day(&self, day: u32, kind: Option<ListKind>) {
+        let slot = &self.stats().days[day as usize % DAYS];
+        let seen = slot.day.load(Ordering::Relaxed);
+        if seen != day {
+            // A new day reuses the slot of 64 days ago; a racing worker may
+            // lose one count at midnight, which the statistics tolerate.
+            if slot
+                .day
+                .compare_exchange(seen, day, Ordering::AcqRel, Ordering::Relaxed)
+                .is_ok()
+            {
+                slot.deny.store(0, Ordering::Relaxed);
+                slot.gray.store(0, Ordering::Relaxed);
+            }
+        }
+        match kind {
+            Some(ListKind::Deny) => slot.deny.fetch_add(1, Ordering::Relaxed),
+            Some(ListKind::Gray) => slot.gray.fetch_add(1, Ordering::Relaxed),
+            _ => 0,
+        };
+    }
+
+    /// Deny- and graylistings in the `days` days up to `today` (inclusive)
+    /// and in the `days` days before them.
+    pub fn listings(&self, today: u32, days: u32) -> ((u64, u64), (u64, u64)) {
+        let mut recent = (0, 0);
+        let mut before = (0, 0);
+        for slot in &self.stats().days {
+            let d = slot.day.load(Ordering::Relaxed);
+            let (deny, gray) = (
+                u64::from(slot.deny.load(Ordering::Relaxed)),
+                u64::from(slot.gray.load(Ordering::Relaxed)),
+            );
+            if d <= today && today - d < days {
+                recent.0 += deny;
+                recent.1 += gray;
+            } else if d <= today && today - d < 2 * days {
+                before.0 += deny;
+                before.1 += gray;
+            }
+        }
+        (recent, before)
+    }
+
+    pub fn count_attack(&self, class: AttackClass) {
+        if let Some(c) = self.stats().attacks.get(class.index()) {
+            c.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}

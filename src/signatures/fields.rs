@@ -1,0 +1,292 @@
+//! Splitting a request into the fields an application reads: query and form
+//! arguments, cookies, JSON strings, multipart parts and XML text, without
+//! allocating. Each field is handed to a visitor with the encoding that
+//! carried it; the visitor returns `false` to stop (budget exhausted).
+
+use super::inject::nosql_operator;
+use super::normalize::{find, find_from, Encoding};
+
+/// What a field is, which decides the checks run on it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    ArgName,
+    ArgValue,
+    CookieName,
+    CookieValue,
+    BodyValue,
+    /// A MongoDB operator used as a JSON key or `name[$op]`: already judged.
+    NosqlOperator,
+    /// A multipart filename: traversal and markup only.
+    FileName,
+}
+
+pub trait Visitor {
+    fn field(&mut self, kind: Kind, raw: &[u8], enc: Encoding) -> bool;
+}
+
+/// `a=1&b=2` (query strings and urlencoded forms).
+pub fn urlencoded(s: &[u8], v: &mut impl Visitor) -> bool {
+    for pair in s.split(|&b| b == b'&') {
+        if pair.is_empty() {
+            continue;
+        }
+        let (name, value) = match pair.iter().position(|&b| b == b'=') {
+            Some(p) => (&pair[..p], Some(&pair[p + 1..])),
+            None => (pair, None),
+        };
+        if let Some(value) = value {
+            if bracket_operator(name, value) && !v.field(Kind::NosqlOperator, name, Encoding::FORM)
+            {
+                return false;
+            }
+            if !v.field(Kind::ArgName, name, Encoding::FORM)
+                || !v.field(Kind::ArgValue, value, Encoding::FORM)
+            {
+                return false;
+            }
+        } else if !v.field(Kind::ArgValue, name, Encoding::FORM) {
+            // A bare `?payload` is read by apps as a value as often as a name.
+            return false;
+        }
+    }
+    true
+}
+
+/// `user[$ne]=x`, `user%5B%24regex%5D=.*` (PHP and Express parse these into
+/// operator objects).
+fn bracket_operator(name: &[u8], value: &[u8]) -> bool {
+    let mut buf = [0u8; 64];
+    let mut n = 0;
+    let mut i = 0;
+    // Only the brackets need decoding; names are short.
+    while i < name.len() && n < buf.len() {
+        let b = match name.get(i..i + 3) {
+            Some(b"%5B" | b"%5b") => b'[',
+            Some(b"%5D" | b"%5d") => b']',
+            Some(b"%24") => b'$',
+            _ => name[i],
+        };
+        i += if b != name[i] { 3 } else { 1 };
+        buf[n] = b.to_ascii_lowercase();
+        n += 1;
+    }
+    let name = &buf[..n];
+    let mut from = 0;
+    while let Some(p) = find_from(name, from, b"[$") {
+        let op_start = p + 2;
+        let op_len = name[op_start..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphabetic())
+            .count();
+        if name.get(op_start + op_len) == Some(&b']')
+            && nosql_operator(&name[op_start..op_start + op_len], value)
+        {
+            return true;
+        }
+        from = op_start;
+    }
+    false
+}
+
+/// `a=1; b=2` (the Cookie header).
+pub fn cookies(s: &[u8], v: &mut impl Visitor) -> bool {
+    for pair in s.split(|&b| b == b';') {
+        let pair = pair.trim_ascii();
+        if pair.is_empty() {
+            continue;
+        }
+        let (name, value) = match pair.iter().position(|&b| b == b'=') {
+            Some(p) => (&pair[..p], &pair[p + 1..]),
+            None => (&pair[..0], pair),
+        };
+        if bracket_operator(name, value) && !v.field(Kind::NosqlOperator, name, Encoding::RAW) {
+            return false;
+        }
+        if (!name.is_empty() && !v.field(Kind::CookieName, name, Encoding::RAW))
+            || !v.field(Kind::CookieValue, value, Encoding::RAW)
+        {
+            return false;
+        }
+    }
+    true
+}
+
+/// Every string in a JSON document; keys only when they are operators or
+/// carry markup/quote characters. Tolerates truncation and invalid JSON.
+pub fn json(s: &[u8], v: &mut impl Visitor) -> bool {
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] != b'"' {
+            i += 1;
+            continue;
+        }
+        let start = i + 1;
+        let mut j = start;
+        while j < s.len() && s[j] != b'"' {
+            j += if s[j] == b'\\' { 2 } else { 1 };
+        }
+        let end = j.min(s.len());
+        let text = &s[start..end];
+        i = end + 1;
+        let mut k = i;
+        while k < s.len() && s[k].is_ascii_whitespace() {
+            k += 1;
+        }
+        let is_key = s.get(k) == Some(&b':');
+        if is_key {
+            if let Some(op) = text.strip_prefix(b"$") {
+                let vstart = k + 1;
+                let vend = s[vstart.min(s.len())..]
+                    .iter()
+                    .position(|&b| b == b',' || b == b'}')
+                    .map_or(s.len(), |e| vstart + e);
+                if nosql_operator(op, s.get(vstart..vend).unwrap_or(&[]))
+                    && !v.field(Kind::NosqlOperator, text, Encoding::JSON)
+                {
+                    return false;
+                }
+            }
+            let plain = text.iter().all(|b| {
+                b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'$' | b' ')
+            });
+            if plain {
+                continue;
+            }
+        }
+        if !text.is_empty() && !v.field(Kind::BodyValue, text, Encoding::JSON) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Parts of a `multipart/form-data` body; file contents are skipped, their
+/// names are not.
+pub fn multipart(s: &[u8], content_type: &[u8], v: &mut impl Visitor) -> bool {
+    let Some(b) = find(content_type, b"boundary=").map(|p| &content_type[p + 9..]) else {
+        return raw_text(s, v);
+    };
+    let b = b.split(|&c| c == b';').next().unwrap_or(b).trim_ascii();
+    let b = b
+        .strip_prefix(b"\"")
+        .and_then(|x| x.strip_suffix(b"\""))
+        .unwrap_or(b);
+    let mut delim = [0u8; 74];
+    if b.is_empty() || b.len() + 2 > delim.len() {
+        return raw_text(s, v);
+    }
+    delim[..2].copy_from_slice(b"--");
+    delim[2..2 + b.len()].copy_from_slice(b);
+    let delim = &delim[..2 + b.len()];
+    let mut pos = match find(s, delim) {
+        Some(p) => p + delim.len(),
+        None => return raw_text(s, v),
+    };
+    while pos < s.len() {
+        let next = find_from(s, pos, delim).unwrap_or(s.len());
+        let part = &s[pos..next];
+        pos = next + delim.len();
+        let Some(h) = find(part, b"\r\n\r\n") else {
+            continue;
+        };
+        let (headers, body) = (&part[..h], &part[h + 4..]);
+        let body = body.strip_suffix(b"\r\n").unwrap_or(body);
+        if let Some(f) = find(headers, b"filename=") {
+            let name = headers[f + 9..]
+                .split(|&c| c == b';' || c == b'\r')
+                .next()
+                .unwrap_or(&[]);
+            if !v.field(Kind::FileName, name, Encoding::RAW) {
+                return false;
+            }
+            continue;
+        }
+        if !body.is_empty() && !v.field(Kind::BodyValue, body, Encoding::RAW) {
+            return false;
+        }
+    }
+    true
+}
+
+/// Text nodes and CDATA sections of an XML document (attribute values of
+/// namespaces and schemas are URLs by design, so they are not inspected).
+pub fn xml_text(s: &[u8], v: &mut impl Visitor) -> bool {
+    let mut i = 0;
+    while i < s.len() {
+        if s[i] == b'<' {
+            if s.get(i..i + 9)
+                .is_some_and(|t| t.eq_ignore_ascii_case(b"<![cdata["))
+            {
+                let end = find_from(s, i + 9, b"]]>").unwrap_or(s.len());
+                if !v.field(Kind::BodyValue, &s[i + 9..end], Encoding::RAW) {
+                    return false;
+                }
+                i = end + 3;
+                continue;
+            }
+            i = find_from(s, i, b">").map_or(s.len(), |e| e + 1);
+            continue;
+        }
+        let end = find_from(s, i, b"<").unwrap_or(s.len());
+        let text = s[i..end].trim_ascii();
+        if !text.is_empty() && !v.field(Kind::BodyValue, text, Encoding::RAW) {
+            return false;
+        }
+        i = end;
+    }
+    true
+}
+
+/// A body of unknown type: one text field.
+pub fn raw_text(s: &[u8], v: &mut impl Visitor) -> bool {
+    v.field(Kind::BodyValue, s, Encoding::RAW)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Default)]
+    struct Collect(Vec<(Kind, String)>);
+    impl Visitor for Collect {
+        fn field(&mut self, kind: Kind, raw: &[u8], _: Encoding) -> bool {
+            self.0
+                .push((kind, String::from_utf8_lossy(raw).into_owned()));
+            true
+        }
+    }
+
+    #[test]
+    fn splits() {
+        let mut c = Collect::default();
+        urlencoded(b"a=1&user[$ne]=&x", &mut c);
+        assert_eq!(c.0.len(), 6);
+        assert_eq!(c.0[2].0, Kind::NosqlOperator);
+        let mut c = Collect::default();
+        json(
+            br#"{"name": "O\"Brien", "q": {"$gt": ""}, "n": 5, "k<x": 1}"#,
+            &mut c,
+        );
+        let kinds: Vec<Kind> = c.0.iter().map(|f| f.0).collect();
+        assert_eq!(
+            kinds,
+            vec![Kind::BodyValue, Kind::NosqlOperator, Kind::BodyValue]
+        );
+        assert_eq!(c.0[0].1, "O\\\"Brien");
+        let mut c = Collect::default();
+        let body = b"--xx\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nhello\r\n--xx\r\nContent-Disposition: form-data; name=\"f\"; filename=\"../a.php\"\r\n\r\nBINARY\r\n--xx--\r\n";
+        multipart(body, b"multipart/form-data; boundary=xx", &mut c);
+        assert_eq!(c.0.len(), 2);
+        assert_eq!(c.0[0].1, "hello");
+        assert_eq!(c.0[1].0, Kind::FileName);
+        let mut c = Collect::default();
+        xml_text(
+            b"<?xml version=\"1.0\"?><a><b>text</b><![CDATA[<x>]]></a>",
+            &mut c,
+        );
+        assert_eq!(
+            c.0.iter().map(|f| f.1.as_str()).collect::<Vec<_>>(),
+            vec!["text", "<x>"]
+        );
+    }
+}

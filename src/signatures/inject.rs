@@ -1,0 +1,468 @@
+//! The smaller injection classes: template (SSTI), XML external entities,
+//! LDAP filters, NoSQL operators and CRLF / header injection.
+//!
+//! Each looks for the syntax the target interpreter needs rather than for
+//! words: a template expression that computes (`{{7*7}}`) or reaches into the
+//! runtime (`__class__`, `config`, `T(java...)`), an entity declaration, an
+//! LDAP filter that closes and reopens (`*)(uid=*`), a MongoDB query operator
+//! used as a key, a line break followed by a header. Plain templates such as
+//! "Hello {{name}}" and multi-line text pass.
+
+use super::needles::Needles;
+use super::normalize::{find, trig, Normalized};
+
+const SSTI_OPENERS: Needles = Needles::new(&[
+    b"{{", b"${", b"#{", b"*{", b"@{", b"{%", b"<%", b"[[", b"%{", b"@(",
+]);
+
+/// Words inside a template expression that reach the runtime.
+const SSTI_WORDS: Needles = Needles::new(&[
+    b"__",
+    b"config",
+    b"request.application",
+    b"request.environ",
+    b"constructor",
+    b"getruntime",
+    b".exec",
+    b"system(",
+    b"popen",
+    b"settings.",
+    b"t(java",
+    b"freemarker",
+    b"getclass",
+    b"_memberaccess",
+    b"#context",
+    b"ognl",
+    b"process.env",
+    b"process.mainmodule",
+    b"require(",
+    b"new()",
+    b".forname(",
+    b"eval(",
+    b"dump(",
+    b"@java",
+    b"@org",
+    b"getenv",
+    b"exec(",
+    b"phpinfo",
+    b"import(",
+    b"file.open",
+    b"file.read",
+    b"io.popen",
+    b"open(",
+]);
+
+/// Template statements that need no expression to be dangerous.
+const SSTI_ANYWHERE: Needles = Needles::new(&[
+    b"<#assign",
+    b"#set($",
+    b"#foreach(",
+    b"$class.inspect",
+    b"{php}",
+    b"{/php}",
+    b"{system(",
+    b"t(java.lang",
+    b"{{''.",
+    b"{{\"\".",
+    b"{{[].",
+    b"{{().",
+    b"{% import",
+    b"{% debug",
+    b"{{_self",
+    b"{{self}}",
+    b"{{ self }}",
+    b"freemarker.template.utility",
+    b"${{",
+    b"*{t(",
+    b"@(7*7)",
+]);
+
+pub fn ssti(n: &Normalized) -> bool {
+    let s = n.text;
+    if !n.has(trig::BRACE | trig::LT | trig::DOLLAR | trig::PAREN) {
+        return false;
+    }
+    if SSTI_ANYWHERE.found_in(s) {
+        return true;
+    }
+    SSTI_OPENERS.any_match(s, |open, p| {
+        let at = p + open.len();
+        let end = s[at..]
+            .iter()
+            .position(|&b| matches!(b, b'}' | b']' | b'>'))
+            .map_or(s.len(), |e| at + e);
+        let expr = &s[at..end.min(at + 160)];
+        // `{{7*7}}`, `${7*'7'}`, `<%= 1337*1337 %>`: arithmetic on literals.
+        arithmetic(expr) || SSTI_WORDS.found_in(expr)
+    })
+}
+
+fn arithmetic(e: &[u8]) -> bool {
+    let mut i = 0;
+    while i < e.len() {
+        if e[i].is_ascii_digit() {
+            let mut j = i;
+            while j < e.len() && e[j].is_ascii_digit() {
+                j += 1;
+            }
+            while matches!(e.get(j), Some(b' ' | b'\'' | b'"')) {
+                j += 1;
+            }
+            if matches!(e.get(j), Some(b'*' | b'+')) {
+                j += 1;
+                while matches!(e.get(j), Some(b' ' | b'\'' | b'"')) {
+                    j += 1;
+                }
+                if e.get(j).is_some_and(|b| b.is_ascii_digit())
+                    && (i == 0 || !e[i - 1].is_ascii_alphanumeric())
+                {
+                    return true;
+                }
+            }
+            i = j.max(i + 1);
+        } else {
+            i += 1;
+        }
+    }
+    false
+}
+
+pub fn xxe(n: &Normalized) -> bool {
+    let s = n.text;
+    if !n.has(trig::LT) {
+        return false;
+    }
+    if find(s, b"<!entity").is_some()
+        || find(s, b"xmlns:xi=").is_some()
+        || find(s, b"<xi:include").is_some()
+    {
+        return true;
+    }
+    let mut from = 0;
+    while let Some(p) = s.get(from..).and_then(|t| find(t, b"<!doctype")) {
+        let at = from + p;
+        from = at + 1;
+        let end = s[at..]
+            .iter()
+            .position(|&b| b == b'>')
+            .map_or(s.len(), |e| at + e);
+        let decl = &s[at..end];
+        // An internal subset or an external DTD; `<!DOCTYPE html PUBLIC
+        // "-//W3C//..."` is ordinary HTML.
+        if decl.contains(&b'[') || find(decl, b" system ").is_some() {
+            return true;
+        }
+        if find(decl, b" public ").is_some() && find(decl, b"-//w3c//").is_none() {
+            return true;
+        }
+    }
+    false
+}
+
+pub fn ldap(n: &Normalized) -> bool {
+    let s = n.text;
+    if !n.has(trig::PAREN) {
+        return false;
+    }
+    const ALWAYS: Needles = Needles::new(&[
+        b"*)(",
+        b")(&)",
+        b")(|)",
+        b"(objectclass=",
+        b"*))",
+        b"*()|&",
+        b")(!(",
+        b")(&(",
+        b")(|(",
+    ]);
+    if ALWAYS.found_in(s) {
+        return true;
+    }
+    const OPENERS: Needles = Needles::new(&[b")(", b"(|(", b"(&(", b"(!("]);
+    if OPENERS.any_match(s, |open, p| filter_item(&s[p + open.len()..])) {
+        return true;
+    }
+    // `(uid=*)`: a presence filter on an attribute.
+    find(s, b"=*)").is_some_and(|p| {
+        s[..p]
+            .iter()
+            .rev()
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'-')
+            .count()
+            > 0
+            && s[..p].contains(&b'(')
+    })
+}
+
+/// `attr=`, `attr>=`, `attr~=` at the start of `s`.
+fn filter_item(s: &[u8]) -> bool {
+    let name = s
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'-' || **b == b';' || **b == b'.')
+        .count();
+    if name == 0 || !s[0].is_ascii_alphabetic() {
+        return false;
+    }
+    matches!(s.get(name), Some(b'='))
+        || matches!(s.get(name..name + 2), Some(b">=" | b"<=" | b"~="))
+}
+
+/// MongoDB operators that bypass a login or run code whatever their operand.
+const NOSQL_ALWAYS: &[&[u8]] = &[
+    b"ne",
+    b"nin",
+    b"regex",
+    b"exists",
+    b"where",
+    b"function",
+    b"accumulator",
+    b"expr",
+    b"not",
+    b"jsonschema",
+    b"elemmatch",
+];
+/// Comparison operators: attacks only with an empty or null operand.
+const NOSQL_COMPARE: &[&[u8]] = &[
+    b"gt", b"gte", b"lt", b"lte", b"eq", b"in", b"all", b"size", b"type", b"mod",
+];
+
+/// How an operator name (without `$`) counts, given its operand.
+pub fn nosql_operator(op: &[u8], operand: &[u8]) -> bool {
+    let is = |list: &[&[u8]]| list.iter().any(|x| x.eq_ignore_ascii_case(op));
+    if is(NOSQL_ALWAYS) {
+        return true;
+    }
+    let o = operand.trim_ascii();
+    is(NOSQL_COMPARE)
+        && matches!(
+            o,
+            b"" | b"\"\"" | b"''" | b"null" | b"{}" | b"[]" | b"undefined"
+        )
+}
+
+/// Operators inside a value (`{"$ne": null}` in a parameter, `[$ne]` in a
+/// cookie) and JavaScript injected into `$where`.
+pub fn nosql(n: &Normalized) -> bool {
+    let s = n.text;
+    if !n.has(trig::DOLLAR | trig::PIPE_AMP | trig::SEMI | trig::DOT) {
+        return false;
+    }
+    let mut from = 0;
+    while let Some(p) = s
+        .get(from..)
+        .and_then(|t| t.iter().position(|&b| b == b'$'))
+    {
+        let at = from + p;
+        from = at + 1;
+        // A key: `{"$ne"`, `, '$gt'`, `{$where`, `[$ne]`. An unquoted `$x`
+        // after a comma is a GraphQL variable (`query($limit: Int, $where: ...)`).
+        let quoted = at > 0 && matches!(s[at - 1], b'"' | b'\'');
+        let scan_to = if quoted { at - 1 } else { at };
+        let before = s[..scan_to].iter().rev().find(|&&b| b != b' ');
+        let key = if quoted {
+            matches!(before, Some(b'{' | b'[' | b','))
+        } else {
+            matches!(before, Some(b'{' | b'['))
+                || (before == Some(&b',') && literal_operand(&s[at..]))
+        };
+        if !key {
+            continue;
+        }
+        let len = s[at + 1..]
+            .iter()
+            .take_while(|b| b.is_ascii_alphabetic())
+            .count();
+        let op = &s[at + 1..at + 1 + len];
+        let mut k = at + 1 + len;
+        while matches!(s.get(k), Some(b'"' | b'\'' | b' ' | b']')) {
+            k += 1;
+        }
+        if !matches!(s.get(k), Some(b':' | b'=')) && k < s.len() {
+            continue;
+        }
+        let operand_end = s[k.min(s.len())..]
+            .iter()
+            .position(|&b| matches!(b, b',' | b'}'))
+            .map_or(s.len(), |e| k + e);
+        if nosql_operator(op, s.get(k + 1..operand_end).unwrap_or(&[])) {
+            return true;
+        }
+    }
+    const JS: Needles = Needles::new(&[
+        b"this.password",
+        b"this.username",
+        b".match(/.*/)",
+        b"db.getcollectionnames(",
+        b"db.dropdatabase(",
+        b";return true",
+        b"; return true",
+        b"return 1==1",
+        b"'=='",
+        b"\"==\"",
+    ]);
+    if JS.found_in(s) {
+        return true;
+    }
+    // `' || '1'=='1`, `"&& 1==1//`: JavaScript equality after a logical operator.
+    for op in [b"||" as &[u8], b"&&"] {
+        if let Some(p) = find(s, op) {
+            let tail = &s[p + 2..s.len().min(p + 40)];
+            if find(tail, b"==").is_some() && s[..p].iter().any(|&b| b == b'\'' || b == b'"') {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// `$where: '1 == 1'` after a comma: an operator given a literal, where a
+/// GraphQL variable declaration (`$where: users_bool_exp`) names a type.
+fn literal_operand(s: &[u8]) -> bool {
+    let Some(colon) = s.iter().take(32).position(|&b| b == b':') else {
+        return false;
+    };
+    let v = s[colon + 1..].iter().find(|&&b| b != b' ');
+    matches!(v, Some(b'\'' | b'"' | b'{' | b'[' | b'0'..=b'9'))
+}
+
+/// Response headers an injected line break aims at.
+const HEADERS: &[&[u8]] = &[
+    b"set-cookie",
+    b"location",
+    b"content-type",
+    b"content-length",
+    b"content-disposition",
+    b"refresh",
+    b"access-control-allow-origin",
+    b"access-control-allow-credentials",
+    b"cache-control",
+    b"x-xss-protection",
+    b"link",
+    b"transfer-encoding",
+    b"host",
+    b"cookie",
+    b"x-forwarded-for",
+    b"x-forwarded-host",
+    b"connection",
+    b"content-security-policy",
+];
+
+/// Strictness of the CRLF check by location.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum CrlfMode {
+    /// Path, cookies, headers, argument names: any `name:` after a break.
+    Strict,
+    /// Argument values: known response headers, `http/1.x`, or markup.
+    Value,
+    /// Bodies, where multi-line text is normal: only `set-cookie`.
+    Body,
+}
+
+pub fn crlf(n: &Normalized, mode: CrlfMode) -> bool {
+    let s = n.text;
+    if !n.has(trig::NEWLINE) {
+        return false;
+    }
+    let mut from = 0;
+    while let Some(p) = s
+        .get(from..)
+        .and_then(|t| t.iter().position(|&b| b == b'\n'))
+    {
+        let at = from + p + 1;
+        from = at;
+        let mut k = at;
+        while s.get(k) == Some(&b' ') {
+            k += 1;
+        }
+        let rest = &s[k.min(s.len())..];
+        let name = rest
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'-' || **b == b'_')
+            .count();
+        let colon = rest.get(name) == Some(&b':') || rest.get(name..name + 2) == Some(b" :");
+        let token = &rest[..name];
+        let known = HEADERS.contains(&token) || token.starts_with(b"x-");
+        let hit = match mode {
+            CrlfMode::Strict => {
+                (colon && name > 1) || rest.starts_with(b"http/1.") || rest.first() == Some(&b'<')
+            }
+            CrlfMode::Value => {
+                (colon && known) || rest.starts_with(b"http/1.") || rest.starts_with(b"<script")
+            }
+            CrlfMode::Body => colon && token == b"set-cookie",
+        };
+        if hit {
+            return true;
+        }
+        // In free text only the first line break can be an injection: later
+        // ones belong to the text ("Line 1\nLine 2\nLocation: Paris").
+        if mode == CrlfMode::Value {
+            return false;
+        }
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::normalize::{normalize, Encoding, WINDOW};
+    use super::*;
+
+    fn run(raw: &str, f: &dyn Fn(&Normalized) -> bool) -> bool {
+        let mut buf = [0u8; WINDOW];
+        f(&normalize(raw.as_bytes(), Encoding::FORM, &mut buf))
+    }
+
+    #[test]
+    fn ssti_cases() {
+        for p in [
+            "{{7*7}}",
+            "${7*'7'}",
+            "<%= 1337*1337 %>",
+            "{{config.items()}}",
+            "{{''.__class__.__mro__}}",
+            "#{7*7}",
+            "<#assign ex=\"freemarker.template.utility.Execute\"?new()>",
+        ] {
+            assert!(run(p, &ssti), "{p}");
+        }
+        for p in [
+            "Hello {{name}}",
+            "{{ user.first_name }}",
+            "${HOME}",
+            "{% if cart %}x{% endif %}",
+            "[[1, 2], [3, 4]]",
+            "price: ${9.99 + tax}",
+        ] {
+            assert!(!run(p, &ssti), "{p}");
+        }
+    }
+
+    #[test]
+    fn xxe_ldap_nosql_crlf() {
+        assert!(run(
+            "<!DOCTYPE foo [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>",
+            &xxe
+        ));
+        assert!(!run("<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0//EN\" \"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd\">", &xxe));
+        assert!(run("*)(uid=*))(|(uid=*", &ldap));
+        assert!(run("admin)(&)", &ldap));
+        assert!(!run("call (555)(123-4567)", &ldap));
+        assert!(run("{\"$ne\": null}", &nosql));
+        assert!(run("' || '1'=='1", &nosql));
+        assert!(!run("{\"price\": {\"$gt\": 100}}", &nosql));
+        assert!(!run("cost is $5, or $6", &nosql));
+        assert!(run("%0d%0aSet-Cookie:%20a=b", &|n| crlf(
+            n,
+            CrlfMode::Value
+        )));
+        assert!(!run("line one%0aLocation: Paris", &|n| crlf(
+            n,
+            CrlfMode::Body
+        )));
+        assert!(!run("Dear team,%0d%0aThanks", &|n| crlf(
+            n,
+            CrlfMode::Strict
+        )));
+    }
+}

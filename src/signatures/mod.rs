@@ -1,0 +1,569 @@
+//! Attack signatures: does this request carry an attack, and of which class?
+//!
+//! The request is split into the fields an application reads (path, query
+//! arguments, cookies, input-carrying headers, and the body when nginx holds
+//! it in memory: urlencoded, JSON, multipart or XML). Each field is
+//! normalised (see [`normalize`]) into a fixed stack buffer and handed to the
+//! detectors that make sense for where it came from: a scanner-probe check
+//! only on the path, SSRF only where an application would fetch a URL, strict
+//! CRLF checks only where line breaks never belong.
+//!
+//! Cost is bounded and linear: every detector makes a constant number of
+//! passes over a field, fields longer than a window are inspected in
+//! overlapping windows up to [`MAX_FIELD_BYTES`], and the whole request up to
+//! [`MAX_REQUEST_BYTES`]. Nothing is allocated; all signatures are constant
+//! tables compiled into the binary, so there is nothing to build at start-up.
+
+mod fields;
+mod inject;
+mod needles;
+mod normalize;
+mod probe;
+mod rce;
+mod sql_lex;
+mod sqli;
+mod traversal;
+mod xss;
+
+#[cfg(test)]
+mod corpus_tests;
+
+use crate::model::AttackClass;
+use fields::{Kind, Visitor};
+use inject::CrlfMode;
+use normalize::{normalize, Encoding, Normalized, WINDOW};
+
+/// Bytes of a request body inspected (the glue may pass less).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Bytes of the request target (path and query) inspected.
+pub const MAX_TARGET_BYTES: usize = 8 * 1024;
+/// Bytes of one field inspected, in overlapping windows of 4 KiB.
+pub const MAX_FIELD_BYTES: usize = 16 * 1024;
+/// Raw bytes inspected per request across all fields; past it the rest of
+/// the request is not inspected.
+pub const MAX_REQUEST_BYTES: usize = 96 * 1024;
+/// Overlap of consecutive windows: a payload shorter than this is always
+/// seen whole by one window.
+const OVERLAP: usize = 512;
+
+/// One request as the nginx glue sees it.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Input<'a> {
+    /// Raw request target as sent (path + optional `?query`), not decoded
+    /// (nginx's `r->unparsed_uri`).
+    pub target: &'a [u8],
+    /// Selected headers as (lowercase name, value).
+    pub headers: &'a [(&'a [u8], &'a [u8])],
+    /// Request body if nginx has it in memory (may be truncated).
+    pub body: Option<&'a [u8]>,
+}
+
+/// Where in the request an attack was found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+#[repr(u8)]
+pub enum Location {
+    #[default]
+    Path,
+    Query,
+    Cookie,
+    Header,
+    Body,
+}
+
+impl Location {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Location::Path => "path",
+            Location::Query => "query",
+            Location::Cookie => "cookie",
+            Location::Header => "header",
+            Location::Body => "body",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Finding {
+    pub class: AttackClass,
+    pub location: Location,
+}
+
+/// Every class found in a request, with where each was first seen.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Findings {
+    mask: u16,
+    locations: [Location; 11],
+}
+
+/// Order in which [`Findings::strongest`] picks a class: the most dangerous
+/// and least ambiguous first.
+const PRIORITY: [AttackClass; 11] = [
+    AttackClass::Rce,
+    AttackClass::Xxe,
+    AttackClass::Sqli,
+    AttackClass::Ssti,
+    AttackClass::Traversal,
+    AttackClass::RfiSsrf,
+    AttackClass::Nosql,
+    AttackClass::Ldap,
+    AttackClass::Xss,
+    AttackClass::Crlf,
+    AttackClass::ScannerProbe,
+];
+
+impl Findings {
+    pub fn is_empty(&self) -> bool {
+        self.mask == 0
+    }
+
+    pub fn contains(&self, class: AttackClass) -> bool {
+        self.mask & (1 << class.index()) != 0
+    }
+
+    /// Where `class` was first found.
+    pub fn location(&self, class: AttackClass) -> Option<Location> {
+        self.contains(class)
+            .then(|| self.locations.get(class.index()).copied())
+            .flatten()
+    }
+
+    /// The classes found, in [`AttackClass::ALL`] order.
+    pub fn classes(&self) -> impl Iterator<Item = AttackClass> + '_ {
+        AttackClass::ALL
+            .iter()
+            .copied()
+            .filter(|c| self.contains(*c))
+    }
+
+    pub fn strongest(&self) -> Option<Finding> {
+        PRIORITY
+            .iter()
+            .find(|c| self.contains(**c))
+            .map(|&class| Finding {
+                class,
+                location: self.locations[class.index()],
+            })
+    }
+
+    fn add(&mut self, class: AttackClass, location: Location) {
+        if !self.contains(class) {
+            self.mask |= 1 << class.index();
+            if let Some(slot) = self.locations.get_mut(class.index()) {
+                *slot = location;
+            }
+        }
+    }
+}
+
+/// The first/strongest attack in the request, if any.
+pub fn inspect(input: &Input) -> Option<Finding> {
+    inspect_all(input).strongest()
+}
+
+/// Every attack class in the request.
+pub fn inspect_all(input: &Input) -> Findings {
+    let mut scan = Scan {
+        found: Findings::default(),
+        budget: MAX_REQUEST_BYTES,
+        location: Location::Path,
+        buf: [0; WINDOW],
+    };
+    let target = &input.target[..input.target.len().min(MAX_TARGET_BYTES)];
+    let (path, query) = match target.iter().position(|&b| b == b'?') {
+        Some(q) => (&target[..q], Some(&target[q + 1..])),
+        None => (target, None),
+    };
+    scan.path(path);
+    if let Some(q) = query {
+        scan.location = Location::Query;
+        fields::urlencoded(q, &mut scan);
+    }
+    let mut content_type: &[u8] = &[];
+    for &(name, value) in input.headers {
+        match name {
+            b"cookie" => {
+                scan.location = Location::Cookie;
+                fields::cookies(value, &mut scan);
+            }
+            b"content-type" => content_type = value,
+            b"content-length" | b"authorization" | b"host" => {}
+            _ => {
+                scan.location = Location::Header;
+                scan.header(value);
+            }
+        }
+    }
+    if let Some(body) = input.body {
+        scan.location = Location::Body;
+        scan.body(&body[..body.len().min(MAX_BODY_BYTES)], content_type);
+    }
+    scan.found
+}
+
+/// Which detectors run on a field.
+#[derive(Clone, Copy)]
+struct Checks {
+    classes: u16,
+    crlf: CrlfMode,
+    is_path: bool,
+}
+
+const fn bits(classes: &[AttackClass]) -> u16 {
+    let mut m = 0u16;
+    let mut i = 0;
+    while i < classes.len() {
+        m |= 1 << classes[i] as u16;
+        i += 1;
+    }
+    m
+}
+
+use AttackClass as A;
+const PATH: Checks = Checks {
+    classes: bits(&[
+        A::Sqli,
+        A::Xss,
+        A::Rce,
+        A::Traversal,
+        A::RfiSsrf,
+        A::Ssti,
+        A::Crlf,
+    ]),
+    crlf: CrlfMode::Strict,
+    is_path: true,
+};
+const NAME: Checks = Checks {
+    classes: bits(&[
+        A::Sqli,
+        A::Xss,
+        A::Rce,
+        A::Traversal,
+        A::Ssti,
+        A::Crlf,
+        A::Nosql,
+    ]),
+    crlf: CrlfMode::Strict,
+    is_path: false,
+};
+const VALUE: Checks = Checks {
+    classes: bits(&[
+        A::Sqli,
+        A::Xss,
+        A::Rce,
+        A::Traversal,
+        A::RfiSsrf,
+        A::Ssti,
+        A::Xxe,
+        A::Ldap,
+        A::Nosql,
+        A::Crlf,
+    ]),
+    crlf: CrlfMode::Value,
+    is_path: false,
+};
+const COOKIE: Checks = Checks {
+    classes: VALUE.classes & !bits(&[A::RfiSsrf]),
+    crlf: CrlfMode::Strict,
+    is_path: false,
+};
+const HEADER: Checks = Checks {
+    classes: bits(&[A::Sqli, A::Xss, A::Rce, A::Traversal, A::Ssti, A::Crlf]),
+    crlf: CrlfMode::Strict,
+    is_path: false,
+};
+const BODY: Checks = Checks {
+    classes: VALUE.classes,
+    crlf: CrlfMode::Body,
+    is_path: false,
+};
+const FILE_NAME: Checks = Checks {
+    classes: bits(&[A::Traversal, A::Xss, A::Rce]),
+    crlf: CrlfMode::Strict,
+    is_path: false,
+};
+
+struct Scan {
+    found: Findings,
+    budget: usize,
+    location: Location,
+    buf: [u8; WINDOW],
+}
+
+impl Scan {
+    fn path(&mut self, raw: &[u8]) {
+        // Absolute-form targets (`GET http://169.254.169.254/`) are proxy probes.
+        let mut path = raw;
+        for scheme in [b"http://" as &[u8], b"https://"] {
+            if raw.len() > scheme.len() && raw[..scheme.len()].eq_ignore_ascii_case(scheme) {
+                self.run(
+                    raw,
+                    Encoding::RAW,
+                    Checks {
+                        classes: bits(&[A::RfiSsrf]),
+                        ..PATH
+                    },
+                );
+                let rest = &raw[scheme.len()..];
+                path = rest
+                    .iter()
+                    .position(|&b| b == b'/')
+                    .map_or(&[], |p| &rest[p..]);
+            }
+        }
+        self.run(path, Encoding::RAW, PATH);
+        // Injections in a path segment (`/items/1 AND 1=1`) start at the
+        // segment, not at the path: the SQL detector looks at value starts.
+        if !self.found.contains(A::Sqli) {
+            for seg in path.split(|&b| b == b'/').filter(|s| s.len() > 2) {
+                self.run(
+                    seg,
+                    Encoding::RAW,
+                    Checks {
+                        classes: bits(&[A::Sqli]),
+                        ..PATH
+                    },
+                );
+            }
+        }
+        let n = normalize(path, Encoding::RAW, &mut self.buf);
+        if probe::probe(n.text) {
+            self.found.add(A::ScannerProbe, Location::Path);
+        }
+    }
+
+    fn header(&mut self, value: &[u8]) {
+        self.run(value, Encoding::RAW, HEADER);
+    }
+
+    fn body(&mut self, body: &[u8], content_type: &[u8]) {
+        let ct = lower_prefix::<128>(content_type);
+        let ct = ct.as_slice();
+        let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
+        if normalize::find(ct, b"json").is_some()
+            || (ct.is_empty() && matches!(first, Some(b'{' | b'[')))
+        {
+            fields::json(body, self);
+        } else if normalize::find(ct, b"x-www-form-urlencoded").is_some() {
+            fields::urlencoded(body, self);
+        } else if normalize::find(ct, b"multipart/").is_some() {
+            fields::multipart(body, content_type, self);
+        } else if normalize::find(ct, b"xml").is_some() || first == Some(b'<') {
+            self.run(
+                body,
+                Encoding::RAW,
+                Checks {
+                    classes: bits(&[A::Xxe]),
+                    ..BODY
+                },
+            );
+            fields::xml_text(body, self);
+        } else {
+            fields::raw_text(body, self);
+        }
+    }
+
+    /// Normalises `raw` window by window and runs the enabled detectors.
+    fn run(&mut self, raw: &[u8], enc: Encoding, checks: Checks) -> bool {
+        let pending = checks.classes & !self.found.mask;
+        if raw.is_empty() || pending == 0 {
+            return self.budget > 0;
+        }
+        // Identifiers, numbers, UUIDs and tokens cannot carry any signature.
+        if raw
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
+        {
+            return true;
+        }
+        let limit = raw.len().min(MAX_FIELD_BYTES);
+        let mut start = 0;
+        loop {
+            let end = (start + WINDOW).min(limit);
+            let chunk = &raw[start..end];
+            if chunk.len() > self.budget {
+                self.budget = 0;
+                return false;
+            }
+            self.budget -= chunk.len();
+            let n = normalize(chunk, enc, &mut self.buf);
+            let hits = detect(&n, pending, checks);
+            for c in AttackClass::ALL {
+                if hits & (1 << c.index()) != 0 {
+                    self.found.add(*c, self.location);
+                }
+            }
+            if end >= limit {
+                return true;
+            }
+            start = end - OVERLAP;
+        }
+    }
+}
+
+impl Visitor for Scan {
+    fn field(&mut self, kind: Kind, raw: &[u8], enc: Encoding) -> bool {
+        let location = self.location;
+        let checks = match kind {
+            Kind::NosqlOperator => {
+                self.found.add(A::Nosql, location);
+                return true;
+            }
+            Kind::ArgName | Kind::CookieName => NAME,
+            Kind::ArgValue if location == Location::Body => BODY_FORM,
+            Kind::ArgValue => VALUE,
+            Kind::CookieValue => COOKIE,
+            Kind::BodyValue => BODY,
+            Kind::FileName => FILE_NAME,
+        };
+        self.run(raw, enc, checks)
+    }
+}
+
+/// Urlencoded form bodies: multi-line text areas are normal there.
+const BODY_FORM: Checks = Checks {
+    crlf: CrlfMode::Body,
+    ..VALUE
+};
+
+/// Runs the detectors in `pending` on one normalised window.
+fn detect(n: &Normalized, pending: u16, checks: Checks) -> u16 {
+    let on = |c: AttackClass| pending & (1 << c.index()) != 0;
+    let mut hits = 0u16;
+    let mut hit = |c: AttackClass, f: &dyn Fn() -> bool| {
+        if on(c) && f() {
+            hits |= 1 << c.index();
+        }
+    };
+    hit(A::Sqli, &|| sqli::detect(n));
+    hit(A::Xss, &|| xss::detect(n));
+    hit(A::Rce, &|| rce::detect(n));
+    hit(A::Traversal, &|| traversal::traversal(n, checks.is_path));
+    hit(A::RfiSsrf, &|| traversal::ssrf(n));
+    hit(A::Ssti, &|| inject::ssti(n));
+    hit(A::Xxe, &|| inject::xxe(n));
+    hit(A::Ldap, &|| inject::ldap(n));
+    hit(A::Nosql, &|| inject::nosql(n));
+    hit(A::Crlf, &|| inject::crlf(n, checks.crlf));
+    hits
+}
+
+/// A lowercase copy of the first `N` bytes of `s` (content types are short).
+fn lower_prefix<const N: usize>(s: &[u8]) -> LowerBuf<N> {
+    let mut b = LowerBuf {
+        buf: [0; N],
+        len: s.len().min(N),
+    };
+    for (d, c) in b.buf.iter_mut().zip(s) {
+        *d = c.to_ascii_lowercase();
+    }
+    b
+}
+
+struct LowerBuf<const N: usize> {
+    buf: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> LowerBuf<N> {
+    fn as_slice(&self) -> &[u8] {
+        &self.buf[..self.len]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_and_locations() {
+        let headers: &[(&[u8], &[u8])] = &[
+            (b"user-agent", b"() { :; }; /bin/bash -c id"),
+            (b"cookie", b"sid=abc; q=1' or '1'='1"),
+        ];
+        let input = Input {
+            target: b"/.env?x=%3Cscript%3E",
+            headers,
+            body: Some(br#"{"u": {"$ne": null}}"#),
+        };
+        let all = inspect_all(&input);
+        assert_eq!(all.location(A::ScannerProbe), Some(Location::Path));
+        assert_eq!(all.location(A::Xss), Some(Location::Query));
+        assert_eq!(all.location(A::Rce), Some(Location::Header));
+        assert_eq!(all.location(A::Sqli), Some(Location::Cookie));
+        assert_eq!(all.location(A::Nosql), Some(Location::Body));
+        assert_eq!(
+            inspect(&input),
+            Some(Finding {
+                class: A::Rce,
+                location: Location::Header
+            })
+        );
+        let clean = Input {
+            target: b"/api/v1/users/42?page=2&sort=name",
+            headers: &[(b"user-agent", b"curl/8.5.0")],
+            body: None,
+        };
+        assert_eq!(inspect(&clean), None);
+    }
+
+    /// Random requests built from the bytes detectors care about must never
+    /// panic (a panic kills an nginx worker).
+    #[test]
+    fn never_panics_on_hostile_bytes() {
+        const ALPHABET: &[u8] =
+            b"%&#;:/\\.'\"`<>=()[]{}$|*-+!?@ \r\n\t\x00\xc0\xae\xef\xbc\x8eaAxu0123456789";
+        let mut state = 0x1234_5678_9abc_def0u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for round in 0..4000 {
+            let len = (next() % 300) as usize;
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| ALPHABET[(next() % ALPHABET.len() as u64) as usize])
+                .collect();
+            let headers: &[(&[u8], &[u8])] = &[
+                (b"cookie", &bytes),
+                (b"user-agent", &bytes),
+                (
+                    b"content-type",
+                    [
+                        b"application/json" as &[u8],
+                        b"multipart/form-data; boundary=a",
+                        b"text/xml",
+                        b"",
+                    ][round % 4],
+                ),
+            ];
+            let _ = inspect_all(&Input {
+                target: &bytes,
+                headers,
+                body: Some(&bytes),
+            });
+        }
+    }
+
+    #[test]
+    fn long_fields_are_windowed_and_budgeted() {
+        let mut value = vec![b'a'; 10_000];
+        value.extend_from_slice(b"%20' or 1=1--");
+        let mut target = b"/s?q=x%20".to_vec();
+        target.extend_from_slice(&value);
+        let input = Input {
+            target: &target[..MAX_TARGET_BYTES.min(target.len())],
+            headers: &[],
+            body: None,
+        };
+        assert!(inspect(&input).is_none(), "past the target cap");
+        let body = [b"q=".as_slice(), &value].concat();
+        let headers: &[(&[u8], &[u8])] = &[(b"content-type", b"application/x-www-form-urlencoded")];
+        let input = Input {
+            target: b"/",
+            headers,
+            body: Some(&body),
+        };
+        assert_eq!(inspect(&input).map(|f| f.class), Some(A::Sqli));
+    }
+}

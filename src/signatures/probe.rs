@@ -1,0 +1,305 @@
+//! Scanner probes: requests for well-known sensitive or vulnerable paths.
+//!
+//! Scanners walk lists of paths that leak secrets or admin consoles on *some*
+//! stack (`/.env`, `/.git/config`, `/wp-login.php`, `/phpmyadmin/`,
+//! `/actuator/env`, `/server-status`, `/cgi-bin/...`) and backups left by
+//! editors and admins (`index.php.bak`, `config.php~`, `db.sql`, `backup.zip`).
+//! Matching is per path segment and exact (or a listed prefix), never a
+//! substring, so `/api/environments`, `/admin/users`, `/api/backups/42` and
+//! `/actuator/health` (a load-balancer check) pass.
+
+/// Segments that are a probe wherever they appear in the path.
+const SEGMENTS: &[&[u8]] = &[
+    b".git",
+    b".svn",
+    b".hg",
+    b".bzr",
+    b".aws",
+    b".ssh",
+    b".docker",
+    b".kube",
+    b".htaccess",
+    b".htpasswd",
+    b".ds_store",
+    b".npmrc",
+    b".pypirc",
+    b".dockerenv",
+    b".bash_history",
+    b".zsh_history",
+    b".mysql_history",
+    b".vscode",
+    b".idea",
+    b".travis.yml",
+    b".gitlab-ci.yml",
+    b".git-credentials",
+    b".gitignore",
+    b".gitconfig",
+    b".circleci",
+    b".terraform",
+    b"wp-admin",
+    b"wp-login.php",
+    b"wp-config.php",
+    b"wp-content",
+    b"wp-includes",
+    b"xmlrpc.php",
+    b"wlwmanifest.xml",
+    b"phpmyadmin",
+    b"phpmyadmin2",
+    b"pma",
+    b"myadmin",
+    b"mysqladmin",
+    b"sqladmin",
+    b"adminer.php",
+    b"adminer",
+    b"phpinfo.php",
+    b"info.php",
+    b"php_info.php",
+    b"test.php",
+    b"server-status",
+    b"server-info",
+    b"cgi-bin",
+    b"cgi-sys",
+    b"web.config",
+    b"web-inf",
+    b"meta-inf",
+    b"elmah.axd",
+    b"trace.axd",
+    b"jmx-console",
+    b"web-console",
+    b"invoker",
+    b"hnap1",
+    b"eval-stdin.php",
+    b"_ignition",
+    b"_profiler",
+    b"sftp-config.json",
+    b"docker-compose.yml",
+    b"id_rsa",
+    b"id_dsa",
+    b"laravel.log",
+    b"error_log",
+    b"debug.log",
+    b"access.log",
+    b"error.log",
+    b"config.php",
+    b"configuration.php",
+    b"localsettings.php",
+    b"settings.php",
+    b"setup.php",
+    b"install.php",
+    b"shell.php",
+    b"cmd.php",
+    b"c99.php",
+    b"r57.php",
+    b"boaform",
+    b"setup.cgi",
+    b"jenkins",
+    b"manager",
+    b"solr",
+    b"druid",
+    b"nacos",
+    b"owa",
+    b"autodiscover",
+    b"ecp",
+    b"vpnsvc",
+    b"jolokia",
+    b"console",
+    b"env.js",
+    b"config.json.bak",
+    b"credentials",
+    b"secrets.yml",
+    b"database.yml",
+    b"parameters.yml",
+    b"appsettings.json",
+];
+
+/// Segments that are a probe only as the first segment (common words deeper
+/// in an API path).
+const ROOT_ONLY: &[&[u8]] = &[
+    b".gitignore",
+    b"manager",
+    b"solr",
+    b"druid",
+    b"nacos",
+    b"owa",
+    b"autodiscover",
+    b"ecp",
+    b"console",
+    b"jenkins",
+    b"invoker",
+    b"credentials",
+];
+
+/// Spring Boot actuator endpoints that leak; `health` and `info` are for
+/// load balancers and pass.
+const ACTUATOR_LEAKS: &[&[u8]] = &[
+    b"env",
+    b"heapdump",
+    b"threaddump",
+    b"configprops",
+    b"mappings",
+    b"beans",
+    b"jolokia",
+    b"logfile",
+    b"httptrace",
+    b"trace",
+    b"gateway",
+    b"shutdown",
+    b"loggers",
+    b"conditions",
+    b"scheduledtasks",
+    b"sessions",
+    b"auditevents",
+    b"dump",
+    b"features",
+    b"refresh",
+    b"restart",
+];
+
+/// Editor and admin backup suffixes.
+const BACKUP_SUFFIXES: &[&[u8]] = &[
+    b".bak",
+    b".old",
+    b".orig",
+    b".save",
+    b".swp",
+    b".swo",
+    b"~",
+    b".sql",
+    b".sql.gz",
+    b".sql.bz2",
+    b".sql.zip",
+    b".sql.tar.gz",
+    b".bkp",
+    b".backup",
+    b".dump",
+    b".mdb",
+    b".sqlite3",
+    b".tmp",
+    b".copy",
+    b".php.txt",
+    b".inc",
+    b".cfg.bak",
+    b".config.bak",
+    b".kdbx",
+];
+
+/// Archive names scanners try at the web root.
+const BACKUP_STEMS: &[&[u8]] = &[
+    b"backup",
+    b"backups",
+    b"www",
+    b"wwwroot",
+    b"site",
+    b"web",
+    b"htdocs",
+    b"public_html",
+    b"db",
+    b"database",
+    b"dump",
+    b"old",
+    b"html",
+    b"root",
+    b"data",
+    b"archive",
+    b"src",
+    b"app",
+    b"website",
+];
+const ARCHIVES: &[&[u8]] = &[
+    b".zip",
+    b".tar",
+    b".tar.gz",
+    b".tgz",
+    b".rar",
+    b".7z",
+    b".gz",
+    b".tar.bz2",
+];
+
+/// `path` is the decoded, normalised path without the query string.
+pub fn probe(path: &[u8]) -> bool {
+    let mut segments = path
+        .split(|&b| b == b'/')
+        .filter(|s| !s.is_empty())
+        .peekable();
+    let mut first = true;
+    while let Some(seg) = segments.next() {
+        // Matrix parameters (`;jsessionid=`) are not part of the name.
+        let seg = seg.split(|&b| b == b';').next().unwrap_or(seg);
+        let root_ok = first || !ROOT_ONLY.contains(&seg);
+        if root_ok && SEGMENTS.contains(&seg) {
+            return true;
+        }
+        if seg.starts_with(b".env") || seg.starts_with(b"phpmyadmin") {
+            return true;
+        }
+        if seg == b"actuator" {
+            return match segments.peek() {
+                None => true,
+                Some(next) => ACTUATOR_LEAKS.contains(next),
+            };
+        }
+        if segments.peek().is_none() && backup(seg) {
+            return true;
+        }
+        first = false;
+    }
+    false
+}
+
+fn backup(last: &[u8]) -> bool {
+    if BACKUP_SUFFIXES
+        .iter()
+        .any(|s| last.ends_with(s) && last.len() > s.len())
+    {
+        return true;
+    }
+    ARCHIVES.iter().any(|a| {
+        last.strip_suffix(*a)
+            .is_some_and(|stem| BACKUP_STEMS.contains(&stem))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probes() {
+        for p in [
+            "/.env",
+            "/app/.env.production",
+            "/.git/config",
+            "/wp-login.php",
+            "/phpMyAdmin-4.9/index.php",
+            "/actuator/env",
+            "/actuator",
+            "/index.php.bak",
+            "/config.php~",
+            "/backup.zip",
+            "/cgi-bin/test.cgi",
+            "/server-status",
+            "/.aws/credentials",
+            "/dump.sql",
+        ] {
+            assert!(probe(p.to_ascii_lowercase().as_bytes()), "{p}");
+        }
+        for p in [
+            "/",
+            "/api/v1/environments",
+            "/admin/users",
+            "/api/backups/42",
+            "/actuator/health",
+            "/api/console/logs",
+            "/static/app.js",
+            "/users/old",
+            "/api/v2/data.json",
+            "/downloads/app-1.2.tar.gz",
+            "/api/manager/list",
+            "/repos/o/r/contents/.gitignore",
+            "/.well-known/openid-configuration",
+        ] {
+            assert!(!probe(p.as_bytes()), "{p}");
+        }
+    }
+}

@@ -1,0 +1,360 @@
+//! Path traversal, local file inclusion, and remote file inclusion / SSRF.
+//!
+//! Traversal: two or more `../` steps (after `\` is read as `/`, Tomcat's
+//! `..;/` as `../` and overlong or full-width dots were decoded), Tomcat's
+//! `/..;/` alone, or a well-known system file or stream wrapper anywhere. A
+//! single `../` in a relative link is normal and passes.
+//!
+//! SSRF / RFI: a URL whose scheme only servers fetch (`gopher:`, `dict:`,
+//! `file:`, `jar:`...) or whose host is internal: loopback, RFC 1918,
+//! link-local and cloud metadata addresses in any notation (decimal, hex,
+//! octal, IPv6 loopback and mapped forms), or an out-of-band interaction
+//! domain used to confirm blind SSRF; a bare metadata address; a remote URL
+//! ending in `?`, the classic trick to cut off the appended `.php`.
+
+use super::needles::Needles;
+use super::normalize::{find, trig, Normalized};
+
+const SYSTEM_FILES: Needles = Needles::paths(&[
+    b"etc/passwd",
+    b"etc/shadow",
+    b"etc/group",
+    b"etc/hosts",
+    b"etc/issue",
+    b"etc/motd",
+    b"etc/crontab",
+    b"proc/self/",
+    b"proc/version",
+    b"proc/1/",
+    b"win.ini",
+    b"boot.ini",
+    b"system.ini",
+    b"windows/system32",
+    b"winnt/system32",
+    b"web-inf/web.xml",
+    b".htpasswd",
+    b"var/log/apache",
+    b"var/log/nginx",
+    b"var/log/httpd",
+    b".ssh/id_rsa",
+    b".ssh/authorized_keys",
+    b".bash_history",
+    b"php://",
+    b"phar://",
+    b"zip://",
+    b"expect://",
+    b"glob://",
+    b"data://text",
+    b"compress.zlib://",
+    b"compress.bzip2://",
+    b"etc/nginx/nginx.conf",
+    b"etc/apache2/",
+    b"system32/drivers/etc",
+    b"inetpub/wwwroot",
+    b"boot/grub",
+    b"proc/cpuinfo",
+]);
+
+pub fn traversal(n: &Normalized, is_path: bool) -> bool {
+    let s = n.text;
+    if !n.has(trig::DOT | trig::SLASH | trig::COLON) {
+        return false;
+    }
+    if n.has(trig::DOT) {
+        let mut steps = 0;
+        let mut i = 0;
+        while i + 1 < s.len() {
+            if s[i] == b'.' && s.get(i + 1) == Some(&b'.') {
+                let mut j = i + 2;
+                if s.get(j) == Some(&b';') {
+                    if is_path && s.get(j + 1) == Some(&b'/') && i > 0 && s[i - 1] == b'/' {
+                        return true;
+                    }
+                    j += 1;
+                }
+                let sep = matches!(s.get(j), Some(b'/' | b'\\'));
+                let prev_sep = i == 0 || matches!(s[i - 1], b'/' | b'\\' | b'.' | b'=' | b' ');
+                if sep && prev_sep {
+                    steps += 1;
+                    if steps >= 2 {
+                        return true;
+                    }
+                }
+                i = j;
+                continue;
+            }
+            i += 1;
+        }
+    }
+    SYSTEM_FILES.found_in(s)
+}
+
+/// Schemes a browser never sends to a web API in a parameter.
+const SERVER_SCHEMES: &[&[u8]] = &[
+    b"gopher", b"dict", b"file", b"jar", b"netdoc", b"ldap", b"ldaps", b"tftp", b"sftp", b"smb",
+    b"rmi", b"iiop", b"ssrf",
+];
+
+/// Hosts that are internal, metadata, or out-of-band interaction catchers.
+const HOST_NAMES: &[&[u8]] = &[
+    b"localhost",
+    b"localhost.localdomain",
+    b"ip6-localhost",
+    b"metadata.google.internal",
+    b"metadata",
+    b"metadata.azure.com",
+    b"instance-data",
+    b"kubernetes.default",
+    b"kubernetes.default.svc",
+];
+const HOST_SUFFIXES: &[&[u8]] = &[
+    b".localhost",
+    b".internal",
+    b".nip.io",
+    b".xip.io",
+    b".sslip.io",
+    b".localtest.me",
+    b".lvh.me",
+    b".oast.fun",
+    b".oast.pro",
+    b".oast.me",
+    b".oast.live",
+    b".oast.site",
+    b".oast.online",
+    b".interact.sh",
+    b".burpcollaborator.net",
+    b".oastify.com",
+    b".dnslog.cn",
+    b".ceye.io",
+    b".requestbin.net",
+    b".pipedream.net",
+    b".canarytokens.com",
+    b".svc.cluster.local",
+];
+
+pub fn ssrf(n: &Normalized) -> bool {
+    let s = n.text;
+    // Metadata addresses count bare; Java's `jar:` and `netdoc:` wrap a URL
+    // that the server fetches.
+    const BARE: Needles = Needles::new(&[
+        b"169.254.169.254",
+        b"100.100.100.200",
+        b"metadata.google.internal",
+        b"jar:http",
+        b"jar:file",
+        b"netdoc:",
+    ]);
+    if n.has(trig::DOT | trig::COLON) && BARE.found_in(s) {
+        return true;
+    }
+    if !n.has(trig::COLON | trig::SLASH) {
+        return false;
+    }
+    let mut from = 0;
+    while let Some(p) = s.get(from..).and_then(|t| find(t, b"//")) {
+        let at = from + p;
+        from = at + 2;
+        let scheme = scheme_before(s, at);
+        if scheme.is_empty() && at != 0 {
+            continue;
+        }
+        if !scheme.is_empty() && SERVER_SCHEMES.contains(&scheme) {
+            return true;
+        }
+        if !matches!(scheme, b"" | b"http" | b"https" | b"ftp" | b"ws" | b"wss") {
+            continue;
+        }
+        let auth_end = s[from..]
+            .iter()
+            .position(|&b| matches!(b, b'/' | b'?' | b'#' | b' ' | b'\\'))
+            .map_or(s.len(), |e| from + e);
+        let authority = &s[from..auth_end];
+        // userinfo@host: the host is after the last `@`.
+        let host_port = authority
+            .iter()
+            .rposition(|&b| b == b'@')
+            .map_or(authority, |a| &authority[a + 1..]);
+        if internal_host(strip_port(host_port)) {
+            return true;
+        }
+        // RFI: `http://evil/shell.txt?` lets the app append its suffix harmlessly.
+        let url_end = s[from..]
+            .iter()
+            .position(|&b| b == b' ')
+            .map_or(s.len(), |e| from + e);
+        if !scheme.is_empty()
+            && s.get(url_end.wrapping_sub(1)) == Some(&b'?')
+            && url_end > auth_end + 1
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// The scheme letters right before `://` (empty if none).
+fn scheme_before(s: &[u8], slashes: usize) -> &[u8] {
+    if slashes == 0 || s.get(slashes - 1) != Some(&b':') {
+        return &[];
+    }
+    let end = slashes - 1;
+    let start = s[..end]
+        .iter()
+        .rposition(|b| !(b.is_ascii_alphanumeric() || *b == b'.' || *b == b'+' || *b == b'-'))
+        .map_or(0, |p| p + 1);
+    &s[start..end]
+}
+
+fn strip_port(h: &[u8]) -> &[u8] {
+    if h.first() == Some(&b'[') {
+        return h.iter().position(|&b| b == b']').map_or(h, |e| &h[..=e]);
+    }
+    h.iter().rposition(|&b| b == b':').map_or(h, |c| &h[..c])
+}
+
+fn internal_host(h: &[u8]) -> bool {
+    let h = h.strip_suffix(b".").unwrap_or(h);
+    if h.is_empty() {
+        return false;
+    }
+    if HOST_NAMES.contains(&h)
+        || HOST_SUFFIXES
+            .iter()
+            .any(|sfx| h.ends_with(sfx) || h == &sfx[1..])
+    {
+        return true;
+    }
+    if h.first() == Some(&b'[') {
+        let v6 = &h[1..h.len().saturating_sub(1)];
+        return v6 == b"::1"
+            || v6 == b"::"
+            || v6.starts_with(b"::ffff:")
+            || v6.starts_with(b"0:0:0:0:0:")
+            || v6.starts_with(b"fe80:")
+            || v6.starts_with(b"fc")
+            || v6.starts_with(b"fd");
+    }
+    match ipv4(h) {
+        Some(ip) => {
+            let a = (ip >> 24) as u8;
+            let b = (ip >> 16) as u8;
+            a == 127
+                || a == 10
+                || a == 0
+                || (a == 192 && b == 168)
+                || (a == 172 && (16..32).contains(&b))
+                || (a == 169 && b == 254)
+                || ip == 0x6464_64c8
+        }
+        None => false,
+    }
+}
+
+/// Parses an IPv4 host the way `inet_aton` does (1 to 4 parts, decimal, hex
+/// `0x` or octal `0`), since that is how SSRF filters are bypassed.
+fn ipv4(h: &[u8]) -> Option<u32> {
+    let mut parts = [0u64; 4];
+    let mut n = 0;
+    for part in h.split(|&b| b == b'.') {
+        if n == 4 || part.is_empty() {
+            return None;
+        }
+        parts[n] = number(part)?;
+        n += 1;
+    }
+    let v = match n {
+        1 => parts[0],
+        2 if parts[0] < 256 => (parts[0] << 24) | parts[1],
+        3 if parts[0] < 256 && parts[1] < 256 => (parts[0] << 24) | (parts[1] << 16) | parts[2],
+        4 if parts.iter().all(|&p| p < 256) => {
+            (parts[0] << 24) | (parts[1] << 16) | (parts[2] << 8) | parts[3]
+        }
+        _ => return None,
+    };
+    u32::try_from(v).ok()
+}
+
+fn number(p: &[u8]) -> Option<u64> {
+    let (digits, radix) = if let Some(hex) = p.strip_prefix(b"0x") {
+        (hex, 16)
+    } else if p.len() > 1 && p[0] == b'0' {
+        (&p[1..], 8)
+    } else {
+        (p, 10)
+    };
+    if digits.is_empty() || digits.len() > 12 {
+        return None;
+    }
+    let mut v: u64 = 0;
+    for &d in digits {
+        let dv = (d as char).to_digit(radix)?;
+        v = v * u64::from(radix) + u64::from(dv);
+    }
+    Some(v)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::normalize::{normalize, Encoding, WINDOW};
+    use super::*;
+
+    fn check(raw: &str, f: fn(&Normalized) -> bool) -> bool {
+        let mut buf = [0u8; WINDOW];
+        f(&normalize(raw.as_bytes(), Encoding::FORM, &mut buf))
+    }
+    fn trav(n: &Normalized) -> bool {
+        traversal(n, false)
+    }
+
+    #[test]
+    fn traversal_cases() {
+        for p in [
+            "../../etc/hosts",
+            "..%252f..%252f..%252fboot.ini",
+            "%c0%ae%c0%ae/%c0%ae%c0%ae/x",
+            "....//....//x",
+            "..\\..\\windows\\win.ini",
+            "php://filter/convert.base64-encode/resource=index",
+        ] {
+            assert!(check(p, trav), "{p}");
+        }
+        for p in [
+            "../images/a.png",
+            "v1.2..1.3",
+            "see ... and ...",
+            "/docs/a.b/c",
+        ] {
+            assert!(!check(p, trav), "{p}");
+        }
+    }
+
+    #[test]
+    fn ssrf_cases() {
+        for p in [
+            "http://169.254.169.254/latest/meta-data/",
+            "http://127.1/admin",
+            "http://2130706433/",
+            "http://0x7f000001/",
+            "http://0177.0.0.1/",
+            "http://[::1]:8080/",
+            "http://user@localhost:22/",
+            "gopher://127.0.0.1:6379/_INFO",
+            "file:///etc/passwd",
+            "http://10.0.0.5/",
+            "https://abc.oast.fun",
+            "http://evil.example/shell.txt?",
+            "metadata.google.internal",
+        ] {
+            assert!(check(p, ssrf), "{p}");
+        }
+        for p in [
+            "https://example.com/a?b=1",
+            "https://cdn.example.org/img.png",
+            "http://8.8.8.8/",
+            "10.0.0.5",
+            "ftp://ftp.debian.org/debian/",
+        ] {
+            assert!(!check(p, ssrf), "{p}");
+        }
+    }
+}

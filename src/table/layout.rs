@@ -1,0 +1,204 @@
+//! The bytes of a table inside the shared region, and the bucket spinlock.
+//!
+//! ```text
+//! region: [ Header | pad to 64 | Bucket 0 | Bucket 1 | ... | Bucket n-1 ]
+//! Bucket: lock u32 | occupied bitmap | last_seen[8] | keys[8] | records[8]
+//! ```
+//!
+//! Everything is `#[repr(C)]`, fixed size and free of pointers, so the master
+//! and all workers (which map the region at the same address, but need not)
+//! read the same layout, and a reloaded module can check that it still matches.
+//! A bucket keeps its keys and timestamps ahead of the records so that a lookup
+//! scans two or three cache lines, and touches a record only on a match.
+
+use std::cell::UnsafeCell;
+use std::mem::{align_of, size_of};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+
+/// Slots per bucket. Eight keys plus their timestamps fill three cache lines;
+/// more ways would let a fuller table accept inserts, at the cost of scanning
+/// more keys on every lookup.
+pub const WAYS: usize = 8;
+
+/// "APIABTBL": marks a region laid out by this module.
+pub(crate) const MAGIC: u64 = u64::from_le_bytes(*b"APIABTBL");
+
+/// Bumped whenever `Header` or `Bucket` change shape.
+pub(crate) const LAYOUT_VERSION: u32 = 1;
+
+/// Buckets start on a cache-line boundary (when the region itself is aligned).
+const BUCKETS_OFFSET_ALIGN: usize = 64;
+
+/// Busy-wait rounds before a waiter starts yielding the CPU: a lock is held for
+/// tens of nanoseconds, so spinning briefly is cheaper than a context switch,
+/// but a holder that was preempted must get the core back.
+const SPINS_BEFORE_YIELD: u32 = 128;
+
+/// Fixed fields at the start of the region. Written once by `create` (magic
+/// last); afterwards only the atomics change.
+#[repr(C)]
+pub(crate) struct Header {
+    pub magic: u64,
+    pub layout_version: u32,
+    pub schema: u32,
+    pub record_size: u32,
+    pub record_align: u32,
+    pub ways: u32,
+    pub buckets: u32,
+    pub hash_keys: [u64; 2],
+    pub used: AtomicU64,
+    pub inserts: AtomicU64,
+    pub evictions: AtomicU64,
+    pub insert_failures: AtomicU64,
+    pub warned_full: AtomicU32,
+}
+
+/// One set of `WAYS` slots and the lock that guards them.
+#[repr(C)]
+pub(crate) struct Bucket<T> {
+    lock: AtomicU32,
+    slots: UnsafeCell<Slots<T>>,
+}
+
+/// The data of a bucket; only touched through a [`Locked`] guard.
+#[repr(C)]
+#[derive(Clone, Copy)]
+pub(crate) struct Slots<T> {
+    /// Bit `i` set: slot `i` holds a client.
+    pub occupied: u32,
+    pub last_seen: [u32; WAYS],
+    /// Keys as two little-endian halves, so the bucket needs only 8-byte alignment.
+    pub keys: [[u64; 2]; WAYS],
+    pub records: [T; WAYS],
+}
+
+/// All slot bits of a bucket.
+const ALL_SLOTS: u32 = (1 << WAYS) - 1;
+
+impl<T> Slots<T> {
+    /// Indices of occupied slots, lowest first.
+    pub fn occupied_slots(&self) -> impl Iterator<Item = usize> {
+        let mut bits = self.occupied & ALL_SLOTS;
+        std::iter::from_fn(move || {
+            let i = bits.trailing_zeros() as usize;
+            bits &= bits.wrapping_sub(1);
+            (i < WAYS).then_some(i)
+        })
+    }
+
+    pub fn find(&self, key: u128) -> Option<usize> {
+        let want = split_key(key);
+        self.occupied_slots().find(|&i| self.keys[i] == want)
+    }
+
+    pub fn free_slot(&self) -> Option<usize> {
+        let i = (!self.occupied & ALL_SLOTS).trailing_zeros() as usize;
+        (i < WAYS).then_some(i)
+    }
+
+    pub fn len(&self) -> u32 {
+        (self.occupied & ALL_SLOTS).count_ones()
+    }
+
+    pub fn key(&self, i: usize) -> u128 {
+        join_key(self.keys[i])
+    }
+}
+
+pub(crate) fn split_key(key: u128) -> [u64; 2] {
+    [key as u64, (key >> 64) as u64]
+}
+
+fn join_key(halves: [u64; 2]) -> u128 {
+    u128::from(halves[0]) | (u128::from(halves[1]) << 64)
+}
+
+impl<T> Bucket<T> {
+    /// Takes the bucket lock (test-and-test-and-set: waiters spin on a plain
+    /// load so the cache line stays shared until the holder releases it).
+    pub fn lock(&self) -> Locked<'_, T> {
+        let mut spins = 0u32;
+        loop {
+            if self
+                .lock
+                .compare_exchange_weak(0, 1, Ordering::Acquire, Ordering::Relaxed)
+                .is_ok()
+            {
+                return Locked { bucket: self };
+            }
+            while self.lock.load(Ordering::Relaxed) != 0 {
+                if spins < SPINS_BEFORE_YIELD {
+                    spins += 1;
+                    std::hint::spin_loop();
+                } else {
+                    std::thread::yield_now();
+                }
+            }
+        }
+    }
+
+    #[cfg(test)]
+    pub fn is_locked(&self) -> bool {
+        self.lock.load(Ordering::Relaxed) != 0
+    }
+}
+
+/// Holds a bucket lock; releasing it in `Drop` keeps the bucket usable when a
+/// closure run under the lock panics and unwinds.
+pub(crate) struct Locked<'a, T> {
+    bucket: &'a Bucket<T>,
+}
+
+impl<T> Locked<'_, T> {
+    pub fn slots(&mut self) -> &mut Slots<T> {
+        // SAFETY: the lock word is ours until `drop`, and every access to
+        // `slots` goes through a guard, so this is the only reference.
+        unsafe { &mut *self.bucket.slots.get() }
+    }
+}
+
+impl<T> Drop for Locked<'_, T> {
+    fn drop(&mut self) {
+        self.bucket.lock.store(0, Ordering::Release);
+    }
+}
+
+/// Where the buckets start and how far apart they are, for records of type `T`.
+pub(crate) struct Geometry {
+    pub buckets_offset: usize,
+    pub bucket_size: usize,
+    pub align: usize,
+}
+
+impl Geometry {
+    pub const fn of<T>() -> Geometry {
+        let bucket_align = align_of::<Bucket<T>>();
+        let offset_align = if bucket_align > BUCKETS_OFFSET_ALIGN {
+            bucket_align
+        } else {
+            BUCKETS_OFFSET_ALIGN
+        };
+        let align = if bucket_align > align_of::<Header>() {
+            bucket_align
+        } else {
+            align_of::<Header>()
+        };
+        Geometry {
+            buckets_offset: size_of::<Header>().div_ceil(offset_align) * offset_align,
+            bucket_size: size_of::<Bucket<T>>(),
+            align,
+        }
+    }
+
+    /// Buckets that fit in `len` bytes (capped so the count fits the header).
+    pub fn buckets_in(&self, len: usize) -> usize {
+        let n = len.saturating_sub(self.buckets_offset) / self.bucket_size;
+        n.min(u32::MAX as usize)
+    }
+
+    pub fn bytes_for_buckets(&self, buckets: usize) -> Option<usize> {
+        buckets
+            .checked_mul(self.bucket_size)?
+            .checked_add(self.buckets_offset)
+    }
+}

@@ -1,0 +1,469 @@
+//! The per-client table that lives in nginx shared memory.
+//!
+//! nginx hands the module one contiguous region (slab memory shared by the
+//! master and all workers, kept across `nginx -s reload`). The table is laid
+//! out inside it with offsets only (see [`layout`]), so any process can use it
+//! and a reloaded module can re-attach to it.
+//!
+//! It is a set-associative hash table with two choices: a key hashes (keyed
+//! SipHash, seed in the header) to two buckets of [`WAYS`] slots, and lives in
+//! one of them. Each bucket has its own spinlock, so a request takes one or two
+//! tiny locks and never a zone-wide one; keys never move once placed, so a
+//! reader can check the two buckets one after the other. A new key goes to the
+//! emptier bucket; when both are full, the slot idle longest among those the
+//! caller declares evictable is reused (an approximate LRU over 16 candidates).
+//! Two choices let the table fill to about 80 % before the first insert finds
+//! no room (with nothing evictable), where single 8-way buckets overflow below
+//! half load; size a table of never-evicted entries with that margin.
+//!
+//! Closures run under a bucket lock: keep them short, and never call back into
+//! the same table from one (the bucket lock is not re-entrant).
+
+mod key;
+mod layout;
+#[cfg(test)]
+mod tests;
+
+use std::marker::PhantomData;
+use std::mem::{align_of, size_of};
+use std::ptr::NonNull;
+use std::sync::atomic::Ordering;
+
+pub use key::{client_key, key_addr, random_seed, ClientKey, DEFAULT_V6_PREFIX};
+pub use layout::WAYS;
+
+use key::{hash_key, hash_keys};
+use layout::{split_key, Bucket, Geometry, Header, Locked, Slots, LAYOUT_VERSION, MAGIC};
+
+/// A record type that may live in shared memory.
+///
+/// # Safety
+/// The implementor must be `#[repr(C)]` plain data: no pointers, references or
+/// handles to process memory, and the all-zero bit pattern must be a valid
+/// value (it is the state of a freshly inserted record).
+pub unsafe trait Record: Copy + Send + 'static {
+    /// Version of the record's layout, stored in the zone header. Change it
+    /// whenever the fields change, so that a module upgraded by `nginx -s
+    /// reload` refuses the old zone instead of misreading it.
+    const SCHEMA: u32;
+}
+
+/// Why a region cannot hold, or does not hold, a table of this record type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TableError {
+    #[error("shared memory at {addr:#x} is not aligned to {align} bytes")]
+    Misaligned { addr: usize, align: usize },
+    #[error("shared zone of {len} bytes is too small for the client table (needs {need})")]
+    TooSmall { len: usize, need: usize },
+    #[error("record type of {size} bytes is too large for the client table")]
+    RecordTooLarge { size: usize },
+    #[error("shared zone holds no client table")]
+    NotATable,
+    #[error(
+        "shared zone was laid out by another module version (layout {found}, expected {expected})"
+    )]
+    Layout { found: u32, expected: u32 },
+    #[error(
+        "shared zone holds records of schema {found} ({found_size} bytes), \
+         this module uses schema {expected} ({expected_size} bytes)"
+    )]
+    Schema {
+        found: u32,
+        found_size: u32,
+        expected: u32,
+        expected_size: u32,
+    },
+    #[error("shared zone table has {found} buckets, a zone of this size has {expected}")]
+    SizeChanged { found: u32, expected: u32 },
+}
+
+/// Counters kept in the header (shared by all processes).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TableStats {
+    /// Slots in the table.
+    pub capacity: usize,
+    /// Slots holding a record.
+    pub used: u64,
+    /// Records created (including those that replaced an evicted one).
+    pub inserts: u64,
+    /// Records dropped to make room for a new key.
+    pub evictions: u64,
+    /// Inserts refused because no candidate slot was free or evictable.
+    pub insert_failures: u64,
+}
+
+/// A handle to a table inside a shared region. Cheap to copy; every copy (in
+/// every process) sees the same records.
+pub struct Table<T> {
+    header: NonNull<Header>,
+    buckets: NonNull<Bucket<T>>,
+    nbuckets: usize,
+    hash_keys: [u64; 2],
+    _records: PhantomData<T>,
+}
+
+// SAFETY: the handle only points at shared memory whose mutable parts are
+// atomics or guarded by the bucket locks, and records are plain data.
+unsafe impl<T: Record> Send for Table<T> {}
+unsafe impl<T: Record> Sync for Table<T> {}
+
+// Like `std::sync::Mutex`: a closure that panics leaves its bucket unlocked
+// and structurally valid (a new key is fully placed before the closure runs),
+// so handles may be used across `catch_unwind` in the nginx glue.
+impl<T> std::panic::RefUnwindSafe for Table<T> {}
+impl<T> std::panic::UnwindSafe for Table<T> {}
+
+impl<T> Clone for Table<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<T> Copy for Table<T> {}
+
+impl<T: Record> Table<T> {
+    /// Bytes a region needs to hold at least `capacity` records.
+    pub fn bytes_for(capacity: usize) -> usize {
+        let geo = Geometry::of::<T>();
+        let buckets = capacity.div_ceil(WAYS).max(1);
+        geo.bytes_for_buckets(buckets).unwrap_or(usize::MAX)
+    }
+
+    /// Records that fit in a region of `region_bytes` (0 if it is too small).
+    pub fn capacity_for(region_bytes: usize) -> usize {
+        Geometry::of::<T>().buckets_in(region_bytes) * WAYS
+    }
+
+    /// Alignment the region must have (16 is always enough for records of
+    /// alignment up to 16).
+    pub fn region_align() -> usize {
+        Geometry::of::<T>().align
+    }
+
+    /// Lays out a fresh, empty table in `region` (zeroing it), with bucket
+    /// placement keyed by `seed` (use [`random_seed`]).
+    ///
+    /// # Safety
+    /// `region` must be valid for reads and writes of `len` bytes, shared by
+    /// every process that uses the table, not used for anything else, and live
+    /// as long as any handle. No other process may use it during the call.
+    pub unsafe fn create(region: *mut u8, len: usize, seed: u64) -> Result<Table<T>, TableError> {
+        let geo = Geometry::of::<T>();
+        let region = check_region(region, geo.align)?;
+        let record_size =
+            u32::try_from(size_of::<T>()).map_err(|_| TableError::RecordTooLarge {
+                size: size_of::<T>(),
+            })?;
+        let nbuckets = geo.buckets_in(len);
+        if nbuckets == 0 {
+            let need = geo.bytes_for_buckets(1).unwrap_or(usize::MAX);
+            return Err(TableError::TooSmall { len, need });
+        }
+        let used_len = geo.bytes_for_buckets(nbuckets).unwrap_or(len);
+        // SAFETY: the caller grants `len` writable bytes, and `used_len <= len`.
+        // Zero bytes are a valid header, unlocked empty buckets and records.
+        unsafe { std::ptr::write_bytes(region.as_ptr(), 0, used_len) };
+        let header = region.cast::<Header>();
+        // SAFETY: aligned (checked above), inside the region, no other users yet.
+        unsafe {
+            let h = &mut *header.as_ptr();
+            h.layout_version = LAYOUT_VERSION;
+            h.schema = T::SCHEMA;
+            h.record_size = record_size;
+            h.record_align = align_of::<T>() as u32;
+            h.ways = WAYS as u32;
+            h.buckets = nbuckets as u32;
+            h.hash_keys = hash_keys(seed);
+            std::sync::atomic::fence(Ordering::Release);
+            h.magic = MAGIC;
+        }
+        // SAFETY: the header was just written as a table of `T`.
+        unsafe { Self::attach(region.as_ptr(), len) }
+    }
+
+    /// Re-attaches to a table that [`Table::create`] laid out in this region
+    /// earlier (after `nginx -s reload`), checking that the layout, the record
+    /// schema and the size still match.
+    ///
+    /// # Safety
+    /// As for [`Table::create`], except that other processes may be using the
+    /// table concurrently.
+    pub unsafe fn attach(region: *mut u8, len: usize) -> Result<Table<T>, TableError> {
+        let geo = Geometry::of::<T>();
+        let region = check_region(region, geo.align)?;
+        if len < geo.buckets_offset {
+            let need = geo.bytes_for_buckets(1).unwrap_or(usize::MAX);
+            return Err(TableError::TooSmall { len, need });
+        }
+        let header = region.cast::<Header>();
+        // SAFETY: aligned and inside the region; the fields read here are
+        // written once by `create` and never change afterwards.
+        let h = unsafe { header.as_ref() };
+        if h.magic != MAGIC {
+            return Err(TableError::NotATable);
+        }
+        if h.layout_version != LAYOUT_VERSION || h.ways != WAYS as u32 {
+            return Err(TableError::Layout {
+                found: h.layout_version,
+                expected: LAYOUT_VERSION,
+            });
+        }
+        if h.schema != T::SCHEMA
+            || h.record_size as usize != size_of::<T>()
+            || h.record_align as usize != align_of::<T>()
+        {
+            return Err(TableError::Schema {
+                found: h.schema,
+                found_size: h.record_size,
+                expected: T::SCHEMA,
+                expected_size: size_of::<T>() as u32,
+            });
+        }
+        let expected = geo.buckets_in(len);
+        if h.buckets as usize != expected || expected == 0 {
+            return Err(TableError::SizeChanged {
+                found: h.buckets,
+                expected: expected as u32,
+            });
+        }
+        // SAFETY: `buckets_offset < len`, so the pointer stays inside the region.
+        let buckets = unsafe { region.add(geo.buckets_offset) }.cast::<Bucket<T>>();
+        Ok(Table {
+            header,
+            buckets,
+            nbuckets: expected,
+            hash_keys: h.hash_keys,
+            _records: PhantomData,
+        })
+    }
+
+    /// Runs `f` on the record of `key` under its bucket lock, inserting a
+    /// zeroed record first if the key is absent (`f` then gets `true`), and
+    /// stamps the record's last-seen time with `now` (seconds).
+    ///
+    /// When both candidate buckets are full, the slot idle longest among those
+    /// for which `evictable(record, now)` holds is reused; if none is, the key
+    /// is not inserted and `None` is returned (see [`Table::warn_once_full`]).
+    pub fn upsert<R>(
+        &self,
+        key: ClientKey,
+        now: u32,
+        evictable: impl Fn(&T, u32) -> bool,
+        f: impl FnOnce(&mut T, bool) -> R,
+    ) -> Option<R> {
+        let (a, b) = self.candidates(key);
+        // Known clients are the common case: one lock when found in `a`.
+        for i in distinct(a, b) {
+            let mut guard = self.bucket(i).lock();
+            let slots = guard.slots();
+            if let Some(slot) = slots.find(key) {
+                slots.last_seen[slot] = slots.last_seen[slot].max(now);
+                return Some(f(&mut slots.records[slot], false));
+            }
+        }
+        // Insert with both locks held, taken in index order (so two inserters
+        // cannot deadlock); look again, as another process may have won.
+        let (mut first, mut second) = if a <= b {
+            (
+                self.bucket(a).lock(),
+                (a != b).then(|| self.bucket(b).lock()),
+            )
+        } else {
+            let later = self.bucket(b).lock();
+            (self.bucket(a).lock(), Some(later))
+        };
+        // `first` is always bucket `a`, the preferred one on ties.
+        let mut both: [Option<&mut Slots<T>>; 2] =
+            [Some(first.slots()), second.as_mut().map(Locked::slots)];
+        for slots in both.iter_mut().flatten() {
+            if let Some(slot) = slots.find(key) {
+                slots.last_seen[slot] = slots.last_seen[slot].max(now);
+                return Some(f(&mut slots.records[slot], false));
+            }
+        }
+        let Some((which, slot, evicted)) = choose_slot(&both, now, &evictable) else {
+            self.header()
+                .insert_failures
+                .fetch_add(1, Ordering::Relaxed);
+            return None;
+        };
+        let slots = both.get_mut(which)?.as_deref_mut()?;
+        slots.occupied |= 1 << slot;
+        slots.keys[slot] = split_key(key);
+        slots.last_seen[slot] = now;
+        // SAFETY: `Record` guarantees the all-zero value is valid.
+        slots.records[slot] = unsafe { std::mem::zeroed() };
+        let header = self.header();
+        header.inserts.fetch_add(1, Ordering::Relaxed);
+        if evicted {
+            header.evictions.fetch_add(1, Ordering::Relaxed);
+        } else {
+            header.used.fetch_add(1, Ordering::Relaxed);
+        }
+        Some(f(&mut slots.records[slot], true))
+    }
+
+    /// Runs `f` on the record of `key`, if present. Does not touch last-seen.
+    pub fn get<R>(&self, key: ClientKey, f: impl FnOnce(&T) -> R) -> Option<R> {
+        self.update(key, |record| f(record))
+    }
+
+    /// Runs `f` on the record of `key` under its lock, if present; does not
+    /// insert and does not touch last-seen.
+    pub fn update<R>(&self, key: ClientKey, f: impl FnOnce(&mut T) -> R) -> Option<R> {
+        let (a, b) = self.candidates(key);
+        for i in distinct(a, b) {
+            let mut guard = self.bucket(i).lock();
+            let slots = guard.slots();
+            if let Some(slot) = slots.find(key) {
+                return Some(f(&mut slots.records[slot]));
+            }
+        }
+        None
+    }
+
+    /// Deletes the record of `key`; `false` if there was none.
+    pub fn remove(&self, key: ClientKey) -> bool {
+        let (a, b) = self.candidates(key);
+        for i in distinct(a, b) {
+            let mut guard = self.bucket(i).lock();
+            let slots = guard.slots();
+            if let Some(slot) = slots.find(key) {
+                slots.occupied &= !(1 << slot);
+                self.header().used.fetch_sub(1, Ordering::Relaxed);
+                return true;
+            }
+        }
+        false
+    }
+
+    /// Calls `f(key, last_seen, record)` for every record, bucket by bucket.
+    /// Each bucket is copied out under its lock and `f` runs unlocked, so `f`
+    /// may take its time and may use the table. Not a snapshot of the whole
+    /// table: records may change between buckets.
+    pub fn for_each(&self, mut f: impl FnMut(ClientKey, u32, &T)) {
+        for i in 0..self.nbuckets {
+            let copy: Slots<T> = {
+                let mut guard = self.bucket(i).lock();
+                let slots = guard.slots();
+                if slots.occupied == 0 {
+                    continue;
+                }
+                *slots
+            };
+            for slot in copy.occupied_slots() {
+                f(copy.key(slot), copy.last_seen[slot], &copy.records[slot]);
+            }
+        }
+    }
+
+    /// Keeps only the records for which `f(key, last_seen, record)` returns
+    /// true (it may also change them), bucket by bucket under each bucket's
+    /// lock. Returns how many were removed.
+    pub fn retain(&self, mut f: impl FnMut(ClientKey, u32, &mut T) -> bool) -> usize {
+        let mut removed = 0;
+        for i in 0..self.nbuckets {
+            let mut guard = self.bucket(i).lock();
+            let slots = guard.slots();
+            for slot in slots.occupied_slots() {
+                let key = slots.key(slot);
+                if !f(key, slots.last_seen[slot], &mut slots.records[slot]) {
+                    slots.occupied &= !(1 << slot);
+                    // Counted at once, so a later panic in `f` cannot skew `used`.
+                    self.header().used.fetch_sub(1, Ordering::Relaxed);
+                    removed += 1;
+                }
+            }
+        }
+        removed
+    }
+
+    /// Slots in the table.
+    pub fn capacity(&self) -> usize {
+        self.nbuckets * WAYS
+    }
+
+    pub fn stats(&self) -> TableStats {
+        let h = self.header();
+        TableStats {
+            capacity: self.capacity(),
+            used: h.used.load(Ordering::Relaxed),
+            inserts: h.inserts.load(Ordering::Relaxed),
+            evictions: h.evictions.load(Ordering::Relaxed),
+            insert_failures: h.insert_failures.load(Ordering::Relaxed),
+        }
+    }
+
+    /// `true` for the first caller only (across all processes and reloads of
+    /// this zone), so "zone is full" reaches the error log once.
+    pub fn warn_once_full(&self) -> bool {
+        self.header().warned_full.swap(1, Ordering::Relaxed) == 0
+    }
+
+    fn header(&self) -> &Header {
+        // SAFETY: checked by `attach`; lives as long as the region.
+        unsafe { self.header.as_ref() }
+    }
+
+    fn bucket(&self, i: usize) -> &Bucket<T> {
+        debug_assert!(i < self.nbuckets);
+        // SAFETY: every caller passes `i < nbuckets`, and `attach` checked that
+        // `nbuckets` buckets fit in the region.
+        unsafe { &*self.buckets.as_ptr().add(i) }
+    }
+
+    /// The two buckets `key` may live in, from independent halves of its hash
+    /// (multiply-shift maps a 32-bit half onto `0..nbuckets` without division).
+    fn candidates(&self, key: ClientKey) -> (usize, usize) {
+        let h = hash_key(self.hash_keys, key);
+        let n = self.nbuckets as u64;
+        let a = ((h & 0xffff_ffff) * n) >> 32;
+        let b = ((h >> 32) * n) >> 32;
+        (a as usize, b as usize)
+    }
+}
+
+/// `a`, then `b` unless it is the same bucket.
+fn distinct(a: usize, b: usize) -> impl Iterator<Item = usize> {
+    std::iter::once(a).chain((a != b).then_some(b))
+}
+
+/// Where a new key goes: a free slot in the emptier bucket (the first on ties),
+/// else the evictable slot idle longest. Returns (bucket, slot, evicted).
+fn choose_slot<T>(
+    both: &[Option<&mut Slots<T>>; 2],
+    now: u32,
+    evictable: &impl Fn(&T, u32) -> bool,
+) -> Option<(usize, usize, bool)> {
+    let mut free: Option<(u32, usize, usize)> = None;
+    for (which, slots) in both.iter().enumerate() {
+        let Some(slots) = slots else { continue };
+        if let Some(slot) = slots.free_slot() {
+            if free.map_or(true, |(len, _, _)| slots.len() < len) {
+                free = Some((slots.len(), which, slot));
+            }
+        }
+    }
+    if let Some((_, which, slot)) = free {
+        return Some((which, slot, false));
+    }
+    let mut oldest: Option<(u32, usize, usize)> = None;
+    for (which, slots) in both.iter().enumerate() {
+        let Some(slots) = slots else { continue };
+        for slot in slots.occupied_slots() {
+            let seen = slots.last_seen[slot];
+            if oldest.map_or(true, |(t, _, _)| seen < t) && evictable(&slots.records[slot], now) {
+                oldest = Some((seen, which, slot));
+            }
+        }
+    }
+    oldest.map(|(_, which, slot)| (which, slot, true))
+}
+
+fn check_region(region: *mut u8, align: usize) -> Result<NonNull<u8>, TableError> {
+    let addr = region as usize;
+    match NonNull::new(region) {
+        Some(p) if addr % align == 0 => Ok(p),
+        _ => Err(TableError::Misaligned { addr, align }),
+    }
+}

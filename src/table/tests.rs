@@ -1,0 +1,378 @@
+//! Table tests on heap regions: single-thread semantics, attach checks, and a
+//! multi-thread stress test whose exact sums prove the bucket locks.
+
+use super::*;
+use std::collections::HashSet;
+use std::net::{IpAddr, Ipv4Addr};
+
+/// A heap region with the 16-byte alignment nginx's slab gives.
+struct Region(Vec<u128>);
+
+impl Region {
+    fn new(bytes: usize) -> Region {
+        Region(vec![0; bytes.div_ceil(16)])
+    }
+    fn ptr(&mut self) -> *mut u8 {
+        self.0.as_mut_ptr().cast()
+    }
+    fn len(&self) -> usize {
+        self.0.len() * 16
+    }
+    fn create<T: Record>(&mut self) -> Table<T> {
+        let len = self.len();
+        unsafe { Table::create(self.ptr(), len, 7) }.unwrap()
+    }
+}
+
+/// A detector-sized record.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct Client {
+    hits: u64,
+    mirror: u64,
+    pinned: u8,
+    rest: [u8; 239],
+}
+unsafe impl Record for Client {
+    const SCHEMA: u32 = 1;
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct Small {
+    a: u64,
+    b: u64,
+}
+unsafe impl Record for Small {
+    const SCHEMA: u32 = 2;
+}
+
+/// Same size as `Small`, another schema.
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct SmallV2 {
+    a: u64,
+    b: u64,
+}
+unsafe impl Record for SmallV2 {
+    const SCHEMA: u32 = 3;
+}
+
+fn v4(i: u32) -> ClientKey {
+    client_key(
+        IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + i)),
+        DEFAULT_V6_PREFIX,
+    )
+}
+
+fn any(_: &Client, _: u32) -> bool {
+    true
+}
+
+fn unpinned(c: &Client, _: u32) -> bool {
+    c.pinned == 0
+}
+
+#[test]
+fn a_64mb_zone_holds_200k_clients() {
+    assert_eq!(size_of::<Client>(), 256);
+    let zone = 64 << 20;
+    let capacity = Table::<Client>::capacity_for(zone);
+    let per_record = zone as f64 / capacity as f64;
+    println!("64 MB zone: {capacity} records of 256 bytes ({per_record:.1} bytes each)");
+    assert!(capacity >= 200_000, "{capacity}");
+    assert!(Table::<Client>::bytes_for(capacity) <= zone);
+    assert!(Table::<Client>::capacity_for(Table::<Client>::bytes_for(1000)) >= 1000);
+    assert_eq!(Table::<Client>::capacity_for(100), 0);
+    assert_eq!(Table::<Client>::region_align(), 8);
+}
+
+#[test]
+fn insert_get_update_remove() {
+    let mut region = Region::new(Table::<Client>::bytes_for(1000));
+    let t = region.create::<Client>();
+    let k = v4(1);
+    assert_eq!(t.get(k, |c| c.hits), None);
+    assert_eq!(
+        t.upsert(k, 10, any, |c, new| {
+            c.hits += 1;
+            new
+        }),
+        Some(true)
+    );
+    assert_eq!(
+        t.upsert(k, 11, any, |c, new| {
+            c.hits += 1;
+            new
+        }),
+        Some(false)
+    );
+    assert_eq!(t.get(k, |c| c.hits), Some(2));
+    assert_eq!(
+        t.update(k, |c| {
+            c.hits = 40;
+            c.hits
+        }),
+        Some(40)
+    );
+    assert_eq!(t.update(v4(2), |c| c.hits), None, "update must not insert");
+    assert_eq!(t.stats().used, 1);
+    assert!(t.remove(k));
+    assert!(!t.remove(k));
+    assert_eq!(t.get(k, |c| c.hits), None);
+    // A key inserted again starts from a zeroed record.
+    assert_eq!(
+        t.upsert(k, 12, any, |c, new| (c.hits, new)),
+        Some((0, true))
+    );
+    let s = t.stats();
+    assert_eq!(
+        (s.used, s.inserts, s.evictions, s.insert_failures),
+        (1, 2, 0, 0)
+    );
+    assert_eq!(s.capacity, t.capacity());
+}
+
+#[test]
+fn last_seen_follows_upserts_and_never_goes_back() {
+    let mut region = Region::new(Table::<Client>::bytes_for(64));
+    let t = region.create::<Client>();
+    t.upsert(v4(1), 10, any, |_, _| ());
+    t.upsert(v4(1), 20, any, |_, _| ());
+    t.upsert(v4(1), 15, any, |_, _| ()); // a worker whose cached clock lags
+    t.update(v4(1), |c| c.hits = 1);
+    let mut seen = Vec::new();
+    t.for_each(|k, last, c| seen.push((k, last, c.hits)));
+    assert_eq!(seen, vec![(v4(1), 20, 1)]);
+}
+
+/// One bucket (both choices coincide), so eviction order is fully visible.
+fn one_bucket(region: &mut Region) -> Table<Client> {
+    let t = region.create::<Client>();
+    assert_eq!(t.capacity(), WAYS);
+    t
+}
+
+#[test]
+fn evicts_the_evictable_slot_idle_longest() {
+    let mut region = Region::new(Table::<Client>::bytes_for(WAYS));
+    let t = one_bucket(&mut region);
+    for i in 0..WAYS as u32 {
+        // Inserted out of time order, so "oldest" is not "first slot".
+        let now = 100 + (i * 5) % 8;
+        t.upsert(v4(i), now, any, |c, _| c.pinned = u8::from(i < 3));
+    }
+    // Times: i=0..7 -> 100,105,102,107,104,101,106,103. Pinned: 0, 1, 2.
+    assert_eq!(t.upsert(v4(100), 200, unpinned, |_, new| new), Some(true));
+    assert_eq!(
+        t.get(v4(5), |_| ()),
+        None,
+        "idle longest unpinned (t=101) goes"
+    );
+    assert!(t.get(v4(0), |_| ()).is_some(), "pinned t=100 stays");
+    assert_eq!(t.upsert(v4(101), 200, unpinned, |_, new| new), Some(true));
+    assert_eq!(t.get(v4(7), |_| ()), None, "next idle longest (t=103) goes");
+    let s = t.stats();
+    assert_eq!((s.used, s.evictions), (WAYS as u64, 2));
+}
+
+#[test]
+fn non_evictable_records_are_never_evicted() {
+    let mut region = Region::new(Table::<Client>::bytes_for(WAYS));
+    let t = one_bucket(&mut region);
+    for i in 0..WAYS as u32 {
+        t.upsert(v4(i), i, any, |c, _| c.pinned = 1);
+    }
+    assert!(t.warn_once_full());
+    assert_eq!(t.upsert(v4(99), 1000, unpinned, |_, _| ()), None);
+    assert_eq!(t.upsert(v4(98), 1000, unpinned, |_, _| ()), None);
+    assert!(!t.warn_once_full(), "warns once");
+    for i in 0..WAYS as u32 {
+        assert_eq!(t.get(v4(i), |c| c.pinned), Some(1));
+    }
+    // A key already present is still updated when the table is full.
+    assert_eq!(t.upsert(v4(3), 1000, unpinned, |_, new| new), Some(false));
+    let s = t.stats();
+    assert_eq!(
+        (s.used, s.evictions, s.insert_failures),
+        (WAYS as u64, 0, 2)
+    );
+}
+
+#[test]
+fn two_choices_fill_the_table_before_failing() {
+    let mut region = Region::new(Table::<Small>::bytes_for(8192));
+    let t = region.create::<Small>();
+    let never = |_: &Small, _: u32| false;
+    let mut placed = 0u32;
+    while t.upsert(v4(placed), 0, never, |_, _| ()).is_some() {
+        placed += 1;
+    }
+    let load = f64::from(placed) / t.capacity() as f64;
+    println!(
+        "first failed insert at {:.1} % load ({placed} of {})",
+        load * 100.0,
+        t.capacity()
+    );
+    assert!(load > 0.75, "{load}");
+    for i in 0..placed {
+        assert!(t.get(v4(i), |_| ()).is_some(), "key {i} lost");
+    }
+}
+
+#[test]
+fn attach_sees_the_same_records_and_checks_the_layout() {
+    let mut region = Region::new(Table::<Small>::bytes_for(512));
+    let len = region.len();
+    let t = region.create::<Small>();
+    t.upsert(v4(9), 5, |_, _| true, |r, _| r.a = 77);
+    let again = unsafe { Table::<Small>::attach(region.ptr(), len) }.unwrap();
+    assert_eq!(again.get(v4(9), |r| r.a), Some(77));
+    assert_eq!(again.stats(), t.stats());
+    assert_eq!(again.capacity(), t.capacity());
+
+    let p = region.ptr();
+    let schema = unsafe { Table::<SmallV2>::attach(p, len) }.err();
+    assert!(matches!(
+        schema,
+        Some(TableError::Schema {
+            found: 2,
+            expected: 3,
+            ..
+        })
+    ));
+    let size = unsafe { Table::<Client>::attach(p, len) }.err();
+    assert!(matches!(
+        size,
+        Some(TableError::Schema {
+            found_size: 16,
+            expected_size: 256,
+            ..
+        })
+    ));
+    let resized = unsafe { Table::<Small>::attach(p, len / 2) }.err();
+    assert!(matches!(resized, Some(TableError::SizeChanged { .. })));
+    let misaligned = unsafe { Table::<Small>::attach(p.wrapping_add(4), len - 16) }.err();
+    assert!(matches!(
+        misaligned,
+        Some(TableError::Misaligned { align: 8, .. })
+    ));
+    let null = unsafe { Table::<Small>::attach(std::ptr::null_mut(), len) }.err();
+    assert!(matches!(null, Some(TableError::Misaligned { addr: 0, .. })));
+    let tiny = unsafe { Table::<Small>::create(p, 64, 1) }.err();
+    assert!(matches!(tiny, Some(TableError::TooSmall { len: 64, .. })));
+
+    let mut blank = Region::new(len);
+    let bp = blank.ptr();
+    assert_eq!(
+        unsafe { Table::<Small>::attach(bp, len) }.err(),
+        Some(TableError::NotATable)
+    );
+}
+
+#[test]
+fn create_wipes_an_old_table() {
+    let mut region = Region::new(Table::<Small>::bytes_for(512));
+    let t = region.create::<Small>();
+    t.upsert(v4(1), 1, |_, _| true, |_, _| ());
+    let t = region.create::<Small>();
+    assert_eq!(t.get(v4(1), |_| ()), None);
+    assert_eq!(t.stats().used, 0);
+}
+
+#[test]
+fn a_panicking_closure_releases_the_lock() {
+    let mut region = Region::new(Table::<Small>::bytes_for(64));
+    let t = region.create::<Small>();
+    let all = |_: &Small, _: u32| true;
+    for k in [v4(1), v4(2)] {
+        let r = std::panic::catch_unwind(|| t.upsert(k, 1, all, |_, _| panic!("detector bug")));
+        assert!(r.is_err());
+        let r = std::panic::catch_unwind(|| t.update(k, |_| panic!("detector bug")));
+        assert!(r.is_err());
+    }
+    for i in 0..t.nbuckets {
+        assert!(!t.bucket(i).is_locked(), "bucket {i} left locked");
+    }
+    // The record inserted before the panic exists, zeroed.
+    assert_eq!(
+        t.upsert(v4(1), 2, all, |r, new| (r.a, new)),
+        Some((0, false))
+    );
+}
+
+#[test]
+fn retain_and_for_each() {
+    let mut region = Region::new(Table::<Small>::bytes_for(1024));
+    let t = region.create::<Small>();
+    for i in 0..500 {
+        t.upsert(v4(i), i, |_, _| false, |r, _| r.a = u64::from(i));
+    }
+    let removed = t.retain(|_, last_seen, r| {
+        r.b = 1;
+        last_seen >= 100
+    });
+    assert_eq!(removed, 100);
+    assert_eq!(t.stats().used, 400);
+    let mut keys = HashSet::new();
+    t.for_each(|k, last_seen, r| {
+        assert_eq!(r.a, u64::from(last_seen));
+        assert_eq!(r.b, 1);
+        // `for_each` runs unlocked, so using the table here must not deadlock.
+        assert!(t.get(k, |_| ()).is_some());
+        assert!(keys.insert(k));
+    });
+    assert_eq!(keys.len(), 400);
+    assert!(!keys.contains(&v4(99)) && keys.contains(&v4(100)));
+}
+
+/// Threads hammer shared keys (exact sums and two fields that must stay equal
+/// prove mutual exclusion) while others insert and remove their own keys
+/// (no key may ever appear twice, `used` must match the records).
+#[test]
+fn concurrent_upserts_are_exact() {
+    const THREADS: u64 = 4;
+    const ROUNDS: u64 = 50_000;
+    const SHARED: u32 = 48;
+    let mut region = Region::new(Table::<Client>::bytes_for(4096));
+    let t = region.create::<Client>();
+    let start = std::sync::Barrier::new(THREADS as usize);
+    std::thread::scope(|s| {
+        for id in 0..THREADS {
+            let start = &start;
+            s.spawn(move || {
+                start.wait();
+                for round in 0..ROUNDS {
+                    let shared = v4((round as u32 * 7 + id as u32) % SHARED);
+                    let done = t.upsert(shared, round as u32, any, |c, _| {
+                        // Read, work, write: a race in here loses increments.
+                        let (h, m) = (c.hits, c.mirror);
+                        for b in &mut c.rest[..32] {
+                            *b = std::hint::black_box(b.wrapping_add(1));
+                        }
+                        c.hits = h + 1;
+                        c.mirror = m + 1;
+                    });
+                    assert!(done.is_some());
+                    let own = v4(10_000 + id as u32 * 1000 + (round % 200) as u32);
+                    if round % 3 == 0 {
+                        t.remove(own);
+                    } else {
+                        t.upsert(own, round as u32, any, |c, _| c.pinned = 1);
+                    }
+                }
+            });
+        }
+    });
+    let (mut total, mut present) = (0, 0);
+    let mut keys = HashSet::new();
+    t.for_each(|k, _, c| {
+        assert!(keys.insert(k), "key {k:#x} stored twice");
+        assert_eq!(c.hits, c.mirror, "lost update on {k:#x}");
+        total += c.hits;
+        present += 1;
+    });
+    assert_eq!(total, THREADS * ROUNDS);
+    assert_eq!(t.stats().used, present);
+    assert_eq!(t.stats().evictions, 0);
+}

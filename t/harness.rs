@@ -1,0 +1,420 @@
+//! A small nginx test harness: each test gets its own prefix directory with a
+//! generated nginx.conf (two workers, the module loaded), starts the real
+//! nginx binary the module was built against, talks plain HTTP/1.1 to it over
+//! loopback, and on drop stops it by the pid in its own prefix and checks the
+//! error log for alerts, emergencies, crashes and panics.
+
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::time::{Duration, Instant};
+
+/// The directory holding the nginx binary built by nginx-sys.
+fn nginx_binary() -> PathBuf {
+    let dir = PathBuf::from(env!("API_ABUSE_NGINX_BUILD_DIR"));
+    for c in [dir.join("nginx"), dir.join("objs/nginx")] {
+        if c.exists() {
+            return c;
+        }
+    }
+    panic!("nginx binary not found under {}", dir.display());
+}
+
+/// The module built by cargo next to the test binary (target/<profile>/).
+pub fn module_path() -> PathBuf {
+    let exe = std::env::current_exe().expect("test exe");
+    let profile_dir = exe.parent().and_then(Path::parent).expect("target dir");
+    let so = profile_dir.join("libngx_http_api_abuse_module.so");
+    assert!(so.exists(), "module not built: {}", so.display());
+    so
+}
+
+static NEXT_PORT: AtomicU16 = AtomicU16::new(0);
+
+/// A free loopback port (bind to :0, then release it).
+pub fn free_port() -> u16 {
+    let _ = &NEXT_PORT;
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+pub struct Nginx {
+    pub prefix: PathBuf,
+    pub port: u16,
+    /// Lines of the error log that are allowed (e.g. an expected [emerg] in a failing `nginx -t`).
+    pub allowed: Vec<String>,
+    stopped: bool,
+}
+
+pub struct Response {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Builds the prefix of a test: `http_body` goes inside `http { }`, `{port}` is replaced.
+pub fn prepare(name: &str, http_body: &str, files: &[(&str, &str)]) -> (PathBuf, u16) {
+    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("t");
+    let prefix = root.join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&prefix);
+    for d in ["logs", "conf", "html", "state"] {
+        std::fs::create_dir_all(prefix.join(d)).expect("mkdir");
+    }
+    // Workers run as nobody when the tests run as root: everything they must
+    // read or write has to be reachable.
+    for p in [
+        &root,
+        &prefix,
+        &prefix.join("logs"),
+        &prefix.join("state"),
+        &prefix.join("html"),
+        &prefix.join("conf"),
+    ] {
+        let _ = Command::new("chmod").arg("0777").arg(p).status();
+    }
+    std::fs::write(prefix.join("html/index.html"), "<html>hello</html>\n").expect("write");
+    for (path, body) in files {
+        let p = prefix.join(path);
+        if let Some(d) = p.parent() {
+            std::fs::create_dir_all(d).expect("mkdir");
+        }
+        std::fs::write(&p, body).expect("write file");
+    }
+    let port = free_port();
+    let conf = format!(
+        "load_module {module};\n\
+         worker_processes 2;\n\
+         error_log logs/error.log info;\n\
+         pid logs/nginx.pid;\n\
+         events {{ worker_connections 256; }}\n\
+         http {{\n\
+             access_log logs/access.log;\n\
+             client_body_temp_path logs/body;\n\
+             proxy_temp_path logs/proxy;\n\
+             {body}\n\
+         }}\n",
+        module = module_path().display(),
+        body = http_body.replace("{port}", &port.to_string()),
+    );
+    std::fs::write(prefix.join("conf/nginx.conf"), conf).expect("write conf");
+    (prefix, port)
+}
+
+pub fn nginx_cmd(prefix: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(nginx_binary())
+        .arg("-p")
+        .arg(prefix)
+        .arg("-c")
+        .arg("conf/nginx.conf")
+        .args(args)
+        .output()
+        .expect("run nginx")
+}
+
+impl Nginx {
+    /// Writes the configuration and starts nginx; panics when it fails.
+    pub fn start(name: &str, http_body: &str, files: &[(&str, &str)]) -> Nginx {
+        let (prefix, port) = prepare(name, http_body, files);
+        let mut n = Nginx {
+            prefix,
+            port,
+            allowed: Vec::new(),
+            stopped: false,
+        };
+        n.launch();
+        n
+    }
+
+    pub fn launch(&mut self) {
+        let out = nginx_cmd(&self.prefix, &[]);
+        assert!(
+            out.status.success(),
+            "nginx failed to start: {}{}",
+            String::from_utf8_lossy(&out.stderr),
+            self.error_log()
+        );
+        self.stopped = false;
+        self.wait_ready();
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() && self.worker_pids().len() >= 2
+            {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!(
+            "nginx did not come up on port {}: {}",
+            self.port,
+            self.error_log()
+        );
+    }
+
+    pub fn path(&self, rel: &str) -> PathBuf {
+        self.prefix.join(rel)
+    }
+
+    pub fn master_pid(&self) -> Option<i32> {
+        std::fs::read_to_string(self.path("logs/nginx.pid"))
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    }
+
+    /// Pids of the current worker processes (children of the master).
+    pub fn worker_pids(&self) -> Vec<i32> {
+        let Some(master) = self.master_pid() else {
+            return Vec::new();
+        };
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return Vec::new();
+        };
+        let mut pids = Vec::new();
+        for e in entries.flatten() {
+            let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+                continue;
+            };
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                continue;
+            };
+            // pid (comm) state ppid ...
+            let after = stat.rsplit_once(") ").map(|x| x.1).unwrap_or("");
+            let mut f = after.split_whitespace();
+            let _state = f.next();
+            let ppid: i32 = f.next().and_then(|p| p.parse().ok()).unwrap_or(0);
+            let cmdline =
+                std::fs::read_to_string(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+            if ppid == master
+                && cmdline.contains("worker process")
+                && !cmdline.contains("shutting down")
+            {
+                pids.push(pid);
+            }
+        }
+        pids
+    }
+
+    /// `nginx -s reload`, then waits until a new generation of workers runs.
+    pub fn reload(&self) {
+        let before = self.worker_pids();
+        let out = nginx_cmd(&self.prefix, &["-s", "reload"]);
+        assert!(
+            out.status.success(),
+            "reload failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            let now = self.worker_pids();
+            if now.len() >= 2 && now.iter().all(|p| !before.contains(p)) {
+                std::thread::sleep(Duration::from_millis(100));
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        panic!(
+            "workers were not replaced after reload: {}",
+            self.error_log()
+        );
+    }
+
+    pub fn signal(&self, sig: &str) {
+        let out = nginx_cmd(&self.prefix, &["-s", sig]);
+        assert!(
+            out.status.success(),
+            "nginx -s {sig} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
+    /// Stops nginx (graceful) and waits for the master to exit.
+    pub fn stop(&mut self) {
+        if self.stopped {
+            return;
+        }
+        self.stopped = true;
+        let Some(pid) = self.master_pid() else { return };
+        let _ = nginx_cmd(&self.prefix, &["-s", "quit"]);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline && Path::new(&format!("/proc/{pid}")).exists() {
+            // a zombie child of nobody: check the state
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            if stat.contains(") Z ") {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        if Path::new(&format!("/proc/{pid}")).exists() {
+            unsafe_kill(pid);
+        }
+    }
+
+    pub fn error_log(&self) -> String {
+        std::fs::read_to_string(self.path("logs/error.log")).unwrap_or_default()
+    }
+
+    pub fn access_log(&self) -> String {
+        std::fs::read_to_string(self.path("logs/access.log")).unwrap_or_default()
+    }
+
+    /// Fails on [alert], [emerg], [crit], crashes and panics in the error log.
+    pub fn assert_clean_log(&self) {
+        let log = self.error_log();
+        for line in log.lines() {
+            let bad = [
+                "[alert]",
+                "[emerg]",
+                "[crit]",
+                "exited on signal",
+                "panicked",
+                "AddressSanitizer",
+            ]
+            .iter()
+            .any(|m| line.contains(m));
+            if bad && !self.allowed.iter().any(|a| line.contains(a.as_str())) {
+                panic!("unexpected line in error log: {line}\n--- full log ---\n{log}");
+            }
+        }
+    }
+
+    pub fn get(&self, path: &str, headers: &[(&str, &str)]) -> Response {
+        self.request("GET", path, headers, None)
+    }
+
+    /// Sends one request on a fresh connection.
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&str>,
+    ) -> Response {
+        request(self.port, method, path, headers, body)
+    }
+
+    /// Waits up to `timeout` for `f` to hold, polling.
+    pub fn eventually(&self, timeout: Duration, mut f: impl FnMut() -> bool) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if f() {
+                return true;
+            }
+            if Instant::now() > deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Nginx {
+    fn drop(&mut self) {
+        self.stop();
+        if !std::thread::panicking() {
+            self.assert_clean_log();
+        }
+    }
+}
+
+fn unsafe_kill(pid: i32) {
+    let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+}
+
+pub fn request(
+    port: u16,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&str>,
+) -> Response {
+    let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+    let mut s = TcpStream::connect_timeout(&addr, Duration::from_secs(5)).expect("connect");
+    s.set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    if let Some(b) = body {
+        req.push_str(&format!("Content-Length: {}\r\n", b.len()));
+    }
+    req.push_str("\r\n");
+    if let Some(b) = body {
+        req.push_str(b);
+    }
+    s.write_all(req.as_bytes()).expect("send");
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    parse_response(&raw)
+}
+
+pub fn parse_response(raw: &[u8]) -> Response {
+    let text = String::from_utf8_lossy(raw).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let mut lines = head.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    Response {
+        status,
+        headers,
+        body: body.to_string(),
+    }
+}
+
+/// The header to act as client `ip` through realip.
+pub fn xff(ip: &str) -> [(&str, &str); 1] {
+    [("X-Forwarded-For", ip)]
+}
+
+/// Writes `text` to `path` so that its mtime surely changes.
+pub fn rewrite(path: &Path, text: &str) {
+    let tmp = path.with_extension("new");
+    std::fs::write(&tmp, text).expect("write");
+    let _ = Command::new("chmod").arg("0644").arg(&tmp).status();
+    std::fs::rename(&tmp, path).expect("rename");
+}
+
+/// The usual http-level configuration of the tests: zone, profiles, events,
+/// realip from loopback, an access log with the module's variables, and one
+/// server with `server_extra` inside it.
+pub fn http_conf(zone: &str, server_extra: &str) -> String {
+    format!(
+        "api_abuse_zone {zone} state=state/api_abuse.state;\n\
+         api_abuse_profiles conf/profiles.toml;\n\
+         api_abuse_events logs/events.jsonl;\n\
+         set_real_ip_from 127.0.0.1;\n\
+         real_ip_header X-Forwarded-For;\n\
+         log_format t '$remote_addr $pid $status [$api_abuse_action] [$api_abuse_list] [$api_abuse_bot_type] [$api_abuse_attack]';\n\
+         access_log logs/access.log t;\n\
+         server {{\n\
+             listen 127.0.0.1:{{port}} reuseport;\n\
+             api_abuse on;\n\
+             location / {{ root html; }}\n\
+             {server_extra}\n\
+         }}\n"
+    )
+}

@@ -1,0 +1,8 @@
+//! Integration tests: the real nginx with the module, two workers, real HTTP.
+
+mod harness;
+
+mod config;
+mod lists;
+mod profiles;
+mod zone;

@@ -1,0 +1,145 @@
+//! The profiles file is re-read by every worker within a second of a change,
+//! without a reload; a broken or missing file keeps the profiles in force.
+
+use std::time::Duration;
+
+use crate::harness::{http_conf, rewrite, xff, Nginx};
+
+const FIRST: &str = "[lists]\ndeny = [\"192.0.2.10\"]\n";
+const SECOND: &str = "[lists]\ndeny = [\"192.0.2.20\"]\n";
+
+/// Sends `n` requests on fresh connections and returns how many got `status`.
+fn count(n: &Nginx, ip: &str, times: usize, status: u16) -> usize {
+    (0..times)
+        .filter(|_| n.get("/", &xff(ip)).status == status)
+        .count()
+}
+
+#[test]
+fn change_is_picked_up_by_every_worker_without_reload() {
+    let n = Nginx::start(
+        "profiles-hot",
+        &http_conf("abuse:2m", ""),
+        &[("conf/profiles.toml", FIRST)],
+    );
+    let pids = n.worker_pids();
+    assert_eq!(count(&n, "192.0.2.10", 10, 403), 10);
+    assert_eq!(count(&n, "192.0.2.20", 10, 200), 10);
+
+    rewrite(&n.path("conf/profiles.toml"), SECOND);
+    // within 2 s, every request on every worker sees the new file
+    let switched = n.eventually(Duration::from_millis(2500), || {
+        count(&n, "192.0.2.10", 10, 200) == 10 && count(&n, "192.0.2.20", 10, 403) == 10
+    });
+    assert!(
+        switched,
+        "profiles change not applied within 2.5 s: {}",
+        n.error_log()
+    );
+    assert_eq!(n.worker_pids(), pids, "no reload happened");
+    // both workers logged the reload
+    let log = n.error_log();
+    assert_eq!(
+        log.matches("profiles file").filter(|_| true).count() >= 2,
+        true,
+        "{log}"
+    );
+    assert!(
+        log.matches("reloaded: 0 profiles (0 enabled), 1 list entries")
+            .count()
+            >= 2,
+        "{log}"
+    );
+}
+
+#[test]
+fn broken_file_keeps_the_last_good_one() {
+    let mut n = Nginx::start(
+        "profiles-broken",
+        &http_conf("abuse:2m", ""),
+        &[("conf/profiles.toml", FIRST)],
+    );
+    n.allowed.push("keeping the profiles in force".into());
+    let path = n.path("conf/profiles.toml");
+
+    rewrite(&path, "[lists]\ndeny = [\"192.0.2.20\", \"300.1.2.3\"]\n");
+    std::thread::sleep(Duration::from_millis(1600));
+    assert_eq!(
+        count(&n, "192.0.2.10", 6, 403),
+        6,
+        "old profiles still in force"
+    );
+    assert_eq!(
+        count(&n, "192.0.2.20", 6, 200),
+        6,
+        "broken file not applied"
+    );
+    let log = n.error_log();
+    assert!(
+        log.contains("line 2, column")
+            && log.contains("\"300.1.2.3\" is not an IP address or CIDR"),
+        "error names line and value: {log}"
+    );
+    // logged once per worker, not every second
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(n.error_log().matches("300.1.2.3").count() <= 2);
+
+    rewrite(&path, "[lists]\ndeny = [\"192.0.2.20\"]\nbogus = 1\n");
+    std::thread::sleep(Duration::from_millis(1600));
+    assert!(
+        n.error_log().contains("unknown field `bogus`"),
+        "{}",
+        n.error_log()
+    );
+    assert_eq!(count(&n, "192.0.2.10", 4, 403), 4);
+
+    std::fs::remove_file(&path).unwrap();
+    std::thread::sleep(Duration::from_millis(1600));
+    assert!(
+        n.error_log().contains("cannot be read"),
+        "{}",
+        n.error_log()
+    );
+    assert_eq!(
+        count(&n, "192.0.2.10", 4, 403),
+        4,
+        "missing file keeps the old profiles"
+    );
+
+    rewrite(&path, SECOND);
+    assert!(n.eventually(Duration::from_millis(2500), || count(
+        &n,
+        "192.0.2.20",
+        4,
+        403
+    ) == 4));
+    assert_eq!(count(&n, "192.0.2.10", 4, 200), 4);
+}
+
+#[test]
+fn reload_with_a_broken_file_keeps_running_configuration() {
+    let mut n = Nginx::start(
+        "profiles-reload-broken",
+        &http_conf("abuse:2m", ""),
+        &[("conf/profiles.toml", FIRST)],
+    );
+    n.allowed.push("is not an IP address or CIDR".into());
+    n.allowed.push("keeping the profiles in force".into());
+    rewrite(
+        &n.path("conf/profiles.toml"),
+        "[lists]\ndeny = [\"not-an-ip\"]\n",
+    );
+    let before = n.worker_pids();
+    n.signal("reload");
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(
+        n.worker_pids(),
+        before,
+        "a failed reload keeps the old workers"
+    );
+    assert!(
+        n.error_log().contains("[emerg]"),
+        "reload failure is logged"
+    );
+    assert_eq!(count(&n, "192.0.2.10", 4, 403), 4);
+}
