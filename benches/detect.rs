@@ -115,6 +115,15 @@ fn bench(c: &mut Criterion) {
         bn.iter(|| black_box(assess(&state, &b, now)))
     });
     let a = assess(&state, &b, now);
+    g.bench_function("score_one_type", |bn| {
+        bn.iter(|| {
+            black_box(ngx_http_api_abuse_module::detect::score(
+                black_box(&a),
+                ngx_http_api_abuse_module::model::BotType::Scraping,
+                Tolerance::Normal,
+            ))
+        })
+    });
     g.bench_function("decide_only", |bn| {
         bn.iter(|| black_box(decide(black_box(&a), Tolerance::Normal, u8::MAX)))
     });

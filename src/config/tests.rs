@@ -205,3 +205,12 @@ fn version_changes_with_content() {
     let b = parse("[lists]\ndeny = [\"192.0.2.2\"]\n").unwrap();
     assert_ne!(a.version, b.version);
 }
+
+#[test]
+fn unknown_key_inside_lists() {
+    let e = err("[lists]\ndeny = [\"192.0.2.20\"]\nbogus = 1\n");
+    assert!(
+        e.contains("unknown field `bogus`") && e.contains("line 3"),
+        "{e}"
+    );
+}

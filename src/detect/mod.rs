@@ -28,6 +28,7 @@ pub mod attack_signs;
 pub mod bad_user_agent;
 pub mod baseline;
 pub mod business_logic;
+pub mod distinct;
 pub mod enumeration;
 pub mod hash;
 pub mod outdated_browser;

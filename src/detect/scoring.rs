@@ -256,11 +256,14 @@ pub fn votes(bot: BotType) -> &'static [Vote] {
 }
 
 pub fn score(a: &Assessment, bot: BotType, tolerance: Tolerance) -> Score {
-    let r = rule(tolerance);
+    score_with(&Signals::new(a, &rule(tolerance)), bot)
+}
+
+fn score_with(signals: &Signals, bot: BotType) -> Score {
     let (mut gained, mut possible) = (0u32, 0u32);
     let (mut worked, mut fired, mut core_fired, mut required_missed) = (0u8, 0u8, false, false);
     for v in votes(bot) {
-        let (w, f, strong) = signal(a, v.signal, &r);
+        let (w, f, strong) = signals.get(v.signal);
         required_missed |= v.role == Role::Required && !f;
         if !w {
             continue;
@@ -293,13 +296,22 @@ pub fn decide(a: &Assessment, tolerance: Tolerance, bot_types_mask: u8) -> Optio
     if a.requests < r.min_requests {
         return None;
     }
+    let signals = Signals::new(a, &r);
     let mut best: Option<Detection> = None;
     for bot in BotType::ALL {
         let bit = 1u8 << bot.index();
         if bot_types_mask & bit == 0 || a.reported & bit != 0 {
             continue;
         }
-        let s = score(a, *bot, tolerance);
+        // Most clients have no core evidence at all: skip the tally.
+        let votes = votes(*bot);
+        if !votes
+            .iter()
+            .any(|v| v.role != Role::Support && signals.get(v.signal).1)
+        {
+            continue;
+        }
+        let s = score_with(&signals, *bot);
         let alone = *bot == BotType::TrafficSpike;
         let enough = s.core_fired
             && s.confidence_pct >= r.min_confidence
@@ -318,7 +330,82 @@ pub fn decide(a: &Assessment, tolerance: Tolerance, bot_types_mask: u8) -> Optio
     best
 }
 
-/// (worked, fired, strong) for one signal.
+/// Every signal's (worked, fired, strong), evaluated once per decision and
+/// shared by all bot types.
+struct Signals {
+    plain: [(bool, bool, bool); PLAIN.len()],
+    kinds: [(bool, bool, bool); 6],
+}
+
+/// The signals other than business logic, in table order.
+const PLAIN: [Signal; 14] = [
+    Interval,
+    Uniqueness,
+    Rate,
+    Spike,
+    BadUa,
+    ScannerUa,
+    Outdated,
+    Suspicious,
+    WideScope,
+    AuthFailures,
+    NotFound,
+    Denied,
+    Enumeration,
+    AttackSigns,
+];
+
+impl Signals {
+    fn new(a: &Assessment, r: &ToleranceRule) -> Signals {
+        let mut plain = [(false, false, false); PLAIN.len()];
+        for (slot, s) in plain.iter_mut().zip(PLAIN) {
+            *slot = signal(a, s, r);
+        }
+        let mut kinds = [(false, false, false); 6];
+        for (slot, k) in kinds.iter_mut().zip(SensitiveKind::ALL) {
+            let d = a.business(*k);
+            *slot = (
+                d.worked(),
+                d.fired(),
+                a.business_strong & (1 << k.index()) != 0,
+            );
+        }
+        Signals { plain, kinds }
+    }
+
+    fn get(&self, s: Signal) -> (bool, bool, bool) {
+        match s {
+            Business(ks) => ks.iter().fold((false, false, false), |acc, k| {
+                let t = self.kinds.get(k.index()).copied().unwrap_or_default();
+                (acc.0 || t.0, acc.1 || t.1, acc.2 || t.2)
+            }),
+            _ => self.plain.get(slot(s)).copied().unwrap_or_default(),
+        }
+    }
+}
+
+/// Index of a signal in [`PLAIN`].
+const fn slot(s: Signal) -> usize {
+    match s {
+        Interval => 0,
+        Uniqueness => 1,
+        Rate => 2,
+        Spike => 3,
+        BadUa => 4,
+        ScannerUa => 5,
+        Outdated => 6,
+        Suspicious => 7,
+        WideScope => 8,
+        AuthFailures => 9,
+        NotFound => 10,
+        Denied => 11,
+        Enumeration => 12,
+        AttackSigns => 13,
+        Business(_) => usize::MAX,
+    }
+}
+
+/// (worked, fired, strong) for one signal other than business logic.
 fn signal(a: &Assessment, s: Signal, r: &ToleranceRule) -> (bool, bool, bool) {
     let plain = |d: &DetectorResult| (d.worked(), d.fired(), false);
     match s {
@@ -341,11 +428,7 @@ fn signal(a: &Assessment, s: Signal, r: &ToleranceRule) -> (bool, bool, bool) {
         ),
         Outdated => plain(&a.outdated_browser),
         Suspicious => plain(&a.suspicious_behaviour),
-        Business(kinds) => kinds.iter().fold((false, false, false), |acc, k| {
-            let d = a.business(*k);
-            let strong = a.business_strong & (1 << k.index()) != 0;
-            (acc.0 || d.worked(), acc.1 || d.fired(), acc.2 || strong)
-        }),
+        Business(_) => (false, false, false),
         WideScope => {
             let d = &a.wide_scope;
             (d.worked(), d.fired(), a.wide_scope_strong)
@@ -367,6 +450,13 @@ fn signal(a: &Assessment, s: Signal, r: &ToleranceRule) -> (bool, bool, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn signal_slots_match_the_table() {
+        for (i, s) in PLAIN.iter().enumerate() {
+            assert_eq!(slot(*s), i);
+        }
+    }
 
     #[test]
     fn every_bot_type_has_votes_and_a_core() {

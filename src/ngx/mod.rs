@@ -132,7 +132,6 @@ static MODULE_CTX: ngx_http_module_t = ngx_http_module_t {
     merge_loc_conf: Some(merge_loc_conf),
 };
 
-#[cfg(not(test))]
 ngx::ngx_modules!(ngx_http_api_abuse_module);
 
 #[used]

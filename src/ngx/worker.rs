@@ -35,10 +35,9 @@ pub fn profiles() -> arc_swap::Guard<Option<Arc<Profiles>>> {
 /// What the worker knows about the profiles file on disk.
 struct Watch {
     path: PathBuf,
-    /// (device, inode, size, mtime ns) of the file last read, good or bad.
+    /// (device, inode, size, mtime ns) of the file last read, good or bad;
+    /// `None` when it was missing.
     seen: Option<(u64, u64, u64, i128)>,
-    /// The last read failed: log again only when the file changes.
-    failed: bool,
 }
 
 static mut WATCH: Option<Watch> = None;
@@ -88,7 +87,6 @@ pub fn init_process(cycle: *mut ngx_cycle_t) -> Status {
             WATCH = Some(Watch {
                 path: path.clone(),
                 seen: stat(path),
-                failed: false,
             });
             arm(
                 addr_of_mut!(PROFILES_EVENT),
@@ -136,21 +134,24 @@ unsafe fn arm(
 }
 
 unsafe extern "C" fn on_profiles_timer(_ev: *mut ngx_event_t) {
-    let _ = std::panic::catch_unwind(|| {
-        if exiting() {
-            return;
-        }
-        // SAFETY: timers run on the worker's only thread.
-        unsafe {
-            check_profiles();
-            arm(
-                addr_of_mut!(PROFILES_EVENT),
-                CYCLE,
-                on_profiles_timer,
-                PROFILES_CHECK_MS,
-            );
-        }
-    });
+    if exiting() {
+        return;
+    }
+    // Re-arm first: whatever happens below, the watch goes on.
+    arm(
+        addr_of_mut!(PROFILES_EVENT),
+        CYCLE,
+        on_profiles_timer,
+        PROFILES_CHECK_MS,
+    );
+    // SAFETY: timers run on the worker's only thread.
+    if std::panic::catch_unwind(|| unsafe { check_profiles() }).is_err() {
+        log_line(
+            (*CYCLE).log,
+            NGX_LOG_ERR as usize,
+            "api_abuse: internal error while reading the profiles file",
+        );
+    }
 }
 
 unsafe fn check_profiles() {
@@ -159,7 +160,8 @@ unsafe fn check_profiles() {
     };
     let log = (*CYCLE).log;
     let now = stat(&watch.path);
-    if now == watch.seen && !(now.is_none() && !watch.failed) {
+    // Unchanged (or still missing): nothing to do, and nothing to log again.
+    if now == watch.seen {
         return;
     }
     watch.seen = now;
@@ -178,37 +180,28 @@ unsafe fn check_profiles() {
                 ),
             );
             PROFILES.store(Some(Arc::new(p)));
-            watch.failed = false;
         }
         Err(e) => {
-            if !watch.failed {
-                log_line(
-                    log,
-                    NGX_LOG_ERR as usize,
-                    &format!("api_abuse: {e}; keeping the profiles in force"),
-                );
-            }
-            watch.failed = true;
+            log_line(
+                log,
+                NGX_LOG_ERR as usize,
+                &format!("api_abuse: {e}; keeping the profiles in force"),
+            );
         }
     }
 }
 
 unsafe extern "C" fn on_state_timer(_ev: *mut ngx_event_t) {
-    let _ = std::panic::catch_unwind(|| {
-        if exiting() {
-            return;
-        }
-        // SAFETY: timers run on the worker's only thread.
-        unsafe {
-            save_state(CYCLE);
-            arm(
-                addr_of_mut!(STATE_EVENT),
-                CYCLE,
-                on_state_timer,
-                STATE_SAVE_MS,
-            );
-        }
-    });
+    if exiting() {
+        return;
+    }
+    arm(
+        addr_of_mut!(STATE_EVENT),
+        CYCLE,
+        on_state_timer,
+        STATE_SAVE_MS,
+    );
+    let _ = std::panic::catch_unwind(|| save_state(CYCLE));
 }
 
 fn save_state(cycle: *mut ngx_cycle_t) {

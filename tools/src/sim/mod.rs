@@ -239,10 +239,13 @@ pub fn main(args: &[String]) -> ExitCode {
     };
     let stop = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&stop);
+    // SIGINT and SIGTERM end the run early; results so far are still
+    // reported and the profiles file is restored.
     if let Err(e) = ctrlc::set_handler(move || flag.store(true, Ordering::Relaxed)) {
-        eprintln!("abuse-sim: warning: no Ctrl-C handler ({e}); an interrupted run leaves the profiles backup");
+        eprintln!("abuse-sim: warning: no signal handler ({e}); an interrupted run leaves the profiles backup");
     }
     match simulate(&o, &stop).and_then(|reports| write_json(&o, &reports)) {
+        Ok(()) if stop.load(Ordering::Relaxed) => ExitCode::from(130),
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("abuse-sim: {e}");

@@ -166,7 +166,7 @@ impl RunReport {
             self.human_net,
             self.bot_net,
             if self.cut_short {
-                "; CUT SHORT by the time cap, see 'unfin'"
+                "; CUT SHORT by the time cap or an interrupt, see 'unfin'"
             } else {
                 ""
             }
