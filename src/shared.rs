@@ -22,7 +22,7 @@ const MAGIC: u64 = 0x4150_4941_4255_5345; // "APIABUSE"
 const VERSION: u32 = 1;
 /// Applications with a learned baseline; more are served by eviction of the
 /// one idle longest.
-pub const APP_SLOTS: usize = 32;
+pub const APP_SLOTS: usize = 8;
 /// Share of the zone given to run-time list entries (1/16: about 100k
 /// entries in a 64 MB zone).
 const LIST_SHARE: usize = 16;

@@ -101,7 +101,6 @@ pub fn prepare(name: &str, http_body: &str, files: &[(&str, &str)]) -> (PathBuf,
          pid logs/nginx.pid;\n\
          events {{ worker_connections 256; }}\n\
          http {{\n\
-             access_log logs/access.log;\n\
              client_body_temp_path logs/body;\n\
              proxy_temp_path logs/proxy;\n\
              {body}\n\

@@ -188,13 +188,21 @@ pub extern "C" fn set_zone(
                 MIN_ZONE_SIZE / 1024
             ));
         }
+        // Lay the zone out on paper now, so `nginx -t` refuses a zone that
+        // cannot hold the tables (the slab pool keeps about 1/8 for itself).
+        if let Err(e) = crate::shared::plan(bytes - bytes / 8) {
+            return Err(format!(
+                "zone \"{}\" is too small in \"api_abuse_zone\" directive: {e}",
+                String::from_utf8_lossy(name)
+            ));
+        }
         for extra in a.iter().skip(2) {
             let e = extra.as_bytes();
             if let Some(path) = e.strip_prefix(b"state=") {
                 if path.is_empty() {
                     return Err(invalid("api_abuse_zone", extra, "state= needs a path"));
                 }
-                mcf.state_path = Some(PathBuf::from(String::from_utf8_lossy(path).into_owned()));
+                mcf.state_path = Some(super::resolve_conf_path(cf, &String::from_utf8_lossy(path)));
             } else {
                 return Err(invalid(
                     "api_abuse_zone",

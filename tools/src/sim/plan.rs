@@ -1,7 +1,7 @@
 //! A client's plan: the requests it will send and when, decided up front from
 //! its own seeded random generator, so a run is reproducible whatever the
-//! thread scheduling. The runner only replays a plan (sleeping until each
-//! step's time) and stops it at the first block.
+//! thread scheduling. The runner only replays a plan (waiting out each
+//! planned gap) and stops it at the first block.
 //!
 //! Time: "think" gaps (a person reading, a bot's configured delay) are
 //! multiplied by the run's time scale; gaps that a machine makes (a browser

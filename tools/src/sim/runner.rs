@@ -2,7 +2,8 @@
 //!
 //! Each thread takes the next client from a shared queue, builds its plan from
 //! the client's seed, and sends it over one keep-alive connection with the
-//! client's `X-Forwarded-For` and cookies, sleeping until each step is due.
+//! client's `X-Forwarded-For` and cookies, waiting each planned gap after the
+//! previous answer.
 //! A client stops at its first block, after five transport errors in a row,
 //! at the run's deadline, or on Ctrl-C; nothing here can run unbounded.
 
@@ -99,13 +100,18 @@ impl Runner<'_> {
     /// Send one client's plan; the outcome is what the report counts.
     pub fn execute(&self, spec: &ClientSpec, steps: &[Step]) -> Outcome {
         let mut out = Outcome::default();
-        let start = Instant::now();
+        // Each gap is kept as planned, counted from the previous answer: a
+        // slow server delays a person, it never makes them burst to catch up.
+        let mut last_done = Instant::now();
+        let mut last_at = Duration::ZERO;
         let mut conn = Conn::new(self.target.clone());
         let mut jars: Vec<Jar> = Vec::new();
         let ip = spec.ip.to_string();
         let mut consecutive = 0;
         for step in steps {
-            if !wait_until(start + step.at, self.deadline, self.stop) {
+            let due = last_done + step.at.saturating_sub(last_at);
+            last_at = step.at;
+            if !wait_until(due, self.deadline, self.stop) {
                 out.unfinished = true;
                 break;
             }
@@ -129,7 +135,9 @@ impl Runner<'_> {
                 body: &step.body,
             };
             out.sent += 1;
-            match conn.send(&req, &extra) {
+            let result = conn.send(&req, &extra);
+            last_done = Instant::now();
+            match result {
                 Ok(resp) => {
                     consecutive = 0;
                     if resp.is_block() {
