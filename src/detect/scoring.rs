@@ -323,7 +323,7 @@ pub fn decide(a: &Assessment, tolerance: Tolerance, bot_types_mask: u8) -> Optio
             bot_type: *bot,
             confidence_pct: s.confidence_pct,
         };
-        if enough && best.map_or(true, |b| rank(&this) > rank(&b)) {
+        if enough && best.is_none_or(|b| rank(&this) > rank(&b)) {
             best = Some(this);
         }
     }

@@ -75,7 +75,7 @@ pub struct Entry {
 
 impl Entry {
     pub fn is_active(&self, now_unix: u64) -> bool {
-        self.expires.map_or(true, |t| now_unix < t)
+        self.expires.is_none_or(|t| now_unix < t)
     }
 }
 

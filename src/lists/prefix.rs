@@ -185,7 +185,7 @@ impl<V> PrefixSet<V> {
                 len: values.len() as u32 - start,
             };
             let levels = &mut levels[family as usize];
-            if levels.last().map_or(true, |(l, _)| *l != len) {
+            if levels.last().is_none_or(|(l, _)| *l != len) {
                 let capacity = sizes.next().unwrap_or(0);
                 let map = HashMap::with_capacity_and_hasher(capacity, hasher.clone());
                 levels.push((

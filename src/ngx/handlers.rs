@@ -325,7 +325,7 @@ fn write_event(mcf: &MainConf, line: &str) {
 
 unsafe fn log_request(r: *mut ngx_http_request_t, level: ngx_uint_t, msg: &str) {
     let log = (*(*r).connection).log;
-    worker::log_line(log, level as usize, msg);
+    worker::log_line(log, level, msg);
 }
 
 /// The country code from the `api_abuse_country` variable.

@@ -439,7 +439,7 @@ fn choose_slot<T>(
     for (which, slots) in both.iter().enumerate() {
         let Some(slots) = slots else { continue };
         if let Some(slot) = slots.free_slot() {
-            if free.map_or(true, |(len, _, _)| slots.len() < len) {
+            if free.is_none_or(|(len, _, _)| slots.len() < len) {
                 free = Some((slots.len(), which, slot));
             }
         }
@@ -452,7 +452,7 @@ fn choose_slot<T>(
         let Some(slots) = slots else { continue };
         for slot in slots.occupied_slots() {
             let seen = slots.last_seen[slot];
-            if oldest.map_or(true, |(t, _, _)| seen < t) && evictable(&slots.records[slot], now) {
+            if oldest.is_none_or(|(t, _, _)| seen < t) && evictable(&slots.records[slot], now) {
                 oldest = Some((seen, which, slot));
             }
         }

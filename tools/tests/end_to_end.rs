@@ -184,3 +184,54 @@ fn blocks_are_counted_and_stop_the_client() {
         .all(|h| h.blocked == 1 && h.median_requests_before_block == Some(10.0)));
     assert_eq!(r.humans.get("all").map(|h| h.clients), Some(0));
 }
+
+/// One worker, one idle keep-alive connection: a second client must still be
+/// served at once (nginx's upstream keepalive pool holds idle connections).
+#[test]
+fn idle_keepalive_connections_do_not_starve_new_ones() {
+    use std::io::{Read, Write};
+    use std::time::{Duration, Instant};
+    let listener = bind("127.0.0.1:0");
+    let Ok(listener) = listener else {
+        panic!("bind failed")
+    };
+    let addr = listener
+        .local_addr()
+        .map(|a| a.to_string())
+        .unwrap_or_default();
+    let shop = Arc::new(Shop::new(Assets::default()));
+    std::thread::spawn(move || {
+        serve(
+            listener,
+            shop,
+            &ShopOptions {
+                threads: 1,
+                access_log: false,
+            },
+        )
+    });
+    let get = |s: &mut std::net::TcpStream| -> String {
+        let _ = s.write_all(b"GET /health HTTP/1.1\r\nHost: x\r\n\r\n");
+        let mut buf = [0u8; 512];
+        let n = s.read(&mut buf).unwrap_or(0);
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    };
+    let Ok(mut idle) = std::net::TcpStream::connect(&addr) else {
+        panic!("connect")
+    };
+    assert!(
+        get(&mut idle).contains("Connection: keep-alive"),
+        "kept alive while nobody waits"
+    );
+    let started = Instant::now();
+    let Ok(mut other) = std::net::TcpStream::connect(&addr) else {
+        panic!("connect")
+    };
+    let _ = other.set_read_timeout(Some(Duration::from_secs(4)));
+    assert!(get(&mut other).starts_with("HTTP/1.1 200"));
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "waited {:?}",
+        started.elapsed()
+    );
+}

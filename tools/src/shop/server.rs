@@ -2,23 +2,29 @@
 //! worker threads, each serving one connection at a time.
 //!
 //! Keep-alive is fair and bounded: a worker keeps a connection only while no
-//! other connection is waiting (otherwise it answers `Connection: close` and
-//! takes the next one), an idle connection is dropped after a few seconds,
-//! and one connection serves at most [`MAX_REQUESTS_PER_CONNECTION`]. So a
-//! handful of long-lived clients (an app polling, nginx upstream keepalive)
-//! can never starve new ones, and the thread count never grows.
+//! other connection is waiting. After a response it answers `Connection:
+//! close` if one is; while idle it checks every [`IDLE_POLL`] and lets the
+//! idle connection go. An idle connection is dropped after [`IDLE_TIMEOUT`]
+//! anyway, and one connection serves at most [`MAX_REQUESTS_PER_CONNECTION`].
+//! So long-lived clients (an app polling, nginx's upstream keepalive pool,
+//! which may hold more connections than there are workers) never starve new
+//! ones, and the thread count never grows.
 
 use super::http::{ShopRequest, ShopResponse};
 use super::wire::{read_body, read_head, write_continue, write_response};
 use super::Shop;
 use std::collections::VecDeque;
-use std::io::BufReader;
+use std::io::{BufRead, BufReader, ErrorKind};
 use std::net::{TcpListener, TcpStream};
 use std::sync::{Arc, Condvar, Mutex};
 use std::thread;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const IDLE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How often an idle keep-alive connection checks for waiting connections.
+const IDLE_POLL: Duration = Duration::from_millis(50);
+/// Time allowed for the rest of a request once its first byte has arrived.
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
 const WRITE_TIMEOUT: Duration = Duration::from_secs(10);
 const MAX_REQUESTS_PER_CONNECTION: usize = 1000;
 /// Accepted connections waiting for a worker; beyond this, 503 at once.
@@ -76,8 +82,42 @@ fn refuse(mut stream: TcpStream, status: u16, message: &str) {
     );
 }
 
+/// Wait for the next request to start on a kept-alive connection. False when
+/// the client closed, stayed idle too long, or another connection needs the
+/// worker more.
+fn await_request(reader: &mut BufReader<TcpStream>, pending: &Pending) -> bool {
+    if !reader.buffer().is_empty() {
+        return true; // pipelined
+    }
+    if reader.get_ref().set_read_timeout(Some(IDLE_POLL)).is_err() {
+        return false;
+    }
+    let idle_since = Instant::now();
+    let ready = loop {
+        match reader.fill_buf() {
+            Ok(buf) => break !buf.is_empty(),
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    ErrorKind::WouldBlock | ErrorKind::TimedOut | ErrorKind::Interrupted
+                ) =>
+            {
+                if idle_since.elapsed() >= IDLE_TIMEOUT || !pending.is_empty() {
+                    break false;
+                }
+            }
+            Err(_) => break false,
+        }
+    };
+    ready
+        && reader
+            .get_ref()
+            .set_read_timeout(Some(REQUEST_TIMEOUT))
+            .is_ok()
+}
+
 fn serve_connection(shop: &Shop, stream: TcpStream, pending: &Pending, access_log: bool) {
-    if stream.set_read_timeout(Some(IDLE_TIMEOUT)).is_err()
+    if stream.set_read_timeout(Some(REQUEST_TIMEOUT)).is_err()
         || stream.set_write_timeout(Some(WRITE_TIMEOUT)).is_err()
     {
         return;
@@ -89,6 +129,9 @@ fn serve_connection(shop: &Shop, stream: TcpStream, pending: &Pending, access_lo
     let mut reader = BufReader::new(read_half);
     let mut writer = stream;
     for served in 1..=MAX_REQUESTS_PER_CONNECTION {
+        if served > 1 && !await_request(&mut reader, pending) {
+            return;
+        }
         let head = match read_head(&mut reader) {
             Ok(Some(h)) => h,
             // Closed or idle between requests: nothing to answer.

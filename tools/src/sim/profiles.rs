@@ -301,6 +301,36 @@ tolerance = "untouched: not in a profile"
     }
 
     #[test]
+    fn rewrites_the_demo_profiles_file() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../nginx-conf/profiles.toml");
+        let Ok(text) = fs::read_to_string(&path) else {
+            return;
+        };
+        let out = set_tolerance(&text, "high").unwrap_or_default();
+        let changed: Vec<(&str, &str)> = text
+            .lines()
+            .zip(out.lines())
+            .filter(|(a, b)| a != b)
+            .collect();
+        let profiles = text
+            .lines()
+            .filter(|l| header(l).as_deref() == Some("[[profile]]"))
+            .count();
+        assert!(profiles > 0);
+        assert!(
+            changed
+                .iter()
+                .all(|(_, b)| b.trim_start().starts_with("tolerance = \"high\"")),
+            "{changed:?}"
+        );
+        assert_eq!(
+            out.matches("tolerance = \"high\"").count(),
+            profiles,
+            "one tolerance per profile"
+        );
+    }
+
+    #[test]
     fn guard_backs_up_and_restores() {
         let dir = std::env::temp_dir().join(format!("abuse-sim-test-{}", std::process::id()));
         let _ = fs::create_dir_all(&dir);
