@@ -28,9 +28,16 @@ fn nginx_binary() -> PathBuf {
 pub fn module_path() -> PathBuf {
     let exe = std::env::current_exe().expect("test exe");
     let profile_dir = exe.parent().and_then(Path::parent).expect("target dir");
-    let so = profile_dir.join("libngx_http_api_abuse_module.so");
-    assert!(so.exists(), "module not built: {}", so.display());
-    so
+    // `cargo test` refreshes the library in deps/ but only `cargo build`
+    // copies it up a level: take the newer one.
+    let name = "libngx_http_api_abuse_module.so";
+    let candidates = [profile_dir.join("deps").join(name), profile_dir.join(name)];
+    candidates
+        .into_iter()
+        .filter_map(|p| Some((std::fs::metadata(&p).ok()?.modified().ok()?, p)))
+        .max()
+        .map(|(_, p)| p)
+        .expect("module not built")
 }
 
 static NEXT_PORT: AtomicU16 = AtomicU16::new(0);
@@ -106,7 +113,9 @@ pub fn prepare(name: &str, http_body: &str, files: &[(&str, &str)]) -> (PathBuf,
              {body}\n\
          }}\n",
         module = module_path().display(),
-        body = http_body.replace("{port}", &port.to_string()),
+        body = http_body
+            .replace("{port}", &port.to_string())
+            .replace("{port2}", &free_port().to_string()),
     );
     std::fs::write(prefix.join("conf/nginx.conf"), conf).expect("write conf");
     (prefix, port)

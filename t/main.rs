@@ -5,4 +5,5 @@ mod harness;
 mod config;
 mod lists;
 mod profiles;
+mod signatures;
 mod zone;

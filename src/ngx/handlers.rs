@@ -5,9 +5,11 @@
 
 use ngx::core::Status;
 use ngx::ffi::{
-    ngx_array_push, ngx_conf_t, ngx_http_get_indexed_variable, ngx_http_handler_pt,
-    ngx_http_phases_NGX_HTTP_LOG_PHASE, ngx_http_phases_NGX_HTTP_PREACCESS_PHASE,
+    ngx_array_push, ngx_conf_t, ngx_http_core_run_phases, ngx_http_finalize_request,
+    ngx_http_get_indexed_variable, ngx_http_handler_pt, ngx_http_phases_NGX_HTTP_LOG_PHASE,
+    ngx_http_phases_NGX_HTTP_PREACCESS_PHASE, ngx_http_read_client_request_body,
     ngx_http_request_t, ngx_int_t, ngx_list_part_t, ngx_table_elt_t, ngx_uint_t, NGX_DECLINED,
+    NGX_DONE, NGX_HTTP_SPECIAL_RESPONSE,
 };
 use ngx::http::{HttpModule, HttpModuleLocationConf, HttpModuleMainConf, NgxHttpCoreModule};
 
@@ -30,6 +32,16 @@ pub struct Ctx {
     pub attack: Option<AttackClass>,
     pub headers: u16,
     pub header_count: u16,
+    pub body: BodyRead,
+}
+
+/// Where the module is with reading the body (`api_abuse_inspect_body on`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum BodyRead {
+    #[default]
+    NotAsked,
+    Reading,
+    Done,
 }
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -151,6 +163,22 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
         return declined;
     };
 
+    // Read the body first where the location asks for it. nginx reads it
+    // asynchronously and runs the phases again from this handler when done.
+    if lcf.inspect_body == Some(true) && ctx.body == BodyRead::NotAsked && has_body(r) {
+        ctx.body = BodyRead::Reading;
+        let rc = ngx_http_read_client_request_body(r, Some(body_read));
+        if rc >= NGX_HTTP_SPECIAL_RESPONSE as ngx_int_t {
+            return rc;
+        }
+        ngx_http_finalize_request(r, NGX_DONE as ngx_int_t);
+        return NGX_DONE as ngx_int_t;
+    }
+    if ctx.body == BodyRead::Reading {
+        // Re-entered before the body handler ran: keep waiting.
+        return NGX_DONE as ngx_int_t;
+    }
+
     let scan = scan_headers(r);
     ctx.headers = scan.bits;
     ctx.header_count = scan.count;
@@ -214,6 +242,27 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
         &format!("api_abuse: client {addr} blocked ({why})"),
     );
     lcf.status as ngx_int_t
+}
+
+unsafe fn has_body(r: *mut ngx_http_request_t) -> bool {
+    (*r).request_body.is_null()
+        && ((*r).headers_in.content_length_n > 0 || (*r).headers_in.chunked() != 0)
+}
+
+/// The body has been read (or the read failed): run the phases again, from
+/// the PREACCESS handler that asked for it.
+unsafe extern "C" fn body_read(r: *mut ngx_http_request_t) {
+    let _ = std::panic::catch_unwind(|| {
+        // SAFETY: nginx passes the live request whose body it read.
+        unsafe {
+            if let Some(ctx) = ctx_mut(r) {
+                ctx.body = BodyRead::Done;
+            }
+            (*r).set_preserve_body(1);
+        }
+    });
+    (*r).write_event_handler = Some(ngx_http_core_run_phases);
+    ngx_http_core_run_phases(r);
 }
 
 extern "C" fn log_handler(r: *mut ngx_http_request_t) -> ngx_int_t {

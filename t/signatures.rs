@@ -1,0 +1,149 @@
+//! Attack signatures in nginx: a graylisted client is refused only for
+//! attack-signed requests (query, headers, cookies and, with
+//! `api_abuse_inspect_body on`, the body); `$api_abuse_attack` names the class
+//! for every request.
+
+use crate::harness::{http_conf, Nginx};
+
+const PROFILES: &str = "[lists]\ngray = [\"203.0.113.0/24\"]\n";
+
+fn start(name: &str) -> Nginx {
+    // The protected locations proxy to a second, unprotected server that
+    // answers every request, the way a real backend would.
+    let extra = "location /api/ { api_abuse_inspect_body on; client_body_buffer_size 64k; proxy_pass http://127.0.0.1:{port2}; }\n\
+                 location /nobody/ { proxy_pass http://127.0.0.1:{port2}; }";
+    let body = format!(
+        "{}\nserver {{ listen 127.0.0.1:{{port2}}; location / {{ return 200 \"backend\\n\"; }} }}",
+        http_conf("abuse:2m", extra)
+    );
+    Nginx::start(name, &body, &[("conf/profiles.toml", PROFILES)])
+}
+
+fn post(n: &Nginx, path: &str, ip: &str, ctype: &str, body: &str) -> u16 {
+    n.request(
+        "POST",
+        path,
+        &[("X-Forwarded-For", ip), ("Content-Type", ctype)],
+        Some(body),
+    )
+    .status
+}
+
+#[test]
+fn graylisted_client_is_refused_for_attack_signs_only() {
+    let n = start("sig-gray");
+    let gray = "203.0.113.5";
+    let get = |path: &str, headers: &[(&str, &str)]| {
+        let mut h = vec![("X-Forwarded-For", gray)];
+        h.extend_from_slice(headers);
+        n.get(path, &h).status
+    };
+    assert_eq!(get("/api/users/42?fields=name,email", &[]), 200);
+    assert_eq!(get("/api/search?q=O%27Brien%20%26%20sons", &[]), 200);
+    assert_eq!(
+        get(
+            "/api/items?id=1%20UNION%20SELECT%20password%20FROM%20users--",
+            &[]
+        ),
+        403
+    );
+    assert_eq!(
+        get("/api/page?next=%3Cscript%3Ealert(1)%3C/script%3E", &[]),
+        403
+    );
+    assert_eq!(get("/api/file?name=..%2f..%2f..%2fetc%2fpasswd", &[]), 403);
+    assert_eq!(
+        get(
+            "/api/x",
+            &[("User-Agent", "() { :; }; /bin/bash -c 'cat /etc/passwd'")]
+        ),
+        403
+    );
+    assert_eq!(
+        get("/api/x", &[("Cookie", "session=abc; pref=' or 1=1--")]),
+        403
+    );
+    assert_eq!(get("/.env", &[]), 403);
+}
+
+#[test]
+fn bodies_are_inspected_where_asked() {
+    let n = start("sig-body");
+    let gray = "203.0.113.6";
+    let json = "application/json";
+    assert_eq!(
+        post(
+            &n,
+            "/api/login",
+            gray,
+            json,
+            r#"{"username":"alice","password":"s3cret"}"#
+        ),
+        200
+    );
+    assert_eq!(
+        post(
+            &n,
+            "/api/login",
+            gray,
+            json,
+            r#"{"username":{"$ne":null},"password":{"$ne":null}}"#
+        ),
+        403
+    );
+    assert_eq!(
+        post(
+            &n,
+            "/api/comment",
+            gray,
+            "application/x-www-form-urlencoded",
+            "text=hello+world&name=O%27Brien"
+        ),
+        200
+    );
+    assert_eq!(
+        post(
+            &n,
+            "/api/comment",
+            gray,
+            "application/x-www-form-urlencoded",
+            "text=%3Csvg%2Fonload%3Dalert(1)%3E"
+        ),
+        403
+    );
+    let xxe =
+        r#"<?xml version="1.0"?><!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><r>&x;</r>"#;
+    assert_eq!(post(&n, "/api/import", gray, "application/xml", xxe), 403);
+    // without api_abuse_inspect_body the body is not read before the decision
+    assert_eq!(
+        post(
+            &n,
+            "/nobody/login",
+            gray,
+            json,
+            r#"{"username":{"$ne":null}}"#
+        ),
+        200
+    );
+    // a client that is not graylisted is never refused for attack signs
+    assert_eq!(
+        post(
+            &n,
+            "/api/login",
+            "192.0.2.99",
+            json,
+            r#"{"username":{"$ne":null}}"#
+        ),
+        200
+    );
+    // the access log is written after the response: give it a moment
+    n.eventually(std::time::Duration::from_secs(2), || {
+        n.access_log().contains("192.0.2.99 ")
+    });
+    let log = n.access_log();
+    assert!(log.contains("[block] [gray] [] [nosql]"), "{log}");
+    assert!(
+        log.contains("[pass] [] [] [nosql]"),
+        "attack class named for clean clients too: {log}"
+    );
+}
