@@ -3,6 +3,7 @@
 mod harness;
 
 mod config;
+mod detection;
 mod lists;
 mod profiles;
 mod signatures;

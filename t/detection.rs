@@ -1,0 +1,377 @@
+//! Behavioural detection end to end: a scripted bot of each type is listed
+//! and then refused by both workers; a human-like session never is; the
+//! reaction (denylist, graylist, monitor) and the `api_abuse monitor` mode do
+//! what they say; every decision is one JSON line in the events file.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use crate::harness::{http_conf, Nginx};
+
+const CHROME: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+
+fn profiles(tolerance: &str, reaction: &str) -> String {
+    format!(
+        "[[profile]]\nname = \"shop\"\napplications = [\"shop\"]\ntolerance = \"{tolerance}\"\n\
+         reaction = \"{reaction}\"\nduration = \"1h\"\n\
+         sensitive = [\n\
+           {{ method = \"POST\", path = \"/login\", kind = \"auth\" }},\n\
+           {{ method = \"POST\", path = \"/signup\", kind = \"signup\" }},\n\
+           {{ method = \"POST\", path = \"/feedback\", kind = \"feedback\" }},\n\
+           {{ method = \"POST\", path = \"/cart\", kind = \"checkout\" }},\n\
+         ]\n"
+    )
+}
+
+/// The protected server proxies to a backend server that answers like a
+/// small shop (never 403: a 403 always comes from the module).
+fn start(name: &str, profiles: &str, mode: &str) -> Nginx {
+    let protected = format!(
+        "api_abuse_app shop;\n\
+         location / {{ api_abuse {mode}; proxy_pass http://127.0.0.1:{{port2}}; }}"
+    );
+    let backend = "server { listen 127.0.0.1:{port2};\n\
+        location = /login { return 401 '{\"error\":\"bad credentials\"}'; }\n\
+        location = /signup { return 201 '{\"ok\":true}'; }\n\
+        location = /feedback { return 201 '{\"ok\":true}'; }\n\
+        location = /cart { return 200 '{\"items\":1}'; }\n\
+        location ~ ^/users/[1-9]$ { return 200 '{\"id\":1}'; }\n\
+        location /users/ { return 404 '{\"error\":\"not found\"}'; }\n\
+        location ~ ^/(\\.env|\\.git|wp-|phpmyadmin|admin|backup|cgi-bin) { return 404; }\n\
+        location / { return 200 'page'; }\n\
+    }";
+    let body = format!(
+        "{}\n{backend}",
+        http_conf("abuse:4m", &protected).replace("location / { root html; }", "")
+    );
+    Nginx::start(name, &body, &[("conf/profiles.toml", profiles)])
+}
+
+struct Req {
+    method: &'static str,
+    path: String,
+    body: Option<String>,
+    ua: &'static str,
+}
+
+fn get(path: String, ua: &'static str) -> Req {
+    Req {
+        method: "GET",
+        path,
+        body: None,
+        ua,
+    }
+}
+
+fn post(path: &str, body: String, ua: &'static str) -> Req {
+    Req {
+        method: "POST",
+        path: path.to_string(),
+        body: Some(body),
+        ua,
+    }
+}
+
+/// Sends the bot's requests until the module refuses one; the count, if refused.
+fn drive(
+    n: &Nginx,
+    ip: &str,
+    max: usize,
+    gap: Duration,
+    bot: impl Fn(usize) -> Req,
+) -> Option<usize> {
+    for i in 0..max {
+        let r = bot(i);
+        let mut headers = vec![
+            ("X-Forwarded-For", ip),
+            ("User-Agent", r.ua),
+            ("Accept", "*/*"),
+        ];
+        if r.body.is_some() {
+            headers.push(("Content-Type", "application/x-www-form-urlencoded"));
+        }
+        let resp = n.request(r.method, &r.path, &headers, r.body.as_deref());
+        if resp.status == 403 {
+            return Some(i + 1);
+        }
+        std::thread::sleep(gap);
+    }
+    None
+}
+
+/// After a client is listed, both workers refuse it.
+fn assert_refused_by_both_workers(n: &Nginx, ip: &str) {
+    for _ in 0..24 {
+        assert_eq!(n.get("/", &[("X-Forwarded-For", ip)]).status, 403);
+    }
+    n.eventually(Duration::from_secs(2), || refusing_pids(n, ip).len() >= 2);
+    let pids = refusing_pids(n, ip);
+    assert_eq!(pids.len(), 2, "both workers refuse {ip}: {pids:?}");
+}
+
+fn refusing_pids(n: &Nginx, ip: &str) -> BTreeSet<String> {
+    n.access_log()
+        .lines()
+        .filter(|l| l.starts_with(&format!("{ip} ")) && l.contains(" 403 [block]"))
+        .filter_map(|l| l.split_whitespace().nth(1).map(String::from))
+        .collect()
+}
+
+fn events(n: &Nginx) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(n.path("logs/events.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("events are JSON lines"))
+        .collect()
+}
+
+fn event_for<'a>(ev: &'a [serde_json::Value], ip: &str) -> Option<&'a serde_json::Value> {
+    ev.iter().find(|e| e["client"] == ip)
+}
+
+#[test]
+fn a_bot_of_each_type_is_listed_and_refused_by_both_workers() {
+    let n = start("detect-bots", &profiles("normal", "denylist"), "on");
+    let fast = Duration::from_millis(2);
+    let bots: Vec<(&str, &str, Box<dyn Fn(usize) -> Req>)> = vec![
+        (
+            "credential_stuffing",
+            "10.9.0.1",
+            Box::new(|i| {
+                post(
+                    "/login",
+                    format!("username=user{i}&password=pw{i}"),
+                    "python-requests/2.31.0",
+                )
+            }),
+        ),
+        (
+            "fake_accounts",
+            "10.9.0.2",
+            Box::new(|i| {
+                post(
+                    "/signup",
+                    format!("username=new{i}&email=n{i}%40mail.test&password=x"),
+                    "python-requests/2.31.0",
+                )
+            }),
+        ),
+        (
+            "spam",
+            "10.9.0.3",
+            Box::new(|i| post("/feedback", format!("text=Buy+cheap+pills+now+{i}"), CHROME)),
+        ),
+        (
+            "scalping",
+            "10.9.0.4",
+            Box::new(|i| post("/cart", format!("product_id={}&qty=1", 7 + i % 2), CHROME)),
+        ),
+        (
+            "vulnerability_scanning",
+            "10.9.0.5",
+            Box::new(|i| {
+                let p = [
+                    "/.env",
+                    "/.git/config",
+                    "/wp-login.php",
+                    "/phpmyadmin/",
+                    "/admin/config.php",
+                    "/backup.zip",
+                    "/cgi-bin/test.cgi",
+                ];
+                get(
+                    format!("{}?v={i}", p[i % p.len()]),
+                    "Mozilla/5.00 (Nikto/2.5.0) (Evasions:None) (Test:000003)",
+                )
+            }),
+        ),
+        (
+            "scraping",
+            "10.9.0.6",
+            Box::new(|i| get(format!("/products/{}", 100 + i), CHROME)),
+        ),
+        (
+            "bola",
+            "10.9.0.7",
+            Box::new(|i| get(format!("/users/{}", 1 + i), "okhttp/4.12.0")),
+        ),
+        (
+            "traffic_spike",
+            "10.9.0.8",
+            Box::new(|i| get(format!("/products?page={}", i % 3), CHROME)),
+        ),
+    ];
+    let mut report = Vec::new();
+    for (kind, ip, bot) in &bots {
+        let sent = drive(&n, ip, 400, fast, bot);
+        report.push((kind, sent));
+    }
+    let ev = events(&n);
+    for ((kind, sent), (_, ip, _)) in report.iter().zip(&bots) {
+        assert!(sent.is_some(), "{kind} bot never refused; events: {ev:?}");
+        assert_refused_by_both_workers(&n, ip);
+        let e = event_for(&ev, ip).unwrap_or_else(|| panic!("no event for {ip}"));
+        assert_eq!(e["reaction"], "denylist");
+        assert_eq!(e["profile"], "shop");
+        assert_eq!(e["application"], "shop");
+        assert!(e["confidence"].as_u64().unwrap_or(0) > 0);
+        assert!(e["expires"].is_string());
+        assert!(e["assessment"]["detectors"].is_object(), "{e}");
+        eprintln!(
+            "{kind}: refused after {} requests, listed as {}",
+            sent.unwrap_or(0),
+            e["bot_type"]
+        );
+    }
+    // the bot type that names the obvious cases
+    // (an id walk that is mostly answered 200 may be named scraping: both are listed)
+    for (ip, kind) in [
+        ("10.9.0.1", "credential_stuffing"),
+        ("10.9.0.5", "vulnerability_scanning"),
+    ] {
+        assert_eq!(
+            event_for(&ev, ip).map(|e| e["bot_type"].clone()),
+            Some(serde_json::json!(kind))
+        );
+    }
+}
+
+#[test]
+fn a_human_browsing_session_is_never_refused() {
+    let n = start("detect-human", &profiles("normal", "denylist"), "on");
+    let ip = "10.8.0.1";
+    let headers = [
+        ("X-Forwarded-For", ip),
+        ("User-Agent", CHROME),
+        ("Accept", "text/html,application/xhtml+xml"),
+        ("Accept-Language", "en-US,en;q=0.9"),
+        ("Accept-Encoding", "gzip, deflate, br"),
+        ("Sec-Fetch-Mode", "navigate"),
+        ("Sec-CH-UA", "\"Chromium\";v=\"131\""),
+    ];
+    let pages = [
+        "/",
+        "/products?page=1",
+        "/products/12",
+        "/products/15",
+        "/search?q=red+shoes",
+        "/products/33",
+        "/products?page=2",
+        "/products/40",
+    ];
+    // Think times are short for a person (about a second) so the test stays
+    // quick; assets are loaded with the first page, then come from the cache.
+    let mut think = 700u64;
+    for (i, page) in pages.iter().enumerate() {
+        assert_eq!(n.get(page, &headers).status, 200, "page {page}");
+        if i == 0 {
+            for asset in [
+                "/static/app.css",
+                "/static/app.js",
+                "/static/logo.svg",
+                "/favicon.ico",
+            ] {
+                assert_eq!(n.get(asset, &headers).status, 200);
+            }
+        }
+        if i == 3 {
+            // mistypes the password once, then logs in
+            let form = [
+                headers.as_slice(),
+                &[("Content-Type", "application/x-www-form-urlencoded")],
+            ]
+            .concat();
+            assert_eq!(
+                n.request("POST", "/login", &form, Some("username=ann&password=wrong"))
+                    .status,
+                401
+            );
+            assert_eq!(
+                n.request("POST", "/cart", &form, Some("product_id=15&qty=1"))
+                    .status,
+                200
+            );
+        }
+        std::thread::sleep(Duration::from_millis(think));
+        think = 700 + (think * 7919) % 900;
+    }
+    assert!(
+        events(&n).is_empty(),
+        "no detection for a human: {:?}",
+        events(&n)
+    );
+}
+
+#[test]
+fn graylist_reaction_refuses_only_attack_signed_requests() {
+    let n = start("detect-gray", &profiles("normal", "graylist"), "on");
+    let ip = "10.9.1.1";
+    let sent = drive(&n, ip, 400, Duration::from_millis(2), |i| {
+        post("/login", format!("username=u{i}&password=p"), "curl/8.5.0")
+    });
+    // graylisted: the clean login attempts go on being answered by the backend
+    assert!(
+        sent.is_none(),
+        "a graylisted client is not refused for clean requests"
+    );
+    let ev = events(&n);
+    let e = event_for(&ev, ip).expect("credential stuffer detected");
+    assert_eq!(e["reaction"], "graylist");
+    assert_eq!(n.get("/", &[("X-Forwarded-For", ip)]).status, 200);
+    assert_eq!(
+        n.get("/?id=1%27%20or%20%271%27=%271", &[("X-Forwarded-For", ip)])
+            .status,
+        403
+    );
+    // the variables name the list and the attack (the bot type is the last one detected)
+    let log = n.access_log();
+    assert!(
+        log.lines().any(|l| l.starts_with(ip)
+            && l.contains("403 [block] [gray] [")
+            && l.ends_with("[sqli]")),
+        "{log}"
+    );
+}
+
+#[test]
+fn monitor_reaction_and_monitor_mode_list_nobody() {
+    for (name, reaction, mode) in [
+        ("detect-monitor-reaction", "monitor", "on"),
+        ("detect-monitor-mode", "denylist", "monitor"),
+    ] {
+        let n = start(name, &profiles("normal", reaction), mode);
+        let ip = "10.9.2.1";
+        let sent = drive(&n, ip, 200, Duration::from_millis(2), |i| {
+            post("/login", format!("username=u{i}&password=p"), "curl/8.5.0")
+        });
+        assert!(sent.is_none(), "{name}: nothing is refused");
+        let ev = events(&n);
+        let e =
+            event_for(&ev, ip).unwrap_or_else(|| panic!("{name}: detection still writes an event"));
+        assert_eq!(e["reaction"], "monitor", "{name}");
+        assert!(e["expires"].is_null(), "{name}");
+    }
+}
+
+#[test]
+fn tolerance_moves_the_trade_off() {
+    // The same moderately fast scraper, under low and high tolerance: low
+    // acts at least as early as high.
+    let mut counts = Vec::new();
+    for t in ["low", "high"] {
+        let n = start(
+            &format!("detect-tolerance-{t}"),
+            &profiles(t, "denylist"),
+            "on",
+        );
+        let sent = drive(&n, "10.9.3.1", 400, Duration::from_millis(5), |i| {
+            get(format!("/products/{}", 500 + i), CHROME)
+        });
+        counts.push(sent.unwrap_or(usize::MAX));
+    }
+    assert!(
+        counts[0] <= counts[1],
+        "low tolerance acts no later than high: {counts:?}"
+    );
+    assert!(counts[0] < usize::MAX, "low tolerance catches the scraper");
+}
