@@ -47,6 +47,9 @@ fn start(name: &str, profiles: &str, mode: &str) -> Nginx {
     Nginx::start(name, &body, &[("conf/profiles.toml", profiles)])
 }
 
+/// A bot: the request it sends as its i-th.
+type Script = Box<dyn Fn(usize) -> Req>;
+
 struct Req {
     method: &'static str,
     path: String,
@@ -133,7 +136,7 @@ fn event_for<'a>(ev: &'a [serde_json::Value], ip: &str) -> Option<&'a serde_json
 fn a_bot_of_each_type_is_listed_and_refused_by_both_workers() {
     let n = start("detect-bots", &profiles("normal", "denylist"), "on");
     let fast = Duration::from_millis(2);
-    let bots: Vec<(&str, &str, Box<dyn Fn(usize) -> Req>)> = vec![
+    let bots: Vec<(&str, &str, Script)> = vec![
         (
             "credential_stuffing",
             "10.9.0.1",
