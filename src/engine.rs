@@ -93,6 +93,13 @@ pub fn observe(
     if let Some(c) = stats.detections.get(det.bot_type.index()) {
         c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
+    for (i, fired) in fired_detectors(&assessment).iter().enumerate() {
+        if *fired {
+            if let Some(c) = stats.detector_fired.get(i) {
+                c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+        }
+    }
 
     let reaction = if monitor {
         Reaction::Monitor
@@ -195,6 +202,39 @@ pub fn observe(
         event,
         summary,
     })
+}
+
+/// The detectors, in the order of the per-detector statistics.
+pub const DETECTORS: [&str; 11] = [
+    "request_interval",
+    "request_uniqueness",
+    "request_rate",
+    "bad_user_agent",
+    "outdated_browser",
+    "suspicious_behaviour",
+    "business_logic",
+    "wide_scope",
+    "response_codes",
+    "enumeration",
+    "attack_signs",
+];
+
+/// Which detectors fired, in [`DETECTORS`] order.
+pub fn fired_detectors(a: &Assessment) -> [bool; 11] {
+    let rc = &a.response_codes;
+    [
+        a.request_interval.fired(),
+        a.request_uniqueness.fired(),
+        a.request_rate.fired(),
+        a.bad_user_agent.fired(),
+        a.outdated_browser.fired(),
+        a.suspicious_behaviour.fired(),
+        a.business_logic.iter().any(|d| d.fired()),
+        a.wide_scope.fired(),
+        rc.auth_failures.fired() || rc.not_found.fired() || rc.denied.fired(),
+        a.enumeration.fired(),
+        a.attack_signs.fired(),
+    ]
 }
 
 static FULL_NOTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);

@@ -8,6 +8,7 @@
 //! the access decision ([`access`]).
 
 pub mod access;
+pub mod api;
 pub mod config;
 pub mod detect;
 pub mod engine;

@@ -65,6 +65,8 @@ pub struct LocConf {
     /// 0 = unset; otherwise an NGX_LOG_* level.
     pub log_level: ngx_uint_t,
     pub inspect_body: Option<bool>,
+    /// 0, or what `api_abuse_api` / `api_abuse_metrics` made this location.
+    pub api: u8,
 }
 
 impl Merge for LocConf {
@@ -120,7 +122,7 @@ fn text(s: &ngx_str_t) -> String {
 
 /// Runs a setter body; turns its error into one `[emerg]` line and
 /// `NGX_CONF_ERROR`, and never lets a panic reach nginx.
-fn run_setter(
+pub(super) fn run_setter(
     cf: *mut ngx_conf_t,
     f: impl FnOnce(&[ngx_str_t]) -> Result<(), String>,
 ) -> *mut c_char {

@@ -5,6 +5,7 @@
 //! Order follows nginx's own modules: commands, module context, module, then
 //! the callbacks.
 
+mod api;
 mod body;
 pub mod conf;
 mod handlers;
@@ -20,7 +21,7 @@ use std::ptr::{addr_of, addr_of_mut};
 use ngx::core::Status;
 use ngx::ffi::{
     ngx_command_t, ngx_conf_t, ngx_cycle_t, ngx_http_module_t, ngx_int_t, ngx_module_t, ngx_uint_t,
-    NGX_CONF_1MORE, NGX_CONF_TAKE1, NGX_HTTP_LOC_CONF, NGX_HTTP_LOC_CONF_OFFSET,
+    NGX_CONF_1MORE, NGX_CONF_NOARGS, NGX_CONF_TAKE1, NGX_HTTP_LOC_CONF, NGX_HTTP_LOC_CONF_OFFSET,
     NGX_HTTP_MAIN_CONF, NGX_HTTP_MAIN_CONF_OFFSET, NGX_HTTP_MODULE, NGX_HTTP_SRV_CONF,
     NGX_LOG_EMERG,
 };
@@ -32,6 +33,7 @@ use conf::{LocConf, MainConf};
 pub struct Module;
 
 const MAIN: u32 = NGX_HTTP_MAIN_CONF;
+const LOC: u32 = NGX_HTTP_LOC_CONF;
 const ANY: u32 = NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF;
 
 macro_rules! command {
@@ -47,7 +49,7 @@ macro_rules! command {
     };
 }
 
-static mut COMMANDS: [ngx_command_t; 11] = [
+static mut COMMANDS: [ngx_command_t; 13] = [
     command!(
         "api_abuse_zone",
         MAIN,
@@ -116,6 +118,20 @@ static mut COMMANDS: [ngx_command_t; 11] = [
         ANY,
         NGX_CONF_TAKE1,
         conf::set_inspect_body,
+        NGX_HTTP_LOC_CONF_OFFSET
+    ),
+    command!(
+        "api_abuse_api",
+        LOC,
+        NGX_CONF_NOARGS | NGX_CONF_TAKE1,
+        api::set_api,
+        NGX_HTTP_LOC_CONF_OFFSET
+    ),
+    command!(
+        "api_abuse_metrics",
+        LOC,
+        NGX_CONF_NOARGS,
+        api::set_metrics,
         NGX_HTTP_LOC_CONF_OFFSET
     ),
     ngx_command_t::empty(),

@@ -2,8 +2,8 @@
 //! parsing the shop needs: URL split, percent-decoding, query strings, cookies,
 //! and request bodies that may be form-encoded or JSON.
 //!
-//! The server glue fills a [`ShopRequest`] from whatever HTTP library carries
-//! it, so routing and parsing are tested without sockets. Every parser here is
+//! The server (`server.rs`, `wire.rs`) fills a [`ShopRequest`] from the wire,
+//! so routing and parsing are tested without sockets. Every parser here is
 //! total: malformed input yields an error value or a lossy string, never a panic.
 
 use serde::Serialize;
