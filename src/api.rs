@@ -241,7 +241,7 @@ fn status(shared: &Shared, profiles: Option<&Profiles>, now: u64) -> String {
     }
     let today = (now / 86_400) as u32;
     let ((dn, gn), (db, gb)) = shared.listings(today, 30);
-    let _ = write!(o, "}},\"last_30_days\":{{\"denylisted\":{dn},\"graylisted\":{gn},\"previous_denylisted\":{db},\"previous_graylisted\":{gb},\"denylisted_change_pct\":{},\"graylisted_change_pct\":{}}}}}}}\n",
+    let _ = writeln!(o, "}},\"last_30_days\":{{\"denylisted\":{dn},\"graylisted\":{gn},\"previous_denylisted\":{db},\"previous_graylisted\":{gb},\"denylisted_change_pct\":{},\"graylisted_change_pct\":{}}}}}}}",
         change_pct(dn, db), change_pct(gn, gb));
     o
 }
