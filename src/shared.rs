@@ -356,3 +356,131 @@ impl Shared {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A zone on the heap: the same layout code as in nginx's slab pool.
+    pub struct HeapZone {
+        _mem: Vec<Vec<u128>>,
+        pub shared: Shared,
+        pub regions: Regions,
+    }
+
+    pub fn heap_zone(bytes: usize) -> HeapZone {
+        let [h, c, l, a] = plan(bytes).expect("plan");
+        let mut mem: Vec<Vec<u128>> = [h, c, l, a]
+            .iter()
+            .map(|n| vec![0u128; n / 16 + 1])
+            .collect();
+        let ptr = |v: &mut Vec<u128>| v.as_mut_ptr().cast::<u8>();
+        let regions = Regions {
+            header: ptr(&mut mem[0]),
+            clients: (ptr(&mut mem[1]), c),
+            lists: (ptr(&mut mem[2]), l),
+            apps: (ptr(&mut mem[3]), a),
+        };
+        // SAFETY: the vectors outlive the handle (kept in HeapZone).
+        let shared = unsafe { Shared::create(&regions, 42) }.expect("create");
+        HeapZone {
+            _mem: mem,
+            shared,
+            regions,
+        }
+    }
+
+    #[test]
+    fn lists_offences_and_statistics() {
+        let z = heap_zone(4 << 20);
+        let s = &z.shared;
+        let now = 20_000 * 86_400;
+        let deny = ListRecord {
+            kind: ListKind::Deny as u8,
+            origin: ORIGIN_DETECTION,
+            bot_type: 1,
+            confidence: 80,
+            expires: now + 60,
+            ..Default::default()
+        };
+        assert!(s.listed(7, now).is_none());
+        assert!(s.list(7, now, deny));
+        assert_eq!(
+            s.listed(7, now).map(|e| e.kind()),
+            Some(Some(ListKind::Deny))
+        );
+        assert!(s.listed(7, now + 61).is_none(), "expired");
+        assert_eq!(s.offences(7), 1);
+        assert!(s.list(
+            7,
+            now + 100,
+            ListRecord {
+                expires: now + 200,
+                ..deny
+            }
+        ));
+        assert_eq!(s.offences(7), 2, "repeat offender");
+        // the client's detector state goes with the entry
+        s.clients
+            .upsert(7, now, |_, _| true, |c, _| c.mark_reported(BotType::Spam));
+        assert!(s.clients.get(7, |_| ()).is_some());
+        assert!(s.unlist(7));
+        assert!(s.clients.get(7, |_| ()).is_none());
+        assert!(s.listed(7, now).is_none());
+        let ((d, g), _) = s.listings(now / 86_400, 30);
+        assert_eq!((d, g), (2, 0));
+    }
+
+    #[test]
+    fn attach_finds_the_same_zone() {
+        let z = heap_zone(2 << 20);
+        let now = 1000;
+        let gray = ListRecord {
+            kind: ListKind::Gray as u8,
+            ..Default::default()
+        };
+        assert!(z.shared.list(9, now, gray));
+        // SAFETY: same regions, still alive.
+        let again = unsafe { Shared::attach(&z.regions) }.expect("attach");
+        assert!(again.listed(9, now).is_some());
+    }
+
+    #[test]
+    fn state_file_round_trip() {
+        let z = heap_zone(2 << 20);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs() as u32)
+            .unwrap_or(0);
+        let deny = ListRecord {
+            kind: ListKind::Deny as u8,
+            expires: now + 3600,
+            ..Default::default()
+        };
+        let old = ListRecord {
+            kind: ListKind::Deny as u8,
+            expires: now - 10,
+            ..Default::default()
+        };
+        assert!(z.shared.list(1, now, deny));
+        assert!(z.shared.list(2, now - 100, old));
+        let path = std::env::temp_dir().join(format!("aa-state-{}", std::process::id()));
+        crate::state::save(&z.shared, &path).expect("save");
+        let fresh = heap_zone(2 << 20);
+        let report = crate::state::load(&fresh.shared, &path)
+            .expect("load")
+            .expect("file");
+        assert!(
+            report.starts_with("1 list entries (1 expired dropped)"),
+            "{report}"
+        );
+        assert!(fresh.shared.listed(1, now).is_some());
+        assert!(fresh.shared.listed(2, now).is_none());
+        std::fs::write(&path, b"garbage").unwrap();
+        assert!(crate::state::load(&fresh.shared, &path).is_err());
+        let _ = std::fs::remove_file(&path);
+        assert!(crate::state::load(&fresh.shared, &path)
+            .expect("missing is fine")
+            .is_none());
+    }
+}
