@@ -131,5 +131,12 @@ fn full_zone_evicts_idle_clients_without_crashing() {
         }
     });
     assert_eq!(n.get("/", &xff("10.200.0.1")).status, 200);
+    let log = n.error_log();
+    assert_eq!(
+        log.matches("zone is full, evicting the clients idle longest")
+            .count(),
+        1,
+        "said once: {log}"
+    );
     let _ = Duration::from_millis(0);
 }

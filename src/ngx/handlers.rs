@@ -334,15 +334,7 @@ unsafe fn log_phase(r: *mut ngx_http_request_t) {
     };
     let key = client_key(addr, mcf.ipv6_prefix);
     let monitor = lcf.mode == Mode::Monitor;
-    let Some(det) =
-        crate::engine::observe(shared, profile, app, key, addr, &view, monitor, now_ms())
-    else {
-        return;
-    };
-    if let Some(c) = ctx_mut(r) {
-        c.bot = Some(det.bot);
-        c.confidence = det.confidence;
-    }
+    let outcome = crate::engine::observe(shared, profile, app, key, addr, &view, monitor, now_ms());
     if crate::engine::take_full_note() {
         log_request(
             r,
@@ -352,6 +344,11 @@ unsafe fn log_phase(r: *mut ngx_http_request_t) {
                 shared.clients.capacity()
             ),
         );
+    }
+    let Some(det) = outcome else { return };
+    if let Some(c) = ctx_mut(r) {
+        c.bot = Some(det.bot);
+        c.confidence = det.confidence;
     }
     write_event(mcf, &det.event);
     log_request(r, lcf.log_level, &det.summary);
