@@ -134,6 +134,23 @@ fn unlisting_a_detected_client_clears_its_state() {
 }
 
 #[test]
+fn internal_redirects_are_counted_once() {
+    let n = start("api-count");
+    // "/" is served by an internal redirect to /index.html: PREACCESS runs
+    // twice, the request is counted once
+    for _ in 0..3 {
+        assert_eq!(n.get("/", &xff("192.0.2.60")).status, 200);
+    }
+    n.eventually(std::time::Duration::from_secs(2), || {
+        json(&n, "GET", "/api-abuse/").1["statistics"]["requests"] == 3
+    });
+    assert_eq!(
+        json(&n, "GET", "/api-abuse/").1["statistics"]["requests"],
+        3
+    );
+}
+
+#[test]
 fn metrics_are_prometheus_text() {
     let n = start("api-metrics");
     n.get("/", &xff("192.0.2.50"));

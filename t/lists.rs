@@ -124,3 +124,45 @@ fn off_and_monitor_locations() {
         .contains("client 192.0.2.10 would be blocked (denylisted, monitor mode)"));
     assert!(n.access_log().contains("[monitor] [deny]"));
 }
+
+#[test]
+fn realip_at_server_and_location_level() {
+    // No http-level set_real_ip_from: one server trusts X-Forwarded-For at
+    // server level, the other only inside a location. The module's PREACCESS
+    // handler runs after realip's, so both see the forwarded address.
+    let body = "api_abuse_zone abuse:2m;\n\
+        api_abuse_profiles conf/profiles.toml;\n\
+        server { listen 127.0.0.1:{port}; api_abuse on;\n\
+            location / { set_real_ip_from 127.0.0.1; real_ip_header X-Forwarded-For; root html; }\n\
+            location /plain/ { alias html/; }\n\
+        }\n\
+        server { listen 127.0.0.1:{port2}; api_abuse on;\n\
+            set_real_ip_from 127.0.0.1; real_ip_header X-Forwarded-For;\n\
+            location / { root html; }\n\
+        }";
+    let n = Nginx::start("lists-realip", body, &[("conf/profiles.toml", PROFILES)]);
+    assert_eq!(
+        n.get("/", &xff("192.0.2.10")).status,
+        403,
+        "location-level realip"
+    );
+    assert_eq!(n.get("/", &xff("192.0.2.11")).status, 200);
+    // without realip in that location the client is loopback: not listed
+    assert_eq!(n.get("/plain/index.html", &xff("192.0.2.10")).status, 200);
+    let conf = std::fs::read_to_string(n.path("conf/nginx.conf")).unwrap();
+    let port2: u16 = conf
+        .split("listen 127.0.0.1:")
+        .nth(2)
+        .and_then(|s| s.split(';').next())
+        .and_then(|p| p.parse().ok())
+        .unwrap();
+    assert_eq!(
+        crate::harness::request(port2, "GET", "/", &xff("192.0.2.10"), None).status,
+        403,
+        "server-level realip"
+    );
+    assert_eq!(
+        crate::harness::request(port2, "GET", "/", &xff("192.0.2.11"), None).status,
+        200
+    );
+}
