@@ -472,8 +472,8 @@ if [[ " $VARIANTS " == *" A "* ]]; then
     awk -v v="$v" -v b="$(median "$v" 3)" -v a="$a_rps" -v bp="$(median "$v" 5)" -v ap="$a_p99" \
         -v bc="$(median "$v" 8)" -v ac="$a_cpu" 'BEGIN {
       ratio = b / a
-      printf "%s/A throughput ratio   %.3f   (target >= 0.95: %s)\n", v, ratio, ratio >= 0.95 ? "met" : sprintf("missed by %.1f points", (0.95 - ratio) * 100)
-      printf "%s-A added p99 latency  %+d us (target < 50 us: %s)\n", v, bp - ap, bp - ap < 50 ? "met" : "missed"
+      printf "%s/A throughput ratio   %.3f   (target >= 0.95: %s)\n", v, ratio, (ratio >= 0.95 ? "met" : sprintf("missed by %.1f points", (0.95 - ratio) * 100))
+      printf "%s-A added p99 latency  %+d us (target < 50 us: %s)\n", v, bp - ap, (bp - ap < 50 ? "met" : "missed")
       printf "%s-A worker CPU/request %+.2f us (the module'"'"'s own cost per request, from the worker'"'"'s CPU time)\n", v, bc - ac
     }'
   done

@@ -39,10 +39,24 @@ pub fn evaluate(s: &ClientState, baseline: &AppBaseline, now_ms: u64) -> Detecto
 
 /// The spike bucket's level after one more request, `dt_ms` after the last
 /// one, given the current threshold (requests per minute).
-pub fn spike_excess(level: f32, dt_ms: u64, threshold_rpm: f32) -> f32 {
+pub fn spike_excess(level: f32, dt_ms: u64, threshold_rpm: f32, weight: f32) -> f32 {
     let drained = SPIKE_DRAIN * threshold_rpm * dt_ms as f32 / MINUTE_MS as f32;
-    (level - drained).max(0.0) + 1.0
+    (level - drained).max(0.0) + weight
 }
+
+/// How much one request fills the spike bucket. A browser fetches a page's
+/// images, scripts and styles in one parallel burst; served assets weigh a
+/// quarter, so page loads do not read as a flood while a flood of asset
+/// requests still does.
+pub fn spike_weight(asset: bool, status: u16) -> f32 {
+    if asset && (200..400).contains(&status) {
+        ASSET_SPIKE_WEIGHT
+    } else {
+        1.0
+    }
+}
+
+pub const ASSET_SPIKE_WEIGHT: f32 = 0.25;
 
 #[cfg(test)]
 mod tests {
@@ -84,13 +98,13 @@ mod tests {
         // exactly the drain, so the level stays at 1.
         let mut l = 0.0;
         for _ in 0..100 {
-            l = spike_excess(l, 500, 40.0);
+            l = spike_excess(l, 500, 40.0, 1.0);
         }
         assert!((l - 1.0).abs() < 0.01, "{l}");
         // Ten times faster than the drain: grows by about 0.9 per request.
         let mut l = 0.0;
         for _ in 0..30 {
-            l = spike_excess(l, 50, 40.0);
+            l = spike_excess(l, 50, 40.0, 1.0);
         }
         assert!(l > 25.0, "{l}");
     }
@@ -101,5 +115,31 @@ mod tests {
         let nat = run(60, 300, |i| UAS[(i % 4) as usize]);
         assert_eq!(nat.verdict, Verdict::NotFired, "{nat:?}");
         assert!(nat.threshold > 200.0);
+    }
+}
+
+#[cfg(test)]
+mod asset_tests {
+    use super::*;
+
+    #[test]
+    fn page_loads_do_not_fill_the_spike_bucket_like_a_flood() {
+        // A page and its 9 assets within 200 ms, every 3 s, for a minute.
+        let mut page_loads = 0.0;
+        for _ in 0..20 {
+            page_loads = spike_excess(page_loads, 3_000, 120.0, 1.0);
+            for _ in 0..9 {
+                page_loads = spike_excess(page_loads, 20, 120.0, spike_weight(true, 200));
+            }
+        }
+        // The same number of requests to pages, as fast.
+        let mut flood = 0.0;
+        for _ in 0..200 {
+            flood = spike_excess(flood, 20, 120.0, spike_weight(false, 200));
+        }
+        assert!(page_loads < 5.0, "{page_loads}");
+        assert!(flood > 100.0, "{flood}");
+        // assets that fail (probing) weigh fully
+        assert_eq!(spike_weight(true, 404), 1.0);
     }
 }

@@ -224,7 +224,12 @@ impl ClientState {
         }
         self.observe_user_agent(v);
         let drain = baseline.rate_threshold() * self.people();
-        self.spike_excess = request_rate::spike_excess(self.spike_excess, dt, drain);
+        self.spike_excess = request_rate::spike_excess(
+            self.spike_excess,
+            dt,
+            drain,
+            request_rate::spike_weight(ep.asset, v.status),
+        );
 
         let prev = self.last_template;
         if prev != 0 {
