@@ -5,17 +5,22 @@
 # (B), measured in alternating rounds with wrk so that background load on the
 # machine hits both alike. See docs/performance.md for figures and discussion.
 #
-#   ci/bench.sh                  A and B, 3 rounds of 10 s each (about 75 s)
+#   ci/bench.sh        about 2.5 minutes: 4 variants x 3 rounds x 10 s, alternating
+#
+# Variants (each its own nginx, worker_processes 1, same binary and content):
+#   A  plain nginx, no load_module
+#   B  the module loaded and on, every detector on (the figure that matters)
+#   C  the module on with its one profile disabled: access decision only
+#      (lists, exceptions, attack signatures in PREACCESS), no detection
+#   D  the module loaded, `api_abuse off`: the price of loading it
+# B against A is the benchmark; C and D show where B's cost goes.
 #
 # Environment (all optional):
 #   BENCH_ROUNDS=3 BENCH_DURATION=10   rounds per variant, seconds per round
 #   BENCH_CONNECTIONS=32               wrk connections (one wrk thread)
 #   BENCH_CLIENTS=20000                distinct client addresses (X-Forwarded-For)
 #   BENCH_DENY=100000                  denylist entries in the profiles file
-#   BENCH_VARIANTS="A B"               add C (module on, detection profile
-#                                      disabled: lists + signatures only) and/or
-#                                      D (module loaded, `api_abuse off`) to see
-#                                      where the time goes
+#   BENCH_VARIANTS="A B C D"           which variants to run ("A B" for the bare comparison)
 #   BENCH_PIN=1                        nginx worker on CPU 0, wrk on CPU 1 (0: unpinned)
 #   BENCH_PERF=1                       after the rounds, profile one B round with
 #                                      `perf record -e cpu-clock` (target/bench/perf-B.txt)
@@ -34,7 +39,7 @@ DURATION=${BENCH_DURATION:-10}
 CONNS=${BENCH_CONNECTIONS:-32}
 CLIENTS=${BENCH_CLIENTS:-20000}
 DENY=${BENCH_DENY:-100000}
-VARIANTS=${BENCH_VARIANTS:-A B}
+VARIANTS=${BENCH_VARIANTS:-A B C D}
 PIN=${BENCH_PIN:-1}
 PERF=${BENCH_PERF:-0}
 PORT_BASE=${BENCH_PORT:-18480}
@@ -370,7 +375,8 @@ worker_pid() {
   pgrep -P "$master" | head -n1
 }
 
-cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+# user and system CPU ticks of a process
+cpu_ticks() { awk '{ print $14, $15 }' "/proc/$1/stat"; }
 
 wrk_cmd() {
   local v="$1" secs="$2"
@@ -381,26 +387,29 @@ wrk_cmd() {
 
 # run VARIANT ROUND: one wrk round, appends a line to results.tsv
 run() {
-  local v="$1" round="$2" wpid t0 t1 out line
+  local v="$1" round="$2" wpid u0 s0 u1 s1 out line
   wpid=$(worker_pid "$v")
-  t0=$(cpu_ticks "$wpid")
+  read -r u0 s0 < <(cpu_ticks "$wpid")
   out=$(wrk_cmd "$v" "$DURATION")
-  t1=$(cpu_ticks "$wpid")
+  read -r u1 s1 < <(cpu_ticks "$wpid")
   printf '%s\n' "$out" > "$BENCH/wrk-$v-$round.txt"
   line=$(printf '%s\n' "$out" | grep '^BENCH ' | tail -n1)
   [ -n "$line" ] || die "no result from wrk for $v (see $BENCH/wrk-$v-$round.txt)"
-  # requests duration p50 p99 non2xx socket-errors worker-cpu-seconds
-  printf '%s\n' "$line" | awk -v v="$v" -v r="$round" -v dt=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" '{
+  # The worker's CPU time over the round (user + system, from /proc) divided
+  # by the requests served: the cost of one request to nginx, independent of
+  # how much CPU the machine's other processes left to it.
+  printf '%s\n' "$line" | awk -v v="$v" -v r="$round" -v du=$((u1 - u0)) -v ds=$((s1 - s0)) \
+      -v hz="$(getconf CLK_TCK)" '{
     for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
     secs = f["duration_us"] / 1e6
-    cpu = dt / hz
-    printf "%s\t%d\t%.0f\t%d\t%d\t%d\t%d\t%.2f\t%.2f\t%d\n", v, r, f["requests"] / secs, f["p50"], f["p99"],
+    n = f["requests"]
+    printf "%s\t%d\t%.0f\t%d\t%d\t%d\t%d\t%.2f\t%.2f\t%d\t%.2f\t%.2f\n", v, r, n / secs, f["p50"], f["p99"],
       f["non2xx"], f["connect"] + f["read"] + f["write"] + f["timeout"],
-      cpu * 1e6 / f["requests"], cpu / secs, f["requests"]
+      (du + ds) / hz * 1e6 / n, (du + ds) / hz / secs, n, du / hz * 1e6 / n, ds / hz * 1e6 / n
   }' >> "$BENCH/results.tsv"
   tail -n1 "$BENCH/results.tsv" | awk -F'\t' '{
-    printf "  %s round %s: %7d req/s  p50 %5d us  p99 %5d us  worker %5.2f us/req (%3.0f%% CPU)  non-2xx %d  socket errors %d\n",
-      $1, $2, $3, $4, $5, $8, $9 * 100, $6, $7 }' >&2
+    printf "  %s round %s: %6d req/s  p50 %5d us  p99 %6d us  worker %5.2f us/req (user %5.2f, sys %5.2f; %3.0f%% CPU)  non-2xx %d  socket errors %d\n",
+      $1, $2, $3, $4, $5, $8, $11, $12, $9 * 100, $6, $7 }' >&2
 }
 
 say "preparing $BENCH (profiles with $DENY deny entries, $CLIENTS clients)..."
@@ -414,11 +423,12 @@ for v in $VARIANTS; do
 done
 for v in $VARIANTS; do start "$v"; done
 
-say "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg); nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///')"
+LOAD_BEFORE=$(cut -d' ' -f1-3 /proc/loadavg)
+say "machine: $(nproc) CPUs, load average $LOAD_BEFORE; nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///')"
 say "warm-up ${WARMUP}s per variant..."
 for v in $VARIANTS; do wrk_cmd "$v" "$WARMUP" > /dev/null; done
 
-printf 'variant\tround\trps\tp50_us\tp99_us\tnon2xx\tsocket_errors\tcpu_us_per_req\tcpu_util\trequests\n' > "$BENCH/results.tsv.head"
+printf 'variant\tround\trps\tp50_us\tp99_us\tnon2xx\tsocket_errors\tcpu_us_per_req\tcpu_util\trequests\tuser_us_per_req\tsys_us_per_req\n' > "$BENCH/results.tsv.head"
 : > "$BENCH/results.tsv"
 say "measuring: $ROUNDS rounds x ${DURATION}s per variant, wrk -t1 -c$CONNS, alternating $VARIANTS"
 for round in $(seq 1 "$ROUNDS"); do
@@ -433,9 +443,9 @@ if [ "$PERF" = 1 ] && [[ " $VARIANTS " == *" B "* ]]; then
   perf_pid=$!
   wrk_cmd B "$DURATION" > /dev/null
   wait "$perf_pid" || true
-  perf report -i "$BENCH/perf-B.data" --stdio --no-children --sort dso,symbol 2>/dev/null \
+  perf report -i "$BENCH/perf-B.data" --stdio -g none --no-children --sort dso,symbol 2>/dev/null \
     | grep -v '^#' | grep -E '^ +[0-9]' | head -n 40 > "$BENCH/perf-B.txt" || true
-  perf report -i "$BENCH/perf-B.data" --stdio --no-children --sort dso 2>/dev/null \
+  perf report -i "$BENCH/perf-B.data" --stdio -g none --no-children --sort dso 2>/dev/null \
     | grep -v '^#' | grep -E '^ +[0-9]' | head -n 10 > "$BENCH/perf-B-dso.txt" || true
   say "perf: $BENCH/perf-B.txt (by symbol), $BENCH/perf-B-dso.txt (by object)"
 fi
@@ -456,27 +466,32 @@ total() {
 
 echo
 echo "ngx_http_api_abuse_module benchmark: $ROUNDS x ${DURATION}s per variant, wrk -t1 -c$CONNS, $CLIENTS clients, $DENY deny entries"
-echo "machine: $(nproc) CPUs, load average before/after: see above / $LOAD_AFTER; pinning: $([ "$PIN" = 1 ] && echo 'nginx CPU 0, wrk CPU 1' || echo none)"
+echo "machine: $(nproc) CPUs, load average $LOAD_BEFORE before, $LOAD_AFTER after; $([ "$PIN" = 1 ] && echo 'nginx worker on CPU 0, wrk on CPU 1' || echo 'no CPU pinning')"
 echo
-printf '%-48s %9s %8s %8s %12s %8s %8s\n' "variant (medians of rounds)" "req/s" "p50 us" "p99 us" "worker us/req" "non-2xx" "sock err"
+printf '%-46s %8s %7s %7s %9s %7s %7s %5s %7s\n' "variant (medians of rounds)" "req/s" "p50 us" "p99 us" "CPU us/rq" "user" "sys" "CPU%" "non-2xx"
 for v in $VARIANTS; do
-  printf '%-48s %9.0f %8.0f %8.0f %12.2f %8d %8d\n' "$v $(describe "$v")" \
-    "$(median "$v" 3)" "$(median "$v" 4)" "$(median "$v" 5)" "$(median "$v" 8)" "$(total "$v" 6)" "$(total "$v" 7)"
+  printf '%-46s %8.0f %7.0f %7.0f %9.2f %7.2f %7.2f %5.0f %7d\n' "$v $(describe "$v")" \
+    "$(median "$v" 3)" "$(median "$v" 4)" "$(median "$v" 5)" "$(median "$v" 8)" "$(median "$v" 11)" \
+    "$(median "$v" 12)" "$(awk "BEGIN { print $(median "$v" 9) * 100 }")" "$(total "$v" 6)"
 done
 echo
 status=0
 if [[ " $VARIANTS " == *" A "* ]]; then
-  a_rps=$(median A 3); a_p99=$(median A 5); a_cpu=$(median A 8)
   for v in $VARIANTS; do
     [ "$v" = A ] && continue
-    awk -v v="$v" -v b="$(median "$v" 3)" -v a="$a_rps" -v bp="$(median "$v" 5)" -v ap="$a_p99" \
-        -v bc="$(median "$v" 8)" -v ac="$a_cpu" 'BEGIN {
+    awk -v v="$v" -v b="$(median "$v" 3)" -v a="$(median A 3)" -v bp="$(median "$v" 5)" -v ap="$(median A 5)" \
+        -v bc="$(median "$v" 8)" -v ac="$(median A 8)" -v bu="$(median "$v" 11)" -v au="$(median A 11)" \
+        -v bs="$(median "$v" 12)" -v as="$(median A 12)" 'BEGIN {
       ratio = b / a
-      printf "%s/A throughput ratio   %.3f   (target >= 0.95: %s)\n", v, ratio, (ratio >= 0.95 ? "met" : sprintf("missed by %.1f points", (0.95 - ratio) * 100))
-      printf "%s-A added p99 latency  %+d us (target < 50 us: %s)\n", v, bp - ap, (bp - ap < 50 ? "met" : "missed")
-      printf "%s-A worker CPU/request %+.2f us (the module'"'"'s own cost per request, from the worker'"'"'s CPU time)\n", v, bc - ac
+      printf "%s/A throughput (req/s)       %.3f  target >= 0.95: %s\n", v, ratio,
+        (ratio >= 0.95 ? "met" : sprintf("missed by %.1f points", (0.95 - ratio) * 100))
+      printf "%s/A capacity (A CPU / %s CPU) %.3f  requests per CPU-second of the worker, independent of other load\n", v, v, ac / bc
+      printf "%s-A p99 latency             %+6d us  target < 50 us: %s (p99 on a shared machine is mostly scheduling)\n", v, bp - ap,
+        (bp - ap < 50 ? "met" : "missed")
+      printf "%s-A worker CPU per request  %+6.2f us  (user %+.2f, sys %+.2f): the module'"'"'s own cost\n", v, bc - ac, bu - au, bs - as
     }'
   done
+  echo
 fi
 for v in $VARIANTS; do
   bad=$(( $(total "$v" 6) + $(total "$v" 7) ))

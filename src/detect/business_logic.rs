@@ -48,10 +48,17 @@ pub fn evaluate(s: &ClientState, kind: SensitiveKind) -> (DetectorResult, f32) {
     (r, share)
 }
 
-/// Fired with twice the minimum count and a dominant share.
+/// Fired with twice the minimum count and a dominant share, or with
+/// `RELENTLESS` times the minimum count whatever the share: nobody posts
+/// feedback or signs up twenty times in ten minutes between ordinary pages.
 pub fn is_strong(r: &DetectorResult, share: f32) -> bool {
-    r.verdict == Verdict::Fired && reaches(r.figure, 2.0 * r.threshold) && share >= STRONG_SHARE
+    r.verdict == Verdict::Fired
+        && ((reaches(r.figure, 2.0 * r.threshold) && share >= STRONG_SHARE)
+            || reaches(r.figure, RELENTLESS * r.threshold))
 }
+
+/// Multiple of a kind's minimum count that is strong at any share.
+pub const RELENTLESS: f32 = 4.0;
 
 pub fn rule(kind: SensitiveKind) -> (f32, f32) {
     RULES
@@ -89,6 +96,17 @@ mod tests {
         let (r, share) = run(&[true], 15);
         assert_eq!(r.verdict, Verdict::Fired);
         assert!(is_strong(&r, share));
+    }
+
+    #[test]
+    fn a_form_then_post_loop_is_strong_by_count() {
+        // GET the form, POST it, again and again: half the traffic, never
+        // the dominant share, but far too many posts for a person.
+        let (r, share) = run(&[false, true], 60);
+        assert!(r.fired() && share < STRONG_SHARE, "{r:?} {share}");
+        assert!(is_strong(&r, share), "{r:?}");
+        let (r, share) = run(&[false, true], 14);
+        assert!(!is_strong(&r, share), "a handful is not strong: {r:?}");
     }
 
     #[test]
