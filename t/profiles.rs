@@ -158,3 +158,48 @@ fn reload_with_a_broken_file_keeps_running_configuration() {
     );
     assert_eq!(count(&n, "192.0.2.10", 4, 403), 4);
 }
+
+#[test]
+fn a_large_file_is_swapped_in_without_stalling_the_workers() {
+    let n = Nginx::start(
+        "profiles-large",
+        &http_conf("abuse:2m", ""),
+        &[("conf/profiles.toml", FIRST)],
+    );
+    let mut big = String::from("[lists]\ndeny = [\n");
+    for i in 0..100_000u32 {
+        big.push_str(&format!(
+            "\"10.{}.{}.{}\",\n",
+            (i >> 16) & 255,
+            (i >> 8) & 255,
+            i & 255
+        ));
+    }
+    big.push_str("\"192.0.2.20\"]\n");
+    rewrite(&n.path("conf/profiles.toml"), &big);
+    // While the file is parsed (on a helper thread), requests keep being
+    // answered at once.
+    let started = std::time::Instant::now();
+    let mut slowest = Duration::ZERO;
+    while started.elapsed() < Duration::from_secs(30) {
+        let t = std::time::Instant::now();
+        let status = n.get("/", &xff("192.0.2.20")).status;
+        slowest = slowest.max(t.elapsed());
+        if status == 403 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    assert_eq!(
+        count(&n, "192.0.2.20", 6, 403),
+        6,
+        "new list in force: {}",
+        n.error_log()
+    );
+    assert_eq!(count(&n, "10.1.134.159", 2, 403), 2);
+    assert!(
+        slowest < Duration::from_millis(250),
+        "a request waited {slowest:?} during the swap"
+    );
+    assert!(n.error_log().contains("100001 list entries"));
+}

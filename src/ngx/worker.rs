@@ -137,57 +137,113 @@ unsafe extern "C" fn on_profiles_timer(_ev: *mut ngx_event_t) {
     if exiting() {
         return;
     }
-    // Re-arm first: whatever happens below, the watch goes on.
-    arm(
-        addr_of_mut!(PROFILES_EVENT),
-        CYCLE,
-        on_profiles_timer,
-        PROFILES_CHECK_MS,
-    );
-    // SAFETY: timers run on the worker's only thread.
-    if std::panic::catch_unwind(|| unsafe { check_profiles() }).is_err() {
-        log_line(
-            (*CYCLE).log,
-            NGX_LOG_ERR as usize,
-            "api_abuse: internal error while reading the profiles file",
-        );
-    }
+    // SAFETY: timers run on the worker's only event thread.
+    let next = match std::panic::catch_unwind(|| unsafe { check_profiles() }) {
+        Ok(next) => next,
+        Err(_) => {
+            log_line(
+                (*CYCLE).log,
+                NGX_LOG_ERR as usize,
+                "api_abuse: internal error while reading the profiles file",
+            );
+            PROFILES_CHECK_MS
+        }
+    };
+    arm(addr_of_mut!(PROFILES_EVENT), CYCLE, on_profiles_timer, next);
 }
 
-unsafe fn check_profiles() {
+/// A profiles file being parsed on a helper thread: a file with a million
+/// list entries takes a few hundred milliseconds, which must not stall the
+/// worker's event loop.
+static mut PENDING: Option<std::thread::JoinHandle<Result<Profiles, crate::config::ConfigError>>> =
+    None;
+
+/// How soon to look again while a parse is under way.
+const PENDING_POLL_MS: usize = 20;
+
+/// Looks at the file, starts a parse when it changed, publishes a finished
+/// one. Returns when to look again.
+unsafe fn check_profiles() -> usize {
     let Some(watch) = (*addr_of_mut!(WATCH)).as_mut() else {
-        return;
+        return PROFILES_CHECK_MS;
     };
     let log = (*CYCLE).log;
+    let pending = &mut *addr_of_mut!(PENDING);
+    if let Some(handle) = pending.take() {
+        if !handle.is_finished() {
+            *pending = Some(handle);
+            return PENDING_POLL_MS;
+        }
+        finish(handle.join().ok(), &watch.path, log);
+        return PROFILES_CHECK_MS;
+    }
     let now = stat(&watch.path);
     // Unchanged (or still missing): nothing to do, and nothing to log again.
     if now == watch.seen {
-        return;
+        return PROFILES_CHECK_MS;
     }
     watch.seen = now;
-    match Profiles::load(&watch.path) {
-        Ok(p) => {
-            log_line(
-                log,
-                NGX_LOG_NOTICE as usize,
-                &format!(
-                    "api_abuse: profiles file \"{}\" reloaded: {} profiles ({} enabled), {} list entries, version {:016x}",
-                    watch.path.display(),
-                    p.profiles.len(),
-                    p.enabled_count(),
-                    p.lists.len(),
-                    p.version
-                ),
-            );
-            PROFILES.store(Some(Arc::new(p)));
+    let path = watch.path.clone();
+    match spawn_quiet(move || Profiles::load(&path)) {
+        Some(handle) => {
+            *pending = Some(handle);
+            PENDING_POLL_MS
         }
-        Err(e) => {
-            log_line(
-                log,
-                NGX_LOG_ERR as usize,
-                &format!("api_abuse: {e}; keeping the profiles in force"),
-            );
+        None => {
+            // No thread to be had: parse here.
+            finish(Some(Profiles::load(&watch.path)), &watch.path, log);
+            PROFILES_CHECK_MS
         }
+    }
+}
+
+/// Publishes a parsed file, or logs why it was refused (`None`: the parse panicked).
+fn finish(
+    result: Option<Result<Profiles, crate::config::ConfigError>>,
+    path: &std::path::Path,
+    log: *mut ngx_log_t,
+) {
+    match result {
+            Some(Ok(p)) => {
+                log_line(
+                    log,
+                    NGX_LOG_NOTICE as usize,
+                    &format!(
+                        "api_abuse: profiles file \"{}\" reloaded: {} profiles ({} enabled), {} list entries, version {:016x}",
+                        path.display(),
+                        p.profiles.len(),
+                        p.enabled_count(),
+                        p.lists.len(),
+                        p.version
+                    ),
+                );
+                PROFILES.store(Some(Arc::new(p)));
+            }
+            Some(Err(e)) => log_line(log, NGX_LOG_ERR as usize, &format!("api_abuse: {e}; keeping the profiles in force")),
+            None => log_line(log, NGX_LOG_ERR as usize, "api_abuse: internal error while reading the profiles file; keeping the profiles in force"),
+    }
+}
+
+/// Spawns a thread with every signal blocked, so that signals sent to the
+/// worker (quit, reopen, terminate) keep reaching its event loop.
+fn spawn_quiet<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Option<std::thread::JoinHandle<T>> {
+    // SAFETY: plain signal-mask calls on the current thread; the previous
+    // mask is restored right after the spawn.
+    unsafe {
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        let mut old: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        if libc::pthread_sigmask(libc::SIG_BLOCK, &all, &mut old) != 0 {
+            return None;
+        }
+        let handle = std::thread::Builder::new()
+            .name("api-abuse-profiles".into())
+            .spawn(f)
+            .ok();
+        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
+        handle
     }
 }
 
