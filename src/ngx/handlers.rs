@@ -20,6 +20,7 @@ use crate::access::{self, ListTag};
 use crate::model::{AttackClass, BotType};
 use crate::request::{header_bits as hb, RequestView};
 use crate::signatures;
+use crate::signatures::cache::{inspect_all_cached, HeaderCache};
 use crate::table::client_key;
 
 /// What the module decided for a request; read by the variables.
@@ -457,6 +458,10 @@ unsafe fn scan_headers(r: *mut ngx_http_request_t) -> HeaderScan {
     scan
 }
 
+/// Verdicts of header values this worker has seen (User-Agent, Referer,
+/// cookies repeat across requests).
+static mut HEADER_CACHE: Option<HeaderCache> = None;
+
 /// Attack signs in the request: target, input-carrying headers and, when
 /// nginx holds it in memory, the body.
 unsafe fn inspect(r: *mut ngx_http_request_t, scan: &HeaderScan) -> Option<AttackClass> {
@@ -467,5 +472,9 @@ unsafe fn inspect(r: *mut ngx_http_request_t, scan: &HeaderScan) -> Option<Attac
         headers: &scan.inspect[..scan.n],
         body,
     };
-    signatures::inspect(&input).map(|f| f.class)
+    // SAFETY: a worker handles requests on one thread; the cache is its own.
+    let cache = (*std::ptr::addr_of_mut!(HEADER_CACHE)).get_or_insert_with(HeaderCache::default);
+    inspect_all_cached(&input, cache)
+        .strongest()
+        .map(|f| f.class)
 }

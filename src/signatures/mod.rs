@@ -155,6 +155,8 @@ impl Findings {
     }
 }
 
+pub mod cache;
+
 /// The first/strongest attack in the request, if any.
 pub fn inspect(input: &Input) -> Option<Finding> {
     inspect_all(input).strongest()
@@ -368,10 +370,12 @@ impl Scan {
         if raw.is_empty() || pending == 0 {
             return self.budget > 0;
         }
-        // Identifiers, numbers, UUIDs and tokens cannot carry any signature.
+        // Identifiers, numbers, UUIDs, tokens and comma-separated lists of
+        // them cannot carry any signature (no quote, operator, separator,
+        // space, slash, dot or escape to build one from).
         if raw
             .iter()
-            .all(|b| b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_')
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b',' | b'~'))
         {
             return true;
         }
