@@ -5,7 +5,7 @@
 # (B), measured in alternating rounds with wrk so that background load on the
 # machine hits both alike. See docs/performance.md for figures and discussion.
 #
-#   ci/bench.sh        about 2.5 minutes: 4 variants x 3 rounds x 10 s, alternating,
+#   ci/bench.sh        about 2.5 minutes: 4 variants x 5 rounds x 5 s, alternating,
 #                      then 3 rounds x 3 s of A and B on one connection (latency)
 #
 # Variants (each its own nginx, worker_processes 1, same binary and content):
@@ -17,7 +17,7 @@
 # B against A is the benchmark; C and D show where B's cost goes.
 #
 # Environment (all optional):
-#   BENCH_ROUNDS=3 BENCH_DURATION=10   rounds per variant, seconds per round
+#   BENCH_ROUNDS=5 BENCH_DURATION=5    rounds per variant, seconds per round
 #   BENCH_CONNECTIONS=32               wrk connections (one wrk thread)
 #   BENCH_CLIENTS=20000                distinct client addresses (X-Forwarded-For)
 #   BENCH_DENY=100000                  denylist entries in the profiles file
@@ -35,8 +35,8 @@ cd "$(dirname "$0")/.."
 REPO=$(pwd)
 BENCH="$REPO/target/bench"
 
-ROUNDS=${BENCH_ROUNDS:-3}
-DURATION=${BENCH_DURATION:-10}
+ROUNDS=${BENCH_ROUNDS:-5}
+DURATION=${BENCH_DURATION:-5}
 CONNS=${BENCH_CONNECTIONS:-32}
 CLIENTS=${BENCH_CLIENTS:-20000}
 DENY=${BENCH_DENY:-100000}
@@ -46,6 +46,7 @@ PERF=${BENCH_PERF:-0}
 PORT_BASE=${BENCH_PORT:-18480}
 WARMUP=2
 LAT_DURATION=3
+LAT_ROUNDS=3
 
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
@@ -69,7 +70,9 @@ stop_one() {
   local prefix="$1" pidfile="$1/logs/nginx.pid" pid
   [ -f "$pidfile" ] || return 0
   pid=$(cat "$pidfile" 2>/dev/null || true)
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+  # Only the nginx master of this prefix: a stale pid file may name a pid
+  # that now belongs to something else.
+  if [ -n "$pid" ] && tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "-p $prefix "; then
     kill -QUIT "$pid" 2>/dev/null || true
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     if kill -0 "$pid" 2>/dev/null; then
@@ -442,9 +445,9 @@ done
 # request (with 32 connections on a saturated worker, latency is mostly the
 # queue: 32 / throughput).
 if [[ " $VARIANTS " == *" A "* && " $VARIANTS " == *" B "* ]]; then
-  say "latency: $ROUNDS rounds x ${LAT_DURATION}s, wrk -t1 -c1, alternating A B"
+  say "latency: $LAT_ROUNDS rounds x ${LAT_DURATION}s, wrk -t1 -c1, alternating A B"
   printf 'variant\tround\trps\tp50_us\tp90_us\tp99_us\tp999_us\tnon2xx\n' > "$BENCH/latency.tsv"
-  for round in $(seq 1 "$ROUNDS"); do
+  for round in $(seq 1 "$LAT_ROUNDS"); do
     for v in A B; do
       line=$(wrk_cmd "$v" "$LAT_DURATION" 1 | grep '^BENCH ' | tail -n1)
       [ -n "$line" ] || die "no result from wrk (latency, $v)"

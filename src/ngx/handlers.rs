@@ -20,7 +20,7 @@ use crate::access::{self, ListTag};
 use crate::model::{AttackClass, BotType};
 use crate::request::{header_bits as hb, RequestView};
 use crate::signatures;
-use crate::signatures::cache::{inspect_all_cached, HeaderCache};
+use crate::signatures::cache::{inspect_all_cached, ScanCache};
 use crate::table::client_key;
 
 /// What the module decided for a request; read by the variables.
@@ -458,9 +458,9 @@ unsafe fn scan_headers(r: *mut ngx_http_request_t) -> HeaderScan {
     scan
 }
 
-/// Verdicts of header values this worker has seen (User-Agent, Referer,
-/// cookies repeat across requests).
-static mut HEADER_CACHE: Option<HeaderCache> = None;
+/// Verdicts of fields this worker has seen (User-Agent, Referer, cookies,
+/// paths and arguments repeat across requests) and its scratch buffer.
+static mut SCAN_CACHE: Option<ScanCache> = None;
 
 /// Attack signs in the request: target, input-carrying headers and, when
 /// nginx holds it in memory, the body.
@@ -473,7 +473,7 @@ unsafe fn inspect(r: *mut ngx_http_request_t, scan: &HeaderScan) -> Option<Attac
         body,
     };
     // SAFETY: a worker handles requests on one thread; the cache is its own.
-    let cache = (*std::ptr::addr_of_mut!(HEADER_CACHE)).get_or_insert_with(HeaderCache::default);
+    let cache = (*std::ptr::addr_of_mut!(SCAN_CACHE)).get_or_insert_with(ScanCache::default);
     inspect_all_cached(&input, cache)
         .strongest()
         .map(|f| f.class)

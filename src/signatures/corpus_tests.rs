@@ -71,12 +71,27 @@ impl Req {
             .iter()
             .map(|(n, v)| (n.as_slice(), v.as_slice()))
             .collect();
-        inspect_all(&Input {
+        let input = Input {
             target: &self.target,
             headers: &headers,
             body: self.body.as_deref(),
-        })
+        };
+        let plain = inspect_all(&input);
+        // The whole corpus also goes through the worker's cached path, with
+        // one cache shared by every request: the verdicts must not differ.
+        let cached = CACHE.with(|c| super::cache::inspect_all_cached(&input, &mut c.borrow_mut()));
+        assert_eq!(
+            plain.mask,
+            cached.mask,
+            "cached scan differs on {:?}",
+            String::from_utf8_lossy(&self.target)
+        );
+        plain
     }
+}
+
+thread_local! {
+    static CACHE: std::cell::RefCell<super::cache::ScanCache> = std::cell::RefCell::new(super::cache::ScanCache::default());
 }
 
 fn base_headers() -> Vec<(Vec<u8>, Vec<u8>)> {

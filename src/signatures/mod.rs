@@ -145,6 +145,14 @@ impl Findings {
             })
     }
 
+    fn add_mask(&mut self, mask: u16, location: Location) {
+        for c in AttackClass::ALL {
+            if mask & (1 << c.index()) != 0 {
+                self.add(*c, location);
+            }
+        }
+    }
+
     fn add(&mut self, class: AttackClass, location: Location) {
         if !self.contains(class) {
             self.mask |= 1 << class.index();
@@ -164,11 +172,23 @@ pub fn inspect(input: &Input) -> Option<Finding> {
 
 /// Every attack class in the request.
 pub fn inspect_all(input: &Input) -> Findings {
+    let mut buf = [0; WINDOW];
+    scan_input(input, &mut buf, None)
+}
+
+/// The scan itself, with a scratch buffer the caller may keep between
+/// requests and, optionally, a cache of field verdicts.
+fn scan_input(
+    input: &Input,
+    buf: &mut [u8; WINDOW],
+    cache: Option<&mut cache::Verdicts>,
+) -> Findings {
     let mut scan = Scan {
         found: Findings::default(),
         budget: MAX_REQUEST_BYTES,
         location: Location::Path,
-        buf: [0; WINDOW],
+        buf,
+        cache,
     };
     let target = &input.target[..input.target.len().min(MAX_TARGET_BYTES)];
     let (path, query) = match target.iter().position(|&b| b == b'?') {
@@ -218,6 +238,17 @@ const fn bits(classes: &[AttackClass]) -> u16 {
         i += 1;
     }
     m
+}
+
+impl Checks {
+    /// Identifies the checks and decoding a verdict was computed with.
+    fn tag(&self, enc: Encoding) -> u32 {
+        u32::from(self.classes)
+            | (self.crlf as u32) << 16
+            | u32::from(self.is_path) << 18
+            | u32::from(enc.plus_is_space) << 19
+            | u32::from(enc.json) << 20
+    }
 }
 
 use AttackClass as A;
@@ -284,14 +315,15 @@ const FILE_NAME: Checks = Checks {
     is_path: false,
 };
 
-struct Scan {
+struct Scan<'a> {
     found: Findings,
     budget: usize,
     location: Location,
-    buf: [u8; WINDOW],
+    buf: &'a mut [u8; WINDOW],
+    cache: Option<&'a mut cache::Verdicts>,
 }
 
-impl Scan {
+impl Scan<'_> {
     fn path(&mut self, raw: &[u8]) {
         // Absolute-form targets (`GET http://169.254.169.254/`) are proxy probes.
         let mut path = raw;
@@ -327,8 +359,25 @@ impl Scan {
                 );
             }
         }
-        let n = normalize(path, Encoding::RAW, &mut self.buf);
-        if probe::probe(n.text) {
+        let probe_bit = 1 << A::ScannerProbe.index();
+        let probed = match self
+            .cache
+            .as_deref_mut()
+            .map(|c| c.lookup(cache::PROBE_TAG, path))
+        {
+            Some(cache::Lookup::Hit(mask)) => mask & probe_bit != 0,
+            other => {
+                let n = normalize(path, Encoding::RAW, self.buf);
+                let hit = probe::probe(n.text);
+                if let (Some(cache::Lookup::Miss(key)), Some(c)) =
+                    (other, self.cache.as_deref_mut())
+                {
+                    c.store(key, if hit { probe_bit } else { 0 });
+                }
+                hit
+            }
+        };
+        if probed {
             self.found.add(A::ScannerProbe, Location::Path);
         }
     }
@@ -379,6 +428,32 @@ impl Scan {
         {
             return true;
         }
+        // A field seen before with the same checks: its verdict is known.
+        // Only complete verdicts are cached (nothing skipped as already found).
+        let mut key = None;
+        if pending == checks.classes {
+            if let Some(c) = self.cache.as_deref_mut() {
+                match c.lookup(checks.tag(enc), raw) {
+                    cache::Lookup::Hit(mask) => {
+                        self.found.add_mask(mask, self.location);
+                        return true;
+                    }
+                    cache::Lookup::Miss(k) => key = Some(k),
+                    cache::Lookup::TooLong => {}
+                }
+            }
+        }
+        let before = self.found.mask;
+        let complete = self.run_windows(raw, enc, checks, pending);
+        if let (true, Some(k), Some(c)) = (complete, key, self.cache.as_deref_mut()) {
+            c.store(k, self.found.mask & !before);
+        }
+        complete
+    }
+
+    /// Normalises `raw` window by window and runs the `pending` detectors;
+    /// false when the request's inspection budget ran out.
+    fn run_windows(&mut self, raw: &[u8], enc: Encoding, checks: Checks, pending: u16) -> bool {
         let limit = raw.len().min(MAX_FIELD_BYTES);
         let mut start = 0;
         loop {
@@ -389,7 +464,7 @@ impl Scan {
                 return false;
             }
             self.budget -= chunk.len();
-            let n = normalize(chunk, enc, &mut self.buf);
+            let n = normalize(chunk, enc, self.buf);
             let hits = detect(&n, pending, checks);
             for c in AttackClass::ALL {
                 if hits & (1 << c.index()) != 0 {
@@ -404,7 +479,7 @@ impl Scan {
     }
 }
 
-impl Visitor for Scan {
+impl Visitor for Scan<'_> {
     fn field(&mut self, kind: Kind, raw: &[u8], enc: Encoding) -> bool {
         let location = self.location;
         let checks = match kind {
