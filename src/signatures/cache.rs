@@ -121,7 +121,8 @@ mod tests {
     #[test]
     fn same_verdicts_as_the_full_scan() {
         let mut cache = ScanCache::default();
-        let cases: [(&[u8], &[(&[u8], &[u8])]); 5] = [
+        type Case<'a> = (&'a [u8], &'a [(&'a [u8], &'a [u8])]);
+        let cases: [Case; 5] = [
             (
                 b"/api/items/7?q=red+shoes&sort=price",
                 &[
