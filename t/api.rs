@@ -24,6 +24,16 @@ fn json(n: &Nginx, method: &str, path: &str) -> (u16, serde_json::Value) {
     )
 }
 
+/// The run-time list entry of `addr` shown by the API.
+fn list_entry(n: &Nginx, addr: &str) -> Option<serde_json::Value> {
+    let (_, status) = json(n, "GET", "/api-abuse/");
+    status["lists"]
+        .as_array()?
+        .iter()
+        .find(|e| e["addr"] == addr)
+        .cloned()
+}
+
 #[test]
 fn add_change_and_delete_entries() {
     let n = start("api-lists");
@@ -37,14 +47,7 @@ fn add_change_and_delete_entries() {
     assert_eq!(v["list"], "deny");
     assert_eq!(n.get("/", &xff("192.0.2.31")).status, 403);
 
-    let (_, status) = json(&n, "GET", "/api-abuse/");
-    let entry = status["lists"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["addr"] == "192.0.2.31")
-        .cloned()
-        .unwrap();
+    let entry = list_entry(&n, "192.0.2.31").expect("listed");
     assert_eq!(entry["origin"], "operator");
     let first_expiry = entry["expires"].as_str().unwrap().to_string();
     // change the expiry
@@ -54,14 +57,7 @@ fn add_change_and_delete_entries() {
         "/api-abuse/?addr=192.0.2.31&list=deny&duration=forever",
     );
     assert_eq!(v["expires"], "forever");
-    let (_, status) = json(&n, "GET", "/api-abuse/");
-    let entry = status["lists"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|e| e["addr"] == "192.0.2.31")
-        .cloned()
-        .unwrap();
+    let entry = list_entry(&n, "192.0.2.31").expect("listed");
     assert_ne!(entry["expires"].as_str().unwrap(), first_expiry);
 
     let (s, v) = json(&n, "DELETE", "/api-abuse/?addr=192.0.2.31");
