@@ -5,6 +5,7 @@
 //! Run with `cargo bench --bench signatures`.
 
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
+use ngx_http_api_abuse_module::signatures::cache::{inspect_all_cached, ScanCache};
 use ngx_http_api_abuse_module::signatures::{inspect, Input};
 
 const UA: &[u8] = b"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";
@@ -66,6 +67,20 @@ fn bench(c: &mut Criterion) {
     g.throughput(Throughput::Elements(1));
     g.bench_function("typical_api_request", |b| {
         b.iter(|| inspect(black_box(&typical)))
+    });
+    // As a worker sees it: the verdict cache warm with the headers and the
+    // query, a path with an object id it has not seen (every request misses).
+    let mut cache = ScanCache::default();
+    let mut id = 0u64;
+    let mut target = Vec::with_capacity(128);
+    g.bench_function("typical_api_request_cached_new_id", |b| {
+        b.iter(|| {
+            id += 1;
+            target.clear();
+            target.extend_from_slice(format!("/api/v1/users/48213/orders/{id}?page=2&per_page=50&sort=-created_at&q=red+shoes").as_bytes());
+            let input = Input { target: &target, headers: &h, body: None };
+            inspect_all_cached(black_box(&input), &mut cache)
+        })
     });
     g.bench_function("typical_request_with_sqli", |b| {
         b.iter(|| inspect(black_box(&attack)))
