@@ -378,3 +378,34 @@ fn tolerance_moves_the_trade_off() {
     );
     assert!(counts[0] < usize::MAX, "low tolerance catches the scraper");
 }
+
+#[test]
+fn requests_refused_before_the_access_check_never_list_the_proxy() {
+    // Malformed requests are answered 400 by nginx before the realip module
+    // runs, under the address of the trusted proxy (here loopback). Scoring
+    // them would list the proxy and refuse everyone behind it.
+    let n = start("detect-proxy", &profiles("low", "denylist"), "on");
+    for i in 0..60 {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", n.port)).expect("connect");
+        let line = if i % 2 == 0 {
+            "TRACE /\r\n\r\n".to_string()
+        } else {
+            format!("GET /%{i}%zz HTTP/1.1\r\n\r\n")
+        };
+        s.write_all(line.as_bytes()).expect("send");
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+    }
+    assert_eq!(
+        n.get("/", &[]).status,
+        200,
+        "the proxy's own requests still pass"
+    );
+    assert_eq!(n.get("/", &[("X-Forwarded-For", "10.9.4.1")]).status, 200);
+    assert!(
+        event_for(&events(&n), "127.0.0.1").is_none(),
+        "{:?}",
+        events(&n)
+    );
+}

@@ -298,6 +298,10 @@ pub fn decide(a: &Assessment, tolerance: Tolerance, bot_types_mask: u8) -> Optio
     }
     let signals = Signals::new(a, &r);
     let mut best: Option<Detection> = None;
+    // The most confident type whose core fired, with enough evidence or not:
+    // it names a client acted on as a traffic spike (a fast scanner is a
+    // scanner first, for the events, metrics and `$api_abuse_bot_type`).
+    let mut named: Option<Detection> = None;
     for bot in BotType::ALL {
         let bit = 1u8 << bot.index();
         if bot_types_mask & bit == 0 || a.reported & bit != 0 {
@@ -326,8 +330,14 @@ pub fn decide(a: &Assessment, tolerance: Tolerance, bot_types_mask: u8) -> Optio
         if enough && best.is_none_or(|b| rank(&this) > rank(&b)) {
             best = Some(this);
         }
+        if !alone && s.core_fired && named.is_none_or(|n| this.confidence_pct > n.confidence_pct) {
+            named = Some(this);
+        }
     }
-    best
+    match (best, named) {
+        (Some(b), Some(n)) if b.bot_type == BotType::TrafficSpike => Some(n),
+        _ => best,
+    }
 }
 
 /// Every signal's (worked, fired, strong), evaluated once per decision and
@@ -450,6 +460,38 @@ fn signal(a: &Assessment, s: Signal, r: &ToleranceRule) -> (bool, bool, bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fast_scanner_is_named_a_scanner() {
+        use crate::detect::{assess, AppBaseline, ClientState};
+        use crate::model::AttackClass;
+        use crate::request::RequestView;
+        // sqlmap: its own UA, injection payloads in every third request, answered
+        // 200, 10 ms apart: fast enough to be a traffic spike first.
+        let b = AppBaseline::boxed();
+        let mut s = ClientState::ZERO;
+        let t0 = 90_000_000;
+        let mut decided = None;
+        for i in 0..60u64 {
+            let v = RequestView {
+                method: b"GET",
+                path: b"/search",
+                query: b"q=test",
+                user_agent: Some(b"sqlmap/1.7.2#stable (https://sqlmap.org)"),
+                status: 200,
+                attack: (i % 3 == 0).then_some(AttackClass::Sqli),
+                ..Default::default()
+            };
+            s.observe(&v, None, &b, t0 + i * 10);
+            let a = assess(&s, &b, t0 + i * 10);
+            if let Some(d) = decide(&a, Tolerance::Normal, 0xff) {
+                decided = Some(d);
+                break;
+            }
+        }
+        let d = decided.expect("detected");
+        assert_eq!(d.bot_type, BotType::VulnerabilityScanning, "{d:?}");
+    }
 
     #[test]
     fn signal_slots_match_the_table() {

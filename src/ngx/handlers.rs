@@ -286,21 +286,13 @@ unsafe fn log_phase(r: *mut ngx_http_request_t) {
         .stats()
         .requests
         .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    // A request finished before PREACCESS (a `return`, a 400) has no context
-    // yet: judge its headers and attack signs now.
-    let ctx = match ctx_of(r) {
-        Some(c) => *c,
-        None => {
-            let scan = scan_headers(r);
-            let attack = inspect(r, &scan);
-            Ctx {
-                action: Action::Pass,
-                headers: scan.bits,
-                header_count: scan.count,
-                attack,
-                ..Ctx::default()
-            }
-        }
+    // A request that ended before the access check (a 400 for a malformed
+    // request line, a `return` in the rewrite phase) is not scored: nginx may
+    // have answered it before the realip module ran, so its address can be
+    // a trusted proxy's rather than the client's, and listing a proxy would
+    // refuse everyone behind it.
+    let Some(ctx) = ctx_of(r).copied() else {
+        return;
     };
     match ctx.action {
         Action::Exception | Action::Allow | Action::Block => return,
