@@ -282,6 +282,15 @@ impl Nginx {
         std::fs::read_to_string(self.path("logs/access.log")).unwrap_or_default()
     }
 
+    /// The access log once a line satisfies `pred` (nginx writes a request's
+    /// line after the response has gone out), or after 3 s as it is.
+    pub fn access_log_with(&self, pred: impl Fn(&str) -> bool) -> String {
+        self.eventually(Duration::from_secs(3), || {
+            self.access_log().lines().any(&pred)
+        });
+        self.access_log()
+    }
+
     /// Fails on [alert], [emerg], [crit], crashes and panics in the error log.
     pub fn assert_clean_log(&self) {
         let log = self.error_log();
