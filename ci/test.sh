@@ -14,8 +14,15 @@ echo "== clippy"
 cargo clippy --all-targets -- -D warnings
 cargo clippy --manifest-path tools/Cargo.toml --all-targets -- -D warnings
 
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
 echo "== unit and integration tests (module)"
-cargo test -- --test-threads 2
+cargo test --lib --tests -- --test-threads 2 2>&1 | tee -a "$log"
 
 echo "== tests (demo shop and simulator)"
-cargo test --manifest-path tools/Cargo.toml
+cargo test --manifest-path tools/Cargo.toml --lib --bins --tests 2>&1 | tee -a "$log"
+
+# One closing line for everything above.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($(i+1) ~ /^passed/) p += $i; if ($(i+1) ~ /^failed/) f += $i } }
+     END { printf "all: %d passed, %d failed\n", p, f }' "$log"
