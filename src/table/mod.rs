@@ -394,6 +394,16 @@ impl<T: Record> Table<T> {
         }
     }
 
+    /// Slots holding a record (one relaxed load: cheap enough to skip a
+    /// lookup in an empty table).
+    pub fn len(&self) -> u64 {
+        self.header().used.load(Ordering::Relaxed)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
     /// `true` for the first caller only (across all processes and reloads of
     /// this zone), so "zone is full" reaches the error log once.
     pub fn warn_once_full(&self) -> bool {
