@@ -6,6 +6,7 @@ mod api;
 mod config;
 mod detection;
 mod lists;
+mod locks;
 mod profiles;
 mod signatures;
 mod zone;

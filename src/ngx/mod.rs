@@ -8,6 +8,7 @@
 mod api;
 mod body;
 pub mod conf;
+mod events;
 mod handlers;
 mod util;
 mod vars;
