@@ -56,6 +56,8 @@ pub struct Nginx {
     pub port: u16,
     /// Lines of the error log that are allowed (e.g. an expected [emerg] in a failing `nginx -t`).
     pub allowed: Vec<String>,
+    /// How long `stop` waits for a graceful exit before it kills.
+    pub stop_timeout: Duration,
     stopped: bool,
 }
 
@@ -276,6 +278,7 @@ impl Nginx {
             prefix,
             port,
             allowed: Vec::new(),
+            stop_timeout: Duration::from_secs(10),
             stopped: false,
         };
         n.launch();
@@ -404,7 +407,7 @@ impl Nginx {
                 kill_all(&[pid], libc::SIGQUIT);
             }
         }
-        if self.wait_gone(Duration::from_secs(10)) {
+        if self.wait_gone(self.stop_timeout) {
             return;
         }
         let left = nginx_processes_under(&self.prefix);
@@ -619,4 +622,40 @@ pub fn http_conf(zone: &str, server_extra: &str) -> String {
              {server_extra}\n\
          }}\n"
     )
+}
+
+/// A server without the module's directives.
+#[cfg(test)]
+const PLAIN: &str = "server { listen 127.0.0.1:{port}; location / { root html; } }";
+
+#[test]
+fn harness_stop_leaves_no_process_when_the_signaller_fails() {
+    let mut n = Nginx::start("harness-signaller", PLAIN, &[]);
+    let pids = nginx_processes_under(&n.prefix);
+    assert!(pids.len() >= 3, "master and two workers: {pids:?}");
+    // `nginx -s quit` now fails on the configuration: SIGQUIT to the master
+    std::fs::write(n.path("conf/nginx.conf"), "this is not nginx syntax").expect("write");
+    n.allowed.push("unexpected end of file".into());
+    n.stop();
+    assert_eq!(nginx_processes_under(&n.prefix), Vec::<i32>::new());
+}
+
+#[test]
+fn harness_stop_kills_master_and_workers_that_ignore_quit() {
+    let mut n = Nginx::start("harness-stuck", PLAIN, &[]);
+    n.stop_timeout = Duration::from_secs(1);
+    let workers = n.worker_pids();
+    let master = n.master_pid().expect("master");
+    // a stopped master never forwards the quit; its workers never exit
+    kill_all(&[master], libc::SIGSTOP);
+    n.stop();
+    assert_eq!(nginx_processes_under(&n.prefix), Vec::<i32>::new());
+    for w in workers {
+        assert!(
+            !Path::new(&format!("/proc/{w}/cmdline")).exists() || {
+                let c = std::fs::read(format!("/proc/{w}/cmdline")).unwrap_or_default();
+                !c.starts_with(b"nginx: ")
+            }
+        );
+    }
 }
