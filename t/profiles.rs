@@ -168,7 +168,10 @@ fn signals_work_with_a_broken_profiles_file() {
     );
     n.allowed.push("keeping the profiles in force".into());
     let path = n.path("conf/profiles.toml");
-    for broken in ["[lists]\ndeny = [\"300.1.2.3\"]\n", "[[profile]]\nname = 3\n"] {
+    for broken in [
+        "[lists]\ndeny = [\"300.1.2.3\"]\n",
+        "[[profile]]\nname = 3\n",
+    ] {
         rewrite(&path, broken);
         std::fs::rename(n.path("logs/error.log"), n.path("logs/error.log.1")).unwrap();
         let out = crate::harness::nginx_cmd(&n.prefix, &["-s", "reopen"]);
