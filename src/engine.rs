@@ -83,7 +83,7 @@ pub fn observe(
     let now_s = now_ms / 1000;
     let listing = react(profile, monitor, shared.offences(key), &det, now_s);
     let expires = list(shared, key, &listing, now_s);
-    Some(report(
+    let outcome = report(
         &Report {
             client,
             app: app.name(),
@@ -95,7 +95,9 @@ pub fn observe(
             expires,
         },
         now_ms,
-    ))
+    );
+    publish(shared, &outcome, now_ms);
+    Some(outcome)
 }
 
 /// Stage 1, no lock: the request's facts, with the sensitive kind of the
@@ -289,6 +291,15 @@ pub fn report(r: &Report<'_>, now_ms: u64) -> Outcome {
         event: events::line(r, now_s),
         summary,
     }
+}
+
+/// After [`report`]: the event goes to the zone's recent-events ring (the
+/// console) and the hourly detection counter.
+pub fn publish(shared: &Shared, outcome: &Outcome, now_ms: u64) {
+    shared.events().push(outcome.event.as_bytes());
+    shared
+        .timeline()
+        .count(crate::timeline::HourCounter::Detection, now_ms / 1000);
 }
 
 fn listed_as(kind: ListKind) -> &'static str {
