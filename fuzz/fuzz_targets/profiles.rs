@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use libfuzzer_sys::fuzz_target;
 use ngx_http_api_abuse_module::api;
 use ngx_http_api_abuse_module::config::Profiles;
-use ngx_http_api_abuse_module::engine;
+use ngx_http_api_abuse_module::engine::{self, Learner};
 use ngx_http_api_abuse_module::request::RequestView;
 use ngx_http_api_abuse_module::shared::Shared;
 use ngx_http_api_abuse_module::table::client_key;
@@ -42,6 +42,7 @@ fuzz_target!(|data: &[u8]| {
     let reply = api::handle(shared, Some(&profiles), b"GET", b"", false, 64, now);
     assert_eq!(reply.status, 200);
     assert_json("status", &reply.body);
+    let mut learner = Learner::new();
     for profile in profiles.profiles.iter().take(4) {
         // A credential-stuffing burst: regular, fast, failing logins.
         let addr = IpAddr::V4(Ipv4Addr::from(CLIENT.fetch_add(1, Ordering::Relaxed)));
@@ -61,6 +62,7 @@ fuzz_target!(|data: &[u8]| {
                 .map_or("default", String::as_str);
             if let Some(out) = engine::observe(
                 shared,
+                &mut learner,
                 profile,
                 app.as_bytes(),
                 key,

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use libfuzzer_sys::fuzz_target;
 use ngx_http_api_abuse_module::config::Profiles;
 use ngx_http_api_abuse_module::detect::template;
-use ngx_http_api_abuse_module::engine;
+use ngx_http_api_abuse_module::engine::{self, Learner};
 use ngx_http_api_abuse_module::model::AttackClass;
 use ngx_http_api_abuse_module::request::RequestView;
 use ngx_http_api_abuse_module::shared::Shared;
@@ -57,6 +57,7 @@ fuzz_target!(|data: &[u8]| {
     let key = client_key(addr, 64);
     let mut now_ms = 1_800_000_000_000u64;
     let mut rendered = String::new();
+    let mut learner = Learner::new();
     for line in data.split(|&b| b == b'\n').take(256) {
         let [method, target, status, gap, bits, ua] = split::<6>(line, b' ');
         let (path, query) = match target.iter().position(|&b| b == b'?') {
@@ -81,9 +82,17 @@ fuzz_target!(|data: &[u8]| {
         };
         PROFILE.with(|p| {
             let profile = &p.profiles[0];
-            if let Some(out) =
-                engine::observe(shared, profile, b"fuzz", key, addr, &view, false, now_ms)
-            {
+            if let Some(out) = engine::observe(
+                shared,
+                &mut learner,
+                profile,
+                b"fuzz",
+                key,
+                addr,
+                &view,
+                false,
+                now_ms,
+            ) {
                 assert!(out.event.ends_with('\n'));
                 assert_json("event", out.event.trim_end());
                 assert!(!out.summary.contains('\n'));
