@@ -67,6 +67,8 @@ pub struct LocConf {
     pub inspect_body: Option<bool>,
     /// 0, or what `api_abuse_api` / `api_abuse_metrics` made this location.
     pub api: u8,
+    /// The API address `api_abuse_dashboard` gives its page.
+    pub dashboard_api: Option<String>,
 }
 
 impl Merge for LocConf {

@@ -8,6 +8,8 @@
 mod api;
 mod body;
 pub mod conf;
+mod dashboard;
+mod events;
 mod handlers;
 mod profiles;
 mod util;
@@ -50,7 +52,7 @@ macro_rules! command {
     };
 }
 
-static mut COMMANDS: [ngx_command_t; 13] = [
+static mut COMMANDS: [ngx_command_t; 14] = [
     command!(
         "api_abuse_zone",
         MAIN,
@@ -133,6 +135,13 @@ static mut COMMANDS: [ngx_command_t; 13] = [
         LOC,
         NGX_CONF_NOARGS,
         api::set_metrics,
+        NGX_HTTP_LOC_CONF_OFFSET
+    ),
+    command!(
+        "api_abuse_dashboard",
+        LOC,
+        NGX_CONF_NOARGS | NGX_CONF_TAKE1,
+        dashboard::set_dashboard,
         NGX_HTTP_LOC_CONF_OFFSET
     ),
     ngx_command_t::empty(),
