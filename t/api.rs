@@ -6,7 +6,8 @@ use crate::harness::{http_conf, xff, Nginx};
 const PROFILES: &str = "[[profile]]\nname = \"all\"\ntolerance = \"low\"\nduration = \"1h\"\n";
 
 fn start(name: &str) -> Nginx {
-    let extra = "location /api-abuse/ { api_abuse off; api_abuse_api write; allow 127.0.0.1; deny all; }\n\
+    let extra =
+        "location /api-abuse/ { api_abuse off; api_abuse_api write; allow 127.0.0.1; deny all; }\n\
                  location = /api-abuse/ro { api_abuse off; api_abuse_api; }\n\
                  location = /metrics { api_abuse off; api_abuse_metrics; }";
     Nginx::start(

@@ -7,6 +7,7 @@
 //! | method | path | |
 //! |---|---|---|
 //! | `GET` | (root), `status` | [`status`]: profiles, zone, statistics, first page of list entries |
+//! | `GET` | (root) `?events[=N][&since=SEQ]`, `?timeline[=H]` | the console's views ([`crate::console_api`]) |
 //! | `GET` | `lists` | [`lists`]: a page of run-time entries (`limit`, `cursor`, `list`, `origin`, `bot_type`, `addr`) |
 //! | `POST` | (root), `lists` | `?addr=IP&list=deny\|gray\|allow[&duration=1h\|forever]` adds or changes an entry |
 //! | `DELETE` | (root), `lists` | `?addr=IP` removes the entry and the client's detector state |
@@ -99,6 +100,7 @@ pub fn handle(ctx: &Ctx<'_>, req: &Request<'_>) -> Reply {
         .trim_matches('/');
     let read = matches!(req.method, b"GET" | b"HEAD");
     match endpoint {
+        "" | "status" if read && console_view(req.query) => console(ctx, req),
         "" | "status" if read => status::get(ctx, req),
         "lists" if read => lists::get(ctx, req),
         "" | "lists" => match req.method {
@@ -112,6 +114,37 @@ pub fn handle(ctx: &Ctx<'_>, req: &Request<'_>) -> Reply {
         },
         "status" => error(405, "use GET"),
         _ => error(404, "no such API endpoint (status, lists)"),
+    }
+}
+
+/// Whether a root `GET` asks for one of the console's views.
+fn console_view(query: &[u8]) -> bool {
+    query.split(|c| *c == b'&').any(|kv| {
+        let name = kv.split(|c| *c == b'=').next().unwrap_or_default();
+        name == b"events" || name == b"timeline"
+    })
+}
+
+/// `?events[=N][&since=SEQ]` and `?timeline[=H]`.
+fn console(ctx: &Ctx<'_>, req: &Request<'_>) -> Reply {
+    let views = ["events", "since", "timeline"];
+    let body = params::Params::parse_with(req.query, &views, &["events", "timeline"]).and_then(
+        |p| match (p.get("events"), p.get("timeline")) {
+            (Some(n), None) => crate::console_api::events(ctx.shared, Some(n), p.get("since")),
+            (None, Some(h)) if !p.has("since") => {
+                crate::console_api::timeline(ctx.shared, ctx.profiles, Some(h), req.now)
+            }
+            _ => Err("ask for one view: ?events[=N][&since=SEQ] or ?timeline[=H]".into()),
+        },
+    );
+    match body {
+        Ok(body) => Reply {
+            status: 200,
+            content_type: "application/json",
+            body,
+            www_authenticate: None,
+        },
+        Err(e) => error(400, &e),
     }
 }
 

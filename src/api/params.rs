@@ -42,6 +42,12 @@ fn decode(raw: &str) -> Result<String, String> {
 impl Params {
     /// Parses `query`, accepting only the names in `allowed`.
     pub fn parse(query: &[u8], allowed: &[&str]) -> Result<Params, String> {
+        Params::parse_with(query, allowed, &[])
+    }
+
+    /// As [`Params::parse`], where the names in `bare` may also come
+    /// without a value (`?events`), which reads as "".
+    pub fn parse_with(query: &[u8], allowed: &[&str], bare: &[&str]) -> Result<Params, String> {
         let q = std::str::from_utf8(query).map_err(|_| "the query string is not UTF-8")?;
         let mut pairs: Vec<(String, String)> = Vec::new();
         for piece in q.split('&').filter(|p| !p.is_empty()) {
@@ -62,12 +68,16 @@ impl Params {
                 return Err(format!("parameter \"{k}\" given twice"));
             }
             let v = decode(v)?;
-            if v.is_empty() {
+            if v.is_empty() && !bare.contains(&k.as_str()) {
                 return Err(format!("parameter \"{k}\" is empty"));
             }
             pairs.push((k, v));
         }
         Ok(Params { pairs })
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.get(name).is_some()
     }
 
     pub fn get(&self, name: &str) -> Option<&str> {
@@ -119,6 +129,9 @@ mod tests {
                 String::from_utf8_lossy(bad)
             );
         }
+        let p = Params::parse_with(b"events&since=3", &["events", "since"], &["events"]).unwrap();
+        assert_eq!((p.get("events"), p.get("since")), (Some(""), Some("3")));
+        assert!(Params::parse_with(b"since", &["events", "since"], &["events"]).is_err());
         let long = format!("{}=1", "x".repeat(500));
         let e = Params::parse(long.as_bytes(), &["addr"]).unwrap_err();
         assert!(e.len() < 200, "{e}");

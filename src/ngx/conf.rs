@@ -69,6 +69,8 @@ pub struct LocConf {
     pub api: u8,
     /// Bearer tokens of `api_abuse_api ... token=FILE`.
     pub api_tokens: Option<std::sync::Arc<crate::api::Tokens>>,
+    /// The API address `api_abuse_dashboard` gives its page.
+    pub dashboard_api: Option<String>,
 }
 
 impl Merge for LocConf {
