@@ -75,23 +75,12 @@ pub struct Fingerprint {
 }
 
 /// Builds a [`Fingerprint`] header by header.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Default)]
 pub struct Builder {
     names: Fnv,
     ua: u32,
     accept: [u32; 3],
     cookie: bool,
-}
-
-impl Default for Builder {
-    fn default() -> Self {
-        Builder {
-            names: Fnv::new(),
-            ua: 0,
-            accept: [0; 3],
-            cookie: false,
-        }
-    }
 }
 
 impl Builder {

@@ -312,8 +312,16 @@ impl Campaigns {
     /// A fresh region on the heap (tests and tools; the zone is zeroed by
     /// the glue instead).
     pub fn boxed() -> Box<Campaigns> {
-        // SAFETY: every field is an atomic integer, valid when zero.
-        unsafe { Box::<Campaigns>::new_zeroed().assume_init() }
+        let layout = std::alloc::Layout::new::<Campaigns>();
+        // SAFETY: every field is an atomic integer, valid when zero; the
+        // layout is the type's own, so Box may free it.
+        unsafe {
+            let p = std::alloc::alloc_zeroed(layout).cast::<Campaigns>();
+            if p.is_null() {
+                std::alloc::handle_alloc_error(layout);
+            }
+            Box::from_raw(p)
+        }
     }
 
     /// The state of `app`, claiming a slot for it (the one idle longest)
