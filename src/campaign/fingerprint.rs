@@ -24,7 +24,9 @@ use crate::detect::hash::{mix, Fnv};
 pub enum Prior {
     /// Nothing: the client's first request.
     Nothing = 0,
-    /// Pages or API calls, but no asset (image, script, style sheet) loaded.
+    /// Pages or API calls, but no asset (image, script, style sheet) loaded;
+    /// the same key as [`Prior::Nothing`] (a tool's first request and its
+    /// later ones are one campaign).
     Pages = 1,
     /// Assets loaded: a browser rendering pages. Never a campaign key (see
     /// `Tracker::feed`), so people who browse are never matched.
@@ -87,8 +89,10 @@ impl Builder {
     /// One request header; `name` lowercase, as nginx keeps it.
     #[inline]
     pub fn header(&mut self, name: &[u8], value: &[u8]) {
-        self.names.bytes(name);
-        self.names.byte(b'\n');
+        if !per_request(name) {
+            self.names.bytes(name);
+            self.names.byte(b'\n');
+        }
         let slot = match name {
             b"user-agent" => {
                 self.ua = value_hash(value);
@@ -115,6 +119,31 @@ impl Builder {
             cookie: self.cookie,
         }
     }
+}
+
+/// Headers whose presence changes from one request of the same software to
+/// the next (a Referer after the first page, a body's type and length, cache
+/// validators, a user-activated navigation) or that proxies add: left out of
+/// the names, so a tool's first request and its later ones share a key.
+fn per_request(name: &[u8]) -> bool {
+    matches!(
+        name,
+        b"referer"
+            | b"cookie"
+            | b"origin"
+            | b"content-length"
+            | b"content-type"
+            | b"cache-control"
+            | b"pragma"
+            | b"sec-fetch-user"
+            | b"priority"
+            | b"authorization"
+            | b"x-forwarded-for"
+            | b"x-forwarded-proto"
+            | b"x-real-ip"
+            | b"forwarded"
+            | b"via"
+    ) || name.starts_with(b"if-")
 }
 
 fn value_hash(v: &[u8]) -> u32 {
@@ -176,7 +205,7 @@ impl Fingerprint {
             self.accept,
             u32::from(self.cookie),
             u32::from(class.code()),
-            prior as u32,
+            u32::from(prior == Prior::Assets),
         ])
     }
 
@@ -189,7 +218,7 @@ impl Fingerprint {
             hood,
             u32::from(self.cookie),
             u32::from(class.code()),
-            prior as u32,
+            u32::from(prior == Prior::Assets),
         ])
     }
 }
@@ -243,6 +272,11 @@ mod tests {
         cookie.push(("cookie", "sid=1"));
         assert!(fp(&cookie).cookie);
         assert_ne!(k(&fp(&cookie)), k(&base.clone()), "cookie");
+        let mut referer = CHROME.to_vec();
+        referer.push(("referer", "https://shop.example/"));
+        referer.push(("if-none-match", "\"x\""));
+        assert_eq!(k(&fp(&referer)), k(&base), "per-request headers");
+        assert_eq!(k(&base), base.key(Class::Sensitive(0), Prior::Pages));
         assert_ne!(
             k(&base),
             base.key(Class::Sensitive(0), Prior::Assets),
