@@ -19,7 +19,7 @@ use crate::model::{AttackClass, BotType};
 use crate::table::{ClientKey, Record, Table, TableError};
 
 const MAGIC: u64 = 0x4150_4941_4255_5345; // "APIABUSE"
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 /// Applications with a learned baseline; more are served by eviction of the
 /// one idle longest.
 pub const APP_SLOTS: usize = 8;
@@ -149,6 +149,8 @@ struct Header {
     version: u32,
     client_record: u32,
     stats: Stats,
+    /// Campaign detection per application (see `crate::campaign`).
+    campaigns: crate::campaign::Campaigns,
 }
 
 /// Regions of the zone: the caller allocates them (slab pool) and keeps the
@@ -259,6 +261,11 @@ impl Shared {
     pub fn stats(&self) -> &Stats {
         // SAFETY: the header lives as long as the zone; Stats is all atomics.
         unsafe { &(*self.header).stats }
+    }
+
+    pub fn campaigns(&self) -> &crate::campaign::Campaigns {
+        // SAFETY: as for `stats`: all atomics, valid when zero.
+        unsafe { &(*self.header).campaigns }
     }
 
     /// The run-time list entry of `key` in force at `now`.

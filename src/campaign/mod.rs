@@ -35,6 +35,7 @@
 //! first sees it roll over. Races between workers cost at most a count.
 
 pub mod fingerprint;
+pub mod react;
 
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 
