@@ -4,6 +4,7 @@ mod harness;
 
 mod api;
 mod config;
+mod dashboard;
 mod detection;
 mod lists;
 mod profiles;
