@@ -50,12 +50,12 @@ pub const SHARDS: usize = 8;
 /// Applications with campaign state; more share by eviction of the idlest.
 pub const APPS: usize = 8;
 /// Heavy-hitter slots per application.
-pub const HITTERS: usize = 128;
+pub const HITTERS: usize = 64;
 /// Campaigns tracked at once per application.
 pub const CAMPAIGNS: usize = 8;
 /// Per-key baseline sketch: rows x width.
 const SKETCH_ROWS: usize = 2;
-const SKETCH_WIDTH: usize = 256;
+const SKETCH_WIDTH: usize = 128;
 
 /// The rates watched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

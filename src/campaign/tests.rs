@@ -322,3 +322,9 @@ fn distinct_counting() {
     let n = distinct(bits);
     assert!((14.0..=28.0).contains(&n), "{n}");
 }
+
+#[test]
+fn the_region_stays_small() {
+    // It lives in the zone's header: a 1m zone must still hold its clients.
+    assert!(std::mem::size_of::<Campaigns>() <= 32 << 10);
+}
