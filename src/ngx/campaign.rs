@@ -7,7 +7,8 @@ use std::sync::atomic::Ordering::Relaxed;
 use ngx::ffi::{ngx_http_request_t, ngx_int_t};
 
 use super::conf::{LocConf, MainConf, Mode};
-use super::handlers::{log_request, write_event, Action, Ctx};
+use super::events::write as write_event;
+use super::handlers::{log_request, Action, Ctx};
 use super::util::{bytes, now_ms};
 use crate::campaign::react;
 use crate::campaign::Prior;
@@ -51,13 +52,15 @@ pub unsafe fn preaccess(
     )?;
     ctx.bot = Some(hit.bot);
     ctx.confidence = 100;
+    let now_s = now_ms() / 1000;
     if let Some((line, summary)) = &hit.event {
-        write_event(mcf, line);
+        publish(shared, mcf, line, now_s);
         log_request(r, lcf.log_level, summary);
     }
     if monitor {
         ctx.action = Action::Monitor;
         shared.stats().monitored.fetch_add(1, Relaxed);
+        shared.count_refusal(true, now_s);
         return None;
     }
     if !hit.refuse {
@@ -65,6 +68,7 @@ pub unsafe fn preaccess(
     }
     ctx.action = Action::Block;
     shared.stats().blocked_deny.fetch_add(1, Relaxed);
+    shared.count_refusal(false, now_s);
     log_request(
         r,
         lcf.log_level + 1,
@@ -114,7 +118,17 @@ pub unsafe fn log(
         prior,
         now_ms(),
     ) {
-        write_event(mcf, &line);
+        publish(shared, mcf, &line, now_ms() / 1000);
         log_request(r, lcf.log_level, &summary);
     }
+}
+
+/// An event line to the events file, the console's recent events and the
+/// hourly detection counter.
+fn publish(shared: &Shared, mcf: &MainConf, line: &str, now_s: u64) {
+    write_event(mcf, line);
+    shared.events().push(line.as_bytes());
+    shared
+        .timeline()
+        .count(crate::timeline::HourCounter::Detection, now_s);
 }

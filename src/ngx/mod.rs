@@ -10,6 +10,7 @@ mod body;
 mod campaign;
 pub mod conf;
 mod dashboard;
+mod events;
 mod handlers;
 mod util;
 mod vars;
