@@ -7,6 +7,7 @@
 
 mod api;
 mod body;
+mod campaign;
 pub mod conf;
 mod dashboard;
 mod events;
