@@ -7,8 +7,8 @@ use std::io::Write;
 
 use libfuzzer_sys::fuzz_target;
 use ngx_http_api_abuse_module::shared::Shared;
-use ngx_http_api_abuse_module::{api, state};
-use ngx_http_api_abuse_module_fuzz::{assert_json, heap_zone};
+use ngx_http_api_abuse_module::state;
+use ngx_http_api_abuse_module_fuzz::{api_call, assert_json, heap_zone};
 
 thread_local! {
     static ZONE: &'static Shared = heap_zone(2 << 20);
@@ -27,7 +27,7 @@ fn write_seed(shared: &Shared) {
         "addr=2001:db8::1&list=gray",
         "addr=10.0.0.1&list=allow&duration=7d",
     ] {
-        api::handle(shared, None, b"POST", q.as_bytes(), true, 64, 1_800_000_000);
+        api_call(shared, None, b"POST", q.as_bytes(), 1_800_000_000);
     }
     state::save(shared, std::path::Path::new(&out)).expect("seed");
 }
@@ -42,7 +42,7 @@ fuzz_target!(init: ZONE.with(|z| write_seed(z)), |data: &[u8]| {
         Ok(Some(msg)) | Err(msg) => assert!(!msg.contains('\n'), "{msg:?}"),
         Ok(None) => panic!("the file exists"),
     }
-    let reply = api::handle(shared, None, b"GET", b"", false, 64, 1_800_000_000);
+    let reply = api_call(shared, None, b"GET", b"", 1_800_000_000);
     assert_json("status", &reply.body);
     // The zone written back loads again.
     state::save(shared, &path).expect("save");
