@@ -10,4 +10,5 @@ mod lists;
 mod locks;
 mod profiles;
 mod signatures;
+mod state;
 mod zone;
