@@ -7,6 +7,7 @@ mod config;
 mod dashboard;
 mod detection;
 mod lists;
+mod locks;
 mod logrotate;
 mod profiles;
 mod signatures;
