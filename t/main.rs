@@ -4,8 +4,10 @@ mod harness;
 
 mod api;
 mod config;
+mod dashboard;
 mod detection;
 mod lists;
+mod locks;
 mod profiles;
 mod signatures;
 mod zone;

@@ -135,28 +135,74 @@ fn reload_with_a_broken_file_keeps_running_configuration() {
         "[lists]\ndeny = [\"not-an-ip\"]\n",
     );
     let before = n.worker_pids();
-    // `nginx -s reload` parses the configuration itself and refuses
-    let out = crate::harness::nginx_cmd(&n.prefix, &["-s", "reload"]);
+    // `nginx -t` validates the file and refuses it
+    let out = crate::harness::nginx_cmd(&n.prefix, &["-t"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("\"not-an-ip\" is not an IP address"));
-    // a SIGHUP sent directly: the master refuses the new configuration
-    let master = n.master_pid().expect("pid");
-    std::process::Command::new("kill")
-        .arg("-HUP")
-        .arg(master.to_string())
-        .status()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
+    // `nginx -s reload` only sends the signal (it does not read the file);
+    // the master then refuses the new configuration and keeps the old one
+    n.signal("reload");
+    let refused = n.eventually(Duration::from_secs(5), || {
+        n.error_log().lines().any(|l| {
+            l.contains("[emerg]") && l.contains("\"not-an-ip\" is not an IP address or CIDR")
+        })
+    });
+    assert!(refused, "reload failure is logged: {}", n.error_log());
+    std::thread::sleep(Duration::from_millis(500));
     assert_eq!(
         n.worker_pids(),
         before,
         "a failed reload keeps the old workers"
     );
-    assert!(
-        n.error_log().contains("[emerg]"),
-        "reload failure is logged"
-    );
     assert_eq!(count(&n, "192.0.2.10", 4, 403), 4);
+}
+
+/// logrotate's `nginx -s reopen` and an operator's `nginx -s quit` must work
+/// while the profiles file is broken: the signaller does not read it.
+#[test]
+fn signals_work_with_a_broken_profiles_file() {
+    let mut n = Nginx::start(
+        "profiles-signals",
+        &http_conf("abuse:2m", ""),
+        &[("conf/profiles.toml", FIRST)],
+    );
+    n.allowed.push("keeping the profiles in force".into());
+    let path = n.path("conf/profiles.toml");
+    for broken in [
+        "[lists]\ndeny = [\"300.1.2.3\"]\n",
+        "[[profile]]\nname = 3\n",
+    ] {
+        rewrite(&path, broken);
+        std::fs::rename(n.path("logs/error.log"), n.path("logs/error.log.1")).unwrap();
+        let out = crate::harness::nginx_cmd(&n.prefix, &["-s", "reopen"]);
+        assert!(
+            out.status.success(),
+            "nginx -s reopen failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // the master reopened the error log under its old name
+        assert!(
+            n.eventually(Duration::from_secs(5), || n.path("logs/error.log").exists()),
+            "error log not reopened"
+        );
+        assert_eq!(count(&n, "192.0.2.10", 4, 403), 4, "still enforcing");
+    }
+    std::fs::remove_file(&path).unwrap();
+    let master = n.master_pid().expect("pid");
+    let out = crate::harness::nginx_cmd(&n.prefix, &["-s", "quit"]);
+    assert!(
+        out.status.success(),
+        "nginx -s quit failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let gone = n.eventually(Duration::from_secs(5), || {
+        let stat = std::fs::read_to_string(format!("/proc/{master}/stat")).unwrap_or_default();
+        stat.is_empty() || stat.contains(") Z ")
+    });
+    assert!(gone, "master still running after nginx -s quit");
+    let old = std::fs::read_to_string(n.path("logs/error.log.1")).unwrap_or_default();
+    assert!(!old.contains("[emerg]") && !n.error_log().contains("[emerg]"));
+    n.stop();
 }
 
 #[test]
@@ -204,4 +250,47 @@ fn a_large_file_is_swapped_in_without_stalling_the_workers() {
         slowest < Duration::from_millis(250),
         "a request waited {slowest:?} during the swap"
     );
+}
+
+/// A worker respawned after a crash enforces the current file (the one hot
+/// swapped in since the last start), not the one nginx.conf was read with.
+#[test]
+fn respawned_workers_follow_the_current_file() {
+    let mut n = Nginx::start(
+        "profiles-respawn",
+        &http_conf("abuse:2m", ""),
+        &[("conf/profiles.toml", FIRST)],
+    );
+    n.allowed.push("exited on signal 9".into());
+    assert_eq!(count(&n, "192.0.2.20", 4, 200), 4);
+    rewrite(
+        &n.path("conf/profiles.toml"),
+        "[lists]\ndeny = [\"192.0.2.10\", \"192.0.2.20\"]\n",
+    );
+    let swapped = n.eventually(Duration::from_millis(2500), || {
+        n.error_log().matches("2 list entries").count() >= 2
+    });
+    assert!(swapped, "both workers swapped: {}", n.error_log());
+    assert_eq!(count(&n, "192.0.2.20", 4, 403), 4);
+
+    let before = n.worker_pids();
+    for pid in &before {
+        std::process::Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status()
+            .unwrap();
+    }
+    let respawned = n.eventually(Duration::from_secs(5), || {
+        let now = n.worker_pids();
+        now.len() == 2 && now.iter().all(|p| !before.contains(p))
+    });
+    assert!(respawned, "workers respawned: {}", n.error_log());
+    assert_eq!(
+        count(&n, "192.0.2.20", 20, 403),
+        20,
+        "respawned workers refuse the entry added by the hot swap: {}",
+        n.error_log()
+    );
+    assert_eq!(count(&n, "192.0.2.10", 4, 403), 4);
+    assert_eq!(count(&n, "192.0.2.30", 4, 200), 4);
 }

@@ -8,7 +8,10 @@
 mod api;
 mod body;
 pub mod conf;
+mod dashboard;
+mod events;
 mod handlers;
+mod profiles;
 mod util;
 mod vars;
 pub mod worker;
@@ -49,7 +52,7 @@ macro_rules! command {
     };
 }
 
-static mut COMMANDS: [ngx_command_t; 13] = [
+static mut COMMANDS: [ngx_command_t; 14] = [
     command!(
         "api_abuse_zone",
         MAIN,
@@ -134,6 +137,13 @@ static mut COMMANDS: [ngx_command_t; 13] = [
         api::set_metrics,
         NGX_HTTP_LOC_CONF_OFFSET
     ),
+    command!(
+        "api_abuse_dashboard",
+        LOC,
+        NGX_CONF_NOARGS | NGX_CONF_TAKE1,
+        dashboard::set_dashboard,
+        NGX_HTTP_LOC_CONF_OFFSET
+    ),
     ngx_command_t::empty(),
 ];
 
@@ -159,6 +169,7 @@ pub static mut ngx_http_api_abuse_module: ngx_module_t = ngx_module_t {
     type_: NGX_HTTP_MODULE as _,
     init_process: Some(init_process),
     exit_process: Some(exit_process),
+    exit_master: Some(exit_master),
     ..ngx_module_t::default()
 };
 
@@ -225,6 +236,15 @@ extern "C" fn init_process(cycle: *mut ngx_cycle_t) -> ngx_int_t {
 extern "C" fn exit_process(cycle: *mut ngx_cycle_t) {
     let _ = guard(Status::NGX_OK, || {
         worker::exit_process(cycle);
+        Status::NGX_OK
+    });
+}
+
+extern "C" fn exit_master(cycle: *mut ngx_cycle_t) {
+    let _ = guard(Status::NGX_OK, || {
+        if let Some(mcf) = worker::main_conf(cycle) {
+            profiles::exit_master(mcf.profiles_zone);
+        }
         Status::NGX_OK
     });
 }
