@@ -27,6 +27,9 @@ mod xss;
 
 #[cfg(test)]
 mod corpus_tests;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 
 use crate::model::AttackClass;
 use fields::{Kind, Visitor};
