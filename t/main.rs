@@ -8,6 +8,7 @@ mod dashboard;
 mod detection;
 mod lists;
 mod locks;
+mod logrotate;
 mod profiles;
 mod signatures;
 mod state;
