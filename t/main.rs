@@ -11,4 +11,5 @@ mod locks;
 mod logrotate;
 mod profiles;
 mod signatures;
+mod state;
 mod zone;

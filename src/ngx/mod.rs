@@ -13,6 +13,7 @@ mod dashboard;
 mod events;
 mod handlers;
 mod profiles;
+mod saver;
 mod util;
 mod vars;
 pub mod worker;
