@@ -69,7 +69,7 @@ const COUNTERS: usize = C::EnumVotes as usize + 1;
 
 /// One client's record. Fields are crate-visible for the detectors.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct ClientState {
     pub(crate) first_seen_ms: u64,
     pub(crate) last_seen_ms: u64,
@@ -105,6 +105,8 @@ pub struct ClientState {
     pub(crate) max_depth: u8,
     /// Bit per [`BotType`] already reported for this session.
     pub(crate) reported: u8,
+    /// Explicit tail padding (`Pod` allows none implicit).
+    pub(crate) _pad: u8,
 }
 
 const _: () = assert!(std::mem::size_of::<ClientState>() <= 256);
@@ -156,6 +158,7 @@ impl ClientState {
         ua_flags: 0,
         max_depth: 0,
         reported: 0,
+        _pad: 0,
     };
 
     /// Forgets everything (an operator removed the client from a list).
