@@ -172,6 +172,8 @@ struct Header {
     stats: Stats,
     events: EventRing,
     timeline: Timeline,
+    /// Campaign detection per application (see `crate::campaign`).
+    campaigns: crate::campaign::Campaigns,
 }
 
 /// Regions of the zone: the caller allocates them (slab pool) and keeps the
@@ -298,6 +300,11 @@ impl Shared {
     pub fn stats(&self) -> &Stats {
         // SAFETY: the header lives as long as the zone; Stats is all atomics.
         unsafe { &(*self.header).stats }
+    }
+
+    pub fn campaigns(&self) -> &crate::campaign::Campaigns {
+        // SAFETY: as for `stats`: all atomics, valid when zero.
+        unsafe { &(*self.header).campaigns }
     }
 
     /// The last detections (events-file lines), shared by every worker.

@@ -33,8 +33,8 @@ pub struct MainConf {
     pub zone_name: String,
     pub state_path: Option<PathBuf>,
     pub profiles_path: Option<PathBuf>,
-    /// The profiles read at configuration time; each worker starts from them.
-    pub profiles: Option<std::sync::Arc<crate::config::Profiles>>,
+    /// The control zone of the profiles file (see `super::profiles`).
+    pub profiles_zone: *mut ngx_shm_zone_t,
     pub events: *mut ngx_open_file_t,
     /// Index of the variable that holds the client's country code, or -1.
     pub country_var: ngx_int_t,
@@ -48,7 +48,7 @@ impl Default for MainConf {
             zone_name: String::new(),
             state_path: None,
             profiles_path: None,
-            profiles: None,
+            profiles_zone: ptr::null_mut(),
             events: ptr::null_mut(),
             country_var: -1,
             ipv6_prefix: 0,
@@ -67,6 +67,8 @@ pub struct LocConf {
     pub inspect_body: Option<bool>,
     /// 0, or what `api_abuse_api` / `api_abuse_metrics` made this location.
     pub api: u8,
+    /// Bearer tokens of `api_abuse_api ... token=FILE`.
+    pub api_tokens: Option<std::sync::Arc<crate::api::Tokens>>,
     /// The API address `api_abuse_dashboard` gives its page.
     pub dashboard_api: Option<String>,
 }
@@ -95,6 +97,12 @@ impl Merge for LocConf {
         }
         if self.inspect_body.is_none() {
             self.inspect_body = Some(prev.inspect_body.unwrap_or(false));
+        }
+        // The API and metrics are never refused by the module itself (an
+        // operator must not list themselves out of the API); protect them
+        // with allow/deny and tokens.
+        if self.api != 0 {
+            self.mode = Mode::Off;
         }
         Ok(())
     }
@@ -244,8 +252,7 @@ pub extern "C" fn set_profiles(
         if !is_signaller() {
             // Refusing a broken file at `nginx -t` / start / reload keeps the
             // running configuration, which is the operator's "last good" one.
-            let profiles = crate::config::Profiles::load(&path).map_err(|e| e.to_string())?;
-            mcf.profiles = Some(std::sync::Arc::new(profiles));
+            mcf.profiles_zone = super::profiles::add(cf, path.clone())?;
         }
         mcf.profiles_path = Some(path);
         Ok(())
@@ -253,7 +260,7 @@ pub extern "C" fn set_profiles(
 }
 
 /// True in the short-lived process of `nginx -s SIGNAL`.
-fn is_signaller() -> bool {
+pub(super) fn is_signaller() -> bool {
     // SAFETY: plain read of a process global nginx sets before parsing.
     unsafe { ngx::ffi::ngx_process == ngx::ffi::NGX_PROCESS_SIGNALLER as ngx_uint_t }
 }

@@ -7,10 +7,12 @@
 
 mod api;
 mod body;
+mod campaign;
 pub mod conf;
 mod dashboard;
 mod events;
 mod handlers;
+mod profiles;
 mod util;
 mod vars;
 pub mod worker;
@@ -23,9 +25,9 @@ use std::ptr::{addr_of, addr_of_mut};
 use ngx::core::Status;
 use ngx::ffi::{
     ngx_command_t, ngx_conf_t, ngx_cycle_t, ngx_http_module_t, ngx_int_t, ngx_module_t, ngx_uint_t,
-    NGX_CONF_1MORE, NGX_CONF_NOARGS, NGX_CONF_TAKE1, NGX_HTTP_LOC_CONF, NGX_HTTP_LOC_CONF_OFFSET,
-    NGX_HTTP_MAIN_CONF, NGX_HTTP_MAIN_CONF_OFFSET, NGX_HTTP_MODULE, NGX_HTTP_SRV_CONF,
-    NGX_LOG_EMERG,
+    NGX_CONF_1MORE, NGX_CONF_NOARGS, NGX_CONF_TAKE1, NGX_CONF_TAKE2, NGX_HTTP_LOC_CONF,
+    NGX_HTTP_LOC_CONF_OFFSET, NGX_HTTP_MAIN_CONF, NGX_HTTP_MAIN_CONF_OFFSET, NGX_HTTP_MODULE,
+    NGX_HTTP_SRV_CONF, NGX_LOG_EMERG,
 };
 use ngx::http::{HttpModule, HttpModuleLocationConf, HttpModuleMainConf};
 use ngx::ngx_string;
@@ -125,7 +127,7 @@ static mut COMMANDS: [ngx_command_t; 14] = [
     command!(
         "api_abuse_api",
         LOC,
-        NGX_CONF_NOARGS | NGX_CONF_TAKE1,
+        NGX_CONF_NOARGS | NGX_CONF_TAKE1 | NGX_CONF_TAKE2,
         api::set_api,
         NGX_HTTP_LOC_CONF_OFFSET
     ),
@@ -168,6 +170,7 @@ pub static mut ngx_http_api_abuse_module: ngx_module_t = ngx_module_t {
     type_: NGX_HTTP_MODULE as _,
     init_process: Some(init_process),
     exit_process: Some(exit_process),
+    exit_master: Some(exit_master),
     ..ngx_module_t::default()
 };
 
@@ -234,6 +237,15 @@ extern "C" fn init_process(cycle: *mut ngx_cycle_t) -> ngx_int_t {
 extern "C" fn exit_process(cycle: *mut ngx_cycle_t) {
     let _ = guard(Status::NGX_OK, || {
         worker::exit_process(cycle);
+        Status::NGX_OK
+    });
+}
+
+extern "C" fn exit_master(cycle: *mut ngx_cycle_t) {
+    let _ = guard(Status::NGX_OK, || {
+        if let Some(mcf) = worker::main_conf(cycle) {
+            profiles::exit_master(mcf.profiles_zone);
+        }
         Status::NGX_OK
     });
 }
