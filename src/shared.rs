@@ -25,7 +25,7 @@ use crate::table::{ClientKey, Record, Table, TableError};
 use crate::timeline::{HourCounter, Timeline};
 
 const MAGIC: u64 = 0x4150_4941_4255_5345; // "APIABUSE"
-const VERSION: u32 = 3;
+const VERSION: u32 = 4;
 /// Applications with a learned baseline; more are served by eviction of the
 /// one idle longest.
 pub const APP_SLOTS: usize = 8;
@@ -174,6 +174,20 @@ struct Header {
     timeline: Timeline,
     /// Campaign detection per application (see `crate::campaign`).
     campaigns: crate::campaign::Campaigns,
+    list_counters: ListCounters,
+}
+
+/// Counters of the run-time list table.
+#[repr(C)]
+pub struct ListCounters {
+    /// Bumped by every change of a list entry: the state file is written
+    /// within a second of it moving.
+    pub changes: AtomicU64,
+    /// Listings refused because the table had no room.
+    pub insert_failures: AtomicU64,
+    /// 1 when a refused state file had to stay in place: it is never
+    /// written over, so no state is saved.
+    pub state_kept: AtomicU32,
 }
 
 /// Regions of the zone: the caller allocates them (slab pool) and keeps the
@@ -330,6 +344,11 @@ impl Shared {
         self.timeline().count(what, now);
     }
 
+    pub fn list_counters(&self) -> &ListCounters {
+        // SAFETY: the header lives as long as the zone; all atomics.
+        unsafe { &(*self.header).list_counters }
+    }
+
     /// The run-time list entry of `key` in force at `now`.
     pub fn listed(&self, key: ClientKey, now: u32) -> Option<ListRecord> {
         // Most requests on most sites meet an empty run-time list: skip the
@@ -361,7 +380,12 @@ impl Shared {
                 },
             )
             .is_some();
+        let counters = self.list_counters();
+        if !done {
+            counters.insert_failures.fetch_add(1, Ordering::Relaxed);
+        }
         if done {
+            counters.changes.fetch_add(1, Ordering::Relaxed);
             self.count_day(day, kind);
             if let (Some(bot), Some(k @ (ListKind::Deny | ListKind::Gray))) = (entry.bot(), kind) {
                 self.timeline()
@@ -381,6 +405,9 @@ impl Shared {
     pub fn unlist(&self, key: ClientKey) -> bool {
         let had = self.lists.remove(key);
         self.clients.remove(key);
+        if had {
+            self.list_counters().changes.fetch_add(1, Ordering::Relaxed);
+        }
         had
     }
 

@@ -8,6 +8,8 @@ mod dashboard;
 mod detection;
 mod lists;
 mod locks;
+mod logrotate;
 mod profiles;
 mod signatures;
+mod state;
 mod zone;
