@@ -13,6 +13,8 @@
 //! allocates (the nginx slab pool; the heap in tests) and found again after
 //! `nginx -s reload` by [`Shared::attach`]. Nothing here is an nginx type.
 
+#![deny(unsafe_op_in_unsafe_fn)]
+
 use std::mem::size_of;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
@@ -141,7 +143,7 @@ pub enum Listed {
 
 /// A run-time list entry.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct ListRecord {
     /// [`ListKind`] as u8; 0 = empty.
     pub kind: u8,
@@ -157,8 +159,8 @@ pub struct ListRecord {
     pub expires: u32,
 }
 
-// SAFETY: repr(C) plain integers; all-zero is the empty entry.
-unsafe impl Record for ListRecord {
+// All-zero is the empty entry.
+impl Record for ListRecord {
     const SCHEMA: u32 = 1;
 
     fn is_valid(&self) -> bool {
@@ -184,13 +186,13 @@ impl ListRecord {
 
 /// Per-application learned traffic.
 #[repr(C)]
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct AppRecord {
     pub baseline: AppBaseline,
 }
 
-// SAFETY: AppBaseline is repr(C) plain data whose zero value is "nothing learned".
-unsafe impl Record for AppRecord {
+// The zero value is "nothing learned".
+impl Record for AppRecord {
     const SCHEMA: u32 = 1;
 
     fn is_valid(&self) -> bool {
@@ -198,8 +200,8 @@ unsafe impl Record for AppRecord {
     }
 }
 
-// SAFETY: ClientState is repr(C) plain data whose zero value is a fresh client.
-unsafe impl Record for ClientState {
+// The zero value is a fresh client.
+impl Record for ClientState {
     const SCHEMA: u32 = 1;
 
     fn is_valid(&self) -> bool {
@@ -225,10 +227,13 @@ pub struct Stats {
     pub monitored: AtomicU64,
     pub passed_exception: AtomicU64,
     pub passed_allow: AtomicU64,
-    pub detections: [AtomicU64; 8],
-    pub listed: [AtomicU64; 8],
-    pub detector_fired: [AtomicU64; 16],
-    pub attacks: [AtomicU64; 11],
+    /// Per [`BotType`], in its order.
+    pub detections: [AtomicU64; BotType::COUNT],
+    pub listed: [AtomicU64; BotType::COUNT],
+    /// Per detector, in [`crate::engine::DETECTORS`] order.
+    pub detector_fired: [AtomicU64; crate::engine::DETECTORS.len()],
+    /// Per [`AttackClass`], in its order.
+    pub attacks: [AtomicU64; AttackClass::COUNT],
     pub days: [DayCount; DAYS],
 }
 
@@ -322,13 +327,24 @@ impl Shared {
     /// [`Shared::region_align`], and live as long as every handle.
     pub unsafe fn create(r: &Regions, seed: u64) -> Result<Shared, ZoneError> {
         let header = r.header.cast::<Header>();
-        std::ptr::write_bytes(r.header, 0, size_of::<Header>());
-        let clients = Table::create(r.clients.0, r.clients.1, seed)?;
-        let lists = Table::create(r.lists.0, r.lists.1, seed.rotate_left(17))?;
-        let apps = Table::create(r.apps.0, r.apps.1, seed.rotate_left(31))?;
-        (*header).version = VERSION;
-        (*header).client_record = size_of::<ClientState>() as u32;
-        (*header).magic = MAGIC;
+        // SAFETY: the caller grants the header region, exclusively, for the
+        // duration of the call; all-zero is a valid Header (atomics, counters).
+        unsafe { std::ptr::write_bytes(r.header, 0, size_of::<Header>()) };
+        // SAFETY: the caller's guarantees for each region are passed on.
+        let (clients, lists, apps) = unsafe {
+            (
+                Table::create(r.clients.0, r.clients.1, seed)?,
+                Table::create(r.lists.0, r.lists.1, seed.rotate_left(17))?,
+                Table::create(r.apps.0, r.apps.1, seed.rotate_left(31))?,
+            )
+        };
+        // SAFETY: the header was zeroed above and nobody else uses it yet;
+        // the magic goes last, so a half-made zone is never attached.
+        unsafe {
+            (*header).version = VERSION;
+            (*header).client_record = size_of::<ClientState>() as u32;
+            (*header).magic = MAGIC;
+        }
         Ok(Shared {
             header,
             clients,
@@ -343,18 +359,23 @@ impl Shared {
     /// As for [`Shared::create`], with regions created by it.
     pub unsafe fn attach(r: &Regions) -> Result<Shared, ZoneError> {
         let header = r.header.cast::<Header>();
-        if (*header).magic != MAGIC
-            || (*header).version != VERSION
-            || (*header).client_record != size_of::<ClientState>() as u32
+        // SAFETY: the caller grants a header region laid out by `create`;
+        // these fields are written once there and never change.
+        let (magic, version, client_record) =
+            unsafe { ((*header).magic, (*header).version, (*header).client_record) };
+        if magic != MAGIC || version != VERSION || client_record != size_of::<ClientState>() as u32
         {
             return Err(ZoneError::Version);
         }
-        Ok(Shared {
-            header,
-            clients: Table::attach(r.clients.0, r.clients.1)?,
-            lists: Table::attach(r.lists.0, r.lists.1)?,
-            apps: Table::attach(r.apps.0, r.apps.1)?,
-        })
+        // SAFETY: the caller's guarantees for each region are passed on.
+        unsafe {
+            Ok(Shared {
+                header,
+                clients: Table::attach(r.clients.0, r.clients.1)?,
+                lists: Table::attach(r.lists.0, r.lists.1)?,
+                apps: Table::attach(r.apps.0, r.apps.1)?,
+            })
+        }
     }
 
     pub fn region_align() -> usize {
