@@ -312,9 +312,9 @@ pub fn json_str(s: &str) -> String {
 /// The last second humantime can write (9999-12-31T23:59:59Z).
 const MAX_RFC3339_SECS: u64 = 253_402_300_799;
 
-/// Unix seconds as RFC 3339 UTC; times past year 9999 (a profile's
-/// `duration = "20000y"`) are written as its last second, as humantime's
-/// formatter fails on them and `to_string` would panic.
+/// Unix seconds as RFC 3339 UTC; times past year 9999 are written as its
+/// last second, as humantime's formatter fails on them and `to_string`
+/// would panic.
 pub fn rfc3339(secs: u64) -> String {
     let secs = secs.min(MAX_RFC3339_SECS);
     humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
