@@ -194,6 +194,11 @@ fn status(shared: &Shared, profiles: Option<&Profiles>, now: u64) -> String {
         cs.evictions,
         shared.lists.capacity()
     );
+    let _ = write!(
+        o,
+        ",\"sync\":{}",
+        crate::sync::status_json(shared, now * 1000)
+    );
     o.push_str(",\"lists\":[");
     let mut first = true;
     let now32 = now.min(u64::from(u32::MAX)) as u32;
@@ -326,6 +331,7 @@ pub fn metrics(shared: &Shared) -> Reply {
         "Idle client records evicted because the zone was full.",
     );
     let _ = writeln!(o, "api_abuse_client_evictions_total {}", cs.evictions);
+    crate::sync::metrics(shared, &mut o);
     Reply {
         status: 200,
         content_type: "text/plain; version=0.0.4",

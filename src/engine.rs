@@ -129,6 +129,7 @@ pub fn observe(
             offences: 0,
             created: now_s,
             expires: exp,
+            stamp: 0,
         };
         if shared.list(key, now_s, entry) {
             if let Some(c) = stats.listed.get(det.bot_type.index()) {

@@ -22,4 +22,5 @@ pub mod request;
 pub mod shared;
 pub mod signatures;
 pub mod state;
+pub mod sync;
 pub mod table;

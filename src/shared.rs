@@ -78,11 +78,16 @@ pub struct ListRecord {
     pub created: u32,
     /// Unix seconds; 0 = forever.
     pub expires: u32,
+    /// Orders changes across a fleet (`crate::sync::stamp`): set by
+    /// [`Shared::list`] and [`Shared::unlist`], kept from the origin node for
+    /// entries received through `api_abuse_sync`. A record of kind 0 with a
+    /// stamp is an unblock remembered so an older copy cannot come back.
+    pub stamp: u64,
 }
 
 // SAFETY: repr(C) plain integers; all-zero is the empty entry.
 unsafe impl Record for ListRecord {
-    const SCHEMA: u32 = 1;
+    const SCHEMA: u32 = 2;
 }
 
 impl ListRecord {
@@ -149,6 +154,8 @@ struct Header {
     version: u32,
     client_record: u32,
     stats: Stats,
+    /// Run-time list changes for `api_abuse_sync`, and its statistics.
+    journal: crate::sync::journal::Journal,
 }
 
 /// Regions of the zone: the caller allocates them (slab pool) and keeps the
@@ -216,6 +223,9 @@ impl Shared {
         let apps = Table::create(r.apps.0, r.apps.1, seed.rotate_left(31))?;
         (*header).version = VERSION;
         (*header).client_record = size_of::<ClientState>() as u32;
+        (*header)
+            .journal
+            .init(seed.rotate_left(43) ^ crate::table::random_seed());
         (*header).magic = MAGIC;
         Ok(Shared {
             header,
@@ -261,6 +271,12 @@ impl Shared {
         unsafe { &(*self.header).stats }
     }
 
+    /// The change journal and sync statistics (`api_abuse_sync`).
+    pub fn journal(&self) -> &crate::sync::journal::Journal {
+        // SAFETY: the header lives as long as the zone; Journal is all atomics.
+        unsafe { &(*self.header).journal }
+    }
+
     /// The run-time list entry of `key` in force at `now`.
     pub fn listed(&self, key: ClientKey, now: u32) -> Option<ListRecord> {
         // Most requests on most sites meet an empty run-time list: skip the
@@ -276,26 +292,59 @@ impl Shared {
     pub fn list(&self, key: ClientKey, now: u32, entry: ListRecord) -> bool {
         let day = now / 86_400;
         let kind = entry.kind();
-        let done = self
+        let now_ms = crate::sync::stamp::now_ms();
+        let journal = self.journal();
+        let done = self.lists.upsert(
+            key,
+            now,
+            |e, t| !e.active(t),
+            |e, _| {
+                let offences = if entry.origin == ORIGIN_DETECTION {
+                    e.offences + 1
+                } else {
+                    e.offences
+                };
+                let stamp = journal.next_stamp(now_ms, e.stamp);
+                *e = ListRecord {
+                    offences,
+                    stamp,
+                    ..entry
+                };
+                *e
+            },
+        );
+        if let Some(rec) = done {
+            journal.push(key, &rec);
+            self.count_day(day, kind);
+        }
+        done.is_some()
+    }
+
+    /// Applies an entry received from another node (`api_abuse_sync`) if it
+    /// is newer than what this zone holds for `key` (last writer wins by
+    /// stamp); a removal also forgets the client's detector state. Not
+    /// journalled, so it is never sent back. Returns whether it was applied.
+    pub fn apply_remote(&self, key: ClientKey, now: u32, rec: ListRecord) -> bool {
+        let applied = self
             .lists
             .upsert(
                 key,
                 now,
                 |e, t| !e.active(t),
                 |e, _| {
-                    let offences = if entry.origin == ORIGIN_DETECTION {
-                        e.offences + 1
+                    if rec.stamp > e.stamp {
+                        *e = rec;
+                        true
                     } else {
-                        e.offences
-                    };
-                    *e = ListRecord { offences, ..entry };
+                        false
+                    }
                 },
             )
-            .is_some();
-        if done {
-            self.count_day(day, kind);
+            .unwrap_or(false);
+        if applied && rec.kind == 0 {
+            self.clients.remove(key);
         }
-        done
+        applied
     }
 
     /// Offences recorded for `key` (listed by detection before, even if expired).
@@ -306,7 +355,40 @@ impl Shared {
     /// Removes `key` from the run-time lists and forgets its detector state,
     /// so it is not listed again at once.
     pub fn unlist(&self, key: ClientKey) -> bool {
-        let had = self.lists.remove(key);
+        let now_ms = crate::sync::stamp::now_ms();
+        let now = (now_ms / 1000).min(u64::from(u32::MAX)) as u32;
+        let journal = self.journal();
+        // What remains is a tombstone (kind 0, not active, so evictable): it
+        // carries the removal's stamp, so an older copy arriving from another
+        // node cannot bring the entry back.
+        let (had, rec) = self
+            .lists
+            .upsert(
+                key,
+                now,
+                |e, t| !e.active(t),
+                |e, _| {
+                    let had = e.kind != 0;
+                    let stamp = journal.next_stamp(now_ms, e.stamp);
+                    *e = ListRecord {
+                        stamp,
+                        created: now,
+                        ..Default::default()
+                    };
+                    (had, *e)
+                },
+            )
+            .unwrap_or_else(|| {
+                let stamp = journal.next_stamp(now_ms, 0);
+                (
+                    false,
+                    ListRecord {
+                        stamp,
+                        ..Default::default()
+                    },
+                )
+            });
+        journal.push(key, &rec);
         self.clients.remove(key);
         had
     }
@@ -434,6 +516,66 @@ mod tests {
         assert!(s.listed(7, now).is_none());
         let ((d, g), _) = s.listings(now / 86_400, 30);
         assert_eq!((d, g), (2, 0));
+    }
+
+    #[test]
+    fn changes_are_journalled_and_remote_ones_merge_by_stamp() {
+        use crate::sync::journal::Read;
+        let z = heap_zone(4 << 20);
+        let s = &z.shared;
+        let j = s.journal();
+        let now = 1_800_000_000;
+        let deny = ListRecord {
+            kind: ListKind::Deny as u8,
+            origin: ORIGIN_OPERATOR,
+            ..Default::default()
+        };
+        assert!(s.list(5, now, deny));
+        let Read::Change(c) = j.peek(0) else {
+            panic!("journalled")
+        };
+        assert_eq!((c.key, c.rec.kind), (5, ListKind::Deny as u8));
+        assert!(c.rec.stamp != 0);
+        // an older remote copy loses, a newer one wins and is not journalled
+        let older = ListRecord {
+            kind: ListKind::Gray as u8,
+            stamp: c.rec.stamp - 1,
+            ..deny
+        };
+        assert!(!s.apply_remote(5, now, older));
+        let newer = ListRecord {
+            stamp: c.rec.stamp + (1 << 10),
+            ..older
+        };
+        assert!(s.apply_remote(5, now, newer));
+        assert_eq!(s.listed(5, now).map(|e| e.kind), Some(ListKind::Gray as u8));
+        assert_eq!(j.pending(), 1, "remote changes are not sent back");
+        // a local change supersedes the remote entry it replaces
+        assert!(s.list(5, now, deny));
+        assert!(s.lists.get(5, |e| e.stamp).unwrap() > newer.stamp);
+        // an unblock leaves a tombstone that an older copy cannot undo
+        s.clients.upsert(5, now, |_, _| true, |_, _| ());
+        assert!(s.unlist(5));
+        assert!(s.clients.get(5, |_| ()).is_none());
+        assert!(s.listed(5, now).is_none());
+        let Read::Change(gone) = j.peek(2) else {
+            panic!("unblock journalled")
+        };
+        assert_eq!(gone.rec.kind, 0);
+        assert!(!s.apply_remote(5, now, newer));
+        assert!(s.listed(5, now).is_none());
+        // a remote unblock clears the detector state too
+        assert!(s.apply_remote(6, now, ListRecord { stamp: 10, ..deny }));
+        s.clients.upsert(6, now, |_, _| true, |_, _| ());
+        assert!(s.apply_remote(
+            6,
+            now,
+            ListRecord {
+                stamp: 11,
+                ..Default::default()
+            }
+        ));
+        assert!(s.listed(6, now).is_none() && s.clients.get(6, |_| ()).is_none());
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Integration tests: the real nginx with the module, two workers, real HTTP.
 
 mod harness;
+mod redis;
 
 mod api;
 mod config;
@@ -8,4 +9,5 @@ mod detection;
 mod lists;
 mod profiles;
 mod signatures;
+mod sync;
 mod zone;

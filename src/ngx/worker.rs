@@ -62,7 +62,7 @@ fn is_worker() -> bool {
     }
 }
 
-fn exiting() -> bool {
+pub(super) fn exiting() -> bool {
     // SAFETY: plain reads of nginx process globals.
     unsafe { ngx_exiting != 0 || ngx_quit != 0 || ngx_terminate != 0 }
 }
@@ -103,11 +103,15 @@ pub fn init_process(cycle: *mut ngx_cycle_t) -> Status {
                 STATE_SAVE_MS,
             );
         }
+        if ngx_worker == 0 {
+            super::sync::start(cycle, mcf);
+        }
     }
     Status::NGX_OK
 }
 
 pub fn exit_process(cycle: *mut ngx_cycle_t) {
+    super::sync::stop(cycle);
     // SAFETY: plain read of a process global.
     if is_worker() && unsafe { ngx_worker } == 0 {
         save_state(cycle);
