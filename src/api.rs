@@ -51,6 +51,14 @@ pub fn handle(
     now: u64,
 ) -> Reply {
     match method {
+        b"GET" | b"HEAD" if view(query, "events").is_some() => console(crate::console_api::events(
+            shared,
+            view(query, "events").as_deref(),
+            arg(query, "since").as_deref(),
+        )),
+        b"GET" | b"HEAD" if view(query, "timeline").is_some() => console(
+            crate::console_api::timeline(shared, profiles, view(query, "timeline").as_deref(), now),
+        ),
         b"GET" | b"HEAD" => json(200, status(shared, profiles, now)),
         b"POST" | b"DELETE" if !write => error(
             403,
@@ -111,6 +119,27 @@ fn add(shared: &Shared, query: &[u8], v6_prefix: u8, now: u64) -> Result<String,
             format!("\"{}\"", rfc3339(u64::from(expires)))
         }
     ))
+}
+
+/// A console view (`?events=N`, `?timeline=H`): its value, `""` when the
+/// parameter has none, `None` when it is absent.
+fn view(query: &[u8], name: &str) -> Option<String> {
+    let bare = std::str::from_utf8(query)
+        .ok()?
+        .split('&')
+        .any(|kv| kv == name);
+    if bare {
+        Some(String::new())
+    } else {
+        arg(query, name)
+    }
+}
+
+fn console(r: Result<String, String>) -> Reply {
+    match r {
+        Ok(body) => json(200, body),
+        Err(e) => error(400, &e),
+    }
 }
 
 /// The value of `name` in a query string (percent-decoding `%3A` and friends).

@@ -172,6 +172,10 @@ pub fn observe(
     );
     assessment.write_json(profile.tolerance, &mut event);
     event.push_str("}\n");
+    shared.events().push(event.as_bytes());
+    shared
+        .timeline()
+        .count(crate::timeline::HourCounter::Detection, now_ms / 1000);
 
     let listed = match (reaction, expires) {
         (Reaction::Monitor, _) => "not listed (monitor)".to_string(),

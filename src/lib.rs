@@ -10,8 +10,10 @@
 pub mod access;
 pub mod api;
 pub mod config;
+pub mod console_api;
 pub mod detect;
 pub mod engine;
+pub mod events_ring;
 pub mod lists;
 pub mod model;
 // The glue references nginx symbols that only exist inside the nginx binary,
@@ -24,3 +26,4 @@ pub mod signatures;
 pub mod state;
 pub mod sync;
 pub mod table;
+pub mod timeline;

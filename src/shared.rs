@@ -6,6 +6,8 @@
 //!   operator), with expiry; only expired entries are ever evicted.
 //! - `apps`: the learned baseline of each application.
 //! - `stats`: counters for the API, metrics and the 30-day list statistics.
+//! - `events` and `timeline`: the last detections and the per-hour and
+//!   per-bot-type counters the dashboard shows.
 //!
 //! The zone is laid out once by [`Shared::create`] from regions the caller
 //! allocates (the nginx slab pool; the heap in tests) and found again after
@@ -15,11 +17,13 @@ use std::mem::size_of;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 use crate::detect::{AppBaseline, ClientState};
+use crate::events_ring::EventRing;
 use crate::model::{AttackClass, BotType};
 use crate::table::{ClientKey, Record, Table, TableError};
+use crate::timeline::{HourCounter, Timeline};
 
 const MAGIC: u64 = 0x4150_4941_4255_5345; // "APIABUSE"
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
 /// Applications with a learned baseline; more are served by eviction of the
 /// one idle longest.
 pub const APP_SLOTS: usize = 8;
@@ -154,6 +158,8 @@ struct Header {
     version: u32,
     client_record: u32,
     stats: Stats,
+    events: EventRing,
+    timeline: Timeline,
     /// Run-time list changes for `api_abuse_sync`, and its statistics.
     journal: crate::sync::journal::Journal,
 }
@@ -277,6 +283,29 @@ impl Shared {
         unsafe { &(*self.header).journal }
     }
 
+    /// The last detections (events-file lines), shared by every worker.
+    pub fn events(&self) -> &EventRing {
+        // SAFETY: as for `stats`: the ring is atomics only.
+        unsafe { &(*self.header).events }
+    }
+
+    /// Per-hour and per-bot-type counters.
+    pub fn timeline(&self) -> &Timeline {
+        // SAFETY: as for `stats`.
+        unsafe { &(*self.header).timeline }
+    }
+
+    /// Counts a refused request (or, in monitor mode, one that would have
+    /// been) in the hourly counters.
+    pub fn count_refusal(&self, monitored: bool, now: u64) {
+        let what = if monitored {
+            HourCounter::Monitored
+        } else {
+            HourCounter::Refusal
+        };
+        self.timeline().count(what, now);
+    }
+
     /// The run-time list entry of `key` in force at `now`.
     pub fn listed(&self, key: ClientKey, now: u32) -> Option<ListRecord> {
         // Most requests on most sites meet an empty run-time list: skip the
@@ -316,6 +345,10 @@ impl Shared {
         if let Some(rec) = done {
             journal.push(key, &rec);
             self.count_day(day, kind);
+            if let (Some(bot), Some(k @ (ListKind::Deny | ListKind::Gray))) = (entry.bot(), kind) {
+                self.timeline()
+                    .count_listing(bot, k == ListKind::Gray, u64::from(now));
+            }
         }
         done.is_some()
     }

@@ -8,9 +8,11 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::AtomicU16;
+use std::sync::atomic::{AtomicU16, AtomicU32, Ordering};
+use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 /// The directory holding the nginx binary built by nginx-sys.
@@ -54,6 +56,8 @@ pub struct Nginx {
     pub port: u16,
     /// Lines of the error log that are allowed (e.g. an expected [emerg] in a failing `nginx -t`).
     pub allowed: Vec<String>,
+    /// How long `stop` waits for a graceful exit before it kills.
+    pub stop_timeout: Duration,
     stopped: bool,
 }
 
@@ -72,26 +76,160 @@ impl Response {
     }
 }
 
+/// Marks the prefix directories this test process made.
+const ROOT_MARK: &str = "ngx-api-abuse-t.";
+
+/// The directory holding this test process's prefixes: a fresh directory in
+/// the system's temporary directory (where the `nobody` workers of a root
+/// master can reach it, unlike a checkout under a 0700 directory or /root),
+/// removed at exit once empty. Prefixes left by test runs that died are
+/// swept first, nginx processes included.
+fn test_root() -> &'static Path {
+    ROOT.get_or_init(|| {
+        let base = std::env::temp_dir();
+        sweep_stale_roots(&base);
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0);
+        let root = base.join(format!("{ROOT_MARK}{}.{nanos}", std::process::id()));
+        // create_dir, not create_dir_all: never adopt a directory made by someone else
+        std::fs::create_dir(&root).unwrap_or_else(|e| panic!("mkdir {}: {e}", root.display()));
+        chmod(&root, 0o755);
+        let root = root.canonicalize().expect("canonical test root");
+        extern "C" fn at_exit() {
+            remove_disposable_prefixes();
+        }
+        // SAFETY: registers a plain function that only touches files.
+        unsafe { libc::atexit(at_exit) };
+        root
+    })
+}
+
+static ROOT: OnceLock<PathBuf> = OnceLock::new();
+
+/// Prefixes to remove at exit (a passing test removes its own at once; a
+/// failing one unregisters it to keep it for inspection).
+static DISPOSABLE: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+
+fn remove_disposable_prefixes() {
+    let list = std::mem::take(&mut *DISPOSABLE.lock().unwrap_or_else(|e| e.into_inner()));
+    for p in list {
+        let _ = std::fs::remove_dir_all(p);
+    }
+    if let Some(root) = ROOT.get() {
+        let _ = std::fs::remove_dir(root);
+    }
+}
+
+/// Removes the roots of test processes that no longer run, after stopping
+/// any nginx still running from them.
+fn sweep_stale_roots(base: &Path) {
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    // SAFETY: geteuid has no preconditions.
+    let me = unsafe { libc::geteuid() };
+    for e in entries.flatten() {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name
+            .strip_prefix(ROOT_MARK)
+            .and_then(|r| r.split('.').next())
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let Ok(meta) = std::fs::symlink_metadata(e.path()) else {
+            continue;
+        };
+        if !meta.is_dir() || meta.uid() != me || Path::new(&format!("/proc/{pid}")).exists() {
+            continue;
+        }
+        let dir = e.path();
+        let pids = nginx_processes_under(&dir);
+        kill_all(&pids, libc::SIGKILL);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+fn chmod(p: &Path, mode: u32) {
+    let _ = std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode));
+}
+
+/// Whether a process of another user (nginx's `nobody` workers) can reach `p`.
+fn traversable_by_others(p: &Path) -> bool {
+    p.ancestors().all(|a| {
+        std::fs::metadata(a)
+            .map(|m| m.permissions().mode() & 0o001 != 0)
+            .unwrap_or(false)
+    })
+}
+
+/// Pids of the nginx processes (master, workers, helpers; running or shutting
+/// down, whoever their parent now is) that hold a file under `dir` open: the
+/// error log at least, so this finds every process of a prefix's nginx.
+fn nginx_processes_under(dir: &Path) -> Vec<i32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut pids = Vec::new();
+    for e in entries.flatten() {
+        let Ok(pid) = e.file_name().to_string_lossy().parse::<i32>() else {
+            continue;
+        };
+        let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
+        if !cmdline.starts_with(b"nginx: ") {
+            continue;
+        }
+        let Ok(fds) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
+            continue;
+        };
+        if fds
+            .flatten()
+            .any(|fd| std::fs::read_link(fd.path()).is_ok_and(|t| t.starts_with(dir)))
+        {
+            pids.push(pid);
+        }
+    }
+    pids
+}
+
+fn kill_all(pids: &[i32], sig: i32) {
+    for &pid in pids {
+        // SAFETY: kill has no memory preconditions; the pids are nginx
+        // processes of this harness's own prefixes.
+        unsafe { libc::kill(pid, sig) };
+    }
+}
+
 /// Builds the prefix of a test: `http_body` goes inside `http { }`, `{port}` is replaced.
 pub fn prepare(name: &str, http_body: &str, files: &[(&str, &str)]) -> (PathBuf, u16) {
-    let root = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("t");
-    let prefix = root.join(format!("{name}-{}", std::process::id()));
+    static SEQ: AtomicU32 = AtomicU32::new(0);
+    let root = test_root();
+    let prefix = root.join(format!("{name}-{}", SEQ.fetch_add(1, Ordering::Relaxed)));
     let _ = std::fs::remove_dir_all(&prefix);
     for d in ["logs", "conf", "html", "state"] {
         std::fs::create_dir_all(prefix.join(d)).expect("mkdir");
     }
+    DISPOSABLE
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(prefix.clone());
     // Workers run as nobody when the tests run as root: everything they must
     // read or write has to be reachable.
-    for p in [
-        &root,
-        &prefix,
-        &prefix.join("logs"),
-        &prefix.join("state"),
-        &prefix.join("html"),
-        &prefix.join("conf"),
-    ] {
-        let _ = Command::new("chmod").arg("0777").arg(p).status();
+    chmod(&prefix, 0o755);
+    for d in ["logs", "state", "html", "conf"] {
+        chmod(&prefix.join(d), 0o777);
     }
+    // SAFETY: geteuid has no preconditions.
+    let root_user = unsafe { libc::geteuid() } == 0;
+    // A temporary directory others cannot traverse (TMPDIR set to a private
+    // one): the workers run as root too rather than fail on every file.
+    let user = if root_user && !traversable_by_others(&prefix) {
+        "user root;\n"
+    } else {
+        ""
+    };
     std::fs::write(prefix.join("html/index.html"), "<html>hello</html>\n").expect("write");
     for (path, body) in files {
         let p = prefix.join(path);
@@ -102,7 +240,7 @@ pub fn prepare(name: &str, http_body: &str, files: &[(&str, &str)]) -> (PathBuf,
     }
     let port = free_port();
     let conf = format!(
-        "load_module {module};\n\
+        "{user}load_module {module};\n\
          worker_processes 2;\n\
          error_log logs/error.log info;\n\
          pid logs/nginx.pid;\n\
@@ -140,6 +278,7 @@ impl Nginx {
             prefix,
             port,
             allowed: Vec::new(),
+            stop_timeout: Duration::from_secs(10),
             stopped: false,
         };
         n.launch();
@@ -252,25 +391,55 @@ impl Nginx {
         );
     }
 
-    /// Stops nginx (graceful) and waits for the master to exit.
+    /// Stops nginx: `nginx -s quit` (or SIGQUIT to the master when the
+    /// signaller fails), waits up to 10 s for every process of this prefix
+    /// to exit, then kills whatever is left, workers included, so no test
+    /// leaves a process behind.
     pub fn stop(&mut self) {
         if self.stopped {
             return;
         }
         self.stopped = true;
-        let Some(pid) = self.master_pid() else { return };
-        let _ = nginx_cmd(&self.prefix, &["-s", "quit"]);
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline && Path::new(&format!("/proc/{pid}")).exists() {
-            // a zombie child of nobody: check the state
-            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-            if stat.contains(") Z ") {
-                break;
+        let master = self.master_pid();
+        let quit = nginx_cmd(&self.prefix, &["-s", "quit"]);
+        if !quit.status.success() {
+            if let Some(pid) = master {
+                kill_all(&[pid], libc::SIGQUIT);
+            }
+        }
+        if self.wait_gone(self.stop_timeout) {
+            return;
+        }
+        let left = nginx_processes_under(&self.prefix);
+        eprintln!(
+            "nginx in {} did not stop gracefully ({}); killing pids {left:?}",
+            self.prefix.display(),
+            String::from_utf8_lossy(&quit.stderr).trim()
+        );
+        // the master first, so it cannot respawn a worker
+        if let Some(pid) = master {
+            kill_all(&[pid], libc::SIGKILL);
+        }
+        kill_all(&left, libc::SIGKILL);
+        if !self.wait_gone(Duration::from_secs(5)) {
+            eprintln!(
+                "nginx processes still running: {:?}",
+                nginx_processes_under(&self.prefix)
+            );
+        }
+    }
+
+    /// Waits until no nginx process holds a file of this prefix open.
+    fn wait_gone(&self, timeout: Duration) -> bool {
+        let deadline = Instant::now() + timeout;
+        loop {
+            if nginx_processes_under(&self.prefix).is_empty() {
+                return true;
+            }
+            if Instant::now() > deadline {
+                return false;
             }
             std::thread::sleep(Duration::from_millis(50));
-        }
-        if Path::new(&format!("/proc/{pid}")).exists() {
-            unsafe_kill(pid);
         }
     }
 
@@ -344,14 +513,33 @@ impl Nginx {
 impl Drop for Nginx {
     fn drop(&mut self) {
         self.stop();
-        if !std::thread::panicking() {
-            self.assert_clean_log();
+        if std::thread::panicking() {
+            self.keep_prefix();
+            return;
+        }
+        let log =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.assert_clean_log()));
+        match log {
+            Ok(()) => {
+                let _ = std::fs::remove_dir_all(&self.prefix);
+            }
+            Err(e) => {
+                self.keep_prefix();
+                std::panic::resume_unwind(e);
+            }
         }
     }
 }
 
-fn unsafe_kill(pid: i32) {
-    let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+impl Nginx {
+    /// Keeps a failed test's prefix (logs, state, conf) for inspection.
+    fn keep_prefix(&self) {
+        DISPOSABLE
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|p| p != &self.prefix);
+        eprintln!("test prefix kept: {}", self.prefix.display());
+    }
 }
 
 pub fn request(
@@ -434,4 +622,40 @@ pub fn http_conf(zone: &str, server_extra: &str) -> String {
              {server_extra}\n\
          }}\n"
     )
+}
+
+/// A server without the module's directives.
+#[cfg(test)]
+const PLAIN: &str = "server { listen 127.0.0.1:{port}; location / { root html; } }";
+
+#[test]
+fn harness_stop_leaves_no_process_when_the_signaller_fails() {
+    let mut n = Nginx::start("harness-signaller", PLAIN, &[]);
+    let pids = nginx_processes_under(&n.prefix);
+    assert!(pids.len() >= 3, "master and two workers: {pids:?}");
+    // `nginx -s quit` now fails on the configuration: SIGQUIT to the master
+    std::fs::write(n.path("conf/nginx.conf"), "this is not nginx syntax").expect("write");
+    n.allowed.push("unexpected end of file".into());
+    n.stop();
+    assert_eq!(nginx_processes_under(&n.prefix), Vec::<i32>::new());
+}
+
+#[test]
+fn harness_stop_kills_master_and_workers_that_ignore_quit() {
+    let mut n = Nginx::start("harness-stuck", PLAIN, &[]);
+    n.stop_timeout = Duration::from_secs(1);
+    let workers = n.worker_pids();
+    let master = n.master_pid().expect("master");
+    // a stopped master never forwards the quit; its workers never exit
+    kill_all(&[master], libc::SIGSTOP);
+    n.stop();
+    assert_eq!(nginx_processes_under(&n.prefix), Vec::<i32>::new());
+    for w in workers {
+        assert!(
+            !Path::new(&format!("/proc/{w}/cmdline")).exists() || {
+                let c = std::fs::read(format!("/proc/{w}/cmdline")).unwrap_or_default();
+                !c.starts_with(b"nginx: ")
+            }
+        );
+    }
 }

@@ -5,6 +5,7 @@ mod redis;
 
 mod api;
 mod config;
+mod dashboard;
 mod detection;
 mod lists;
 mod profiles;

@@ -135,28 +135,74 @@ fn reload_with_a_broken_file_keeps_running_configuration() {
         "[lists]\ndeny = [\"not-an-ip\"]\n",
     );
     let before = n.worker_pids();
-    // `nginx -s reload` parses the configuration itself and refuses
-    let out = crate::harness::nginx_cmd(&n.prefix, &["-s", "reload"]);
+    // `nginx -t` validates the file and refuses it
+    let out = crate::harness::nginx_cmd(&n.prefix, &["-t"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("\"not-an-ip\" is not an IP address"));
-    // a SIGHUP sent directly: the master refuses the new configuration
-    let master = n.master_pid().expect("pid");
-    std::process::Command::new("kill")
-        .arg("-HUP")
-        .arg(master.to_string())
-        .status()
-        .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
+    // `nginx -s reload` only sends the signal (it does not read the file);
+    // the master then refuses the new configuration and keeps the old one
+    n.signal("reload");
+    let refused = n.eventually(Duration::from_secs(5), || {
+        n.error_log().lines().any(|l| {
+            l.contains("[emerg]") && l.contains("\"not-an-ip\" is not an IP address or CIDR")
+        })
+    });
+    assert!(refused, "reload failure is logged: {}", n.error_log());
+    std::thread::sleep(Duration::from_millis(500));
     assert_eq!(
         n.worker_pids(),
         before,
         "a failed reload keeps the old workers"
     );
-    assert!(
-        n.error_log().contains("[emerg]"),
-        "reload failure is logged"
-    );
     assert_eq!(count(&n, "192.0.2.10", 4, 403), 4);
+}
+
+/// logrotate's `nginx -s reopen` and an operator's `nginx -s quit` must work
+/// while the profiles file is broken: the signaller does not read it.
+#[test]
+fn signals_work_with_a_broken_profiles_file() {
+    let mut n = Nginx::start(
+        "profiles-signals",
+        &http_conf("abuse:2m", ""),
+        &[("conf/profiles.toml", FIRST)],
+    );
+    n.allowed.push("keeping the profiles in force".into());
+    let path = n.path("conf/profiles.toml");
+    for broken in [
+        "[lists]\ndeny = [\"300.1.2.3\"]\n",
+        "[[profile]]\nname = 3\n",
+    ] {
+        rewrite(&path, broken);
+        std::fs::rename(n.path("logs/error.log"), n.path("logs/error.log.1")).unwrap();
+        let out = crate::harness::nginx_cmd(&n.prefix, &["-s", "reopen"]);
+        assert!(
+            out.status.success(),
+            "nginx -s reopen failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // the master reopened the error log under its old name
+        assert!(
+            n.eventually(Duration::from_secs(5), || n.path("logs/error.log").exists()),
+            "error log not reopened"
+        );
+        assert_eq!(count(&n, "192.0.2.10", 4, 403), 4, "still enforcing");
+    }
+    std::fs::remove_file(&path).unwrap();
+    let master = n.master_pid().expect("pid");
+    let out = crate::harness::nginx_cmd(&n.prefix, &["-s", "quit"]);
+    assert!(
+        out.status.success(),
+        "nginx -s quit failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let gone = n.eventually(Duration::from_secs(5), || {
+        let stat = std::fs::read_to_string(format!("/proc/{master}/stat")).unwrap_or_default();
+        stat.is_empty() || stat.contains(") Z ")
+    });
+    assert!(gone, "master still running after nginx -s quit");
+    let old = std::fs::read_to_string(n.path("logs/error.log.1")).unwrap_or_default();
+    assert!(!old.contains("[emerg]") && !n.error_log().contains("[emerg]"));
+    n.stop();
 }
 
 #[test]

@@ -250,7 +250,11 @@ fn redis_going_away_is_not_an_outage() {
     redis.launch();
     reaches(&[&b], "192.0.2.30", 403, Duration::from_secs(10));
     reaches(&[&a], "192.0.2.31", 200, Duration::from_secs(5));
-    assert!(a.error_log().contains("restored"), "{}", a.error_log());
+    assert!(
+        poll(Duration::from_secs(2), || a.error_log().contains("restored")),
+        "{}",
+        a.error_log()
+    );
     assert_eq!(sync_state(&a)["outages"], 1);
     assert!(
         redis.entry(PREFIX, "192.0.2.30").is_some(),

@@ -70,6 +70,8 @@ pub struct LocConf {
     pub inspect_body: Option<bool>,
     /// 0, or what `api_abuse_api` / `api_abuse_metrics` made this location.
     pub api: u8,
+    /// The API address `api_abuse_dashboard` gives its page.
+    pub dashboard_api: Option<String>,
 }
 
 impl Merge for LocConf {
@@ -265,13 +267,24 @@ pub extern "C" fn set_profiles(
             return Err("\"api_abuse_profiles\" needs a path".into());
         }
         let path = super::resolve_conf_path(cf, &path);
-        // Refusing a broken file at `nginx -t` / reload keeps the running
-        // configuration, which is the operator's "last good" one.
-        let profiles = crate::config::Profiles::load(&path).map_err(|e| e.to_string())?;
-        mcf.profiles = Some(std::sync::Arc::new(profiles));
+        // `nginx -s reopen|quit|reload|stop` parses nginx.conf only to find
+        // the pid file: the file is not read there, so signals work whatever
+        // state it is in (the master validates it again on reload).
+        if !is_signaller() {
+            // Refusing a broken file at `nginx -t` / start / reload keeps the
+            // running configuration, which is the operator's "last good" one.
+            let profiles = crate::config::Profiles::load(&path).map_err(|e| e.to_string())?;
+            mcf.profiles = Some(std::sync::Arc::new(profiles));
+        }
         mcf.profiles_path = Some(path);
         Ok(())
     })
+}
+
+/// True in the short-lived process of `nginx -s SIGNAL`.
+fn is_signaller() -> bool {
+    // SAFETY: plain read of a process global nginx sets before parsing.
+    unsafe { ngx::ffi::ngx_process == ngx::ffi::NGX_PROCESS_SIGNALLER as ngx_uint_t }
 }
 
 /// `api_abuse_events PATH`

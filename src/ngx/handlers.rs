@@ -223,6 +223,7 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
             .stats()
             .monitored
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        shared.count_refusal(true, u64::from(now_s));
         log_request(
             r,
             lcf.log_level + 1,
@@ -237,6 +238,7 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
         &shared.stats().blocked_deny
     };
     counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    shared.count_refusal(false, u64::from(now_s));
     log_request(
         r,
         lcf.log_level + 1,

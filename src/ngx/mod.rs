@@ -8,6 +8,7 @@
 mod api;
 mod body;
 pub mod conf;
+mod dashboard;
 mod handlers;
 mod sync;
 mod util;
@@ -50,7 +51,7 @@ macro_rules! command {
     };
 }
 
-static mut COMMANDS: [ngx_command_t; 14] = [
+static mut COMMANDS: [ngx_command_t; 15] = [
     command!(
         "api_abuse_zone",
         MAIN,
@@ -133,6 +134,13 @@ static mut COMMANDS: [ngx_command_t; 14] = [
         LOC,
         NGX_CONF_NOARGS,
         api::set_metrics,
+        NGX_HTTP_LOC_CONF_OFFSET
+    ),
+    command!(
+        "api_abuse_dashboard",
+        LOC,
+        NGX_CONF_NOARGS | NGX_CONF_TAKE1,
+        dashboard::set_dashboard,
         NGX_HTTP_LOC_CONF_OFFSET
     ),
     command!(
