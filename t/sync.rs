@@ -251,7 +251,9 @@ fn redis_going_away_is_not_an_outage() {
     reaches(&[&b], "192.0.2.30", 403, Duration::from_secs(10));
     reaches(&[&a], "192.0.2.31", 200, Duration::from_secs(5));
     assert!(
-        poll(Duration::from_secs(2), || a.error_log().contains("restored")),
+        poll(Duration::from_secs(2), || a
+            .error_log()
+            .contains("restored")),
         "{}",
         a.error_log()
     );
