@@ -1,5 +1,6 @@
 //! Per-request cost of the detection core: what the LOG phase pays for every
-//! request (observe + assess + decide), next to its parts and to the rare
+//! request (observe + assess + decide), next to its parts (extract, outside
+//! any lock; update, the only part under the client's lock) and to the rare
 //! slow path (a User-Agent change, parsed with woothee).
 //!
 //! Run: `cargo bench --bench detect` (short settings: about 20 s).
@@ -9,7 +10,7 @@ use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use ngx_http_api_abuse_module::detect::{
-    assess, decide, outdated_browser, template, AppBaseline, ClientState, SensitiveSet,
+    assess, decide, facts, outdated_browser, template, AppBaseline, ClientState, SensitiveSet,
 };
 use ngx_http_api_abuse_module::model::{SensitiveKind, Tolerance};
 use ngx_http_api_abuse_module::request::{header_bits as h, RequestView};
@@ -60,7 +61,7 @@ fn trained() -> Box<AppBaseline> {
         let p = &paths[(i % 40) as usize];
         let obs = s.observe(&view(p.as_bytes(), CHROME), None, &b, 1_000_000 + i * 3_000);
         let a = assess(&s, &b, 1_000_000 + i * 3_000);
-        b.learn(&obs, &a, 1_000_000 + i * 3_000);
+        b.learn(&obs, a.lesson(), 1_000_000 + i * 3_000);
     }
     b
 }
@@ -101,6 +102,28 @@ fn bench(c: &mut Criterion) {
             let _ = state.observe(&v, kind, &b, now);
             let a = assess(&state, &b, now);
             black_box(decide(&a, Tolerance::Normal, u8::MAX))
+        })
+    });
+    // The two halves of observe: extract (no lock, parses) and update (what
+    // runs under the client's lock: counters only).
+    g.bench_function("extract_only", |bn| {
+        let mut i = 0;
+        bn.iter(|| {
+            i = (i + 1) % paths.len();
+            let v = view(paths[i].as_bytes(), CHROME);
+            black_box(facts::extract(&v, set.classify(v.method, v.path)))
+        })
+    });
+    let facts: Vec<_> = paths
+        .iter()
+        .map(|p| facts::extract(&view(p.as_bytes(), CHROME), None))
+        .collect();
+    g.bench_function("update_only", |bn| {
+        let mut i = 0;
+        bn.iter(|| {
+            i = (i + 1) % facts.len();
+            now += 700;
+            black_box(state.update(&facts[i], &b, now))
         })
     });
     g.bench_function("observe_only", |bn| {

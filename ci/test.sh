@@ -20,6 +20,9 @@ trap 'rm -f "$log"' EXIT
 echo "== unit and integration tests (module)"
 cargo test --lib --tests -- --test-threads 2 2>&1 | tee -a "$log"
 
+echo "== dashboard in headless Chromium"
+ci/browser-test.sh 2>&1 | tee -a "$log"
+
 echo "== tests (demo shop and simulator)"
 cargo test --manifest-path tools/Cargo.toml --lib --bins --tests 2>&1 | tee -a "$log"
 

@@ -360,6 +360,14 @@ pub fn metrics(shared: &Shared) -> Reply {
         "Idle client records evicted because the zone was full.",
     );
     let _ = writeln!(o, "api_abuse_client_evictions_total {}", cs.evictions);
+    counter(
+        &mut o,
+        "api_abuse_lock_recoveries_total",
+        "Shared-zone locks taken over from a worker that died holding them.",
+    );
+    let recoveries =
+        cs.recoveries + shared.lists.stats().recoveries + shared.apps.stats().recoveries;
+    let _ = writeln!(o, "api_abuse_lock_recoveries_total {recoveries}");
     crate::sync::metrics(shared, &mut o);
     Reply {
         status: 200,

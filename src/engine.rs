@@ -1,20 +1,37 @@
-//! Detection in the LOG phase, for one finished request: update the client's
-//! record and the application's baseline in shared memory, assess, decide,
-//! and apply the profile's reaction.
+//! Detection in the LOG phase, for one finished request, in four stages:
 //!
-//! Locks: the client's bucket lock, and inside it the application's bucket
-//! lock; never the other way round, so the two cannot deadlock. Both are held
-//! for the few hundred nanoseconds of observe + assess + learn.
+//! 1. [`extract`]: everything derived from the request alone (endpoint
+//!    template, sensitive kind, User-Agent class and browser facts, header
+//!    anomaly, attack class). No lock.
+//! 2. [`update`]: one short critical section on the client's own record in
+//!    shared memory: counters and sets only, no parsing, no allocation. The
+//!    application's baseline is read from this worker's copy and taught
+//!    through this worker's delta ([`learner`]), so no lock is shared by all
+//!    requests; the deltas are merged into the zone once a second.
+//! 3. [`score`] then [`react`]: the detectors and the vote on a copy of the
+//!    record (no lock), and the listing policy as a pure function (reaction,
+//!    duration, repeat offences).
+//! 4. [`report`]: the event line (serde, [`events`]) and the error-log line,
+//!    built after every lock is released.
+//!
+//! [`observe`] runs them in that order; each stage is public and tested
+//! alone, so other reactions and detections can hook in between.
 
-use std::fmt::Write;
+pub mod events;
+pub mod learner;
+
 use std::net::IpAddr;
 
 use crate::config::{fnv1a, Profile, Reaction};
-use crate::detect::{assess, decide, Assessment, Detection};
+use crate::detect::facts::{self, RequestFacts};
+use crate::detect::{assess, decide, AppBaseline, Assessment, ClientState, Detection, Observation};
 use crate::model::BotType;
 use crate::request::RequestView;
-use crate::shared::{ListKind, ListRecord, Shared, ORIGIN_DETECTION};
+use crate::shared::{ListKind, ListRecord, Shared, Stats, ORIGIN_DETECTION};
 use crate::table::ClientKey;
+
+pub use events::{json_str, rfc3339};
+pub use learner::Learner;
 
 /// The longest a repeat offender is listed for, whatever the profile says.
 pub const MAX_REPEAT_SECS: u64 = 30 * 86_400;
@@ -41,6 +58,7 @@ pub fn app_key(app: &[u8]) -> ClientKey {
 #[allow(clippy::too_many_arguments)]
 pub fn observe(
     shared: &Shared,
+    learner: &mut Learner,
     profile: &Profile,
     app: &[u8],
     key: ClientKey,
@@ -49,164 +67,248 @@ pub fn observe(
     monitor: bool,
     now_ms: u64,
 ) -> Option<Outcome> {
-    let now_s = (now_ms / 1000) as u32;
+    let facts = extract(profile, view);
+    let app = learner.app(shared, app_key(app), app, now_ms);
+    let (state, obs) = update(shared, key, &facts, app.baseline(), now_ms)?;
+    let (assessment, detection) = score(&state, app.baseline(), profile, now_ms);
+    let Some(det) = detection else {
+        app.teach(&obs, assessment.lesson());
+        return None;
+    };
+    if !claim(shared, key, det.bot_type) {
+        // Another worker reported this client's detection a moment ago.
+        return None;
+    }
+    count_detection(shared.stats(), &det, &assessment);
+    let now_s = now_ms / 1000;
+    let listing = react(profile, monitor, shared.offences(key), &det, now_s);
+    let expires = list(shared, key, &listing, now_s);
+    let outcome = report(
+        &Report {
+            client,
+            app: app.name(),
+            profile,
+            view,
+            detection: det,
+            assessment: &assessment,
+            reaction: listing.reaction,
+            expires,
+        },
+        now_ms,
+    );
+    publish(shared, &outcome, now_ms);
+    Some(outcome)
+}
+
+/// Stage 1, no lock: the request's facts, with the sensitive kind of the
+/// profile that covers it.
+pub fn extract(profile: &Profile, view: &RequestView<'_>) -> RequestFacts {
     let sensitive = profile.sensitive.classify(view.method, view.path);
-    let mask = profile.bot_types as u8;
-    let akey = app_key(app);
-    let found: Option<(Detection, Assessment)> = shared
-        .clients
-        .upsert(
-            key,
-            now_s,
-            |_, _| true,
-            |state, _| {
-                shared
-                    .apps
-                    .upsert(
-                        akey,
-                        now_s,
-                        |_, _| true,
-                        |rec, _| {
-                            let obs = state.observe(view, sensitive, &rec.baseline, now_ms);
-                            let a = assess(state, &rec.baseline, now_ms);
-                            match decide(&a, profile.tolerance, mask) {
-                                Some(d) => {
-                                    state.mark_reported(d.bot_type);
-                                    Some((d, a))
-                                }
-                                None => {
-                                    rec.baseline.learn(&obs, &a, now_ms);
-                                    None
-                                }
-                            }
-                        },
-                    )
-                    .flatten()
-            },
-        )
-        .flatten();
+    facts::extract(view, sensitive)
+}
+
+/// Stage 2, the client's bucket lock only: adds the facts to the client's
+/// record and returns a copy of it (for scoring without the lock) and what it
+/// may teach the baseline. `None` when the table is full of clients that may
+/// not be evicted (never in practice: every client record is evictable).
+pub fn update(
+    shared: &Shared,
+    key: ClientKey,
+    facts: &RequestFacts,
+    baseline: &AppBaseline,
+    now_ms: u64,
+) -> Option<(ClientState, Observation)> {
+    let now_s = (now_ms / 1000) as u32;
+    let done = shared.clients.upsert(
+        key,
+        now_s,
+        |_, _| true,
+        |state, _| {
+            let obs = state.update(facts, baseline, now_ms);
+            #[cfg(debug_assertions)]
+            test_hooks::park_if_asked();
+            (*state, obs)
+        },
+    );
     if shared.clients.stats().evictions > 0 && shared.clients.warn_once_full() {
-        crate::engine::note_full();
+        note_full();
     }
-    let (det, assessment) = found?;
-    let stats = shared.stats();
+    done
+}
+
+/// Stage 3a, no lock: every detector and the profile's vote on the record
+/// after the request. The detection is `Some` when a bot type the profile
+/// acts on crossed the tolerance's threshold (and was not reported in this
+/// session yet).
+pub fn score(
+    state: &ClientState,
+    baseline: &AppBaseline,
+    profile: &Profile,
+    now_ms: u64,
+) -> (Assessment, Option<Detection>) {
+    let a = assess(state, baseline, now_ms);
+    let d = decide(&a, profile.tolerance, profile.bot_types as u8);
+    (a, d)
+}
+
+/// Marks the detection as reported in the client's record (a second short
+/// lock, taken only on a detection). False when the record already had it,
+/// that is another worker reported the same client in the meantime.
+pub fn claim(shared: &Shared, key: ClientKey, bot: BotType) -> bool {
+    shared
+        .clients
+        .update(key, |state| state.mark_reported(bot))
+        .unwrap_or(true)
+}
+
+fn count_detection(stats: &Stats, det: &Detection, a: &Assessment) {
+    use std::sync::atomic::Ordering::Relaxed;
     if let Some(c) = stats.detections.get(det.bot_type.index()) {
-        c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        c.fetch_add(1, Relaxed);
     }
-    for (i, fired) in fired_detectors(&assessment).iter().enumerate() {
+    for (i, fired) in fired_detectors(a).iter().enumerate() {
         if *fired {
             if let Some(c) = stats.detector_fired.get(i) {
-                c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                c.fetch_add(1, Relaxed);
             }
         }
     }
+}
 
+/// What the profile's reaction does to a detected client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Listing {
+    pub reaction: Reaction,
+    /// The list entry to add (`None`: monitor, nothing listed).
+    pub entry: Option<ListRecord>,
+}
+
+/// The list a reaction puts a client on (`None`: not listed).
+pub fn list_kind(reaction: Reaction) -> Option<ListKind> {
+    match reaction {
+        Reaction::Denylist => Some(ListKind::Deny),
+        Reaction::Graylist => Some(ListKind::Gray),
+        Reaction::Monitor => None,
+    }
+}
+
+/// Stage 3b, pure: the listing policy. `monitor` (an `api_abuse monitor`
+/// location) never lists; a repeat offender (`offences` earlier listings by
+/// detection) is listed `2^offences` times the profile's duration, up to
+/// [`MAX_REPEAT_SECS`] (or the profile's own duration if longer).
+pub fn react(
+    profile: &Profile,
+    monitor: bool,
+    offences: u32,
+    det: &Detection,
+    now_s: u64,
+) -> Listing {
     let reaction = if monitor {
         Reaction::Monitor
     } else {
         profile.reaction
     };
-    let mut expires: Option<u64> = None;
-    if reaction != Reaction::Monitor {
-        let offences = shared.offences(key);
+    let entry = list_kind(reaction).map(|kind| {
         let secs = profile.duration.secs().map(|d| {
             let factor = 1u64 << offences.min(16);
             d.saturating_mul(factor).min(MAX_REPEAT_SECS.max(d))
         });
-        let kind = if reaction == Reaction::Denylist {
-            ListKind::Deny
-        } else {
-            ListKind::Gray
-        };
-        let exp = secs.map_or(0, |s| {
-            (u64::from(now_s) + s).min(u64::from(u32::MAX)) as u32
+        let expires = secs.map_or(0, |s| {
+            now_s.saturating_add(s).min(u64::from(u32::MAX)) as u32
         });
-        let entry = ListRecord {
+        ListRecord {
             kind: kind as u8,
             origin: ORIGIN_DETECTION,
             bot_type: det.bot_type.index() as u8 + 1,
             confidence: det.confidence_pct,
             offences: 0,
-            created: now_s,
-            expires: exp,
+            created: now_s.min(u64::from(u32::MAX)) as u32,
+            expires,
             stamp: 0,
-        };
-        if shared.list(key, now_s, entry) {
-            if let Some(c) = stats.listed.get(det.bot_type.index()) {
-                c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            }
-            expires = secs.map(|s| u64::from(now_s) + s);
         }
-    }
+    });
+    Listing { reaction, entry }
+}
 
-    let mut event = String::with_capacity(1024);
-    event.push_str("{\"time\":\"");
-    event.push_str(&rfc3339(now_ms / 1000));
-    let _ = write!(
-        event,
-        "\",\"client\":\"{client}\",\"application\":{},\"profile\":{},\"bot_type\":\"{}\",\"confidence\":{},\"tolerance\":\"{}\",\"reaction\":\"{}\",\"expires\":",
-        json_str(&String::from_utf8_lossy(app)),
-        json_str(&profile.name),
-        det.bot_type,
-        det.confidence_pct,
-        profile.tolerance,
-        reaction.as_str(),
-    );
-    match (reaction, expires) {
-        (Reaction::Monitor, _) => event.push_str("null"),
-        (_, Some(t)) => {
-            event.push('"');
-            event.push_str(&rfc3339(t));
-            event.push('"');
-        }
-        (_, None) => event.push_str("\"forever\""),
+/// When the listing ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expiry {
+    /// Not listed (monitor, or the list table is full).
+    NotListed,
+    Forever,
+    /// Unix seconds.
+    At(u64),
+}
+
+/// Applies a listing to the zone (the lists table's own bucket lock).
+pub fn list(shared: &Shared, key: ClientKey, listing: &Listing, now_s: u64) -> Expiry {
+    let Some(entry) = listing.entry else {
+        return Expiry::NotListed;
+    };
+    if !shared.list(key, now_s as u32, entry) {
+        return Expiry::NotListed;
     }
-    let _ = write!(
-        event,
-        ",\"request\":{{\"method\":{},\"path\":{},\"status\":{}}},\"assessment\":",
-        json_str(&String::from_utf8_lossy(view.method)),
-        json_str(&String::from_utf8_lossy(
-            &view.path[..view.path.len().min(256)]
-        )),
-        view.status
+    if let Some(c) = shared
+        .stats()
+        .listed
+        .get(usize::from(entry.bot_type.saturating_sub(1)))
+    {
+        c.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    match entry.expires {
+        0 => Expiry::Forever,
+        t => Expiry::At(u64::from(t)),
+    }
+}
+
+/// Everything the report stage says about one detection.
+pub struct Report<'a> {
+    pub client: IpAddr,
+    pub app: &'a [u8],
+    pub profile: &'a Profile,
+    pub view: &'a RequestView<'a>,
+    pub detection: Detection,
+    pub assessment: &'a Assessment,
+    pub reaction: Reaction,
+    pub expires: Expiry,
+}
+
+/// Stage 4, no lock: the event line and the error-log line.
+pub fn report(r: &Report<'_>, now_ms: u64) -> Outcome {
+    let now_s = now_ms / 1000;
+    let listed = match (list_kind(r.reaction), r.expires) {
+        (None, _) => "not listed (monitor)".to_string(),
+        (Some(_), Expiry::NotListed) => "not listed (list table full)".to_string(),
+        (Some(k), Expiry::At(t)) => format!("{} for {}s", listed_as(k), t.saturating_sub(now_s)),
+        (Some(k), Expiry::Forever) => format!("{} forever", listed_as(k)),
+    };
+    let summary = format!(
+        "api_abuse: client {} detected as {} with {}% confidence by profile \"{}\", {listed}",
+        r.client, r.detection.bot_type, r.detection.confidence_pct, r.profile.name
     );
-    assessment.write_json(profile.tolerance, &mut event);
-    event.push_str("}\n");
-    shared.events().push(event.as_bytes());
+    Outcome {
+        bot: r.detection.bot_type,
+        confidence: r.detection.confidence_pct,
+        event: events::line(r, now_s),
+        summary,
+    }
+}
+
+/// After [`report`]: the event goes to the zone's recent-events ring (the
+/// console) and the hourly detection counter.
+pub fn publish(shared: &Shared, outcome: &Outcome, now_ms: u64) {
+    shared.events().push(outcome.event.as_bytes());
     shared
         .timeline()
         .count(crate::timeline::HourCounter::Detection, now_ms / 1000);
+}
 
-    let listed = match (reaction, expires) {
-        (Reaction::Monitor, _) => "not listed (monitor)".to_string(),
-        (r, Some(t)) => format!(
-            "{} for {}s",
-            if r == Reaction::Denylist {
-                "denylisted"
-            } else {
-                "graylisted"
-            },
-            t.saturating_sub(u64::from(now_s))
-        ),
-        (r, None) => format!(
-            "{} forever",
-            if r == Reaction::Denylist {
-                "denylisted"
-            } else {
-                "graylisted"
-            }
-        ),
-    };
-    let summary = format!(
-        "api_abuse: client {client} detected as {} with {}% confidence by profile \"{}\", {listed}",
-        det.bot_type, det.confidence_pct, profile.name
-    );
-    Some(Outcome {
-        bot: det.bot_type,
-        confidence: det.confidence_pct,
-        event,
-        summary,
-    })
+fn listed_as(kind: ListKind) -> &'static str {
+    match kind {
+        ListKind::Deny => "denylisted",
+        ListKind::Gray => "graylisted",
+        ListKind::Allow => "allowlisted",
+    }
 }
 
 /// The detectors, in the order of the per-detector statistics.
@@ -254,13 +356,29 @@ pub fn take_full_note() -> bool {
     FULL_NOTED.swap(false, std::sync::atomic::Ordering::Relaxed)
 }
 
-/// A JSON string literal.
-pub fn json_str(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
+/// Debug builds only: lets the dead-worker test park a worker inside the
+/// client's critical section (`api_abuse_test_park` directive + header).
+#[cfg(debug_assertions)]
+pub mod test_hooks {
+    use std::cell::Cell;
+
+    thread_local! {
+        static PARK: Cell<bool> = const { Cell::new(false) };
+    }
+
+    /// Parks the next [`super::update`] of this thread inside its lock.
+    pub fn park_next_update() {
+        PARK.with(|p| p.set(true));
+    }
+
+    pub(super) fn park_if_asked() {
+        if PARK.with(|p| p.replace(false)) {
+            loop {
+                std::thread::sleep(std::time::Duration::from_secs(3600));
+            }
+        }
+    }
 }
 
-/// Unix seconds as RFC 3339 UTC.
-pub fn rfc3339(secs: u64) -> String {
-    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
-        .to_string()
-}
+#[cfg(test)]
+mod tests;

@@ -92,6 +92,10 @@ pub struct ListRecord {
 // SAFETY: repr(C) plain integers; all-zero is the empty entry.
 unsafe impl Record for ListRecord {
     const SCHEMA: u32 = 2;
+
+    fn is_valid(&self) -> bool {
+        self.kind == 0 || self.kind().is_some()
+    }
 }
 
 impl ListRecord {
@@ -120,11 +124,19 @@ pub struct AppRecord {
 // SAFETY: AppBaseline is repr(C) plain data whose zero value is "nothing learned".
 unsafe impl Record for AppRecord {
     const SCHEMA: u32 = 1;
+
+    fn is_valid(&self) -> bool {
+        self.baseline.is_valid()
+    }
 }
 
 // SAFETY: ClientState is repr(C) plain data whose zero value is a fresh client.
 unsafe impl Record for ClientState {
     const SCHEMA: u32 = 1;
+
+    fn is_valid(&self) -> bool {
+        ClientState::is_valid(self)
+    }
 }
 
 /// One day of list statistics.
@@ -478,7 +490,7 @@ impl Shared {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     /// A zone on the heap: the same layout code as in nginx's slab pool.

@@ -185,3 +185,66 @@ fn timeline_counts_detections_refusals_and_listings_per_bot_type() {
     );
     assert_eq!(n.get("/api-abuse/?timeline=x", &[]).status, 400);
 }
+
+/// The page in a real browser: Debian's headless Chromium driven by
+/// tests/browser/dashboard.mjs (playwright-core). Run by ci/browser-test.sh,
+/// which installs playwright-core first (`npm ci`); ignored by a plain
+/// `cargo test` because it needs node and chromium.
+#[test]
+#[ignore = "needs node, playwright-core and chromium: run ci/browser-test.sh"]
+fn browser_shows_explains_and_unblocks_a_listed_client() {
+    let n = start("dash-browser");
+    let ip = "192.0.2.71";
+    scan_until_listed(&n, ip);
+    for _ in 0..5 {
+        assert_eq!(n.get("/", &[("X-Forwarded-For", ip)]).status, 403);
+    }
+    for (addr, list, dur) in [
+        ("198.51.100.20", "deny", "24h"),
+        ("203.0.113.77", "gray", "1h"),
+        ("10.1.2.3", "allow", "forever"),
+    ] {
+        let r = n.request(
+            "POST",
+            &format!("/api-abuse/?addr={addr}&list={list}&duration={dur}"),
+            &[],
+            None,
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let base = format!("http://127.0.0.1:{}", n.port);
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    let mut cmd = std::process::Command::new("node");
+    cmd.current_dir(&dir)
+        .arg("dashboard.mjs")
+        .args(["--url", &format!("{base}/api-abuse/dashboard")])
+        .args(["--api", &format!("{base}/api-abuse/")])
+        .args(["--client", ip]);
+    if let Ok(shots) = std::env::var("API_ABUSE_SHOTS") {
+        cmd.args(["--shots", &shots]);
+    }
+    let out = cmd.output().expect("node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    println!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "browser test failed:\n{stdout}");
+    assert!(stdout.contains("\"ok\":true"));
+    // What the browser did, seen from nginx: the client was unblocked, then
+    // denylisted again from its detection, for 1 hour; the form's entry is in.
+    let v = json(&n, "/api-abuse/");
+    let entry = |a: &str| {
+        v["lists"]
+            .as_array()
+            .and_then(|l| l.iter().find(|e| e["addr"] == a).cloned())
+    };
+    let e = entry(ip).expect("listed again");
+    assert_eq!(
+        (e["list"].as_str(), e["origin"].as_str()),
+        (Some("deny"), Some("operator"))
+    );
+    assert_ne!(e["expires"], "forever");
+    assert_eq!(
+        entry("203.0.113.50").map(|e| e["list"].clone()),
+        Some("gray".into())
+    );
+    assert_eq!(n.get("/", &[("X-Forwarded-For", ip)]).status, 403);
+}

@@ -8,6 +8,7 @@ mod config;
 mod dashboard;
 mod detection;
 mod lists;
+mod locks;
 mod profiles;
 mod signatures;
 mod sync;

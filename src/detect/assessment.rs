@@ -1,18 +1,17 @@
 //! One client's assessment: every detector's result at one moment, computed
-//! from the client's record and the application's baseline, plus its JSON
-//! form for the events file.
-
-use std::fmt::Write as _;
+//! from the client's record and the application's baseline (its JSON form
+//! for the events file is in `engine::events`).
 
 use super::bad_user_agent::{self, UaClass};
+use super::baseline::{AppBaseline, Lesson};
 use super::response_codes::{self, ResponseCodes};
 use super::state::{ClientState, C};
+use super::DetectorResult;
 use super::{
     attack_signs, business_logic, enumeration, outdated_browser, request_interval, request_rate,
     request_uniqueness, suspicious_behaviour, wide_scope,
 };
-use super::{baseline::AppBaseline, scoring, DetectorResult, Verdict};
-use crate::model::{AttackClass, BotType, SensitiveKind, Tolerance};
+use crate::model::SensitiveKind;
 
 const KINDS: usize = 6;
 const _: () = assert!(SensitiveKind::ALL.len() == KINDS);
@@ -97,39 +96,6 @@ pub fn assess(s: &ClientState, baseline: &AppBaseline, now_ms: u64) -> Assessmen
 }
 
 impl Assessment {
-    /// An assessment with no data at all (for tests of other parts).
-    #[cfg(test)]
-    pub(crate) fn blank() -> Assessment {
-        let none = DetectorResult::no_data(0.0);
-        Assessment {
-            requests: 0,
-            people: 1.0,
-            request_interval: none,
-            request_uniqueness: none,
-            request_rate: none,
-            spike_excess: 0.0,
-            bad_user_agent: none,
-            ua_class: UaClass::Browser,
-            outdated_browser: none,
-            suspicious_behaviour: none,
-            business_logic: [none; KINDS],
-            business_share: [0.0; KINDS],
-            business_strong: 0,
-            wide_scope: none,
-            wide_scope_strong: false,
-            response_codes: ResponseCodes {
-                auth_failures: none,
-                not_found: none,
-                denied: none,
-            },
-            auth_failures_strong: false,
-            enumeration: none,
-            attack_signs: none,
-            attack_classes: 0,
-            reported: 0,
-        }
-    }
-
     /// No detector that is a bot type's core, nor the header/transition
     /// model, fired: the client may teach the baseline its endpoints.
     pub fn is_ordinary(&self) -> bool {
@@ -143,6 +109,17 @@ impl Assessment {
             || self.attack_signs.fired()
             || self.bad_user_agent.fired()
             || self.suspicious_behaviour.fired())
+    }
+
+    /// What the request just assessed may teach the baseline: a rate sample
+    /// unless the client is far above the threshold, endpoints only when the
+    /// client is ordinary.
+    pub fn lesson(&self) -> Lesson {
+        let rate = &self.request_rate;
+        Lesson {
+            rate: !(rate.worked() && rate.figure >= AppBaseline::UNTEACHABLE_RATE * rate.threshold),
+            endpoints: self.is_ordinary(),
+        }
     }
 
     /// The business-logic result for one kind.
@@ -165,198 +142,5 @@ impl Assessment {
                 let (ra, rb) = (rank(&self.business(*a)), rank(&self.business(*b)));
                 ra.0.cmp(&rb.0).then(ra.1.total_cmp(&rb.1))
             })
-    }
-
-    /// Appends the assessment as one JSON object: every detector with its
-    /// verdict, figure and threshold, and each bot type's confidence under
-    /// `tolerance`. Allocation-light (events are rare); non-finite figures
-    /// are written as 0.
-    pub fn write_json(&self, tolerance: Tolerance, out: &mut String) {
-        out.push_str("{\"requests\":");
-        let _ = write!(out, "{}", self.requests);
-        out.push_str(",\"people\":");
-        num(out, self.people);
-        out.push_str(",\"detectors\":{");
-        field(out, "request_interval", &self.request_interval, |_| {});
-        out.push(',');
-        field(out, "request_uniqueness", &self.request_uniqueness, |_| {});
-        out.push(',');
-        field(out, "request_rate", &self.request_rate, |o| {
-            o.push_str(",\"spike_excess\":");
-            num(o, self.spike_excess);
-        });
-        out.push(',');
-        field(out, "bad_user_agent", &self.bad_user_agent, |o| {
-            o.push_str(",\"class\":\"");
-            o.push_str(self.ua_class.as_str());
-            o.push('"');
-        });
-        out.push(',');
-        field(out, "outdated_browser", &self.outdated_browser, |_| {});
-        out.push(',');
-        field(
-            out,
-            "suspicious_behaviour",
-            &self.suspicious_behaviour,
-            |_| {},
-        );
-        out.push(',');
-        self.write_business(out);
-        out.push(',');
-        field(out, "wide_scope", &self.wide_scope, |_| {});
-        out.push(',');
-        self.write_response_codes(out);
-        out.push(',');
-        field(out, "enumeration", &self.enumeration, |_| {});
-        out.push(',');
-        field(out, "attack_signs", &self.attack_signs, |o| {
-            o.push_str(",\"classes\":[");
-            let mut first = true;
-            for a in AttackClass::ALL {
-                if self.attack_classes & (1u16 << a.index()) != 0 {
-                    if !first {
-                        o.push(',');
-                    }
-                    first = false;
-                    o.push('"');
-                    o.push_str(a.as_str());
-                    o.push('"');
-                }
-            }
-            o.push(']');
-        });
-        out.push_str("},\"confidence\":{");
-        for (i, bot) in BotType::ALL.iter().enumerate() {
-            if i > 0 {
-                out.push(',');
-            }
-            let _ = write!(
-                out,
-                "\"{}\":{}",
-                bot.as_str(),
-                scoring::score(self, *bot, tolerance).confidence_pct
-            );
-        }
-        out.push_str("}}");
-    }
-
-    fn write_business(&self, out: &mut String) {
-        let main = self.main_business_kind();
-        let top = main.map_or(DetectorResult::no_data(0.0), |k| self.business(k));
-        field(out, "business_logic", &top, |o| {
-            if let Some(k) = main {
-                o.push_str(",\"kind\":\"");
-                o.push_str(k.as_str());
-                o.push_str("\",\"share\":");
-                num(
-                    o,
-                    self.business_share.get(k.index()).copied().unwrap_or(0.0),
-                );
-            }
-            o.push_str(",\"kinds\":{");
-            let mut first = true;
-            for k in SensitiveKind::ALL {
-                let r = self.business(*k);
-                if !r.worked() {
-                    continue;
-                }
-                if !first {
-                    o.push(',');
-                }
-                first = false;
-                field(o, k.as_str(), &r, |_| {});
-            }
-            o.push('}');
-        });
-    }
-
-    fn write_response_codes(&self, out: &mut String) {
-        let rc = &self.response_codes;
-        let subs = [
-            ("auth_failures", &rc.auth_failures),
-            ("not_found", &rc.not_found),
-            ("denied", &rc.denied),
-        ];
-        let top = subs
-            .iter()
-            .map(|(_, r)| **r)
-            .filter(DetectorResult::worked)
-            .max_by(|a, b| {
-                let ra = (a.fired(), a.figure / a.threshold.max(1e-6));
-                let rb = (b.fired(), b.figure / b.threshold.max(1e-6));
-                ra.0.cmp(&rb.0).then(ra.1.total_cmp(&rb.1))
-            })
-            .unwrap_or(rc.auth_failures);
-        field(out, "response_codes", &top, |o| {
-            for (name, r) in subs {
-                o.push(',');
-                field(o, name, r, |_| {});
-            }
-        });
-    }
-}
-
-/// `"name":{"verdict":..,"figure":..,"threshold":..<extra>}`
-fn field(out: &mut String, name: &str, r: &DetectorResult, extra: impl FnOnce(&mut String)) {
-    out.push('"');
-    out.push_str(name);
-    out.push_str("\":{\"verdict\":\"");
-    out.push_str(r.verdict.as_str());
-    out.push('"');
-    if r.verdict != Verdict::NotEnoughData {
-        out.push_str(",\"figure\":");
-        num(out, r.figure);
-    }
-    out.push_str(",\"threshold\":");
-    num(out, r.threshold);
-    extra(out);
-    out.push('}');
-}
-
-fn num(out: &mut String, v: f32) {
-    if !v.is_finite() {
-        out.push('0');
-    } else if v == v.trunc() && v.abs() < 1e9 {
-        let _ = write!(out, "{}", v as i64);
-    } else {
-        let _ = write!(out, "{:.3}", v);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::request::RequestView;
-
-    #[test]
-    fn json_is_valid_and_complete() {
-        let b = AppBaseline::boxed();
-        let mut s = ClientState::ZERO;
-        for i in 0..20u64 {
-            let v = RequestView {
-                method: b"POST",
-                path: b"/login",
-                user_agent: Some(b"sqlmap/1.7"),
-                status: 401,
-                attack: Some(AttackClass::Sqli),
-                ..Default::default()
-            };
-            s.observe(&v, Some(SensitiveKind::Auth), &b, 1_000_000 + i * 500);
-        }
-        let a = assess(&s, &b, 1_010_000);
-        let mut out = String::new();
-        a.write_json(Tolerance::Normal, &mut out);
-        let v: serde_json::Value = match serde_json::from_str(&out) {
-            Ok(v) => v,
-            Err(e) => panic!("{e}: {out}"),
-        };
-        let d = &v["detectors"];
-        assert_eq!(d["bad_user_agent"]["class"], "scanner");
-        assert_eq!(d["business_logic"]["kind"], "auth");
-        assert_eq!(d["business_logic"]["verdict"], "fired");
-        assert_eq!(d["response_codes"]["auth_failures"]["verdict"], "fired");
-        assert_eq!(d["attack_signs"]["classes"][0], "sqli");
-        assert_eq!(d.as_object().map(|o| o.len()), Some(11));
-        assert!(v["confidence"]["credential_stuffing"].as_u64().unwrap_or(0) > 50);
     }
 }

@@ -13,7 +13,7 @@
 //!   so the baseline follows the site's traffic as it changes.
 //!
 //! Poisoning: only clients that are not flagged are learned from (the glue's
-//! part); a client with any bot-like evidence ([`Assessment::is_ordinary`])
+//! part); a client with any bot-like evidence (`Assessment::is_ordinary`)
 //! teaches no endpoints, and one far above the rate threshold no rate; each
 //! client teaches at most `LEARN_PER_MINUTE` endpoints per minute
 //! and one rate sample per minute, like any human; and once settled, the
@@ -21,7 +21,6 @@
 //! `MAX_THRESHOLD_STEP` each time, so bots that escape detection still need
 //! hours of sustained traffic to drag it up.
 
-use super::assessment::Assessment;
 use super::hash::{mix, pair};
 use super::state::Observation;
 
@@ -94,6 +93,23 @@ pub struct AppBaseline {
     transitions: [[f32; TRANS_WIDTH]; DEPTH],
 }
 
+/// What a request may teach the baseline, from the client's assessment
+/// after it (`Assessment::lesson`): a rate sample unless the client is far above the threshold,
+/// endpoints only from a client with no bot-like evidence.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Lesson {
+    pub rate: bool,
+    pub endpoints: bool,
+}
+
+impl Lesson {
+    /// Teaches everything (tests).
+    pub const ALL: Lesson = Lesson {
+        rate: true,
+        endpoints: true,
+    };
+}
+
 impl AppBaseline {
     pub const ZERO: AppBaseline = AppBaseline {
         last_decay_ms: 0,
@@ -121,21 +137,35 @@ impl AppBaseline {
     /// Clients at this multiple of the rate threshold teach no rate.
     pub const UNTEACHABLE_RATE: f32 = 2.0;
 
-    /// Learns one request of a client that is not flagged, given the
-    /// client's assessment after that request.
-    pub fn learn(&mut self, obs: &Observation, a: &Assessment, now_ms: u64) {
+    /// Learns one request of a client that is not flagged: [`record`]
+    /// then the hourly decay and the threshold update that [`merge`] does.
+    /// (The nginx workers record into a private delta and merge it into the
+    /// shared baseline on a timer, see `engine::learner`.)
+    ///
+    /// [`record`]: AppBaseline::record
+    /// [`merge`]: AppBaseline::merge
+    pub fn learn(&mut self, obs: &Observation, lesson: Lesson, now_ms: u64) {
         self.decay(now_ms);
-        let rate = &a.request_rate;
-        let rate_ok = !(rate.worked() && rate.figure >= Self::UNTEACHABLE_RATE * rate.threshold);
-        if obs.minute_sample > 0 && rate_ok {
+        self.record(obs, lesson);
+        if obs.minute_sample > 0 && lesson.rate {
+            self.update_threshold(now_ms);
+        }
+    }
+
+    /// Adds one request's counts, without decay or threshold update (the
+    /// per-worker delta). Returns whether anything was added.
+    pub fn record(&mut self, obs: &Observation, lesson: Lesson) -> bool {
+        let mut changed = false;
+        if obs.minute_sample > 0 && lesson.rate {
             let b = bucket_of(f32::from(obs.minute_sample));
             if let Some(slot) = self.rate_hist.get_mut(b) {
                 *slot += 1.0;
             }
             self.rate_samples += 1.0;
-            self.update_threshold(now_ms);
+            changed = true;
         }
-        if obs.learn_endpoint && obs.template != 0 && a.is_ordinary() {
+        if obs.learn_endpoint && obs.template != 0 && lesson.endpoints {
+            changed = true;
             self.requests += 1.0;
             if obs.asset {
                 self.assets += 1.0;
@@ -145,6 +175,40 @@ impl AppBaseline {
                 add(&mut self.transitions, pair(obs.prev_template, obs.template));
             }
         }
+        changed
+    }
+
+    /// Folds a delta of [`record`]ed counts into this baseline at `now_ms`:
+    /// decay first (the delta is a second old at most), then the counts, then
+    /// the threshold update. The delta's own clocks are ignored.
+    ///
+    /// [`record`]: AppBaseline::record
+    pub fn merge(&mut self, delta: &AppBaseline, now_ms: u64) {
+        self.decay(now_ms);
+        self.rate_samples += delta.rate_samples;
+        self.requests += delta.requests;
+        self.assets += delta.assets;
+        for (a, b) in self.rate_hist.iter_mut().zip(delta.rate_hist.iter()) {
+            *a += b;
+        }
+        for (ra, rb) in self.popularity.iter_mut().zip(delta.popularity.iter()) {
+            for (a, b) in ra.iter_mut().zip(rb.iter()) {
+                *a += b;
+            }
+        }
+        for (ra, rb) in self.transitions.iter_mut().zip(delta.transitions.iter()) {
+            for (a, b) in ra.iter_mut().zip(rb.iter()) {
+                *a += b;
+            }
+        }
+        if delta.rate_samples > 0.0 {
+            self.update_threshold(now_ms);
+        }
+    }
+
+    /// Nothing recorded (a delta with no counts).
+    pub fn is_blank(&self) -> bool {
+        self.rate_samples == 0.0 && self.requests == 0.0
     }
 
     /// Requests per client-minute above which a client is fast for this
@@ -193,6 +257,28 @@ impl AppBaseline {
             }
         }
         RATE_FLOOR
+    }
+
+    /// Every figure finite and not negative (a record whose writer died
+    /// mid-update may not be).
+    pub fn is_valid(&self) -> bool {
+        let ok = |v: &f32| v.is_finite() && *v >= 0.0;
+        [
+            self.rate_samples,
+            self.requests,
+            self.assets,
+            self.threshold,
+        ]
+        .iter()
+        .chain(self.rate_hist.iter())
+        .chain(self.popularity.iter().flatten())
+        .chain(self.transitions.iter().flatten())
+        .all(ok)
+    }
+
+    /// Endpoint observations learned (decayed).
+    pub fn trained_requests(&self) -> f32 {
+        self.requests
     }
 
     /// Enough traffic learned to judge transitions and asset shares.
@@ -292,7 +378,7 @@ mod tests {
         let mut t = 1_000;
         for i in 0..600u16 {
             t += 1_000;
-            b.learn(&sample(5 + i % 20), &Assessment::blank(), t);
+            b.learn(&sample(5 + i % 20), Lesson::ALL, t);
         }
         // p99 of 5..=24 falls in the bucket (22, 32].
         assert_eq!(b.rate_threshold(), 32.0);
@@ -300,7 +386,7 @@ mod tests {
         // ten minutes, not to the flood's rate.
         for _ in 0..2000 {
             t += 1_000;
-            b.learn(&sample(3000), &Assessment::blank(), t);
+            b.learn(&sample(3000), Lesson::ALL, t);
         }
         let after = b.rate_threshold();
         assert!(
@@ -309,7 +395,7 @@ mod tests {
         );
         let mut slow = AppBaseline::boxed();
         for i in 0..200u16 {
-            slow.learn(&sample(1), &Assessment::blank(), u64::from(i) * 1000 + 1);
+            slow.learn(&sample(1), Lesson::ALL, u64::from(i) * 1000 + 1);
         }
         assert_eq!(slow.rate_threshold(), RATE_FLOOR);
     }
@@ -331,7 +417,7 @@ mod tests {
                 learn_endpoint: true,
                 ..Default::default()
             };
-            b.learn(&o, &Assessment::blank(), 10);
+            b.learn(&o, Lesson::ALL, 10);
         }
         b.learn(
             &Observation {
@@ -339,7 +425,7 @@ mod tests {
                 learn_endpoint: true,
                 ..Default::default()
             },
-            &Assessment::blank(),
+            Lesson::ALL,
             10,
         );
         assert_eq!(b.transition_is_rare(list, item), Some(false));
@@ -359,16 +445,12 @@ mod tests {
                     learn_endpoint: true,
                     ..Default::default()
                 },
-                &Assessment::blank(),
+                Lesson::ALL,
                 1 + i,
             );
         }
         assert!(b.is_trained());
-        b.learn(
-            &Observation::default(),
-            &Assessment::blank(),
-            1 + 24 * DECAY_STEP_MS,
-        );
+        b.learn(&Observation::default(), Lesson::ALL, 1 + 24 * DECAY_STEP_MS);
         assert!(!b.is_trained());
         assert!((b.requests - 300.0).abs() < 2.0, "{}", b.requests);
     }

@@ -10,7 +10,7 @@
 //! let assessment = assess(&state, &baseline, now_ms);
 //! match decide(&assessment, tolerance, bot_types_mask) {
 //!     Some(detection) => { state.mark_reported(detection.bot_type); /* list, event */ }
-//!     None if !listed => baseline.learn(&obs, &assessment, now_ms),
+//!     None if !listed => baseline.learn(&obs, assessment.lesson(), now_ms),
 //!     None => {}
 //! }
 //! ```
@@ -30,6 +30,7 @@ pub mod baseline;
 pub mod business_logic;
 pub mod distinct;
 pub mod enumeration;
+pub mod facts;
 pub mod hash;
 pub mod outdated_browser;
 pub mod request_interval;

@@ -42,7 +42,7 @@ fn drive(
         let a = assess(&state, b, r.t);
         match decide(&a, tol, u8::MAX) {
             Some(d) => return Some((i + 1, d.bot_type)),
-            None if learn => b.learn(&obs, &a, r.t),
+            None if learn => b.learn(&obs, a.lesson(), r.t),
             None => {}
         }
     }

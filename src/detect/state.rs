@@ -15,10 +15,10 @@
 //! The record is `#[repr(C)]`, `Copy`, holds no pointers and is a fresh
 //! client when all zero, so the nginx glue can keep it in a shared zone.
 
+use super::bad_user_agent::UaClass;
 use super::distinct::insert;
-use super::hash::hash_bytes;
-use super::{bad_user_agent, bad_user_agent::UaClass, outdated_browser, suspicious_behaviour};
-use super::{baseline::AppBaseline, request_rate, template, ua_cache};
+use super::facts::{self, RequestFacts, UA_OUTDATED};
+use super::{baseline::AppBaseline, request_rate, template};
 use crate::model::{BotType, SensitiveKind};
 use crate::request::RequestView;
 
@@ -66,11 +66,6 @@ pub enum C {
     EnumVotes,
 }
 const COUNTERS: usize = C::EnumVotes as usize + 1;
-
-const UA_BROWSER: u8 = 1;
-const UA_OUTDATED: u8 = 2;
-const UA_CHROMIUM: u8 = 4;
-const UA_MISSING_HASH: u32 = 1;
 
 /// One client's record. Fields are crate-visible for the detectors.
 #[repr(C)]
@@ -168,10 +163,9 @@ impl ClientState {
         *self = ClientState::ZERO;
     }
 
-    /// Records one finished request. `baseline` is only read (for the
-    /// endpoint-transition model). `now_ms` should not go backwards; if it
-    /// does (workers' cached clocks differ slightly) it is taken as the last
-    /// time seen.
+    /// Records one finished request: the extract stage
+    /// ([`facts::extract`]) followed by [`ClientState::update`]. For tests and
+    /// tools; the request path extracts before it takes the client's lock.
     pub fn observe(
         &mut self,
         v: &RequestView<'_>,
@@ -179,6 +173,15 @@ impl ClientState {
         baseline: &AppBaseline,
         now_ms: u64,
     ) -> Observation {
+        self.update(&facts::extract(v, sensitive), baseline, now_ms)
+    }
+
+    /// The update stage: adds one request's facts to the record. Counters,
+    /// sets and a few sketch reads of `baseline` (only read, for the rate and
+    /// the endpoint-transition model): no parsing, no allocation, bounded.
+    /// `now_ms` should not go backwards; if it does (workers' cached clocks
+    /// differ slightly) it is taken as the last time seen.
+    pub fn update(&mut self, f: &RequestFacts, baseline: &AppBaseline, now_ms: u64) -> Observation {
         let now = now_ms.max(self.last_seen_ms);
         let mut dt = 0;
         if self.requests == 0 || now - self.last_seen_ms >= SESSION_IDLE_MS {
@@ -201,7 +204,7 @@ impl ClientState {
         self.epoch_requests = self.epoch_requests.saturating_add(1);
         self.bump(C::Total as usize);
 
-        let ep = template::normalise(v.method, v.path);
+        let ep = f.endpoint;
         let new_template = insert(&mut self.templates_seen, ep.template);
         self.add(C::NewTemplates as usize, new_template);
         let new_resource = insert(&mut self.resources_seen, ep.resource);
@@ -210,25 +213,25 @@ impl ClientState {
             self.bump(C::Assets as usize);
         }
         self.max_depth = self.max_depth.max(ep.depth);
-        if let Some(kind) = sensitive {
+        if let Some(kind) = f.sensitive {
             self.bump(C::Kinds as usize + kind.index());
         }
-        match v.status {
+        match f.status {
             401 | 403 => self.bump(C::AuthFail as usize),
             404 => self.bump(C::NotFound as usize),
             _ => {}
         }
-        if let Some(a) = v.attack {
+        if let Some(a) = f.attack {
             self.bump(C::Attacks as usize);
             self.attack_classes |= 1u16.checked_shl(a.index() as u32).unwrap_or(0);
         }
-        self.observe_user_agent(v);
+        self.observe_user_agent(f);
         let drain = baseline.rate_threshold() * self.people();
         self.spike_excess = request_rate::spike_excess(
             self.spike_excess,
             dt,
             drain,
-            request_rate::spike_weight(ep.asset, v.status),
+            request_rate::spike_weight(ep.asset, f.status),
         );
 
         let prev = self.last_template;
@@ -242,7 +245,7 @@ impl ClientState {
         }
         self.last_template = ep.template;
         if let Some(id) = ep.object {
-            self.observe_object(ep.template, id, v.status);
+            self.observe_object(ep.template, id, f.status);
         }
         let minute_sample = self.count_rate(now);
         let learn_endpoint =
@@ -261,13 +264,25 @@ impl ClientState {
     }
 
     /// Marks a bot type as reported, so `decide` does not report it again in
-    /// this session.
-    pub fn mark_reported(&mut self, bot: BotType) {
-        self.reported |= 1u8.checked_shl(bot.index() as u32).unwrap_or(0);
+    /// this session. False when it already was.
+    pub fn mark_reported(&mut self, bot: BotType) -> bool {
+        let bit = 1u8.checked_shl(bot.index() as u32).unwrap_or(0);
+        let new = self.reported & bit == 0;
+        self.reported |= bit;
+        new
     }
 
     pub fn requests(&self) -> u32 {
         self.requests
+    }
+
+    /// Every figure finite, the counters not negative (a record whose writer
+    /// died mid-update may not be).
+    pub fn is_valid(&self) -> bool {
+        self.c.iter().all(|v| v.is_finite() && *v >= -1e-3)
+            && [self.spike_excess, self.gap_mean, self.gap_var]
+                .iter()
+                .all(|v| v.is_finite())
     }
 
     pub fn last_seen_ms(&self) -> u64 {
@@ -359,41 +374,19 @@ impl ClientState {
         self.gap_var = (1.0 - alpha) * (self.gap_var + diff * incr);
     }
 
-    fn observe_user_agent(&mut self, v: &RequestView<'_>) {
-        let hash = match v.user_agent {
-            None => UA_MISSING_HASH,
-            Some(ua) => match hash_bytes(ua) {
-                UA_MISSING_HASH => 2,
-                h => h,
-            },
-        };
-        if hash != self.ua_hash {
-            let len = v.user_agent.map_or(0, <[u8]>::len);
-            let (class, flags) = ua_cache::get_or(hash, len, || {
-                let class = bad_user_agent::classify(v.user_agent);
-                let info = match (class, v.user_agent) {
-                    (UaClass::Browser, Some(ua)) => outdated_browser::parse(ua),
-                    _ => None,
-                };
-                let flags = info.map_or(0, |i| {
-                    UA_BROWSER
-                        | if i.outdated { UA_OUTDATED } else { 0 }
-                        | if i.chromium { UA_CHROMIUM } else { 0 }
-                });
-                (class as u8, flags)
-            });
-            self.ua_hash = hash;
-            self.ua_class = class;
-            self.ua_flags = flags;
-        }
+    fn observe_user_agent(&mut self, f: &RequestFacts) {
+        let ua = f.user_agent;
+        self.ua_hash = ua.hash;
+        self.ua_class = ua.class;
+        self.ua_flags = ua.flags;
         self.ua_worst = self.ua_worst.max(self.ua_class);
-        self.ua_seen |= 1u32 << (hash % 32);
-        if self.ua_flags & UA_BROWSER != 0 {
+        self.ua_seen |= 1u32 << (ua.hash % 32);
+        if ua.is_browser() {
             self.bump(C::BrowserReqs as usize);
-            if self.ua_flags & UA_OUTDATED != 0 {
+            if ua.flags & UA_OUTDATED != 0 {
                 self.bump(C::OutdatedReqs as usize);
             }
-            if suspicious_behaviour::header_anomaly(v, self.ua_flags & UA_CHROMIUM != 0) {
+            if f.header_anomaly {
                 self.bump(C::Anomalies as usize);
             }
         }

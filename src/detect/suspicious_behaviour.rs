@@ -57,7 +57,7 @@ pub fn evaluate(s: &ClientState) -> DetectorResult {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::detect::{baseline::AppBaseline, state::Observation, Assessment, Verdict};
+    use crate::detect::{baseline::AppBaseline, state::Observation, Verdict};
 
     const CHROME: &[u8] = b"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";
     const FULL: u16 = h::ACCEPT | h::ACCEPT_LANGUAGE | h::ACCEPT_ENCODING | h::SEC_FETCH;
@@ -127,7 +127,7 @@ mod tests {
                 learn_endpoint: true,
                 ..Default::default()
             };
-            b.learn(&o, &Assessment::blank(), 10);
+            b.learn(&o, crate::detect::baseline::Lesson::ALL, 10);
         }
         let mut usual = ClientState::ZERO;
         let mut odd = ClientState::ZERO;

@@ -276,7 +276,24 @@ extern "C" fn log_handler(r: *mut ngx_http_request_t) -> ngx_int_t {
     NGX_DECLINED as ngx_int_t
 }
 
+/// Logs a lock this worker took over from a dead process (one [alert] per
+/// recovery, see `table`).
+unsafe fn log_recovery(r: *mut ngx_http_request_t) {
+    if let Some((pid, dropped)) = crate::table::take_recovery_note() {
+        log_request(
+            r,
+            ngx::ffi::NGX_LOG_ALERT as ngx_uint_t,
+            &format!(
+                "api_abuse: took over a shared-zone lock held by process {pid}, which died \
+                 inside it; {dropped} damaged records dropped"
+            ),
+        );
+    }
+}
+
 unsafe fn log_phase(r: *mut ngx_http_request_t) {
+    // Recoveries in PREACCESS or a timer since the last request.
+    log_recovery(r);
     let Some(Confs { mcf, lcf }) = confs(r) else {
         return;
     };
@@ -329,7 +346,16 @@ unsafe fn log_phase(r: *mut ngx_http_request_t) {
     };
     let key = client_key(addr, mcf.ipv6_prefix);
     let monitor = lcf.mode == Mode::Monitor;
-    let outcome = crate::engine::observe(shared, profile, app, key, addr, &view, monitor, now_ms());
+    #[cfg(debug_assertions)]
+    test_park(r);
+    let now = now_ms();
+    let outcome = crate::engine::learner::with_worker(|learner| {
+        crate::engine::observe(
+            shared, learner, profile, app, key, addr, &view, monitor, now,
+        )
+    })
+    .flatten();
+    log_recovery(r);
     if crate::engine::take_full_note() {
         log_request(
             r,
@@ -345,23 +371,8 @@ unsafe fn log_phase(r: *mut ngx_http_request_t) {
         c.bot = Some(det.bot);
         c.confidence = det.confidence;
     }
-    write_event(mcf, &det.event);
+    super::events::write(mcf, &det.event);
     log_request(r, lcf.log_level, &det.summary);
-}
-
-fn write_event(mcf: &MainConf, line: &str) {
-    if mcf.events.is_null() {
-        return;
-    }
-    // SAFETY: the open file lives as long as the cycle; nginx swaps its fd on
-    // `nginx -s reopen`. One write(2) of a whole line to an O_APPEND file keeps
-    // lines from two workers apart.
-    unsafe {
-        let fd = (*mcf.events).fd;
-        if fd >= 0 {
-            let _ = libc::write(fd, line.as_ptr().cast(), line.len());
-        }
-    }
 }
 
 unsafe fn log_request(r: *mut ngx_http_request_t, level: ngx_uint_t, msg: &str) {
@@ -471,4 +482,40 @@ unsafe fn inspect(r: *mut ngx_http_request_t, scan: &HeaderScan) -> Option<Attac
     inspect_all_cached(&input, cache)
         .strongest()
         .map(|f| f.class)
+}
+
+/// Debug builds, and only with `env API_ABUSE_TEST_HOOKS=park;` in
+/// nginx.conf: a request carrying `X-Api-Abuse-Test-Park` parks this worker
+/// inside the client's critical section, so the dead-worker test can kill a
+/// worker that holds a bucket lock.
+#[cfg(debug_assertions)]
+unsafe fn test_park(r: *mut ngx_http_request_t) {
+    static ENABLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if !*ENABLED
+        .get_or_init(|| std::env::var_os("API_ABUSE_TEST_HOOKS").is_some_and(|v| v == "park"))
+    {
+        return;
+    }
+    let mut part: *const ngx_list_part_t = &(*r).headers_in.headers.part;
+    while !part.is_null() {
+        let elts = (*part).elts as *const ngx_table_elt_t;
+        for i in 0..(*part).nelts {
+            let h = &*elts.add(i);
+            if !h.lowcase_key.is_null()
+                && std::slice::from_raw_parts(h.lowcase_key, h.key.len) == b"x-api-abuse-test-park"
+            {
+                log_request(
+                    r,
+                    ngx::ffi::NGX_LOG_NOTICE as ngx_uint_t,
+                    &format!(
+                        "api_abuse: test hook: parking worker pid {} inside a client lock",
+                        std::process::id()
+                    ),
+                );
+                crate::engine::test_hooks::park_next_update();
+                return;
+            }
+        }
+        part = (*part).next;
+    }
 }

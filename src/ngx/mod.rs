@@ -9,6 +9,7 @@ mod api;
 mod body;
 pub mod conf;
 mod dashboard;
+mod events;
 mod handlers;
 mod sync;
 mod util;

@@ -43,6 +43,7 @@ struct Watch {
 static mut WATCH: Option<Watch> = None;
 static mut PROFILES_EVENT: Option<ngx_event_t> = None;
 static mut STATE_EVENT: Option<ngx_event_t> = None;
+static mut LEARN_EVENT: Option<ngx_event_t> = None;
 static mut CYCLE: *mut ngx_cycle_t = std::ptr::null_mut();
 
 fn stat(path: &PathBuf) -> Option<(u64, u64, u64, i128)> {
@@ -95,6 +96,14 @@ pub fn init_process(cycle: *mut ngx_cycle_t) -> Status {
                 PROFILES_CHECK_MS,
             );
         }
+        if !mcf.zone.is_null() {
+            arm(
+                addr_of_mut!(LEARN_EVENT),
+                cycle,
+                on_learn_timer,
+                crate::engine::learner::SYNC_MS as usize,
+            );
+        }
         if ngx_worker == 0 && mcf.state_path.is_some() && !mcf.zone.is_null() {
             arm(
                 addr_of_mut!(STATE_EVENT),
@@ -112,6 +121,9 @@ pub fn init_process(cycle: *mut ngx_cycle_t) -> Status {
 
 pub fn exit_process(cycle: *mut ngx_cycle_t) {
     super::sync::stop(cycle);
+    if is_worker() {
+        let _ = std::panic::catch_unwind(|| sync_learning(cycle));
+    }
     // SAFETY: plain read of a process global.
     if is_worker() && unsafe { ngx_worker } == 0 {
         save_state(cycle);
@@ -249,6 +261,29 @@ fn spawn_quiet<T: Send + 'static>(
         libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
         handle
     }
+}
+
+/// Merges this worker's learning into the zone's baselines (see
+/// `engine::learner`).
+unsafe extern "C" fn on_learn_timer(_ev: *mut ngx_event_t) {
+    if exiting() {
+        return;
+    }
+    arm(
+        addr_of_mut!(LEARN_EVENT),
+        CYCLE,
+        on_learn_timer,
+        crate::engine::learner::SYNC_MS as usize,
+    );
+    let _ = std::panic::catch_unwind(|| sync_learning(CYCLE));
+}
+
+fn sync_learning(cycle: *mut ngx_cycle_t) {
+    let Some(shared) = main_conf(cycle).and_then(super::zone::shared) else {
+        return;
+    };
+    let now = super::util::now_ms();
+    crate::engine::learner::with_worker(|l| l.sync(shared, now));
 }
 
 unsafe extern "C" fn on_state_timer(_ev: *mut ngx_event_t) {

@@ -42,6 +42,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(5);
 /// Keys per SCAN step and per MGET, and changes per pipeline.
 const BATCH: usize = 1_000;
+/// A journal slot claimed this long ago and still not written belongs to a
+/// writer that died: compare the whole table with Redis instead.
+const BUSY_GIVE_UP: Duration = Duration::from_secs(1);
 
 /// Sets the entry key if the change is newer than the key's (or the key is
 /// absent), with its TTL (ARGV[3] ms, 0 = none), and publishes it.
@@ -90,6 +93,7 @@ pub fn run(shared: &Shared, settings: &Settings, v6_prefix: u8, env: &dyn Env) {
         generation,
         env,
         instance: journal.instance(),
+        busy: std::cell::Cell::new(None),
     };
     let mut backoff = Backoff::new(journal.instance() ^ stamp::now_ms());
     let mut outage = false;
@@ -132,6 +136,8 @@ struct Node<'a> {
     generation: u64,
     env: &'a dyn Env,
     instance: u64,
+    /// The journal slot last found still being written, and since when.
+    busy: std::cell::Cell<Option<(u64, Instant)>>,
 }
 
 fn now_s() -> u32 {
@@ -225,6 +231,21 @@ impl Node<'_> {
                     at += 1;
                 }
                 Read::Empty => break,
+                Read::Busy => {
+                    // A writer holds the slot for a few instructions; one
+                    // that died there would stall the journal for good.
+                    let now = Instant::now();
+                    match self.busy.get() {
+                        Some((seq, since)) if seq == at => {
+                            if now.duration_since(since) > BUSY_GIVE_UP {
+                                self.busy.set(None);
+                                return (Vec::new(), at, true);
+                            }
+                        }
+                        _ => self.busy.set(Some((at, now))),
+                    }
+                    break;
+                }
                 Read::Lost => return (Vec::new(), at, true),
             }
         }

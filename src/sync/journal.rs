@@ -103,8 +103,11 @@ pub struct Change {
 #[derive(Debug, PartialEq, Eq)]
 pub enum Read {
     Change(Change),
-    /// Nothing new (or the next slot is still being written).
+    /// Nothing new.
     Empty,
+    /// The next slot is claimed and still being written (or its writer died
+    /// mid-write: a reader that keeps seeing this gives up on the slot).
+    Busy,
     /// Changes were overwritten before they were read: compare the table.
     Lost,
 }
@@ -187,11 +190,7 @@ impl Journal {
         let seq = slot.seq.load(Ordering::Acquire);
         if seq != at + 1 {
             // Being written, or already overwritten by a writer that lapped us.
-            return if seq > at + 1 {
-                Read::Lost
-            } else {
-                Read::Empty
-            };
+            return if seq > at + 1 { Read::Lost } else { Read::Busy };
         }
         let key = u128::from(slot.key[0].load(Ordering::Relaxed))
             | u128::from(slot.key[1].load(Ordering::Relaxed)) << 64;
@@ -343,6 +342,16 @@ mod tests {
         assert_eq!(seen.len(), 400);
         seen.dedup();
         assert_eq!(seen.len(), 400);
+    }
+
+    #[test]
+    fn a_slot_claimed_but_not_written_is_busy() {
+        let j = journal();
+        // a writer that claimed a slot and died before publishing it
+        j.head.fetch_add(1, Ordering::AcqRel);
+        j.push(3, &rec(1));
+        assert_eq!(j.peek(0), Read::Busy);
+        assert!(matches!(j.peek(1), Read::Change(c) if c.key == 3));
     }
 
     #[test]

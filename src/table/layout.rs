@@ -33,6 +33,11 @@ const BUCKETS_OFFSET_ALIGN: usize = 64;
 /// tens of nanoseconds, so spinning briefly is cheaper than a context switch,
 /// but a holder that was preempted must get the core back.
 const SPINS_BEFORE_YIELD: u32 = 128;
+/// While yielding, a waiter asks every this many rounds whether the holder
+/// still lives (one `kill(pid, 0)`): a worker killed inside a critical
+/// section (OOM killer, a crash elsewhere in nginx) must not wedge the
+/// others. A few hundred microseconds after the first yield at most.
+const YIELDS_PER_HOLDER_CHECK: u32 = 64;
 
 /// Fixed fields at the start of the region. Written once by `create` (magic
 /// last); afterwards only the atomics change.
@@ -51,11 +56,18 @@ pub(crate) struct Header {
     pub evictions: AtomicU64,
     pub insert_failures: AtomicU64,
     pub warned_full: AtomicU32,
+    /// Locks taken over from a dead holder (in what was the header's tail
+    /// padding, so older zones read 0 here).
+    pub recoveries: AtomicU32,
 }
+
+// The recovery counter took the header's tail padding: same size as layout 1.
+const _: () = assert!(size_of::<Header>() == 88);
 
 /// One set of `WAYS` slots and the lock that guards them.
 #[repr(C)]
 pub(crate) struct Bucket<T> {
+    /// 0: free; otherwise the pid of the process holding the lock.
     lock: AtomicU32,
     slots: UnsafeCell<Slots<T>>,
 }
@@ -73,7 +85,7 @@ pub(crate) struct Slots<T> {
 }
 
 /// All slot bits of a bucket.
-const ALL_SLOTS: u32 = (1 << WAYS) - 1;
+pub(crate) const ALL_SLOTS: u32 = (1 << WAYS) - 1;
 
 impl<T> Slots<T> {
     /// Indices of occupied slots, lowest first.
@@ -115,23 +127,48 @@ fn join_key(halves: [u64; 2]) -> u128 {
 
 impl<T> Bucket<T> {
     /// Takes the bucket lock (test-and-test-and-set: waiters spin on a plain
-    /// load so the cache line stays shared until the holder releases it).
+    /// load so the cache line stays shared until the holder releases it). The
+    /// lock word holds the holder's pid; a waiter that finds the holder dead
+    /// takes the lock over, and the guard says so ([`Locked::recovered`]) so
+    /// the caller checks the slots before using them.
     pub fn lock(&self) -> Locked<'_, T> {
+        let me = process_id();
         let mut spins = 0u32;
         loop {
             if self
                 .lock
-                .compare_exchange_weak(0, 1, Ordering::Acquire, Ordering::Relaxed)
+                .compare_exchange_weak(0, me, Ordering::Acquire, Ordering::Relaxed)
                 .is_ok()
             {
-                return Locked { bucket: self };
+                return Locked {
+                    bucket: self,
+                    recovered: None,
+                };
             }
-            while self.lock.load(Ordering::Relaxed) != 0 {
+            loop {
+                let holder = self.lock.load(Ordering::Relaxed);
+                if holder == 0 {
+                    break;
+                }
                 if spins < SPINS_BEFORE_YIELD {
                     spins += 1;
                     std::hint::spin_loop();
-                } else {
-                    std::thread::yield_now();
+                    continue;
+                }
+                std::thread::yield_now();
+                spins = spins.wrapping_add(1);
+                if spins % YIELDS_PER_HOLDER_CHECK == 0
+                    && holder != me
+                    && !process_alive(holder)
+                    && self
+                        .lock
+                        .compare_exchange(holder, me, Ordering::Acquire, Ordering::Relaxed)
+                        .is_ok()
+                {
+                    return Locked {
+                        bucket: self,
+                        recovered: Some(holder),
+                    };
                 }
             }
         }
@@ -141,15 +178,63 @@ impl<T> Bucket<T> {
     pub fn is_locked(&self) -> bool {
         self.lock.load(Ordering::Relaxed) != 0
     }
+
+    /// Test hook: leaves the lock held by `pid`, as if that process had died
+    /// inside the critical section.
+    #[cfg(test)]
+    pub fn abandon_to(&self, pid: u32) {
+        self.lock.store(pid, Ordering::Release);
+    }
+}
+
+/// This process's pid, cached (`getpid` is a system call) and forgotten in a
+/// forked child, so nginx workers forked from the master see their own.
+pub(crate) fn process_id() -> u32 {
+    static PID: AtomicU32 = AtomicU32::new(0);
+    static AT_FORK: std::sync::Once = std::sync::Once::new();
+    extern "C" fn forget() {
+        PID.store(0, Ordering::Relaxed);
+    }
+    let pid = PID.load(Ordering::Relaxed);
+    if pid != 0 {
+        return pid;
+    }
+    AT_FORK.call_once(|| {
+        // SAFETY: registers a handler that only stores to an atomic, which
+        // is async-signal-safe as fork requires.
+        unsafe { libc::pthread_atfork(None, None, Some(forget)) };
+    });
+    let pid = std::process::id();
+    PID.store(pid, Ordering::Relaxed);
+    pid
+}
+
+/// Whether a process with this pid exists (`kill(pid, 0)`: EPERM means it
+/// exists but belongs to another user).
+fn process_alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: signal 0 only checks for the process; nothing is sent.
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc == 0 || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
 
 /// Holds a bucket lock; releasing it in `Drop` keeps the bucket usable when a
 /// closure run under the lock panics and unwinds.
 pub(crate) struct Locked<'a, T> {
     bucket: &'a Bucket<T>,
+    /// The dead process whose lock this guard took over.
+    recovered: Option<u32>,
 }
 
 impl<T> Locked<'_, T> {
+    /// `Some(pid)` when the lock was taken over from a dead holder: the slots
+    /// may hold a half-written record.
+    pub fn recovered(&self) -> Option<u32> {
+        self.recovered
+    }
+
     pub fn slots(&mut self) -> &mut Slots<T> {
         // SAFETY: the lock word is ours until `drop`, and every access to
         // `slots` goes through a guard, so this is the only reference.

@@ -18,6 +18,16 @@
 //!
 //! Closures run under a bucket lock: keep them short, and never call back into
 //! the same table from one (the bucket lock is not re-entrant).
+//!
+//! A lock word holds its holder's pid. A worker killed inside a critical
+//! section (the OOM killer, a crash anywhere in nginx) would otherwise leave
+//! every other worker spinning on that bucket forever; a waiter that has
+//! yielded for a while checks the holder with `kill(pid, 0)` and takes over a
+//! lock whose holder is gone. A new record is fully written before its slot
+//! is marked occupied, so a dead writer leaves at worst one half-updated
+//! record: the taker checks every record of the bucket ([`Record::is_valid`])
+//! and drops the invalid ones, counts the recovery ([`TableStats::recoveries`])
+//! and leaves a note for the error log ([`take_recovery_note`]).
 
 mod key;
 mod layout;
@@ -33,7 +43,9 @@ pub use key::{client_key, key_addr, random_seed, ClientKey, DEFAULT_V6_PREFIX};
 pub use layout::WAYS;
 
 use key::{hash_key, hash_keys};
-use layout::{split_key, Bucket, Geometry, Header, Locked, Slots, LAYOUT_VERSION, MAGIC};
+use layout::{
+    split_key, Bucket, Geometry, Header, Locked, Slots, ALL_SLOTS, LAYOUT_VERSION, MAGIC,
+};
 
 /// A record type that may live in shared memory.
 ///
@@ -46,6 +58,27 @@ pub unsafe trait Record: Copy + Send + 'static {
     /// whenever the fields change, so that a module upgraded by `nginx -s
     /// reload` refuses the old zone instead of misreading it.
     const SCHEMA: u32;
+
+    /// Whether a record read after its writer died mid-update is still
+    /// usable (a lock taken over from a dead process, see
+    /// [`Table`]'s recovery); an invalid one is dropped.
+    fn is_valid(&self) -> bool {
+        true
+    }
+}
+
+/// Locks this process took over from dead holders since the last
+/// [`take_recovery_note`]: (dead pid, records dropped), for the glue's alert.
+static RECOVERY_NOTE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// The last lock recovery of this process not yet logged: the dead holder's
+/// pid and how many invalid records its bucket lost.
+pub fn take_recovery_note() -> Option<(u32, u32)> {
+    if RECOVERY_NOTE.load(Ordering::Relaxed) == 0 {
+        return None;
+    }
+    let v = RECOVERY_NOTE.swap(0, Ordering::Relaxed);
+    (v != 0).then_some(((v >> 32) as u32, v as u32))
 }
 
 /// Why a region cannot hold, or does not hold, a table of this record type.
@@ -90,6 +123,8 @@ pub struct TableStats {
     pub evictions: u64,
     /// Inserts refused because no candidate slot was free or evictable.
     pub insert_failures: u64,
+    /// Bucket locks taken over from a dead process.
+    pub recoveries: u64,
 }
 
 /// A handle to a table inside a shared region. Cheap to copy; every copy (in
@@ -254,7 +289,7 @@ impl<T: Record> Table<T> {
         let (a, b) = self.candidates(key);
         // Known clients are the common case: one lock when found in `a`.
         for i in distinct(a, b) {
-            let mut guard = self.bucket(i).lock();
+            let mut guard = self.lock(i);
             let slots = guard.slots();
             if let Some(slot) = slots.find(key) {
                 slots.last_seen[slot] = slots.last_seen[slot].max(now);
@@ -264,13 +299,10 @@ impl<T: Record> Table<T> {
         // Insert with both locks held, taken in index order (so two inserters
         // cannot deadlock); look again, as another process may have won.
         let (mut first, mut second) = if a <= b {
-            (
-                self.bucket(a).lock(),
-                (a != b).then(|| self.bucket(b).lock()),
-            )
+            (self.lock(a), (a != b).then(|| self.lock(b)))
         } else {
-            let later = self.bucket(b).lock();
-            (self.bucket(a).lock(), Some(later))
+            let later = self.lock(b);
+            (self.lock(a), Some(later))
         };
         // `first` is always bucket `a`, the preferred one on ties.
         let mut both: [Option<&mut Slots<T>>; 2] =
@@ -288,11 +320,12 @@ impl<T: Record> Table<T> {
             return None;
         };
         let slots = both.get_mut(which)?.as_deref_mut()?;
-        slots.occupied |= 1 << slot;
         slots.keys[slot] = split_key(key);
         slots.last_seen[slot] = now;
         // SAFETY: `Record` guarantees the all-zero value is valid.
         slots.records[slot] = unsafe { std::mem::zeroed() };
+        // Occupied last: a process killed before this line leaves a free slot.
+        slots.occupied |= 1 << slot;
         let header = self.header();
         header.inserts.fetch_add(1, Ordering::Relaxed);
         if evicted {
@@ -313,7 +346,7 @@ impl<T: Record> Table<T> {
     pub fn update<R>(&self, key: ClientKey, f: impl FnOnce(&mut T) -> R) -> Option<R> {
         let (a, b) = self.candidates(key);
         for i in distinct(a, b) {
-            let mut guard = self.bucket(i).lock();
+            let mut guard = self.lock(i);
             let slots = guard.slots();
             if let Some(slot) = slots.find(key) {
                 return Some(f(&mut slots.records[slot]));
@@ -326,7 +359,7 @@ impl<T: Record> Table<T> {
     pub fn remove(&self, key: ClientKey) -> bool {
         let (a, b) = self.candidates(key);
         for i in distinct(a, b) {
-            let mut guard = self.bucket(i).lock();
+            let mut guard = self.lock(i);
             let slots = guard.slots();
             if let Some(slot) = slots.find(key) {
                 slots.occupied &= !(1 << slot);
@@ -344,7 +377,7 @@ impl<T: Record> Table<T> {
     pub fn for_each(&self, mut f: impl FnMut(ClientKey, u32, &T)) {
         for i in 0..self.nbuckets {
             let copy: Slots<T> = {
-                let mut guard = self.bucket(i).lock();
+                let mut guard = self.lock(i);
                 let slots = guard.slots();
                 if slots.occupied == 0 {
                     continue;
@@ -363,7 +396,7 @@ impl<T: Record> Table<T> {
     pub fn retain(&self, mut f: impl FnMut(ClientKey, u32, &mut T) -> bool) -> usize {
         let mut removed = 0;
         for i in 0..self.nbuckets {
-            let mut guard = self.bucket(i).lock();
+            let mut guard = self.lock(i);
             let slots = guard.slots();
             for slot in slots.occupied_slots() {
                 let key = slots.key(slot);
@@ -391,6 +424,7 @@ impl<T: Record> Table<T> {
             inserts: h.inserts.load(Ordering::Relaxed),
             evictions: h.evictions.load(Ordering::Relaxed),
             insert_failures: h.insert_failures.load(Ordering::Relaxed),
+            recoveries: u64::from(h.recoveries.load(Ordering::Relaxed)),
         }
     }
 
@@ -413,6 +447,30 @@ impl<T: Record> Table<T> {
     fn header(&self) -> &Header {
         // SAFETY: checked by `attach`; lives as long as the region.
         unsafe { self.header.as_ref() }
+    }
+
+    /// Takes bucket `i`'s lock; after taking it over from a dead process,
+    /// drops the records that process may have left half-written.
+    fn lock(&self, i: usize) -> Locked<'_, T> {
+        let mut guard = self.bucket(i).lock();
+        if let Some(dead) = guard.recovered() {
+            let slots = guard.slots();
+            slots.occupied &= ALL_SLOTS;
+            let mut dropped = 0u32;
+            for slot in slots.occupied_slots() {
+                if !slots.records[slot].is_valid() {
+                    slots.occupied &= !(1 << slot);
+                    self.header().used.fetch_sub(1, Ordering::Relaxed);
+                    dropped += 1;
+                }
+            }
+            self.header().recoveries.fetch_add(1, Ordering::Relaxed);
+            RECOVERY_NOTE.store(
+                u64::from(dead) << 32 | u64::from(dropped),
+                Ordering::Relaxed,
+            );
+        }
+        guard
     }
 
     fn bucket(&self, i: usize) -> &Bucket<T> {

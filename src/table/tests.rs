@@ -376,3 +376,71 @@ fn concurrent_upserts_are_exact() {
     assert_eq!(t.stats().used, present);
     assert_eq!(t.stats().evictions, 0);
 }
+
+/// A pid that no process has: a child that has exited and been reaped.
+fn dead_pid() -> u32 {
+    let mut child = std::process::Command::new("true")
+        .spawn()
+        .expect("spawn true");
+    let pid = child.id();
+    child.wait().expect("wait");
+    pid
+}
+
+#[repr(C)]
+#[derive(Clone, Copy)]
+struct Checked {
+    value: u64,
+    valid: u64,
+}
+unsafe impl Record for Checked {
+    const SCHEMA: u32 = 4;
+    fn is_valid(&self) -> bool {
+        self.valid == 0 || self.valid == 1
+    }
+}
+
+#[test]
+fn a_lock_whose_holder_died_is_taken_over_and_checked() {
+    // One bucket: every key lives in it.
+    let geo = Geometry::of::<Checked>();
+    let mut r = Region::new(geo.bytes_for_buckets(1).unwrap_or(0));
+    let t: Table<Checked> = r.create();
+    assert_eq!(t.nbuckets, 1);
+    t.upsert(5, 1, |_, _| true, |c, _| c.value = 10);
+    // Another record, left half-written by the holder that died.
+    t.upsert(6, 1, |_, _| true, |c, _| c.valid = 77);
+    let dead = dead_pid();
+    t.bucket(0).abandon_to(dead);
+    let before = t.stats();
+    let started = std::time::Instant::now();
+    // Without recovery this would spin forever.
+    assert_eq!(t.get(5, |c| c.value), Some(10));
+    assert!(started.elapsed() < std::time::Duration::from_secs(1));
+    assert!(!t.bucket(0).is_locked());
+    let after = t.stats();
+    assert_eq!(after.recoveries, before.recoveries + 1);
+    assert_eq!(take_recovery_note(), Some((dead, 1)));
+    assert!(t.get(6, |_| ()).is_none(), "the invalid record is dropped");
+    assert_eq!(after.used, before.used - 1);
+    assert_eq!(take_recovery_note(), None, "one note per recovery");
+}
+
+#[test]
+fn a_living_holder_is_waited_for() {
+    let mut r = Region::new(4096);
+    let t: Table<Checked> = r.create();
+    t.upsert(5, 1, |_, _| true, |c, _| c.value = 1);
+    let (a, _) = t.candidates(5);
+    assert!(t.get(5, |_| ()).is_some());
+    // Held by this very process (another thread, say): never taken over.
+    t.bucket(a).abandon_to(layout::process_id());
+    let t2 = t;
+    let waiter = std::thread::spawn(move || t2.get(5, |c| c.value));
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    assert!(!waiter.is_finished(), "waits for a living holder");
+    assert_eq!(t.stats().recoveries, 0);
+    // The holder releases.
+    t.bucket(a).abandon_to(0);
+    assert_eq!(waiter.join().ok().flatten(), Some(1));
+}

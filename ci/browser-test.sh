@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The dashboard in a real browser: installs playwright-core (npm ci, into the
+# gitignored tests/browser/node_modules) and runs the ignored integration
+# test that starts nginx with the module, lists a scanner, and drives
+# Debian's headless Chromium through tests/browser/dashboard.mjs (renders,
+# shows the client, explains the detection, Unblock, Denylist, add form,
+# filters; every change checked through the API).
+#
+#   ci/browser-test.sh          screenshots to target/browser/
+#   ci/browser-test.sh --docs   screenshots to docs/ (the ones the README shows)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+command -v node >/dev/null || { echo "node is needed (apt-get install nodejs npm)" >&2; exit 1; }
+[ -x "${CHROMIUM:-/usr/bin/chromium}" ] || { echo "chromium is needed (apt-get install chromium)" >&2; exit 1; }
+(cd tests/browser && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+shots="$PWD/target/browser"
+[ "${1:-}" = "--docs" ] && shots="$PWD/docs"
+mkdir -p "$shots"
+API_ABUSE_SHOTS="$shots" cargo test --test nginx dashboard::browser -- --ignored --nocapture 2>&1 \
+  | grep -E '^(PASS|FAIL|test |test result)|panicked'
+# grep hides cargo's noise; the test's own status decides
+test "${PIPESTATUS[0]}" -eq 0
+echo "screenshots: $shots/dashboard.png, $shots/dashboard-detection.png"

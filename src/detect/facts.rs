@@ -1,0 +1,158 @@
+//! The *extract* stage: everything the detectors need from one request that
+//! depends on the request alone (its endpoint template, sensitive kind,
+//! User-Agent class and browser facts, header anomaly, status, attack class),
+//! computed before any lock is taken.
+//!
+//! The client's record update ([`ClientState::update`]) then only adds
+//! these facts to counters and sets: no parsing, no hashing of request bytes,
+//! no allocation, a bounded number of instructions under the client's lock.
+//!
+//! The User-Agent is capped at [`MAX_USER_AGENT`] bytes before it is hashed
+//! and classified, so a 32 KiB header costs what a normal one does; woothee
+//! runs on a miss of the per-worker cache ([`ua_cache`]), never under a lock.
+//!
+//! [`ClientState::update`]: super::state::ClientState::update
+
+use super::bad_user_agent::{self, UaClass};
+use super::hash::hash_bytes;
+use super::template::{self, Endpoint};
+use super::{outdated_browser, suspicious_behaviour, ua_cache};
+use crate::model::{AttackClass, SensitiveKind};
+use crate::request::RequestView;
+
+/// Bytes of a User-Agent that are hashed and classified. Real browsers send
+/// 100-250 bytes; scanner and library names come first.
+pub const MAX_USER_AGENT: usize = 512;
+
+/// Hash that stands for "no User-Agent header".
+pub(crate) const UA_MISSING_HASH: u32 = 1;
+
+/// Bits of [`UserAgent::flags`].
+pub(crate) const UA_BROWSER: u8 = 1;
+pub(crate) const UA_OUTDATED: u8 = 2;
+pub(crate) const UA_CHROMIUM: u8 = 4;
+
+/// What the User-Agent says, as the client record keeps it.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct UserAgent {
+    /// Hash of the (capped) value; [`UA_MISSING_HASH`] when absent, never 0.
+    pub hash: u32,
+    /// [`UaClass`] as u8.
+    pub class: u8,
+    /// `UA_BROWSER | UA_OUTDATED | UA_CHROMIUM`.
+    pub flags: u8,
+}
+
+impl UserAgent {
+    pub fn class(&self) -> UaClass {
+        UaClass::from_u8(self.class)
+    }
+
+    pub fn is_browser(&self) -> bool {
+        self.flags & UA_BROWSER != 0
+    }
+}
+
+/// One request, reduced to what the client's record takes in.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RequestFacts {
+    pub endpoint: Endpoint,
+    pub sensitive: Option<SensitiveKind>,
+    pub user_agent: UserAgent,
+    /// A client claiming a browser left out what that browser sends.
+    pub header_anomaly: bool,
+    pub status: u16,
+    pub attack: Option<AttackClass>,
+}
+
+/// The extract stage for one request (no lock held; allocation-free except
+/// woothee's parse on a User-Agent cache miss).
+pub fn extract(v: &RequestView<'_>, sensitive: Option<SensitiveKind>) -> RequestFacts {
+    let user_agent = user_agent(v.user_agent);
+    let header_anomaly = user_agent.is_browser()
+        && suspicious_behaviour::header_anomaly(v, user_agent.flags & UA_CHROMIUM != 0);
+    RequestFacts {
+        endpoint: template::normalise(v.method, v.path),
+        sensitive,
+        user_agent,
+        header_anomaly,
+        status: v.status,
+        attack: v.attack,
+    }
+}
+
+/// Hashes and classifies a User-Agent value (`None`: header missing), through
+/// the per-worker cache.
+pub fn user_agent(ua: Option<&[u8]>) -> UserAgent {
+    let ua = ua.map(|u| &u[..u.len().min(MAX_USER_AGENT)]);
+    let hash = match ua {
+        None => UA_MISSING_HASH,
+        Some(u) => match hash_bytes(u) {
+            0 | UA_MISSING_HASH => 2,
+            h => h,
+        },
+    };
+    let len = ua.map_or(0, <[u8]>::len);
+    let (class, flags) = ua_cache::get_or(hash, len, || classify(ua));
+    UserAgent { hash, class, flags }
+}
+
+fn classify(ua: Option<&[u8]>) -> (u8, u8) {
+    let class = bad_user_agent::classify(ua);
+    let info = match (class, ua) {
+        (UaClass::Browser, Some(ua)) => outdated_browser::parse(ua),
+        _ => None,
+    };
+    let flags = info.map_or(0, |i| {
+        UA_BROWSER
+            | if i.outdated { UA_OUTDATED } else { 0 }
+            | if i.chromium { UA_CHROMIUM } else { 0 }
+    });
+    (class as u8, flags)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::request::header_bits as h;
+
+    const CHROME: &[u8] = b"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+
+    #[test]
+    fn facts_of_a_browser_request() {
+        let v = RequestView {
+            method: b"GET",
+            path: b"/users/42/orders",
+            user_agent: Some(CHROME),
+            headers: h::ACCEPT | h::ACCEPT_LANGUAGE | h::ACCEPT_ENCODING,
+            status: 200,
+            http_version: 1001,
+            ..Default::default()
+        };
+        let f = extract(&v, Some(SensitiveKind::Checkout));
+        assert_eq!(f.endpoint, template::normalise(b"GET", b"/users/42/orders"));
+        assert!(f.endpoint.object.is_some());
+        assert_eq!(f.user_agent.class(), UaClass::Browser);
+        assert!(f.user_agent.is_browser());
+        assert!(f.user_agent.flags & UA_CHROMIUM != 0);
+        assert!(!f.header_anomaly);
+        assert_eq!(f.sensitive, Some(SensitiveKind::Checkout));
+        let bare = extract(&RequestView { headers: 0, ..v }, None);
+        assert!(bare.header_anomaly, "a browser without Accept headers");
+    }
+
+    #[test]
+    fn user_agent_is_capped_and_missing_is_distinct() {
+        assert_eq!(user_agent(None).hash, UA_MISSING_HASH);
+        assert_eq!(user_agent(None).class(), UaClass::Missing);
+        let mut long = b"sqlmap/1.7 ".to_vec();
+        long.resize(32 * 1024, b'a');
+        let capped = user_agent(Some(&long));
+        assert_eq!(capped.class(), UaClass::Scanner);
+        // Only the first MAX_USER_AGENT bytes count.
+        assert_eq!(capped, user_agent(Some(&long[..MAX_USER_AGENT])));
+        let mut other = long.clone();
+        other[MAX_USER_AGENT + 10] = b'b';
+        assert_eq!(capped, user_agent(Some(&other)));
+    }
+}

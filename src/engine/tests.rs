@@ -1,0 +1,291 @@
+//! Each stage alone, then the four together on a zone on the heap.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::Path;
+
+use super::*;
+use crate::config::{Profiles, Reaction};
+use crate::model::{AttackClass, BotType, SensitiveKind};
+use crate::shared::tests::heap_zone;
+
+const T0: u64 = 1_700_000_000_000;
+
+fn profiles(reaction: &str, duration: &str) -> Profiles {
+    let text = format!(
+        "[[profile]]\nname = \"shop\"\nreaction = \"{reaction}\"\nduration = \"{duration}\"\n\
+         [[profile.sensitive]]\nmethod = \"POST\"\npath = \"/login\"\nkind = \"auth\"\n"
+    );
+    match Profiles::parse(Path::new("test.toml"), &text) {
+        Ok(p) => p,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+fn login(status: u16) -> RequestView<'static> {
+    RequestView {
+        method: b"POST",
+        path: b"/login",
+        user_agent: Some(b"python-requests/2.31"),
+        status,
+        http_version: 1001,
+        ..Default::default()
+    }
+}
+
+fn detection() -> Detection {
+    Detection {
+        bot_type: BotType::CredentialStuffing,
+        confidence_pct: 90,
+    }
+}
+
+#[test]
+fn extract_reads_the_request_and_the_profile_only() {
+    let p = profiles("denylist", "1h");
+    let f = extract(&p.profiles[0], &login(401));
+    assert_eq!(f.sensitive, Some(SensitiveKind::Auth));
+    assert_eq!(f.status, 401);
+    assert_eq!(f, extract(&p.profiles[0], &login(401)), "pure");
+    let other = extract(
+        &p.profiles[0],
+        &RequestView {
+            method: b"GET",
+            ..login(200)
+        },
+    );
+    assert_eq!(other.sensitive, None);
+}
+
+#[test]
+fn update_returns_the_record_it_wrote() {
+    let z = heap_zone(4 << 20);
+    let p = profiles("denylist", "1h");
+    let f = extract(&p.profiles[0], &login(401));
+    let b = AppBaseline::boxed();
+    let (copy, obs) = update(&z.shared, 7, &f, &b, T0).expect("inserted");
+    assert_eq!(copy.requests(), 1);
+    assert_eq!(obs.template, f.endpoint.template);
+    let stored = z.shared.clients.get(7, |s| *s).expect("stored");
+    assert_eq!(stored, copy);
+    let (again, _) = update(&z.shared, 7, &f, &b, T0 + 1000).expect("found");
+    assert_eq!(again.requests(), 2);
+}
+
+#[test]
+fn react_is_the_listing_policy() {
+    let p = profiles("denylist", "1h");
+    let prof = &p.profiles[0];
+    let now = 1_700_000_000;
+    let first = react(prof, false, 0, &detection(), now);
+    assert_eq!(first.reaction, Reaction::Denylist);
+    let e = first.entry.expect("listed");
+    assert_eq!(e.kind(), Some(ListKind::Deny));
+    assert_eq!(u64::from(e.expires), now + 3600);
+    assert_eq!(e.bot(), Some(BotType::CredentialStuffing));
+    assert_eq!(e.confidence, 90);
+    // A repeat offender stays twice as long per earlier listing, capped.
+    let third = react(prof, false, 2, &detection(), now)
+        .entry
+        .expect("listed");
+    assert_eq!(u64::from(third.expires), now + 4 * 3600);
+    let capped = react(prof, false, 30, &detection(), now)
+        .entry
+        .expect("listed");
+    assert_eq!(u64::from(capped.expires), now + MAX_REPEAT_SECS);
+    // Monitor lists nothing, whatever the profile says.
+    let m = react(prof, true, 0, &detection(), now);
+    assert_eq!((m.reaction, m.entry), (Reaction::Monitor, None));
+    let gray = profiles("graylist", "forever");
+    let g = react(&gray.profiles[0], false, 0, &detection(), now);
+    let e = g.entry.expect("listed");
+    assert_eq!((e.kind(), e.expires), (Some(ListKind::Gray), 0));
+}
+
+#[test]
+fn report_builds_the_event_and_log_lines() {
+    let p = profiles("denylist", "1h");
+    let b = AppBaseline::boxed();
+    let mut s = ClientState::ZERO;
+    for i in 0..20 {
+        s.observe(&login(401), Some(SensitiveKind::Auth), &b, T0 + i * 500);
+    }
+    let a = assess(&s, &b, T0 + 10_000);
+    let view = RequestView {
+        path: b"/login\"x",
+        ..login(401)
+    };
+    let r = Report {
+        client: IpAddr::V4(Ipv4Addr::new(203, 0, 113, 9)),
+        app: b"shop",
+        profile: &p.profiles[0],
+        view: &view,
+        detection: detection(),
+        assessment: &a,
+        reaction: Reaction::Denylist,
+        expires: Expiry::At(T0 / 1000 + 3600),
+    };
+    let out = report(&r, T0);
+    assert!(out.event.ends_with('\n'));
+    let v: serde_json::Value = serde_json::from_str(&out.event).expect("one JSON line");
+    assert_eq!(v["client"], "203.0.113.9");
+    assert_eq!(v["application"], "shop");
+    assert_eq!(v["profile"], "shop");
+    assert_eq!(v["bot_type"], "credential_stuffing");
+    assert_eq!(v["confidence"], 90);
+    assert_eq!(v["reaction"], "denylist");
+    assert_eq!(v["expires"], rfc3339(T0 / 1000 + 3600));
+    assert_eq!(v["request"]["path"], "/login\"x");
+    assert_eq!(v["request"]["status"], 401);
+    assert_eq!(
+        v["assessment"]["detectors"].as_object().map(|o| o.len()),
+        Some(11)
+    );
+    assert_eq!(
+        out.summary,
+        "api_abuse: client 203.0.113.9 detected as credential_stuffing with 90% confidence \
+         by profile \"shop\", denylisted for 3600s"
+    );
+    let monitor = report(
+        &Report {
+            reaction: Reaction::Monitor,
+            expires: Expiry::NotListed,
+            ..r
+        },
+        T0,
+    );
+    let v: serde_json::Value = serde_json::from_str(&monitor.event).expect("json");
+    assert!(v["expires"].is_null());
+    assert!(monitor.summary.ends_with("not listed (monitor)"));
+}
+
+#[test]
+fn observe_detects_lists_once_and_reports() {
+    let z = heap_zone(4 << 20);
+    let p = profiles("denylist", "1h");
+    let mut learner = Learner::new();
+    let client = IpAddr::V4(Ipv4Addr::new(203, 0, 113, 9));
+    let mut outcomes = Vec::new();
+    for i in 0..60 {
+        let view = RequestView {
+            attack: (i % 2 == 0).then_some(AttackClass::Sqli),
+            ..login(401)
+        };
+        if let Some(o) = observe(
+            &z.shared,
+            &mut learner,
+            &p.profiles[0],
+            b"shop",
+            9,
+            client,
+            &view,
+            false,
+            T0 + i * 700,
+        ) {
+            outcomes.push(o);
+        }
+    }
+    assert!(!outcomes.is_empty(), "a credential stuffer is detected");
+    // Each detection lists the client again; the entry names the latest.
+    let listed = z.shared.listed(9, (T0 / 1000) as u32 + 60).expect("listed");
+    assert_eq!(listed.bot(), outcomes.last().map(|o| o.bot));
+    assert_eq!(z.shared.offences(9), outcomes.len() as u32);
+    let mut bots: Vec<_> = outcomes.iter().map(|o| o.bot).collect();
+    bots.sort();
+    bots.dedup();
+    assert_eq!(
+        bots.len(),
+        outcomes.len(),
+        "each bot type reported once: {bots:?}"
+    );
+    let stats = z.shared.stats();
+    let detections: u64 = stats
+        .detections
+        .iter()
+        .map(|c| c.load(std::sync::atomic::Ordering::Relaxed))
+        .sum();
+    assert_eq!(detections, outcomes.len() as u64);
+}
+
+#[test]
+fn claim_reports_a_detection_once() {
+    let z = heap_zone(4 << 20);
+    let p = profiles("denylist", "1h");
+    let f = extract(&p.profiles[0], &login(200));
+    let b = AppBaseline::boxed();
+    update(&z.shared, 3, &f, &b, T0);
+    assert!(claim(&z.shared, 3, BotType::Scraping));
+    assert!(
+        !claim(&z.shared, 3, BotType::Scraping),
+        "another worker won"
+    );
+    assert!(claim(&z.shared, 3, BotType::Spam));
+}
+
+#[test]
+fn workers_learn_through_deltas_merged_into_the_zone() {
+    let z = heap_zone(4 << 20);
+    let p = profiles("denylist", "1h");
+    let prof = &p.profiles[0];
+    let (mut w1, mut w2) = (Learner::new(), Learner::new());
+    let key = app_key(b"shop");
+    // Two workers, each with its own clients, all ordinary people.
+    for (n, w) in [(0u128, &mut w1), (1000u128, &mut w2)] {
+        for c in 0..40u128 {
+            for i in 0..12u64 {
+                let t = T0 + i * 5_000 + (c as u64) * 13;
+                let path = format!("/products/{}", i % 3);
+                let view = RequestView {
+                    method: b"GET",
+                    path: path.as_bytes(),
+                    user_agent: Some(
+                        b"Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+                    ),
+                    headers: crate::request::header_bits::ACCEPT
+                        | crate::request::header_bits::ACCEPT_LANGUAGE
+                        | crate::request::header_bits::ACCEPT_ENCODING,
+                    status: 200,
+                    http_version: 1001,
+                    ..Default::default()
+                };
+                observe(
+                    &z.shared,
+                    w,
+                    prof,
+                    b"shop",
+                    n + c,
+                    IpAddr::V4(Ipv4Addr::LOCALHOST),
+                    &view,
+                    false,
+                    t,
+                );
+            }
+        }
+    }
+    // Nothing reached the zone yet: the deltas are the workers' own.
+    let zone_requests = |z: &crate::shared::tests::HeapZone| {
+        z.shared
+            .apps
+            .get(key, |a| a.baseline.trained_requests())
+            .unwrap_or(0.0)
+    };
+    assert_eq!(zone_requests(&z), 0.0);
+    w1.sync(&z.shared, T0 + 70_000);
+    let after_one = zone_requests(&z);
+    assert!(after_one > 0.0);
+    w2.sync(&z.shared, T0 + 70_000);
+    let after_both = zone_requests(&z);
+    assert!(after_both > after_one);
+    // Worker 2's view now holds both workers' teaching; worker 1's after its
+    // next merge.
+    let view2 = w2
+        .app(&z.shared, key, b"shop", T0 + 70_000)
+        .baseline()
+        .trained_requests();
+    assert_eq!(view2, after_both);
+    w1.sync(&z.shared, T0 + 71_000);
+    let view1 = w1
+        .app(&z.shared, key, b"shop", T0 + 71_000)
+        .baseline()
+        .trained_requests();
+    assert_eq!(view1, after_both);
+}
