@@ -54,7 +54,6 @@ fn entries(n: usize, rng: &mut Rng) -> Vec<Entry> {
             net: random_net(rng),
             kind: ListKind::ALL[i % 3],
             expires: (i % 4 == 0).then_some(NOW + 3600),
-            comment: None,
         })
         .collect()
 }

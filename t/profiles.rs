@@ -251,3 +251,46 @@ fn a_large_file_is_swapped_in_without_stalling_the_workers() {
         "a request waited {slowest:?} during the swap"
     );
 }
+
+/// A worker respawned after a crash enforces the current file (the one hot
+/// swapped in since the last start), not the one nginx.conf was read with.
+#[test]
+fn respawned_workers_follow_the_current_file() {
+    let mut n = Nginx::start(
+        "profiles-respawn",
+        &http_conf("abuse:2m", ""),
+        &[("conf/profiles.toml", FIRST)],
+    );
+    n.allowed.push("exited on signal 9".into());
+    assert_eq!(count(&n, "192.0.2.20", 4, 200), 4);
+    rewrite(
+        &n.path("conf/profiles.toml"),
+        "[lists]\ndeny = [\"192.0.2.10\", \"192.0.2.20\"]\n",
+    );
+    let swapped = n.eventually(Duration::from_millis(2500), || {
+        n.error_log().matches("2 list entries").count() >= 2
+    });
+    assert!(swapped, "both workers swapped: {}", n.error_log());
+    assert_eq!(count(&n, "192.0.2.20", 4, 403), 4);
+
+    let before = n.worker_pids();
+    for pid in &before {
+        std::process::Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status()
+            .unwrap();
+    }
+    let respawned = n.eventually(Duration::from_secs(5), || {
+        let now = n.worker_pids();
+        now.len() == 2 && now.iter().all(|p| !before.contains(p))
+    });
+    assert!(respawned, "workers respawned: {}", n.error_log());
+    assert_eq!(
+        count(&n, "192.0.2.20", 20, 403),
+        20,
+        "respawned workers refuse the entry added by the hot swap: {}",
+        n.error_log()
+    );
+    assert_eq!(count(&n, "192.0.2.10", 4, 403), 4);
+    assert_eq!(count(&n, "192.0.2.30", 4, 200), 4);
+}

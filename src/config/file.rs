@@ -63,6 +63,8 @@ impl<'de> Deserialize<'de> for ListItem {
 pub struct ListItemDetailed {
     pub addr: Net,
     pub expires: Option<Expiry>,
+    /// For the people who read the file; not compiled.
+    #[allow(dead_code)]
     pub comment: Option<String>,
 }
 
@@ -130,6 +132,12 @@ impl Reaction {
             Reaction::Graylist => "graylist",
             Reaction::Monitor => "monitor",
         }
+    }
+
+    pub fn from_name(s: &str) -> Option<Reaction> {
+        [Reaction::Denylist, Reaction::Graylist, Reaction::Monitor]
+            .into_iter()
+            .find(|r| r.as_str() == s)
     }
 }
 

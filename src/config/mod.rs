@@ -2,8 +2,13 @@
 //!
 //! The file is TOML (see the README for every key). Loading is all-or-nothing:
 //! a file that fails validation produces one [`ConfigError`] naming the file,
-//! line, column and field, and the caller keeps the profiles it had. A compiled
-//! [`Profiles`] is immutable; the nginx glue publishes it with `arc-swap`.
+//! line, column and field, and the caller keeps the profiles it had.
+//!
+//! A valid file is compiled into an [`Image`] (lists, exception networks and
+//! a JSON document with the rest), and a [`Profiles`] is opened from an image:
+//! the module compiles a changed file once, writes the image to a file and
+//! every worker opens the mapped file (see `ngx::profiles`); tests and
+//! `Profiles::parse` open the image in memory. A [`Profiles`] is immutable.
 
 mod error;
 mod file;
@@ -11,13 +16,14 @@ mod values;
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub use error::ConfigError;
 pub use file::Reaction;
 pub use values::{Country, Lifetime, Net};
 
-use crate::lists::{AddrLists, Entry, ListKind, PrefixSet};
-use crate::model::{BotType, Tolerance};
+use crate::lists::{image, AddrLists, Entry, Image, ListKind, NetSet};
+use crate::model::{BotType, SensitiveKind, Tolerance};
 
 /// One `[[profile]]`, validated.
 pub struct Profile {
@@ -47,8 +53,8 @@ impl Profile {
 #[derive(Default)]
 pub struct Exceptions {
     /// Addresses and CIDRs from `addrs`, and from every `sources` file; the
-    /// value is the source name (`"addrs"` for the inline list).
-    pub nets: PrefixSet<u16>,
+    /// value is the index of the source name (`"addrs"` for the inline list).
+    pub nets: NetSet,
     pub source_names: Vec<String>,
     pub countries: Vec<Country>,
 }
@@ -56,8 +62,10 @@ pub struct Exceptions {
 impl Exceptions {
     /// The name of the exception that covers `addr`, if any.
     pub fn source_of(&self, addr: std::net::IpAddr) -> Option<&str> {
-        let idx = *self.nets.find(addr, |_| true)?;
-        self.source_names.get(usize::from(idx)).map(String::as_str)
+        let idx = self.nets.find(addr)?;
+        self.source_names
+            .get(usize::try_from(idx).ok()?)
+            .map(String::as_str)
     }
 
     pub fn country_excepted(&self, code: &[u8]) -> bool {
@@ -80,27 +88,70 @@ pub struct Profiles {
     pub lists: AddrLists,
     pub exceptions: Exceptions,
     pub profiles: Vec<Profile>,
+    /// The image the lists are read from.
+    image: Option<Arc<Image>>,
+}
+
+/// Everything but the networks, as stored in an image.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Meta {
+    path: PathBuf,
+    profiles: Vec<ProfileMeta>,
+    sources: Vec<String>,
+    countries: Vec<String>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ProfileMeta {
+    name: String,
+    enabled: bool,
+    applications: Vec<String>,
+    tolerance: String,
+    bot_types: u16,
+    reaction: String,
+    /// Seconds; `None`: forever.
+    duration: Option<u64>,
+    /// (method, path pattern, kind)
+    sensitive: Vec<(String, String, String)>,
 }
 
 impl Profiles {
-    /// Reads and compiles the file at `path`.
+    /// Reads and compiles the file at `path`, in memory.
     pub fn load(path: &Path) -> Result<Profiles, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError::new(path, format!("cannot be read: {e}")))?;
-        Self::parse(path, &text)
+        let image = Self::compile(path)?;
+        Profiles::open(Arc::new(image)).map_err(|e| ConfigError::new(path, e))
     }
 
-    /// Compiles `text`; relative `sources` files are resolved against the
-    /// directory of `path`.
+    /// Compiles `text`, in memory; relative `sources` files are resolved
+    /// against the directory of `path`.
     pub fn parse(path: &Path, text: &str) -> Result<Profiles, ConfigError> {
+        let image = Self::compile_text(path, text)?;
+        Profiles::open(Arc::new(image)).map_err(|e| ConfigError::new(path, e))
+    }
+
+    /// Reads and validates the file at `path` and compiles it into an image.
+    pub fn compile(path: &Path) -> Result<Image, ConfigError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| ConfigError::new(path, format!("cannot be read: {e}")))?;
+        Self::compile_text(path, &text)
+    }
+
+    /// Validates `text` and compiles it into an image.
+    pub fn compile_text(path: &Path, text: &str) -> Result<Image, ConfigError> {
         let raw: file::File = toml::from_str(text).map_err(|e| match e.span() {
             Some(span) => ConfigError::at(path, text, span.start, e.message()),
             None => ConfigError::new(path, e.message()),
         })?;
 
-        let lists = compile_lists(raw.lists)
+        let mut builder = image::Builder::new();
+        builder
+            .lists(list_entries(raw.lists).map(|e| (e.net, e.value())))
             .map_err(|e| ConfigError::new(path, format!("[lists]: {e}")))?;
-        let exceptions = compile_exceptions(path, text, raw.exceptions)?;
+        let countries = raw.exceptions.countries.clone();
+        let (nets, sources) = exception_nets(path, text, raw.exceptions)?;
+        builder
+            .exceptions(nets)
+            .map_err(|e| ConfigError::new(path, format!("[exceptions]: {e}")))?;
 
         let mut seen = HashSet::new();
         let mut profiles = Vec::with_capacity(raw.profile.len());
@@ -145,7 +196,7 @@ impl Profiles {
                     (v.method.as_str(), v.path.as_str(), v.kind)
                 })
                 .collect();
-            let sensitive = crate::detect::SensitiveSet::compile(&specs).map_err(|msg| {
+            crate::detect::SensitiveSet::compile(&specs).map_err(|msg| {
                 let at = p.sensitive.first().map_or(name_at, |s| s.span().start);
                 ConfigError::at(
                     path,
@@ -154,25 +205,85 @@ impl Profiles {
                     format!("profile \"{name}\": sensitive: {msg}"),
                 )
             })?;
-            profiles.push(Profile {
+            profiles.push(ProfileMeta {
+                sensitive: specs
+                    .iter()
+                    .map(|(m, p, k)| (m.to_string(), p.to_string(), k.as_str().to_string()))
+                    .collect(),
                 name,
                 enabled: p.enabled,
                 applications: p.applications,
-                tolerance: p.tolerance,
+                tolerance: p.tolerance.as_str().to_string(),
                 bot_types,
-                reaction: p.reaction,
-                duration: p.duration,
+                reaction: p.reaction.as_str().to_string(),
+                duration: p.duration.secs(),
+            });
+        }
+        let meta = Meta {
+            path: path.to_path_buf(),
+            profiles,
+            sources,
+            countries: countries
+                .iter()
+                .map(|c| String::from_utf8_lossy(&c.0).into_owned())
+                .collect(),
+        };
+        let json = serde_json::to_vec(&meta).map_err(|e| ConfigError::new(path, e.to_string()))?;
+        builder
+            .finish(fnv1a(text.as_bytes()), &json)
+            .map_err(|e| ConfigError::new(path, format!("cannot compile: {e}")))
+    }
+
+    /// Opens compiled profiles; the lists stay in `image` (mapped or not).
+    pub fn open(image: Arc<Image>) -> Result<Profiles, String> {
+        let meta: Meta =
+            serde_json::from_slice(&image.meta()).map_err(|e| format!("profiles image: {e}"))?;
+        let bad = |what: &str, v: &str| format!("profiles image: bad {what} \"{v}\"");
+        let mut profiles = Vec::with_capacity(meta.profiles.len());
+        for p in meta.profiles {
+            let mut specs = Vec::with_capacity(p.sensitive.len());
+            for (m, path, k) in &p.sensitive {
+                let kind = SensitiveKind::from_name(k).ok_or_else(|| bad("kind", k))?;
+                specs.push((m.as_str(), path.as_str(), kind));
+            }
+            let sensitive = crate::detect::SensitiveSet::compile(&specs)?;
+            profiles.push(Profile {
+                tolerance: Tolerance::from_name(&p.tolerance)
+                    .ok_or_else(|| bad("tolerance", &p.tolerance))?,
+                reaction: Reaction::from_name(&p.reaction)
+                    .ok_or_else(|| bad("reaction", &p.reaction))?,
+                duration: p.duration.map_or(Lifetime::Forever, |s| {
+                    Lifetime::For(std::time::Duration::from_secs(s))
+                }),
+                name: p.name,
+                enabled: p.enabled,
+                applications: p.applications,
+                bot_types: p.bot_types,
                 sensitive,
             });
         }
-
+        let countries = meta
+            .countries
+            .iter()
+            .map(|c| c.parse::<Country>())
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(Profiles {
-            path: path.to_path_buf(),
-            version: fnv1a(text.as_bytes()),
-            lists,
-            exceptions,
+            path: meta.path,
+            version: image.version(),
+            lists: AddrLists::of(image.clone()),
+            exceptions: Exceptions {
+                nets: NetSet::of(image.clone()),
+                source_names: meta.sources,
+                countries,
+            },
             profiles,
+            image: Some(image),
         })
+    }
+
+    /// The image these profiles are read from.
+    pub fn image(&self) -> Option<&Arc<Image>> {
+        self.image.as_ref()
     }
 
     /// The first enabled profile, in file order, that covers `app`.
@@ -185,36 +296,39 @@ impl Profiles {
     }
 }
 
-fn compile_lists(raw: file::Lists) -> Result<AddrLists, crate::lists::PrefixSetError> {
-    let mut entries = Vec::with_capacity(raw.allow.len() + raw.deny.len() + raw.gray.len());
-    for (kind, items) in [
+fn list_entries(raw: file::Lists) -> impl Iterator<Item = Entry> {
+    [
         (ListKind::Allow, raw.allow),
         (ListKind::Deny, raw.deny),
         (ListKind::Gray, raw.gray),
-    ] {
-        for item in items {
-            let (net, expires, comment) = match item {
-                file::ListItem::Plain(n) => (n, None, None),
-                file::ListItem::Detailed(d) => (d.addr, d.expires.map(|e| e.0), d.comment),
+    ]
+    .into_iter()
+    .flat_map(|(kind, items)| {
+        items.into_iter().map(move |item| {
+            let (net, expires) = match item {
+                file::ListItem::Plain(n) => (n, None),
+                file::ListItem::Detailed(d) => (d.addr, d.expires.map(|e| e.0)),
             };
-            entries.push(Entry {
+            Entry {
                 net: net.0,
                 kind,
                 expires,
-                comment,
-            });
-        }
-    }
-    AddrLists::new(entries)
+            }
+        })
+    })
 }
 
-fn compile_exceptions(
+/// An exception network and the index of its source name.
+type SourceNet = (ipnetwork::IpNetwork, u64);
+
+/// The exception networks and the source names.
+fn exception_nets(
     path: &Path,
     text: &str,
     raw: file::Exceptions,
-) -> Result<Exceptions, ConfigError> {
+) -> Result<(Vec<SourceNet>, Vec<String>), ConfigError> {
     let mut names = vec!["addrs".to_string()];
-    let mut nets: Vec<_> = raw.addrs.iter().map(|n| (n.0, 0u16)).collect();
+    let mut nets: Vec<_> = raw.addrs.iter().map(|n| (n.0, 0u64)).collect();
     let base = path.parent().unwrap_or(Path::new("."));
     for src in raw.sources {
         let at = src.file.span().start;
@@ -259,17 +373,11 @@ fn compile_exceptions(
                     ),
                 )
             })?;
-            nets.push((net.0, idx));
+            nets.push((net.0, u64::from(idx)));
         }
         names.push(src.name);
     }
-    let nets =
-        PrefixSet::build(nets).map_err(|e| ConfigError::new(path, format!("[exceptions]: {e}")))?;
-    Ok(Exceptions {
-        nets,
-        source_names: names,
-        countries: raw.countries,
-    })
+    Ok((nets, names))
 }
 
 /// FNV-1a, 64 bit: a stable fingerprint of the file for its version number.

@@ -44,7 +44,7 @@ fn issue_example_parses() {
         Some(ListKind::Gray)
     );
     let (_, e) = p.lists.classify(ip("192.0.2.77"), 0).unwrap();
-    assert_eq!(e.comment.as_deref(), Some("manual"));
+    assert_eq!(e.expires, Some(1_798_675_200), "2026-12-31T00:00:00Z");
     assert!(
         p.lists.classify(ip("192.0.2.77"), 1_900_000_000).is_none(),
         "expired"

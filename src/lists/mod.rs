@@ -1,28 +1,28 @@
 //! The manual allow / deny / gray lists and the exception networks.
 //!
-//! Each worker builds these from the profiles file (and rebuilds them when it
-//! changes) in ordinary process memory; they are immutable once built, so they
-//! are shared between threads and swapped whole. Lookups go through
-//! [`PrefixSet`], whose cost does not grow with the number of entries.
+//! They are compiled from the profiles file into an [`image::Image`]: flat,
+//! read-only words that one process writes to a file once and every worker
+//! maps, so a server holds one copy whatever its worker count. Lookups go
+//! through [`prefix::Table`], whose cost does not grow with the number of
+//! entries, and allocate nothing.
 //!
 //! Precedence, when several active entries contain an address: **allow beats
 //! deny beats gray**, whatever their prefix lengths. An allow entry is an
 //! operator's explicit promise that a network is legitimate, so it must not be
 //! undone by a broader (or narrower) deny written elsewhere; deny beats gray
-//! because it is the stronger reaction. Within one kind the most specific
-//! entry is reported. Expired entries are ignored (an entry expiring at `t` no
-//! longer applies at `t`).
-//!
-//! Exceptions need no kinds or expiries: use `PrefixSet<S>` directly, with `S`
-//! naming where each network came from (`()` if nobody asks).
+//! because it is the stronger reaction. Expired entries are ignored (an entry
+//! expiring at `t` no longer applies at `t`).
 
+pub mod image;
 pub mod prefix;
 
 use std::net::IpAddr;
+use std::sync::Arc;
 
 use ipnetwork::IpNetwork;
 
-pub use prefix::{Matches, PrefixSet, PrefixSetError};
+pub use image::Image;
+pub use prefix::PrefixSetError;
 
 /// Which manual list an entry belongs to, in order of precedence.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Deserialize)]
@@ -63,95 +63,104 @@ impl std::fmt::Display for ListKind {
     }
 }
 
-/// One manual list entry.
+/// One manual list entry, as read from the file (the file's `comment` is for
+/// the people who read it and is not compiled).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Entry {
     pub net: IpNetwork,
     pub kind: ListKind,
     /// Unix seconds from which the entry no longer applies; `None`: never expires.
     pub expires: Option<u64>,
-    pub comment: Option<String>,
 }
 
 impl Entry {
     pub fn is_active(&self, now_unix: u64) -> bool {
         self.expires.is_none_or(|t| now_unix < t)
     }
+
+    /// The entry's value in the image: the kind in the top two bits, the
+    /// expiry (`NEVER` for none) below.
+    pub fn value(&self) -> u64 {
+        let expires = self.expires.map_or(NEVER, |t| t.min(NEVER - 1));
+        (self.kind.index() as u64) << 62 | expires
+    }
 }
 
-/// The manual lists of one profiles file.
-#[derive(Default)]
+const NEVER: u64 = (1 << 62) - 1;
+
+fn unpack(v: u64) -> Option<(ListKind, u64)> {
+    let kind = *ListKind::ALL.get((v >> 62) as usize)?;
+    Some((kind, v & NEVER))
+}
+
+/// The deciding entry of a lookup.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hit {
+    /// Unix seconds from which it no longer applies; `None`: never expires.
+    pub expires: Option<u64>,
+}
+
+/// The manual lists of one profiles file: a view of its image.
+#[derive(Clone, Default)]
 pub struct AddrLists {
-    /// What `classify` needs from each entry, 16 bytes, grouped by network so
-    /// that the entries of one network share a cache line; the full entry is
-    /// read only for the winner.
-    set: PrefixSet<Decider>,
-    /// In input order.
-    entries: Box<[Entry]>,
+    image: Option<Arc<Image>>,
     counts: [usize; 3],
 }
 
-#[derive(Clone, Copy)]
-struct Decider {
-    /// `u64::MAX` for entries that never expire.
-    expires: u64,
-    index: u32,
-    kind: ListKind,
-}
-
 impl AddrLists {
-    /// Builds the lookup structures: about a quarter to half a second for a
-    /// million entries, so large lists should be built off the event loop.
+    /// Compiles entries into an image of their own in this process's memory
+    /// (tests and benchmarks; the module compiles whole files, see
+    /// `config::Profiles::compile`).
     pub fn new(entries: impl IntoIterator<Item = Entry>) -> Result<AddrLists, PrefixSetError> {
-        let entries: Box<[Entry]> = entries.into_iter().collect();
+        let mut b = image::Builder::new();
+        b.lists(entries.into_iter().map(|e| (e.net, e.value())))?;
+        let img = b.finish(0, b"").map_err(|_| PrefixSetError::TooMany(0))?;
+        Ok(AddrLists::of(Arc::new(img)))
+    }
+
+    /// The lists of `image`.
+    pub fn of(image: Arc<Image>) -> AddrLists {
         let mut counts = [0; 3];
-        let mut deciders = Vec::with_capacity(entries.len());
-        for (i, e) in entries.iter().enumerate() {
-            let index = u32::try_from(i).map_err(|_| PrefixSetError::TooMany(entries.len()))?;
-            counts[e.kind.index()] += 1;
-            let expires = e.expires.unwrap_or(u64::MAX);
-            deciders.push((
-                e.net,
-                Decider {
-                    expires,
-                    index,
-                    kind: e.kind,
-                },
-            ));
+        for v in image.lists().values(image.words()) {
+            if let Some((k, _)) = unpack(*v) {
+                counts[k.index()] += 1;
+            }
         }
-        let set = PrefixSet::build(deciders)?;
-        Ok(AddrLists {
-            set,
-            entries,
+        AddrLists {
+            image: Some(image),
             counts,
-        })
+        }
     }
 
     /// The list `addr` is on at `now_unix`, and the deciding entry (see the
     /// module documentation for precedence). Allocates nothing.
-    pub fn classify(&self, addr: IpAddr, now_unix: u64) -> Option<(ListKind, &Entry)> {
-        let mut best: Option<Decider> = None;
-        for d in self.set.matches(addr) {
-            if now_unix >= d.expires || best.is_some_and(|b| b.kind <= d.kind) {
+    pub fn classify(&self, addr: IpAddr, now_unix: u64) -> Option<(ListKind, Hit)> {
+        let img = self.image.as_deref()?;
+        let mut best: Option<(ListKind, u64)> = None;
+        for v in img.lists().matches(img.words(), addr) {
+            let Some((kind, expires)) = unpack(v) else {
+                continue;
+            };
+            if now_unix >= expires || best.is_some_and(|b| b.0 <= kind) {
                 continue;
             }
-            best = Some(*d);
-            if d.kind == ListKind::Allow {
+            best = Some((kind, expires));
+            if kind == ListKind::Allow {
                 break;
             }
         }
-        let best = best?;
-        let entry = self.entries.get(best.index as usize)?;
-        Some((best.kind, entry))
+        let (kind, expires) = best?;
+        let expires = (expires != NEVER).then_some(expires);
+        Some((kind, Hit { expires }))
     }
 
     /// Entries of every kind, expired ones included.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.counts.iter().sum()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
     }
 
     /// Entries of one kind, expired ones included.
@@ -159,19 +168,48 @@ impl AddrLists {
         self.counts[kind.index()]
     }
 
-    /// Every entry, in the order given to [`AddrLists::new`].
-    pub fn entries(&self) -> &[Entry] {
-        &self.entries
+    /// The earliest expiry still ahead of `now_unix`, so a caller can tell
+    /// when the active set next changes (a scan of every entry).
+    pub fn next_expiry(&self, now_unix: u64) -> Option<u64> {
+        let img = self.image.as_deref()?;
+        img.lists()
+            .values(img.words())
+            .iter()
+            .filter_map(|v| unpack(*v))
+            .map(|(_, t)| t)
+            .filter(|&t| t != NEVER && t > now_unix)
+            .min()
+    }
+}
+
+/// The exception networks of one profiles file: a view of its image; the
+/// value of each network is the index of its source name.
+#[derive(Clone, Default)]
+pub struct NetSet {
+    image: Option<Arc<Image>>,
+}
+
+impl NetSet {
+    pub fn of(image: Arc<Image>) -> NetSet {
+        NetSet { image: Some(image) }
     }
 
-    /// The earliest expiry still ahead of `now_unix`, so a caller can tell
-    /// when the active set next changes.
-    pub fn next_expiry(&self, now_unix: u64) -> Option<u64> {
-        self.entries
-            .iter()
-            .filter_map(|e| e.expires)
-            .filter(|&t| t > now_unix)
-            .min()
+    /// The value of the most specific network containing `addr`.
+    pub fn find(&self, addr: IpAddr) -> Option<u64> {
+        let img = self.image.as_deref()?;
+        img.exceptions().matches(img.words(), addr).next()
+    }
+
+    pub fn contains(&self, addr: IpAddr) -> bool {
+        self.find(addr).is_some()
+    }
+
+    pub fn len(&self) -> usize {
+        self.image.as_deref().map_or(0, |i| i.exceptions().len())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 
@@ -184,7 +222,6 @@ mod tests {
             net: net.parse().unwrap(),
             kind,
             expires,
-            comment: Some(net.to_string()),
         }
     }
 
@@ -192,46 +229,31 @@ mod tests {
         s.parse().unwrap()
     }
 
-    fn decision(lists: &AddrLists, addr: &str, now: u64) -> Option<(ListKind, String)> {
-        lists
-            .classify(ip(addr), now)
-            .map(|(k, e)| (k, e.comment.clone().unwrap_or_default()))
+    fn decision(lists: &AddrLists, addr: &str, now: u64) -> Option<(ListKind, Option<u64>)> {
+        lists.classify(ip(addr), now).map(|(k, h)| (k, h.expires))
     }
 
     use ListKind::{Allow, Deny, Gray};
 
     #[test]
     fn allow_beats_deny_beats_gray_whatever_the_prefix() {
+        // Expiries far ahead tell the entries apart.
+        let t = |n: u64| Some(2_000_000_000 + n);
         let lists = AddrLists::new([
-            entry("10.0.0.0/8", Allow, None),
-            entry("10.1.2.3/32", Deny, None),
-            entry("192.0.2.0/24", Deny, None),
-            entry("192.0.2.7/32", Gray, None),
-            entry("192.0.2.128/25", Deny, None),
+            entry("10.0.0.0/8", Allow, t(1)),
+            entry("10.1.2.3/32", Deny, t(2)),
+            entry("192.0.2.0/24", Deny, t(3)),
+            entry("192.0.2.7/32", Gray, t(4)),
+            entry("192.0.2.128/25", Deny, t(5)),
             entry("2001:db8::/32", Gray, None),
         ])
         .unwrap();
-        assert_eq!(
-            decision(&lists, "10.1.2.3", 0),
-            Some((Allow, "10.0.0.0/8".into()))
-        );
-        assert_eq!(
-            decision(&lists, "192.0.2.7", 0),
-            Some((Deny, "192.0.2.0/24".into()))
-        );
+        assert_eq!(decision(&lists, "10.1.2.3", 0), Some((Allow, t(1))));
+        assert_eq!(decision(&lists, "192.0.2.7", 0), Some((Deny, t(3))));
         // Within one kind the most specific entry decides.
-        assert_eq!(
-            decision(&lists, "192.0.2.200", 0),
-            Some((Deny, "192.0.2.128/25".into()))
-        );
-        assert_eq!(
-            decision(&lists, "2001:db8:5::1", 0),
-            Some((Gray, "2001:db8::/32".into()))
-        );
-        assert_eq!(
-            decision(&lists, "::ffff:192.0.2.1", 0),
-            Some((Deny, "192.0.2.0/24".into()))
-        );
+        assert_eq!(decision(&lists, "192.0.2.200", 0), Some((Deny, t(5))));
+        assert_eq!(decision(&lists, "2001:db8:5::1", 0), Some((Gray, None)));
+        assert_eq!(decision(&lists, "::ffff:192.0.2.1", 0), Some((Deny, t(3))));
         assert_eq!(decision(&lists, "198.51.100.1", 0), None);
         assert_eq!(
             (
@@ -259,16 +281,29 @@ mod tests {
         assert_eq!(lists.next_expiry(0), Some(100));
         assert_eq!(lists.next_expiry(100), Some(200));
         assert_eq!(lists.next_expiry(200), None);
-        let kinds: Vec<ListKind> = lists.entries().iter().map(|e| e.kind).collect();
-        assert_eq!(kinds, [Allow, Deny, Gray], "input order");
-        assert!(lists.entries()[0].is_active(99) && !lists.entries()[0].is_active(100));
+        assert!(entry("10.0.0.0/8", Allow, Some(100)).is_active(99));
+        assert!(!entry("10.0.0.0/8", Allow, Some(100)).is_active(100));
+    }
+
+    #[test]
+    fn one_network_in_several_lists() {
+        let lists = AddrLists::new([
+            entry("10.0.0.0/8", Gray, None),
+            entry("10.0.0.0/8", Allow, Some(100)),
+            entry("10.0.0.0/8", Deny, Some(200)),
+        ])
+        .unwrap();
+        assert_eq!(decision(&lists, "10.1.2.3", 0).map(|d| d.0), Some(Allow));
+        assert_eq!(decision(&lists, "10.1.2.3", 150).map(|d| d.0), Some(Deny));
+        assert_eq!(decision(&lists, "10.1.2.3", 250).map(|d| d.0), Some(Gray));
     }
 
     #[test]
     fn lists_are_shared_between_threads() {
         fn shared<T: Send + Sync>() {}
         shared::<AddrLists>();
-        shared::<PrefixSet<()>>();
+        shared::<NetSet>();
+        shared::<Image>();
     }
 
     #[test]
@@ -279,17 +314,22 @@ mod tests {
         }
         assert_eq!(ListKind::from_name("black"), None);
         assert!(AddrLists::default().is_empty());
+        assert!(AddrLists::default().classify(ip("::1"), 0).is_none());
+        assert!(NetSet::default().is_empty() && !NetSet::default().contains(ip("::1")));
     }
 
     #[test]
-    fn exceptions_as_a_plain_prefix_set() {
-        let ex = PrefixSet::build([
-            (ip("203.0.113.0").into(), "office"),
-            ("2001:db8::/48".parse().unwrap(), "vpn"),
+    fn exceptions_in_an_image() {
+        let mut b = image::Builder::new();
+        b.exceptions([
+            (ip("203.0.113.0").into(), 4),
+            ("2001:db8::/48".parse().unwrap(), 9),
         ])
         .unwrap();
-        assert_eq!(ex.find(ip("203.0.113.0"), |_| true), Some(&"office"));
+        let ex = NetSet::of(Arc::new(b.finish(1, b"{}").unwrap()));
+        assert_eq!(ex.find(ip("203.0.113.0")), Some(4));
         assert!(!ex.contains(ip("203.0.113.1")));
-        assert_eq!(ex.matches(ip("2001:db8::5")).next(), Some(&"vpn"));
+        assert_eq!(ex.find(ip("2001:db8::5")), Some(9));
+        assert_eq!(ex.len(), 2);
     }
 }

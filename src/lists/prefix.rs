@@ -1,83 +1,94 @@
-//! An immutable set of IP networks with values, for longest-prefix-first lookups.
+//! A compiled table of IP networks with a 64-bit value each, for
+//! longest-prefix-first lookups, laid out in a flat array of words so that it
+//! can live in a read-only file mapped by every worker (see [`super::image`]).
 //!
-//! One hash map per prefix length present (masked network -> values), per
-//! address family. A lookup masks the address once per level and probes that
-//! level's map, most specific level first, so its cost depends on how many
-//! distinct prefix lengths the set holds (a handful in practice, at most 33 for
-//! IPv4 and 129 for IPv6), never on how many networks: 10 and 1,000,000
-//! entries cost the same few probes (though once the maps outgrow the CPU
-//! cache, each probe is a memory access). A binary trie would cost up to
-//! 32/128 dependent pointer loads instead.
+//! One level per prefix length present, per address family. A level holds its
+//! distinct masked networks as a compact array of keys (4 bytes for IPv4,
+//! 8 for IPv6 up to /64, 16 beyond), ordered by a hash of the key, and a
+//! directory of `2^b` bucket starts with `2^b <= keys < 2^(b+1)`: a lookup
+//! masks the address, hashes it, reads one directory slot and compares the
+//! one or two keys of that bucket. So a lookup costs a few memory accesses
+//! per level present (a handful in practice, at most 33 for IPv4 and 129 for
+//! IPv6), never more for more networks: 10 and 1,000,000 entries cost the
+//! same. Memory is about 10 to 30 bytes per network (key, directory share,
+//! value), against 60 or more for a hash map of boxed entries.
+//!
+//! The hash has a fixed key so that the same lists always give the same
+//! image; the keys come from the operator's file, not from clients, so
+//! flooding resistance is not needed (a client's address only chooses which
+//! bucket is read).
 //!
 //! IPv4-mapped IPv6 addresses (`::ffff:a.b.c.d`) and networks inside
 //! `::ffff:0:0/96` are treated as IPv4, so a dual-stack listener matches IPv4
 //! entries. IPv6 networks shorter than /96 (even `::/0`) never match IPv4
 //! clients: an operator who writes an IPv6 range means IPv6.
+//!
+//! Reading never trusts the words: [`Table::read`] checks every region and
+//! the directory once, and lookups use checked indexing, so a damaged image
+//! gives wrong answers at worst, never a crash.
 
-use std::collections::HashMap;
-use std::hash::{BuildHasher, Hash, Hasher};
 use std::net::IpAddr;
 
 use ipnetwork::IpNetwork;
 
-/// Why a set cannot be built.
+/// Why a table cannot be built.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PrefixSetError {
     #[error("too many list entries ({0}); at most 4294967295 are supported")]
     TooMany(usize),
 }
 
-/// Networks and their values. Build once, share between threads, look up.
-pub struct PrefixSet<V> {
-    v4: Box<[Level]>,
-    v6: Box<[Level]>,
-    /// Grouped by network: each map points at one contiguous run.
-    values: Box<[V]>,
-}
-
-/// All networks of one family and prefix length.
-struct Level {
-    mask: u128,
-    map: HashMap<NetKey, Span, SeededHash>,
-}
-
-/// A masked network as two halves (8-byte aligned, so map slots stay 24 bytes).
-#[derive(Clone, Copy, PartialEq, Eq)]
-struct NetKey([u64; 2]);
-
-impl NetKey {
-    fn new(bits: u128) -> NetKey {
-        NetKey([bits as u64, (bits >> 64) as u64])
-    }
-}
-
-impl Hash for NetKey {
-    fn hash<H: Hasher>(&self, state: &mut H) {
-        state.write_u64(self.0[0]);
-        state.write_u64(self.0[1]);
-    }
-}
-
-/// One network while the set is built.
-struct Item<V> {
-    family: Family,
-    len: u8,
-    bits: u128,
-    seq: u32,
-    value: V,
-}
-
-/// A run of values in `PrefixSet::values`.
-#[derive(Clone, Copy)]
-struct Span {
-    start: u32,
-    len: u32,
-}
-
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Family {
     V4,
     V6,
+}
+
+/// How a level stores its keys.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Width {
+    /// IPv4: the masked address.
+    U32,
+    /// IPv6 up to /64: the upper half.
+    U64,
+    /// Longer IPv6 prefixes: both halves, upper first.
+    U128,
+}
+
+impl Width {
+    fn of(family: Family, len: u8) -> Width {
+        match (family, len) {
+            (Family::V4, _) => Width::U32,
+            (Family::V6, 0..=64) => Width::U64,
+            _ => Width::U128,
+        }
+    }
+
+    fn code(self) -> u64 {
+        match self {
+            Width::U32 => 1,
+            Width::U64 => 2,
+            Width::U128 => 4,
+        }
+    }
+
+    fn from_code(c: u64) -> Option<Width> {
+        match c {
+            1 => Some(Width::U32),
+            2 => Some(Width::U64),
+            4 => Some(Width::U128),
+            _ => None,
+        }
+    }
+
+    /// Words taken by `n` keys.
+    fn words(self, n: usize) -> usize {
+        match self {
+            Width::U32 => n.div_ceil(2),
+            Width::U64 => n,
+            Width::U128 => n.saturating_mul(2),
+        }
+    }
 }
 
 /// An address or network in its family's bit space (IPv4 in the low 32 bits).
@@ -119,14 +130,103 @@ fn mask(family: Family, len: u8) -> u128 {
     (ones << (width - len)) & ones
 }
 
-impl<V> PrefixSet<V> {
-    /// Builds the set. Several values may share one network; they are kept in
-    /// the order given.
+/// 128-bit product folded to 64 bits, twice: every input bit reaches every
+/// output bit, so masked networks (low bits all zero) still spread over the
+/// buckets, which are chosen by the top bits.
+fn fold(h: u64, word: u64) -> u64 {
+    const K: u64 = 0x9e37_79b9_7f4a_7c15;
+    let p = u128::from(h ^ word) * u128::from(K);
+    (p as u64) ^ ((p >> 64) as u64)
+}
+
+fn hash_key(width: Width, bits: u128) -> u64 {
+    const SEED: u64 = 0x6c69_7374_7461_626c;
+    let h = match width {
+        Width::U32 | Width::U64 => fold(SEED, key_word(width, bits)),
+        Width::U128 => fold(fold(SEED, (bits >> 64) as u64), bits as u64),
+    };
+    fold(h, 0x2545_f491_4f6c_dd1d)
+}
+
+/// The single key word of a U32 or U64 level.
+fn key_word(width: Width, bits: u128) -> u64 {
+    match width {
+        Width::U32 => bits as u32 as u64,
+        _ => (bits >> 64) as u64,
+    }
+}
+
+fn bucket(h: u64, dir_bits: u32) -> usize {
+    if dir_bits == 0 {
+        0
+    } else {
+        (h >> (64 - dir_bits)) as usize
+    }
+}
+
+/// Packs u32s two to a word, low half first.
+fn push_u32s(out: &mut Vec<u64>, v: &[u32]) {
+    for pair in v.chunks(2) {
+        let lo = u64::from(pair[0]);
+        let hi = pair.get(1).map_or(0, |x| u64::from(*x));
+        out.push(lo | hi << 32);
+    }
+}
+
+fn u32_at(words: &[u64], off: usize, i: usize) -> Option<u32> {
+    let w = words.get(off.checked_add(i / 2)?)?;
+    Some((w >> (32 * (i % 2))) as u32)
+}
+
+/// One level of a table, as located in the words.
+#[derive(Clone, Copy, Debug)]
+struct Level {
+    mask: u128,
+    width: Width,
+    dir_bits: u32,
+    keys: usize,
+    n: usize,
+    dir: usize,
+    /// Word offset of `n + 1` value starts, when a network has several values.
+    starts: Option<usize>,
+    /// Index of this level's first value in the table's values.
+    base: usize,
+}
+
+/// Words of one level descriptor.
+const LEVEL_WORDS: usize = 9;
+const NONE: u64 = u64::MAX;
+
+/// A table located in an image's words: cheap to copy around, and only
+/// meaningful with the words it was read from.
+#[derive(Clone, Debug, Default)]
+pub struct Table {
+    v4: Box<[Level]>,
+    v6: Box<[Level]>,
+    values: usize,
+    n_values: usize,
+}
+
+/// One network while the table is built.
+struct Item {
+    family: Family,
+    len: u8,
+    bits: u128,
+    hash: u64,
+    seq: u32,
+    value: u64,
+}
+
+impl Table {
+    /// Appends a table of `networks` to `out` and returns the word offset of
+    /// its descriptor. Several values may share one network; they are kept
+    /// in the order given.
     pub fn build(
-        networks: impl IntoIterator<Item = (IpNetwork, V)>,
-    ) -> Result<Self, PrefixSetError> {
+        networks: impl IntoIterator<Item = (IpNetwork, u64)>,
+        out: &mut Vec<u64>,
+    ) -> Result<usize, PrefixSetError> {
         let networks = networks.into_iter();
-        let mut items: Vec<Item<V>> = Vec::with_capacity(networks.size_hint().0);
+        let mut items: Vec<Item> = Vec::with_capacity(networks.size_hint().0);
         for (seq, (net, value)) in networks.enumerate() {
             let seq = u32::try_from(seq).map_err(|_| PrefixSetError::TooMany(seq))?;
             let (family, len, bits) = normalize_net(&net);
@@ -134,83 +234,202 @@ impl<V> PrefixSet<V> {
                 family,
                 len,
                 bits,
+                hash: hash_key(Width::of(family, len), bits),
                 seq,
                 value,
             });
         }
-        // Families apart, longest prefixes first, then by network; equal
-        // networks keep their input order (`seq`). Unstable sort on a plain
-        // key is several times faster than a stable sort on a tuple here.
-        items.sort_unstable_by_key(|i| ((i.family as u16) << 8 | u16::from(!i.len), i.bits, i.seq));
+        // Families apart, longest prefixes first, then by hash (buckets are
+        // runs), then by network; equal networks keep their input order.
+        items.sort_unstable_by_key(|i| {
+            (
+                (i.family as u16) << 8 | u16::from(!i.len),
+                i.hash,
+                i.bits,
+                i.seq,
+            )
+        });
 
-        // Networks per level, in sorted order, so each map is sized once.
-        let mut sizes: Vec<usize> = Vec::new();
-        let mut prev: Option<(Family, u8, u128)> = None;
-        for i in &items {
-            let k = (i.family, i.len, i.bits);
-            match prev {
-                Some(p) if p == k => continue,
-                Some(p) if (p.0, p.1) == (k.0, k.1) => {
-                    if let Some(n) = sizes.last_mut() {
-                        *n += 1;
+        let values_at = out.len();
+        out.extend(items.iter().map(|i| i.value));
+        let n_values = items.len();
+
+        let mut descs: [Vec<[u64; LEVEL_WORDS]>; 2] = [Vec::new(), Vec::new()];
+        let mut at = 0;
+        while at < items.len() {
+            let (family, len) = (items[at].family, items[at].len);
+            let end = items[at..]
+                .iter()
+                .position(|i| (i.family, i.len) != (family, len))
+                .map_or(items.len(), |p| at + p);
+            let level = &items[at..end];
+            let width = Width::of(family, len);
+
+            // Distinct networks and where each one's values start.
+            let mut keys: Vec<u128> = Vec::with_capacity(level.len());
+            let mut hashes: Vec<u64> = Vec::with_capacity(level.len());
+            let mut starts: Vec<u32> = Vec::with_capacity(level.len() + 1);
+            for (k, i) in level.iter().enumerate() {
+                if keys.last() != Some(&i.bits) || k == 0 {
+                    keys.push(i.bits);
+                    hashes.push(i.hash);
+                    starts.push(k as u32);
+                }
+            }
+            starts.push(level.len() as u32);
+            let n = keys.len();
+            let dir_bits = if n <= 1 { 0 } else { n.ilog2().min(30) };
+            let mut dir = vec![0u32; (1 << dir_bits) + 1];
+            for h in &hashes {
+                dir[bucket(*h, dir_bits) + 1] += 1;
+            }
+            for j in 1..dir.len() {
+                dir[j] += dir[j - 1];
+            }
+
+            let keys_at = out.len();
+            match width {
+                Width::U32 => {
+                    let v: Vec<u32> = keys.iter().map(|k| *k as u32).collect();
+                    push_u32s(out, &v);
+                }
+                Width::U64 => out.extend(keys.iter().map(|k| (k >> 64) as u64)),
+                Width::U128 => {
+                    for k in &keys {
+                        out.push((k >> 64) as u64);
+                        out.push(*k as u64);
                     }
                 }
-                _ => sizes.push(1),
             }
-            prev = Some(k);
+            let dir_at = out.len();
+            push_u32s(out, &dir);
+            let starts_at = if n == level.len() {
+                NONE
+            } else {
+                let s = out.len();
+                push_u32s(out, &starts);
+                s as u64
+            };
+            let m = mask(family, len);
+            descs[family as usize].push([
+                m as u64,
+                (m >> 64) as u64,
+                width.code(),
+                u64::from(dir_bits),
+                keys_at as u64,
+                n as u64,
+                dir_at as u64,
+                starts_at,
+                at as u64,
+            ]);
+            at = end;
         }
 
-        let hasher = SeededHash::random();
-        let mut sizes = sizes.into_iter();
-        let mut levels: [Vec<(u8, Level)>; 2] = [Vec::new(), Vec::new()];
-        let mut values = Vec::with_capacity(items.len());
-        let mut items = items.into_iter().peekable();
-        while let Some(Item {
-            family,
-            len,
-            bits,
-            value,
-            ..
-        }) = items.next()
-        {
-            // Cannot truncate: `seq` fitted in a u32.
-            let start = values.len() as u32;
-            values.push(value);
-            while let Some(i) = items.next_if(|i| (i.family, i.len, i.bits) == (family, len, bits))
-            {
-                values.push(i.value);
-            }
-            let span = Span {
-                start,
-                len: values.len() as u32 - start,
-            };
-            let levels = &mut levels[family as usize];
-            if levels.last().is_none_or(|(l, _)| *l != len) {
-                let capacity = sizes.next().unwrap_or(0);
-                let map = HashMap::with_capacity_and_hasher(capacity, hasher.clone());
-                levels.push((
-                    len,
-                    Level {
-                        mask: mask(family, len),
-                        map,
-                    },
-                ));
-            }
-            if let Some((_, level)) = levels.last_mut() {
-                level.map.insert(NetKey::new(bits), span);
-            }
+        let desc_at = out.len();
+        out.push(descs[0].len() as u64);
+        out.push(descs[1].len() as u64);
+        out.push(values_at as u64);
+        out.push(n_values as u64);
+        for d in descs.iter().flatten() {
+            out.extend_from_slice(d);
         }
-        let [v4, v6] = levels.map(|l| l.into_iter().map(|(_, level)| level).collect());
-        Ok(PrefixSet {
-            v4,
-            v6,
-            values: values.into_boxed_slice(),
+        Ok(desc_at)
+    }
+
+    /// Locates the table whose descriptor is at word `at`, checking that
+    /// every part of it lies inside `words` and that its directories are
+    /// consistent.
+    pub fn read(words: &[u64], at: usize) -> Result<Table, String> {
+        let word = |i: usize| -> Result<u64, String> {
+            at.checked_add(i)
+                .and_then(|i| words.get(i).copied())
+                .ok_or_else(|| format!("table descriptor at word {at} is cut short"))
+        };
+        let count = |w: u64| usize::try_from(w).map_err(|_| "count out of range".to_string());
+        let n4 = count(word(0)?)?;
+        let n6 = count(word(1)?)?;
+        let values = count(word(2)?)?;
+        let n_values = count(word(3)?)?;
+        if n4 > 33 || n6 > 129 {
+            return Err(format!("{n4} IPv4 and {n6} IPv6 levels"));
+        }
+        inside(words, values, n_values, "values")?;
+        let mut levels = Vec::with_capacity(n4 + n6);
+        let mut next_base = 0usize;
+        for l in 0..n4 + n6 {
+            let d = |i: usize| word(4 + l * LEVEL_WORDS + i);
+            let width = Width::from_code(d(2)?).ok_or("bad key width")?;
+            let dir_bits = u32::try_from(d(3)?).ok().filter(|b| *b <= 30);
+            let dir_bits = dir_bits.ok_or("bad directory size")?;
+            let level = Level {
+                mask: u128::from(d(0)?) | u128::from(d(1)?) << 64,
+                width,
+                dir_bits,
+                keys: count(d(4)?)?,
+                n: count(d(5)?)?,
+                dir: count(d(6)?)?,
+                starts: match d(7)? {
+                    NONE => None,
+                    s => Some(count(s)?),
+                },
+                base: count(d(8)?)?,
+            };
+            inside(words, level.keys, width.words(level.n), "keys")?;
+            let slots = (1usize << dir_bits) + 1;
+            inside(words, level.dir, slots.div_ceil(2), "directory")?;
+            let mut prev = 0;
+            for j in 0..slots {
+                let v = u32_at(words, level.dir, j).ok_or("directory")? as usize;
+                if v < prev || (j == 0 && v != 0) || (j + 1 == slots && v != level.n) {
+                    return Err("directory out of order".into());
+                }
+                prev = v;
+            }
+            let count_values = match level.starts {
+                None => level.n,
+                Some(s) => {
+                    inside(
+                        words,
+                        s,
+                        level.n.saturating_add(1).div_ceil(2),
+                        "value starts",
+                    )?;
+                    let mut prev = 0;
+                    for j in 0..=level.n {
+                        let v = u32_at(words, s, j).ok_or("value starts")? as usize;
+                        if v < prev || (j == 0 && v != 0) {
+                            return Err("value starts out of order".into());
+                        }
+                        prev = v;
+                    }
+                    prev
+                }
+            };
+            if level.base != next_base {
+                return Err("levels do not cover the values in order".into());
+            }
+            next_base = level
+                .base
+                .checked_add(count_values)
+                .filter(|b| *b <= n_values)
+                .ok_or("level values out of range")?;
+            levels.push(level);
+        }
+        if next_base != n_values {
+            return Err("values not covered by the levels".into());
+        }
+        let v6 = levels.split_off(n4);
+        Ok(Table {
+            v4: levels.into_boxed_slice(),
+            v6: v6.into_boxed_slice(),
+            values,
+            n_values,
         })
     }
 
-    /// Values of every network containing `addr`, most specific network first.
-    /// Allocates nothing.
-    pub fn matches(&self, addr: IpAddr) -> Matches<'_, V> {
+    /// Values of every network containing `addr`, most specific network
+    /// first. Allocates nothing.
+    pub fn matches<'a>(&'a self, words: &'a [u64], addr: IpAddr) -> Matches<'a> {
         let (family, bits) = normalize_addr(addr);
         let levels = match family {
             Family::V4 => &self.v4,
@@ -219,116 +438,92 @@ impl<V> PrefixSet<V> {
         Matches {
             levels: levels.iter(),
             bits,
-            run: [].iter(),
-            values: &self.values,
+            run: 0..0,
+            words,
+            values: self.values,
         }
     }
 
-    /// The most specific value containing `addr` for which `pred` holds.
-    pub fn find(&self, addr: IpAddr, mut pred: impl FnMut(&V) -> bool) -> Option<&V> {
-        self.matches(addr).find(|v| pred(v))
-    }
-
-    pub fn contains(&self, addr: IpAddr) -> bool {
-        self.matches(addr).next().is_some()
-    }
-
-    /// All values, grouped by network (not in input order).
-    pub fn values(&self) -> &[V] {
-        &self.values
+    /// Every value, grouped by network (not in input order).
+    pub fn values<'a>(&self, words: &'a [u64]) -> &'a [u64] {
+        words
+            .get(self.values..self.values + self.n_values)
+            .unwrap_or_default()
     }
 
     pub fn len(&self) -> usize {
-        self.values.len()
+        self.n_values
     }
 
     pub fn is_empty(&self) -> bool {
-        self.values.is_empty()
+        self.n_values == 0
     }
 
-    /// Distinct prefix lengths, i.e. map probes per lookup (IPv4, IPv6).
+    /// Distinct prefix lengths, i.e. buckets read per lookup (IPv4, IPv6).
     pub fn levels(&self) -> (usize, usize) {
         (self.v4.len(), self.v6.len())
     }
 }
 
-impl<V> Default for PrefixSet<V> {
-    fn default() -> Self {
-        PrefixSet {
-            v4: Box::new([]),
-            v6: Box::new([]),
-            values: Box::new([]),
-        }
+fn inside(words: &[u64], off: usize, len: usize, what: &str) -> Result<(), String> {
+    match off.checked_add(len) {
+        Some(end) if end <= words.len() => Ok(()),
+        _ => Err(format!("{what} lie outside the image")),
     }
 }
 
-/// Iterator returned by [`PrefixSet::matches`].
-pub struct Matches<'a, V> {
+impl Level {
+    /// The range of values (relative to the table's) of the network of this
+    /// level containing `bits`.
+    fn find(&self, words: &[u64], bits: u128) -> Option<std::ops::Range<usize>> {
+        let masked = bits & self.mask;
+        let j = bucket(hash_key(self.width, masked), self.dir_bits);
+        let lo = u32_at(words, self.dir, j)? as usize;
+        let hi = u32_at(words, self.dir, j + 1)? as usize;
+        let i = (lo..hi).find(|&i| match self.width {
+            Width::U32 => u32_at(words, self.keys, i) == Some(masked as u32),
+            Width::U64 => words.get(self.keys + i) == Some(&((masked >> 64) as u64)),
+            Width::U128 => {
+                words.get(self.keys + 2 * i) == Some(&((masked >> 64) as u64))
+                    && words.get(self.keys + 2 * i + 1) == Some(&(masked as u64))
+            }
+        })?;
+        let (start, end) = match self.starts {
+            None => (i, i + 1),
+            Some(s) => (
+                u32_at(words, s, i)? as usize,
+                u32_at(words, s, i + 1)? as usize,
+            ),
+        };
+        Some(self.base + start..self.base + end)
+    }
+}
+
+/// Iterator returned by [`Table::matches`].
+pub struct Matches<'a> {
     levels: std::slice::Iter<'a, Level>,
     bits: u128,
-    run: std::slice::Iter<'a, V>,
-    values: &'a [V],
+    run: std::ops::Range<usize>,
+    words: &'a [u64],
+    values: usize,
 }
 
-impl<'a, V> Iterator for Matches<'a, V> {
-    type Item = &'a V;
+impl Iterator for Matches<'_> {
+    type Item = u64;
 
-    fn next(&mut self) -> Option<&'a V> {
+    fn next(&mut self) -> Option<u64> {
         loop {
-            if let Some(v) = self.run.next() {
-                return Some(v);
+            if let Some(i) = self.run.next() {
+                if let Some(v) = self.words.get(self.values + i) {
+                    return Some(*v);
+                }
+                continue;
             }
             let level = self.levels.next()?;
-            if let Some(span) = level.map.get(&NetKey::new(self.bits & level.mask)) {
-                let start = span.start as usize;
-                let end = start + span.len as usize;
-                self.run = self.values.get(start..end).unwrap_or_default().iter();
+            if let Some(run) = level.find(self.words, self.bits) {
+                self.run = run;
             }
         }
-    }
-}
-
-/// Multiply-fold hashing of the two key words with a per-set random seed:
-/// a few nanoseconds, where SipHash costs tens. The keys come from the
-/// operator's lists, not from clients, so flooding resistance is not needed;
-/// the seed only keeps one set's layout from being predictable.
-#[derive(Clone)]
-struct SeededHash(u64);
-
-impl SeededHash {
-    fn random() -> SeededHash {
-        SeededHash(std::collections::hash_map::RandomState::new().hash_one(0x6c69_7374u64))
-    }
-}
-
-impl BuildHasher for SeededHash {
-    type Hasher = FoldHasher;
-    fn build_hasher(&self) -> FoldHasher {
-        FoldHasher(self.0)
-    }
-}
-
-struct FoldHasher(u64);
-
-impl Hasher for FoldHasher {
-    fn write_u64(&mut self, word: u64) {
-        // 128-bit product folded to 64 bits: every input bit reaches every
-        // output bit, so masked networks (low bits all zero) still spread.
-        const K: u64 = 0x9e37_79b9_7f4a_7c15;
-        let p = u128::from(self.0 ^ word) * u128::from(K);
-        self.0 = (p as u64) ^ ((p >> 64) as u64);
-    }
-
-    fn write(&mut self, bytes: &[u8]) {
-        for chunk in bytes.chunks(8) {
-            let mut word = [0u8; 8];
-            word[..chunk.len()].copy_from_slice(chunk);
-            self.write_u64(u64::from_le_bytes(word));
-        }
-    }
-
-    fn finish(&self) -> u64 {
-        self.0
     }
 }
 
@@ -344,12 +539,38 @@ mod tests {
         s.parse().unwrap()
     }
 
-    fn set(nets: &[&str]) -> PrefixSet<String> {
-        PrefixSet::build(nets.iter().map(|s| (net(s), s.to_string()))).unwrap()
+    struct Set {
+        words: Vec<u64>,
+        table: Table,
+        names: Vec<String>,
     }
 
-    fn all(s: &PrefixSet<String>, addr: &str) -> Vec<String> {
-        s.matches(ip(addr)).cloned().collect()
+    impl Set {
+        fn all(&self, addr: &str) -> Vec<String> {
+            self.table
+                .matches(&self.words, ip(addr))
+                .map(|v| self.names[v as usize].clone())
+                .collect()
+        }
+
+        fn contains(&self, addr: &str) -> bool {
+            self.table.matches(&self.words, ip(addr)).next().is_some()
+        }
+    }
+
+    fn set(nets: &[&str]) -> Set {
+        let mut words = vec![0; 3];
+        let at = Table::build(
+            nets.iter().enumerate().map(|(i, s)| (net(s), i as u64)),
+            &mut words,
+        )
+        .unwrap();
+        let table = Table::read(&words, at).unwrap();
+        Set {
+            words,
+            table,
+            names: nets.iter().map(|s| s.to_string()).collect(),
+        }
     }
 
     #[test]
@@ -362,61 +583,58 @@ mod tests {
             "11.0.0.0/8",
         ]);
         assert_eq!(
-            all(&s, "10.1.2.3"),
+            s.all("10.1.2.3"),
             ["10.1.2.3/32", "10.1.2.0/24", "10.1.0.0/16", "10.0.0.0/8"]
         );
         assert_eq!(
-            all(&s, "10.1.2.4"),
+            s.all("10.1.2.4"),
             ["10.1.2.0/24", "10.1.0.0/16", "10.0.0.0/8"]
         );
-        assert_eq!(all(&s, "10.200.0.1"), ["10.0.0.0/8"]);
-        assert!(all(&s, "12.0.0.1").is_empty());
-        assert_eq!(s.levels(), (4, 0));
-        assert_eq!(s.len(), 5);
+        assert_eq!(s.all("10.200.0.1"), ["10.0.0.0/8"]);
+        assert!(s.all("12.0.0.1").is_empty());
+        assert_eq!(s.table.levels(), (4, 0));
+        assert_eq!(s.table.len(), 5);
     }
 
     #[test]
     fn host_bits_in_entries_are_ignored() {
         let s = set(&["192.0.2.77/24", "2001:db8::1/32"]);
-        assert!(s.contains(ip("192.0.2.1")));
-        assert!(s.contains(ip("2001:db8:ffff::9")));
-        assert!(!s.contains(ip("2001:db9::")));
+        assert!(s.contains("192.0.2.1"));
+        assert!(s.contains("2001:db8:ffff::9"));
+        assert!(!s.contains("2001:db9::"));
     }
 
     #[test]
     fn ipv4_mapped_addresses_and_networks_are_ipv4() {
         let s = set(&["198.51.100.0/24", "::ffff:203.0.113.0/120", "::/0"]);
-        assert_eq!(all(&s, "::ffff:198.51.100.9"), ["198.51.100.0/24"]);
-        assert_eq!(all(&s, "203.0.113.5"), ["::ffff:203.0.113.0/120"]);
+        assert_eq!(s.all("::ffff:198.51.100.9"), ["198.51.100.0/24"]);
+        assert_eq!(s.all("203.0.113.5"), ["::ffff:203.0.113.0/120"]);
         // `::/0` means every IPv6 client, not IPv4 ones.
-        assert!(all(&s, "192.0.2.1").is_empty());
-        assert_eq!(all(&s, "2001:db8::1"), ["::/0"]);
-        assert_eq!(s.levels(), (1, 1));
+        assert!(s.all("192.0.2.1").is_empty());
+        assert_eq!(s.all("2001:db8::1"), ["::/0"]);
+        assert_eq!(s.table.levels(), (1, 1));
     }
 
     #[test]
     fn families_do_not_mix() {
         // 0.0.0.0/0 must not match IPv6; ::/96 (IPv4-compatible) is plain IPv6.
         let s = set(&["0.0.0.0/0", "::/96"]);
-        assert_eq!(all(&s, "1.2.3.4"), ["0.0.0.0/0"]);
-        assert_eq!(all(&s, "::1.2.3.4"), ["::/96"]);
-        assert!(all(&s, "2001:db8::").is_empty());
+        assert_eq!(s.all("1.2.3.4"), ["0.0.0.0/0"]);
+        assert_eq!(s.all("::1.2.3.4"), ["::/96"]);
+        assert!(s.all("2001:db8::").is_empty());
     }
 
     #[test]
     fn shared_networks_keep_every_value_in_order() {
-        let items = [
-            (net("10.0.0.0/8"), 1),
-            (net("10.9.9.9/8"), 2),
-            (net("10.0.0.1/32"), 3),
-        ];
-        let s = PrefixSet::build(items).unwrap();
+        let s = set(&["10.0.0.0/8", "10.9.9.9/8", "10.0.0.1/32", "10.1.0.0/16"]);
         assert_eq!(
-            s.matches(ip("10.0.0.1")).copied().collect::<Vec<_>>(),
-            [3, 1, 2]
+            s.all("10.0.0.1"),
+            ["10.0.0.1/32", "10.0.0.0/8", "10.9.9.9/8"]
         );
-        assert_eq!(s.find(ip("10.0.0.1"), |v| *v < 3), Some(&1));
-        assert_eq!(s.find(ip("10.0.0.1"), |v| *v > 5), None);
+        assert_eq!(
+            s.all("10.1.0.1"),
+            ["10.1.0.0/16", "10.0.0.0/8", "10.9.9.9/8"]
+        );
     }
 
     #[test]
@@ -427,17 +645,38 @@ mod tests {
             "2001:db8:1:2::1/128",
             "::1/128",
         ]);
-        assert_eq!(all(&s, "2001:db8:1:2::1").len(), 3);
+        assert_eq!(s.all("2001:db8:1:2::1").len(), 3);
         assert_eq!(
-            all(&s, "2001:db8:1:2::2"),
+            s.all("2001:db8:1:2::2"),
             ["2001:db8:1:2::/64", "2001:db8:1::/48"]
         );
-        assert_eq!(all(&s, "2001:db8:1:ffff::"), ["2001:db8:1::/48"]);
-        assert_eq!(all(&s, "::1"), ["::1/128"]);
-        assert!(all(&s, "2001:db8:2::").is_empty());
-        let empty = PrefixSet::<u8>::build([]).unwrap();
-        assert!(empty.is_empty() && !empty.contains(ip("::1")));
-        assert!(PrefixSet::<u8>::default().is_empty());
+        assert_eq!(s.all("2001:db8:1:ffff::"), ["2001:db8:1::/48"]);
+        assert_eq!(s.all("::1"), ["::1/128"]);
+        assert!(s.all("2001:db8:2::").is_empty());
+        let empty = set(&[]);
+        assert!(empty.table.is_empty() && !empty.contains("::1"));
+        assert!(Table::default().is_empty());
+    }
+
+    /// A damaged descriptor or directory is refused when read; damaged keys
+    /// or values give wrong answers, never a panic.
+    #[test]
+    fn damaged_words_are_refused_or_harmless() {
+        let s = set(&["10.0.0.0/8", "10.1.0.0/16", "2001:db8::/32", "10.1.0.0/16"]);
+        let at = s.words.len() - (4 + 3 * LEVEL_WORDS);
+        for i in 0..s.words.len() {
+            for bad in [0, 1, u64::MAX, s.words[i] ^ 0x8000_0000] {
+                let mut w = s.words.clone();
+                w[i] = bad;
+                if let Ok(t) = Table::read(&w, at) {
+                    for a in ["10.1.2.3", "2001:db8::1", "11.0.0.1", "::"] {
+                        let _ = t.matches(&w, ip(a)).count();
+                    }
+                }
+            }
+        }
+        assert!(Table::read(&s.words[..at + 5], at).is_err());
+        assert!(Table::read(&s.words, s.words.len()).is_err());
     }
 
     /// Every network of a large random set is found from an address inside it,
@@ -463,7 +702,13 @@ mod tests {
                 }
             })
             .collect();
-        let s = PrefixSet::build(nets.iter().enumerate().map(|(i, n)| (*n, i))).unwrap();
+        let mut words = Vec::new();
+        let at = Table::build(
+            nets.iter().enumerate().map(|(i, n)| (*n, i as u64)),
+            &mut words,
+        )
+        .unwrap();
+        let t = Table::read(&words, at).unwrap();
         for _ in 0..2000 {
             let r = rnd();
             let probe = if r % 2 == 0 {
@@ -472,7 +717,7 @@ mod tests {
                 let n = nets[(r % nets.len() as u64) as usize];
                 n.network()
             };
-            let mut got: Vec<usize> = s.matches(probe).copied().collect();
+            let mut got: Vec<usize> = t.matches(&words, probe).map(|v| v as usize).collect();
             let mut want: Vec<usize> = (0..nets.len())
                 .filter(|&i| nets[i].contains(probe))
                 .collect();

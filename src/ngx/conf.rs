@@ -33,8 +33,8 @@ pub struct MainConf {
     pub zone_name: String,
     pub state_path: Option<PathBuf>,
     pub profiles_path: Option<PathBuf>,
-    /// The profiles read at configuration time; each worker starts from them.
-    pub profiles: Option<std::sync::Arc<crate::config::Profiles>>,
+    /// The control zone of the profiles file (see `super::profiles`).
+    pub profiles_zone: *mut ngx_shm_zone_t,
     pub events: *mut ngx_open_file_t,
     /// Index of the variable that holds the client's country code, or -1.
     pub country_var: ngx_int_t,
@@ -50,7 +50,7 @@ impl Default for MainConf {
             zone_name: String::new(),
             state_path: None,
             profiles_path: None,
-            profiles: None,
+            profiles_zone: ptr::null_mut(),
             events: ptr::null_mut(),
             country_var: -1,
             ipv6_prefix: 0,
@@ -273,8 +273,7 @@ pub extern "C" fn set_profiles(
         if !is_signaller() {
             // Refusing a broken file at `nginx -t` / start / reload keeps the
             // running configuration, which is the operator's "last good" one.
-            let profiles = crate::config::Profiles::load(&path).map_err(|e| e.to_string())?;
-            mcf.profiles = Some(std::sync::Arc::new(profiles));
+            mcf.profiles_zone = super::profiles::add(cf, path.clone())?;
         }
         mcf.profiles_path = Some(path);
         Ok(())

@@ -11,6 +11,7 @@ pub mod conf;
 mod dashboard;
 mod events;
 mod handlers;
+mod profiles;
 mod sync;
 mod util;
 mod vars;
@@ -176,6 +177,7 @@ pub static mut ngx_http_api_abuse_module: ngx_module_t = ngx_module_t {
     type_: NGX_HTTP_MODULE as _,
     init_process: Some(init_process),
     exit_process: Some(exit_process),
+    exit_master: Some(exit_master),
     ..ngx_module_t::default()
 };
 
@@ -249,6 +251,15 @@ extern "C" fn init_process(cycle: *mut ngx_cycle_t) -> ngx_int_t {
 extern "C" fn exit_process(cycle: *mut ngx_cycle_t) {
     let _ = guard(Status::NGX_OK, || {
         worker::exit_process(cycle);
+        Status::NGX_OK
+    });
+}
+
+extern "C" fn exit_master(cycle: *mut ngx_cycle_t) {
+    let _ = guard(Status::NGX_OK, || {
+        if let Some(mcf) = worker::main_conf(cycle) {
+            profiles::exit_master(mcf.profiles_zone);
+        }
         Status::NGX_OK
     });
 }

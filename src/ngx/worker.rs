@@ -1,60 +1,35 @@
-//! Per-worker state and timers: the published profiles (re-read within a
-//! second of a change, without a reload), the events file, and the periodic
-//! save of the zone's state file.
+//! Per-worker state and timers: the profiles timer (see `super::profiles`:
+//! a change of the file is in force within a second, without a reload), the
+//! events file, and the periodic save of the zone's state file.
 
-use std::os::unix::fs::MetadataExt;
-use std::path::PathBuf;
 use std::ptr::addr_of_mut;
 use std::sync::Arc;
 
-use arc_swap::ArcSwapOption;
 use ngx::core::Status;
 use ngx::ffi::{
     ngx_add_timer, ngx_cycle_t, ngx_event_t, ngx_exiting, ngx_log_t, ngx_process, ngx_quit,
-    ngx_terminate, ngx_worker, NGX_LOG_ERR, NGX_LOG_NOTICE, NGX_PROCESS_SINGLE, NGX_PROCESS_WORKER,
+    ngx_terminate, ngx_worker, NGX_LOG_ERR, NGX_PROCESS_SINGLE, NGX_PROCESS_WORKER,
 };
 use ngx::http::HttpModuleMainConf;
 use ngx::ngx_log_error;
 
 use super::conf::MainConf;
+use super::profiles::CHECK_MS as PROFILES_CHECK_MS;
 use super::Module;
 use crate::config::Profiles;
 
-/// How often a worker looks at the profiles file.
-const PROFILES_CHECK_MS: usize = 1000;
 /// How often worker 0 writes the state file.
 const STATE_SAVE_MS: usize = 10_000;
 
-static PROFILES: ArcSwapOption<Profiles> = ArcSwapOption::const_empty();
-
-/// The profiles in force in this process.
+/// The profiles in force in this process (see `super::profiles`).
 pub fn profiles() -> arc_swap::Guard<Option<Arc<Profiles>>> {
-    PROFILES.load()
+    super::profiles::current()
 }
 
-/// What the worker knows about the profiles file on disk.
-struct Watch {
-    path: PathBuf,
-    /// (device, inode, size, mtime ns) of the file last read, good or bad;
-    /// `None` when it was missing.
-    seen: Option<(u64, u64, u64, i128)>,
-}
-
-static mut WATCH: Option<Watch> = None;
 static mut PROFILES_EVENT: Option<ngx_event_t> = None;
 static mut STATE_EVENT: Option<ngx_event_t> = None;
 static mut LEARN_EVENT: Option<ngx_event_t> = None;
 static mut CYCLE: *mut ngx_cycle_t = std::ptr::null_mut();
-
-fn stat(path: &PathBuf) -> Option<(u64, u64, u64, i128)> {
-    let m = std::fs::metadata(path).ok()?;
-    Some((
-        m.dev(),
-        m.ino(),
-        m.size(),
-        i128::from(m.mtime()) * 1_000_000_000 + i128::from(m.mtime_nsec()),
-    ))
-}
 
 fn is_worker() -> bool {
     // SAFETY: plain reads of nginx process globals.
@@ -83,12 +58,7 @@ pub fn init_process(cycle: *mut ngx_cycle_t) -> Status {
     // SAFETY: init_process runs once, single-threaded, before any event.
     unsafe {
         CYCLE = cycle;
-        PROFILES.store(mcf.profiles.clone());
-        if let Some(path) = &mcf.profiles_path {
-            WATCH = Some(Watch {
-                path: path.clone(),
-                seen: stat(path),
-            });
+        if super::profiles::init_worker(mcf.profiles_zone, (*cycle).log) {
             arm(
                 addr_of_mut!(PROFILES_EVENT),
                 cycle,
@@ -153,12 +123,13 @@ unsafe extern "C" fn on_profiles_timer(_ev: *mut ngx_event_t) {
     if exiting() {
         return;
     }
+    let log = (*CYCLE).log;
     // SAFETY: timers run on the worker's only event thread.
-    let next = match std::panic::catch_unwind(|| unsafe { check_profiles() }) {
+    let next = match std::panic::catch_unwind(|| unsafe { super::profiles::tick(log) }) {
         Ok(next) => next,
         Err(_) => {
             log_line(
-                (*CYCLE).log,
+                log,
                 NGX_LOG_ERR as usize,
                 "api_abuse: internal error while reading the profiles file",
             );
@@ -168,81 +139,9 @@ unsafe extern "C" fn on_profiles_timer(_ev: *mut ngx_event_t) {
     arm(addr_of_mut!(PROFILES_EVENT), CYCLE, on_profiles_timer, next);
 }
 
-/// A profiles file being parsed on a helper thread: a file with a million
-/// list entries takes a few hundred milliseconds, which must not stall the
-/// worker's event loop.
-static mut PENDING: Option<std::thread::JoinHandle<Result<Profiles, crate::config::ConfigError>>> =
-    None;
-
-/// How soon to look again while a parse is under way.
-const PENDING_POLL_MS: usize = 20;
-
-/// Looks at the file, starts a parse when it changed, publishes a finished
-/// one. Returns when to look again.
-unsafe fn check_profiles() -> usize {
-    let Some(watch) = (*addr_of_mut!(WATCH)).as_mut() else {
-        return PROFILES_CHECK_MS;
-    };
-    let log = (*CYCLE).log;
-    let pending = &mut *addr_of_mut!(PENDING);
-    if let Some(handle) = pending.take() {
-        if !handle.is_finished() {
-            *pending = Some(handle);
-            return PENDING_POLL_MS;
-        }
-        finish(handle.join().ok(), &watch.path, log);
-        return PROFILES_CHECK_MS;
-    }
-    let now = stat(&watch.path);
-    // Unchanged (or still missing): nothing to do, and nothing to log again.
-    if now == watch.seen {
-        return PROFILES_CHECK_MS;
-    }
-    watch.seen = now;
-    let path = watch.path.clone();
-    match spawn_quiet(move || Profiles::load(&path)) {
-        Some(handle) => {
-            *pending = Some(handle);
-            PENDING_POLL_MS
-        }
-        None => {
-            // No thread to be had: parse here.
-            finish(Some(Profiles::load(&watch.path)), &watch.path, log);
-            PROFILES_CHECK_MS
-        }
-    }
-}
-
-/// Publishes a parsed file, or logs why it was refused (`None`: the parse panicked).
-fn finish(
-    result: Option<Result<Profiles, crate::config::ConfigError>>,
-    path: &std::path::Path,
-    log: *mut ngx_log_t,
-) {
-    match result {
-            Some(Ok(p)) => {
-                log_line(
-                    log,
-                    NGX_LOG_NOTICE as usize,
-                    &format!(
-                        "api_abuse: profiles file \"{}\" reloaded: {} profiles ({} enabled), {} list entries, version {:016x}",
-                        path.display(),
-                        p.profiles.len(),
-                        p.enabled_count(),
-                        p.lists.len(),
-                        p.version
-                    ),
-                );
-                PROFILES.store(Some(Arc::new(p)));
-            }
-            Some(Err(e)) => log_line(log, NGX_LOG_ERR as usize, &format!("api_abuse: {e}; keeping the profiles in force")),
-            None => log_line(log, NGX_LOG_ERR as usize, "api_abuse: internal error while reading the profiles file; keeping the profiles in force"),
-    }
-}
-
 /// Spawns a thread with every signal blocked, so that signals sent to the
 /// worker (quit, reopen, terminate) keep reaching its event loop.
-fn spawn_quiet<T: Send + 'static>(
+pub(super) fn spawn_quiet<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Option<std::thread::JoinHandle<T>> {
     // SAFETY: plain signal-mask calls on the current thread; the previous

@@ -1,0 +1,653 @@
+//! The profiles file, server-wide: compiled once per change, mapped by every
+//! worker.
+//!
+//! A profiles file with a million list entries is tens of megabytes compiled;
+//! a copy per worker would multiply that by the worker count. So the file is
+//! compiled into a read-only image ([`crate::lists::Image`]) written once to
+//! a directory private to this nginx (`/dev/shm/nginx-api-abuse.<token>/`,
+//! mode 0700, owned by the workers' user), and every worker maps it: the
+//! kernel keeps one copy of its pages for the whole server.
+//!
+//! Who compiles:
+//! - at start and on `nginx -s reload`, the master, while it reads nginx.conf
+//!   (a broken file fails the configuration, so nginx keeps the running one);
+//!   it writes the image once the control zone exists, then frees its copy;
+//! - at run time, the first worker that sees the file changed (inode, size,
+//!   mtime, checked every second) and wins the `builder` slot of the control
+//!   block (compare-and-swap of its pid; a slot held by a dead pid, or for
+//!   more than two minutes, is taken over). It compiles on a helper thread,
+//!   writes the image under a new id, publishes it and frees its copy. A file
+//!   that fails validation is recorded as refused, so it is reported once (by
+//!   that worker) and not compiled again until it changes.
+//!
+//! How the others follow: the control block, in a small shared zone, holds
+//! the id of the image in force and the stat of the file it came from.
+//! Publishing writes the stat, then the id (release); every worker reads the
+//! id once a second (acquire) and, when it differs from the image it holds,
+//! maps the new file on a helper thread and swaps it in (`arc-swap`). A
+//! worker that starts later (a respawn after a crash, a reload) maps the
+//! image in force at once. Requests never wait: lookups read the mapping,
+//! without locks; the previous image is unmapped when its last reader is done
+//! and its file is removed when the next one is published.
+
+use std::ffi::c_void;
+use std::os::unix::fs::MetadataExt;
+use std::path::{Path, PathBuf};
+use std::ptr::{self, addr_of_mut};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use arc_swap::ArcSwapOption;
+use ngx::core::Pool;
+use ngx::ffi::{
+    ngx_conf_t, ngx_core_conf_t, ngx_core_module, ngx_cycle_t, ngx_int_t, ngx_log_t,
+    ngx_shared_memory_add, ngx_shm_zone_t, ngx_slab_alloc, ngx_slab_pool_t, ngx_str_t,
+    ngx_test_config, NGX_ERROR, NGX_LOG_ALERT, NGX_LOG_ERR, NGX_LOG_NOTICE, NGX_OK,
+};
+
+use super::worker::{log_line, spawn_quiet};
+use crate::config::Profiles;
+use crate::lists::Image;
+
+const ZONE_NAME: &str = "api_abuse:profiles";
+/// The control block is a few hundred bytes; nginx's slab pool wants pages.
+const ZONE_SIZE: usize = 64 * 1024;
+/// A builder that holds the slot this long is presumed stuck.
+const BUILDER_TIMEOUT_S: u64 = 120;
+/// How soon to look again while a compile or a mapping is under way.
+const POLL_MS: usize = 20;
+/// How often to look at the file and the control block otherwise.
+pub const CHECK_MS: usize = 1000;
+
+/// (device, inode, size, mtime in ns) of the file; all zero when it is missing.
+type Stamp = [u64; 4];
+
+pub fn stamp(path: &Path) -> Stamp {
+    match std::fs::metadata(path) {
+        Ok(m) => [
+            m.dev(),
+            m.ino(),
+            m.size(),
+            (m.mtime() as u64)
+                .wrapping_mul(1_000_000_000)
+                .wrapping_add(m.mtime_nsec() as u64),
+        ],
+        Err(_) => [0; 4],
+    }
+}
+
+/// Shared by the master and every worker, in the control zone.
+#[repr(C)]
+struct Control {
+    /// Names the image directory of this server.
+    token: AtomicU64,
+    /// Last image id handed out.
+    next_id: AtomicU64,
+    /// Id of the image in force; 0: none published.
+    generation: AtomicU64,
+    /// Of the file the image in force was compiled from.
+    stamp: [AtomicU64; 4],
+    /// Profiles version of the image in force.
+    version: AtomicU64,
+    /// Of the last file refused.
+    failed: [AtomicU64; 4],
+    /// Pid of the worker compiling a change, 0: none.
+    builder: AtomicU32,
+    builder_since: AtomicU64,
+}
+
+impl Control {
+    fn load_stamp(s: &[AtomicU64; 4]) -> Stamp {
+        [0, 1, 2, 3].map(|i| s[i].load(Ordering::Acquire))
+    }
+
+    fn store_stamp(s: &[AtomicU64; 4], v: Stamp) {
+        for (a, v) in s.iter().zip(v) {
+            a.store(v, Ordering::Release);
+        }
+    }
+
+    /// The image in force and the stamp of its file, read consistently
+    /// (`None` while a publication is under way).
+    fn published(&self) -> Option<(u64, Stamp)> {
+        let g = self.generation.load(Ordering::Acquire);
+        let s = Control::load_stamp(&self.stamp);
+        (self.generation.load(Ordering::Acquire) == g).then_some((g, s))
+    }
+
+    /// Takes the builder slot for `me`.
+    fn claim(&self, me: u32, now: u64) -> bool {
+        let holder = match self
+            .builder
+            .compare_exchange(0, me, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => {
+                self.builder_since.store(now, Ordering::Release);
+                return true;
+            }
+            Err(h) => h,
+        };
+        let stuck =
+            now.saturating_sub(self.builder_since.load(Ordering::Acquire)) > BUILDER_TIMEOUT_S;
+        if !stuck && alive(holder) {
+            return false;
+        }
+        let won = self
+            .builder
+            .compare_exchange(holder, me, Ordering::AcqRel, Ordering::Acquire)
+            .is_ok();
+        if won {
+            self.builder_since.store(now, Ordering::Release);
+        }
+        won
+    }
+
+    fn release(&self, me: u32) {
+        let _ = self
+            .builder
+            .compare_exchange(me, 0, Ordering::AcqRel, Ordering::Acquire);
+    }
+}
+
+/// Only "no such process" means dead: EPERM is a live process of another user.
+fn alive(pid: u32) -> bool {
+    let Ok(pid) = libc::pid_t::try_from(pid) else {
+        return false;
+    };
+    // SAFETY: signal 0 only checks for existence.
+    let rc = unsafe { libc::kill(pid, 0) };
+    rc == 0 || std::io::Error::last_os_error().raw_os_error() != Some(libc::ESRCH)
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn image_name(id: u64) -> String {
+    format!("{id:016x}.img")
+}
+
+/// Where the images of the server named by `token` live: shared memory when
+/// the system has it (`/dev/shm`), the temporary directory otherwise.
+fn image_dir(token: u64) -> PathBuf {
+    let shm = Path::new("/dev/shm");
+    let base = if shm.is_dir() {
+        shm.to_path_buf()
+    } else {
+        std::env::temp_dir()
+    };
+    base.join(format!("nginx-api-abuse.{token:016x}"))
+}
+
+/// Writes `image`, makes it the one in force and removes the previous file.
+fn publish(control: &Control, dir: &Path, image: &Image, from: Stamp) -> std::io::Result<u64> {
+    let id = control.next_id.fetch_add(1, Ordering::AcqRel) + 1;
+    image.write(dir, &image_name(id))?;
+    let prev = control.generation.load(Ordering::Acquire);
+    Control::store_stamp(&control.stamp, from);
+    control.version.store(image.version(), Ordering::Release);
+    control.generation.store(id, Ordering::Release);
+    if prev != 0 && prev != id {
+        let _ = std::fs::remove_file(dir.join(image_name(prev)));
+    }
+    Ok(id)
+}
+
+/// Hands the memory a compile freed back to the system (glibc keeps freed
+/// heap otherwise, and a parse of a large file frees hundreds of megabytes).
+fn trim() {
+    #[cfg(target_env = "gnu")]
+    // SAFETY: malloc_trim only releases free memory.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
+/// What a configuration cycle knows about the profiles file; in the conf
+/// pool, so workers inherit it.
+pub struct Ctx {
+    path: PathBuf,
+    /// Compiled while reading nginx.conf; written and dropped by the zone's
+    /// init. Kept (and inherited by the workers) only if it cannot be written.
+    compiled: Option<(Arc<Image>, Stamp)>,
+    cycle: *mut ngx_cycle_t,
+    control: *const Control,
+    dir: Option<PathBuf>,
+}
+
+/// `api_abuse_profiles`: reads and compiles the file (a broken file fails
+/// the configuration) and adds the control zone.
+pub fn add(cf: *mut ngx_conf_t, path: PathBuf) -> Result<*mut ngx_shm_zone_t, String> {
+    let from = stamp(&path);
+    let image = Profiles::compile(&path).map_err(|e| e.to_string())?;
+    trim();
+    let mut name = ngx_str_t {
+        len: ZONE_NAME.len(),
+        data: ZONE_NAME.as_ptr().cast_mut(),
+    };
+    // SAFETY: cf is valid during parsing; the tag is our module.
+    let zone = unsafe {
+        ngx_shared_memory_add(
+            cf,
+            &mut name,
+            ZONE_SIZE,
+            addr_of_mut!(super::ngx_http_api_abuse_module).cast(),
+        )
+    };
+    if zone.is_null() {
+        return Err(format!("cannot add shared zone \"{ZONE_NAME}\""));
+    }
+    // SAFETY: the conf pool lives as long as the cycle that uses the zone.
+    let pool = unsafe { Pool::from_ngx_pool((*cf).pool) };
+    let ctx = pool.allocate(Ctx {
+        path,
+        compiled: Some((Arc::new(image), from)),
+        // SAFETY: cf is valid.
+        cycle: unsafe { (*cf).cycle },
+        control: ptr::null(),
+        dir: None,
+    });
+    if ctx.is_null() {
+        return Err("out of memory".into());
+    }
+    // SAFETY: zone was just returned by nginx.
+    let z = unsafe { &mut *zone };
+    z.init = Some(init);
+    z.data = ctx.cast();
+    Ok(zone)
+}
+
+fn ctx_of(zone: *mut ngx_shm_zone_t) -> Option<&'static mut Ctx> {
+    // SAFETY: the zone and its ctx live as long as the cycle.
+    unsafe { zone.as_ref()?.data.cast::<Ctx>().as_mut() }
+}
+
+unsafe extern "C" fn init(zone: *mut ngx_shm_zone_t, _old: *mut c_void) -> ngx_int_t {
+    std::panic::catch_unwind(|| {
+        // SAFETY: nginx calls init with the zone it created.
+        unsafe { init_zone(zone) }
+    })
+    .unwrap_or(NGX_ERROR as ngx_int_t)
+}
+
+/// In the master, after nginx.conf is read: finds or creates the control
+/// block, then writes and publishes the image compiled from the file.
+unsafe fn init_zone(zone: *mut ngx_shm_zone_t) -> ngx_int_t {
+    let Some(ctx) = ctx_of(zone) else {
+        return NGX_ERROR as ngx_int_t;
+    };
+    let log = (*zone).shm.log;
+    let pool = (*zone).shm.addr.cast::<ngx_slab_pool_t>();
+    let mut fresh = false;
+    if (*pool).data.is_null() {
+        let p = ngx_slab_alloc(pool, std::mem::size_of::<Control>()).cast::<Control>();
+        if p.is_null() {
+            return NGX_ERROR as ngx_int_t;
+        }
+        // SAFETY: all-zero atomics are valid; p is fresh and aligned.
+        p.write(std::mem::zeroed());
+        (*p).token
+            .store(crate::table::random_seed(), Ordering::Release);
+        (*pool).data = p.cast();
+        fresh = true;
+    }
+    let control = &*(*pool).data.cast::<Control>();
+    ctx.control = control;
+    if ngx_test_config != 0 {
+        // `nginx -t`: the file was validated; write nothing.
+        ctx.compiled = None;
+        return NGX_OK as ngx_int_t;
+    }
+    let dir = image_dir(control.token.load(Ordering::Acquire));
+    if let Err(e) = prepare_dir(&dir, fresh, ctx.cycle) {
+        log_line(
+            log,
+            NGX_LOG_ALERT as usize,
+            &format!(
+                "api_abuse: cannot prepare the profiles image directory \"{}\": {e}; every worker keeps its own copy of the lists and changes of the file need a reload",
+                dir.display()
+            ),
+        );
+        return NGX_OK as ngx_int_t;
+    }
+    ctx.dir = Some(dir.clone());
+    let Some((image, from)) = ctx.compiled.take() else {
+        return NGX_OK as ngx_int_t;
+    };
+    let unchanged = control
+        .published()
+        .is_some_and(|(g, s)| g != 0 && s == from)
+        && control.version.load(Ordering::Acquire) == image.version();
+    if unchanged {
+        trim();
+        return NGX_OK as ngx_int_t;
+    }
+    match publish(control, &dir, &image, from) {
+        Ok(id) => {
+            log_line(
+                log,
+                NGX_LOG_NOTICE as usize,
+                &format!(
+                    "api_abuse: profiles file \"{}\" compiled: {} list entries, image {} of {} bytes, version {:016x}",
+                    ctx.path.display(),
+                    crate::lists::AddrLists::of(image.clone()).len(),
+                    image_name(id),
+                    image.size(),
+                    image.version()
+                ),
+            );
+            drop(image);
+            trim();
+        }
+        Err(e) => {
+            log_line(
+                log,
+                NGX_LOG_ALERT as usize,
+                &format!(
+                    "api_abuse: cannot write the profiles image to \"{}\": {e}; every worker keeps its own copy of the lists",
+                    dir.display()
+                ),
+            );
+            ctx.compiled = Some((image, from));
+        }
+    }
+    NGX_OK as ngx_int_t
+}
+
+/// Creates the directory for the images (0700, owned by the workers' user,
+/// who write later images and remove old ones) and holds a lock on it for the
+/// server's life. On a fresh start, directories of servers that are gone
+/// (nobody holds their lock) are removed.
+unsafe fn prepare_dir(dir: &Path, fresh: bool, cycle: *mut ngx_cycle_t) -> std::io::Result<()> {
+    use std::os::unix::fs::DirBuilderExt;
+    if fresh {
+        sweep(dir.parent().unwrap_or(Path::new("/")));
+    }
+    match std::fs::DirBuilder::new().mode(0o700).create(dir) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(e),
+    }
+    let meta = std::fs::symlink_metadata(dir)?;
+    if !meta.is_dir() {
+        return Err(std::io::Error::other("not a directory"));
+    }
+    if libc::geteuid() == 0 {
+        if let Some((uid, gid)) = worker_user(cycle) {
+            let c = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes())
+                .map_err(std::io::Error::other)?;
+            if libc::chown(c.as_ptr(), uid, gid) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+        }
+    }
+    if fresh {
+        let lock = std::fs::File::create(dir.join("lock"))?;
+        use std::os::fd::AsRawFd;
+        if libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 {
+            // Held (and inherited by the workers) until the server is gone.
+            std::mem::forget(lock);
+        }
+    }
+    Ok(())
+}
+
+/// Removes image directories nobody holds the lock of.
+fn sweep(base: &Path) {
+    use std::os::fd::AsRawFd;
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    for e in entries.flatten() {
+        if !e
+            .file_name()
+            .to_string_lossy()
+            .starts_with("nginx-api-abuse.")
+        {
+            continue;
+        }
+        let Ok(lock) = std::fs::File::open(e.path().join("lock")) else {
+            continue;
+        };
+        // SAFETY: plain flock on an open descriptor.
+        if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
+    }
+}
+
+/// The user and group of the workers (`user` directive), when nginx runs as
+/// root and switches to them.
+unsafe fn worker_user(cycle: *mut ngx_cycle_t) -> Option<(libc::uid_t, libc::gid_t)> {
+    let conf_ctx = (*cycle).conf_ctx;
+    if conf_ctx.is_null() {
+        return None;
+    }
+    let ccf = (*conf_ctx.add(ngx_core_module.index)).cast::<ngx_core_conf_t>();
+    let ccf = ccf.as_ref()?;
+    (ccf.user != libc::uid_t::MAX).then_some((ccf.user, ccf.group))
+}
+
+/// The master removes the image directory when it exits.
+pub fn exit_master(zone: *mut ngx_shm_zone_t) {
+    if let Some(dir) = ctx_of(zone).and_then(|c| c.dir.as_ref()) {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// In each worker.
+
+static CURRENT: ArcSwapOption<Profiles> = ArcSwapOption::const_empty();
+
+/// The profiles in force in this process.
+pub fn current() -> arc_swap::Guard<Option<Arc<Profiles>>> {
+    CURRENT.load()
+}
+
+type Compiled = Result<(u64, String), String>;
+
+struct Worker {
+    ctx: &'static Ctx,
+    /// Id of the image this worker holds.
+    mine: u64,
+    /// An id that failed to map, so it is reported once.
+    refused: u64,
+    building: Option<std::thread::JoinHandle<Compiled>>,
+    mapping: Option<(u64, std::thread::JoinHandle<Result<Profiles, String>>)>,
+}
+
+static mut WORKER: Option<Worker> = None;
+
+fn open_image(dir: &Path, id: u64) -> Result<Profiles, String> {
+    let image = Image::open(&dir.join(image_name(id)))?;
+    Profiles::open(Arc::new(image))
+}
+
+/// At worker start: takes the image in force (the current file's, after a
+/// hot swap too), or the master's copy if it could not be written.
+///
+/// # Safety
+/// Once, on the worker's event thread, before any request.
+pub unsafe fn init_worker(zone: *mut ngx_shm_zone_t, log: *mut ngx_log_t) -> bool {
+    let Some(ctx) = ctx_of(zone) else {
+        return false;
+    };
+    let mut w = Worker {
+        ctx,
+        mine: 0,
+        refused: 0,
+        building: None,
+        mapping: None,
+    };
+    let control = ctx.control.as_ref();
+    let published = control.and_then(Control::published).map_or(0, |p| p.0);
+    let opened = match (&ctx.dir, published) {
+        (Some(dir), id) if id != 0 => match open_image(dir, id) {
+            Ok(p) => Some((id, p)),
+            Err(e) => {
+                log_line(log, NGX_LOG_ERR as usize, &format!("api_abuse: {e}"));
+                w.refused = id;
+                None
+            }
+        },
+        _ => None,
+    };
+    match opened {
+        Some((id, p)) => {
+            CURRENT.store(Some(Arc::new(p)));
+            w.mine = id;
+        }
+        None => {
+            if let Some((image, _)) = &ctx.compiled {
+                match Profiles::open(image.clone()) {
+                    Ok(p) => CURRENT.store(Some(Arc::new(p))),
+                    Err(e) => log_line(log, NGX_LOG_ERR as usize, &format!("api_abuse: {e}")),
+                }
+            }
+        }
+    }
+    *addr_of_mut!(WORKER) = Some(w);
+    true
+}
+
+/// Once a second (and every few milliseconds while work is under way):
+/// finishes a compile or a mapping, maps a newly published image, and
+/// compiles the file when it changed and nobody else does. Returns when to
+/// look again.
+///
+/// # Safety
+/// On the worker's event thread.
+pub unsafe fn tick(log: *mut ngx_log_t) -> usize {
+    let Some(w) = (*addr_of_mut!(WORKER)).as_mut() else {
+        return CHECK_MS;
+    };
+    let (Some(control), Some(dir)) = (w.ctx.control.as_ref(), w.ctx.dir.as_ref()) else {
+        return CHECK_MS;
+    };
+
+    if let Some(h) = w.building.take() {
+        if !h.is_finished() {
+            w.building = Some(h);
+        } else {
+            match h.join() {
+                Ok(Ok((_, line))) => log_line(log, NGX_LOG_NOTICE as usize, &line),
+                Ok(Err(line)) => log_line(log, NGX_LOG_ERR as usize, &line),
+                Err(_) => log_line(
+                    log,
+                    NGX_LOG_ERR as usize,
+                    "api_abuse: internal error while compiling the profiles file; keeping the profiles in force",
+                ),
+            }
+        }
+    }
+    if let Some((id, h)) = w.mapping.take() {
+        if !h.is_finished() {
+            w.mapping = Some((id, h));
+        } else {
+            match h.join() {
+                Ok(Ok(p)) => {
+                    log_line(
+                        log,
+                        NGX_LOG_NOTICE as usize,
+                        &format!(
+                            "api_abuse: profiles file \"{}\" reloaded: {} profiles ({} enabled), {} list entries, version {:016x}",
+                            p.path.display(),
+                            p.profiles.len(),
+                            p.enabled_count(),
+                            p.lists.len(),
+                            p.version
+                        ),
+                    );
+                    CURRENT.store(Some(Arc::new(p)));
+                    w.mine = id;
+                }
+                Ok(Err(e)) => {
+                    log_line(
+                        log,
+                        NGX_LOG_ERR as usize,
+                        &format!("api_abuse: {e}; keeping the profiles in force"),
+                    );
+                    w.refused = id;
+                }
+                Err(_) => w.refused = id,
+            }
+        }
+    }
+
+    let Some((published, from)) = control.published() else {
+        return POLL_MS;
+    };
+    if published != 0 && published != w.mine && published != w.refused && w.mapping.is_none() {
+        let dir = dir.clone();
+        let job = move || {
+            let p = open_image(&dir, published);
+            trim();
+            p
+        };
+        match spawn_quiet(job) {
+            Some(h) => w.mapping = Some((published, h)),
+            None => w.refused = published,
+        }
+    }
+
+    if w.building.is_none() {
+        let now = stamp(&w.ctx.path);
+        let failed = Control::load_stamp(&control.failed);
+        let me = std::process::id();
+        if now != from && now != failed && control.claim(me, unix_now()) {
+            let (path, dir) = (w.ctx.path.clone(), dir.clone());
+            // SAFETY: the control block lives in shared memory for the
+            // server's life; the helper thread only uses its atomics.
+            let control: &'static Control = &*(control as *const Control);
+            match spawn_quiet(move || compile(control, &path, &dir, now, me)) {
+                Some(h) => w.building = Some(h),
+                None => control.release(me),
+            }
+        }
+    }
+    if w.building.is_some() || w.mapping.is_some() {
+        POLL_MS
+    } else {
+        CHECK_MS
+    }
+}
+
+/// On a helper thread: compiles the file, writes and publishes the image.
+/// Returns the log line.
+fn compile(control: &Control, path: &Path, dir: &Path, from: Stamp, me: u32) -> Compiled {
+    let started = Instant::now();
+    let result = Profiles::compile(path);
+    let out = match result {
+        Ok(image) => match publish(control, dir, &image, from) {
+            Ok(id) => Ok((
+                id,
+                format!(
+                    "api_abuse: profiles file \"{}\" compiled in {} ms: image {} of {} bytes, version {:016x}",
+                    path.display(),
+                    started.elapsed().as_millis(),
+                    image_name(id),
+                    image.size(),
+                    image.version()
+                ),
+            )),
+            Err(e) => {
+                Control::store_stamp(&control.failed, from);
+                Err(format!(
+                    "api_abuse: cannot write the profiles image to \"{}\": {e}; keeping the profiles in force",
+                    dir.display()
+                ))
+            }
+        },
+        Err(e) => {
+            Control::store_stamp(&control.failed, from);
+            Err(format!("api_abuse: {e}; keeping the profiles in force"))
+        }
+    };
+    control.release(me);
+    trim();
+    out
+}
