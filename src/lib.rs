@@ -9,6 +9,7 @@
 
 pub mod access;
 pub mod api;
+pub mod campaign;
 pub mod config;
 pub mod console_api;
 pub mod detect;

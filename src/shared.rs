@@ -23,7 +23,7 @@ use crate::table::{ClientKey, Record, Table, TableError};
 use crate::timeline::{HourCounter, Timeline};
 
 const MAGIC: u64 = 0x4150_4941_4255_5345; // "APIABUSE"
-const VERSION: u32 = 2;
+const VERSION: u32 = 3;
 /// Applications with a learned baseline; more are served by eviction of the
 /// one idle longest.
 pub const APP_SLOTS: usize = 8;
@@ -172,6 +172,8 @@ struct Header {
     stats: Stats,
     events: EventRing,
     timeline: Timeline,
+    /// Campaign detection per application (see `crate::campaign`).
+    campaigns: crate::campaign::Campaigns,
     /// Run-time list changes for `api_abuse_sync`, and its statistics.
     journal: crate::sync::journal::Journal,
 }
@@ -293,6 +295,11 @@ impl Shared {
     pub fn journal(&self) -> &crate::sync::journal::Journal {
         // SAFETY: the header lives as long as the zone; Journal is all atomics.
         unsafe { &(*self.header).journal }
+    }
+
+    pub fn campaigns(&self) -> &crate::campaign::Campaigns {
+        // SAFETY: as for `stats`: all atomics, valid when zero.
+        unsafe { &(*self.header).campaigns }
     }
 
     /// The last detections (events-file lines), shared by every worker.

@@ -409,3 +409,108 @@ fn requests_refused_before_the_access_check_never_list_the_proxy() {
         events(&n)
     );
 }
+
+/// Browser headers, in Chrome's order, for a page or a form post.
+fn chrome_headers<'a>(ip: &'a str, cookie: Option<&'a str>) -> Vec<(&'a str, &'a str)> {
+    let mut h = vec![
+        ("X-Forwarded-For", ip),
+        (
+            "sec-ch-ua",
+            "\"Chromium\";v=\"131\", \"Google Chrome\";v=\"131\"",
+        ),
+        ("sec-ch-ua-mobile", "?0"),
+        ("User-Agent", CHROME),
+        (
+            "Accept",
+            "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+        ),
+        ("Sec-Fetch-Site", "same-origin"),
+        ("Sec-Fetch-Mode", "navigate"),
+        ("Sec-Fetch-Dest", "document"),
+        ("Accept-Encoding", "gzip, deflate, br, zstd"),
+        ("Accept-Language", "en-US,en;q=0.9"),
+    ];
+    if let Some(c) = cookie {
+        h.push(("Cookie", c));
+    }
+    h
+}
+
+/// A person: the login page, its assets, then the login post.
+fn person_logs_in(n: &Nginx, ip: &str) -> Vec<u16> {
+    let h = chrome_headers(ip, None);
+    let mut statuses = vec![n.get("/login", &h).status];
+    for asset in ["/static/app.css", "/static/app.js", "/static/logo.png"] {
+        statuses.push(n.get(asset, &h).status);
+    }
+    let mut p = h.clone();
+    p.push(("Content-Type", "application/x-www-form-urlencoded"));
+    statuses.push(
+        n.request("POST", "/login", &p, Some("username=demo&password=typo"))
+            .status,
+    );
+    statuses
+}
+
+#[test]
+fn a_stuffing_campaign_over_many_addresses_is_refused_people_pass() {
+    let n = start("detect-campaign", &profiles("normal", "denylist"), "on");
+    // Ordinary traffic first: people who browse and log in (some fail).
+    for i in 0..15 {
+        let s = person_logs_in(&n, &format!("10.20.0.{}", i + 1));
+        assert!(s.iter().all(|s| *s != 403), "{s:?}");
+    }
+    // 120 addresses, each in its own /24 (a residential pool), 3 login
+    // posts each with one browser's full headers, no page view first.
+    let mut outcomes = Vec::new();
+    let mut people_refused = 0;
+    for round in 0..3 {
+        for a in 0..120 {
+            let ip = format!("100.64.{a}.7");
+            let mut h = chrome_headers(&ip, None);
+            h.push(("Content-Type", "application/x-www-form-urlencoded"));
+            let body = format!("username=user{a}x{round}%40mail.test&password=123456");
+            let s = n.request("POST", "/login", &h, Some(&body)).status;
+            outcomes.push(s == 403);
+            if a % 12 == 0 {
+                // people keep logging in during the campaign
+                let s = person_logs_in(&n, &format!("10.21.{round}.{}", a + 1));
+                people_refused += s.iter().filter(|s| **s == 403).count();
+            }
+        }
+    }
+    assert_eq!(
+        people_refused, 0,
+        "people logging in during the campaign pass"
+    );
+    let after: Vec<bool> = outcomes[100..].to_vec();
+    let refused = after.iter().filter(|r| **r).count();
+    assert!(
+        refused * 100 >= after.len() * 90,
+        "{refused} of {} campaign requests refused after the first 100",
+        after.len()
+    );
+    let ev = events(&n);
+    let started: Vec<_> = ev
+        .iter()
+        .filter(|e| e["event"] == "campaign_started")
+        .collect();
+    assert_eq!(started.len(), 1, "{started:?}");
+    let c = &started[0]["campaign"];
+    assert_eq!(started[0]["bot_type"], "credential_stuffing");
+    assert_eq!(c["grouped_by"], "fingerprint");
+    assert!(c["addresses_at_start"].as_u64().unwrap_or(0) >= 10, "{c}");
+    let listed: Vec<_> = ev
+        .iter()
+        .filter(|e| e["campaign"]["id"] == c["id"] && e["client"].is_string())
+        .collect();
+    assert!(listed.len() >= 100, "{} addresses listed", listed.len());
+    assert_eq!(listed[0]["reaction"], "denylist");
+    assert!(listed[0]["expires"].is_string());
+    // Listed addresses are refused by both workers, for anything.
+    assert_refused_by_both_workers(&n, "100.64.119.7");
+    // Nobody from the people's ranges was ever listed.
+    assert!(ev.iter().all(|e| !e["client"]
+        .as_str()
+        .is_some_and(|c| c.starts_with("10.20.") || c.starts_with("10.21."))));
+}

@@ -49,6 +49,55 @@ fn change_is_picked_up_by_every_worker_without_reload() {
             >= 2,
         "{log}"
     );
+    // compiled once for the server, by one worker
+    assert_eq!(log.matches("compiled in").count(), 1, "{log}");
+}
+
+/// The lists are one compiled image, mapped by every worker (not a copy
+/// each); the image directory goes away with the server.
+#[test]
+fn workers_share_one_mapped_image() {
+    let mut n = Nginx::start(
+        "profiles-shared",
+        &http_conf("abuse:2m", ""),
+        &[("conf/profiles.toml", FIRST)],
+    );
+    let image_of = |log: &str| -> Option<String> {
+        let line = log.lines().rev().find(|l| l.contains("compiled"))?;
+        let start = line.find("image \"")? + 7;
+        let len = line[start..].find('"')?;
+        Some(line[start..start + len].to_string())
+    };
+    let first = image_of(&n.error_log()).expect("the master compiled the file");
+    let mapped_by = |image: &str| -> usize {
+        n.worker_pids()
+            .iter()
+            .filter(|p| {
+                std::fs::read_to_string(format!("/proc/{p}/maps"))
+                    .unwrap_or_default()
+                    .contains(image)
+            })
+            .count()
+    };
+    assert_eq!(mapped_by(&first), 2, "both workers map {first}");
+
+    rewrite(&n.path("conf/profiles.toml"), SECOND);
+    assert!(n.eventually(Duration::from_millis(2500), || {
+        count(&n, "192.0.2.20", 4, 403) == 4
+    }));
+    let second = image_of(&n.error_log()).expect("a worker compiled the change");
+    assert_ne!(first, second);
+    assert!(n.eventually(Duration::from_secs(2), || mapped_by(&second) == 2));
+    assert!(
+        !std::path::Path::new(&first).exists(),
+        "the previous image is removed"
+    );
+    let dir = std::path::Path::new(&second)
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    n.stop();
+    assert!(!dir.exists(), "{} removed at exit", dir.display());
 }
 
 #[test]

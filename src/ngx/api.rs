@@ -1,13 +1,17 @@
-//! `api_abuse_api [write]` and `api_abuse_metrics`: content handlers for the
-//! JSON status / management API and the Prometheus metrics. Protect them with
-//! `allow`/`deny` (and, for a write location, authentication).
+//! `api_abuse_api [write] [token=FILE]` and `api_abuse_metrics`: content
+//! handlers for the JSON status / management API and the Prometheus metrics.
+//! The token file is read with the configuration (by root, before workers
+//! drop privileges; not by `nginx -s` signallers). These locations are never
+//! refused by the module's own enforcement (see `LocConf::merge`).
 
 use std::ffi::{c_char, c_void};
+use std::sync::Arc;
 
 use ngx::ffi::{
     ngx_buf_t, ngx_chain_t, ngx_command_t, ngx_conf_t, ngx_create_temp_buf,
     ngx_http_discard_request_body, ngx_http_output_filter, ngx_http_request_t,
-    ngx_http_send_header, ngx_int_t, NGX_ERROR, NGX_HTTP_INTERNAL_SERVER_ERROR,
+    ngx_http_send_header, ngx_int_t, ngx_list_push, ngx_table_elt_t, NGX_ERROR,
+    NGX_HTTP_INTERNAL_SERVER_ERROR,
 };
 use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf, NgxHttpCoreModule};
 
@@ -19,25 +23,57 @@ pub const API_READ: u8 = 1;
 pub const API_WRITE: u8 = 2;
 pub const METRICS: u8 = 3;
 
-/// `api_abuse_api [write]`
+/// `api_abuse_api [write] [token=FILE]`
 pub extern "C" fn set_api(
     cf: *mut ngx_conf_t,
     _cmd: *mut ngx_command_t,
     conf: *mut c_void,
 ) -> *mut c_char {
     run_setter(cf, |a| {
-        let mode = match a.get(1).map(|v| v.as_bytes()) {
-            None => API_READ,
-            Some(b"write") => API_WRITE,
-            Some(_) => {
-                return Err(format!(
-                    "invalid value \"{}\" in \"api_abuse_api\" directive, it must be \"write\" or nothing",
-                    String::from_utf8_lossy(bytes(&a[1]))
-                ))
+        let mut mode = API_READ;
+        let mut token_file = None;
+        for v in a.iter().skip(1).map(bytes) {
+            match v {
+                b"write" if mode == API_READ => mode = API_WRITE,
+                _ if v.starts_with(b"token=") && token_file.is_none() && v.len() > 6 => {
+                    token_file = Some(String::from_utf8_lossy(&v[6..]).into_owned());
+                }
+                _ => {
+                    return Err(format!(
+                        "invalid parameter \"{}\" in \"api_abuse_api\" directive, expected \"write\" and/or \"token=FILE\"",
+                        String::from_utf8_lossy(v)
+                    ))
+                }
             }
-        };
+        }
+        if let Some(file) = token_file {
+            let path = super::resolve_conf_path(cf, &file);
+            // `nginx -s ...` only needs the pid file: a missing or broken
+            // token file must not stop a signal.
+            if !super::conf::is_signaller() {
+                let tokens = crate::api::Tokens::load(&path).map_err(|e| e.to_string())?;
+                warn_if_readable(cf, &path);
+                // SAFETY: conf is our location conf.
+                unsafe { (*conf.cast::<LocConf>()).api_tokens = Some(Arc::new(tokens)) };
+            }
+        }
         set_handler(cf, conf, mode)
     })
+}
+
+/// A token file others can read is one leaked token away.
+fn warn_if_readable(cf: *mut ngx_conf_t, path: &std::path::Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(m) = std::fs::metadata(path) {
+        if m.permissions().mode() & 0o004 != 0 {
+            ngx::ngx_conf_log_error!(
+                ngx::ffi::NGX_LOG_WARN,
+                cf,
+                "token file \"{}\" is readable by every user: chmod 600 it",
+                path.display()
+            );
+        }
+    }
 }
 
 /// `api_abuse_metrics`
@@ -82,17 +118,63 @@ unsafe fn handle(r: *mut ngx_http_request_t) -> ngx_int_t {
         crate::api::metrics(shared)
     } else {
         let profiles = worker::profiles();
-        crate::api::handle(
+        let ctx = crate::api::Ctx {
             shared,
-            profiles.as_deref(),
-            bytes(&req.method_name),
-            bytes(&req.args),
-            lcf.api == API_WRITE,
-            mcf.ipv6_prefix,
-            now_ms() / 1000,
-        )
+            profiles: profiles.as_deref(),
+            tokens: lcf.api_tokens.as_deref(),
+            write: lcf.api == API_WRITE,
+            v6_prefix: mcf.ipv6_prefix,
+        };
+        let call = crate::api::Request {
+            method: bytes(&req.method_name),
+            endpoint: endpoint(req),
+            query: bytes(&req.args),
+            authorization: req
+                .headers_in
+                .authorization
+                .as_ref()
+                .map(|h| bytes(&h.value)),
+            now: now_ms() / 1000,
+        };
+        crate::api::handle(&ctx, &call)
     };
+    if let Some(v) = reply.www_authenticate {
+        if add_header(r, "WWW-Authenticate", v).is_none() {
+            return NGX_ERROR as ngx_int_t;
+        }
+    }
     send(r, reply.status, reply.content_type, reply.body.as_bytes())
+}
+
+/// The part of the URI below the location's name ("" for an exact or
+/// regex location, or the location itself).
+fn endpoint(req: &ngx_http_request_t) -> &[u8] {
+    let uri = bytes(&req.uri);
+    let name = NgxHttpCoreModule::location_conf(req)
+        .map(|c| bytes(&c.name))
+        .unwrap_or_default();
+    match uri.strip_prefix(name) {
+        Some(rest) if !name.is_empty() => rest,
+        _ => b"",
+    }
+}
+
+/// Adds a response header; `None` when out of memory.
+unsafe fn add_header(
+    r: *mut ngx_http_request_t,
+    name: &'static str,
+    value: &'static str,
+) -> Option<()> {
+    let h = ngx_list_push(&mut (*r).headers_out.headers).cast::<ngx_table_elt_t>();
+    let h = h.as_mut()?;
+    h.hash = 1;
+    h.key.len = name.len();
+    h.key.data = name.as_ptr().cast_mut();
+    h.value.len = value.len();
+    h.value.data = value.as_ptr().cast_mut();
+    h.lowcase_key = std::ptr::null_mut();
+    h.next = std::ptr::null_mut();
+    Some(())
 }
 
 unsafe fn send(

@@ -70,6 +70,8 @@ pub struct LocConf {
     pub inspect_body: Option<bool>,
     /// 0, or what `api_abuse_api` / `api_abuse_metrics` made this location.
     pub api: u8,
+    /// Bearer tokens of `api_abuse_api ... token=FILE`.
+    pub api_tokens: Option<std::sync::Arc<crate::api::Tokens>>,
     /// The API address `api_abuse_dashboard` gives its page.
     pub dashboard_api: Option<String>,
 }
@@ -98,6 +100,12 @@ impl Merge for LocConf {
         }
         if self.inspect_body.is_none() {
             self.inspect_body = Some(prev.inspect_body.unwrap_or(false));
+        }
+        // The API and metrics are never refused by the module itself (an
+        // operator must not list themselves out of the API); protect them
+        // with allow/deny and tokens.
+        if self.api != 0 {
+            self.mode = Mode::Off;
         }
         Ok(())
     }
@@ -281,7 +289,7 @@ pub extern "C" fn set_profiles(
 }
 
 /// True in the short-lived process of `nginx -s SIGNAL`.
-fn is_signaller() -> bool {
+pub(super) fn is_signaller() -> bool {
     // SAFETY: plain read of a process global nginx sets before parsing.
     unsafe { ngx::ffi::ngx_process == ngx::ffi::NGX_PROCESS_SIGNALLER as ngx_uint_t }
 }

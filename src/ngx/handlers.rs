@@ -34,6 +34,8 @@ pub struct Ctx {
     pub headers: u16,
     pub header_count: u16,
     pub body: BodyRead,
+    /// The request-only fingerprint campaigns are grouped by.
+    pub fingerprint: crate::campaign::Fingerprint,
 }
 
 /// Where the module is with reading the body (`api_abuse_inspect_body on`).
@@ -183,6 +185,7 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
     let scan = scan_headers(r);
     ctx.headers = scan.bits;
     ctx.header_count = scan.count;
+    ctx.fingerprint = scan.fp.finish();
     ctx.attack = inspect(r, &scan);
     if let Some(a) = ctx.attack {
         shared.count_attack(a);
@@ -210,6 +213,13 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
         ListTag::Allow => Action::Allow,
         _ => Action::Pass,
     };
+    if !decision.refuse && matches!(decision.list, ListTag::None | ListTag::Gray) {
+        let gray = decision.list == ListTag::Gray;
+        let p = profiles.as_deref();
+        if let Some(rc) = super::campaign::preaccess(r, shared, mcf, lcf, p, key, addr, ctx, gray) {
+            return rc;
+        }
+    }
     if !decision.refuse {
         return declined;
     }
@@ -346,6 +356,7 @@ unsafe fn log_phase(r: *mut ngx_http_request_t) {
     };
     let key = client_key(addr, mcf.ipv6_prefix);
     let monitor = lcf.mode == Mode::Monitor;
+    let before = super::campaign::before(shared, key, now_ms());
     #[cfg(debug_assertions)]
     test_park(r);
     let now = now_ms();
@@ -366,6 +377,18 @@ unsafe fn log_phase(r: *mut ngx_http_request_t) {
             ),
         );
     }
+    super::campaign::log(
+        r,
+        shared,
+        mcf,
+        lcf,
+        profile,
+        key,
+        addr,
+        &ctx,
+        view.status,
+        before,
+    );
     let Some(det) = outcome else { return };
     if let Some(c) = ctx_mut(r) {
         c.bot = Some(det.bot);
@@ -375,7 +398,7 @@ unsafe fn log_phase(r: *mut ngx_http_request_t) {
     log_request(r, lcf.log_level, &det.summary);
 }
 
-unsafe fn log_request(r: *mut ngx_http_request_t, level: ngx_uint_t, msg: &str) {
+pub(super) unsafe fn log_request(r: *mut ngx_http_request_t, level: ngx_uint_t, msg: &str) {
     let log = (*(*r).connection).log;
     worker::log_line(log, level, msg);
 }
@@ -398,6 +421,7 @@ struct HeaderScan {
     count: u16,
     inspect: [(&'static [u8], &'static [u8]); MAX_INSPECTED_HEADERS],
     n: usize,
+    fp: crate::campaign::Builder,
 }
 
 /// One pass over the request headers: presence bits for the detectors and
@@ -408,6 +432,7 @@ unsafe fn scan_headers(r: *mut ngx_http_request_t) -> HeaderScan {
         count: 0,
         inspect: [(&[], &[]); MAX_INSPECTED_HEADERS],
         n: 0,
+        fp: crate::campaign::Builder::default(),
     };
     let mut part: *const ngx_list_part_t = &(*r).headers_in.headers.part;
     while !part.is_null() {
@@ -432,6 +457,7 @@ unsafe fn scan_headers(r: *mut ngx_http_request_t) -> HeaderScan {
                     h.value.len
                 },
             );
+            scan.fp.header(name, value);
             scan.bits |= match name {
                 b"accept" => hb::ACCEPT,
                 b"accept-language" => hb::ACCEPT_LANGUAGE,

@@ -7,6 +7,7 @@
 
 mod api;
 mod body;
+mod campaign;
 pub mod conf;
 mod dashboard;
 mod events;
@@ -25,9 +26,9 @@ use std::ptr::{addr_of, addr_of_mut};
 use ngx::core::Status;
 use ngx::ffi::{
     ngx_command_t, ngx_conf_t, ngx_cycle_t, ngx_http_module_t, ngx_int_t, ngx_module_t, ngx_uint_t,
-    NGX_CONF_1MORE, NGX_CONF_NOARGS, NGX_CONF_TAKE1, NGX_HTTP_LOC_CONF, NGX_HTTP_LOC_CONF_OFFSET,
-    NGX_HTTP_MAIN_CONF, NGX_HTTP_MAIN_CONF_OFFSET, NGX_HTTP_MODULE, NGX_HTTP_SRV_CONF,
-    NGX_LOG_EMERG,
+    NGX_CONF_1MORE, NGX_CONF_NOARGS, NGX_CONF_TAKE1, NGX_CONF_TAKE2, NGX_HTTP_LOC_CONF,
+    NGX_HTTP_LOC_CONF_OFFSET, NGX_HTTP_MAIN_CONF, NGX_HTTP_MAIN_CONF_OFFSET, NGX_HTTP_MODULE,
+    NGX_HTTP_SRV_CONF, NGX_LOG_EMERG,
 };
 use ngx::http::{HttpModule, HttpModuleLocationConf, HttpModuleMainConf};
 use ngx::ngx_string;
@@ -127,7 +128,7 @@ static mut COMMANDS: [ngx_command_t; 15] = [
     command!(
         "api_abuse_api",
         LOC,
-        NGX_CONF_NOARGS | NGX_CONF_TAKE1,
+        NGX_CONF_NOARGS | NGX_CONF_TAKE1 | NGX_CONF_TAKE2,
         api::set_api,
         NGX_HTTP_LOC_CONF_OFFSET
     ),

@@ -331,10 +331,10 @@ unsafe fn init_zone(zone: *mut ngx_shm_zone_t) -> ngx_int_t {
                 log,
                 NGX_LOG_NOTICE as usize,
                 &format!(
-                    "api_abuse: profiles file \"{}\" compiled: {} list entries, image {} of {} bytes, version {:016x}",
+                    "api_abuse: profiles file \"{}\" compiled: {} list entries, image \"{}\" of {} bytes, version {:016x}",
                     ctx.path.display(),
                     crate::lists::AddrLists::of(image.clone()).len(),
-                    image_name(id),
+                    dir.join(image_name(id)).display(),
                     image.size(),
                     image.version()
                 ),
@@ -368,7 +368,10 @@ unsafe fn prepare_dir(dir: &Path, fresh: bool, cycle: *mut ngx_cycle_t) -> std::
     }
     match std::fs::DirBuilder::new().mode(0o700).create(dir) {
         Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        // A reload finds the directory of the first start; a fresh start
+        // must make its own (the token is random: someone else's directory
+        // of that name is refused).
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists && !fresh => {}
         Err(e) => return Err(e),
     }
     let meta = std::fs::symlink_metadata(dir)?;
@@ -626,10 +629,10 @@ fn compile(control: &Control, path: &Path, dir: &Path, from: Stamp, me: u32) -> 
             Ok(id) => Ok((
                 id,
                 format!(
-                    "api_abuse: profiles file \"{}\" compiled in {} ms: image {} of {} bytes, version {:016x}",
+                    "api_abuse: profiles file \"{}\" compiled in {} ms: image \"{}\" of {} bytes, version {:016x}",
                     path.display(),
                     started.elapsed().as_millis(),
-                    image_name(id),
+                    dir.join(image_name(id)).display(),
                     image.size(),
                     image.version()
                 ),

@@ -26,36 +26,57 @@ use std::sync::atomic::Ordering;
 
 use crate::shared::Shared;
 
-/// The node's sync state for the JSON API: `null` when `api_abuse_sync` is
-/// not configured. Statistics are this node's own (`node` says whose).
-pub fn status_json(shared: &Shared, now_ms: u64) -> String {
+/// The node's sync state in the JSON API (`sync`). Statistics are this
+/// node's own (`node` says whose).
+#[derive(Debug, serde::Serialize)]
+pub struct SyncStatus {
+    pub node: String,
+    pub connected: bool,
+    /// RFC 3339; null before the first success.
+    pub last_success: Option<String>,
+    pub last_success_age_ms: Option<u64>,
+    /// Age of the last change received when it was applied here.
+    pub lag_ms: u64,
+    /// Local changes not yet written to Redis.
+    pub pending: u64,
+    pub sent: u64,
+    pub received: u64,
+    /// Changes received that lost to a newer local one.
+    pub stale: u64,
+    pub errors: u64,
+    pub outages: u64,
+    /// Entries read from Redis by the last full load, and how long it took.
+    pub loaded: u64,
+    pub load_ms: u64,
+    /// Journal overflows answered by a full comparison with Redis.
+    pub resyncs: u64,
+}
+
+/// `None` when `api_abuse_sync` is not configured.
+pub fn status(shared: &Shared, now_ms: u64) -> Option<SyncStatus> {
     let j = shared.journal();
     let s = &j.stats;
     let ld = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
     if ld(&s.enabled) == 0 {
-        return "null".into();
+        return None;
     }
     let last = ld(&s.last_success_ms);
-    let node = serde_json::to_string(&j.node()).unwrap_or_else(|_| "\"\"".into());
-    let mut o = String::with_capacity(400);
-    let _ = write!(
-        o,
-        "{{\"node\":{node},\"connected\":{},\"last_success\":{},\"last_success_age_ms\":{},\"lag_ms\":{},\"pending\":{},\"sent\":{},\"received\":{},\"stale\":{},\"errors\":{},\"outages\":{},\"loaded\":{},\"load_ms\":{},\"resyncs\":{}}}",
-        ld(&s.connected) == 1,
-        if last == 0 { "null".to_string() } else { format!("\"{}\"", crate::engine::rfc3339(last / 1000)) },
-        if last == 0 { "null".to_string() } else { now_ms.saturating_sub(last).to_string() },
-        ld(&s.lag_ms),
-        j.pending(),
-        ld(&s.sent),
-        ld(&s.received),
-        ld(&s.stale),
-        ld(&s.errors),
-        ld(&s.outages),
-        ld(&s.loaded),
-        ld(&s.load_ms),
-        ld(&s.resyncs),
-    );
-    o
+    Some(SyncStatus {
+        node: j.node(),
+        connected: ld(&s.connected) == 1,
+        last_success: (last != 0).then(|| crate::engine::rfc3339(last / 1000)),
+        last_success_age_ms: (last != 0).then(|| now_ms.saturating_sub(last)),
+        lag_ms: ld(&s.lag_ms),
+        pending: j.pending(),
+        sent: ld(&s.sent),
+        received: ld(&s.received),
+        stale: ld(&s.stale),
+        errors: ld(&s.errors),
+        outages: ld(&s.outages),
+        loaded: ld(&s.loaded),
+        load_ms: ld(&s.load_ms),
+        resyncs: ld(&s.resyncs),
+    })
 }
 
 /// Prometheus lines for the node's sync state (nothing when not configured).

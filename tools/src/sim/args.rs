@@ -27,6 +27,10 @@ pub const USAGE: &str = "usage: abuse-sim [options]
   --reload-wait SECS    wait after rewriting the profiles (default 1.5)
   --net-base B          second octet of the first run's human range (default 1):
                         run r uses 10.(B+r).x.y for humans, 10.(B+100+r).x.y for bots
+  --campaigns LIST      also run campaigns in the background: stuffing (300 addresses
+                        x 4 logins), scraping (200 addresses x 12 product pages)
+  --campaign-delay SECS start them this long after the run (default 20)
+  --campaign-concurrency C  the campaigns' connections at once (default 32)
   --json FILE           also write the figures as JSON
   --smoke               a tiny run for integration tests (< 20 s; with --profiles
                         and no --tolerance, one run at normal)
@@ -52,6 +56,9 @@ pub struct Options {
     pub net_base: u8,
     pub json: Option<PathBuf>,
     pub smoke: bool,
+    pub campaigns: Vec<super::campaigns::CampaignKind>,
+    pub campaign_delay: f64,
+    pub campaign_concurrency: usize,
 }
 
 impl Default for Options {
@@ -75,6 +82,9 @@ impl Default for Options {
             net_base: 1,
             json: None,
             smoke: false,
+            campaigns: Vec::new(),
+            campaign_delay: 20.0,
+            campaign_concurrency: 32,
         }
     }
 }
@@ -189,6 +199,29 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
             }
             "--net-base" => o.net_base = number(a, v, |n: &u8| *n <= 150, "0..=150")?,
             "--json" => o.json = Some(PathBuf::from(v)),
+            "--campaigns" => {
+                o.campaigns = Vec::new();
+                for t in v.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+                    let k = super::campaigns::CampaignKind::from_name(t).ok_or_else(|| {
+                        format!("unknown campaign {t:?} (use stuffing, scraping)")
+                    })?;
+                    if !o.campaigns.contains(&k) {
+                        o.campaigns.push(k);
+                    }
+                }
+            }
+            "--campaign-delay" => {
+                o.campaign_delay = number(
+                    a,
+                    v,
+                    |f: &f64| (0.0..=3600.0).contains(f),
+                    "0..=3600 seconds",
+                )?
+            }
+            "--campaign-concurrency" => {
+                o.campaign_concurrency =
+                    number(a, v, |n: &usize| (1..=1024).contains(n), "1..=1024")?
+            }
             other => return Err(format!("unknown option {other} (see --help)")),
         }
     }

@@ -134,6 +134,8 @@ pub enum Group {
     Human(HumanKind),
     Hard(HardCase),
     Bot(BotKind, Variant),
+    /// One address of a campaign (reported apart from bots and people).
+    Campaign(super::campaigns::CampaignKind),
 }
 
 impl Group {

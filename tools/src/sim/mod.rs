@@ -10,6 +10,7 @@
 pub mod args;
 pub mod bots;
 pub mod browsers;
+pub mod campaigns;
 pub mod client;
 pub mod clients;
 pub mod humans;
@@ -186,7 +187,29 @@ pub fn simulate(o: &Options, stop: &AtomicBool) -> Result<Vec<RunReport>, String
             stop,
         };
         let started = Instant::now();
-        let results = runner.run(specs, &ctx, tolerance);
+        let campaign_specs = campaigns::population(&o.campaigns, r, o.seed)?;
+        let results = if campaign_specs.is_empty() {
+            runner.run(specs, &ctx, tolerance)
+        } else {
+            // The campaigns run in the background of the people and bots,
+            // on their own connections, starting once the module has seen
+            // some ordinary traffic.
+            let pool = Runner {
+                target: &target,
+                concurrency: o.campaign_concurrency,
+                deadline,
+                stop,
+            };
+            std::thread::scope(|s| {
+                let background = s.spawn(|| {
+                    pause(Duration::from_secs_f64(o.campaign_delay), stop);
+                    pool.run(campaign_specs, &ctx, "campaigns")
+                });
+                let mut all = runner.run(specs, &ctx, tolerance);
+                all.extend(background.join().unwrap_or_default());
+                all
+            })
+        };
         let report = RunReport::new(
             tolerance,
             human_net,
@@ -218,6 +241,7 @@ fn write_json(o: &Options, reports: &[RunReport]) -> Result<(), String> {
         "human_cap": o.human_cap,
         "bot_cap": o.bot_cap,
         "smoke": o.smoke,
+        "campaigns": o.campaigns.iter().map(|c| c.as_str()).collect::<Vec<_>>(),
         "runs": reports,
     });
     let text = serde_json::to_string_pretty(&value).map_err(|e| e.to_string())?;

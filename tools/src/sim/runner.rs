@@ -69,6 +69,7 @@ pub fn plan_for(spec: &ClientSpec, ctx: &Ctx) -> Vec<Step> {
         Group::Human(k) => humans::human(k, ctx, &mut rng),
         Group::Hard(c) => humans::hard(c, ctx, &mut rng),
         Group::Bot(k, v) => bots::bot(k, v, ctx, &mut rng),
+        Group::Campaign(k) => super::campaigns::plan(k, ctx, &mut rng),
     }
 }
 
@@ -108,6 +109,8 @@ impl Runner<'_> {
         let mut jars: Vec<Jar> = Vec::new();
         let ip = spec.ip.to_string();
         let mut consecutive = 0;
+        // A pool tool goes on after a refusal; its every request is traced.
+        let campaign = matches!(spec.group, Group::Campaign(_));
         for step in steps {
             let due = last_done + step.at.saturating_sub(last_at);
             last_at = step.at;
@@ -137,6 +140,17 @@ impl Runner<'_> {
             out.sent += 1;
             let result = conn.send(&req, &extra);
             last_done = Instant::now();
+            if campaign {
+                let ms = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_millis() as u64);
+                let refused = result.as_ref().is_ok_and(|r| r.is_block());
+                out.trace.push((ms, refused));
+                if refused {
+                    out.first_block.get_or_insert(out.sent - 1);
+                    continue;
+                }
+            }
             match result {
                 Ok(resp) => {
                     consecutive = 0;

@@ -25,6 +25,9 @@ pub struct Outcome {
     pub other_403: u32,
     /// Stopped by the time cap or Ctrl-C before its plan ended.
     pub unfinished: bool,
+    /// Campaign clients only: each request's wall-clock time (ms since the
+    /// Unix epoch) and whether it was refused.
+    pub trace: Vec<(u64, bool)>,
 }
 
 /// The median of `values` (mean of the middle two for an even count).
@@ -101,6 +104,9 @@ pub struct RunReport {
     /// Ordinary people: `all`, and `browser` / `sdk`.
     pub humans: BTreeMap<String, Row>,
     pub hard_humans: BTreeMap<String, Row>,
+    /// Campaigns (`stuffing`, `scraping`), when run.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub campaigns: BTreeMap<String, super::campaigns::CampaignRow>,
 }
 
 impl RunReport {
@@ -141,6 +147,20 @@ impl RunReport {
                 hard_humans.insert(c.as_str().to_owned(), row);
             }
         }
+        let mut campaigns = BTreeMap::new();
+        for k in super::campaigns::CampaignKind::ALL {
+            let mut of = results
+                .iter()
+                .filter(|(g, _)| *g == Group::Campaign(k))
+                .map(|(_, o)| o)
+                .peekable();
+            if of.peek().is_some() {
+                campaigns.insert(
+                    k.as_str().to_owned(),
+                    super::campaigns::CampaignRow::from_outcomes(of),
+                );
+            }
+        }
         let cut_short = results.iter().any(|(_, o)| o.unfinished);
         RunReport {
             tolerance: tolerance.to_owned(),
@@ -152,6 +172,7 @@ impl RunReport {
             bot_variants,
             humans,
             hard_humans,
+            campaigns,
         }
     }
 
@@ -239,6 +260,34 @@ impl RunReport {
                 r.errors,
                 r.unfinished
             );
+        }
+        if !self.campaigns.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n{:<24} {:>9} {:>9} {:>8} {:>12} {:>10} {:>9} {:>6}",
+                "campaign",
+                "addresses",
+                "requests",
+                "refused",
+                "after 100",
+                "refused %",
+                "addr ref",
+                "errors"
+            );
+            for (name, c) in &self.campaigns {
+                let _ = writeln!(
+                    out,
+                    "{:<24} {:>9} {:>9} {:>8} {:>12} {:>10.1} {:>9} {:>6}",
+                    name,
+                    c.addresses,
+                    c.requests,
+                    c.refused,
+                    format!("{}/{}", c.refused_after_100, c.requests_after_100),
+                    c.refused_after_100_pct,
+                    c.addresses_refused,
+                    c.errors
+                );
+            }
         }
         out
     }

@@ -9,7 +9,7 @@
 //! bots walk object ids on the user API, and a spike is a fast burst on
 //! ordinary pages.
 
-mod data;
+pub(crate) mod data;
 
 use super::browsers::{Browser, Dest, Site, Tool};
 use super::clients::{BotKind, Ctx, Variant};

@@ -1,0 +1,106 @@
+//! `api_abuse_metrics`: Prometheus text exposition of the zone's counters.
+
+use std::fmt::Write;
+use std::sync::atomic::Ordering;
+
+use super::Reply;
+use crate::engine::DETECTORS;
+use crate::model::{AttackClass, BotType};
+use crate::shared::Shared;
+
+/// Prometheus text exposition of the same statistics.
+pub fn metrics(shared: &Shared) -> Reply {
+    let st = shared.stats();
+    let ld = |a: &std::sync::atomic::AtomicU64| a.load(Ordering::Relaxed);
+    let mut o = String::with_capacity(4096);
+    let counter = |o: &mut String, name: &str, help: &str| {
+        let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} counter");
+    };
+    counter(
+        &mut o,
+        "api_abuse_requests_total",
+        "Requests seen by the module.",
+    );
+    let _ = writeln!(o, "api_abuse_requests_total {}", ld(&st.requests));
+    counter(
+        &mut o,
+        "api_abuse_blocked_total",
+        "Requests refused, by reason.",
+    );
+    let _ = writeln!(
+        o,
+        "api_abuse_blocked_total{{reason=\"denylist\"}} {}",
+        ld(&st.blocked_deny)
+    );
+    let _ = writeln!(
+        o,
+        "api_abuse_blocked_total{{reason=\"attack\"}} {}",
+        ld(&st.blocked_attack)
+    );
+    counter(
+        &mut o,
+        "api_abuse_monitored_total",
+        "Requests that would have been refused in monitor mode.",
+    );
+    let _ = writeln!(o, "api_abuse_monitored_total {}", ld(&st.monitored));
+    counter(
+        &mut o,
+        "api_abuse_detections_total",
+        "Clients detected, by bot type.",
+    );
+    for (i, b) in BotType::ALL.iter().enumerate() {
+        let _ = writeln!(
+            o,
+            "api_abuse_detections_total{{bot_type=\"{b}\"}} {}",
+            ld(&st.detections[i])
+        );
+    }
+    counter(
+        &mut o,
+        "api_abuse_detector_fired_total",
+        "Detectors that fired in a detection.",
+    );
+    for (i, d) in DETECTORS.iter().enumerate() {
+        let _ = writeln!(
+            o,
+            "api_abuse_detector_fired_total{{detector=\"{d}\"}} {}",
+            ld(&st.detector_fired[i])
+        );
+    }
+    counter(
+        &mut o,
+        "api_abuse_attacks_total",
+        "Requests carrying attack signs, by class.",
+    );
+    for (i, a) in AttackClass::ALL.iter().enumerate() {
+        let _ = writeln!(
+            o,
+            "api_abuse_attacks_total{{class=\"{a}\"}} {}",
+            ld(&st.attacks[i])
+        );
+    }
+    let cs = shared.clients.stats();
+    let _ = writeln!(o, "# HELP api_abuse_clients Client records in the zone.\n# TYPE api_abuse_clients gauge\napi_abuse_clients {}", cs.used);
+    let _ = writeln!(o, "# HELP api_abuse_client_capacity Client records the zone holds.\n# TYPE api_abuse_client_capacity gauge\napi_abuse_client_capacity {}", cs.capacity);
+    counter(
+        &mut o,
+        "api_abuse_client_evictions_total",
+        "Idle client records evicted because the zone was full.",
+    );
+    let _ = writeln!(o, "api_abuse_client_evictions_total {}", cs.evictions);
+    counter(
+        &mut o,
+        "api_abuse_lock_recoveries_total",
+        "Shared-zone locks taken over from a worker that died holding them.",
+    );
+    let recoveries =
+        cs.recoveries + shared.lists.stats().recoveries + shared.apps.stats().recoveries;
+    let _ = writeln!(o, "api_abuse_lock_recoveries_total {recoveries}");
+    crate::sync::metrics(shared, &mut o);
+    Reply {
+        status: 200,
+        content_type: "text/plain; version=0.0.4",
+        body: o,
+        www_authenticate: None,
+    }
+}

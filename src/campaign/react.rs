@@ -1,0 +1,275 @@
+//! The campaign stages of a request, in plain Rust: [`feed`] in the LOG phase
+//! (the status is known: count the request towards the application's rates,
+//! maybe start a campaign), [`check`] in the PREACCESS phase (does the
+//! request match an active campaign: list the address, refuse it).
+
+use std::net::IpAddr;
+
+use serde::Serialize;
+
+use super::fingerprint::{address_hash, neighbourhood};
+use super::{Class, Feed, Fingerprint, Metric, Prior, Report, LIST_SECS};
+use crate::config::{Profile, Reaction};
+use crate::detect::state::{C, SESSION_IDLE_MS};
+use crate::detect::ClientState;
+use crate::engine::{app_key, rfc3339};
+use crate::shared::{ListKind, ListRecord, Shared, ORIGIN_DETECTION};
+use crate::table::ClientKey;
+
+/// What the client did before this request (`None`: no record).
+pub fn prior_of(state: Option<&ClientState>, now_ms: u64) -> Prior {
+    match state {
+        None => Prior::Nothing,
+        Some(s)
+            if s.requests() == 0 || now_ms.saturating_sub(s.last_seen_ms()) >= SESSION_IDLE_MS =>
+        {
+            Prior::Nothing
+        }
+        Some(s) if s.count(C::Assets) >= 0.5 => Prior::Assets,
+        Some(_) => Prior::Pages,
+    }
+}
+
+fn class_of(profile: &Profile, method: &[u8], path: &[u8]) -> Class {
+    match profile.sensitive.classify(method, path) {
+        Some(k) => Class::Sensitive(k.index() as u8),
+        None => Class::Page,
+    }
+}
+
+/// Counts a finished request towards its application's rates. `known`:
+/// the client had a record before this request. Returns the events-file
+/// line and the error-log line of a campaign it started.
+#[allow(clippy::too_many_arguments)]
+pub fn feed(
+    shared: &Shared,
+    profile: &Profile,
+    app: &[u8],
+    key: ClientKey,
+    addr: IpAddr,
+    fingerprint: &Fingerprint,
+    method: &[u8],
+    path: &[u8],
+    status: u16,
+    known: bool,
+    prior: Prior,
+    now_ms: u64,
+) -> Option<(String, String)> {
+    let class = class_of(profile, method, path);
+    let mut metrics = 0;
+    if matches!(status, 401 | 403) {
+        metrics |= Metric::AuthFailures.bit();
+    }
+    if class != Class::Page {
+        metrics |= Metric::SensitiveCalls.bit();
+    }
+    if !known {
+        metrics |= Metric::FirstSeen.bit();
+    }
+    if metrics == 0 {
+        return None;
+    }
+    let all = shared.campaigns();
+    let now_s = (now_ms / 1000) as u32;
+    let report = all.app(app_key(app) as u64, now_s).feed(
+        all,
+        &Feed {
+            metrics,
+            fingerprint: *fingerprint,
+            class,
+            prior,
+            hood: neighbourhood(addr),
+            address: address_hash(addr),
+            client: key as u64 ^ (key >> 64) as u64,
+        },
+        now_ms,
+    )?;
+    if !profile.acts_on(report.bot_type) {
+        return None;
+    }
+    let event = Started {
+        time: rfc3339(now_ms / 1000),
+        event: "campaign_started",
+        application: &String::from_utf8_lossy(app),
+        profile: &profile.name,
+        bot_type: report.bot_type.as_str(),
+        campaign: report,
+    };
+    let line = serde_json::to_string(&event).ok()? + "\n";
+    let summary = format!(
+        "api_abuse: campaign {} started in application \"{}\": {} from {} addresses ({} in 10 s against a threshold of {}), grouped by {} {:016x}",
+        report.id,
+        String::from_utf8_lossy(app),
+        report.bot_type,
+        report.addresses_at_start,
+        report.window,
+        report.threshold,
+        report.grouped_by,
+        report.fingerprint,
+    );
+    Some((line, summary))
+}
+
+#[derive(Serialize)]
+struct Started<'a> {
+    time: String,
+    event: &'static str,
+    application: &'a str,
+    profile: &'a str,
+    bot_type: &'static str,
+    campaign: Report,
+}
+
+#[derive(Serialize)]
+struct Listed<'a> {
+    time: String,
+    client: String,
+    application: &'a str,
+    profile: &'a str,
+    bot_type: &'static str,
+    confidence: u8,
+    tolerance: &'static str,
+    reaction: &'static str,
+    expires: Option<String>,
+    request: RequestLine<'a>,
+    campaign: Report,
+}
+
+#[derive(Serialize)]
+struct RequestLine<'a> {
+    method: &'a str,
+    path: &'a str,
+}
+
+/// A request matched an active campaign.
+pub struct Hit {
+    /// Refuse this request (the address is denylisted now).
+    pub refuse: bool,
+    pub bot: crate::model::BotType,
+    /// Events-file and error-log lines when the address was listed (or, in
+    /// monitor mode, would have been).
+    pub event: Option<(String, String)>,
+}
+
+/// Checks a request against the application's active campaigns. Costs one
+/// scan of a few atomics when none is active.
+#[allow(clippy::too_many_arguments)]
+pub fn check(
+    shared: &Shared,
+    profile: &Profile,
+    app: &[u8],
+    key: ClientKey,
+    addr: IpAddr,
+    fingerprint: &Fingerprint,
+    method: &[u8],
+    path: &[u8],
+    graylisted: bool,
+    monitor: bool,
+    now_ms: u64,
+) -> Option<Hit> {
+    let now_s = (now_ms / 1000) as u32;
+    let campaigns = shared.campaigns().find(app_key(app) as u64)?;
+    if !campaigns.any_active(now_s) {
+        return None;
+    }
+    let class = class_of(profile, method, path);
+    let (known, prior) = shared
+        .clients
+        .get(key, |s| (true, prior_of(Some(s), now_ms)))
+        .unwrap_or((false, Prior::Nothing));
+    // A browser that renders pages is never matched; and a person's first
+    // page cannot have loaded assets yet, so page campaigns wait for a
+    // second request without them.
+    if prior == Prior::Assets || (class == Class::Page && !known) {
+        return None;
+    }
+    let keys = [
+        fingerprint.key(class, prior),
+        fingerprint.hood(neighbourhood(addr), class, prior),
+    ];
+    let hit = campaigns.matching(&keys, now_s)?;
+    if !profile.acts_on(hit.bot_type) {
+        return None;
+    }
+    let reaction = if monitor {
+        Reaction::Monitor
+    } else {
+        profile.reaction
+    };
+    if reaction == Reaction::Graylist && graylisted {
+        // Listed already; the graylist refuses its attack-signed requests.
+        return Some(Hit {
+            refuse: false,
+            bot: hit.bot_type,
+            event: None,
+        });
+    }
+    let secs = profile.duration.secs().unwrap_or(LIST_SECS).min(LIST_SECS);
+    let expires = now_s.saturating_add(secs as u32);
+    let listed = match reaction {
+        Reaction::Monitor => false,
+        r => shared.list(
+            key,
+            now_s,
+            ListRecord {
+                kind: if r == Reaction::Graylist {
+                    ListKind::Gray
+                } else {
+                    ListKind::Deny
+                } as u8,
+                origin: ORIGIN_DETECTION,
+                bot_type: hit.bot_type.index() as u8 + 1,
+                confidence: 100,
+                offences: 0,
+                created: now_s,
+                expires,
+                stamp: 0,
+            },
+        ),
+    };
+    let report = hit.listed(listed);
+    // In monitor mode nothing is listed, so every matching request would
+    // be an event: write the first ten and then every hundredth.
+    let write = listed
+        || (reaction == Reaction::Monitor && (report.matched <= 10 || report.matched % 100 == 0));
+    let event = write.then(|| {
+        let app = String::from_utf8_lossy(app);
+        let line = Listed {
+            time: rfc3339(now_ms / 1000),
+            client: addr.to_string(),
+            application: &app,
+            profile: &profile.name,
+            bot_type: hit.bot_type.as_str(),
+            confidence: 100,
+            tolerance: profile.tolerance.as_str(),
+            reaction: reaction.as_str(),
+            expires: listed.then(|| rfc3339(u64::from(expires))),
+            request: RequestLine {
+                method: &String::from_utf8_lossy(method),
+                path: &String::from_utf8_lossy(&path[..path.len().min(256)]),
+            },
+            campaign: report,
+        };
+        let summary = format!(
+            "api_abuse: client {addr} matches campaign {} ({}, {} addresses listed so far) of profile \"{}\", {}",
+            report.id,
+            report.bot_type,
+            report.addresses_listed,
+            profile.name,
+            if listed {
+                format!("{} for {secs}s", if reaction == Reaction::Graylist { "graylisted" } else { "denylisted" })
+            } else {
+                "not listed (monitor)".into()
+            }
+        );
+        (
+            serde_json::to_string(&line).unwrap_or_default() + "\n",
+            summary,
+        )
+    });
+    Some(Hit {
+        refuse: listed && reaction == Reaction::Denylist,
+        bot: hit.bot_type,
+        event,
+    })
+}

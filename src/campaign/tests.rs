@@ -1,0 +1,330 @@
+use super::*;
+use std::net::{IpAddr, Ipv4Addr};
+
+const APP: u64 = 77;
+const T0: u64 = 1_800_000_000_000;
+
+fn fp(ua: &str, cookie: bool) -> Fingerprint {
+    let mut b = Builder::default();
+    b.header(b"host", b"shop");
+    b.header(b"user-agent", ua.as_bytes());
+    b.header(b"accept", b"text/html");
+    b.header(b"accept-language", b"en-US");
+    if cookie {
+        b.header(b"cookie", b"sid=1");
+    }
+    b.finish()
+}
+
+fn ip(i: u32) -> IpAddr {
+    // Spread over many /24s, as a residential pool is.
+    IpAddr::V4(Ipv4Addr::from(0x0a00_0000 + i * 257))
+}
+
+fn feed(
+    c: &Campaigns,
+    f: Fingerprint,
+    metrics: u8,
+    class: Class,
+    prior: Prior,
+    i: u32,
+    now: u64,
+) -> Option<Report> {
+    let addr = ip(i);
+    c.app(APP, (now / 1000) as u32).feed(
+        c,
+        &Feed {
+            metrics,
+            fingerprint: f,
+            class,
+            prior,
+            hood: fingerprint::neighbourhood(addr),
+            address: fingerprint::address_hash(addr),
+            client: u64::from(i),
+        },
+        now,
+    )
+}
+
+const AUTH: Class = Class::Sensitive(0);
+const LOGIN_FAIL: u8 = 1 | 2; // auth failure + sensitive call
+
+/// Ten minutes of people: logins (some failing) after browsing, first visits.
+fn people(c: &Campaigns, from: u64, secs: u64) -> u64 {
+    let mut now = from;
+    let mut n = 0u32;
+    while now < from + secs * 1000 {
+        let ua = format!("Mozilla/5.0 Chrome/15{}.0", n % 6);
+        let f = fp(&ua, n % 3 == 0);
+        // a first visit, then a login after the page and its assets
+        feed(
+            c,
+            f,
+            Metric::FirstSeen.bit(),
+            Class::Page,
+            Prior::Nothing,
+            5000 + n,
+            now,
+        );
+        let m = if n % 4 == 0 { LOGIN_FAIL } else { 2 };
+        feed(c, f, m, AUTH, Prior::Assets, 5000 + n, now + 50);
+        n += 1;
+        now += 700;
+    }
+    now
+}
+
+#[test]
+fn stuffing_over_many_addresses_is_a_campaign_people_are_not() {
+    let c = Campaigns::boxed();
+    let mut now = people(&c, T0, 600);
+    assert!(c.active((now / 1000) as u32).is_empty(), "people alone");
+    // 300 addresses x 4 logins, a browser User-Agent, no page view first,
+    // mixed with people who keep logging in.
+    let bot = fp("Mozilla/5.0 (Windows NT 10.0) Chrome/152.0.0.0", false);
+    let key = bot.key(AUTH, Prior::Nothing);
+    let mut started_after = None;
+    let mut sent = 0;
+    for round in 0..4u32 {
+        for a in 0..300u32 {
+            let m = if round == 0 {
+                LOGIN_FAIL | Metric::FirstSeen.bit()
+            } else {
+                LOGIN_FAIL
+            };
+            sent += 1;
+            if let Some(r) = feed(&c, bot, m, AUTH, Prior::Nothing, a, now) {
+                assert_eq!(r.bot_type, BotType::CredentialStuffing);
+                assert_eq!(r.fingerprint, key);
+                assert!(r.addresses_at_start >= MIN_ADDRESSES as u32, "{r:?}");
+                started_after.get_or_insert(sent);
+            }
+            if a % 10 == 0 {
+                let f = fp("Mozilla/5.0 Chrome/153.0", true);
+                feed(&c, f, 2, AUTH, Prior::Assets, 9000 + a, now);
+            }
+            now += 40;
+        }
+    }
+    let after = started_after.expect("campaign started");
+    assert!(after < 100, "started after {after} requests");
+    let now_s = (now / 1000) as u32;
+    let app = c.find(APP).expect("app");
+    let m = app.matching(&[key], now_s).expect("matches");
+    assert_eq!(m.bot_type, BotType::CredentialStuffing);
+    assert_eq!(m.listed(true).addresses_listed, 1);
+    // a person logging in after browsing has other keys
+    let person = fp("Mozilla/5.0 (Windows NT 10.0) Chrome/152.0.0.0", false);
+    assert!(app
+        .matching(&[person.key(AUTH, Prior::Assets)], now_s)
+        .is_none());
+    assert_eq!(c.active(now_s).len(), 1);
+    // it ends when nothing matches for a while
+    assert!(c.active(now_s + CAMPAIGN_IDLE_S + 1).is_empty());
+    assert!(!app.any_active(now_s + CAMPAIGN_IDLE_S + 1));
+}
+
+#[test]
+fn a_wave_of_people_is_never_a_campaign() {
+    // A newsletter: 3,000 people with the same browser arrive in a minute,
+    // load the page and its assets, and a third of them log in.
+    let c = Campaigns::boxed();
+    let mut now = people(&c, T0, 300);
+    let f = fp("Mozilla/5.0 Chrome/152.0", false);
+    for i in 0..3000u32 {
+        feed(
+            &c,
+            f,
+            Metric::FirstSeen.bit(),
+            Class::Page,
+            Prior::Nothing,
+            i,
+            now,
+        );
+        if i % 3 == 0 {
+            assert!(feed(&c, f, LOGIN_FAIL, AUTH, Prior::Assets, i, now + 5).is_none());
+        }
+        now += 20;
+    }
+    // The first-seen surge is real, but the page key of a first visit must
+    // also beat its own learned share: people with this browser were
+    // arriving all along. Everyone then loads assets: never matched.
+    let now_s = (now / 1000) as u32;
+    let app = c.find(APP).expect("app");
+    assert!(app
+        .matching(
+            &[
+                f.key(AUTH, Prior::Assets),
+                f.key(Class::Page, Prior::Assets)
+            ],
+            now_s
+        )
+        .is_none());
+}
+
+#[test]
+fn a_popular_app_polling_from_many_phones_is_learned() {
+    // okhttp from many phones, no assets, no cookies, first visits all day;
+    // then twice as many (a push notification): not a campaign.
+    let c = Campaigns::boxed();
+    let f = fp("okhttp/4.12.0", false);
+    let mut now = T0;
+    let mut i = 0;
+    for _ in 0..(60 * 60) {
+        // 5 new phones a second for an hour
+        for _ in 0..5 {
+            feed(
+                &c,
+                f,
+                Metric::FirstSeen.bit(),
+                Class::Page,
+                Prior::Nothing,
+                i,
+                now,
+            );
+            i += 1;
+        }
+        now += 1000;
+    }
+    for _ in 0..60 {
+        for _ in 0..10 {
+            assert!(feed(
+                &c,
+                f,
+                Metric::FirstSeen.bit(),
+                Class::Page,
+                Prior::Nothing,
+                i,
+                now
+            )
+            .is_none());
+            i += 1;
+        }
+        now += 1000;
+    }
+}
+
+#[test]
+fn scraping_from_a_pool_is_a_campaign_after_a_quiet_start() {
+    let c = Campaigns::boxed();
+    let mut now = people(&c, T0, 600);
+    let bot = fp("Mozilla/5.0 (Macintosh) Safari/605.1.15", false);
+    let mut started = None;
+    for a in 0..200u32 {
+        // the first request of each address is a first-seen client
+        if let Some(r) = feed(
+            &c,
+            bot,
+            Metric::FirstSeen.bit(),
+            Class::Page,
+            Prior::Nothing,
+            a,
+            now,
+        ) {
+            assert_eq!(r.bot_type, BotType::Scraping);
+            assert_eq!(r.metric, "first_seen_clients");
+            started.get_or_insert(a);
+        }
+        now += 30;
+    }
+    let a = started.expect("started");
+    assert!(a < 60, "after {a} addresses");
+}
+
+#[test]
+fn one_address_or_a_quiet_site_is_not_a_campaign() {
+    let c = Campaigns::boxed();
+    let bot = fp("python-requests/2.31", false);
+    let mut now = T0;
+    // one address, 500 failed logins: the per-client detectors' business
+    for _ in 0..500 {
+        assert!(feed(&c, bot, LOGIN_FAIL, AUTH, Prior::Nothing, 1, now).is_none());
+        now += 10;
+    }
+    // 15 addresses, 1 failed login each per minute: below every floor
+    let c = Campaigns::boxed();
+    for minute in 0..30u64 {
+        for a in 0..15u32 {
+            let t = T0 + minute * 60_000 + u64::from(a) * 1000;
+            assert!(feed(&c, bot, LOGIN_FAIL, AUTH, Prior::Nothing, a, t).is_none());
+        }
+    }
+}
+
+#[test]
+fn learned_rates_raise_the_threshold() {
+    let c = Campaigns::boxed();
+    let app = c.app(APP, 0);
+    assert_eq!(app.rates(T0)[0].1, FLOOR[0]);
+    let f = fp("x", false);
+    let mut now = T0;
+    // 40 auth failures per bucket from varied keys for 20 minutes
+    for b in 0..120u64 {
+        for k in 0..40u32 {
+            let f = fp(&format!("ua{}", k % 7), false);
+            feed(&c, f, 1, AUTH, Prior::Pages, (b as u32) * 100 + k, now);
+            now += BUCKET_MS / 40;
+        }
+    }
+    let (_, thr) = c.find(APP).expect("app").rates(now)[0];
+    assert!(thr > 80.0 && thr < 140.0, "{thr}");
+    let _ = f;
+}
+
+#[test]
+fn neighbourhoods_group_a_datacentre_range_with_rotating_agents() {
+    let c = Campaigns::boxed();
+    let mut now = people(&c, T0, 300);
+    let mut started = None;
+    for i in 0..200u32 {
+        let f = fp(&format!("Mozilla/5.0 rotating/{i}"), false);
+        // all from 198.51.100.0/24
+        let addr = IpAddr::V4(Ipv4Addr::new(198, 51, 100, (i % 250) as u8));
+        let r = c.app(APP, (now / 1000) as u32).feed(
+            &c,
+            &Feed {
+                metrics: LOGIN_FAIL,
+                fingerprint: f,
+                class: AUTH,
+                prior: Prior::Nothing,
+                hood: fingerprint::neighbourhood(addr),
+                address: fingerprint::address_hash(addr),
+                client: u64::from(i),
+            },
+            now,
+        );
+        if let Some(r) = r {
+            assert_eq!(r.grouped_by, "neighbourhood");
+            started.get_or_insert(i);
+        }
+        now += 50;
+    }
+    assert!(started.is_some());
+}
+
+#[test]
+fn apps_are_separate_and_evicted_by_idleness() {
+    let c = Campaigns::boxed();
+    for a in 1..=(APPS as u64 + 3) {
+        let s = c.app(a, a as u32);
+        assert!(std::ptr::eq(s, c.find(a).expect("found")));
+    }
+    assert!(c.find(1).is_none(), "the idlest was evicted");
+}
+
+#[test]
+fn distinct_counting() {
+    assert_eq!(distinct(0), 0.0);
+    let mut bits = 0u64;
+    for i in 0..20u32 {
+        bits |= 1 << (mix(i) % 64);
+    }
+    let n = distinct(bits);
+    assert!((14.0..=28.0).contains(&n), "{n}");
+}
+
+#[test]
+fn the_region_stays_small() {
+    // It lives in the zone's header: a 1m zone must still hold its clients.
+    assert!(std::mem::size_of::<Campaigns>() <= 32 << 10);
+}

@@ -1,0 +1,134 @@
+//! Campaign glue: the PREACCESS check and the LOG-phase feed of
+//! `crate::campaign::react`, with the request's fields taken from nginx.
+
+use std::net::IpAddr;
+use std::sync::atomic::Ordering::Relaxed;
+
+use ngx::ffi::{ngx_http_request_t, ngx_int_t};
+
+use super::conf::{LocConf, MainConf, Mode};
+use super::events::write as write_event;
+use super::handlers::{log_request, Action, Ctx};
+use super::util::{bytes, now_ms};
+use crate::campaign::react;
+use crate::campaign::Prior;
+use crate::config::Profiles;
+use crate::shared::Shared;
+use crate::table::ClientKey;
+
+/// The status to refuse the request with, when it matches an active
+/// campaign of its application and the profile refuses.
+///
+/// # Safety
+/// `r` must be a live request.
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn preaccess(
+    r: *mut ngx_http_request_t,
+    shared: &Shared,
+    mcf: &MainConf,
+    lcf: &LocConf,
+    profiles: Option<&Profiles>,
+    key: ClientKey,
+    addr: IpAddr,
+    ctx: &mut Ctx,
+    graylisted: bool,
+) -> Option<ngx_int_t> {
+    let app = lcf.app();
+    let profile = profiles?.profile_for(app)?;
+    let req = &*r;
+    let monitor = lcf.mode == Mode::Monitor;
+    let hit = react::check(
+        shared,
+        profile,
+        app,
+        key,
+        addr,
+        &ctx.fingerprint,
+        bytes(&req.method_name),
+        bytes(&req.uri),
+        graylisted,
+        monitor,
+        now_ms(),
+    )?;
+    ctx.bot = Some(hit.bot);
+    ctx.confidence = 100;
+    let now_s = now_ms() / 1000;
+    if let Some((line, summary)) = &hit.event {
+        publish(shared, mcf, line, now_s);
+        log_request(r, lcf.log_level, summary);
+    }
+    if monitor {
+        ctx.action = Action::Monitor;
+        shared.stats().monitored.fetch_add(1, Relaxed);
+        shared.count_refusal(true, now_s);
+        return None;
+    }
+    if !hit.refuse {
+        return None;
+    }
+    ctx.action = Action::Block;
+    shared.stats().blocked_deny.fetch_add(1, Relaxed);
+    shared.count_refusal(false, now_s);
+    log_request(
+        r,
+        lcf.log_level + 1,
+        &format!("api_abuse: client {addr} blocked (campaign)"),
+    );
+    Some(lcf.status as ngx_int_t)
+}
+
+/// What the client did before this request: read before the request is
+/// observed.
+pub fn before(shared: &Shared, key: ClientKey, now_ms: u64) -> (bool, Prior) {
+    shared
+        .clients
+        .get(key, |s| (true, react::prior_of(Some(s), now_ms)))
+        .unwrap_or((false, Prior::Nothing))
+}
+
+/// Counts a finished request towards its application's campaign rates.
+///
+/// # Safety
+/// `r` must be a live request.
+#[allow(clippy::too_many_arguments)]
+pub unsafe fn log(
+    r: *mut ngx_http_request_t,
+    shared: &Shared,
+    mcf: &MainConf,
+    lcf: &LocConf,
+    profile: &crate::config::Profile,
+    key: ClientKey,
+    addr: IpAddr,
+    ctx: &Ctx,
+    status: u16,
+    (known, prior): (bool, Prior),
+) {
+    let req = &*r;
+    if let Some((line, summary)) = react::feed(
+        shared,
+        profile,
+        lcf.app(),
+        key,
+        addr,
+        &ctx.fingerprint,
+        bytes(&req.method_name),
+        bytes(&req.uri),
+        status,
+        known,
+        prior,
+        now_ms(),
+    ) {
+        publish(shared, mcf, &line, now_ms() / 1000);
+        log_request(r, lcf.log_level, &summary);
+    }
+}
+
+/// An event line to the events file, the console's recent events and the
+/// hourly detection counter.
+fn publish(shared: &Shared, mcf: &MainConf, line: &str, now_s: u64) {
+    write_event(mcf, line);
+    shared.events().push(line.as_bytes());
+    shared
+        .timeline()
+        .count(crate::timeline::HourCounter::Detection, now_s);
+}
