@@ -214,11 +214,14 @@ pub enum ZoneError {
 pub fn plan(free: usize) -> Result<[usize; 4], ZoneError> {
     let header = size_of::<Header>();
     let apps = Table::<AppRecord>::bytes_for(APP_SLOTS);
+    // The sync journal (in the header) is paid for by the list share: it
+    // holds list changes, and a small zone keeps its clients.
+    let journal = size_of::<crate::sync::journal::Journal>();
     let rest = free
-        .checked_sub(header + apps)
+        .checked_sub(header - journal + apps)
         .ok_or_else(|| ZoneError::Space(format!("{free} bytes are less than the fixed part")))?;
-    let lists = rest / LIST_SHARE;
-    let clients = rest - lists;
+    let lists = (rest / LIST_SHARE).saturating_sub(journal);
+    let clients = rest - rest / LIST_SHARE;
     if Table::<ListRecord>::capacity_for(lists) == 0
         || Table::<ClientState>::capacity_for(clients) < 1024
     {

@@ -27,10 +27,11 @@ use std::sync::atomic::{fence, AtomicU64, AtomicU8, Ordering};
 use crate::shared::ListRecord;
 use crate::table::ClientKey;
 
-/// Changes the ring holds (48 bytes each: 24 KB of the zone, small enough
-/// for a 1 MB zone). At the sync thread's 20 ms pass this is 25,000 changes
-/// a second before a full comparison with Redis is needed instead.
-pub const SLOTS: usize = 512;
+/// Changes the ring holds (48 bytes each: 12 KB, taken from the zone's list
+/// share so a 1 MB zone keeps its 1024 clients). At the sync thread's 20 ms
+/// pass this is 12,800 changes a second before a burst overflows it and a
+/// full comparison with Redis is done instead (correct, only slower).
+pub const SLOTS: usize = 256;
 
 /// Longest node name kept in the zone for the API.
 pub const NODE_NAME_MAX: usize = 64;
@@ -322,7 +323,7 @@ mod tests {
         let threads: Vec<_> = (0..4u64)
             .map(|t| {
                 std::thread::spawn(move || {
-                    for i in 0..100u64 {
+                    for i in 0..60u64 {
                         j.push(u128::from(t * 1000 + i), &rec(t * 1000 + i));
                     }
                 })
@@ -339,9 +340,9 @@ mod tests {
             at += 1;
         }
         seen.sort_unstable();
-        assert_eq!(seen.len(), 400);
+        assert_eq!(seen.len(), 240);
         seen.dedup();
-        assert_eq!(seen.len(), 400);
+        assert_eq!(seen.len(), 240);
     }
 
     #[test]
