@@ -7,6 +7,15 @@ missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
 done
+# The dashboard's browser test (headless Chromium, playwright-core from npm),
+# the logrotate test and the README's jq one-liners. node/npm may come from
+# elsewhere than Debian (NodeSource ships npm inside nodejs): ask for the
+# Debian packages only when the commands are missing.
+for p in chromium logrotate jq; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   sudo=""

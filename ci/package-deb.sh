@@ -7,6 +7,7 @@
 #   /usr/share/nginx/modules-available/mod-http-api-abuse.conf
 #   /etc/nginx/modules-enabled/50-mod-http-api-abuse.conf   (symlink, made by postinst)
 #   /usr/share/doc/libnginx-mod-http-api-abuse/examples/     (profiles file, nginx snippet)
+#   /etc/logrotate.d/nginx-api-abuse                         (the events file, conffile)
 #   Depends: nginx-abi-<version>-<n>                          (from nginx-dev's abisubstvars)
 #
 # The module is compiled against the source tree and configure flags that
@@ -77,6 +78,10 @@ printf '%s (%s) unstable; urgency=medium\n\n  * Built against nginx %s (%s).\n\n
   "$PKG" "$VERSION" "$NGINX_VERSION" "$ABI" "$(date -R -u -d @"$(git log -1 --format=%ct 2>/dev/null || date +%s)")" \
   | gzip -9n > "$DOC/changelog.Debian.gz"
 install -m 0755 debian/postinst debian/prerm debian/postrm "$ROOT/DEBIAN/"
+# the events file is .jsonl, which Debian's /etc/logrotate.d/nginx (*.log) misses
+install -d "$ROOT/etc/logrotate.d"
+install -m 0644 debian/logrotate "$ROOT/etc/logrotate.d/nginx-api-abuse"
+echo /etc/logrotate.d/nginx-api-abuse > "$ROOT/DEBIAN/conffiles"
 
 # Shared-library dependencies of the .so, as dh_shlibdeps would compute them.
 SHLIBS=$(cd "$OUT" && mkdir -p shlibs/debian && printf 'Source: %s\n\nPackage: %s\nArchitecture: any\n' "$PKG" "$PKG" > shlibs/debian/control \

@@ -58,6 +58,7 @@ check "load file in modules-available" grep -qx 'load_module modules/ngx_http_ap
   /usr/share/nginx/modules-available/mod-http-api-abuse.conf
 check "postinst enabled it (modules-enabled symlink)" test "$(readlink /etc/nginx/modules-enabled/50-mod-http-api-abuse.conf)" \
   = /usr/share/nginx/modules-available/mod-http-api-abuse.conf
+check "logrotate snippet for the events file (conffile)" sh -c "test -f /etc/logrotate.d/nginx-api-abuse && logrotate -d /etc/logrotate.d/nginx-api-abuse"
 check "example profiles file under /usr/share/doc" test -f /usr/share/doc/$PKG/examples/profiles.toml
 ABI=$(dpkg-query -W -f='${Depends}' $PKG | grep -o 'nginx-abi-[^ ,]*')
 check "depends on the ABI the installed nginx provides ($ABI)" sh -c "dpkg-query -W -f='\${Provides}' nginx | grep -q '$ABI'"
@@ -130,5 +131,6 @@ check "remove takes the module away" test ! -e /usr/lib/nginx/modules/ngx_http_a
 dpkg_retry -P $PKG >/dev/null
 check "purge drops every link" sh -c "! ls /etc/nginx/modules-enabled/ | grep -q api-abuse"
 check "package gone" sh -c "! dpkg -s $PKG"
+check "purge removes the logrotate conffile" test ! -e /etc/logrotate.d/nginx-api-abuse
 
 if [ "$fails" -eq 0 ]; then echo "package test: all passed"; else echo "package test: $fails failed"; exit 1; fi

@@ -69,18 +69,26 @@ pub fn observe(
 ) -> Option<Outcome> {
     let facts = extract(profile, view);
     let app = learner.app(shared, app_key(app), app, now_ms);
-    let (state, obs) = update(shared, key, &facts, app.baseline(), now_ms)?;
-    let (assessment, detection) = score(&state, app.baseline(), profile, now_ms);
+    let (mut state, obs) = update(shared, key, &facts, app.baseline(), now_ms)?;
+    let now_s = now_ms / 1000;
+    // A monitor-only reaction does not keep an enforcing one from listing
+    // the client later (see `ClientState::reported_mask`).
+    let monitoring = monitor || profile.reaction == Reaction::Monitor;
+    if !monitoring {
+        rearm(shared, key, &mut state, now_s);
+    }
+    let mut scored = state;
+    scored.reported = state.reported_mask(monitoring);
+    let (assessment, detection) = score(&scored, app.baseline(), profile, now_ms);
     let Some(det) = detection else {
         app.teach(&obs, assessment.lesson());
         return None;
     };
-    if !claim(shared, key, det.bot_type) {
+    if !claim_for(shared, key, det.bot_type, monitoring) {
         // Another worker reported this client's detection a moment ago.
         return None;
     }
     count_detection(shared.stats(), &det, &assessment);
-    let now_s = now_ms / 1000;
     let listing = react(profile, monitor, shared.offences(key), &det, now_s);
     let expires = list(shared, key, &listing, now_s);
     let outcome = report(
@@ -159,6 +167,46 @@ pub fn claim(shared: &Shared, key: ClientKey, bot: BotType) -> bool {
         .clients
         .update(key, |state| state.mark_reported(bot))
         .unwrap_or(true)
+}
+
+/// After a listing failed (the list table full of live entries), re-arming
+/// waits this long, so a full table costs one retry a minute per client
+/// rather than an event per request.
+pub const RELIST_RETRY_SECS: u64 = 60;
+
+/// Unix seconds until which this worker does not re-arm (a listing failed).
+static LIST_FULL_UNTIL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// [`claim`] for a monitor-only reaction (`monitoring`: the type is marked
+/// monitored, so an enforcing profile may still list the client) or an
+/// enforcing one.
+pub fn claim_for(shared: &Shared, key: ClientKey, bot: BotType, monitoring: bool) -> bool {
+    shared
+        .clients
+        .update(key, |state| {
+            if monitoring {
+                state.mark_monitored(bot)
+            } else {
+                state.mark_reported(bot)
+            }
+        })
+        .unwrap_or(true)
+}
+
+/// Re-arms a client's reported types when it has no run-time list entry in
+/// force: the entry expired, was removed, or was never made (the list table
+/// was full), so a client that goes on is detected and listed again. Only
+/// clients with a reported type pay for the lookup. True when re-armed.
+pub fn rearm(shared: &Shared, key: ClientKey, state: &mut ClientState, now_s: u64) -> bool {
+    if state.reported() == 0
+        || now_s < LIST_FULL_UNTIL.load(std::sync::atomic::Ordering::Relaxed)
+        || shared.listed(key, now_s as u32).is_some()
+    {
+        return false;
+    }
+    state.rearm();
+    shared.clients.update(key, ClientState::rearm);
+    true
 }
 
 fn count_detection(stats: &Stats, det: &Detection, a: &Assessment) {
@@ -246,6 +294,10 @@ pub fn list(shared: &Shared, key: ClientKey, listing: &Listing, now_s: u64) -> E
         return Expiry::NotListed;
     };
     if !shared.list(key, now_s as u32, entry) {
+        LIST_FULL_UNTIL.store(
+            now_s + RELIST_RETRY_SECS,
+            std::sync::atomic::Ordering::Relaxed,
+        );
         return Expiry::NotListed;
     }
     if let Some(c) = shared

@@ -19,7 +19,7 @@ pub mod lists;
 pub mod model;
 // The glue references nginx symbols that only exist inside the nginx binary,
 // so unit-test executables are built without it.
-#[cfg(all(feature = "module", not(test)))]
+#[cfg(all(feature = "ngx-glue", not(test)))]
 mod ngx;
 pub mod request;
 pub mod shared;

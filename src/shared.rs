@@ -23,7 +23,7 @@ use crate::table::{ClientKey, Record, Table, TableError};
 use crate::timeline::{HourCounter, Timeline};
 
 const MAGIC: u64 = 0x4150_4941_4255_5345; // "APIABUSE"
-const VERSION: u32 = 3;
+const VERSION: u32 = 4;
 /// Applications with a learned baseline; more are served by eviction of the
 /// one idle longest.
 pub const APP_SLOTS: usize = 8;
@@ -174,8 +174,22 @@ struct Header {
     timeline: Timeline,
     /// Campaign detection per application (see `crate::campaign`).
     campaigns: crate::campaign::Campaigns,
+    list_counters: ListCounters,
     /// Run-time list changes for `api_abuse_sync`, and its statistics.
     journal: crate::sync::journal::Journal,
+}
+
+/// Counters of the run-time list table.
+#[repr(C)]
+pub struct ListCounters {
+    /// Bumped by every change of a list entry: the state file is written
+    /// within a second of it moving.
+    pub changes: AtomicU64,
+    /// Listings refused because the table had no room.
+    pub insert_failures: AtomicU64,
+    /// 1 when a refused state file had to stay in place: it is never
+    /// written over, so no state is saved.
+    pub state_kept: AtomicU32,
 }
 
 /// Regions of the zone: the caller allocates them (slab pool) and keeps the
@@ -328,6 +342,11 @@ impl Shared {
         self.timeline().count(what, now);
     }
 
+    pub fn list_counters(&self) -> &ListCounters {
+        // SAFETY: the header lives as long as the zone; all atomics.
+        unsafe { &(*self.header).list_counters }
+    }
+
     /// The run-time list entry of `key` in force at `now`.
     pub fn listed(&self, key: ClientKey, now: u32) -> Option<ListRecord> {
         // Most requests on most sites meet an empty run-time list: skip the
@@ -364,8 +383,13 @@ impl Shared {
                 *e
             },
         );
+        let counters = self.list_counters();
+        if done.is_none() {
+            counters.insert_failures.fetch_add(1, Ordering::Relaxed);
+        }
         if let Some(rec) = done {
             journal.push(key, &rec);
+            counters.changes.fetch_add(1, Ordering::Relaxed);
             self.count_day(day, kind);
             if let (Some(bot), Some(k @ (ListKind::Deny | ListKind::Gray))) = (entry.bot(), kind) {
                 self.timeline()
@@ -396,6 +420,10 @@ impl Shared {
                 },
             )
             .unwrap_or(false);
+        if applied {
+            // the state file follows remote changes too
+            self.list_counters().changes.fetch_add(1, Ordering::Relaxed);
+        }
         if applied && rec.kind == 0 {
             self.clients.remove(key);
         }
@@ -445,6 +473,9 @@ impl Shared {
             });
         journal.push(key, &rec);
         self.clients.remove(key);
+        if had {
+            self.list_counters().changes.fetch_add(1, Ordering::Relaxed);
+        }
         had
     }
 

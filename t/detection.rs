@@ -514,3 +514,50 @@ fn a_stuffing_campaign_over_many_addresses_is_refused_people_pass() {
         .as_str()
         .is_some_and(|c| c.starts_with("10.20.") || c.starts_with("10.21."))));
 }
+
+#[test]
+fn a_client_that_goes_on_is_listed_again_after_its_entry_expires() {
+    let text = profiles("normal", "graylist").replace("duration = \"1h\"", "duration = \"2s\"");
+    let n = start("detect-relist", &text, "on");
+    let ip = "10.9.5.1";
+    let stuffer = |i: usize| {
+        post(
+            "/login",
+            format!("username=u{i}&password=p{i}"),
+            "python-requests/2.31.0",
+        )
+    };
+    // graylisted: clean requests still pass, so the client goes on
+    assert_eq!(drive(&n, ip, 60, Duration::from_millis(5), stuffer), None);
+    let listed = |n: &Nginx| {
+        events(n)
+            .into_iter()
+            .filter(|e| e["client"] == ip && e["reaction"] == "graylist")
+            .count()
+    };
+    assert!(listed(&n) >= 1, "graylisted once");
+    let once = listed(&n);
+    // The entry expires (2 s, doubled for each type detected since: a
+    // repeat offender); the client is still at it.
+    let secs_of_day = |t: &serde_json::Value| -> i64 {
+        let t = t.as_str().unwrap_or("");
+        t.get(11..19)
+            .map(|hms| {
+                hms.split(':')
+                    .filter_map(|x| x.parse::<i64>().ok())
+                    .fold(0, |acc, x| acc * 60 + x)
+            })
+            .unwrap_or(0)
+    };
+    let ev = events(&n);
+    let last = ev.iter().rev().find(|e| e["client"] == ip).expect("event");
+    let wait = (secs_of_day(&last["expires"]) - secs_of_day(&last["time"])).rem_euclid(86_400);
+    assert!(wait <= 16, "{last}");
+    std::thread::sleep(Duration::from_millis(wait as u64 * 1000 + 1100));
+    assert_eq!(drive(&n, ip, 30, Duration::from_millis(5), stuffer), None);
+    assert!(
+        n.eventually(Duration::from_secs(2), || listed(&n) > once),
+        "listed again after the entry expired: {:?}",
+        events(&n)
+    );
+}

@@ -285,6 +285,47 @@ impl Nginx {
         n
     }
 
+    /// A handle on a prefix made by [`prepare`] (and changed by the test)
+    /// that has not been started yet.
+    pub fn from_prefix(prefix: PathBuf, port: u16) -> Nginx {
+        Nginx {
+            prefix,
+            port,
+            allowed: Vec::new(),
+            stop_timeout: Duration::from_secs(10),
+            stopped: true,
+        }
+    }
+
+    /// SIGKILLs the master and every process of this prefix (a crash or a
+    /// power cut: nothing gets to save), and waits until they are gone.
+    pub fn kill_hard(&mut self) {
+        let master = self.master_pid();
+        if let Some(pid) = master {
+            kill_all(&[pid], libc::SIGKILL);
+        }
+        kill_all(&nginx_processes_under(&self.prefix), libc::SIGKILL);
+        assert!(self.wait_gone(Duration::from_secs(5)), "nginx did not die");
+        self.stopped = true;
+    }
+
+    /// Pids of the processes with a thread of this name.
+    pub fn pids_with_thread(&self, name: &str) -> Vec<i32> {
+        nginx_processes_under(&self.prefix)
+            .into_iter()
+            .filter(|pid| {
+                std::fs::read_dir(format!("/proc/{pid}/task"))
+                    .into_iter()
+                    .flatten()
+                    .flatten()
+                    .any(|t| {
+                        std::fs::read_to_string(t.path().join("comm"))
+                            .is_ok_and(|c| c.trim() == name)
+                    })
+            })
+            .collect()
+    }
+
     pub fn launch(&mut self) {
         let out = nginx_cmd(&self.prefix, &[]);
         assert!(

@@ -43,7 +43,9 @@ impl fmt::Display for ConfigError {
         if let Some((line, col)) = self.position {
             write!(f, ", line {line}, column {col}")?;
         }
-        write!(f, ": {}", self.message)
+        // toml's messages may span lines ("invalid array\nexpected `]`"):
+        // the error log gets one line.
+        write!(f, ": {}", self.message.trim_end().replace('\n', "; "))
     }
 }
 
@@ -69,6 +71,22 @@ mod tests {
         assert_eq!(
             e.to_string(),
             "profiles file \"/x.toml\", line 2, column 1: bad"
+        );
+    }
+
+    /// Found by the `profiles` fuzz target.
+    #[test]
+    fn a_multi_line_parser_message_is_one_line() {
+        let text = "[lists]\ndeny = [\"192.0.2.1\" \"192.0.2.2\"]\n";
+        let e = crate::config::Profiles::parse(std::path::Path::new("/x.toml"), text)
+            .err()
+            .expect("refused");
+        assert!(e.message.contains('\n'), "the case: {:?}", e.message);
+        let line = e.to_string();
+        assert!(!line.contains('\n'), "{line:?}");
+        assert!(
+            line.starts_with("profiles file \"/x.toml\", line 2"),
+            "{line}"
         );
     }
 }

@@ -105,6 +105,9 @@ pub struct ClientState {
     pub(crate) max_depth: u8,
     /// Bit per [`BotType`] already reported for this session.
     pub(crate) reported: u8,
+    /// Bit per [`BotType`] reported with a monitor-only reaction: no second
+    /// monitor event in the session, but an enforcing profile still lists.
+    pub(crate) monitored: u8,
 }
 
 const _: () = assert!(std::mem::size_of::<ClientState>() <= 256);
@@ -156,6 +159,7 @@ impl ClientState {
         ua_flags: 0,
         max_depth: 0,
         reported: 0,
+        monitored: 0,
     };
 
     /// Forgets everything (an operator removed the client from a list).
@@ -270,6 +274,32 @@ impl ClientState {
         let new = self.reported & bit == 0;
         self.reported |= bit;
         new
+    }
+
+    /// Marks a bot type as reported by a monitor-only reaction. False when
+    /// it already was.
+    pub fn mark_monitored(&mut self, bot: BotType) -> bool {
+        let bit = 1u8.checked_shl(bot.index() as u32).unwrap_or(0);
+        let new = self.monitored & bit == 0;
+        self.monitored |= bit;
+        new
+    }
+
+    /// Re-arms the reported types: the client's listing is over (its entry
+    /// expired or was never made), so a client that goes on is listed again.
+    pub fn rearm(&mut self) {
+        self.reported = 0;
+    }
+
+    /// Bot types reported with an enforcing reaction in this session.
+    pub fn reported(&self) -> u8 {
+        self.reported
+    }
+
+    /// Bot types not to report again: `reported`, and for a monitor-only
+    /// reaction also `monitored`.
+    pub fn reported_mask(&self, monitoring: bool) -> u8 {
+        self.reported | if monitoring { self.monitored } else { 0 }
     }
 
     pub fn requests(&self) -> u32 {

@@ -289,3 +289,167 @@ fn workers_learn_through_deltas_merged_into_the_zone() {
         .trained_requests();
     assert_eq!(view1, after_both);
 }
+
+/// A credential stuffer's requests from `from` on, `gap_ms` apart.
+#[allow(clippy::too_many_arguments)]
+fn stuff(
+    z: &crate::shared::tests::HeapZone,
+    learner: &mut Learner,
+    profile: &Profile,
+    monitor: bool,
+    key: ClientKey,
+    from: u64,
+    n: u64,
+    gap_ms: u64,
+) -> Vec<Outcome> {
+    let client = IpAddr::V4(Ipv4Addr::new(203, 0, 113, 10));
+    (0..n)
+        .filter_map(|i| {
+            observe(
+                &z.shared,
+                learner,
+                profile,
+                b"shop",
+                key,
+                client,
+                &login(401),
+                monitor,
+                from + i * gap_ms,
+            )
+        })
+        // A fast stuffer may also be reported once as another type.
+        .filter(|o| o.bot == BotType::CredentialStuffing)
+        .collect()
+}
+
+#[test]
+fn a_graylisted_client_that_goes_on_is_listed_again_when_its_entry_expires() {
+    let z = heap_zone(4 << 20);
+    let p = profiles("graylist", "10m");
+    let mut l = Learner::new();
+    // every 5 s for 9 minutes: detected once, then still graylisted
+    let first = stuff(&z, &mut l, &p.profiles[0], false, 21, T0, 108, 5_000);
+    assert_eq!(first.len(), 1, "one detection while listed");
+    let offences = z.shared.offences(21);
+    let entry = z
+        .shared
+        .listed(21, (T0 / 1000) as u32 + 540)
+        .expect("listed");
+    // the entry expires; the client is still at it, in the same session
+    // (never 30 minutes silent)
+    let again = stuff(
+        &z,
+        &mut l,
+        &p.profiles[0],
+        false,
+        21,
+        T0 + 540_000,
+        300,
+        5_000,
+    );
+    assert_eq!(again.len(), 1, "listed again after expiry");
+    assert!(z.shared.offences(21) > offences, "a repeat offender");
+    let e = z
+        .shared
+        .listed(21, entry.expires + 1)
+        .expect("listed again");
+    assert!(e.created >= entry.expires, "{e:?} after {entry:?}");
+}
+
+#[test]
+fn a_monitor_only_detection_does_not_keep_an_enforcing_profile_from_listing() {
+    let z = heap_zone(4 << 20);
+    let monitor = profiles("monitor", "1h");
+    let deny = profiles("denylist", "1h");
+    let mut l = Learner::new();
+    // a monitor profile: one event, nothing listed, no second event
+    let m = stuff(&z, &mut l, &monitor.profiles[0], false, 22, T0, 40, 700);
+    assert_eq!(m.len(), 1);
+    assert!(z.shared.listed(22, (T0 / 1000) as u32 + 30).is_none());
+    // the same client in an enforcing location: listed at once
+    let d = stuff(
+        &z,
+        &mut l,
+        &deny.profiles[0],
+        false,
+        22,
+        T0 + 28_000,
+        3,
+        700,
+    );
+    assert_eq!(d.len(), 1);
+    assert!(z.shared.listed(22, (T0 / 1000) as u32 + 31).is_some());
+    // `api_abuse monitor` (a monitor location) likewise
+    let m = stuff(&z, &mut l, &deny.profiles[0], true, 23, T0, 40, 700);
+    assert_eq!(m.len(), 1);
+    assert!(z.shared.listed(23, (T0 / 1000) as u32 + 30).is_none());
+    let d = stuff(
+        &z,
+        &mut l,
+        &deny.profiles[0],
+        false,
+        23,
+        T0 + 28_000,
+        3,
+        700,
+    );
+    assert_eq!(d.len(), 1);
+    assert!(z.shared.listed(23, (T0 / 1000) as u32 + 31).is_some());
+}
+
+#[test]
+fn a_listing_that_failed_is_retried() {
+    let z = heap_zone(2 << 20);
+    let now = (T0 / 1000) as u32;
+    // the list table full of live entries
+    let forever = ListRecord {
+        kind: ListKind::Deny as u8,
+        ..Default::default()
+    };
+    // (set-associative: full once inserts keep failing)
+    let (mut k, mut misses) = (1_000_000u128, 0);
+    while misses < 5_000 {
+        misses = if z.shared.list(k, now, forever) {
+            0
+        } else {
+            misses + 1
+        };
+        k += 1;
+    }
+    let p = profiles("denylist", "1h");
+    let mut l = Learner::new();
+    let failed = stuff(&z, &mut l, &p.profiles[0], false, 24, T0, 40, 700);
+    assert_eq!(failed.len(), 1, "detected, not listed");
+    assert!(z.shared.listed(24, now + 30).is_none());
+    // room again (an operator removed entries)
+    for old in 1_000_000u128..k {
+        z.shared.unlist(old);
+    }
+    // no retry for a minute, then listed
+    let soon = stuff(&z, &mut l, &p.profiles[0], false, 24, T0 + 28_000, 10, 1000);
+    assert!(soon.is_empty());
+    let from = T0 + 28_000 + RELIST_RETRY_SECS * 1000;
+    let later = stuff(&z, &mut l, &p.profiles[0], false, 24, from, 5, 1000);
+    assert_eq!(later.len(), 1);
+    assert!(z.shared.listed(24, now + 100).is_some());
+}
+
+#[test]
+fn a_removed_entry_lets_detection_start_over() {
+    let z = heap_zone(4 << 20);
+    let p = profiles("denylist", "1h");
+    let mut l = Learner::new();
+    assert_eq!(
+        stuff(&z, &mut l, &p.profiles[0], false, 25, T0, 40, 700).len(),
+        1
+    );
+    assert!(z.shared.unlist(25), "an operator unblocks it");
+    // its state went with the entry: no instant re-listing, but a client
+    // that goes on is detected again from fresh evidence
+    let after = stuff(&z, &mut l, &p.profiles[0], false, 25, T0 + 30_000, 40, 700);
+    assert_eq!(after.len(), 1);
+    assert!(
+        z.shared.offences(25) <= 2,
+        "the entry and its count were removed"
+    );
+}

@@ -13,6 +13,7 @@ mod dashboard;
 mod events;
 mod handlers;
 mod profiles;
+mod saver;
 mod sync;
 mod util;
 mod vars;
@@ -167,6 +168,10 @@ static MODULE_CTX: ngx_http_module_t = ngx_http_module_t {
     merge_loc_conf: Some(merge_loc_conf),
 };
 
+// The table `load_module` looks for. nginx's own build system
+// (`./configure --add-dynamic-module=`) generates it, so that build uses the
+// `ngx-glue` feature alone.
+#[cfg(feature = "module")]
 ngx::ngx_modules!(ngx_http_api_abuse_module);
 
 #[used]

@@ -18,8 +18,13 @@ use super::profiles::CHECK_MS as PROFILES_CHECK_MS;
 use super::Module;
 use crate::config::Profiles;
 
-/// How often worker 0 writes the state file.
+/// How often worker 0 writes the state file when it has no saver thread.
 const STATE_SAVE_MS: usize = 10_000;
+/// How often worker 0 logs what its saver thread reported.
+const STATE_REPORT_MS: usize = 1000;
+
+/// Whether this worker's state file is written by the saver thread.
+static mut SAVER_RUNNING: bool = false;
 
 /// The profiles in force in this process (see `super::profiles`).
 pub fn profiles() -> arc_swap::Guard<Option<Arc<Profiles>>> {
@@ -74,13 +79,16 @@ pub fn init_process(cycle: *mut ngx_cycle_t) -> Status {
                 crate::engine::learner::SYNC_MS as usize,
             );
         }
-        if ngx_worker == 0 && mcf.state_path.is_some() && !mcf.zone.is_null() {
-            arm(
-                addr_of_mut!(STATE_EVENT),
-                cycle,
-                on_state_timer,
-                STATE_SAVE_MS,
-            );
+        if ngx_worker == 0 && super::zone::state_writable(mcf) {
+            if let (Some(path), Some(shared)) = (&mcf.state_path, super::zone::shared(mcf)) {
+                SAVER_RUNNING = super::saver::start(shared, path.clone());
+                let every = if SAVER_RUNNING {
+                    STATE_REPORT_MS
+                } else {
+                    STATE_SAVE_MS
+                };
+                arm(addr_of_mut!(STATE_EVENT), cycle, on_state_timer, every);
+            }
         }
         if ngx_worker == 0 {
             super::sync::start(cycle, mcf);
@@ -96,7 +104,13 @@ pub fn exit_process(cycle: *mut ngx_cycle_t) {
     }
     // SAFETY: plain read of a process global.
     if is_worker() && unsafe { ngx_worker } == 0 {
-        save_state(cycle);
+        // the saver thread writes the last state; without one, write it here
+        let by_thread = std::panic::catch_unwind(super::saver::stop).unwrap_or(false);
+        report_saver(cycle);
+        let writable = main_conf(cycle).is_some_and(super::zone::state_writable);
+        if !by_thread && writable {
+            save_state(cycle);
+        }
     }
 }
 
@@ -144,6 +158,14 @@ unsafe extern "C" fn on_profiles_timer(_ev: *mut ngx_event_t) {
 pub(super) fn spawn_quiet<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
 ) -> Option<std::thread::JoinHandle<T>> {
+    spawn_quiet_named("api-abuse-profiles", f)
+}
+
+/// [`spawn_quiet`] with a thread name.
+pub(super) fn spawn_quiet_named<T: Send + 'static>(
+    name: &str,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Option<std::thread::JoinHandle<T>> {
     // SAFETY: plain signal-mask calls on the current thread; the previous
     // mask is restored right after the spawn.
     unsafe {
@@ -153,10 +175,7 @@ pub(super) fn spawn_quiet<T: Send + 'static>(
         if libc::pthread_sigmask(libc::SIG_BLOCK, &all, &mut old) != 0 {
             return None;
         }
-        let handle = std::thread::Builder::new()
-            .name("api-abuse-profiles".into())
-            .spawn(f)
-            .ok();
+        let handle = std::thread::Builder::new().name(name.into()).spawn(f).ok();
         libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
         handle
     }
@@ -189,13 +208,27 @@ unsafe extern "C" fn on_state_timer(_ev: *mut ngx_event_t) {
     if exiting() {
         return;
     }
-    arm(
-        addr_of_mut!(STATE_EVENT),
-        CYCLE,
-        on_state_timer,
-        STATE_SAVE_MS,
-    );
-    let _ = std::panic::catch_unwind(|| save_state(CYCLE));
+    let running = SAVER_RUNNING;
+    let every = if running {
+        STATE_REPORT_MS
+    } else {
+        STATE_SAVE_MS
+    };
+    arm(addr_of_mut!(STATE_EVENT), CYCLE, on_state_timer, every);
+    if running {
+        let _ = std::panic::catch_unwind(|| report_saver(CYCLE));
+    } else {
+        let _ = std::panic::catch_unwind(|| save_state(CYCLE));
+    }
+}
+
+/// Logs what the saver thread queued.
+fn report_saver(cycle: *mut ngx_cycle_t) {
+    // SAFETY: cycle is live.
+    let log = unsafe { (*cycle).log };
+    for (level, line) in super::saver::drain() {
+        log_line(log, level, &line);
+    }
 }
 
 fn save_state(cycle: *mut ngx_cycle_t) {

@@ -9,7 +9,7 @@ use std::ptr::{self, addr_of_mut};
 use ngx::core::Pool;
 use ngx::ffi::{
     ngx_conf_t, ngx_int_t, ngx_pagesize, ngx_shared_memory_add, ngx_shm_zone_t, ngx_slab_alloc,
-    ngx_slab_pool_t, ngx_str_t, NGX_ERROR, NGX_LOG_ALERT, NGX_LOG_NOTICE, NGX_OK,
+    ngx_slab_pool_t, ngx_str_t, NGX_ERROR, NGX_LOG_ALERT, NGX_LOG_ERR, NGX_LOG_NOTICE, NGX_OK,
 };
 
 use super::conf::MainConf;
@@ -82,6 +82,18 @@ pub fn add(
     Ok(zone)
 }
 
+/// Whether the zone's state file is to be written (there is one, and a
+/// refused file was not left in its place).
+pub fn state_writable(mcf: &MainConf) -> bool {
+    mcf.state_path.is_some()
+        && shared(mcf).is_some_and(|s| {
+            s.list_counters()
+                .state_kept
+                .load(std::sync::atomic::Ordering::Relaxed)
+                == 0
+        })
+}
+
 /// The zone's handle for this process, once the zone is initialised.
 pub fn shared(mcf: &MainConf) -> Option<&'static Shared> {
     if mcf.zone.is_null() {
@@ -150,15 +162,14 @@ unsafe fn init_zone(zone: &mut ngx_shm_zone_t) -> ngx_int_t {
                         ),
                     ),
                     Ok(None) => {}
-                    Err(e) => log_line(
-                        log,
-                        NGX_LOG_ALERT as usize,
-                        &format!(
-                            "api_abuse: zone \"{}\": state file \"{}\" ignored: {e}",
-                            ctx.name,
-                            path.display()
-                        ),
-                    ),
+                    Err(e) => {
+                        // kept in the zone, so a reload remembers it too
+                        let kept = refuse_state(log, &ctx.name, path, &e);
+                        shared
+                            .list_counters()
+                            .state_kept
+                            .store(u32::from(kept), std::sync::atomic::Ordering::Relaxed);
+                    }
                 }
             }
             let cap = shared.clients.capacity();
@@ -183,6 +194,42 @@ unsafe fn init_zone(zone: &mut ngx_shm_zone_t) -> ngx_int_t {
             NGX_ERROR as ngx_int_t
         }
     }
+}
+
+/// Logs the one line about a refused state file and renames it aside;
+/// returns true when it had to stay where it is.
+fn refuse_state(
+    log: *mut ngx::ffi::ngx_log_t,
+    zone: &str,
+    path: &std::path::Path,
+    why: &crate::state::Refused,
+) -> bool {
+    let (kept, what) = if why.set_aside() {
+        match crate::state::set_aside(path) {
+            Ok(to) => (
+                false,
+                format!(
+                    "renamed to \"{}\"; starting with an empty zone",
+                    to.display()
+                ),
+            ),
+            Err(e) => (
+                true,
+                format!("cannot rename it aside ({e}): it is left alone and no state is saved"),
+            ),
+        }
+    } else {
+        (true, "it is left alone and no state is saved".to_string())
+    };
+    log_line(
+        log,
+        NGX_LOG_ERR as usize,
+        &format!(
+            "api_abuse: zone \"{zone}\": state file \"{}\" refused: {why}; {what}",
+            path.display()
+        ),
+    );
+    kept
 }
 
 fn regions(root: &Root) -> Regions {

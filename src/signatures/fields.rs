@@ -111,6 +111,10 @@ pub fn cookies(s: &[u8], v: &mut impl Visitor) -> bool {
     true
 }
 
+/// Bytes after an operator key read as its operand: the operands that
+/// matter (`null`, `""`, `{}`, `undefined`) are short.
+pub const OPERAND_SPAN: usize = 16;
+
 /// Every string in a JSON document; keys only when they are operators or
 /// carry markup/quote characters. Tolerates truncation and invalid JSON.
 pub fn json(s: &[u8], v: &mut impl Visitor) -> bool {
@@ -136,10 +140,13 @@ pub fn json(s: &[u8], v: &mut impl Visitor) -> bool {
         if is_key {
             if let Some(op) = text.strip_prefix(b"$") {
                 let vstart = k + 1;
+                // Operands that matter are short (`null`, `""`, `{}`): a
+                // bounded look keeps `{"$a":{"$a":...` linear.
                 let vend = s[vstart.min(s.len())..]
                     .iter()
+                    .take(OPERAND_SPAN)
                     .position(|&b| b == b',' || b == b'}')
-                    .map_or(s.len(), |e| vstart + e);
+                    .map_or((vstart + OPERAND_SPAN).min(s.len()), |e| vstart + e);
                 if nosql_operator(op, s.get(vstart..vend).unwrap_or(&[]))
                     && !v.field(Kind::NosqlOperator, text, Encoding::JSON)
                 {

@@ -77,6 +77,9 @@ const SSTI_ANYWHERE: Needles = Needles::new(&[
     b"@(7*7)",
 ]);
 
+/// Bytes of a template expression read after its opener (`{{{{...` stays linear).
+const EXPR_SPAN: usize = 160;
+
 pub fn ssti(n: &Normalized) -> bool {
     let s = n.text;
     if !n.has(trig::BRACE | trig::LT | trig::DOLLAR | trig::PAREN) {
@@ -85,13 +88,21 @@ pub fn ssti(n: &Normalized) -> bool {
     if SSTI_ANYWHERE.found_in(s) {
         return true;
     }
+    // An opener inside the expression of the previous one (`{{{{...`) has
+    // the same end and a suffix of its text: already judged.
+    let mut judged_to = 0;
     SSTI_OPENERS.any_match(s, |open, p| {
         let at = p + open.len();
+        if at < judged_to {
+            return false;
+        }
         let end = s[at..]
             .iter()
+            .take(EXPR_SPAN)
             .position(|&b| matches!(b, b'}' | b']' | b'>'))
             .map_or(s.len(), |e| at + e);
-        let expr = &s[at..end.min(at + 160)];
+        let expr = &s[at..end.min(at + EXPR_SPAN)];
+        judged_to = at + expr.len();
         // `{{7*7}}`, `${7*'7'}`, `<%= 1337*1337 %>`: arithmetic on literals.
         arithmetic(expr) || SSTI_WORDS.found_in(expr)
     })
@@ -127,6 +138,9 @@ fn arithmetic(e: &[u8]) -> bool {
     false
 }
 
+/// Bytes of a `<!DOCTYPE` declaration read up to its `>`.
+const DECL_SPAN: usize = 512;
+
 pub fn xxe(n: &Normalized) -> bool {
     let s = n.text;
     if !n.has(trig::LT) {
@@ -144,8 +158,9 @@ pub fn xxe(n: &Normalized) -> bool {
         from = at + 1;
         let end = s[at..]
             .iter()
+            .take(DECL_SPAN)
             .position(|&b| b == b'>')
-            .map_or(s.len(), |e| at + e);
+            .map_or(s.len().min(at + DECL_SPAN), |e| at + e);
         let decl = &s[at..end];
         // An internal subset or an external DTD; `<!DOCTYPE html PUBLIC
         // "-//W3C//..."` is ordinary HTML.
@@ -282,8 +297,9 @@ pub fn nosql(n: &Normalized) -> bool {
         }
         let operand_end = s[k.min(s.len())..]
             .iter()
+            .take(super::fields::OPERAND_SPAN)
             .position(|&b| matches!(b, b',' | b'}'))
-            .map_or(s.len(), |e| k + e);
+            .map_or(s.len().min(k + super::fields::OPERAND_SPAN), |e| k + e);
         if nosql_operator(op, s.get(k + 1..operand_end).unwrap_or(&[])) {
             return true;
         }

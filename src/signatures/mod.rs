@@ -27,6 +27,9 @@ mod xss;
 
 #[cfg(test)]
 mod corpus_tests;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 
 use crate::model::AttackClass;
 use fields::{Kind, Visitor};
@@ -39,9 +42,14 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 pub const MAX_TARGET_BYTES: usize = 8 * 1024;
 /// Bytes of one field inspected, in overlapping windows of 4 KiB.
 pub const MAX_FIELD_BYTES: usize = 16 * 1024;
-/// Raw bytes inspected per request across all fields; past it the rest of
-/// the request is not inspected.
-pub const MAX_REQUEST_BYTES: usize = 96 * 1024;
+/// Inspection budget of one request: every byte normalised and matched
+/// (path, arguments, cookies, headers, body alike) plus [`FIELD_COST`] for
+/// each field scanned. Past it the rest of the request is not inspected, so
+/// no request costs more than this many bytes of scanning, whatever it holds.
+pub const MAX_REQUEST_BYTES: usize = 48 * 1024;
+/// Budget charged per field scanned on top of its bytes: the fixed cost of
+/// running the detectors, so thousands of tiny arguments stay bounded too.
+pub const FIELD_COST: usize = 32;
 /// Overlap of consecutive windows: a payload shorter than this is always
 /// seen whole by one window.
 const OVERLAP: usize = 512;
@@ -459,11 +467,12 @@ impl Scan<'_> {
         loop {
             let end = (start + WINDOW).min(limit);
             let chunk = &raw[start..end];
-            if chunk.len() > self.budget {
+            let cost = chunk.len() + FIELD_COST;
+            if cost > self.budget {
                 self.budget = 0;
                 return false;
             }
-            self.budget -= chunk.len();
+            self.budget -= cost;
             let n = normalize(chunk, enc, self.buf);
             let hits = detect(&n, pending, checks);
             for c in AttackClass::ALL {

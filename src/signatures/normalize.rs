@@ -374,6 +374,7 @@ fn is_space(b: u8) -> bool {
 fn finish(s: &mut [u8]) -> (usize, u32) {
     let (mut r, mut w, mut trig_bits) = (0usize, 0usize, 0u32);
     let mut in_version_comment = false;
+    let (mut no_comment_end, mut no_html_comment_end) = (false, false);
     let mut pending_space: Option<u8> = None;
     while r < s.len() {
         let (n, mut b) = match lookalike(s, r) {
@@ -393,10 +394,15 @@ fn finish(s: &mut [u8]) -> (usize, u32) {
                 r = j;
                 continue;
             }
-            if let Some(end) = find_from(s, body, b"*/") {
-                pending_space.get_or_insert(b' ');
-                r = end + 2;
-                continue;
+            // Once a search for the end failed, no later opener has one:
+            // searching again for every `/*` would be quadratic.
+            if !no_comment_end {
+                if let Some(end) = find_from(s, body, b"*/") {
+                    pending_space.get_or_insert(b' ');
+                    r = end + 2;
+                    continue;
+                }
+                no_comment_end = true;
             }
         }
         if in_version_comment && b == b'*' && s.get(r + 1) == Some(&b'/') {
@@ -405,11 +411,12 @@ fn finish(s: &mut [u8]) -> (usize, u32) {
             r += 2;
             continue;
         }
-        if b == b'<' && s.get(r + 1..r + 4) == Some(b"!--") {
+        if b == b'<' && !no_html_comment_end && s.get(r + 1..r + 4) == Some(b"!--") {
             if let Some(end) = find_from(s, r + 4, b"-->") {
                 r = end + 3;
                 continue;
             }
+            no_html_comment_end = true;
         }
         r += n;
         if b == 0 || (b < 0x20 && !is_space(b)) || b == 0x7f {
@@ -461,19 +468,11 @@ pub fn find_from(hay: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
 /// Position of `needle` in `hay` (naive search; inputs are capped windows and
 /// needles are short, and the first-byte skip keeps it near memchr speed).
 pub fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    // Needles are short keywords and fields short: a memchr for the first
+    // byte, then a compare, beats building a substring searcher per call.
     let (&first, rest) = needle.split_first()?;
-    if hay.len() < needle.len() {
-        return None;
-    }
-    let last = hay.len() - needle.len();
-    let mut i = 0;
-    while i <= last {
-        if hay[i] == first && hay[i + 1..i + needle.len()] == *rest {
-            return Some(i);
-        }
-        i += 1;
-    }
-    None
+    let last = hay.len().checked_sub(needle.len())?;
+    memchr::memchr_iter(first, &hay[..=last]).find(|&i| hay[i + 1..i + needle.len()] == *rest)
 }
 
 #[cfg(test)]

@@ -132,6 +132,9 @@ const HOST_SUFFIXES: &[&[u8]] = &[
     b".svc.cluster.local",
 ];
 
+/// Bytes of a URL read after its `//` (`http://http://...` stays linear).
+const URL_SPAN: usize = 2048;
+
 pub fn ssrf(n: &Normalized) -> bool {
     let s = n.text;
     // Metadata addresses count bare; Java's `jar:` and `netdoc:` wrap a URL
@@ -166,8 +169,9 @@ pub fn ssrf(n: &Normalized) -> bool {
         }
         let auth_end = s[from..]
             .iter()
+            .take(URL_SPAN)
             .position(|&b| matches!(b, b'/' | b'?' | b'#' | b' ' | b'\\'))
-            .map_or(s.len(), |e| from + e);
+            .map_or(s.len().min(from + URL_SPAN), |e| from + e);
         let authority = &s[from..auth_end];
         // userinfo@host: the host is after the last `@`.
         let host_port = authority
@@ -180,8 +184,9 @@ pub fn ssrf(n: &Normalized) -> bool {
         // RFI: `http://evil/shell.txt?` lets the app append its suffix harmlessly.
         let url_end = s[from..]
             .iter()
+            .take(URL_SPAN)
             .position(|&b| b == b' ')
-            .map_or(s.len(), |e| from + e);
+            .map_or(s.len().min(from + URL_SPAN), |e| from + e);
         if !scheme.is_empty()
             && s.get(url_end.wrapping_sub(1)) == Some(&b'?')
             && url_end > auth_end + 1
