@@ -281,11 +281,16 @@ pub fn react(
 /// When the listing ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Expiry {
-    /// Not listed (monitor, or the list table is full).
+    /// Not listed (monitor).
     NotListed,
+    /// Not listed: no room in the list table (or detection's share of it).
+    TableFull,
     Forever,
     /// Unix seconds.
     At(u64),
+    /// Not listed on its own: its range (key) is listed until then (Unix
+    /// seconds, 0 = forever), just now or before.
+    Range(ClientKey, u64),
 }
 
 /// Applies a listing to the zone (the lists table's own bucket lock).
@@ -293,12 +298,16 @@ pub fn list(shared: &Shared, key: ClientKey, listing: &Listing, now_s: u64) -> E
     let Some(entry) = listing.entry else {
         return Expiry::NotListed;
     };
-    if !shared.list(key, now_s as u32, entry) {
-        LIST_FULL_UNTIL.store(
-            now_s + RELIST_RETRY_SECS,
-            std::sync::atomic::Ordering::Relaxed,
-        );
-        return Expiry::NotListed;
+    match shared.list_detected(key, now_s as u32, entry) {
+        crate::shared::Listed::Client => {}
+        crate::shared::Listed::Full => {
+            LIST_FULL_UNTIL.store(
+                now_s + RELIST_RETRY_SECS,
+                std::sync::atomic::Ordering::Relaxed,
+            );
+            return Expiry::TableFull;
+        }
+        crate::shared::Listed::Range(r, e) => return Expiry::Range(r, u64::from(e.expires)),
     }
     if let Some(c) = shared
         .stats()
@@ -330,7 +339,17 @@ pub fn report(r: &Report<'_>, now_ms: u64) -> Outcome {
     let now_s = now_ms / 1000;
     let listed = match (list_kind(r.reaction), r.expires) {
         (None, _) => "not listed (monitor)".to_string(),
-        (Some(_), Expiry::NotListed) => "not listed (list table full)".to_string(),
+        (Some(_), Expiry::NotListed) => "not listed".to_string(),
+        (Some(_), Expiry::TableFull) => "not listed: table full".to_string(),
+        (Some(k), Expiry::Range(range, t)) => format!(
+            "{} as range {}{}",
+            listed_as(k),
+            crate::shared::range_net(range).map_or_else(String::new, |n| n.to_string()),
+            match t {
+                0 => " forever".to_string(),
+                t => format!(" for {}s", t.saturating_sub(now_s)),
+            }
+        ),
         (Some(k), Expiry::At(t)) => format!("{} for {}s", listed_as(k), t.saturating_sub(now_s)),
         (Some(k), Expiry::Forever) => format!("{} forever", listed_as(k)),
     };

@@ -23,7 +23,7 @@ use crate::table::{ClientKey, Record, Table, TableError};
 use crate::timeline::{HourCounter, Timeline};
 
 const MAGIC: u64 = 0x4150_4941_4255_5345; // "APIABUSE"
-const VERSION: u32 = 4;
+const VERSION: u32 = 5;
 /// Applications with a learned baseline; more are served by eviction of the
 /// one idle longest.
 pub const APP_SLOTS: usize = 8;
@@ -65,6 +65,79 @@ impl ListKind {
 /// Who put an entry on a list.
 pub const ORIGIN_DETECTION: u8 = 1;
 pub const ORIGIN_OPERATOR: u8 = 2;
+/// A whole IPv4 /24 or IPv6 /48, listed by detection once [`RANGE_CAP`] of
+/// its clients were (see [`Shared::list_detected`]). A record of this
+/// origin with no list kind counts the detections of its range.
+pub const ORIGIN_RANGE: u8 = 3;
+
+/// Detections listed one by one per IPv4 /24 or IPv6 /48 (while the earlier
+/// ones are in force) before the range itself is listed, once: a botnet in
+/// one network, or one IPv6 /48 rotating through its /64s, takes at most
+/// this many entries plus one.
+pub const RANGE_CAP: u32 = 16;
+/// Detection fills the list table up to this percentage of its slots; the
+/// rest stays for operator entries (the API). The two-choice table finds no
+/// room for a new key from about 80 % on.
+pub const DETECTION_FILL_PCT: usize = 70;
+
+const RANGE_V4: u128 = 0xfe04 << 112;
+const RANGE_V6: u128 = 0xfe06 << 112;
+const RANGE_TAG: u128 = 0xffff << 112;
+
+/// The key of the range (IPv4 /24, IPv6 /48) a client key lies in. Range
+/// keys sit in a reserved part of the IPv6 space (`fe04::/16`, `fe06::/16`);
+/// records there are told apart by their origin, so a client claiming such
+/// an address (a forged X-Forwarded-For) never matches a range entry.
+pub fn range_of(key: ClientKey) -> Option<ClientKey> {
+    let tag = key & RANGE_TAG;
+    if tag == RANGE_V4 || tag == RANGE_V6 {
+        return None;
+    }
+    match std::net::Ipv6Addr::from(key).to_ipv4_mapped() {
+        Some(v4) => Some(RANGE_V4 | u128::from(u32::from(v4) & 0xffff_ff00)),
+        None => Some(RANGE_V6 | (key >> 80)),
+    }
+}
+
+/// The network a range key stands for, e.g. `203.0.113.0/24`.
+pub fn range_net(range: ClientKey) -> Option<ipnetwork::IpNetwork> {
+    let low = range & !RANGE_TAG;
+    match range & RANGE_TAG {
+        RANGE_V4 => ipnetwork::Ipv4Network::new(std::net::Ipv4Addr::from(low as u32), 24)
+            .ok()
+            .map(Into::into),
+        RANGE_V6 => ipnetwork::Ipv6Network::new(std::net::Ipv6Addr::from(low << 80), 48)
+            .ok()
+            .map(Into::into),
+        _ => None,
+    }
+}
+
+/// The range key of a /24 (IPv4) or /48 (IPv6) network.
+pub fn range_key(net: ipnetwork::IpNetwork) -> Option<ClientKey> {
+    match net {
+        ipnetwork::IpNetwork::V4(n) if n.prefix() == 24 => range_of(crate::table::client_key(
+            std::net::IpAddr::V4(n.network()),
+            128,
+        )),
+        ipnetwork::IpNetwork::V6(n) if n.prefix() == 48 => range_of(crate::table::client_key(
+            std::net::IpAddr::V6(n.network()),
+            128,
+        )),
+        _ => None,
+    }
+}
+
+/// What [`Shared::list_detected`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Listed {
+    /// The client has its own entry.
+    Client,
+    /// The client's range is listed (just now, or before): this entry.
+    Range(ClientKey, ListRecord),
+    /// No room: the table is full, or detection reached its share of it.
+    Full,
+}
 
 /// A run-time list entry.
 #[repr(C)]
@@ -187,6 +260,11 @@ pub struct ListCounters {
     pub changes: AtomicU64,
     /// Listings refused because the table had no room.
     pub insert_failures: AtomicU64,
+    /// Range entries made (less those deleted): lookups check the client's
+    /// range only while there is one.
+    pub ranges: AtomicU64,
+    /// Detections not listed on their own because their range was.
+    pub range_covered: AtomicU64,
     /// 1 when a refused state file had to stay in place: it is never
     /// written over, so no state is saved.
     pub state_kept: AtomicU32,
@@ -347,14 +425,147 @@ impl Shared {
         unsafe { &(*self.header).list_counters }
     }
 
-    /// The run-time list entry of `key` in force at `now`.
+    /// The run-time list entry of `key` in force at `now`: the client's
+    /// own, else its range's.
     pub fn listed(&self, key: ClientKey, now: u32) -> Option<ListRecord> {
         // Most requests on most sites meet an empty run-time list: skip the
         // two bucket probes (and their cache misses) then.
         if self.lists.is_empty() {
             return None;
         }
-        self.lists.get(key, |e| *e).filter(|e| e.active(now))
+        let own = self
+            .lists
+            .get(key, |e| *e)
+            .filter(|e| e.active(now) && e.origin != ORIGIN_RANGE);
+        if own.is_some() || self.list_counters().ranges.load(Ordering::Relaxed) == 0 {
+            return own;
+        }
+        self.range_entry(range_of(key)?, now)
+    }
+
+    /// The range entry of range key `r` in force at `now`.
+    pub fn range_entry(&self, r: ClientKey, now: u32) -> Option<ListRecord> {
+        self.lists
+            .get(r, |e| *e)
+            .filter(|e| e.active(now) && e.origin == ORIGIN_RANGE)
+    }
+
+    /// Slots detection may fill (see [`DETECTION_FILL_PCT`]).
+    pub fn detection_limit(&self) -> usize {
+        self.lists.capacity() * DETECTION_FILL_PCT / 100
+    }
+
+    /// Lists a client detected as a bot: within detection's share of the
+    /// table, and per range (see [`RANGE_CAP`]): a client whose range is
+    /// listed gets no entry of its own, and the detection that reaches the
+    /// cap lists the range instead of the client.
+    pub fn list_detected(&self, key: ClientKey, now: u32, entry: ListRecord) -> Listed {
+        let c = self.list_counters();
+        let range = range_of(key);
+        if let Some(r) = range.filter(|_| c.ranges.load(Ordering::Relaxed) > 0) {
+            if let Some(e) = self.range_entry(r, now) {
+                c.range_covered.fetch_add(1, Ordering::Relaxed);
+                return Listed::Range(r, e);
+            }
+        }
+        if self.lists.len() as usize >= self.detection_limit()
+            && self.lists.get(key, |_| ()).is_none()
+        {
+            c.insert_failures.fetch_add(1, Ordering::Relaxed);
+            return Listed::Full;
+        }
+        if let Some(r) = range {
+            if let Some(e) = self.count_in_range(r, now, entry) {
+                c.ranges.fetch_add(1, Ordering::Relaxed);
+                c.changes.fetch_add(1, Ordering::Relaxed);
+                self.count_day(now / 86_400, entry.kind());
+                return Listed::Range(r, e);
+            }
+        }
+        if self.list(key, now, entry) {
+            Listed::Client
+        } else {
+            Listed::Full
+        }
+    }
+
+    /// Counts a detection in range `r`; returns the range entry when this
+    /// one reached the cap and listed the range.
+    fn count_in_range(&self, r: ClientKey, now: u32, entry: ListRecord) -> Option<ListRecord> {
+        // the counter lasts as long as the entries it counts
+        let until = if entry.expires == 0 {
+            u32::MAX
+        } else {
+            entry.expires
+        };
+        self.lists
+            .upsert(
+                r,
+                now,
+                |e, t| !(e.active(t) || (e.origin == ORIGIN_RANGE && e.expires >= t)),
+                |e, _| {
+                    if (e.origin != ORIGIN_RANGE && e.origin != 0) || e.kind != 0 {
+                        return None;
+                    }
+                    if e.origin == 0 || e.expires < now {
+                        *e = ListRecord {
+                            origin: ORIGIN_RANGE,
+                            created: now,
+                            ..Default::default()
+                        };
+                    }
+                    e.offences += 1;
+                    e.expires = e.expires.max(until);
+                    if e.offences < RANGE_CAP {
+                        return None;
+                    }
+                    *e = ListRecord {
+                        origin: ORIGIN_RANGE,
+                        offences: e.offences,
+                        created: now,
+                        ..entry
+                    };
+                    Some(*e)
+                },
+            )
+            .flatten()
+    }
+
+    /// Removes a range entry (and its count).
+    pub fn unlist_range(&self, r: ClientKey) -> bool {
+        let was_range = self
+            .lists
+            .get(r, |e| e.origin == ORIGIN_RANGE && e.kind != 0)
+            .unwrap_or(false);
+        let had = self.lists.remove(r);
+        if had {
+            self.list_counters().changes.fetch_add(1, Ordering::Relaxed);
+            if was_range {
+                let _ = self.list_counters().ranges.fetch_update(
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                    |n| n.checked_sub(1),
+                );
+            }
+        }
+        had && was_range
+    }
+
+    /// Drops records no longer in force (expired entries, with their
+    /// offence history, and range counts whose entries all expired) when
+    /// detection has reached its share of the table. Walks every bucket:
+    /// for the maintenance thread, never a request.
+    pub fn purge_lists(&self, now: u32) -> usize {
+        if (self.lists.len() as usize) < self.detection_limit() {
+            return 0;
+        }
+        let removed = self.lists.retain(|_, _, e| {
+            e.active(now) || (e.origin == ORIGIN_RANGE && e.kind == 0 && e.expires >= now)
+        });
+        if removed > 0 {
+            self.list_counters().changes.fetch_add(1, Ordering::Relaxed);
+        }
+        removed
     }
 
     /// Puts `key` on a list. Returns false when the list table is full of
@@ -364,25 +575,32 @@ impl Shared {
         let kind = entry.kind();
         let now_ms = crate::sync::stamp::now_ms();
         let journal = self.journal();
-        let done = self.lists.upsert(
-            key,
-            now,
-            |e, t| !e.active(t),
-            |e, _| {
-                let offences = if entry.origin == ORIGIN_DETECTION {
-                    e.offences + 1
-                } else {
-                    e.offences
-                };
-                let stamp = journal.next_stamp(now_ms, e.stamp);
-                *e = ListRecord {
-                    offences,
-                    stamp,
-                    ..entry
-                };
-                *e
-            },
-        );
+        let done = self
+            .lists
+            .upsert(
+                key,
+                now,
+                |e, t| !e.active(t),
+                |e, _| {
+                    // a client key in the range key space never replaces a range
+                    if e.origin == ORIGIN_RANGE && entry.origin != ORIGIN_RANGE {
+                        return None;
+                    }
+                    let offences = if entry.origin == ORIGIN_DETECTION {
+                        e.offences + 1
+                    } else {
+                        e.offences
+                    };
+                    let stamp = journal.next_stamp(now_ms, e.stamp);
+                    *e = ListRecord {
+                        offences,
+                        stamp,
+                        ..entry
+                    };
+                    Some(*e)
+                },
+            )
+            .flatten();
         let counters = self.list_counters();
         if done.is_none() {
             counters.insert_failures.fetch_add(1, Ordering::Relaxed);
@@ -411,7 +629,7 @@ impl Shared {
                 now,
                 |e, t| !e.active(t),
                 |e, _| {
-                    if rec.stamp > e.stamp {
+                    if rec.stamp > e.stamp && e.origin != ORIGIN_RANGE {
                         *e = rec;
                         true
                     } else {
@@ -602,6 +820,146 @@ pub(crate) mod tests {
         assert!(s.listed(7, now).is_none());
         let ((d, g), _) = s.listings(now / 86_400, 30);
         assert_eq!((d, g), (2, 0));
+    }
+
+    fn detected(expires: u32) -> ListRecord {
+        ListRecord {
+            kind: ListKind::Deny as u8,
+            origin: ORIGIN_DETECTION,
+            bot_type: 1,
+            confidence: 90,
+            expires,
+            ..Default::default()
+        }
+    }
+
+    fn v4(a: u8, b: u8, c: u8, d: u8) -> ClientKey {
+        crate::table::client_key(std::net::Ipv4Addr::new(a, b, c, d).into(), 64)
+    }
+
+    #[test]
+    fn a_range_is_listed_once_after_its_cap() {
+        let z = heap_zone(2 << 20);
+        let s = &z.shared;
+        let now = 1_000_000;
+        for i in 0..RANGE_CAP - 1 {
+            let k = v4(203, 0, 113, i as u8);
+            assert_eq!(s.list_detected(k, now, detected(now + 60)), Listed::Client);
+        }
+        let outside = v4(203, 0, 114, 1);
+        assert!(s.listed(outside, now).is_none());
+        let last = v4(203, 0, 113, 200);
+        let Listed::Range(r, e) = s.list_detected(last, now, detected(now + 60)) else {
+            panic!("the cap lists the range");
+        };
+        assert_eq!(range_net(r).unwrap().to_string(), "203.0.113.0/24");
+        assert_eq!((e.origin, e.kind()), (ORIGIN_RANGE, Some(ListKind::Deny)));
+        // every address of the range is refused, none outside
+        assert!(s.listed(v4(203, 0, 113, 250), now).is_some());
+        assert!(s.listed(outside, now).is_none());
+        // further detections in it take no entry
+        let before = s.lists.len();
+        assert!(matches!(
+            s.list_detected(v4(203, 0, 113, 251), now, detected(now + 60)),
+            Listed::Range(..)
+        ));
+        assert_eq!(s.lists.len(), before);
+        assert_eq!(s.list_counters().ranges.load(Ordering::Relaxed), 1);
+        assert!(
+            s.listed(v4(203, 0, 113, 250), now + 61).is_none(),
+            "expires"
+        );
+        assert!(s.unlist_range(r));
+        assert!(s.listed(v4(203, 0, 113, 250), now).is_none());
+        assert_eq!(s.list_counters().ranges.load(Ordering::Relaxed), 0);
+
+        // IPv6: one /48 rotating through its /64s
+        let v6 = |i: u16| {
+            crate::table::client_key(
+                std::net::Ipv6Addr::new(0x2001, 0xdb8, 7, i, 0, 0, 0, 1).into(),
+                64,
+            )
+        };
+        let got: Vec<Listed> = (0..RANGE_CAP as u16 + 5)
+            .map(|i| s.list_detected(v6(i), now, detected(0)))
+            .collect();
+        assert_eq!(
+            got.iter().filter(|l| **l == Listed::Client).count(),
+            RANGE_CAP as usize - 1
+        );
+        let Listed::Range(r6, _) = got[RANGE_CAP as usize - 1] else {
+            panic!("{got:?}")
+        };
+        assert_eq!(range_net(r6).unwrap().to_string(), "2001:db8:7::/48");
+        assert_eq!(range_key(range_net(r6).unwrap()), Some(r6));
+        assert!(s.listed(v6(9999), now + 1_000_000).is_some(), "forever");
+    }
+
+    #[test]
+    fn a_forged_address_in_the_range_key_space_never_takes_a_range() {
+        let z = heap_zone(2 << 20);
+        let s = &z.shared;
+        let now = 1_000_000;
+        for i in 0..RANGE_CAP {
+            s.list_detected(v4(198, 51, 100, i as u8), now, detected(now + 60));
+        }
+        let r = range_of(v4(198, 51, 100, 1)).unwrap();
+        // a "client" whose address is the range key itself
+        assert_eq!(range_of(r), None);
+        assert!(!s.list(r, now, detected(now + 60)), "the range entry stays");
+        assert!(
+            s.listed(r, now).is_none(),
+            "and a client never sees it as its own"
+        );
+        assert!(s.range_entry(r, now).is_some());
+    }
+
+    #[test]
+    fn detection_leaves_room_for_operators() {
+        let z = heap_zone(1 << 20);
+        let s = &z.shared;
+        let now = 1_000_000;
+        let limit = s.detection_limit();
+        let mut listed = 0;
+        let mut full = 0;
+        // distinct /24s, so no range is involved
+        for i in 0..(s.lists.capacity() as u32) {
+            let k = v4(10, (i >> 8) as u8, i as u8, 1);
+            match s.list_detected(k, now, detected(now + 60)) {
+                Listed::Client => listed += 1,
+                Listed::Full => full += 1,
+                Listed::Range(..) => panic!("no range"),
+            }
+        }
+        assert!(full > 0);
+        assert!(
+            s.lists.len() as usize <= limit + 1,
+            "{} > {limit}",
+            s.lists.len()
+        );
+        assert!(
+            listed * 2 > limit,
+            "{listed} of {limit}: range counters take half"
+        );
+        assert_eq!(
+            s.list_counters().insert_failures.load(Ordering::Relaxed),
+            full
+        );
+        // operators still get in
+        let op = ListRecord {
+            kind: ListKind::Deny as u8,
+            origin: ORIGIN_OPERATOR,
+            ..Default::default()
+        };
+        for i in 0..50u8 {
+            assert!(s.list(v4(192, 0, 2, i), now, op), "operator entry {i}");
+        }
+        // once entries expire, maintenance makes room again
+        assert!(s.purge_lists(now + 61) > 0);
+        assert_eq!(
+            s.list_detected(v4(172, 16, 0, 1), now + 61, detected(now + 120)),
+            Listed::Client
+        );
     }
 
     #[test]

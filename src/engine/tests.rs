@@ -134,6 +134,7 @@ fn report_builds_the_event_and_log_lines() {
     assert_eq!(v["confidence"], 90);
     assert_eq!(v["reaction"], "denylist");
     assert_eq!(v["expires"], rfc3339(T0 / 1000 + 3600));
+    assert_eq!(v["listing"], "client");
     assert_eq!(v["request"]["path"], "/login\"x");
     assert_eq!(v["request"]["status"], 401);
     assert_eq!(
@@ -155,7 +156,40 @@ fn report_builds_the_event_and_log_lines() {
     );
     let v: serde_json::Value = serde_json::from_str(&monitor.event).expect("json");
     assert!(v["expires"].is_null());
+    assert_eq!(v["listing"], "not listed: monitor");
     assert!(monitor.summary.ends_with("not listed (monitor)"));
+    let full = report(
+        &Report {
+            expires: Expiry::TableFull,
+            ..r
+        },
+        T0,
+    );
+    let v: serde_json::Value = serde_json::from_str(&full.event).expect("json");
+    assert!(v["expires"].is_null());
+    assert_eq!(v["listing"], "not listed: table full");
+    assert!(
+        full.summary.ends_with("not listed: table full"),
+        "{}",
+        full.summary
+    );
+    let range = crate::shared::range_of(crate::table::client_key(r.client, 64)).unwrap();
+    let ranged = report(
+        &Report {
+            expires: Expiry::Range(range, T0 / 1000 + 60),
+            ..r
+        },
+        T0,
+    );
+    let v: serde_json::Value = serde_json::from_str(&ranged.event).expect("json");
+    assert_eq!(v["listing"], "range 203.0.113.0/24");
+    assert!(
+        ranged
+            .summary
+            .ends_with("denylisted as range 203.0.113.0/24 for 60s"),
+        "{}",
+        ranged.summary
+    );
 }
 
 #[test]

@@ -166,14 +166,18 @@ unsafe fn add_header(
     value: &'static str,
 ) -> Option<()> {
     let h = ngx_list_push(&mut (*r).headers_out.headers).cast::<ngx_table_elt_t>();
-    let h = h.as_mut()?;
+    if h.is_null() {
+        return None;
+    }
+    // Zeroed first: nginx 1.23+ has a `next` link that must be null; the
+    // nginx that distributions ship (Debian 12: 1.22) has no such field.
+    std::ptr::write_bytes(h, 0, 1);
+    let h = &mut *h;
     h.hash = 1;
     h.key.len = name.len();
     h.key.data = name.as_ptr().cast_mut();
     h.value.len = value.len();
     h.value.data = value.as_ptr().cast_mut();
-    h.lowcase_key = std::ptr::null_mut();
-    h.next = std::ptr::null_mut();
     Some(())
 }
 

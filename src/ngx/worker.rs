@@ -79,15 +79,21 @@ pub fn init_process(cycle: *mut ngx_cycle_t) -> Status {
                 crate::engine::learner::SYNC_MS as usize,
             );
         }
-        if ngx_worker == 0 && super::zone::state_writable(mcf) {
-            if let (Some(path), Some(shared)) = (&mcf.state_path, super::zone::shared(mcf)) {
-                SAVER_RUNNING = super::saver::start(shared, path.clone());
-                let every = if SAVER_RUNNING {
-                    STATE_REPORT_MS
-                } else {
-                    STATE_SAVE_MS
-                };
-                arm(addr_of_mut!(STATE_EVENT), cycle, on_state_timer, every);
+        if ngx_worker == 0 {
+            if let Some(shared) = super::zone::shared(mcf) {
+                let path = super::zone::state_writable(mcf)
+                    .then(|| mcf.state_path.clone())
+                    .flatten();
+                let saves = path.is_some();
+                SAVER_RUNNING = super::saver::start(shared, path);
+                if SAVER_RUNNING || saves {
+                    let every = if SAVER_RUNNING {
+                        STATE_REPORT_MS
+                    } else {
+                        STATE_SAVE_MS
+                    };
+                    arm(addr_of_mut!(STATE_EVENT), cycle, on_state_timer, every);
+                }
             }
         }
         if ngx_worker == 0 {

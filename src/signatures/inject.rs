@@ -315,6 +315,14 @@ pub fn nosql(n: &Normalized) -> bool {
         b"return 1==1",
         b"'=='",
         b"\"==\"",
+        // Loops and sleeps injected into `$where` (server-side JavaScript DoS).
+        b";do{",
+        b"}while(",
+        b"while(true)",
+        b"while(1)",
+        b";sleep(",
+        b"||sleep(",
+        b"&&sleep(",
     ]);
     if JS.found_in(s) {
         return true;

@@ -330,6 +330,16 @@ const CATALOGUE: Needles = Needles::new(&[
     b"convert(int,",
     b"exp(~(",
     b"floor(rand(",
+    // XPath injection: axes, node tests and the functions probes compare.
+    b"::node()",
+    b"::text()",
+    b"count(/",
+    b"name()='",
+    b"name()=\"",
+    b"string-length(name(",
+    b"pg_catalog.",
+    b"msysaccessobjects",
+    b"sqlite_compileoption",
 ]);
 
 /// Signals that hold wherever they appear in the value.
