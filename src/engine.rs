@@ -17,6 +17,8 @@
 //! [`observe`] runs them in that order; each stage is public and tested
 //! alone, so other reactions and detections can hook in between.
 
+#![deny(unsafe_op_in_unsafe_fn)]
+
 pub mod events;
 pub mod learner;
 
@@ -413,6 +415,29 @@ pub fn fired_detectors(a: &Assessment) -> [bool; 11] {
         a.enumeration.fired(),
         a.attack_signs.fired(),
     ]
+}
+
+/// Requests this worker saw since the last [`flush_counts`]: a counter of
+/// the worker's own, so that no cache line is written by every request of
+/// every worker.
+static PENDING_REQUESTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Counts one request of this worker (the zone's total follows within a
+/// second, see [`flush_counts`]).
+pub fn count_request() {
+    PENDING_REQUESTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Adds this worker's counted requests to the zone's statistics (the
+/// worker's one-second timer, and at exit).
+pub fn flush_counts(shared: &Shared) {
+    let n = PENDING_REQUESTS.swap(0, std::sync::atomic::Ordering::Relaxed);
+    if n > 0 {
+        shared
+            .stats()
+            .requests
+            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 static FULL_NOTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);

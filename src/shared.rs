@@ -13,6 +13,8 @@
 //! allocates (the nginx slab pool; the heap in tests) and found again after
 //! `nginx -s reload` by [`Shared::attach`]. Nothing here is an nginx type.
 
+#![deny(unsafe_op_in_unsafe_fn)]
+
 use std::mem::size_of;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
@@ -141,7 +143,7 @@ pub enum Listed {
 
 /// A run-time list entry.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct ListRecord {
     /// [`ListKind`] as u8; 0 = empty.
     pub kind: u8,
@@ -162,8 +164,8 @@ pub struct ListRecord {
     pub stamp: u64,
 }
 
-// SAFETY: repr(C) plain integers; all-zero is the empty entry.
-unsafe impl Record for ListRecord {
+// All-zero is the empty entry.
+impl Record for ListRecord {
     const SCHEMA: u32 = 2;
 
     fn is_valid(&self) -> bool {
@@ -189,13 +191,13 @@ impl ListRecord {
 
 /// Per-application learned traffic.
 #[repr(C)]
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct AppRecord {
     pub baseline: AppBaseline,
 }
 
-// SAFETY: AppBaseline is repr(C) plain data whose zero value is "nothing learned".
-unsafe impl Record for AppRecord {
+// The zero value is "nothing learned".
+impl Record for AppRecord {
     const SCHEMA: u32 = 1;
 
     fn is_valid(&self) -> bool {
@@ -203,8 +205,8 @@ unsafe impl Record for AppRecord {
     }
 }
 
-// SAFETY: ClientState is repr(C) plain data whose zero value is a fresh client.
-unsafe impl Record for ClientState {
+// The zero value is a fresh client.
+impl Record for ClientState {
     const SCHEMA: u32 = 1;
 
     fn is_valid(&self) -> bool {
@@ -230,10 +232,13 @@ pub struct Stats {
     pub monitored: AtomicU64,
     pub passed_exception: AtomicU64,
     pub passed_allow: AtomicU64,
-    pub detections: [AtomicU64; 8],
-    pub listed: [AtomicU64; 8],
-    pub detector_fired: [AtomicU64; 16],
-    pub attacks: [AtomicU64; 11],
+    /// Per [`BotType`], in its order.
+    pub detections: [AtomicU64; BotType::COUNT],
+    pub listed: [AtomicU64; BotType::COUNT],
+    /// Per detector, in [`crate::engine::DETECTORS`] order.
+    pub detector_fired: [AtomicU64; crate::engine::DETECTORS.len()],
+    /// Per [`AttackClass`], in its order.
+    pub attacks: [AtomicU64; AttackClass::COUNT],
     pub days: [DayCount; DAYS],
 }
 
@@ -332,16 +337,27 @@ impl Shared {
     /// [`Shared::region_align`], and live as long as every handle.
     pub unsafe fn create(r: &Regions, seed: u64) -> Result<Shared, ZoneError> {
         let header = r.header.cast::<Header>();
-        std::ptr::write_bytes(r.header, 0, size_of::<Header>());
-        let clients = Table::create(r.clients.0, r.clients.1, seed)?;
-        let lists = Table::create(r.lists.0, r.lists.1, seed.rotate_left(17))?;
-        let apps = Table::create(r.apps.0, r.apps.1, seed.rotate_left(31))?;
-        (*header).version = VERSION;
-        (*header).client_record = size_of::<ClientState>() as u32;
-        (*header)
-            .journal
-            .init(seed.rotate_left(43) ^ crate::table::random_seed());
-        (*header).magic = MAGIC;
+        // SAFETY: the caller grants the header region, exclusively, for the
+        // duration of the call; all-zero is a valid Header (atomics, counters).
+        unsafe { std::ptr::write_bytes(r.header, 0, size_of::<Header>()) };
+        // SAFETY: the caller's guarantees for each region are passed on.
+        let (clients, lists, apps) = unsafe {
+            (
+                Table::create(r.clients.0, r.clients.1, seed)?,
+                Table::create(r.lists.0, r.lists.1, seed.rotate_left(17))?,
+                Table::create(r.apps.0, r.apps.1, seed.rotate_left(31))?,
+            )
+        };
+        // SAFETY: the header was zeroed above and nobody else uses it yet;
+        // the magic goes last, so a half-made zone is never attached.
+        unsafe {
+            (*header).version = VERSION;
+            (*header).client_record = size_of::<ClientState>() as u32;
+            (*header)
+                .journal
+                .init(seed.rotate_left(43) ^ crate::table::random_seed());
+            (*header).magic = MAGIC;
+        }
         Ok(Shared {
             header,
             clients,
@@ -356,18 +372,23 @@ impl Shared {
     /// As for [`Shared::create`], with regions created by it.
     pub unsafe fn attach(r: &Regions) -> Result<Shared, ZoneError> {
         let header = r.header.cast::<Header>();
-        if (*header).magic != MAGIC
-            || (*header).version != VERSION
-            || (*header).client_record != size_of::<ClientState>() as u32
+        // SAFETY: the caller grants a header region laid out by `create`;
+        // these fields are written once there and never change.
+        let (magic, version, client_record) =
+            unsafe { ((*header).magic, (*header).version, (*header).client_record) };
+        if magic != MAGIC || version != VERSION || client_record != size_of::<ClientState>() as u32
         {
             return Err(ZoneError::Version);
         }
-        Ok(Shared {
-            header,
-            clients: Table::attach(r.clients.0, r.clients.1)?,
-            lists: Table::attach(r.lists.0, r.lists.1)?,
-            apps: Table::attach(r.apps.0, r.apps.1)?,
-        })
+        // SAFETY: the caller's guarantees for each region are passed on.
+        unsafe {
+            Ok(Shared {
+                header,
+                clients: Table::attach(r.clients.0, r.clients.1)?,
+                lists: Table::attach(r.lists.0, r.lists.1)?,
+                apps: Table::attach(r.apps.0, r.apps.1)?,
+            })
+        }
     }
 
     pub fn region_align() -> usize {
@@ -648,6 +669,16 @@ impl Shared {
         applied
     }
 
+    /// Drops the unblock tombstones stamped before `before_ms`; returns how many.
+    pub fn forget_tombstones(&self, before_ms: u64) -> usize {
+        self.lists.retain(|_, _, e| {
+            !(e.kind == 0
+                && e.origin == 0
+                && e.stamp != 0
+                && crate::sync::stamp::millis(e.stamp) < before_ms)
+        })
+    }
+
     /// Offences recorded for `key` (listed by detection before, even if expired).
     pub fn offences(&self, key: ClientKey) -> u32 {
         self.lists.get(key, |e| e.offences).unwrap_or(0)
@@ -656,12 +687,23 @@ impl Shared {
     /// Removes `key` from the run-time lists and forgets its detector state,
     /// so it is not listed again at once.
     pub fn unlist(&self, key: ClientKey) -> bool {
+        if self.journal().stats.enabled.load(Ordering::Relaxed) == 0 {
+            // No fleet to tell: nothing to remember.
+            let had = self.lists.remove(key);
+            self.clients.remove(key);
+            if had {
+                self.list_counters().changes.fetch_add(1, Ordering::Relaxed);
+            }
+            return had;
+        }
         let now_ms = crate::sync::stamp::now_ms();
         let now = (now_ms / 1000).min(u64::from(u32::MAX)) as u32;
         let journal = self.journal();
-        // What remains is a tombstone (kind 0, not active, so evictable): it
-        // carries the removal's stamp, so an older copy arriving from another
-        // node cannot bring the entry back.
+        // With `api_abuse_sync`, what remains is a tombstone (kind 0, not
+        // active, so evictable): it carries the removal's stamp, so an older
+        // copy arriving from another node cannot bring the entry back. The
+        // sync thread drops it after a while (`forget_tombstones`); Redis
+        // keeps its own for days.
         let (had, rec) = self
             .lists
             .upsert(
@@ -968,6 +1010,7 @@ pub(crate) mod tests {
         let z = heap_zone(4 << 20);
         let s = &z.shared;
         let j = s.journal();
+        j.stats.enabled.store(1, Ordering::Relaxed);
         let now = 1_800_000_000;
         let deny = ListRecord {
             kind: ListKind::Deny as u8,
@@ -1020,6 +1063,13 @@ pub(crate) mod tests {
             }
         ));
         assert!(s.listed(6, now).is_none() && s.clients.get(6, |_| ()).is_none());
+        // tombstones are forgotten after a while, and not kept at all without sync
+        assert_eq!(s.forget_tombstones(u64::MAX), 2);
+        assert!(s.lists.get(5, |_| ()).is_none());
+        j.stats.enabled.store(0, Ordering::Relaxed);
+        assert!(s.list(7, now, deny));
+        assert!(s.unlist(7));
+        assert!(s.lists.get(7, |_| ()).is_none());
     }
 
     #[test]

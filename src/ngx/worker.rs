@@ -208,6 +208,7 @@ fn sync_learning(cycle: *mut ngx_cycle_t) {
     };
     let now = super::util::now_ms();
     crate::engine::learner::with_worker(|l| l.sync(shared, now));
+    crate::engine::flush_counts(shared);
 }
 
 unsafe extern "C" fn on_state_timer(_ev: *mut ngx_event_t) {

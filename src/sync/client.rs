@@ -42,6 +42,12 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 const COMMAND_TIMEOUT: Duration = Duration::from_secs(5);
 /// Keys per SCAN step and per MGET, and changes per pipeline.
 const BATCH: usize = 1_000;
+/// A node keeps an unblock's tombstone this long (Redis keeps it for
+/// [`super::wire::TOMBSTONE_SECS`]): long enough to outlast any reordering
+/// between a full load and the channel, short enough that tombstones never
+/// crowd the list table.
+const TOMBSTONE_KEEP: Duration = Duration::from_secs(600);
+const TOMBSTONE_SWEEP: Duration = Duration::from_secs(60);
 /// A journal slot claimed this long ago and still not written belongs to a
 /// writer that died: compare the whole table with Redis instead.
 const BUSY_GIVE_UP: Duration = Duration::from_secs(1);
@@ -185,7 +191,14 @@ impl Node<'_> {
         ));
         *outage = false;
         let mut last_ping = Instant::now();
+        let mut last_sweep = Instant::now();
         loop {
+            if last_sweep.elapsed() >= TOMBSTONE_SWEEP {
+                last_sweep = Instant::now();
+                let keep_ms = TOMBSTONE_KEEP.as_millis() as u64;
+                self.shared
+                    .forget_tombstones(stamp::now_ms().saturating_sub(keep_ms));
+            }
             if self.must_stop() {
                 return Ok(());
             }
