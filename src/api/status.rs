@@ -144,6 +144,7 @@ struct Status {
     zone: ZoneDoc,
     lists: Vec<Entry>,
     lists_matched: u64,
+    lists_matched_by_list: lists::ByList,
     #[serde(skip_serializing_if = "Option::is_none")]
     lists_next_cursor: Option<String>,
     statistics: Statistics,
@@ -186,6 +187,7 @@ pub fn get(ctx: &Ctx<'_>, req: &Request<'_>) -> Reply {
         sync: crate::sync::status(shared, req.now * 1000),
         lists: page.lists,
         lists_matched: page.matched,
+        lists_matched_by_list: page.matched_by_list,
         lists_next_cursor: page.next_cursor,
         statistics: Statistics {
             requests: ld(&st.requests),
