@@ -140,6 +140,14 @@ impl Filter {
     }
 }
 
+/// Counts by list.
+#[derive(Default, Serialize)]
+pub struct ByList {
+    pub deny: u64,
+    pub gray: u64,
+    pub allow: u64,
+}
+
 /// One page of entries.
 #[derive(Serialize)]
 pub struct Page {
@@ -147,6 +155,8 @@ pub struct Page {
     pub lists: Vec<Entry>,
     /// Entries matching the filter, on every page.
     pub matched: u64,
+    /// The same, by list.
+    pub matched_by_list: ByList,
     /// Pass as `cursor` for the next page; absent on the last one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
@@ -177,6 +187,7 @@ pub fn page(ctx: &Ctx<'_>, p: &Params, now: u64) -> Result<Page, String> {
     )?;
     let now32 = now.min(u64::from(u32::MAX)) as u32;
     let mut matched = 0u64;
+    let mut by_list = ByList::default();
     // the limit + 1 smallest keys above the cursor (one more tells whether
     // another page follows)
     let mut heap: BinaryHeap<(ClientKey, Keyed)> = BinaryHeap::with_capacity(limit + 2);
@@ -185,6 +196,12 @@ pub fn page(ctx: &Ctx<'_>, p: &Params, now: u64) -> Result<Page, String> {
             return;
         }
         matched += 1;
+        match e.kind() {
+            Some(ListKind::Deny) => by_list.deny += 1,
+            Some(ListKind::Gray) => by_list.gray += 1,
+            Some(ListKind::Allow) => by_list.allow += 1,
+            None => {}
+        }
         if cursor.is_some_and(|c| k <= c) {
             return;
         }
@@ -202,6 +219,7 @@ pub fn page(ctx: &Ctx<'_>, p: &Params, now: u64) -> Result<Page, String> {
     Ok(Page {
         lists: rows.iter().map(|(k, e)| Entry::new(*k, &e.0)).collect(),
         matched,
+        matched_by_list: by_list,
         next_cursor,
     })
 }
