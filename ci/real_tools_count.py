@@ -9,7 +9,8 @@ import urllib.parse
 log, start, end, tool, passed_out = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
 # The values the site itself offers in its links and forms, and what tools
 # fill empty fields with: a request holding only these carries no payload.
-OFFERED = {"test", "1", "readme.txt", "alice", "hello", "example.com", "", "default", "on", "submit"}
+OFFERED = {"test", "1", "readme.txt", "alice", "hello", "example.com", "", "default", "on", "submit",
+           "Hi there!"}
 
 payload = refused = 0
 passed = []

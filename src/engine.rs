@@ -274,6 +274,7 @@ pub fn react(
             offences: 0,
             created: now_s.min(u64::from(u32::MAX)) as u32,
             expires,
+            stamp: 0,
         }
     });
     Listing { reaction, entry }

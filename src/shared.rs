@@ -157,11 +157,16 @@ pub struct ListRecord {
     pub created: u32,
     /// Unix seconds; 0 = forever.
     pub expires: u32,
+    /// Orders changes across a fleet (`crate::sync::stamp`): set by
+    /// [`Shared::list`] and [`Shared::unlist`], kept from the origin node for
+    /// entries received through `api_abuse_sync`. A record of kind 0 with a
+    /// stamp is an unblock remembered so an older copy cannot come back.
+    pub stamp: u64,
 }
 
 // All-zero is the empty entry.
 impl Record for ListRecord {
-    const SCHEMA: u32 = 1;
+    const SCHEMA: u32 = 2;
 
     fn is_valid(&self) -> bool {
         self.kind == 0 || self.kind().is_some()
@@ -248,6 +253,8 @@ struct Header {
     /// Campaign detection per application (see `crate::campaign`).
     campaigns: crate::campaign::Campaigns,
     list_counters: ListCounters,
+    /// Run-time list changes for `api_abuse_sync`, and its statistics.
+    journal: crate::sync::journal::Journal,
 }
 
 /// Counters of the run-time list table.
@@ -304,11 +311,14 @@ pub enum ZoneError {
 pub fn plan(free: usize) -> Result<[usize; 4], ZoneError> {
     let header = size_of::<Header>();
     let apps = Table::<AppRecord>::bytes_for(APP_SLOTS);
+    // The sync journal (in the header) is paid for by the list share: it
+    // holds list changes, and a small zone keeps its clients.
+    let journal = size_of::<crate::sync::journal::Journal>();
     let rest = free
-        .checked_sub(header + apps)
+        .checked_sub(header - journal + apps)
         .ok_or_else(|| ZoneError::Space(format!("{free} bytes are less than the fixed part")))?;
-    let lists = rest / LIST_SHARE;
-    let clients = rest - lists;
+    let lists = (rest / LIST_SHARE).saturating_sub(journal);
+    let clients = rest - rest / LIST_SHARE;
     if Table::<ListRecord>::capacity_for(lists) == 0
         || Table::<ClientState>::capacity_for(clients) < 1024
     {
@@ -343,6 +353,9 @@ impl Shared {
         unsafe {
             (*header).version = VERSION;
             (*header).client_record = size_of::<ClientState>() as u32;
+            (*header)
+                .journal
+                .init(seed.rotate_left(43) ^ crate::table::random_seed());
             (*header).magic = MAGIC;
         }
         Ok(Shared {
@@ -392,6 +405,12 @@ impl Shared {
     pub fn stats(&self) -> &Stats {
         // SAFETY: the header lives as long as the zone; Stats is all atomics.
         unsafe { &(*self.header).stats }
+    }
+
+    /// The change journal and sync statistics (`api_abuse_sync`).
+    pub fn journal(&self) -> &crate::sync::journal::Journal {
+        // SAFETY: the header lives as long as the zone; Journal is all atomics.
+        unsafe { &(*self.header).journal }
     }
 
     pub fn campaigns(&self) -> &crate::campaign::Campaigns {
@@ -575,29 +594,40 @@ impl Shared {
     pub fn list(&self, key: ClientKey, now: u32, entry: ListRecord) -> bool {
         let day = now / 86_400;
         let kind = entry.kind();
-        let done = self.lists.upsert(
-            key,
-            now,
-            |e, t| !e.active(t),
-            |e, _| {
-                // a client key in the range key space never replaces a range
-                if e.origin == ORIGIN_RANGE && entry.origin != ORIGIN_RANGE {
-                    return false;
-                }
-                let offences = if entry.origin == ORIGIN_DETECTION {
-                    e.offences + 1
-                } else {
-                    e.offences
-                };
-                *e = ListRecord { offences, ..entry };
-                true
-            },
-        ) == Some(true);
+        let now_ms = crate::sync::stamp::now_ms();
+        let journal = self.journal();
+        let done = self
+            .lists
+            .upsert(
+                key,
+                now,
+                |e, t| !e.active(t),
+                |e, _| {
+                    // a client key in the range key space never replaces a range
+                    if e.origin == ORIGIN_RANGE && entry.origin != ORIGIN_RANGE {
+                        return None;
+                    }
+                    let offences = if entry.origin == ORIGIN_DETECTION {
+                        e.offences + 1
+                    } else {
+                        e.offences
+                    };
+                    let stamp = journal.next_stamp(now_ms, e.stamp);
+                    *e = ListRecord {
+                        offences,
+                        stamp,
+                        ..entry
+                    };
+                    Some(*e)
+                },
+            )
+            .flatten();
         let counters = self.list_counters();
-        if !done {
+        if done.is_none() {
             counters.insert_failures.fetch_add(1, Ordering::Relaxed);
         }
-        if done {
+        if let Some(rec) = done {
+            journal.push(key, &rec);
             counters.changes.fetch_add(1, Ordering::Relaxed);
             self.count_day(day, kind);
             if let (Some(bot), Some(k @ (ListKind::Deny | ListKind::Gray))) = (entry.bot(), kind) {
@@ -605,7 +635,48 @@ impl Shared {
                     .count_listing(bot, k == ListKind::Gray, u64::from(now));
             }
         }
-        done
+        done.is_some()
+    }
+
+    /// Applies an entry received from another node (`api_abuse_sync`) if it
+    /// is newer than what this zone holds for `key` (last writer wins by
+    /// stamp); a removal also forgets the client's detector state. Not
+    /// journalled, so it is never sent back. Returns whether it was applied.
+    pub fn apply_remote(&self, key: ClientKey, now: u32, rec: ListRecord) -> bool {
+        let applied = self
+            .lists
+            .upsert(
+                key,
+                now,
+                |e, t| !e.active(t),
+                |e, _| {
+                    if rec.stamp > e.stamp && e.origin != ORIGIN_RANGE {
+                        *e = rec;
+                        true
+                    } else {
+                        false
+                    }
+                },
+            )
+            .unwrap_or(false);
+        if applied {
+            // the state file follows remote changes too
+            self.list_counters().changes.fetch_add(1, Ordering::Relaxed);
+        }
+        if applied && rec.kind == 0 {
+            self.clients.remove(key);
+        }
+        applied
+    }
+
+    /// Drops the unblock tombstones stamped before `before_ms`; returns how many.
+    pub fn forget_tombstones(&self, before_ms: u64) -> usize {
+        self.lists.retain(|_, _, e| {
+            !(e.kind == 0
+                && e.origin == 0
+                && e.stamp != 0
+                && crate::sync::stamp::millis(e.stamp) < before_ms)
+        })
     }
 
     /// Offences recorded for `key` (listed by detection before, even if expired).
@@ -616,7 +687,51 @@ impl Shared {
     /// Removes `key` from the run-time lists and forgets its detector state,
     /// so it is not listed again at once.
     pub fn unlist(&self, key: ClientKey) -> bool {
-        let had = self.lists.remove(key);
+        if self.journal().stats.enabled.load(Ordering::Relaxed) == 0 {
+            // No fleet to tell: nothing to remember.
+            let had = self.lists.remove(key);
+            self.clients.remove(key);
+            if had {
+                self.list_counters().changes.fetch_add(1, Ordering::Relaxed);
+            }
+            return had;
+        }
+        let now_ms = crate::sync::stamp::now_ms();
+        let now = (now_ms / 1000).min(u64::from(u32::MAX)) as u32;
+        let journal = self.journal();
+        // With `api_abuse_sync`, what remains is a tombstone (kind 0, not
+        // active, so evictable): it carries the removal's stamp, so an older
+        // copy arriving from another node cannot bring the entry back. The
+        // sync thread drops it after a while (`forget_tombstones`); Redis
+        // keeps its own for days.
+        let (had, rec) = self
+            .lists
+            .upsert(
+                key,
+                now,
+                |e, t| !e.active(t),
+                |e, _| {
+                    let had = e.kind != 0;
+                    let stamp = journal.next_stamp(now_ms, e.stamp);
+                    *e = ListRecord {
+                        stamp,
+                        created: now,
+                        ..Default::default()
+                    };
+                    (had, *e)
+                },
+            )
+            .unwrap_or_else(|| {
+                let stamp = journal.next_stamp(now_ms, 0);
+                (
+                    false,
+                    ListRecord {
+                        stamp,
+                        ..Default::default()
+                    },
+                )
+            });
+        journal.push(key, &rec);
         self.clients.remove(key);
         if had {
             self.list_counters().changes.fetch_add(1, Ordering::Relaxed);
@@ -887,6 +1002,74 @@ pub(crate) mod tests {
             s.list_detected(v4(172, 16, 0, 1), now + 61, detected(now + 120)),
             Listed::Client
         );
+    }
+
+    #[test]
+    fn changes_are_journalled_and_remote_ones_merge_by_stamp() {
+        use crate::sync::journal::Read;
+        let z = heap_zone(4 << 20);
+        let s = &z.shared;
+        let j = s.journal();
+        j.stats.enabled.store(1, Ordering::Relaxed);
+        let now = 1_800_000_000;
+        let deny = ListRecord {
+            kind: ListKind::Deny as u8,
+            origin: ORIGIN_OPERATOR,
+            ..Default::default()
+        };
+        assert!(s.list(5, now, deny));
+        let Read::Change(c) = j.peek(0) else {
+            panic!("journalled")
+        };
+        assert_eq!((c.key, c.rec.kind), (5, ListKind::Deny as u8));
+        assert!(c.rec.stamp != 0);
+        // an older remote copy loses, a newer one wins and is not journalled
+        let older = ListRecord {
+            kind: ListKind::Gray as u8,
+            stamp: c.rec.stamp - 1,
+            ..deny
+        };
+        assert!(!s.apply_remote(5, now, older));
+        let newer = ListRecord {
+            stamp: c.rec.stamp + (1 << 10),
+            ..older
+        };
+        assert!(s.apply_remote(5, now, newer));
+        assert_eq!(s.listed(5, now).map(|e| e.kind), Some(ListKind::Gray as u8));
+        assert_eq!(j.pending(), 1, "remote changes are not sent back");
+        // a local change supersedes the remote entry it replaces
+        assert!(s.list(5, now, deny));
+        assert!(s.lists.get(5, |e| e.stamp).unwrap() > newer.stamp);
+        // an unblock leaves a tombstone that an older copy cannot undo
+        s.clients.upsert(5, now, |_, _| true, |_, _| ());
+        assert!(s.unlist(5));
+        assert!(s.clients.get(5, |_| ()).is_none());
+        assert!(s.listed(5, now).is_none());
+        let Read::Change(gone) = j.peek(2) else {
+            panic!("unblock journalled")
+        };
+        assert_eq!(gone.rec.kind, 0);
+        assert!(!s.apply_remote(5, now, newer));
+        assert!(s.listed(5, now).is_none());
+        // a remote unblock clears the detector state too
+        assert!(s.apply_remote(6, now, ListRecord { stamp: 10, ..deny }));
+        s.clients.upsert(6, now, |_, _| true, |_, _| ());
+        assert!(s.apply_remote(
+            6,
+            now,
+            ListRecord {
+                stamp: 11,
+                ..Default::default()
+            }
+        ));
+        assert!(s.listed(6, now).is_none() && s.clients.get(6, |_| ()).is_none());
+        // tombstones are forgotten after a while, and not kept at all without sync
+        assert_eq!(s.forget_tombstones(u64::MAX), 2);
+        assert!(s.lists.get(5, |_| ()).is_none());
+        j.stats.enabled.store(0, Ordering::Relaxed);
+        assert!(s.list(7, now, deny));
+        assert!(s.unlist(7));
+        assert!(s.lists.get(7, |_| ()).is_none());
     }
 
     #[test]

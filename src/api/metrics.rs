@@ -144,6 +144,7 @@ pub fn metrics(shared: &Shared) -> Reply {
     let recoveries =
         cs.recoveries + shared.lists.stats().recoveries + shared.apps.stats().recoveries;
     let _ = writeln!(o, "api_abuse_lock_recoveries_total {recoveries}");
+    crate::sync::metrics(shared, &mut o);
     Reply {
         status: 200,
         content_type: "text/plain; version=0.0.4",

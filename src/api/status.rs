@@ -148,6 +148,8 @@ struct Status {
     #[serde(skip_serializing_if = "Option::is_none")]
     lists_next_cursor: Option<String>,
     statistics: Statistics,
+    /// `api_abuse_sync` state of this node; null without it.
+    sync: Option<crate::sync::SyncStatus>,
 }
 
 pub fn change_pct(now: u64, before: u64) -> Option<f64> {
@@ -182,6 +184,7 @@ pub fn get(ctx: &Ctx<'_>, req: &Request<'_>) -> Reply {
             list_ranges: ld(&shared.list_counters().ranges),
             list_range_covered: ld(&shared.list_counters().range_covered),
         },
+        sync: crate::sync::status(shared, req.now * 1000),
         lists: page.lists,
         lists_matched: page.matched,
         lists_matched_by_list: page.matched_by_list,

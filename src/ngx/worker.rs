@@ -43,7 +43,7 @@ fn is_worker() -> bool {
     }
 }
 
-fn exiting() -> bool {
+pub(super) fn exiting() -> bool {
     // SAFETY: plain reads of nginx process globals.
     unsafe { ngx_exiting != 0 || ngx_quit != 0 || ngx_terminate != 0 }
 }
@@ -96,11 +96,15 @@ pub fn init_process(cycle: *mut ngx_cycle_t) -> Status {
                 }
             }
         }
+        if ngx_worker == 0 {
+            super::sync::start(cycle, mcf);
+        }
     }
     Status::NGX_OK
 }
 
 pub fn exit_process(cycle: *mut ngx_cycle_t) {
+    super::sync::stop(cycle);
     if is_worker() {
         let _ = std::panic::catch_unwind(|| sync_learning(cycle));
     }
