@@ -13,7 +13,27 @@ use std::collections::BTreeMap;
 use std::io::{BufRead, Write};
 
 fn main() {
-    let dir = std::env::args().nth(1).expect("usage: signature_eval DIR");
+    let dir = std::env::args()
+        .nth(1)
+        .expect("usage: signature_eval DIR | -");
+    if dir == "-" {
+        // One request target per line on stdin: print the classes found.
+        for line in std::io::stdin().lock().lines() {
+            let line = line.unwrap();
+            let found = inspect_all(&Input {
+                target: line.as_bytes(),
+                headers: &[],
+                body: None,
+            });
+            let classes: Vec<&str> = AttackClass::ALL
+                .iter()
+                .filter(|k| found.contains(**k))
+                .map(|k| k.as_str())
+                .collect();
+            println!("{classes:?}\t{line}");
+        }
+        return;
+    }
     let cases = std::fs::File::open(format!("{dir}/cases.jsonl")).expect("DIR/cases.jsonl");
     let mut verdicts =
         std::io::BufWriter::new(std::fs::File::create(format!("{dir}/verdicts.jsonl")).unwrap());

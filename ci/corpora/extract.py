@@ -229,7 +229,8 @@ PATT = {
     "Server Side Template Injection/Intruder/": "ssti",
     "XXE Injection/Intruders/": "xxe",
 }
-PATT_SKIP = ("jsonp_endpoint", "xss_swf_fuzz", "LDAP_attributes", "dotdotpwn", "deep_traversal",
+# Word lists, not payloads: bare event-handler names, attribute names.
+PATT_SKIP = ("event_handlers", "jsonp_endpoint", "xss_swf_fuzz", "LDAP_attributes", "dotdotpwn", "deep_traversal",
              "traversals-8-deep")
 
 

@@ -5,12 +5,13 @@
 //! One level per prefix length present, per address family. A level holds its
 //! distinct masked networks as a compact array of keys (4 bytes for IPv4,
 //! 8 for IPv6 up to /64, 16 beyond), ordered by a hash of the key, and a
-//! directory of `2^b` bucket starts with `2^b <= keys < 2^(b+1)`: a lookup
-//! masks the address, hashes it, reads one directory slot and compares the
-//! one or two keys of that bucket. So a lookup costs a few memory accesses
+//! directory of `2^b` buckets with `2^b <= keys < 2^(b+1)`, each slot the
+//! bucket's start and a 32-bit filter of its keys: a lookup masks the
+//! address, hashes it, reads one directory slot, and, if the filter lets it
+//! through, compares the one or two keys of that bucket. So a lookup costs a few memory accesses
 //! per level present (a handful in practice, at most 33 for IPv4 and 129 for
 //! IPv6), never more for more networks: 10 and 1,000,000 entries cost the
-//! same. Memory is about 10 to 30 bytes per network (key, directory share,
+//! same. Memory is about 15 to 35 bytes per network (key, directory share,
 //! value), against 60 or more for a hash map of boxed entries.
 //!
 //! The hash has a fixed key so that the same lists always give the same
@@ -156,6 +157,16 @@ fn key_word(width: Width, bits: u128) -> u64 {
     }
 }
 
+/// A directory slot: the bucket's first key in the low half, and in the
+/// high half a 32-bit filter with one bit per key of the bucket (chosen by
+/// the hash's low bits, which the bucket number does not use). A lookup of
+/// an absent network usually stops at the filter, after one memory access.
+const START: u64 = u32::MAX as u64;
+
+fn filter_bit(h: u64) -> u64 {
+    1 << (32 + (h & 31))
+}
+
 fn bucket(h: u64, dir_bits: u32) -> usize {
     if dir_bits == 0 {
         0
@@ -279,12 +290,13 @@ impl Table {
             starts.push(level.len() as u32);
             let n = keys.len();
             let dir_bits = if n <= 1 { 0 } else { n.ilog2().min(30) };
-            let mut dir = vec![0u32; (1 << dir_bits) + 1];
+            let mut dir = vec![0u64; (1 << dir_bits) + 1];
             for h in &hashes {
                 dir[bucket(*h, dir_bits) + 1] += 1;
+                dir[bucket(*h, dir_bits)] |= filter_bit(*h);
             }
             for j in 1..dir.len() {
-                dir[j] += dir[j - 1];
+                dir[j] += dir[j - 1] & START;
             }
 
             let keys_at = out.len();
@@ -302,7 +314,7 @@ impl Table {
                 }
             }
             let dir_at = out.len();
-            push_u32s(out, &dir);
+            out.extend_from_slice(&dir);
             let starts_at = if n == level.len() {
                 NONE
             } else {
@@ -376,10 +388,11 @@ impl Table {
             };
             inside(words, level.keys, width.words(level.n), "keys")?;
             let slots = (1usize << dir_bits) + 1;
-            inside(words, level.dir, slots.div_ceil(2), "directory")?;
+            inside(words, level.dir, slots, "directory")?;
             let mut prev = 0;
             for j in 0..slots {
-                let v = u32_at(words, level.dir, j).ok_or("directory")? as usize;
+                let w = words.get(level.dir + j).ok_or("directory")?;
+                let v = (w & START) as usize;
                 if v < prev || (j == 0 && v != 0) || (j + 1 == slots && v != level.n) {
                     return Err("directory out of order".into());
                 }
@@ -477,9 +490,14 @@ impl Level {
     /// level containing `bits`.
     fn find(&self, words: &[u64], bits: u128) -> Option<std::ops::Range<usize>> {
         let masked = bits & self.mask;
-        let j = bucket(hash_key(self.width, masked), self.dir_bits);
-        let lo = u32_at(words, self.dir, j)? as usize;
-        let hi = u32_at(words, self.dir, j + 1)? as usize;
+        let h = hash_key(self.width, masked);
+        let j = bucket(h, self.dir_bits);
+        let slot = *words.get(self.dir + j)?;
+        if slot & filter_bit(h) == 0 {
+            return None;
+        }
+        let lo = (slot & START) as usize;
+        let hi = (*words.get(self.dir + j + 1)? & START) as usize;
         let i = (lo..hi).find(|&i| match self.width {
             Width::U32 => u32_at(words, self.keys, i) == Some(masked as u32),
             Width::U64 => words.get(self.keys + i) == Some(&((masked >> 64) as u64)),

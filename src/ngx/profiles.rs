@@ -57,6 +57,8 @@ const ZONE_SIZE: usize = 64 * 1024;
 const BUILDER_TIMEOUT_S: u64 = 120;
 /// How soon to look again while a compile or a mapping is under way.
 const POLL_MS: usize = 20;
+/// How often to look for the image while another worker compiles one.
+const WAIT_MS: usize = 100;
 /// How often to look at the file and the control block otherwise.
 pub const CHECK_MS: usize = 1000;
 
@@ -614,6 +616,9 @@ pub unsafe fn tick(log: *mut ngx_log_t) -> usize {
     }
     if w.building.is_some() || w.mapping.is_some() {
         POLL_MS
+    } else if control.builder.load(Ordering::Acquire) != 0 {
+        // Another worker is compiling: pick its image up soon after.
+        WAIT_MS
     } else {
         CHECK_MS
     }

@@ -402,7 +402,9 @@ impl Scan<'_> {
             || (ct.is_empty() && matches!(first, Some(b'{' | b'[')))
         {
             fields::json(body, self);
-        } else if normalize::find(ct, b"x-www-form-urlencoded").is_some() {
+        } else if normalize::find(ct, b"x-www-form-urlencoded").is_some()
+            || (ct.is_empty() && looks_urlencoded(body))
+        {
             fields::urlencoded(body, self);
         } else if normalize::find(ct, b"multipart/").is_some() {
             fields::multipart(body, content_type, self);
@@ -502,6 +504,7 @@ impl Visitor for Scan<'_> {
             Kind::CookieValue => COOKIE,
             Kind::BodyValue => BODY,
             Kind::FileName => FILE_NAME,
+            Kind::PartHeader => HEADER,
         };
         self.run(raw, enc, checks)
     }
@@ -533,6 +536,19 @@ fn detect(n: &Normalized, pending: u16, checks: Checks) -> u16 {
     hit(A::Nosql, &|| inject::nosql(n));
     hit(A::Crlf, &|| inject::crlf(n, checks.crlf));
     hits
+}
+
+/// A body sent without a content type that reads as `name=value&...`
+/// (frameworks parse those as forms).
+fn looks_urlencoded(body: &[u8]) -> bool {
+    let name = body
+        .iter()
+        .take(64)
+        .take_while(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'[' | b']' | b'%')
+        })
+        .count();
+    name > 0 && body.get(name) == Some(&b'=')
 }
 
 /// A lowercase copy of the first `N` bytes of `s` (content types are short).

@@ -411,7 +411,13 @@ fn finish(s: &mut [u8]) -> (usize, u32) {
             r += 2;
             continue;
         }
-        if b == b'<' && !no_html_comment_end && s.get(r + 1..r + 4) == Some(b"!--") {
+        // `<!--[if ...]>` is an IE conditional comment: its inside is markup
+        // that runs, so it stays.
+        if b == b'<'
+            && !no_html_comment_end
+            && s.get(r + 1..r + 4) == Some(b"!--")
+            && s.get(r + 4) != Some(&b'[')
+        {
             if let Some(end) = find_from(s, r + 4, b"-->") {
                 r = end + 3;
                 continue;

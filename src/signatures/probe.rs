@@ -10,6 +10,14 @@
 
 /// Segments that are a probe wherever they appear in the path.
 const SEGMENTS: &[&[u8]] = &[
+    b"msadc",
+    b"_vti_bin",
+    b"_vti_pvt",
+    b"_vti_cnf",
+    b"iisadmin",
+    b"iissamples",
+    b"iishelp",
+    b"iisadmpwd",
     b".git",
     b".svn",
     b".hg",
@@ -223,6 +231,7 @@ pub fn probe(path: &[u8]) -> bool {
         .filter(|s| !s.is_empty())
         .peekable();
     let mut first = true;
+    let mut under_scripts = false;
     while let Some(seg) = segments.next() {
         // Matrix parameters (`;jsessionid=`) are not part of the name.
         let seg = seg.split(|&b| b == b';').next().unwrap_or(seg);
@@ -239,12 +248,25 @@ pub fn probe(path: &[u8]) -> bool {
                 Some(next) => ACTUATOR_LEAKS.contains(next),
             };
         }
-        if segments.peek().is_none() && backup(seg) {
+        if segments.peek().is_none() && (backup(seg) || iis_handler(seg, under_scripts)) {
             return true;
         }
+        under_scripts |= first && seg == b"scripts";
         first = false;
     }
     false
+}
+
+/// Old IIS handlers scanners still try (`/x.idc`, `/null.htw`, `/a.printer`),
+/// and programs under IIS's `/scripts/` (`/scripts/root.exe`, `..%c0%af../`).
+fn iis_handler(last: &[u8], under_scripts: bool) -> bool {
+    const EXT: &[&[u8]] = &[b".idc", b".ida", b".idq", b".htr", b".htw", b".printer"];
+    const PROGRAMS: &[&[u8]] = &[b".exe", b".dll", b".com", b".bat"];
+    let ends = |list: &[&[u8]]| {
+        list.iter()
+            .any(|e| last.ends_with(e) && last.len() > e.len())
+    };
+    ends(EXT) || (under_scripts && ends(PROGRAMS))
 }
 
 fn backup(last: &[u8]) -> bool {

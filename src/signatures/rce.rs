@@ -10,7 +10,7 @@
 //! interpreter: Shellshock, Log4Shell lookups, PHP/Python/Java/Node exec calls.
 
 use super::needles::Needles;
-use super::normalize::{trig, Normalized};
+use super::normalize::{find, trig, Normalized};
 
 /// Commands that do damage or leak without arguments.
 const BARE: &[&[u8]] = &[
@@ -213,6 +213,16 @@ pub fn detect(n: &Normalized) -> bool {
     if n.has(trig::PAREN) && (shellshock(s) || exec_call(s)) {
         return true;
     }
+    // Base64 of `<?php` (`data:;base64,PD9waHA...`), lowercased here.
+    if find(s, b"pd9waha").is_some() {
+        return true;
+    }
+    if n.has(trig::PAREN)
+        && (n.has(trig::QUOTE) || s.first() == Some(&b';') || n.has(trig::SEMI))
+        && code_breakout(s)
+    {
+        return true;
+    }
     if n.has(trig::SEMI | trig::PIPE_AMP | trig::NEWLINE | trig::QUOTE | trig::DOLLAR | trig::BRACE)
     {
         return separators(s);
@@ -223,6 +233,91 @@ pub fn detect(n: &Normalized) -> bool {
 /// `() { :; };` at the start of a value (CGI environment).
 fn shellshock(s: &[u8]) -> bool {
     s.starts_with(b"() {") || s.starts_with(b"(){")
+}
+
+/// Functions a PHP or JavaScript code injection calls right after breaking
+/// out of a string or statement (`';exit(0);//`, `".print_r(1)."`).
+const CODE_CALLS: Needles = Needles::new(&[
+    b"exit(",
+    b"die(",
+    b"print_r(",
+    b"var_dump(",
+    b"readfile(",
+    b"file_get_contents(",
+    b"highlight_file(",
+    b"show_source(",
+    b"phpversion(",
+    b"md5(",
+    b"sleep(",
+    b"usleep(",
+    b"system(",
+    b"passthru(",
+    b"shell_exec(",
+    b"exec(",
+    b"popen(",
+    b"proc_open(",
+    b"assert(",
+    b"eval(",
+    b"phpinfo(",
+    b"require(",
+    b"include(",
+    b"require_once(",
+    b"include_once(",
+    b"base64_decode(",
+    b"str_rot13(",
+    b"gzinflate(",
+    b"create_function(",
+    b"call_user_func(",
+    b"call_user_func_array(",
+    b"array_map(",
+    b"usort(",
+    b"settimeout(",
+    b"process.exit(",
+    b"require('child_process')",
+]);
+
+/// A call placed where code, not text, continues: after a statement end or
+/// a quote (`';exit(0);//`), or concatenated to a string (`".system('id')."`).
+fn code_breakout(s: &[u8]) -> bool {
+    CODE_CALLS.any_match(s, |_, at| {
+        if s.get(at.wrapping_sub(1))
+            .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        {
+            return false;
+        }
+        let mut k = at;
+        while k > 0 && s[k - 1] == b' ' {
+            k -= 1;
+        }
+        match k.checked_sub(1).map(|i| s[i]) {
+            // `';exit(`, `");die(`: a statement ended right after a string or
+            // call closed (`It's late; exit(now)` is prose).
+            // A value that starts with a statement end, or one bare token
+            // before it (`a;exit(md5(...));//`), is code too.
+            Some(b';') => {
+                let mut j = k - 1;
+                while j > 0 && s[j - 1] == b' ' {
+                    j -= 1;
+                }
+                j == 0
+                    || matches!(s[j - 1], b'\'' | b'"' | b')')
+                    || s[..j]
+                        .iter()
+                        .all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+            }
+            Some(b'.') => k >= 2 && matches!(s[k - 2], b'\'' | b'"'),
+            _ => false,
+        }
+    }) || preg_eval(s)
+}
+
+/// `preg_replace('/x/e', ...)`: the `e` modifier evaluates the replacement.
+fn preg_eval(s: &[u8]) -> bool {
+    let Some(p) = find(s, b"preg_replace(") else {
+        return false;
+    };
+    let args = &s[p..s.len().min(p + 120)];
+    find(args, b"/e'").is_some() || find(args, b"/e\"").is_some()
 }
 
 fn exec_call(s: &[u8]) -> bool {

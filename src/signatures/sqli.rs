@@ -44,6 +44,33 @@ pub fn detect(n: &Normalized) -> bool {
         }
     }
     (n.has(trig::PAREN | trig::SEMI | trig::PERCENT_AT | trig::SPACE)) && anywhere(s)
+        || syntax_probe(s)
+}
+
+/// A run of quote and punctuation characters holding both quote kinds
+/// (`,'(",,`, `.'.,,.".`, `'"><'`): what scanners send to break the
+/// syntax of whatever the value lands in. Text joins quotes with letters.
+fn syntax_probe(s: &[u8]) -> bool {
+    let mut run = 0;
+    let (mut single, mut double) = (false, false);
+    for &b in s {
+        if matches!(
+            b,
+            b'\'' | b'"' | b'(' | b')' | b',' | b'.' | b'<' | b'>' | b'`'
+        ) {
+            run += 1;
+            single |= b == b'\'';
+            double |= b == b'"';
+            if run >= 4 && single && double {
+                return true;
+            }
+        } else {
+            run = 0;
+            single = false;
+            double = false;
+        }
+    }
+    false
 }
 
 fn kw(t: &Tok) -> Kw {
@@ -330,6 +357,16 @@ const CATALOGUE: Needles = Needles::new(&[
     b"convert(int,",
     b"exp(~(",
     b"floor(rand(",
+    // XPath injection: axes, node tests and the functions probes compare.
+    b"::node()",
+    b"::text()",
+    b"count(/",
+    b"name()='",
+    b"name()=\"",
+    b"string-length(name(",
+    b"pg_catalog.",
+    b"msysaccessobjects",
+    b"sqlite_compileoption",
 ]);
 
 /// Signals that hold wherever they appear in the value.

@@ -55,38 +55,148 @@ const SYSTEM_FILES: Needles = Needles::paths(&[
     b"proc/cpuinfo",
 ]);
 
+/// More system files and directories, by where they live: Unix configuration
+/// and logs, web server and PHP configuration, Windows and IIS.
+const SYSTEM_FILES_MORE: Needles = Needles::paths(&[
+    b"etc/services",
+    b"etc/fstab",
+    b"etc/profile",
+    b"etc/sudoers",
+    b"etc/resolv.conf",
+    b"etc/httpd/",
+    b"etc/apache/",
+    b"etc/mysql/",
+    b"etc/ssh/",
+    b"etc/php",
+    b"etc/my.cnf",
+    b"etc/inetd.conf",
+    b"etc/syslog.conf",
+    b"etc/chrootusers",
+    b"etc/master.passwd",
+    b"etc/security/",
+    b"var/log/",
+    b"var/www/",
+    b"var/lib/mysql",
+    b"var/mail/",
+    b"var/spool/",
+    b"usr/local/apache",
+    b"usr/local/etc/",
+    b"apache/logs/",
+    b"apache2/logs/",
+    b"logs/access_log",
+    b"logs/error_log",
+    b"logs/access.log",
+    b"logs/error.log",
+    b"httpd.conf",
+    b"php.ini",
+    b"my.ini",
+    b"my.cnf",
+    b".cshrc",
+    b".bashrc",
+    b".bash_profile",
+    b".mysql_history",
+    b".ssh/known_hosts",
+    b".ssh/id_dsa",
+    b"program files",
+    b"inetpub/",
+    b"inetsrv/",
+    b"metabase.xml",
+    b"applicationhost.config",
+    b"system32/",
+    b"windows/repair",
+    b"windows/panther",
+    b"xampp/",
+    b"wamp/",
+    b"::$data",
+    b"::$index_allocation",
+    b"proc/self",
+    b"proc/sched_debug",
+    b"sys/class/",
+    b"dev/tcp/",
+    b"boot.ini",
+]);
+
+/// Top directories a value names when it is an absolute system path
+/// (`/etc/anything`, `c:\windows\...`): an API parameter holds no such path.
+const SYSTEM_ROOTS: &[&[u8]] = &[
+    b"etc/",
+    b"proc/",
+    b"usr/",
+    b"bin/",
+    b"sbin/",
+    b"boot/",
+    b"root/",
+    b"dev/",
+    b"sys/",
+    b"var/log",
+    b"var/run",
+    b"windows/",
+    b"winnt/",
+];
+
+/// `..` steps: a run of two to four dots with a separator on both sides is a
+/// strong step, on one side a weak one (`%\..%`, encoding leftovers).
+fn dot_steps(s: &[u8], is_path: bool) -> bool {
+    let (mut strong, mut weak) = (0, 0);
+    let mut i = 0;
+    while i + 1 < s.len() {
+        if s[i] != b'.' || s[i + 1] != b'.' {
+            i += 1;
+            continue;
+        }
+        let run = s[i..].iter().take(8).take_while(|&&b| b == b'.').count();
+        let mut j = i + run;
+        if s.get(j) == Some(&b';') {
+            if is_path && s.get(j + 1) == Some(&b'/') && i > 0 && s[i - 1] == b'/' {
+                return true;
+            }
+            j += 1;
+        }
+        if run <= 4 {
+            let sep = matches!(s.get(j), Some(b'/' | b'\\'));
+            let prev_sep = i == 0 || matches!(s[i - 1], b'/' | b'\\' | b'=' | b' ');
+            match (prev_sep, sep) {
+                (true, true) => strong += 1,
+                (true, false) | (false, true) => weak += 1,
+                _ => {}
+            }
+            if strong >= 2 || strong + weak >= 3 {
+                return true;
+            }
+        }
+        i = j.max(i + 1);
+    }
+    false
+}
+
+/// A value that is an absolute system path (`/etc/services`, `c:\boot.ini`).
+fn absolute_system_path(s: &[u8]) -> bool {
+    let rest = match s {
+        [b'/' | b'\\', rest @ ..] => rest,
+        [d, b':', b'/' | b'\\', rest @ ..] if d.is_ascii_alphabetic() => rest,
+        _ => return false,
+    };
+    SYSTEM_ROOTS.iter().any(|root| {
+        rest.len() > root.len()
+            && rest
+                .iter()
+                .zip(root.iter())
+                .all(|(&a, &b)| a == b || (a == b'\\' && b == b'/'))
+    })
+}
+
 pub fn traversal(n: &Normalized, is_path: bool) -> bool {
     let s = n.text;
     if !n.has(trig::DOT | trig::SLASH | trig::COLON) {
         return false;
     }
-    if n.has(trig::DOT) {
-        let mut steps = 0;
-        let mut i = 0;
-        while i + 1 < s.len() {
-            if s[i] == b'.' && s.get(i + 1) == Some(&b'.') {
-                let mut j = i + 2;
-                if s.get(j) == Some(&b';') {
-                    if is_path && s.get(j + 1) == Some(&b'/') && i > 0 && s[i - 1] == b'/' {
-                        return true;
-                    }
-                    j += 1;
-                }
-                let sep = matches!(s.get(j), Some(b'/' | b'\\'));
-                let prev_sep = i == 0 || matches!(s[i - 1], b'/' | b'\\' | b'.' | b'=' | b' ');
-                if sep && prev_sep {
-                    steps += 1;
-                    if steps >= 2 {
-                        return true;
-                    }
-                }
-                i = j;
-                continue;
-            }
-            i += 1;
-        }
+    if n.has(trig::DOT) && dot_steps(s, is_path) {
+        return true;
     }
-    SYSTEM_FILES.found_in(s)
+    if !is_path && absolute_system_path(s) {
+        return true;
+    }
+    SYSTEM_FILES.found_in(s) || SYSTEM_FILES_MORE.found_in(s)
 }
 
 /// Schemes a browser never sends to a web API in a parameter.

@@ -20,8 +20,9 @@ pub fn detect(n: &Normalized) -> bool {
     let s = n.text;
     (n.has(trig::LT) && tags(s))
         || (n.has(trig::COLON) && (script_url(s) || css(s)))
-        || (n.has(trig::EQ) && n.has(trig::QUOTE | trig::SLASH) && loose_handler(s))
+        || (n.has(trig::EQ) && loose_handler(s))
         || (n.has(trig::PAREN) && n.has(trig::QUOTE | trig::LT | trig::SEMI) && js_breakout(s))
+        || (n.has(trig::PAREN | trig::QUOTE) && bare_sink_call(s))
 }
 
 fn is_name(b: u8) -> bool {
@@ -45,7 +46,9 @@ fn tags(s: &[u8]) -> bool {
             continue;
         }
         let after = s.get(j).copied();
-        let ends = matches!(after, None | Some(b'>' | b' ' | b'/' | b'\n'));
+        // Browsers end a tag name at whitespace (CR, LF, tab: `\n` here), `/`
+        // and `>`; `+` reaches them as a space from forms and some decoders.
+        let ends = matches!(after, None | Some(b'>' | b' ' | b'/' | b'\n' | b'+'));
         if name == b"script" && ends {
             return true;
         }
@@ -69,7 +72,7 @@ fn dangerous_attrs(tag: &[u8], attrs: &[u8]) -> bool {
     let mut k = 0;
     while k < attrs.len() {
         let b = attrs[k];
-        if matches!(b, b' ' | b'/' | b'\n' | b'"' | b'\'') {
+        if matches!(b, b' ' | b'/' | b'\n' | b'"' | b'\'' | b'+') {
             k += 1;
             continue;
         }
@@ -79,7 +82,7 @@ fn dangerous_attrs(tag: &[u8], attrs: &[u8]) -> bool {
         }
         let name = &attrs[start..k];
         let mut v = k;
-        while attrs.get(v) == Some(&b' ') {
+        while matches!(attrs.get(v), Some(b' ' | b'\n')) {
             v += 1;
         }
         let has_value = attrs.get(v) == Some(&b'=');
@@ -116,7 +119,7 @@ fn value_end(a: &[u8], mut i: usize) -> usize {
             .map_or(a.len(), |e| i + 2 + e),
         _ => a
             .get(i..)
-            .and_then(|t| t.iter().position(|&b| b == b' '))
+            .and_then(|t| t.iter().position(|&b| b == b' ' || b == b'\n'))
             .map_or(a.len(), |e| i + e),
     }
 }
@@ -208,15 +211,17 @@ fn css(s: &[u8]) -> bool {
 /// `" onmouseover=alert(1)`, `' autofocus onfocus=confirm(1) x='` without a
 /// tag: an event handler after a quote or slash whose value runs script.
 fn loose_handler(s: &[u8]) -> bool {
+    // After a quote or slash any call breaks out; without one (an unquoted
+    // attribute, `x onerror=alert(1)`) only a call to a script sink does.
     let first_quote = s.iter().position(|&b| b == b'"' || b == b'\'' || b == b'/');
-    let Some(q) = first_quote else { return false };
-    let mut i = q;
+    let quoted = first_quote.is_some();
+    let mut i = first_quote.unwrap_or(0);
     while let Some(p) = s.get(i..).and_then(|t| find(t, b"on")) {
         let at = i + p;
         i = at + 2;
         if !matches!(
             s.get(at.wrapping_sub(1)),
-            Some(b' ' | b'/' | b'"' | b'\'' | b'\n')
+            Some(b' ' | b'/' | b'"' | b'\'' | b'\n' | b'+')
         ) {
             continue;
         }
@@ -227,18 +232,43 @@ fn loose_handler(s: &[u8]) -> bool {
         if j - at < 5 || j - at > 24 {
             continue;
         }
-        while s.get(j) == Some(&b' ') {
+        while matches!(s.get(j), Some(b' ' | b'\n')) {
             j += 1;
         }
         if s.get(j) != Some(&b'=') {
             continue;
         }
         let value = &s[j + 1..s.len().min(j + 200)];
-        if calls(value) || value.contains(&b'`') {
+        if quoted && (calls(value) || value.contains(&b'`')) {
+            return true;
+        }
+        if !quoted && SINKS.found_in(value) && (calls(value) || value.contains(&b'`')) {
             return true;
         }
     }
     false
+}
+
+/// A value that is itself a call of a dialog or eval sink, as injected
+/// into a script context: `alert(1)`, `(confirm)(1)`, `prompt\`1\``,
+/// `confirm.call(null,1)`, `eval(atob("..."))`.
+fn bare_sink_call(s: &[u8]) -> bool {
+    let mut i = 0;
+    while matches!(s.get(i), Some(b'(' | b' ' | b'[' | b'{' | b'}' | b';')) {
+        i += 1;
+    }
+    let rest = &s[i..];
+    [b"alert" as &[u8], b"prompt", b"confirm", b"eval"]
+        .iter()
+        .filter_map(|w| rest.strip_prefix(*w))
+        .any(|after| {
+            let after = after.strip_prefix(b")").unwrap_or(after);
+            after.starts_with(b"(")
+                || after.starts_with(b"`")
+                || after.starts_with(b".call(")
+                || after.starts_with(b".apply(")
+                || after.starts_with(b".bind(")
+        })
 }
 
 /// Script sinks an injected string calls.
