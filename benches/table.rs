@@ -17,14 +17,13 @@ use criterion::{criterion_group, criterion_main, Criterion};
 use ngx_http_api_abuse_module::table::{Record, Table};
 
 #[repr(C)]
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 struct Client {
     hits: u64,
     rest: [u8; 248],
 }
 
-// SAFETY: plain bytes, all-zero is valid.
-unsafe impl Record for Client {
+impl Record for Client {
     const SCHEMA: u32 = 1;
 }
 

@@ -4,11 +4,18 @@
 #   ci/demo.sh          build (release) and start in the background
 #   ci/demo.sh stop     stop nginx and the shop
 #   ci/demo.sh reset    stop, wipe target/demo state, start
+#   ci/demo.sh token    print the API token
+#
+# The API (http://127.0.0.1:8080/api-abuse/), the dashboard
+# (http://127.0.0.1:8080/api-abuse/dashboard) and the metrics
+# (http://127.0.0.1:8080/metrics) answer on loopback only. The API needs the
+# bearer token in target/demo/conf/api-tokens, generated on the first start.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
 DEMO="$REPO/target/demo"
 SHOP_ADDR=127.0.0.1:8081
+TOKENS="$DEMO/conf/api-tokens"
 
 nginx_bin() {
   local out
@@ -41,8 +48,14 @@ start() {
   [ -x "$nginx" ] || { echo "nginx binary not found" >&2; exit 1; }
   mkdir -p "$DEMO"/{conf,logs,state,tmp}
   chmod 0777 "$DEMO" "$DEMO"/{logs,state,tmp}
+  if [ ! -s "$TOKENS" ]; then
+    # 32 random bytes, hex; nginx's master reads the file at start, so it
+    # stays private to its owner
+    (umask 077; od -An -N32 -tx1 /dev/urandom | tr -d ' \n' > "$TOKENS"; echo >> "$TOKENS")
+  fi
+  chmod 0600 "$TOKENS"
   sed -e "s#@MODULE@#$REPO/target/release/libngx_http_api_abuse_module.so#" \
-      -e "s#@REPO@#$REPO#g" -e "s#@SHOP@#$SHOP_ADDR#" \
+      -e "s#@REPO@#$REPO#g" -e "s#@SHOP@#$SHOP_ADDR#" -e "s#@TOKENS@#$TOKENS#" \
       nginx-conf/nginx.conf > "$DEMO/conf/nginx.conf"
   if [ ! -f "$DEMO/shop.pid" ] || ! kill -0 "$(cat "$DEMO/shop.pid")" 2>/dev/null; then
     nohup tools/target/release/demo-shop --listen "$SHOP_ADDR" --static "$REPO/nginx-conf/demo/static" \
@@ -57,7 +70,14 @@ start() {
   fi
   for _ in $(seq 100); do
     if curl -fs -o /dev/null http://127.0.0.1:8080/ 2>/dev/null; then
-      echo "demo running: http://127.0.0.1:8080/ (nginx: $nginx, runtime files: $DEMO)"
+      local token; token=$(head -n1 "$TOKENS")
+      echo "demo running (nginx: $nginx, runtime files: $DEMO)"
+      echo "  shop:       http://127.0.0.1:8080/"
+      echo "  dashboard:  http://127.0.0.1:8080/api-abuse/dashboard   (paste the API token at the top right)"
+      echo "  API:        http://127.0.0.1:8080/api-abuse/            (curl -H \"Authorization: Bearer \$TOKEN\" ...)"
+      echo "  metrics:    http://127.0.0.1:8080/metrics"
+      echo "  API token:  $token"
+      echo "  for the README's curl commands:  export TOKEN=$token"
       return
     fi
     sleep 0.1
@@ -69,6 +89,7 @@ start() {
 case "${1:-start}" in
   start) start ;;
   stop) stop ;;
-  reset) stop; rm -rf "$DEMO/state" "$DEMO/logs"; start ;;
-  *) echo "usage: ci/demo.sh [start|stop|reset]" >&2; exit 2 ;;
+  reset) stop; rm -rf "$DEMO/state" "$DEMO/logs" "$TOKENS"; start ;;
+  token) head -n1 "$TOKENS" ;;
+  *) echo "usage: ci/demo.sh [start|stop|reset|token]" >&2; exit 2 ;;
 esac

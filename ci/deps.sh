@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages the build needs (Debian/Ubuntu), only if missing.
 set -euo pipefail
-pkgs=(build-essential libssl-dev libpcre2-dev zlib1g-dev libclang-dev pkg-config curl)
+pkgs=(build-essential libssl-dev libpcre2-dev zlib1g-dev libclang-dev pkg-config curl
+      redis-server redis-tools) # redis: t/sync.rs and ci/sync-bench.sh
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

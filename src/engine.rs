@@ -17,6 +17,8 @@
 //! [`observe`] runs them in that order; each stage is public and tested
 //! alone, so other reactions and detections can hook in between.
 
+#![deny(unsafe_op_in_unsafe_fn)]
+
 pub mod events;
 pub mod learner;
 
@@ -272,6 +274,7 @@ pub fn react(
             offences: 0,
             created: now_s.min(u64::from(u32::MAX)) as u32,
             expires,
+            stamp: 0,
         }
     });
     Listing { reaction, entry }
@@ -280,11 +283,16 @@ pub fn react(
 /// When the listing ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Expiry {
-    /// Not listed (monitor, or the list table is full).
+    /// Not listed (monitor).
     NotListed,
+    /// Not listed: no room in the list table (or detection's share of it).
+    TableFull,
     Forever,
     /// Unix seconds.
     At(u64),
+    /// Not listed on its own: its range (key) is listed until then (Unix
+    /// seconds, 0 = forever), just now or before.
+    Range(ClientKey, u64),
 }
 
 /// Applies a listing to the zone (the lists table's own bucket lock).
@@ -292,12 +300,16 @@ pub fn list(shared: &Shared, key: ClientKey, listing: &Listing, now_s: u64) -> E
     let Some(entry) = listing.entry else {
         return Expiry::NotListed;
     };
-    if !shared.list(key, now_s as u32, entry) {
-        LIST_FULL_UNTIL.store(
-            now_s + RELIST_RETRY_SECS,
-            std::sync::atomic::Ordering::Relaxed,
-        );
-        return Expiry::NotListed;
+    match shared.list_detected(key, now_s as u32, entry) {
+        crate::shared::Listed::Client => {}
+        crate::shared::Listed::Full => {
+            LIST_FULL_UNTIL.store(
+                now_s + RELIST_RETRY_SECS,
+                std::sync::atomic::Ordering::Relaxed,
+            );
+            return Expiry::TableFull;
+        }
+        crate::shared::Listed::Range(r, e) => return Expiry::Range(r, u64::from(e.expires)),
     }
     if let Some(c) = shared
         .stats()
@@ -329,7 +341,17 @@ pub fn report(r: &Report<'_>, now_ms: u64) -> Outcome {
     let now_s = now_ms / 1000;
     let listed = match (list_kind(r.reaction), r.expires) {
         (None, _) => "not listed (monitor)".to_string(),
-        (Some(_), Expiry::NotListed) => "not listed (list table full)".to_string(),
+        (Some(_), Expiry::NotListed) => "not listed".to_string(),
+        (Some(_), Expiry::TableFull) => "not listed: table full".to_string(),
+        (Some(k), Expiry::Range(range, t)) => format!(
+            "{} as range {}{}",
+            listed_as(k),
+            crate::shared::range_net(range).map_or_else(String::new, |n| n.to_string()),
+            match t {
+                0 => " forever".to_string(),
+                t => format!(" for {}s", t.saturating_sub(now_s)),
+            }
+        ),
         (Some(k), Expiry::At(t)) => format!("{} for {}s", listed_as(k), t.saturating_sub(now_s)),
         (Some(k), Expiry::Forever) => format!("{} forever", listed_as(k)),
     };
@@ -393,6 +415,29 @@ pub fn fired_detectors(a: &Assessment) -> [bool; 11] {
         a.enumeration.fired(),
         a.attack_signs.fired(),
     ]
+}
+
+/// Requests this worker saw since the last [`flush_counts`]: a counter of
+/// the worker's own, so that no cache line is written by every request of
+/// every worker.
+static PENDING_REQUESTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Counts one request of this worker (the zone's total follows within a
+/// second, see [`flush_counts`]).
+pub fn count_request() {
+    PENDING_REQUESTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// Adds this worker's counted requests to the zone's statistics (the
+/// worker's one-second timer, and at exit).
+pub fn flush_counts(shared: &Shared) {
+    let n = PENDING_REQUESTS.swap(0, std::sync::atomic::Ordering::Relaxed);
+    if n > 0 {
+        shared
+            .stats()
+            .requests
+            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+    }
 }
 
 static FULL_NOTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);

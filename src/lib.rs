@@ -25,5 +25,6 @@ pub mod request;
 pub mod shared;
 pub mod signatures;
 pub mod state;
+pub mod sync;
 pub mod table;
 pub mod timeline;

@@ -18,6 +18,9 @@ macro_rules! named_enum {
             /// Every value, in declaration order (the index is `self as usize`).
             pub const ALL: &'static [$name] = &[$($name::$variant),+];
 
+            /// How many values there are (the size of arrays indexed by them).
+            pub const COUNT: usize = Self::ALL.len();
+
             /// The name used in files, events, variables and metrics.
             pub const fn as_str(self) -> &'static str {
                 match self { $($name::$variant => $text),+ }

@@ -13,6 +13,8 @@
 //! allocates (the nginx slab pool; the heap in tests) and found again after
 //! `nginx -s reload` by [`Shared::attach`]. Nothing here is an nginx type.
 
+#![deny(unsafe_op_in_unsafe_fn)]
+
 use std::mem::size_of;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
@@ -23,7 +25,7 @@ use crate::table::{ClientKey, Record, Table, TableError};
 use crate::timeline::{HourCounter, Timeline};
 
 const MAGIC: u64 = 0x4150_4941_4255_5345; // "APIABUSE"
-const VERSION: u32 = 4;
+const VERSION: u32 = 5;
 /// Applications with a learned baseline; more are served by eviction of the
 /// one idle longest.
 pub const APP_SLOTS: usize = 8;
@@ -65,10 +67,83 @@ impl ListKind {
 /// Who put an entry on a list.
 pub const ORIGIN_DETECTION: u8 = 1;
 pub const ORIGIN_OPERATOR: u8 = 2;
+/// A whole IPv4 /24 or IPv6 /48, listed by detection once [`RANGE_CAP`] of
+/// its clients were (see [`Shared::list_detected`]). A record of this
+/// origin with no list kind counts the detections of its range.
+pub const ORIGIN_RANGE: u8 = 3;
+
+/// Detections listed one by one per IPv4 /24 or IPv6 /48 (while the earlier
+/// ones are in force) before the range itself is listed, once: a botnet in
+/// one network, or one IPv6 /48 rotating through its /64s, takes at most
+/// this many entries plus one.
+pub const RANGE_CAP: u32 = 16;
+/// Detection fills the list table up to this percentage of its slots; the
+/// rest stays for operator entries (the API). The two-choice table finds no
+/// room for a new key from about 80 % on.
+pub const DETECTION_FILL_PCT: usize = 70;
+
+const RANGE_V4: u128 = 0xfe04 << 112;
+const RANGE_V6: u128 = 0xfe06 << 112;
+const RANGE_TAG: u128 = 0xffff << 112;
+
+/// The key of the range (IPv4 /24, IPv6 /48) a client key lies in. Range
+/// keys sit in a reserved part of the IPv6 space (`fe04::/16`, `fe06::/16`);
+/// records there are told apart by their origin, so a client claiming such
+/// an address (a forged X-Forwarded-For) never matches a range entry.
+pub fn range_of(key: ClientKey) -> Option<ClientKey> {
+    let tag = key & RANGE_TAG;
+    if tag == RANGE_V4 || tag == RANGE_V6 {
+        return None;
+    }
+    match std::net::Ipv6Addr::from(key).to_ipv4_mapped() {
+        Some(v4) => Some(RANGE_V4 | u128::from(u32::from(v4) & 0xffff_ff00)),
+        None => Some(RANGE_V6 | (key >> 80)),
+    }
+}
+
+/// The network a range key stands for, e.g. `203.0.113.0/24`.
+pub fn range_net(range: ClientKey) -> Option<ipnetwork::IpNetwork> {
+    let low = range & !RANGE_TAG;
+    match range & RANGE_TAG {
+        RANGE_V4 => ipnetwork::Ipv4Network::new(std::net::Ipv4Addr::from(low as u32), 24)
+            .ok()
+            .map(Into::into),
+        RANGE_V6 => ipnetwork::Ipv6Network::new(std::net::Ipv6Addr::from(low << 80), 48)
+            .ok()
+            .map(Into::into),
+        _ => None,
+    }
+}
+
+/// The range key of a /24 (IPv4) or /48 (IPv6) network.
+pub fn range_key(net: ipnetwork::IpNetwork) -> Option<ClientKey> {
+    match net {
+        ipnetwork::IpNetwork::V4(n) if n.prefix() == 24 => range_of(crate::table::client_key(
+            std::net::IpAddr::V4(n.network()),
+            128,
+        )),
+        ipnetwork::IpNetwork::V6(n) if n.prefix() == 48 => range_of(crate::table::client_key(
+            std::net::IpAddr::V6(n.network()),
+            128,
+        )),
+        _ => None,
+    }
+}
+
+/// What [`Shared::list_detected`] did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Listed {
+    /// The client has its own entry.
+    Client,
+    /// The client's range is listed (just now, or before): this entry.
+    Range(ClientKey, ListRecord),
+    /// No room: the table is full, or detection reached its share of it.
+    Full,
+}
 
 /// A run-time list entry.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct ListRecord {
     /// [`ListKind`] as u8; 0 = empty.
     pub kind: u8,
@@ -82,11 +157,16 @@ pub struct ListRecord {
     pub created: u32,
     /// Unix seconds; 0 = forever.
     pub expires: u32,
+    /// Orders changes across a fleet (`crate::sync::stamp`): set by
+    /// [`Shared::list`] and [`Shared::unlist`], kept from the origin node for
+    /// entries received through `api_abuse_sync`. A record of kind 0 with a
+    /// stamp is an unblock remembered so an older copy cannot come back.
+    pub stamp: u64,
 }
 
-// SAFETY: repr(C) plain integers; all-zero is the empty entry.
-unsafe impl Record for ListRecord {
-    const SCHEMA: u32 = 1;
+// All-zero is the empty entry.
+impl Record for ListRecord {
+    const SCHEMA: u32 = 2;
 
     fn is_valid(&self) -> bool {
         self.kind == 0 || self.kind().is_some()
@@ -111,13 +191,13 @@ impl ListRecord {
 
 /// Per-application learned traffic.
 #[repr(C)]
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct AppRecord {
     pub baseline: AppBaseline,
 }
 
-// SAFETY: AppBaseline is repr(C) plain data whose zero value is "nothing learned".
-unsafe impl Record for AppRecord {
+// The zero value is "nothing learned".
+impl Record for AppRecord {
     const SCHEMA: u32 = 1;
 
     fn is_valid(&self) -> bool {
@@ -125,8 +205,8 @@ unsafe impl Record for AppRecord {
     }
 }
 
-// SAFETY: ClientState is repr(C) plain data whose zero value is a fresh client.
-unsafe impl Record for ClientState {
+// The zero value is a fresh client.
+impl Record for ClientState {
     const SCHEMA: u32 = 1;
 
     fn is_valid(&self) -> bool {
@@ -152,10 +232,13 @@ pub struct Stats {
     pub monitored: AtomicU64,
     pub passed_exception: AtomicU64,
     pub passed_allow: AtomicU64,
-    pub detections: [AtomicU64; 8],
-    pub listed: [AtomicU64; 8],
-    pub detector_fired: [AtomicU64; 16],
-    pub attacks: [AtomicU64; 11],
+    /// Per [`BotType`], in its order.
+    pub detections: [AtomicU64; BotType::COUNT],
+    pub listed: [AtomicU64; BotType::COUNT],
+    /// Per detector, in [`crate::engine::DETECTORS`] order.
+    pub detector_fired: [AtomicU64; crate::engine::DETECTORS.len()],
+    /// Per [`AttackClass`], in its order.
+    pub attacks: [AtomicU64; AttackClass::COUNT],
     pub days: [DayCount; DAYS],
 }
 
@@ -170,6 +253,8 @@ struct Header {
     /// Campaign detection per application (see `crate::campaign`).
     campaigns: crate::campaign::Campaigns,
     list_counters: ListCounters,
+    /// Run-time list changes for `api_abuse_sync`, and its statistics.
+    journal: crate::sync::journal::Journal,
 }
 
 /// Counters of the run-time list table.
@@ -180,6 +265,11 @@ pub struct ListCounters {
     pub changes: AtomicU64,
     /// Listings refused because the table had no room.
     pub insert_failures: AtomicU64,
+    /// Range entries made (less those deleted): lookups check the client's
+    /// range only while there is one.
+    pub ranges: AtomicU64,
+    /// Detections not listed on their own because their range was.
+    pub range_covered: AtomicU64,
     /// 1 when a refused state file had to stay in place: it is never
     /// written over, so no state is saved.
     pub state_kept: AtomicU32,
@@ -221,11 +311,14 @@ pub enum ZoneError {
 pub fn plan(free: usize) -> Result<[usize; 4], ZoneError> {
     let header = size_of::<Header>();
     let apps = Table::<AppRecord>::bytes_for(APP_SLOTS);
+    // The sync journal (in the header) is paid for by the list share: it
+    // holds list changes, and a small zone keeps its clients.
+    let journal = size_of::<crate::sync::journal::Journal>();
     let rest = free
-        .checked_sub(header + apps)
+        .checked_sub(header - journal + apps)
         .ok_or_else(|| ZoneError::Space(format!("{free} bytes are less than the fixed part")))?;
-    let lists = rest / LIST_SHARE;
-    let clients = rest - lists;
+    let lists = (rest / LIST_SHARE).saturating_sub(journal);
+    let clients = rest - rest / LIST_SHARE;
     if Table::<ListRecord>::capacity_for(lists) == 0
         || Table::<ClientState>::capacity_for(clients) < 1024
     {
@@ -244,13 +337,27 @@ impl Shared {
     /// [`Shared::region_align`], and live as long as every handle.
     pub unsafe fn create(r: &Regions, seed: u64) -> Result<Shared, ZoneError> {
         let header = r.header.cast::<Header>();
-        std::ptr::write_bytes(r.header, 0, size_of::<Header>());
-        let clients = Table::create(r.clients.0, r.clients.1, seed)?;
-        let lists = Table::create(r.lists.0, r.lists.1, seed.rotate_left(17))?;
-        let apps = Table::create(r.apps.0, r.apps.1, seed.rotate_left(31))?;
-        (*header).version = VERSION;
-        (*header).client_record = size_of::<ClientState>() as u32;
-        (*header).magic = MAGIC;
+        // SAFETY: the caller grants the header region, exclusively, for the
+        // duration of the call; all-zero is a valid Header (atomics, counters).
+        unsafe { std::ptr::write_bytes(r.header, 0, size_of::<Header>()) };
+        // SAFETY: the caller's guarantees for each region are passed on.
+        let (clients, lists, apps) = unsafe {
+            (
+                Table::create(r.clients.0, r.clients.1, seed)?,
+                Table::create(r.lists.0, r.lists.1, seed.rotate_left(17))?,
+                Table::create(r.apps.0, r.apps.1, seed.rotate_left(31))?,
+            )
+        };
+        // SAFETY: the header was zeroed above and nobody else uses it yet;
+        // the magic goes last, so a half-made zone is never attached.
+        unsafe {
+            (*header).version = VERSION;
+            (*header).client_record = size_of::<ClientState>() as u32;
+            (*header)
+                .journal
+                .init(seed.rotate_left(43) ^ crate::table::random_seed());
+            (*header).magic = MAGIC;
+        }
         Ok(Shared {
             header,
             clients,
@@ -265,18 +372,23 @@ impl Shared {
     /// As for [`Shared::create`], with regions created by it.
     pub unsafe fn attach(r: &Regions) -> Result<Shared, ZoneError> {
         let header = r.header.cast::<Header>();
-        if (*header).magic != MAGIC
-            || (*header).version != VERSION
-            || (*header).client_record != size_of::<ClientState>() as u32
+        // SAFETY: the caller grants a header region laid out by `create`;
+        // these fields are written once there and never change.
+        let (magic, version, client_record) =
+            unsafe { ((*header).magic, (*header).version, (*header).client_record) };
+        if magic != MAGIC || version != VERSION || client_record != size_of::<ClientState>() as u32
         {
             return Err(ZoneError::Version);
         }
-        Ok(Shared {
-            header,
-            clients: Table::attach(r.clients.0, r.clients.1)?,
-            lists: Table::attach(r.lists.0, r.lists.1)?,
-            apps: Table::attach(r.apps.0, r.apps.1)?,
-        })
+        // SAFETY: the caller's guarantees for each region are passed on.
+        unsafe {
+            Ok(Shared {
+                header,
+                clients: Table::attach(r.clients.0, r.clients.1)?,
+                lists: Table::attach(r.lists.0, r.lists.1)?,
+                apps: Table::attach(r.apps.0, r.apps.1)?,
+            })
+        }
     }
 
     pub fn region_align() -> usize {
@@ -293,6 +405,12 @@ impl Shared {
     pub fn stats(&self) -> &Stats {
         // SAFETY: the header lives as long as the zone; Stats is all atomics.
         unsafe { &(*self.header).stats }
+    }
+
+    /// The change journal and sync statistics (`api_abuse_sync`).
+    pub fn journal(&self) -> &crate::sync::journal::Journal {
+        // SAFETY: the header lives as long as the zone; Journal is all atomics.
+        unsafe { &(*self.header).journal }
     }
 
     pub fn campaigns(&self) -> &crate::campaign::Campaigns {
@@ -328,14 +446,147 @@ impl Shared {
         unsafe { &(*self.header).list_counters }
     }
 
-    /// The run-time list entry of `key` in force at `now`.
+    /// The run-time list entry of `key` in force at `now`: the client's
+    /// own, else its range's.
     pub fn listed(&self, key: ClientKey, now: u32) -> Option<ListRecord> {
         // Most requests on most sites meet an empty run-time list: skip the
         // two bucket probes (and their cache misses) then.
         if self.lists.is_empty() {
             return None;
         }
-        self.lists.get(key, |e| *e).filter(|e| e.active(now))
+        let own = self
+            .lists
+            .get(key, |e| *e)
+            .filter(|e| e.active(now) && e.origin != ORIGIN_RANGE);
+        if own.is_some() || self.list_counters().ranges.load(Ordering::Relaxed) == 0 {
+            return own;
+        }
+        self.range_entry(range_of(key)?, now)
+    }
+
+    /// The range entry of range key `r` in force at `now`.
+    pub fn range_entry(&self, r: ClientKey, now: u32) -> Option<ListRecord> {
+        self.lists
+            .get(r, |e| *e)
+            .filter(|e| e.active(now) && e.origin == ORIGIN_RANGE)
+    }
+
+    /// Slots detection may fill (see [`DETECTION_FILL_PCT`]).
+    pub fn detection_limit(&self) -> usize {
+        self.lists.capacity() * DETECTION_FILL_PCT / 100
+    }
+
+    /// Lists a client detected as a bot: within detection's share of the
+    /// table, and per range (see [`RANGE_CAP`]): a client whose range is
+    /// listed gets no entry of its own, and the detection that reaches the
+    /// cap lists the range instead of the client.
+    pub fn list_detected(&self, key: ClientKey, now: u32, entry: ListRecord) -> Listed {
+        let c = self.list_counters();
+        let range = range_of(key);
+        if let Some(r) = range.filter(|_| c.ranges.load(Ordering::Relaxed) > 0) {
+            if let Some(e) = self.range_entry(r, now) {
+                c.range_covered.fetch_add(1, Ordering::Relaxed);
+                return Listed::Range(r, e);
+            }
+        }
+        if self.lists.len() as usize >= self.detection_limit()
+            && self.lists.get(key, |_| ()).is_none()
+        {
+            c.insert_failures.fetch_add(1, Ordering::Relaxed);
+            return Listed::Full;
+        }
+        if let Some(r) = range {
+            if let Some(e) = self.count_in_range(r, now, entry) {
+                c.ranges.fetch_add(1, Ordering::Relaxed);
+                c.changes.fetch_add(1, Ordering::Relaxed);
+                self.count_day(now / 86_400, entry.kind());
+                return Listed::Range(r, e);
+            }
+        }
+        if self.list(key, now, entry) {
+            Listed::Client
+        } else {
+            Listed::Full
+        }
+    }
+
+    /// Counts a detection in range `r`; returns the range entry when this
+    /// one reached the cap and listed the range.
+    fn count_in_range(&self, r: ClientKey, now: u32, entry: ListRecord) -> Option<ListRecord> {
+        // the counter lasts as long as the entries it counts
+        let until = if entry.expires == 0 {
+            u32::MAX
+        } else {
+            entry.expires
+        };
+        self.lists
+            .upsert(
+                r,
+                now,
+                |e, t| !(e.active(t) || (e.origin == ORIGIN_RANGE && e.expires >= t)),
+                |e, _| {
+                    if (e.origin != ORIGIN_RANGE && e.origin != 0) || e.kind != 0 {
+                        return None;
+                    }
+                    if e.origin == 0 || e.expires < now {
+                        *e = ListRecord {
+                            origin: ORIGIN_RANGE,
+                            created: now,
+                            ..Default::default()
+                        };
+                    }
+                    e.offences += 1;
+                    e.expires = e.expires.max(until);
+                    if e.offences < RANGE_CAP {
+                        return None;
+                    }
+                    *e = ListRecord {
+                        origin: ORIGIN_RANGE,
+                        offences: e.offences,
+                        created: now,
+                        ..entry
+                    };
+                    Some(*e)
+                },
+            )
+            .flatten()
+    }
+
+    /// Removes a range entry (and its count).
+    pub fn unlist_range(&self, r: ClientKey) -> bool {
+        let was_range = self
+            .lists
+            .get(r, |e| e.origin == ORIGIN_RANGE && e.kind != 0)
+            .unwrap_or(false);
+        let had = self.lists.remove(r);
+        if had {
+            self.list_counters().changes.fetch_add(1, Ordering::Relaxed);
+            if was_range {
+                let _ = self.list_counters().ranges.fetch_update(
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                    |n| n.checked_sub(1),
+                );
+            }
+        }
+        had && was_range
+    }
+
+    /// Drops records no longer in force (expired entries, with their
+    /// offence history, and range counts whose entries all expired) when
+    /// detection has reached its share of the table. Walks every bucket:
+    /// for the maintenance thread, never a request.
+    pub fn purge_lists(&self, now: u32) -> usize {
+        if (self.lists.len() as usize) < self.detection_limit() {
+            return 0;
+        }
+        let removed = self.lists.retain(|_, _, e| {
+            e.active(now) || (e.origin == ORIGIN_RANGE && e.kind == 0 && e.expires >= now)
+        });
+        if removed > 0 {
+            self.list_counters().changes.fetch_add(1, Ordering::Relaxed);
+        }
+        removed
     }
 
     /// Puts `key` on a list. Returns false when the list table is full of
@@ -343,6 +594,8 @@ impl Shared {
     pub fn list(&self, key: ClientKey, now: u32, entry: ListRecord) -> bool {
         let day = now / 86_400;
         let kind = entry.kind();
+        let now_ms = crate::sync::stamp::now_ms();
+        let journal = self.journal();
         let done = self
             .lists
             .upsert(
@@ -350,20 +603,31 @@ impl Shared {
                 now,
                 |e, t| !e.active(t),
                 |e, _| {
+                    // a client key in the range key space never replaces a range
+                    if e.origin == ORIGIN_RANGE && entry.origin != ORIGIN_RANGE {
+                        return None;
+                    }
                     let offences = if entry.origin == ORIGIN_DETECTION {
                         e.offences + 1
                     } else {
                         e.offences
                     };
-                    *e = ListRecord { offences, ..entry };
+                    let stamp = journal.next_stamp(now_ms, e.stamp);
+                    *e = ListRecord {
+                        offences,
+                        stamp,
+                        ..entry
+                    };
+                    Some(*e)
                 },
             )
-            .is_some();
+            .flatten();
         let counters = self.list_counters();
-        if !done {
+        if done.is_none() {
             counters.insert_failures.fetch_add(1, Ordering::Relaxed);
         }
-        if done {
+        if let Some(rec) = done {
+            journal.push(key, &rec);
             counters.changes.fetch_add(1, Ordering::Relaxed);
             self.count_day(day, kind);
             if let (Some(bot), Some(k @ (ListKind::Deny | ListKind::Gray))) = (entry.bot(), kind) {
@@ -371,7 +635,48 @@ impl Shared {
                     .count_listing(bot, k == ListKind::Gray, u64::from(now));
             }
         }
-        done
+        done.is_some()
+    }
+
+    /// Applies an entry received from another node (`api_abuse_sync`) if it
+    /// is newer than what this zone holds for `key` (last writer wins by
+    /// stamp); a removal also forgets the client's detector state. Not
+    /// journalled, so it is never sent back. Returns whether it was applied.
+    pub fn apply_remote(&self, key: ClientKey, now: u32, rec: ListRecord) -> bool {
+        let applied = self
+            .lists
+            .upsert(
+                key,
+                now,
+                |e, t| !e.active(t),
+                |e, _| {
+                    if rec.stamp > e.stamp && e.origin != ORIGIN_RANGE {
+                        *e = rec;
+                        true
+                    } else {
+                        false
+                    }
+                },
+            )
+            .unwrap_or(false);
+        if applied {
+            // the state file follows remote changes too
+            self.list_counters().changes.fetch_add(1, Ordering::Relaxed);
+        }
+        if applied && rec.kind == 0 {
+            self.clients.remove(key);
+        }
+        applied
+    }
+
+    /// Drops the unblock tombstones stamped before `before_ms`; returns how many.
+    pub fn forget_tombstones(&self, before_ms: u64) -> usize {
+        self.lists.retain(|_, _, e| {
+            !(e.kind == 0
+                && e.origin == 0
+                && e.stamp != 0
+                && crate::sync::stamp::millis(e.stamp) < before_ms)
+        })
     }
 
     /// Offences recorded for `key` (listed by detection before, even if expired).
@@ -382,7 +687,51 @@ impl Shared {
     /// Removes `key` from the run-time lists and forgets its detector state,
     /// so it is not listed again at once.
     pub fn unlist(&self, key: ClientKey) -> bool {
-        let had = self.lists.remove(key);
+        if self.journal().stats.enabled.load(Ordering::Relaxed) == 0 {
+            // No fleet to tell: nothing to remember.
+            let had = self.lists.remove(key);
+            self.clients.remove(key);
+            if had {
+                self.list_counters().changes.fetch_add(1, Ordering::Relaxed);
+            }
+            return had;
+        }
+        let now_ms = crate::sync::stamp::now_ms();
+        let now = (now_ms / 1000).min(u64::from(u32::MAX)) as u32;
+        let journal = self.journal();
+        // With `api_abuse_sync`, what remains is a tombstone (kind 0, not
+        // active, so evictable): it carries the removal's stamp, so an older
+        // copy arriving from another node cannot bring the entry back. The
+        // sync thread drops it after a while (`forget_tombstones`); Redis
+        // keeps its own for days.
+        let (had, rec) = self
+            .lists
+            .upsert(
+                key,
+                now,
+                |e, t| !e.active(t),
+                |e, _| {
+                    let had = e.kind != 0;
+                    let stamp = journal.next_stamp(now_ms, e.stamp);
+                    *e = ListRecord {
+                        stamp,
+                        created: now,
+                        ..Default::default()
+                    };
+                    (had, *e)
+                },
+            )
+            .unwrap_or_else(|| {
+                let stamp = journal.next_stamp(now_ms, 0);
+                (
+                    false,
+                    ListRecord {
+                        stamp,
+                        ..Default::default()
+                    },
+                )
+            });
+        journal.push(key, &rec);
         self.clients.remove(key);
         if had {
             self.list_counters().changes.fetch_add(1, Ordering::Relaxed);
@@ -513,6 +862,214 @@ pub(crate) mod tests {
         assert!(s.listed(7, now).is_none());
         let ((d, g), _) = s.listings(now / 86_400, 30);
         assert_eq!((d, g), (2, 0));
+    }
+
+    fn detected(expires: u32) -> ListRecord {
+        ListRecord {
+            kind: ListKind::Deny as u8,
+            origin: ORIGIN_DETECTION,
+            bot_type: 1,
+            confidence: 90,
+            expires,
+            ..Default::default()
+        }
+    }
+
+    fn v4(a: u8, b: u8, c: u8, d: u8) -> ClientKey {
+        crate::table::client_key(std::net::Ipv4Addr::new(a, b, c, d).into(), 64)
+    }
+
+    #[test]
+    fn a_range_is_listed_once_after_its_cap() {
+        let z = heap_zone(2 << 20);
+        let s = &z.shared;
+        let now = 1_000_000;
+        for i in 0..RANGE_CAP - 1 {
+            let k = v4(203, 0, 113, i as u8);
+            assert_eq!(s.list_detected(k, now, detected(now + 60)), Listed::Client);
+        }
+        let outside = v4(203, 0, 114, 1);
+        assert!(s.listed(outside, now).is_none());
+        let last = v4(203, 0, 113, 200);
+        let Listed::Range(r, e) = s.list_detected(last, now, detected(now + 60)) else {
+            panic!("the cap lists the range");
+        };
+        assert_eq!(range_net(r).unwrap().to_string(), "203.0.113.0/24");
+        assert_eq!((e.origin, e.kind()), (ORIGIN_RANGE, Some(ListKind::Deny)));
+        // every address of the range is refused, none outside
+        assert!(s.listed(v4(203, 0, 113, 250), now).is_some());
+        assert!(s.listed(outside, now).is_none());
+        // further detections in it take no entry
+        let before = s.lists.len();
+        assert!(matches!(
+            s.list_detected(v4(203, 0, 113, 251), now, detected(now + 60)),
+            Listed::Range(..)
+        ));
+        assert_eq!(s.lists.len(), before);
+        assert_eq!(s.list_counters().ranges.load(Ordering::Relaxed), 1);
+        assert!(
+            s.listed(v4(203, 0, 113, 250), now + 61).is_none(),
+            "expires"
+        );
+        assert!(s.unlist_range(r));
+        assert!(s.listed(v4(203, 0, 113, 250), now).is_none());
+        assert_eq!(s.list_counters().ranges.load(Ordering::Relaxed), 0);
+
+        // IPv6: one /48 rotating through its /64s
+        let v6 = |i: u16| {
+            crate::table::client_key(
+                std::net::Ipv6Addr::new(0x2001, 0xdb8, 7, i, 0, 0, 0, 1).into(),
+                64,
+            )
+        };
+        let got: Vec<Listed> = (0..RANGE_CAP as u16 + 5)
+            .map(|i| s.list_detected(v6(i), now, detected(0)))
+            .collect();
+        assert_eq!(
+            got.iter().filter(|l| **l == Listed::Client).count(),
+            RANGE_CAP as usize - 1
+        );
+        let Listed::Range(r6, _) = got[RANGE_CAP as usize - 1] else {
+            panic!("{got:?}")
+        };
+        assert_eq!(range_net(r6).unwrap().to_string(), "2001:db8:7::/48");
+        assert_eq!(range_key(range_net(r6).unwrap()), Some(r6));
+        assert!(s.listed(v6(9999), now + 1_000_000).is_some(), "forever");
+    }
+
+    #[test]
+    fn a_forged_address_in_the_range_key_space_never_takes_a_range() {
+        let z = heap_zone(2 << 20);
+        let s = &z.shared;
+        let now = 1_000_000;
+        for i in 0..RANGE_CAP {
+            s.list_detected(v4(198, 51, 100, i as u8), now, detected(now + 60));
+        }
+        let r = range_of(v4(198, 51, 100, 1)).unwrap();
+        // a "client" whose address is the range key itself
+        assert_eq!(range_of(r), None);
+        assert!(!s.list(r, now, detected(now + 60)), "the range entry stays");
+        assert!(
+            s.listed(r, now).is_none(),
+            "and a client never sees it as its own"
+        );
+        assert!(s.range_entry(r, now).is_some());
+    }
+
+    #[test]
+    fn detection_leaves_room_for_operators() {
+        let z = heap_zone(1 << 20);
+        let s = &z.shared;
+        let now = 1_000_000;
+        let limit = s.detection_limit();
+        let mut listed = 0;
+        let mut full = 0;
+        // distinct /24s, so no range is involved
+        for i in 0..(s.lists.capacity() as u32) {
+            let k = v4(10, (i >> 8) as u8, i as u8, 1);
+            match s.list_detected(k, now, detected(now + 60)) {
+                Listed::Client => listed += 1,
+                Listed::Full => full += 1,
+                Listed::Range(..) => panic!("no range"),
+            }
+        }
+        assert!(full > 0);
+        assert!(
+            s.lists.len() as usize <= limit + 1,
+            "{} > {limit}",
+            s.lists.len()
+        );
+        assert!(
+            listed * 2 > limit,
+            "{listed} of {limit}: range counters take half"
+        );
+        assert_eq!(
+            s.list_counters().insert_failures.load(Ordering::Relaxed),
+            full
+        );
+        // operators still get in
+        let op = ListRecord {
+            kind: ListKind::Deny as u8,
+            origin: ORIGIN_OPERATOR,
+            ..Default::default()
+        };
+        for i in 0..50u8 {
+            assert!(s.list(v4(192, 0, 2, i), now, op), "operator entry {i}");
+        }
+        // once entries expire, maintenance makes room again
+        assert!(s.purge_lists(now + 61) > 0);
+        assert_eq!(
+            s.list_detected(v4(172, 16, 0, 1), now + 61, detected(now + 120)),
+            Listed::Client
+        );
+    }
+
+    #[test]
+    fn changes_are_journalled_and_remote_ones_merge_by_stamp() {
+        use crate::sync::journal::Read;
+        let z = heap_zone(4 << 20);
+        let s = &z.shared;
+        let j = s.journal();
+        j.stats.enabled.store(1, Ordering::Relaxed);
+        let now = 1_800_000_000;
+        let deny = ListRecord {
+            kind: ListKind::Deny as u8,
+            origin: ORIGIN_OPERATOR,
+            ..Default::default()
+        };
+        assert!(s.list(5, now, deny));
+        let Read::Change(c) = j.peek(0) else {
+            panic!("journalled")
+        };
+        assert_eq!((c.key, c.rec.kind), (5, ListKind::Deny as u8));
+        assert!(c.rec.stamp != 0);
+        // an older remote copy loses, a newer one wins and is not journalled
+        let older = ListRecord {
+            kind: ListKind::Gray as u8,
+            stamp: c.rec.stamp - 1,
+            ..deny
+        };
+        assert!(!s.apply_remote(5, now, older));
+        let newer = ListRecord {
+            stamp: c.rec.stamp + (1 << 10),
+            ..older
+        };
+        assert!(s.apply_remote(5, now, newer));
+        assert_eq!(s.listed(5, now).map(|e| e.kind), Some(ListKind::Gray as u8));
+        assert_eq!(j.pending(), 1, "remote changes are not sent back");
+        // a local change supersedes the remote entry it replaces
+        assert!(s.list(5, now, deny));
+        assert!(s.lists.get(5, |e| e.stamp).unwrap() > newer.stamp);
+        // an unblock leaves a tombstone that an older copy cannot undo
+        s.clients.upsert(5, now, |_, _| true, |_, _| ());
+        assert!(s.unlist(5));
+        assert!(s.clients.get(5, |_| ()).is_none());
+        assert!(s.listed(5, now).is_none());
+        let Read::Change(gone) = j.peek(2) else {
+            panic!("unblock journalled")
+        };
+        assert_eq!(gone.rec.kind, 0);
+        assert!(!s.apply_remote(5, now, newer));
+        assert!(s.listed(5, now).is_none());
+        // a remote unblock clears the detector state too
+        assert!(s.apply_remote(6, now, ListRecord { stamp: 10, ..deny }));
+        s.clients.upsert(6, now, |_, _| true, |_, _| ());
+        assert!(s.apply_remote(
+            6,
+            now,
+            ListRecord {
+                stamp: 11,
+                ..Default::default()
+            }
+        ));
+        assert!(s.listed(6, now).is_none() && s.clients.get(6, |_| ()).is_none());
+        // tombstones are forgotten after a while, and not kept at all without sync
+        assert_eq!(s.forget_tombstones(u64::MAX), 2);
+        assert!(s.lists.get(5, |_| ()).is_none());
+        j.stats.enabled.store(0, Ordering::Relaxed);
+        assert!(s.list(7, now, deny));
+        assert!(s.unlist(7));
+        assert!(s.lists.get(7, |_| ()).is_none());
     }
 
     #[test]

@@ -28,7 +28,7 @@ use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
 
-use crate::shared::{AppRecord, ListRecord, Shared, DAYS};
+use crate::shared::{AppRecord, ListRecord, Shared, DAYS, ORIGIN_RANGE};
 use crate::table::Record;
 
 const MAGIC: &[u8; 8] = b"AABSTATE";
@@ -281,6 +281,13 @@ pub fn apply(shared: &Shared, s: &Snapshot, now: u32) -> String {
             .is_some()
         {
             lists += 1;
+            if e.origin == ORIGIN_RANGE && e.kind != 0 {
+                // lookups check a client's range only while there is one
+                shared
+                    .list_counters()
+                    .ranges
+                    .fetch_add(1, Ordering::Relaxed);
+            }
         }
     }
     for (key, a) in &s.apps {

@@ -369,6 +369,12 @@ fn lists_are_paginated_and_filtered() {
         v["matched"].as_u64().unwrap()
     };
     assert_eq!(count("list=gray"), 5);
+    let (_, v) = json(&n, "GET", "/api-abuse/?limit=1");
+    assert_eq!(
+        v["lists_matched_by_list"],
+        serde_json::json!({"deny": 23, "gray": 5, "allow": 0}),
+        "totals beyond the page"
+    );
     assert_eq!(
         count("list=deny&addr=192.0.2.96/28"),
         9,
@@ -499,4 +505,43 @@ fn signals_work_while_the_token_file_is_missing() {
     assert!(n
         .master_pid()
         .is_none_or(|p| !std::path::Path::new(&format!("/proc/{p}")).exists()));
+}
+
+#[test]
+fn cross_site_writes_are_refused_without_tokens_too() {
+    let n = start("api-cross-site");
+    let form = |headers: &[(&str, &str)]| {
+        n.request(
+            "POST",
+            "/api-abuse/?addr=192.0.2.95&list=deny",
+            headers,
+            Some("x=1"),
+        )
+        .status
+    };
+    // what a page on another site makes the operator's browser send
+    assert_eq!(form(&[("Origin", "https://evil.example")]), 403);
+    assert_eq!(form(&[("Sec-Fetch-Site", "cross-site")]), 403);
+    assert_eq!(form(&[("Origin", "null")]), 403);
+    assert_eq!(
+        n.request(
+            "DELETE",
+            "/api-abuse/?addr=192.0.2.95",
+            &[("Origin", "http://evil.example")],
+            None
+        )
+        .status,
+        403
+    );
+    assert_eq!(n.get("/", &xff("192.0.2.95")).status, 200, "nothing listed");
+    // the dashboard's own page (same origin) and curl (no Origin) work
+    assert_eq!(
+        form(&[
+            ("Origin", "http://localhost"),
+            ("Sec-Fetch-Site", "same-origin")
+        ]),
+        200
+    );
+    assert_eq!(n.get("/", &xff("192.0.2.95")).status, 403);
+    assert_eq!(json(&n, "DELETE", "/api-abuse/?addr=192.0.2.95").0, 200);
 }

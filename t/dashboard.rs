@@ -193,7 +193,18 @@ fn timeline_counts_detections_refusals_and_listings_per_bot_type() {
 #[test]
 #[ignore = "needs node, playwright-core and chromium: run ci/browser-test.sh"]
 fn browser_shows_explains_and_unblocks_a_listed_client() {
-    let n = start("dash-browser");
+    // The API wants a bearer token, as in the demo: the page asks for it.
+    const TOKEN: &str = "browser-test-token-5f1c9a";
+    let extra = "location /api-abuse/ { api_abuse_api write token=conf/tokens; allow 127.0.0.1; deny all; }\n\
+                 location = /api-abuse/dashboard { api_abuse_dashboard; allow 127.0.0.1; deny all; }";
+    let tokens = format!("{TOKEN}\n");
+    let n = Nginx::start(
+        "dash-browser",
+        &http_conf("abuse:4m", extra),
+        &[("conf/profiles.toml", PROFILES), ("conf/tokens", &tokens)],
+    );
+    let auth = format!("Bearer {TOKEN}");
+    let auth = [("Authorization", auth.as_str())];
     let ip = "192.0.2.71";
     scan_until_listed(&n, ip);
     for _ in 0..5 {
@@ -207,7 +218,7 @@ fn browser_shows_explains_and_unblocks_a_listed_client() {
         let r = n.request(
             "POST",
             &format!("/api-abuse/?addr={addr}&list={list}&duration={dur}"),
-            &[],
+            &auth,
             None,
         );
         assert_eq!(r.status, 200, "{}", r.body);
@@ -219,7 +230,8 @@ fn browser_shows_explains_and_unblocks_a_listed_client() {
         .arg("dashboard.mjs")
         .args(["--url", &format!("{base}/api-abuse/dashboard")])
         .args(["--api", &format!("{base}/api-abuse/")])
-        .args(["--client", ip]);
+        .args(["--client", ip])
+        .args(["--token", TOKEN]);
     if let Ok(shots) = std::env::var("API_ABUSE_SHOTS") {
         cmd.args(["--shots", &shots]);
     }
@@ -230,7 +242,9 @@ fn browser_shows_explains_and_unblocks_a_listed_client() {
     assert!(stdout.contains("\"ok\":true"));
     // What the browser did, seen from nginx: the client was unblocked, then
     // denylisted again from its detection, for 1 hour; the form's entry is in.
-    let v = json(&n, "/api-abuse/");
+    assert_eq!(n.get("/api-abuse/", &[]).status, 401, "no token, no API");
+    let r = n.get("/api-abuse/", &auth);
+    let v: serde_json::Value = serde_json::from_str(&r.body).expect("JSON");
     let entry = |a: &str| {
         v["lists"]
             .as_array()

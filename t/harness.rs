@@ -86,15 +86,35 @@ const ROOT_MARK: &str = "ngx-api-abuse-t.";
 /// swept first, nginx processes included.
 fn test_root() -> &'static Path {
     ROOT.get_or_init(|| {
-        let base = std::env::temp_dir();
-        sweep_stale_roots(&base);
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
             .unwrap_or(0);
-        let root = base.join(format!("{ROOT_MARK}{}.{nanos}", std::process::id()));
-        // create_dir, not create_dir_all: never adopt a directory made by someone else
-        std::fs::create_dir(&root).unwrap_or_else(|e| panic!("mkdir {}: {e}", root.display()));
+        let name = format!("{ROOT_MARK}{}.{nanos}", std::process::id());
+        // The temporary directory first; where this user cannot write there
+        // (not root, a /tmp without the sticky-bit 1777), the target
+        // directory: without root the workers run as this user, so any
+        // directory of its own is reachable.
+        let bases = [
+            std::env::temp_dir(),
+            PathBuf::from(env!("CARGO_TARGET_TMPDIR")),
+        ];
+        let mut errors = Vec::new();
+        let root = bases
+            .iter()
+            .find_map(|base| {
+                sweep_stale_roots(base);
+                let root = base.join(&name);
+                // create_dir, not create_dir_all: never adopt a directory made by someone else
+                match std::fs::create_dir(&root) {
+                    Ok(()) => Some(root),
+                    Err(e) => {
+                        errors.push(format!("{}: {e}", root.display()));
+                        None
+                    }
+                }
+            })
+            .unwrap_or_else(|| panic!("no directory for the test prefixes: {errors:?}"));
         chmod(&root, 0o755);
         let root = root.canonicalize().expect("canonical test root");
         extern "C" fn at_exit() {

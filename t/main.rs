@@ -1,6 +1,7 @@
 //! Integration tests: the real nginx with the module, two workers, real HTTP.
 
 mod harness;
+mod redis;
 
 mod api;
 mod config;
@@ -12,4 +13,5 @@ mod logrotate;
 mod profiles;
 mod signatures;
 mod state;
+mod sync;
 mod zone;

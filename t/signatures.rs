@@ -11,6 +11,7 @@ fn start(name: &str) -> Nginx {
     // The protected locations proxy to a second, unprotected server that
     // answers every request, the way a real backend would.
     let extra = "location /api/ { api_abuse_inspect_body on; client_body_buffer_size 64k; proxy_pass http://127.0.0.1:{port2}; }\n\
+                 location /spool/ { api_abuse_inspect_body on; client_body_buffer_size 1k; proxy_pass http://127.0.0.1:{port2}; }\n\
                  location /nobody/ { proxy_pass http://127.0.0.1:{port2}; }";
     let body = format!(
         "{}\nserver {{ listen 127.0.0.1:{{port2}}; location / {{ return 200 \"backend\\n\"; }} }}",
@@ -149,4 +150,27 @@ fn bodies_are_inspected_where_asked() {
         log.contains("[pass] [] [] [nosql]"),
         "attack class named for clean clients too: {log}"
     );
+}
+
+/// A body larger than `client_body_buffer_size` is spooled to nginx's
+/// temporary file; its first 64 KiB are still inspected. Multipart part
+/// headers and XML attribute values are fields too.
+#[test]
+fn spooled_bodies_part_headers_and_xml_attributes_are_inspected() {
+    let n = start("sig-spool");
+    let gray = "203.0.113.7";
+    let filler = "x".repeat(20_000);
+    let clean = format!(r#"{{"comment": "{filler}", "note": "hello"}}"#);
+    let attack = format!(r#"{{"q": "1' OR '1'='1' --", "comment": "{filler}"}}"#);
+    assert_eq!(post(&n, "/spool/a", gray, "application/json", &clean), 200);
+    assert_eq!(post(&n, "/spool/a", gray, "application/json", &attack), 403);
+    let part = "--b\r\nContent-Disposition: form-data; name=\"f\"\r\nX-Meta: <script>alert(1)</script>\r\n\r\nhello\r\n--b--\r\n";
+    assert_eq!(
+        post(&n, "/api/up", gray, "multipart/form-data; boundary=b", part),
+        403
+    );
+    let xml = r#"<?xml version="1.0"?><order id="1' OR '1'='1"><item>book</item></order>"#;
+    assert_eq!(post(&n, "/api/order", gray, "application/xml", xml), 403);
+    let xml_ok = r#"<?xml version="1.0"?><order id="42" xmlns="http://example.com/ns"><item>O'Brien's book</item></order>"#;
+    assert_eq!(post(&n, "/api/order", gray, "application/xml", xml_ok), 200);
 }

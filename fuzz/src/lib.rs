@@ -66,3 +66,31 @@ pub fn assert_json(what: &str, s: &str) {
         panic!("{what} is not valid JSON ({e}): {s}");
     }
 }
+
+/// One API call without a token, at the location itself.
+pub fn api_call(
+    shared: &Shared,
+    profiles: Option<&ngx_http_api_abuse_module::config::Profiles>,
+    method: &[u8],
+    query: &[u8],
+    now: u64,
+) -> ngx_http_api_abuse_module::api::Reply {
+    use ngx_http_api_abuse_module::api::{handle, Ctx, Request};
+    let ctx = Ctx {
+        shared,
+        profiles,
+        tokens: None,
+        write: true,
+        v6_prefix: 64,
+    };
+    handle(
+        &ctx,
+        &Request {
+            method,
+            endpoint: b"",
+            query,
+            authorization: None,
+            now,
+        },
+    )
+}

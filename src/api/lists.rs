@@ -17,7 +17,9 @@ use super::{error, json, Ctx, Reply, Request};
 use crate::config::Lifetime;
 use crate::engine::rfc3339;
 use crate::model::BotType;
-use crate::shared::{ListKind, ListRecord, ORIGIN_DETECTION, ORIGIN_OPERATOR};
+use crate::shared::{
+    range_key, range_net, ListKind, ListRecord, ORIGIN_DETECTION, ORIGIN_OPERATOR, ORIGIN_RANGE,
+};
 use crate::table::{client_key, key_addr, ClientKey};
 
 /// Entries on a page unless `limit` says otherwise.
@@ -45,6 +47,7 @@ pub fn origin_name(origin: u8) -> &'static str {
     match origin {
         ORIGIN_OPERATOR => "operator",
         ORIGIN_DETECTION => "detection",
+        ORIGIN_RANGE => "range",
         _ => "unknown",
     }
 }
@@ -59,6 +62,7 @@ fn origin_of(name: &str) -> Option<u8> {
     match name {
         "operator" => Some(ORIGIN_OPERATOR),
         "detection" => Some(ORIGIN_DETECTION),
+        "range" => Some(ORIGIN_RANGE),
         _ => None,
     }
 }
@@ -74,7 +78,7 @@ pub fn expiry(expires: u32) -> String {
 impl Entry {
     fn new(key: ClientKey, e: &ListRecord) -> Entry {
         Entry {
-            addr: key_addr(key).to_string(),
+            addr: entry_addr(key, e),
             list: e.kind().map_or("", ListKind::as_str),
             origin: origin_name(e.origin),
             bot_type: e.bot().map(BotType::as_str),
@@ -83,6 +87,22 @@ impl Entry {
             created: rfc3339(u64::from(e.created)),
             expires: expiry(e.expires),
         }
+    }
+}
+
+/// The address of an entry: the client's, or the network of a range entry.
+fn entry_addr(key: ClientKey, e: &ListRecord) -> String {
+    match range_net(key).filter(|_| e.origin == ORIGIN_RANGE) {
+        Some(net) => net.to_string(),
+        None => key_addr(key).to_string(),
+    }
+}
+
+/// Whether an entry lies in `net` (a range entry: when its network does).
+fn within(net: &IpNetwork, key: ClientKey, e: &ListRecord) -> bool {
+    match range_net(key).filter(|_| e.origin == ORIGIN_RANGE) {
+        Some(r) => net.prefix() <= r.prefix() && net.contains(r.network()),
+        None => net.contains(key_addr(key)),
     }
 }
 
@@ -97,7 +117,7 @@ struct Filter {
 impl Filter {
     fn from(p: &Params) -> Result<Filter, String> {
         let list = p.parsed("list", kind_of, "deny, gray or allow")?;
-        let origin = p.parsed("origin", origin_of, "operator or detection")?;
+        let origin = p.parsed("origin", origin_of, "operator, detection or range")?;
         let bot = p.parsed("bot_type", BotType::from_name, "a bot type name")?;
         let net = p.parsed(
             "addr",
@@ -116,8 +136,16 @@ impl Filter {
         self.list.is_none_or(|l| e.kind() == Some(l))
             && self.origin.is_none_or(|o| e.origin == o)
             && self.bot.is_none_or(|b| e.bot() == Some(b))
-            && self.net.is_none_or(|n| n.contains(key_addr(key)))
+            && self.net.is_none_or(|n| within(&n, key, e))
     }
+}
+
+/// Counts by list.
+#[derive(Default, Serialize)]
+pub struct ByList {
+    pub deny: u64,
+    pub gray: u64,
+    pub allow: u64,
 }
 
 /// One page of entries.
@@ -127,6 +155,8 @@ pub struct Page {
     pub lists: Vec<Entry>,
     /// Entries matching the filter, on every page.
     pub matched: u64,
+    /// The same, by list.
+    pub matched_by_list: ByList,
     /// Pass as `cursor` for the next page; absent on the last one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_cursor: Option<String>,
@@ -157,6 +187,7 @@ pub fn page(ctx: &Ctx<'_>, p: &Params, now: u64) -> Result<Page, String> {
     )?;
     let now32 = now.min(u64::from(u32::MAX)) as u32;
     let mut matched = 0u64;
+    let mut by_list = ByList::default();
     // the limit + 1 smallest keys above the cursor (one more tells whether
     // another page follows)
     let mut heap: BinaryHeap<(ClientKey, Keyed)> = BinaryHeap::with_capacity(limit + 2);
@@ -165,6 +196,12 @@ pub fn page(ctx: &Ctx<'_>, p: &Params, now: u64) -> Result<Page, String> {
             return;
         }
         matched += 1;
+        match e.kind() {
+            Some(ListKind::Deny) => by_list.deny += 1,
+            Some(ListKind::Gray) => by_list.gray += 1,
+            Some(ListKind::Allow) => by_list.allow += 1,
+            None => {}
+        }
         if cursor.is_some_and(|c| k <= c) {
             return;
         }
@@ -182,6 +219,7 @@ pub fn page(ctx: &Ctx<'_>, p: &Params, now: u64) -> Result<Page, String> {
     Ok(Page {
         lists: rows.iter().map(|(k, e)| Entry::new(*k, &e.0)).collect(),
         matched,
+        matched_by_list: by_list,
         next_cursor,
     })
 }
@@ -274,14 +312,32 @@ struct Removed {
     detector_state: &'static str,
 }
 
-/// `DELETE ?addr=IP`
+/// `DELETE ?addr=IP`, or `?addr=NET/24` / `NET/48` for a range entry.
 pub fn delete(ctx: &Ctx<'_>, req: &Request<'_>) -> Reply {
     let addr = Params::parse(req.query, &["addr"]).and_then(|p| {
-        p.parsed("addr", |v| v.parse::<IpAddr>().ok(), "an IP address")?
-            .ok_or_else(|| "DELETE needs ?addr=IP".to_string())
+        p.parsed(
+            "addr",
+            |v| match v.parse::<IpAddr>() {
+                Ok(a) => Some(Err(a)),
+                Err(_) => v.parse::<IpNetwork>().ok().and_then(range_key).map(Ok),
+            },
+            "an IP address, or an IPv4 /24 or IPv6 /48 range",
+        )?
+        .ok_or_else(|| "DELETE needs ?addr=IP".to_string())
     });
     let addr = match addr {
-        Ok(a) => a,
+        Ok(Err(a)) => a,
+        Ok(Ok(range)) => {
+            let removed = ctx.shared.unlist_range(range);
+            return json(
+                200,
+                &Removed {
+                    addr: range_net(range).map_or_else(String::new, |n| n.to_string()),
+                    removed,
+                    detector_state: "kept",
+                },
+            );
+        }
         Err(e) => return error(400, &e),
     };
     let key = client_key(addr, ctx.v6_prefix);

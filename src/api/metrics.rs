@@ -88,6 +88,54 @@ pub fn metrics(shared: &Shared) -> Reply {
         "Idle client records evicted because the zone was full.",
     );
     let _ = writeln!(o, "api_abuse_client_evictions_total {}", cs.evictions);
+    let lc = shared.list_counters();
+    let gauge = |o: &mut String, name: &str, help: &str, v: u64| {
+        let _ = writeln!(o, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
+    };
+    gauge(
+        &mut o,
+        "api_abuse_list_entries",
+        "Slots of the run-time list table in use.",
+        shared.lists.len(),
+    );
+    gauge(
+        &mut o,
+        "api_abuse_list_capacity",
+        "Slots of the run-time list table.",
+        shared.lists.capacity() as u64,
+    );
+    gauge(
+        &mut o,
+        "api_abuse_list_detection_limit",
+        "Slots detection may fill; the rest is kept for operator entries.",
+        shared.detection_limit() as u64,
+    );
+    counter(
+        &mut o,
+        "api_abuse_list_insert_failures_total",
+        "Listings refused because the list table (or detection's share of it) was full.",
+    );
+    let _ = writeln!(
+        o,
+        "api_abuse_list_insert_failures_total {}",
+        ld(&lc.insert_failures)
+    );
+    gauge(
+        &mut o,
+        "api_abuse_list_ranges",
+        "IPv4 /24 and IPv6 /48 ranges listed whole.",
+        ld(&lc.ranges),
+    );
+    counter(
+        &mut o,
+        "api_abuse_list_range_covered_total",
+        "Detections not listed on their own because their range was.",
+    );
+    let _ = writeln!(
+        o,
+        "api_abuse_list_range_covered_total {}",
+        ld(&lc.range_covered)
+    );
     counter(
         &mut o,
         "api_abuse_lock_recoveries_total",
@@ -96,6 +144,7 @@ pub fn metrics(shared: &Shared) -> Reply {
     let recoveries =
         cs.recoveries + shared.lists.stats().recoveries + shared.apps.stats().recoveries;
     let _ = writeln!(o, "api_abuse_lock_recoveries_total {recoveries}");
+    crate::sync::metrics(shared, &mut o);
     Reply {
         status: 200,
         content_type: "text/plain; version=0.0.4",

@@ -12,7 +12,11 @@
 //! | `POST` | (root), `lists` | `?addr=IP&list=deny\|gray\|allow[&duration=1h\|forever]` adds or changes an entry |
 //! | `DELETE` | (root), `lists` | `?addr=IP` removes the entry and the client's detector state |
 //!
-//! With `token=FILE` every call needs `Authorization: Bearer <token>`
+//! A write sent by a browser on behalf of another site (`Sec-Fetch-Site:
+//! cross-site` / `same-site`, or an `Origin` whose host is not the request's
+//! `Host`) is refused with 403 whatever the tokens: without `token=` a
+//! loopback-only write location would otherwise take a form posted from any
+//! page the operator's browser opens. With `token=FILE` every call needs `Authorization: Bearer <token>`
 //! ([`tokens`]); without `write` only `GET`/`HEAD` are answered. A bad
 //! parameter is a 400 with a JSON error and changes nothing.
 
@@ -59,6 +63,10 @@ pub struct Request<'a> {
     pub query: &'a [u8],
     /// The `Authorization` header, if any.
     pub authorization: Option<&'a [u8]>,
+    /// `Host`, `Origin` and `Sec-Fetch-Site`, to refuse cross-site writes.
+    pub host: Option<&'a [u8]>,
+    pub origin: Option<&'a [u8]>,
+    pub fetch_site: Option<&'a [u8]>,
     /// Unix seconds.
     pub now: u64,
 }
@@ -108,12 +116,36 @@ pub fn handle(ctx: &Ctx<'_>, req: &Request<'_>) -> Reply {
                 403,
                 "this API location is read-only (use \"api_abuse_api write\")",
             ),
+            b"POST" | b"DELETE" if cross_site(req) => error(
+                403,
+                "cross-site write refused (the Origin is not this host)",
+            ),
             b"POST" => lists::post(ctx, req),
             b"DELETE" => lists::delete(ctx, req),
             _ => error(405, "use GET, POST or DELETE"),
         },
         "status" => error(405, "use GET"),
         _ => error(404, "no such API endpoint (status, lists)"),
+    }
+}
+
+/// Whether a browser sent this call on behalf of another site.
+fn cross_site(req: &Request<'_>) -> bool {
+    if let Some(site) = req.fetch_site {
+        if !matches!(site.trim_ascii(), b"same-origin" | b"none") {
+            return true;
+        }
+    }
+    let Some(origin) = req.origin.map(<[u8]>::trim_ascii) else {
+        return false;
+    };
+    // "null" (sandboxed frames, some redirects) is never this host
+    let host = origin
+        .strip_prefix(b"https://")
+        .or_else(|| origin.strip_prefix(b"http://"));
+    match (host, req.host) {
+        (Some(o), Some(h)) => !o.eq_ignore_ascii_case(h.trim_ascii()),
+        _ => true,
     }
 }
 
@@ -151,6 +183,31 @@ fn console(ctx: &Ctx<'_>, req: &Request<'_>) -> Reply {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cross_site_writes() {
+        let req = |origin: Option<&'static [u8]>, site: Option<&'static [u8]>| Request {
+            method: b"POST",
+            endpoint: b"",
+            query: b"",
+            authorization: None,
+            host: Some(b"127.0.0.1:8080"),
+            origin,
+            fetch_site: site,
+            now: 0,
+        };
+        assert!(!cross_site(&req(None, None)), "curl");
+        assert!(!cross_site(&req(
+            Some(b"http://127.0.0.1:8080"),
+            Some(b"same-origin")
+        )));
+        assert!(!cross_site(&req(None, Some(b"none"))));
+        assert!(cross_site(&req(Some(b"https://evil.example"), None)));
+        assert!(cross_site(&req(Some(b"http://127.0.0.1:8081"), None)));
+        assert!(cross_site(&req(Some(b"null"), None)));
+        assert!(cross_site(&req(None, Some(b"cross-site"))));
+        assert!(cross_site(&req(None, Some(b"same-site"))));
+    }
 
     #[test]
     fn change() {

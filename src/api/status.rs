@@ -104,6 +104,14 @@ struct ZoneDoc {
     client_capacity: usize,
     evictions: u64,
     list_capacity: usize,
+    /// Slots of the list table in use (entries, expired ones not yet
+    /// reused, range counts).
+    list_used: u64,
+    /// Slots detection may fill; the rest is kept for operator entries.
+    list_detection_limit: usize,
+    list_insert_failures: u64,
+    list_ranges: u64,
+    list_range_covered: u64,
 }
 
 #[derive(Serialize)]
@@ -136,9 +144,12 @@ struct Status {
     zone: ZoneDoc,
     lists: Vec<Entry>,
     lists_matched: u64,
+    lists_matched_by_list: lists::ByList,
     #[serde(skip_serializing_if = "Option::is_none")]
     lists_next_cursor: Option<String>,
     statistics: Statistics,
+    /// `api_abuse_sync` state of this node; null without it.
+    sync: Option<crate::sync::SyncStatus>,
 }
 
 pub fn change_pct(now: u64, before: u64) -> Option<f64> {
@@ -167,9 +178,16 @@ pub fn get(ctx: &Ctx<'_>, req: &Request<'_>) -> Reply {
             client_capacity: cs.capacity,
             evictions: cs.evictions,
             list_capacity: shared.lists.capacity(),
+            list_used: shared.lists.len(),
+            list_detection_limit: shared.detection_limit(),
+            list_insert_failures: ld(&shared.list_counters().insert_failures),
+            list_ranges: ld(&shared.list_counters().ranges),
+            list_range_covered: ld(&shared.list_counters().range_covered),
         },
+        sync: crate::sync::status(shared, req.now * 1000),
         lists: page.lists,
         lists_matched: page.matched,
+        lists_matched_by_list: page.matched_by_list,
         lists_next_cursor: page.next_cursor,
         statistics: Statistics {
             requests: ld(&st.requests),

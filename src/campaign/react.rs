@@ -223,6 +223,7 @@ pub fn check(
                 offences: 0,
                 created: now_s,
                 expires,
+                stamp: 0,
             },
         ),
     };

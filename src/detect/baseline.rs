@@ -79,7 +79,7 @@ const TRANS_WIDTH: usize = 4096;
 const SEEDS: [u32; DEPTH] = [0x9e37_79b9, 0x7f4a_7c15];
 
 #[repr(C)]
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct AppBaseline {
     last_decay_ms: u64,
     threshold_at_ms: u64,

@@ -69,7 +69,7 @@ const COUNTERS: usize = C::EnumVotes as usize + 1;
 
 /// One client's record. Fields are crate-visible for the detectors.
 #[repr(C)]
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, bytemuck::Pod, bytemuck::Zeroable)]
 pub struct ClientState {
     pub(crate) first_seen_ms: u64,
     pub(crate) last_seen_ms: u64,

@@ -28,6 +28,9 @@ struct Event<'a> {
     reaction: &'static str,
     /// `null` when not listed, `"forever"`, or an RFC 3339 time.
     expires: Option<String>,
+    /// What was listed: "client", "range 203.0.113.0/24", or "not listed:
+    /// monitor" / "not listed: table full".
+    listing: String,
     request: Request,
     assessment: AssessmentJson<'a>,
 }
@@ -42,9 +45,19 @@ struct Request {
 /// The events-file line for one detection, newline included.
 pub fn line(r: &Report<'_>, now_s: u64) -> String {
     let expires = match (list_kind(r.reaction), r.expires) {
-        (None, _) | (_, Expiry::NotListed) => None,
-        (Some(_), Expiry::Forever) => Some("forever".to_string()),
-        (Some(_), Expiry::At(t)) => Some(rfc3339(t)),
+        (None, _) | (_, Expiry::NotListed | Expiry::TableFull) => None,
+        (Some(_), Expiry::Forever | Expiry::Range(_, 0)) => Some("forever".to_string()),
+        (Some(_), Expiry::At(t) | Expiry::Range(_, t)) => Some(rfc3339(t)),
+    };
+    let listing = match (list_kind(r.reaction), r.expires) {
+        (None, _) => "not listed: monitor".to_string(),
+        (_, Expiry::NotListed) => "not listed".to_string(),
+        (_, Expiry::TableFull) => "not listed: table full".to_string(),
+        (_, Expiry::Range(range, _)) => format!(
+            "range {}",
+            crate::shared::range_net(range).map_or_else(String::new, |n| n.to_string())
+        ),
+        (_, Expiry::Forever | Expiry::At(_)) => "client".to_string(),
     };
     let path = &r.view.path[..r.view.path.len().min(MAX_EVENT_PATH)];
     let event = Event {
@@ -57,6 +70,7 @@ pub fn line(r: &Report<'_>, now_s: u64) -> String {
         tolerance: r.profile.tolerance.as_str(),
         reaction: r.reaction.as_str(),
         expires,
+        listing,
         request: Request {
             method: String::from_utf8_lossy(r.view.method).into_owned(),
             path: String::from_utf8_lossy(path).into_owned(),

@@ -134,6 +134,7 @@ fn report_builds_the_event_and_log_lines() {
     assert_eq!(v["confidence"], 90);
     assert_eq!(v["reaction"], "denylist");
     assert_eq!(v["expires"], rfc3339(T0 / 1000 + 3600));
+    assert_eq!(v["listing"], "client");
     assert_eq!(v["request"]["path"], "/login\"x");
     assert_eq!(v["request"]["status"], 401);
     assert_eq!(
@@ -155,7 +156,40 @@ fn report_builds_the_event_and_log_lines() {
     );
     let v: serde_json::Value = serde_json::from_str(&monitor.event).expect("json");
     assert!(v["expires"].is_null());
+    assert_eq!(v["listing"], "not listed: monitor");
     assert!(monitor.summary.ends_with("not listed (monitor)"));
+    let full = report(
+        &Report {
+            expires: Expiry::TableFull,
+            ..r
+        },
+        T0,
+    );
+    let v: serde_json::Value = serde_json::from_str(&full.event).expect("json");
+    assert!(v["expires"].is_null());
+    assert_eq!(v["listing"], "not listed: table full");
+    assert!(
+        full.summary.ends_with("not listed: table full"),
+        "{}",
+        full.summary
+    );
+    let range = crate::shared::range_of(crate::table::client_key(r.client, 64)).unwrap();
+    let ranged = report(
+        &Report {
+            expires: Expiry::Range(range, T0 / 1000 + 60),
+            ..r
+        },
+        T0,
+    );
+    let v: serde_json::Value = serde_json::from_str(&ranged.event).expect("json");
+    assert_eq!(v["listing"], "range 203.0.113.0/24");
+    assert!(
+        ranged
+            .summary
+            .ends_with("denylisted as range 203.0.113.0/24 for 60s"),
+        "{}",
+        ranged.summary
+    );
 }
 
 #[test]
@@ -288,6 +322,96 @@ fn workers_learn_through_deltas_merged_into_the_zone() {
         .baseline()
         .trained_requests();
     assert_eq!(view1, after_both);
+}
+
+/// Counts this thread's heap allocations (the whole test binary's allocator;
+/// other threads are not counted).
+mod counting {
+    use std::alloc::{GlobalAlloc, Layout, System};
+    use std::cell::Cell;
+
+    pub struct Counting;
+
+    thread_local! {
+        static COUNT: Cell<u64> = const { Cell::new(0) };
+    }
+
+    // SAFETY: forwards to the system allocator unchanged.
+    unsafe impl GlobalAlloc for Counting {
+        unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+            let _ = COUNT.try_with(|c| c.set(c.get() + 1));
+            // SAFETY: the caller's contract is passed on.
+            unsafe { System.alloc(layout) }
+        }
+        unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+            // SAFETY: the caller's contract is passed on.
+            unsafe { System.dealloc(ptr, layout) }
+        }
+    }
+
+    #[global_allocator]
+    static ALLOC: Counting = Counting;
+
+    pub fn allocations() -> u64 {
+        COUNT.with(Cell::get)
+    }
+}
+
+#[test]
+fn the_request_path_does_not_allocate() {
+    let z = heap_zone(8 << 20);
+    let p = profiles("denylist", "1h");
+    let prof = &p.profiles[0];
+    let mut learner = Learner::new();
+    let uas: [&[u8]; 3] = [
+        b"Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+        b"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+        b"okhttp/4.12.0",
+    ];
+    let paths: Vec<String> = (0..50)
+        .map(|i| format!("/api/v1/products/{i}.json"))
+        .collect();
+    let run = |learner: &mut Learner, from: u64, to: u64| {
+        for i in from..to {
+            let view = RequestView {
+                method: b"GET",
+                path: paths[(i % 50) as usize].as_bytes(),
+                query: b"page=2",
+                user_agent: Some(uas[(i % 3) as usize]),
+                headers: crate::request::header_bits::ACCEPT
+                    | crate::request::header_bits::ACCEPT_LANGUAGE
+                    | crate::request::header_bits::ACCEPT_ENCODING,
+                status: 200,
+                http_version: 1001,
+                ..Default::default()
+            };
+            let key = u128::from(i % 5000) + 1;
+            let out = observe(
+                &z.shared,
+                learner,
+                prof,
+                b"shop",
+                key,
+                IpAddr::V4(Ipv4Addr::LOCALHOST),
+                &view,
+                false,
+                T0 + i * 37,
+            );
+            assert!(out.is_none(), "people, not bots");
+        }
+    };
+    // The first request of the application in this worker allocates its
+    // view and delta, and woothee parses each User-Agent once.
+    let start = counting::allocations();
+    run(&mut learner, 0, 100);
+    let before = counting::allocations();
+    assert!(before > start, "the counter counts");
+    run(&mut learner, 100, 20_100);
+    assert_eq!(
+        counting::allocations() - before,
+        0,
+        "allocations on 20,000 requests"
+    );
 }
 
 /// A credential stuffer's requests from `from` on, `gap_ms` apart.

@@ -134,6 +134,9 @@ unsafe fn handle(r: *mut ngx_http_request_t) -> ngx_int_t {
                 .authorization
                 .as_ref()
                 .map(|h| bytes(&h.value)),
+            host: req.headers_in.host.as_ref().map(|h| bytes(&h.value)),
+            origin: header(r, b"origin"),
+            fetch_site: header(r, b"sec-fetch-site"),
             now: now_ms() / 1000,
         };
         crate::api::handle(&ctx, &call)
@@ -144,6 +147,24 @@ unsafe fn handle(r: *mut ngx_http_request_t) -> ngx_int_t {
         }
     }
     send(r, reply.status, reply.content_type, reply.body.as_bytes())
+}
+
+/// The value of the first request header named `lowcase`.
+unsafe fn header<'a>(r: *mut ngx_http_request_t, lowcase: &[u8]) -> Option<&'a [u8]> {
+    let mut part: *const ngx::ffi::ngx_list_part_t = &(*r).headers_in.headers.part;
+    while !part.is_null() {
+        let elts = (*part).elts as *const ngx_table_elt_t;
+        for i in 0..(*part).nelts {
+            let h = &*elts.add(i);
+            if !h.lowcase_key.is_null()
+                && std::slice::from_raw_parts(h.lowcase_key, h.key.len) == lowcase
+            {
+                return Some(bytes(&h.value));
+            }
+        }
+        part = (*part).next;
+    }
+    None
 }
 
 /// The part of the URI below the location's name ("" for an exact or
@@ -166,14 +187,18 @@ unsafe fn add_header(
     value: &'static str,
 ) -> Option<()> {
     let h = ngx_list_push(&mut (*r).headers_out.headers).cast::<ngx_table_elt_t>();
-    let h = h.as_mut()?;
+    if h.is_null() {
+        return None;
+    }
+    // Zeroed first: nginx 1.23+ has a `next` link that must be null; the
+    // nginx that distributions ship (Debian 12: 1.22) has no such field.
+    std::ptr::write_bytes(h, 0, 1);
+    let h = &mut *h;
     h.hash = 1;
     h.key.len = name.len();
     h.key.data = name.as_ptr().cast_mut();
     h.value.len = value.len();
     h.value.data = value.as_ptr().cast_mut();
-    h.lowcase_key = std::ptr::null_mut();
-    h.next = std::ptr::null_mut();
     Some(())
 }
 

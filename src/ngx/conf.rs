@@ -39,6 +39,8 @@ pub struct MainConf {
     /// Index of the variable that holds the client's country code, or -1.
     pub country_var: ngx_int_t,
     pub ipv6_prefix: u8,
+    /// `api_abuse_sync`: where the fleet shares its run-time lists.
+    pub sync: Option<crate::sync::Settings>,
 }
 
 impl Default for MainConf {
@@ -52,6 +54,7 @@ impl Default for MainConf {
             events: ptr::null_mut(),
             country_var: -1,
             ipv6_prefix: 0,
+            sync: None,
         }
     }
 }
@@ -225,6 +228,32 @@ pub extern "C" fn set_zone(
         }
         mcf.zone_name = String::from_utf8_lossy(name).into_owned();
         mcf.zone = super::zone::add(cf, name, bytes, mcf.state_path.clone())?;
+        Ok(())
+    })
+}
+
+/// `api_abuse_sync redis://[user:password@]HOST:PORT[/DB] [prefix=NAME]
+/// [password_file=FILE] [node=NAME]`
+pub extern "C" fn set_sync(
+    cf: *mut ngx_conf_t,
+    _cmd: *mut ngx_command_t,
+    conf: *mut c_void,
+) -> *mut c_char {
+    run_setter(cf, |a| {
+        // SAFETY: conf is our main conf.
+        let mcf = unsafe { &mut *conf.cast::<MainConf>() };
+        if mcf.sync.is_some() {
+            return Err("\"api_abuse_sync\" directive is duplicate".into());
+        }
+        let args: Vec<String> = a.iter().skip(1).map(text).collect();
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let settings = crate::sync::settings::parse(
+            &args,
+            |p| std::fs::read_to_string(super::resolve_conf_path(cf, &p.to_string_lossy())),
+            &crate::sync::settings::hostname(),
+        )
+        .map_err(|e| format!("\"api_abuse_sync\": {e}"))?;
+        mcf.sync = Some(settings);
         Ok(())
     })
 }

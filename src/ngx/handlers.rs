@@ -311,10 +311,7 @@ unsafe fn log_phase(r: *mut ngx_http_request_t) {
         return;
     };
     let Some(addr) = client_addr(r) else { return };
-    shared
-        .stats()
-        .requests
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    crate::engine::count_request();
     // A request that ended before the access check (a 400 for a malformed
     // request line, a `return` in the rewrite phase) is not scored: nginx may
     // have answered it before the realip module ran, so its address can be

@@ -14,6 +14,7 @@ mod events;
 mod handlers;
 mod profiles;
 mod saver;
+mod sync;
 mod util;
 mod vars;
 pub mod worker;
@@ -54,7 +55,7 @@ macro_rules! command {
     };
 }
 
-static mut COMMANDS: [ngx_command_t; 14] = [
+static mut COMMANDS: [ngx_command_t; 15] = [
     command!(
         "api_abuse_zone",
         MAIN,
@@ -146,6 +147,13 @@ static mut COMMANDS: [ngx_command_t; 14] = [
         dashboard::set_dashboard,
         NGX_HTTP_LOC_CONF_OFFSET
     ),
+    command!(
+        "api_abuse_sync",
+        MAIN,
+        NGX_CONF_1MORE,
+        conf::set_sync,
+        NGX_HTTP_MAIN_CONF_OFFSET
+    ),
     ngx_command_t::empty(),
 ];
 
@@ -199,7 +207,14 @@ impl HttpModule for Module {
         if mcf.ipv6_prefix == 0 {
             mcf.ipv6_prefix = 64;
         }
-        let _ = cf;
+        if mcf.sync.is_some() && mcf.zone.is_null() {
+            ngx::ngx_conf_log_error!(
+                NGX_LOG_EMERG,
+                cf,
+                "\"api_abuse_sync\" needs an \"api_abuse_zone\" in the http block"
+            );
+            return ngx::core::NGX_CONF_ERROR;
+        }
         std::ptr::null_mut()
     }
 }

@@ -1,6 +1,9 @@
-//! Worker 0's state-file saver: a helper thread that writes the zone's state
-//! file within a second of any list change (and every 10 s for baselines
-//! and statistics), so the event loop never waits on a write or an fsync.
+//! Worker 0's maintenance thread: writes the zone's state file within a
+//! second of any list change (and every 10 s for baselines and
+//! statistics), so the event loop never waits on a write or an fsync; and
+//! once a second, when detection has filled its share of the list table,
+//! drops the records no longer in force (a walk over every bucket that no
+//! request should pay for).
 //!
 //! The thread touches shared memory and files only; what it has to say
 //! goes into a queue that the worker's timer drains into the error log
@@ -12,7 +15,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use ngx::ffi::{NGX_LOG_ALERT, NGX_LOG_ERR, NGX_LOG_NOTICE};
+use ngx::ffi::{NGX_LOG_ALERT, NGX_LOG_ERR, NGX_LOG_INFO, NGX_LOG_NOTICE};
 
 use crate::shared::Shared;
 
@@ -22,6 +25,8 @@ const POLL: Duration = Duration::from_millis(100);
 const MIN_GAP: Duration = Duration::from_millis(500);
 /// Baselines and statistics change all the time: written this often.
 const FULL_EVERY: Duration = Duration::from_secs(10);
+/// How often the list table is looked at for purging.
+const PURGE_EVERY: Duration = Duration::from_secs(1);
 /// How long exit waits for the last save.
 const EXIT_WAIT: Duration = Duration::from_secs(5);
 
@@ -44,16 +49,17 @@ fn lock(s: &Saver) -> std::sync::MutexGuard<'_, Control> {
     s.control.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Starts the saver for `path`. False when no thread could be had (the
-/// caller then saves on its timer as before).
-pub fn start(shared: &'static Shared, path: PathBuf) -> bool {
+/// Starts the thread, saving to `path` if given. False when no thread could
+/// be had (the caller then saves on its timer as before).
+pub fn start(shared: &'static Shared, path: Option<PathBuf>) -> bool {
     let saver = Arc::new(Saver {
         control: Mutex::new(Control::default()),
         wake: Condvar::new(),
     });
     let me = saver.clone();
-    let spawned =
-        super::worker::spawn_quiet_named("api-abuse-state", move || run(&me, shared, &path));
+    let spawned = super::worker::spawn_quiet_named("api-abuse-state", move || {
+        run(&me, shared, path.as_deref())
+    });
     if spawned.is_none() {
         return false;
     }
@@ -96,7 +102,43 @@ fn say(s: &Saver, level: u32, line: String) {
     lock(s).lines.push((level as usize, line));
 }
 
-fn run(s: &Saver, shared: &'static Shared, path: &std::path::Path) {
+fn run(s: &Saver, shared: &'static Shared, path: Option<&std::path::Path>) {
+    let mut last_purge = Instant::now();
+    let mut purge = |s: &Saver| {
+        if last_purge.elapsed() < PURGE_EVERY {
+            return;
+        }
+        last_purge = Instant::now();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as u32);
+        let n = shared.purge_lists(now);
+        if n > 0 {
+            say(
+                s,
+                NGX_LOG_INFO,
+                format!("api_abuse: list table at detection's share: {n} records no longer in force dropped"),
+            );
+        }
+    };
+    let Some(path) = path else {
+        loop {
+            let c = lock(s);
+            let (c, _) = s
+                .wake
+                .wait_timeout_while(c, PURGE_EVERY, |c| !c.stop)
+                .unwrap_or_else(|e| e.into_inner());
+            if c.stop {
+                drop(c);
+                let mut c = lock(s);
+                c.done = true;
+                s.wake.notify_all();
+                return;
+            }
+            drop(c);
+            purge(s);
+        }
+    };
     if let Err(e) = crate::state::probe_writable(path) {
         say(
             s,
@@ -120,6 +162,9 @@ fn run(s: &Saver, shared: &'static Shared, path: &std::path::Path) {
                 .unwrap_or_else(|e| e.into_inner());
             c.stop
         };
+        if !stopping {
+            purge(s);
+        }
         let seen = changes.load(Ordering::Acquire);
         let since = last_write.elapsed();
         let due = stopping || since >= FULL_EVERY || (saved != Some(seen) && since >= MIN_GAP);

@@ -43,7 +43,7 @@ fn is_worker() -> bool {
     }
 }
 
-fn exiting() -> bool {
+pub(super) fn exiting() -> bool {
     // SAFETY: plain reads of nginx process globals.
     unsafe { ngx_exiting != 0 || ngx_quit != 0 || ngx_terminate != 0 }
 }
@@ -79,22 +79,32 @@ pub fn init_process(cycle: *mut ngx_cycle_t) -> Status {
                 crate::engine::learner::SYNC_MS as usize,
             );
         }
-        if ngx_worker == 0 && super::zone::state_writable(mcf) {
-            if let (Some(path), Some(shared)) = (&mcf.state_path, super::zone::shared(mcf)) {
-                SAVER_RUNNING = super::saver::start(shared, path.clone());
-                let every = if SAVER_RUNNING {
-                    STATE_REPORT_MS
-                } else {
-                    STATE_SAVE_MS
-                };
-                arm(addr_of_mut!(STATE_EVENT), cycle, on_state_timer, every);
+        if ngx_worker == 0 {
+            if let Some(shared) = super::zone::shared(mcf) {
+                let path = super::zone::state_writable(mcf)
+                    .then(|| mcf.state_path.clone())
+                    .flatten();
+                let saves = path.is_some();
+                SAVER_RUNNING = super::saver::start(shared, path);
+                if SAVER_RUNNING || saves {
+                    let every = if SAVER_RUNNING {
+                        STATE_REPORT_MS
+                    } else {
+                        STATE_SAVE_MS
+                    };
+                    arm(addr_of_mut!(STATE_EVENT), cycle, on_state_timer, every);
+                }
             }
+        }
+        if ngx_worker == 0 {
+            super::sync::start(cycle, mcf);
         }
     }
     Status::NGX_OK
 }
 
 pub fn exit_process(cycle: *mut ngx_cycle_t) {
+    super::sync::stop(cycle);
     if is_worker() {
         let _ = std::panic::catch_unwind(|| sync_learning(cycle));
     }
@@ -198,6 +208,7 @@ fn sync_learning(cycle: *mut ngx_cycle_t) {
     };
     let now = super::util::now_ms();
     crate::engine::learner::with_worker(|l| l.sync(shared, now));
+    crate::engine::flush_counts(shared);
 }
 
 unsafe extern "C" fn on_state_timer(_ev: *mut ngx_event_t) {

@@ -18,6 +18,8 @@ pub enum Kind {
     NosqlOperator,
     /// A multipart filename: traversal and markup only.
     FileName,
+    /// A header of a multipart part other than its disposition and type.
+    PartHeader,
 }
 
 pub trait Visitor {
@@ -198,6 +200,9 @@ pub fn multipart(s: &[u8], content_type: &[u8], v: &mut impl Visitor) -> bool {
         };
         let (headers, body) = (&part[..h], &part[h + 4..]);
         let body = body.strip_suffix(b"\r\n").unwrap_or(body);
+        if !part_headers(headers, v) {
+            return false;
+        }
         if let Some(f) = find(headers, b"filename=") {
             let name = headers[f + 9..]
                 .split(|&c| c == b';' || c == b'\r')
@@ -215,8 +220,79 @@ pub fn multipart(s: &[u8], content_type: &[u8], v: &mut impl Visitor) -> bool {
     true
 }
 
-/// Text nodes and CDATA sections of an XML document (attribute values of
-/// namespaces and schemas are URLs by design, so they are not inspected).
+/// The field name a part carries (`name="..."`, read as an argument name)
+/// and any header besides the disposition and content type.
+fn part_headers(headers: &[u8], v: &mut impl Visitor) -> bool {
+    for line in headers.split(|&b| b == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            continue;
+        };
+        let (name, value) = (line[..colon].trim_ascii(), line[colon + 1..].trim_ascii());
+        if name.eq_ignore_ascii_case(b"content-disposition") {
+            if let Some(p) = find(value, b"name=").filter(|&p| p == 0 || value[p - 1] != b'e') {
+                let rest = &value[p + 5..];
+                let field = match rest.strip_prefix(b"\"") {
+                    Some(q) => q.split(|&c| c == b'"').next().unwrap_or(q),
+                    None => rest.split(|&c| c == b';').next().unwrap_or(rest),
+                };
+                if !v.field(Kind::ArgName, field, Encoding::RAW) {
+                    return false;
+                }
+            }
+        } else if !name.eq_ignore_ascii_case(b"content-type")
+            && !name.eq_ignore_ascii_case(b"content-transfer-encoding")
+            && !v.field(Kind::PartHeader, value, Encoding::RAW)
+        {
+            return false;
+        }
+    }
+    true
+}
+
+/// Attribute values of one XML start tag (`<a b="v">` gives `v`), except
+/// namespace declarations and schema locations, which are URLs by design.
+fn xml_attributes(tag: &[u8], v: &mut impl Visitor) -> bool {
+    let mut i = 0;
+    while let Some(eq) = tag[i..].iter().position(|&b| b == b'=').map(|p| i + p) {
+        let name_end = tag[..eq]
+            .iter()
+            .rposition(|b| !b.is_ascii_whitespace())
+            .map_or(0, |p| p + 1);
+        let name_start = tag[..name_end]
+            .iter()
+            .rposition(|b| b.is_ascii_whitespace())
+            .map_or(0, |p| p + 1);
+        let name = &tag[name_start..name_end];
+        let mut k = eq + 1;
+        while tag.get(k).is_some_and(u8::is_ascii_whitespace) {
+            k += 1;
+        }
+        let Some(&q @ (b'"' | b'\'')) = tag.get(k) else {
+            i = eq + 1;
+            continue;
+        };
+        let end = tag[k + 1..]
+            .iter()
+            .position(|&b| b == q)
+            .map_or(tag.len(), |e| k + 1 + e);
+        let value = &tag[k + 1..end];
+        let schema = name.starts_with(b"xmlns")
+            || name.ends_with(b"schemaLocation")
+            || name.ends_with(b"noNamespaceSchemaLocation");
+        if !schema && !value.is_empty() && !v.field(Kind::BodyValue, value, Encoding::RAW) {
+            return false;
+        }
+        i = end.min(tag.len() - 1) + 1;
+        if i >= tag.len() {
+            break;
+        }
+    }
+    true
+}
+
+/// Text nodes, CDATA sections and attribute values of an XML document
+/// (namespace and schema attributes are URLs by design and skipped).
 pub fn xml_text(s: &[u8], v: &mut impl Visitor) -> bool {
     let mut i = 0;
     while i < s.len() {
@@ -231,7 +307,12 @@ pub fn xml_text(s: &[u8], v: &mut impl Visitor) -> bool {
                 i = end + 3;
                 continue;
             }
-            i = find_from(s, i, b">").map_or(s.len(), |e| e + 1);
+            let end = find_from(s, i, b">").unwrap_or(s.len());
+            let tag = &s[i + 1..end];
+            if !matches!(tag.first(), Some(b'?' | b'!' | b'/')) && !xml_attributes(tag, v) {
+                return false;
+            }
+            i = end + 1;
             continue;
         }
         let end = find_from(s, i, b"<").unwrap_or(s.len());
@@ -281,19 +362,26 @@ mod tests {
         );
         assert_eq!(c.0[0].1, "O\\\"Brien");
         let mut c = Collect::default();
-        let body = b"--xx\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nhello\r\n--xx\r\nContent-Disposition: form-data; name=\"f\"; filename=\"../a.php\"\r\n\r\nBINARY\r\n--xx--\r\n";
+        let body = b"--xx\r\nContent-Disposition: form-data; name=\"a\"\r\nX-Note: <b>\r\n\r\nhello\r\n--xx\r\nContent-Disposition: form-data; name=\"f\"; filename=\"../a.php\"\r\nContent-Type: image/png\r\n\r\nBINARY\r\n--xx--\r\n";
         multipart(body, b"multipart/form-data; boundary=xx", &mut c);
-        assert_eq!(c.0.len(), 2);
-        assert_eq!(c.0[0].1, "hello");
-        assert_eq!(c.0[1].0, Kind::FileName);
+        assert_eq!(
+            c.0,
+            vec![
+                (Kind::ArgName, "a".to_string()),
+                (Kind::PartHeader, "<b>".to_string()),
+                (Kind::BodyValue, "hello".to_string()),
+                (Kind::ArgName, "f".to_string()),
+                (Kind::FileName, "\"../a.php\"".to_string()),
+            ]
+        );
         let mut c = Collect::default();
         xml_text(
-            b"<?xml version=\"1.0\"?><a><b>text</b><![CDATA[<x>]]></a>",
+            b"<?xml version=\"1.0\"?><a xmlns:x=\"http://x\" x:schemaLocation=\"http://s\"><b id='7' note = \"it's\">text</b><![CDATA[<x>]]></a>",
             &mut c,
         );
         assert_eq!(
             c.0.iter().map(|f| f.1.as_str()).collect::<Vec<_>>(),
-            vec!["text", "<x>"]
+            vec!["7", "it's", "text", "<x>"]
         );
     }
 }

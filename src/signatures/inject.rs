@@ -411,7 +411,13 @@ pub fn crlf(n: &Normalized, mode: CrlfMode) -> bool {
                 (colon && name > 1) || rest.starts_with(b"http/1.") || rest.first() == Some(&b'<')
             }
             CrlfMode::Value => {
-                (colon && known) || rest.starts_with(b"http/1.") || rest.starts_with(b"<script")
+                // After a URL or path (a redirect target) any header name is
+                // an injection: `http://x/%0d%0aX-Any: 1`.
+                let before = &s[..at - 1];
+                let url = before.starts_with(b"/") || find(before, b"://").is_some();
+                (colon && (known || (url && name > 1 && !before.contains(&b' '))))
+                    || rest.starts_with(b"http/1.")
+                    || rest.starts_with(b"<script")
             }
             CrlfMode::Body => colon && token == b"set-cookie",
         };

@@ -504,6 +504,7 @@ impl Visitor for Scan<'_> {
             Kind::CookieValue => COOKIE,
             Kind::BodyValue => BODY,
             Kind::FileName => FILE_NAME,
+            Kind::PartHeader => HEADER,
         };
         self.run(raw, enc, checks)
     }

@@ -213,7 +213,14 @@ pub fn detect(n: &Normalized) -> bool {
     if n.has(trig::PAREN) && (shellshock(s) || exec_call(s)) {
         return true;
     }
-    if n.has(trig::PAREN) && n.has(trig::QUOTE) && code_breakout(s) {
+    // Base64 of `<?php` (`data:;base64,PD9waHA...`), lowercased here.
+    if find(s, b"pd9waha").is_some() {
+        return true;
+    }
+    if n.has(trig::PAREN)
+        && (n.has(trig::QUOTE) || s.first() == Some(&b';') || n.has(trig::SEMI))
+        && code_breakout(s)
+    {
         return true;
     }
     if n.has(trig::SEMI | trig::PIPE_AMP | trig::NEWLINE | trig::QUOTE | trig::DOLLAR | trig::BRACE)
@@ -285,12 +292,18 @@ fn code_breakout(s: &[u8]) -> bool {
         match k.checked_sub(1).map(|i| s[i]) {
             // `';exit(`, `");die(`: a statement ended right after a string or
             // call closed (`It's late; exit(now)` is prose).
+            // A value that starts with a statement end, or one bare token
+            // before it (`a;exit(md5(...));//`), is code too.
             Some(b';') => {
                 let mut j = k - 1;
                 while j > 0 && s[j - 1] == b' ' {
                     j -= 1;
                 }
-                j > 0 && matches!(s[j - 1], b'\'' | b'"' | b')')
+                j == 0
+                    || matches!(s[j - 1], b'\'' | b'"' | b')')
+                    || s[..j]
+                        .iter()
+                        .all(|b| b.is_ascii_alphanumeric() || *b == b'_')
             }
             Some(b'.') => k >= 2 && matches!(s[k - 2], b'\'' | b'"'),
             _ => false,

@@ -44,6 +44,33 @@ pub fn detect(n: &Normalized) -> bool {
         }
     }
     (n.has(trig::PAREN | trig::SEMI | trig::PERCENT_AT | trig::SPACE)) && anywhere(s)
+        || syntax_probe(s)
+}
+
+/// A run of quote and punctuation characters holding both quote kinds
+/// (`,'(",,`, `.'.,,.".`, `'"><'`): what scanners send to break the
+/// syntax of whatever the value lands in. Text joins quotes with letters.
+fn syntax_probe(s: &[u8]) -> bool {
+    let mut run = 0;
+    let (mut single, mut double) = (false, false);
+    for &b in s {
+        if matches!(
+            b,
+            b'\'' | b'"' | b'(' | b')' | b',' | b'.' | b'<' | b'>' | b'`'
+        ) {
+            run += 1;
+            single |= b == b'\'';
+            double |= b == b'"';
+            if run >= 4 && single && double {
+                return true;
+            }
+        } else {
+            run = 0;
+            single = false;
+            double = false;
+        }
+    }
+    false
 }
 
 fn kw(t: &Tok) -> Kw {

@@ -29,6 +29,8 @@
 //! and drops the invalid ones, counts the recovery ([`TableStats::recoveries`])
 //! and leaves a note for the error log ([`take_recovery_note`]).
 
+#![deny(unsafe_op_in_unsafe_fn)]
+
 mod key;
 mod layout;
 #[cfg(test)]
@@ -49,11 +51,11 @@ use layout::{
 
 /// A record type that may live in shared memory.
 ///
-/// # Safety
-/// The implementor must be `#[repr(C)]` plain data: no pointers, references or
-/// handles to process memory, and the all-zero bit pattern must be a valid
-/// value (it is the state of a freshly inserted record).
-pub unsafe trait Record: Copy + Send + 'static {
+/// `bytemuck::Pod` checks the layout at compile time: plain data without
+/// padding or pointers, valid for any bit pattern, all-zero included (the
+/// state of a freshly inserted record), so the same bytes mean the same
+/// record in every process and in the state file.
+pub trait Record: bytemuck::Pod + Send + 'static {
     /// Version of the record's layout, stored in the zone header. Change it
     /// whenever the fields change, so that a module upgraded by `nginx -s
     /// reload` refuses the old zone instead of misreading it.
@@ -322,8 +324,7 @@ impl<T: Record> Table<T> {
         let slots = both.get_mut(which)?.as_deref_mut()?;
         slots.keys[slot] = split_key(key);
         slots.last_seen[slot] = now;
-        // SAFETY: `Record` guarantees the all-zero value is valid.
-        slots.records[slot] = unsafe { std::mem::zeroed() };
+        slots.records[slot] = T::zeroed();
         // Occupied last: a process killed before this line leaves a free slot.
         slots.occupied |= 1 << slot;
         let header = self.header();

@@ -26,35 +26,35 @@ impl Region {
 
 /// A detector-sized record.
 #[repr(C)]
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 struct Client {
     hits: u64,
     mirror: u64,
     pinned: u8,
     rest: [u8; 239],
 }
-unsafe impl Record for Client {
+impl Record for Client {
     const SCHEMA: u32 = 1;
 }
 
 #[repr(C)]
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 struct Small {
     a: u64,
     b: u64,
 }
-unsafe impl Record for Small {
+impl Record for Small {
     const SCHEMA: u32 = 2;
 }
 
 /// Same size as `Small`, another schema.
 #[repr(C)]
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 struct SmallV2 {
     a: u64,
     b: u64,
 }
-unsafe impl Record for SmallV2 {
+impl Record for SmallV2 {
     const SCHEMA: u32 = 3;
 }
 
@@ -388,12 +388,12 @@ fn dead_pid() -> u32 {
 }
 
 #[repr(C)]
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, bytemuck::Pod, bytemuck::Zeroable)]
 struct Checked {
     value: u64,
     valid: u64,
 }
-unsafe impl Record for Checked {
+impl Record for Checked {
     const SCHEMA: u32 = 4;
     fn is_valid(&self) -> bool {
         self.valid == 0 || self.valid == 1

@@ -75,13 +75,21 @@ try {
   });
   const page = ctx.pages()[0] || (await ctx.newPage());
   page.on("pageerror", (e) => pageErrors.push(String(e)));
-  page.on("console", (m) => { if (m.type() === "error") pageErrors.push(m.text()); });
+  // Chromium logs each refused fetch (the 401 before the token is given) as
+  // a console error; those are the API answering, not the page failing.
+  page.on("console", (m) => {
+    if (m.type() === "error" && !/Failed to load resource: .* 401/.test(m.text())) pageErrors.push(m.text());
+  });
 
   step = "render";
   await page.goto(url);
   if (token) {
+    await until("without the token the page says the API asks for one", async () =>
+      /asks for a token/.test(await page.locator("#banner").innerText()));
     await page.fill("#token", token);
     await page.click("#token-save");
+    await until("the token is kept in sessionStorage", async () =>
+      (await page.evaluate(() => sessionStorage.getItem("api_abuse_token"))) === token);
   }
   const row = page.locator(`#lists tr[data-addr="${client}"]`);
   await row.waitFor({ timeout: 10000 });

@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""Tables for docs/signatures.md from OUT/cases.jsonl and OUT/verdicts.jsonl,
+and libinjection (the `libinjection-python` package, if importable) as an
+oracle: its SQLi/XSS verdict on every decoded argument and body value of the
+same requests, agreement both ways on the held-back half."""
+import json
+import sys
+import urllib.parse
+from collections import defaultdict
+
+OUT = sys.argv[1]
+try:
+    import libinjection
+except ImportError:
+    libinjection = None
+
+cases = [json.loads(l) for l in open(f"{OUT}/cases.jsonl")]
+verdicts = [json.loads(l) for l in open(f"{OUT}/verdicts.jsonl")]
+
+
+def values(c):
+    """What an application would read: decoded query and body values."""
+    t = c["target"]
+    out = []
+    if "?" in t:
+        out += [v for _, v in urllib.parse.parse_qsl(t.split("?", 1)[1], keep_blank_values=True)]
+    out.append(urllib.parse.unquote(t.split("?", 1)[0]))
+    body = c.get("body")
+    ct = dict((h[0], h[1]) for h in c["headers"]).get("content-type", "")
+    if body:
+        if "json" in ct:
+            try:
+                stack = [json.loads(body)]
+                while stack:
+                    x = stack.pop()
+                    if isinstance(x, dict):
+                        stack += list(x.values())
+                    elif isinstance(x, list):
+                        stack += x
+                    elif isinstance(x, str):
+                        out.append(x)
+            except ValueError:
+                out.append(body)
+        elif "urlencoded" in ct or ("=" in body[:64] and not ct):
+            out += [v for _, v in urllib.parse.parse_qsl(body, keep_blank_values=True)]
+        else:
+            out.append(body)
+    out += [h[1] for h in c["headers"] if h[0] not in ("user-agent", "accept", "content-type")]
+    return out
+
+
+def li(c, kind):
+    for v in values(c):
+        if kind == "sqli" and libinjection.is_sql_injection(v)["is_sqli"]:
+            return True
+        if kind == "xss" and libinjection.is_xss(v)["is_xss"]:
+            return True
+    return False
+
+
+held = defaultdict(lambda: [0, 0])
+total_benign = [0, 0]
+for c, v in zip(cases, verdicts):
+    if c["half"] != "held":
+        continue
+    k = (c["class"], c["src"])
+    held[k][0] += 1
+    held[k][1] += v["flagged"]
+    if c["class"] == "benign":
+        total_benign[0] += 1
+        total_benign[1] += v["flagged"]
+
+print("## Held-back half: flagged per class and source\n")
+print("| class | source | cases | flagged | rate |\n|---|---|---:|---:|---:|")
+by_class = defaultdict(lambda: [0, 0])
+for (cls, src), (n, f) in sorted(held.items()):
+    print(f"| {cls} | {src} | {n} | {f} | {100 * f / n:.1f} % |")
+    by_class[cls][0] += n
+    by_class[cls][1] += f
+print("\n| class (all sources) | cases | flagged | rate |\n|---|---:|---:|---:|")
+for cls, (n, f) in sorted(by_class.items()):
+    print(f"| {cls} | {n} | {f} | {100 * f / n:.2f} % |")
+
+if libinjection is None:
+    print("\n(libinjection not importable: pip install libinjection-python)")
+    sys.exit(0)
+
+print("\n## libinjection as an oracle (held-back half)\n")
+print("| set | cases | ours | libinjection | both | only ours | only libinjection |")
+print("|---|---:|---:|---:|---:|---:|---:|")
+for kind in ("sqli", "xss"):
+    for label in (kind, "benign"):
+        n = ours = lib = both = 0
+        only_lib = []
+        for c, v in zip(cases, verdicts):
+            if c["half"] != "held" or c["class"] != label:
+                continue
+            n += 1
+            a, b = v["flagged"], li(c, kind)
+            ours += a
+            lib += b
+            both += a and b
+            if b and not a:
+                only_lib.append(c["payload"])
+        name = f"{kind} attacks" if label == kind else f"benign, libinjection {kind}"
+        print(f"| {name} | {n} | {ours} | {lib} | {both} | {ours - both} | {lib - both} |")
+        with open(f"{OUT}/only-libinjection-{kind}-{label}.txt", "w") as fh:
+            fh.write("\n".join(only_lib))
