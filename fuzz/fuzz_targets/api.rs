@@ -52,6 +52,9 @@ fuzz_target!(|data: &[u8]| {
                 endpoint,
                 query,
                 authorization,
+                host: Some(b"127.0.0.1"),
+                origin: (i % 3 == 0).then_some(endpoint),
+                fetch_site: (i % 4 == 0).then_some(&b"cross-site"[..]),
                 now,
             };
             let reply = api::handle(&ctx, &req);
@@ -79,6 +82,9 @@ fuzz_target!(|data: &[u8]| {
                 endpoint,
                 query: b"",
                 authorization: None,
+                host: None,
+                origin: None,
+                fetch_site: None,
                 now,
             };
             let reply = api::handle(&ctx, &req);

@@ -90,6 +90,9 @@ pub fn api_call(
             endpoint: b"",
             query,
             authorization: None,
+            host: None,
+            origin: None,
+            fetch_site: None,
             now,
         },
     )

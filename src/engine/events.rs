@@ -309,14 +309,28 @@ pub fn json_str(s: &str) -> String {
     serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into())
 }
 
-/// Unix seconds as RFC 3339 UTC.
+/// The last second humantime can write (9999-12-31T23:59:59Z).
+const MAX_RFC3339_SECS: u64 = 253_402_300_799;
+
+/// Unix seconds as RFC 3339 UTC; times past year 9999 are written as its
+/// last second, as humantime's formatter fails on them and `to_string`
+/// would panic.
 pub fn rfc3339(secs: u64) -> String {
+    let secs = secs.min(MAX_RFC3339_SECS);
     humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
         .to_string()
 }
 
 #[cfg(test)]
 mod tests {
+    /// Found by the `request_view` fuzz target: a time past year 9999
+    /// panicked in the LOG phase.
+    #[test]
+    fn times_past_year_9999_do_not_panic() {
+        assert_eq!(super::rfc3339(u64::MAX), "9999-12-31T23:59:59Z");
+        assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00Z");
+    }
+
     use super::*;
     use crate::detect::{assess, AppBaseline, ClientState};
     use crate::request::RequestView;

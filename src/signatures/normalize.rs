@@ -65,6 +65,7 @@ pub mod trig {
     pub const DIGIT_START: u32 = 1 << 14; // first byte is a digit or '-'
     pub const SPACE: u32 = 1 << 15;
     pub const PERCENT_AT: u32 = 1 << 16; // % @
+    pub const NUL: u32 = 1 << 17; // a null byte was dropped
 }
 
 /// Trigger bit of each byte value, so the final pass does one load per byte.
@@ -425,7 +426,11 @@ fn finish(s: &mut [u8]) -> (usize, u32) {
             no_html_comment_end = true;
         }
         r += n;
-        if b == 0 || (b < 0x20 && !is_space(b)) || b == 0x7f {
+        if b == 0 {
+            trig_bits |= trig::NUL;
+            continue;
+        }
+        if (b < 0x20 && !is_space(b)) || b == 0x7f {
             continue;
         }
         if is_space(b) {

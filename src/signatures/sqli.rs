@@ -61,7 +61,7 @@ fn syntax_probe(s: &[u8]) -> bool {
             run += 1;
             single |= b == b'\'';
             double |= b == b'"';
-            if run >= 4 && single && double {
+            if run >= 3 && single && double {
                 return true;
             }
         } else {

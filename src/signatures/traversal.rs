@@ -187,6 +187,11 @@ fn absolute_system_path(s: &[u8]) -> bool {
 
 pub fn traversal(n: &Normalized, is_path: bool) -> bool {
     let s = n.text;
+    // A null byte in text (`file.php%00`, `../x%00.png`) cuts the string an
+    // application passes to the file system: null-byte poisoning.
+    if n.has(trig::NUL) && !s.is_empty() {
+        return true;
+    }
     if !n.has(trig::DOT | trig::SLASH | trig::COLON) {
         return false;
     }
