@@ -16,12 +16,16 @@ OUT="$REPO/target/addon"
 [ -f "$SRC/conf_flags" ] || { echo "needs Debian's nginx-dev (/usr/share/nginx/src)" >&2; exit 1; }
 NGINX_VERSION=$(sed -n 's/^#define NGINX_VERSION *"\(.*\)"/\1/p' "$SRC/src/core/nginx.h")
 TREE="$OUT/nginx-$NGINX_VERSION"
-rm -rf "$TREE"; mkdir -p "$OUT"
+rm -rf "$TREE" "$OUT/module"; mkdir -p "$OUT/module"
 cp -a "$SRC" "$TREE"
+# The committed module (git archive), so edits or merges in the working
+# tree during the build cannot mix two versions.
+git archive HEAD | tar -x -C "$OUT/module"
+MODULE="$OUT/module"
 cd "$TREE"
 . ./conf_flags
-echo "== ./configure (Debian's flags) --add-dynamic-module=$REPO"
-./configure "${NGX_CONF_FLAGS[@]}" --add-dynamic-module="$REPO" > "$OUT/configure.log" 2>&1 \
+echo "== ./configure (Debian's flags) --add-dynamic-module=<this repo at $(git -C "$REPO" rev-parse --short HEAD)>"
+./configure "${NGX_CONF_FLAGS[@]}" --add-dynamic-module="$MODULE" > "$OUT/configure.log" 2>&1 \
   || { tail -20 "$OUT/configure.log"; exit 1; }
 grep -E "ngx_http_api_abuse_module|cargo" "$OUT/configure.log" || true
 echo "== make modules"

@@ -615,8 +615,8 @@ fi
 if [ "$MODE" = sweep ]; then
   VARIANTS="A1 L10 L1M K1K K1M"
   say "sweep: 10 and 1,000,000 list entries; 1,000 and 1,000,000 clients (monitor reaction: 1,000 clients at full rate are not human-paced)"
-  make_profiles "$BENCH/profiles-L10.toml" true 10
-  make_profiles "$BENCH/profiles-L1M.toml" true 1000000
+  make_profiles "$BENCH/profiles-L10.toml" true 10 "$REACTION"
+  make_profiles "$BENCH/profiles-L1M.toml" true 1000000 "$REACTION"
   make_profiles "$BENCH/profiles-K.toml" true "$DENY" monitor
 else
   make_profiles "$BENCH/profiles-B.toml" true "$DENY" "$REACTION"

@@ -72,10 +72,11 @@ mkdir -p "$WORK"/{conf,logs,state,html}
 ln -s /usr/lib/nginx/modules "$WORK/modules"       # `load_module modules/...` is relative to -p
 echo '<html>hello</html>' > "$WORK/html/index.html"
 echo 'token-for-the-package-test' > "$WORK/conf/tokens"
+AUTH='Authorization: Bearer token-for-the-package-test'
 cp /usr/share/doc/$PKG/examples/profiles.toml "$WORK/conf/profiles.toml"
 sed -i 's/^deny  = \[\]/deny  = ["203.0.113.66"]/' "$WORK/conf/profiles.toml"
 sed -i 's/^addrs = \["127.0.0.1", "::1"\]/addrs = []/' "$WORK/conf/profiles.toml"
-chmod -R a+rX "$WORK"; chmod 0777 "$WORK/logs" "$WORK/state"
+chmod -R a+rX "$WORK"; chmod 0777 "$WORK/logs" "$WORK/state"; chmod 0600 "$WORK/conf/tokens"
 cat > "$WORK/conf/nginx.conf" <<EOF
 include /etc/nginx/modules-enabled/50-mod-http-api-abuse.conf;
 worker_processes 2;
@@ -94,7 +95,7 @@ http {
         listen 127.0.0.1:$PORT;
         api_abuse on;
         location / { root html; }
-        location /api-abuse/ { api_abuse off; api_abuse_api write; allow 127.0.0.1; deny all; }
+        location /api-abuse/ { api_abuse_api write token=conf/tokens; allow 127.0.0.1; deny all; }
         location = /api-abuse/dashboard { api_abuse off; api_abuse_dashboard; allow 127.0.0.1; deny all; }
         location = /metrics { api_abuse off; api_abuse_metrics; allow 127.0.0.1; deny all; }
     }
@@ -115,10 +116,11 @@ for i in $(seq 100); do
   if [ "$(code -A 'sqlmap/1.7' -H 'X-Forwarded-For: 198.51.100.23' "$URL/.env?i=$i")" = 403 ]; then listed=$i; break; fi
 done
 check "a scanner is detected and refused (after ${listed:-?} requests)" test -n "$listed"
-check "the API lists it" sh -c "curl -s '$URL/api-abuse/' | grep -q '\"addr\":\"198.51.100.23\"'"
+check "the API wants the token (401 + WWW-Authenticate)" sh -c "curl -si '$URL/api-abuse/' | grep -qi '^www-authenticate: Bearer'"
+check "the API lists it" sh -c "curl -s -H '$AUTH' '$URL/api-abuse/' | grep -q '\"addr\":\"198.51.100.23\"'"
 check "the dashboard is served" sh -c "curl -s '$URL/api-abuse/dashboard' | grep -q 'API abuse console'"
 check "the dashboard's headers (CSP)" sh -c "curl -sI '$URL/api-abuse/dashboard' | grep -qi '^content-security-policy: default-src'"
-check "one click's worth of unblock (DELETE)" sh -c "curl -s -X DELETE '$URL/api-abuse/?addr=198.51.100.23' | grep -q '\"removed\":true'"
+check "one click's worth of unblock (DELETE)" sh -c "curl -s -X DELETE -H '$AUTH' '$URL/api-abuse/?addr=198.51.100.23' | grep -q '\"removed\":true'"
 check "unblocked client is served again" test "$(code -H 'X-Forwarded-For: 198.51.100.23' "$URL/")" = 200
 check "metrics answer" sh -c "curl -s '$URL/metrics' | grep -q '^api_abuse_requests_total '"
 check "no [alert] or [emerg] in the error log" sh -c "! grep -E '\[(alert|emerg|crit)\]' '$WORK/logs/error.log'"

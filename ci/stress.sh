@@ -162,7 +162,7 @@ function response(status, headers, body)
         unknown = unknown + 1
     elseif uri == "/l.html" then
         if status == 403 then listed_403 = listed_403 + 1 else listed_bad = listed_bad + 1 end
-    elseif string.sub(uri, 1, 2) == "/p" then
+    elseif string.match(uri, "^/p%d") then
         if status == 200 then
             normal_ok = normal_ok + 1
         else
