@@ -8,8 +8,8 @@
 # IPv4 /24s, IPv6 /64s and /128s), waits until every worker has the new lists,
 # then reports, from /proc/PID/smaps_rollup of the master and the workers:
 #   - the sum of private memory (Private_Clean + Private_Dirty);
-#   - the size of the compiled image (shared: one copy in /dev/shm, mapped by
-#     every worker, so it is in no process's private memory);
+#   - the size of this server's image directory (the compiled image: one copy
+#     in /dev/shm, mapped by every worker, so in no process's private memory);
 #   - server total = private sum + image, against the file's size (goal <= 2x);
 #   - the sum of Pss (each shared page divided among its users) as a check;
 #   - the swap time (file replaced -> last worker has the new lists) and the
@@ -117,11 +117,11 @@ sum_field() {
   echo "$total"
 }
 private_kb() { echo $(( $(sum_field Private_Clean) + $(sum_field Private_Dirty) )); }
-image_kb() {
-  local kb
-  kb=$(du -sk /dev/shm/nginx-api-abuse.* /tmp/nginx-api-abuse.* 2>/dev/null | awk '{s += $1} END {print s + 0}')
-  echo "$kb"
-}
+# This server's image directory, from the master's first "compiled" line.
+IMAGES=$(grep -o 'image "[^"]*"' "$DIR/logs/error.log" | head -n1 | sed 's/^image "//; s/"$//')
+IMAGES=$(dirname "$IMAGES")
+[ -d "$IMAGES" ] || die "image directory not found in the error log"
+image_kb() { du -sk "$IMAGES" 2>/dev/null | awk '{print $1 + 0}'; }
 
 BEFORE_PRIV=$(private_kb)
 say "before the swap: private $BEFORE_PRIV kB over $(pids | wc -w) processes, image $(image_kb) kB"
@@ -157,7 +157,7 @@ printf 'private, all procs %d kB (master + %d workers; before the swap: %d kB)\n
 for p in $(pids); do
   printf '  pid %-8s %s kB\n' "$p" $(( $(awk '$1 == "Private_Clean:" || $1 == "Private_Dirty:" { s += $2 } END { print s }' "/proc/$p/smaps_rollup") ))
 done
-printf 'image (shared)     %d kB\n' "$IMG"
+printf 'image (shared)     %d kB (%s)\n' "$IMG" "$IMAGES"
 printf 'server total       %d kB = %.2fx the file (goal <= 2x)\n' "$TOTAL" "$(echo "$TOTAL / $FILE_KB" | bc -l)"
 printf 'Pss sum            %d kB = %.2fx the file\n' "$PSS" "$(echo "$PSS / $FILE_KB" | bc -l)"
 printf 'swap time          %.2f s (file replaced -> every worker has the new lists)\n' "$(echo "$END - $START" | bc -l)"

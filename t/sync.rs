@@ -324,3 +324,123 @@ fn restarted_and_reloaded_nodes_follow_and_expiry_holds() {
         Some("gray".into())
     );
 }
+
+// Benchmarks (ignored by `cargo test`; ci/sync-bench.sh runs them): figures
+// for docs/fleet.md, printed, not timed assertions.
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1;
+    sorted[i]
+}
+
+#[test]
+#[ignore]
+fn bench_propagation_of_1000_changes_across_a_redis_restart() {
+    let mut redis = Redis::start("sync-bench-prop");
+    let a = node("sync-bench-prop", "a", &redis);
+    let b = node("sync-bench-prop", "b", &redis);
+    let mut took = Vec::with_capacity(1000);
+    let ip = |i: usize| format!("10.77.{}.{}", i / 250, i % 250 + 1);
+    for i in 0..1000 {
+        if i == 500 {
+            redis.kill();
+            std::thread::sleep(Duration::from_millis(300));
+            redis.launch();
+        }
+        let t = Instant::now();
+        api(
+            &a,
+            "POST",
+            &format!("?addr={}&list=deny&duration=1h", ip(i)),
+        );
+        assert!(
+            poll(Duration::from_secs(30), || status(&b, &ip(i)) == 403),
+            "change {i} lost"
+        );
+        took.push(t.elapsed());
+    }
+    let lost = (0..1000).filter(|i| status(&b, &ip(*i)) != 403).count();
+    took.sort();
+    eprintln!(
+        "BENCH propagation: 1000 changes, Redis killed and restarted at change 500: p50 {:?} p90 {:?} p99 {:?} max {:?}, lost {lost}",
+        percentile(&took, 0.5),
+        percentile(&took, 0.9),
+        percentile(&took, 0.99),
+        took[took.len() - 1]
+    );
+    eprintln!("BENCH node a: {}", sync_state(&a));
+    assert_eq!(lost, 0);
+}
+
+fn used_memory(redis: &Redis) -> u64 {
+    let info: String = redis::cmd("INFO")
+        .arg("memory")
+        .query(&mut redis.con())
+        .unwrap();
+    info.lines()
+        .find_map(|l| l.strip_prefix("used_memory:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+#[ignore]
+fn bench_a_node_loads_a_million_entries() {
+    const N: usize = 1_000_000;
+    let redis = Redis::start("sync-bench-load");
+    let before = used_memory(&redis);
+    let mut con = redis.con();
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let t = Instant::now();
+    for chunk in (0..N).collect::<Vec<_>>().chunks(10_000) {
+        let mut pipe = redis::pipe();
+        for &i in chunk {
+            let addr = format!("10.{}.{}.{}", i >> 16 & 255, i >> 8 & 255, i & 255);
+            let json = format!(
+                "{{\"addr\":\"{addr}\",\"list\":\"deny\",\"origin\":\"detection\",\"bot_type\":\"scraping\",\"confidence\":80,\"offences\":1,\"created\":{now},\"expires\":{},\"stamp\":{},\"node\":\"x\",\"instance\":1}}",
+                now + 86_400,
+                (now * 1000) << 10 | 5
+            );
+            pipe.cmd("SET")
+                .arg(format!("{PREFIX}:entry:{addr}"))
+                .arg(json)
+                .arg("PX")
+                .arg(86_400_000)
+                .ignore();
+        }
+        pipe.query::<()>(&mut con).unwrap();
+    }
+    let fill = t.elapsed();
+    let after = used_memory(&redis);
+    eprintln!(
+        "BENCH redis: {N} entries written in {fill:?}; used_memory {} MB (+{} MB, {} bytes per entry)",
+        after >> 20,
+        (after - before) >> 20,
+        (after - before) / N as u64
+    );
+    let body = conf("fresh", &redis.url()).replace("abuse:4m", "abuse:1536m");
+    let t = Instant::now();
+    let n = Nginx::start(
+        "sync-bench-load-node",
+        &body,
+        &[("conf/profiles.toml", PROFILES)],
+    );
+    let up = t.elapsed();
+    assert!(
+        poll(Duration::from_secs(300), || sync_state(&n)["connected"]
+            == true),
+        "{}",
+        n.error_log()
+    );
+    let s = sync_state(&n);
+    eprintln!(
+        "BENCH load: nginx up in {up:?}, connected after {:?}; {s}",
+        t.elapsed()
+    );
+    assert_eq!(s["loaded"].as_u64(), Some(N as u64));
+    assert_eq!(status(&n, "10.3.2.1"), 403);
+    assert_eq!(status(&n, "10.15.66.63"), 403);
+}

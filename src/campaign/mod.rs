@@ -89,7 +89,7 @@ impl Metric {
 
 /// Events per window below which no rate surges, whatever was learned: a
 /// quiet site's few failed logins are never a campaign.
-pub const FLOOR: [f32; METRICS] = [20.0, 30.0, 40.0];
+pub const FLOOR: [f32; METRICS] = [20.0, 30.0, 20.0];
 /// A surge is this multiple of the learned mean...
 pub const SURGE_RATIO: f32 = 2.0;
 /// ...plus this many standard deviations of a Poisson count with that mean.
@@ -482,15 +482,18 @@ impl AppCampaigns {
         if old == 0 {
             return;
         }
-        // Until the means settle every bucket teaches them; then a bucket
-        // that surged teaches a tenth as much (a lasting change of traffic
-        // is followed within an hour or two, a campaign barely moves them)
-        // and nothing about keys.
-        let warm = samples as f32 >= MEAN_BUCKETS / 2.0;
-        let weight = if surged && warm { 0.1 } else { 1.0 };
+        // A bucket that surged teaches a tenth as much, and no more than
+        // the threshold it crossed: a lasting change of traffic is followed
+        // within an hour or two, while a campaign (or the first burst of a
+        // fresh zone) barely moves the means.
+        let weight = if surged { 0.1 } else { 1.0 };
         for (m, t) in totals.iter().enumerate() {
             let mut mean = load_f(&self.mean[m]);
             let n = (samples as f32 + 1.0).min(MEAN_BUCKETS);
+            // A surging bucket teaches no more than the threshold it
+            // crossed, so a campaign in the first minutes of a fresh zone
+            // does not become the norm.
+            let t = t.min(self.threshold(m));
             mean += weight * (t - mean) / n;
             // Quiet buckets in between count as zeros.
             let quiet = (gap - 1).min(MEAN_BUCKETS as u32) as i32;
@@ -550,8 +553,12 @@ impl AppCampaigns {
             (f.fingerprint.key(f.class, f.prior), false),
             (f.fingerprint.hood(f.hood, f.class, f.prior), true),
         ];
+        // Neighbourhoods group sensitive calls only: a campus, an office or
+        // a carrier's NAT range brings many people's first visits from one
+        // /24, which is no campaign.
+        let n = if f.class == Class::Page { 1 } else { 2 };
         let mut started = None;
-        for (key, by_hood) in keys {
+        for (key, by_hood) in keys.into_iter().take(n) {
             let Some((events, addresses)) = self.count_key(key, bucket, frac, f.address) else {
                 continue;
             };

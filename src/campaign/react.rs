@@ -30,6 +30,12 @@ pub fn prior_of(state: Option<&ClientState>, now_ms: u64) -> Prior {
     }
 }
 
+/// Assets are never part of a campaign (a page's images are fetched by
+/// whoever rendered it) and never matched.
+fn is_asset(method: &[u8], path: &[u8]) -> bool {
+    crate::detect::template::normalise(method, path).asset
+}
+
 fn class_of(profile: &Profile, method: &[u8], path: &[u8]) -> Class {
     match profile.sensitive.classify(method, path) {
         Some(k) => Class::Sensitive(k.index() as u8),
@@ -69,6 +75,12 @@ pub fn feed(
     if metrics == 0 {
         return None;
     }
+    // An asset counts towards the rates but groups nobody.
+    let prior = if is_asset(method, path) {
+        Prior::Assets
+    } else {
+        prior
+    };
     let all = shared.campaigns();
     let now_s = (now_ms / 1000) as u32;
     let report = all.app(app_key(app) as u64, now_s).feed(
@@ -173,6 +185,9 @@ pub fn check(
         return None;
     }
     let class = class_of(profile, method, path);
+    if is_asset(method, path) {
+        return None;
+    }
     let (known, prior) = shared
         .clients
         .get(key, |s| (true, prior_of(Some(s), now_ms)))
@@ -187,7 +202,8 @@ pub fn check(
         fingerprint.key(class, prior),
         fingerprint.hood(neighbourhood(addr), class, prior),
     ];
-    let hit = campaigns.matching(&keys, now_s)?;
+    let n = if class == Class::Page { 1 } else { 2 };
+    let hit = campaigns.matching(&keys[..n], now_s)?;
     if !profile.acts_on(hit.bot_type) {
         return None;
     }

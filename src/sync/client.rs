@@ -55,23 +55,7 @@ const BUSY_GIVE_UP: Duration = Duration::from_secs(1);
 /// Sets the entry key if the change is newer than the key's (or the key is
 /// absent), with its TTL (ARGV[3] ms, 0 = none), and publishes it.
 /// Redis and Valkey both ship cjson.
-const SET_IF_NEWER: &str = r"
-local cur = redis.call('GET', KEYS[1])
-if cur then
-  local ok, old = pcall(cjson.decode, cur)
-  if ok and type(old) == 'table' and tonumber(old.stamp) and tonumber(old.stamp) >= tonumber(ARGV[1]) then
-    return 0
-  end
-end
-local ttl = tonumber(ARGV[3])
-if ttl > 0 then
-  redis.call('SET', KEYS[1], ARGV[2], 'PX', ttl)
-else
-  redis.call('SET', KEYS[1], ARGV[2])
-end
-redis.call('PUBLISH', ARGV[4], ARGV[2])
-return 1
-";
+pub const SET_IF_NEWER: &str = include_str!("set_if_newer.lua");
 
 /// What the thread needs from its host process.
 pub trait Env {

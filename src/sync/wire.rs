@@ -243,3 +243,46 @@ mod tests {
         assert_eq!(n.channel(), "aa:changes");
     }
 }
+
+/// What a node's full load costs in CPU, without Redis: decode and apply a
+/// million entries into a zone (`cargo test --release --no-default-features
+/// --lib apply_a_million -- --ignored --nocapture`, run by ci/sync-bench.sh).
+#[cfg(test)]
+mod bench {
+    use super::*;
+
+    #[test]
+    #[ignore]
+    fn apply_a_million_entries() {
+        const N: u32 = 1_000_000;
+        let z = crate::shared::tests::heap_zone(1536 << 20);
+        let texts: Vec<String> = (0..N)
+            .map(|i| {
+                let key = client_key(std::net::Ipv4Addr::from(0x0a00_0000 | i).into(), 64);
+                let r = ListRecord {
+                    kind: ListKind::Deny as u8,
+                    origin: ORIGIN_DETECTION,
+                    bot_type: 3,
+                    confidence: 80,
+                    offences: 1,
+                    created: 1_800_000_000,
+                    expires: 1_900_000_000,
+                    stamp: 5 << 10,
+                };
+                WireEntry::from_record(key, &r, "x", 1).encode()
+            })
+            .collect();
+        let t = std::time::Instant::now();
+        let mut applied = 0;
+        for text in &texts {
+            let w = WireEntry::decode(text.as_bytes()).expect("entry");
+            let (key, rec) = w.to_record(64).expect("record");
+            applied += usize::from(z.shared.apply_remote(key, 1_800_000_000, rec));
+        }
+        eprintln!(
+            "BENCH apply: {applied} of {N} entries decoded and applied in {:?}",
+            t.elapsed()
+        );
+        assert_eq!(applied, N as usize);
+    }
+}

@@ -187,7 +187,8 @@ pub fn simulate(o: &Options, stop: &AtomicBool) -> Result<Vec<RunReport>, String
             stop,
         };
         let started = Instant::now();
-        let campaign_specs = campaigns::population(&o.campaigns, r, o.seed)?;
+        let campaign_specs =
+            campaigns::population(&o.campaigns, usize::from(o.net_base) + r, o.seed)?;
         let results = if campaign_specs.is_empty() {
             runner.run(specs, &ctx, tolerance)
         } else {
