@@ -7,7 +7,7 @@ use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use crate::harness::{http_conf, prepare, xff, Nginx};
+use crate::harness::{http_conf, nginx_cmd, prepare, xff, Nginx};
 use crate::zone::scan_until_blocked;
 
 const PROFILES: &str = "[[profile]]\nname = \"all\"\ntolerance = \"low\"\nduration = \"1h\"\n";
@@ -96,6 +96,32 @@ enum Bad {
     Bytes(Vec<u8>),
     Fifo,
     Symlink,
+}
+
+/// `nginx -t` only checks: a bad state file stays where it is for the real
+/// start to refuse and rename.
+#[test]
+fn a_config_test_leaves_a_bad_state_file_alone() {
+    let (prefix, port) = prepare(
+        "state-bad-config-test",
+        &http_conf("abuse:4m", API),
+        &[("conf/profiles.toml", PROFILES)],
+    );
+    let path = prefix.join(STATE);
+    std::fs::write(&path, b"not a state file at all\n").expect("write");
+    let out = nginx_cmd(&prefix, &["-t"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "nginx -t: {stderr}");
+    assert!(
+        stderr.contains("would be renamed aside at start"),
+        "{stderr}"
+    );
+    assert_eq!(std::fs::read(&path).unwrap(), b"not a state file at all\n");
+    let mut n = Nginx::from_prefix(prefix, port);
+    n.allowed.push("would be renamed aside at start".into());
+    assert!(set_aside(&n).is_empty(), "nothing set aside by -t");
+    n.launch();
+    assert_eq!(set_aside(&n).len(), 1, "the real start sets it aside");
 }
 
 #[test]

@@ -204,7 +204,13 @@ fn refuse_state(
     path: &std::path::Path,
     why: &crate::state::Refused,
 ) -> bool {
-    let (kept, what) = if why.set_aside() {
+    // SAFETY: nginx sets ngx_test_config once, before any zone is created.
+    let testing = unsafe { ngx::ffi::ngx_test_config } != 0;
+    let (kept, what) = if testing {
+        // `nginx -t` only checks: the file is left for the real start to
+        // refuse and rename, so a config test never moves an operator's file.
+        (true, "it would be renamed aside at start".to_string())
+    } else if why.set_aside() {
         match crate::state::set_aside(path) {
             Ok(to) => (
                 false,
