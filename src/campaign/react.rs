@@ -224,23 +224,28 @@ pub fn check(
     let expires = now_s.saturating_add(secs as u32);
     let listed = match reaction {
         Reaction::Monitor => false,
-        r => shared.list(
-            key,
-            now_s,
-            ListRecord {
-                kind: if r == Reaction::Graylist {
-                    ListKind::Gray
-                } else {
-                    ListKind::Deny
-                } as u8,
-                origin: ORIGIN_DETECTION,
-                bot_type: hit.bot_type.index() as u8 + 1,
-                confidence: 100,
-                offences: 0,
-                created: now_s,
-                expires,
-                stamp: 0,
-            },
+        // Through the detection path: it keeps the operators' share of the
+        // table free and caps what one /24 or /48 can take.
+        r => !matches!(
+            shared.list_detected(
+                key,
+                now_s,
+                ListRecord {
+                    kind: if r == Reaction::Graylist {
+                        ListKind::Gray
+                    } else {
+                        ListKind::Deny
+                    } as u8,
+                    origin: ORIGIN_DETECTION,
+                    bot_type: hit.bot_type.index() as u8 + 1,
+                    confidence: 100,
+                    offences: 0,
+                    created: now_s,
+                    expires,
+                    stamp: 0,
+                },
+            ),
+            crate::shared::Listed::Full
         ),
     };
     let report = hit.listed(listed);
