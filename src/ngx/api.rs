@@ -8,15 +8,13 @@ use std::ffi::{c_char, c_void};
 use std::sync::Arc;
 
 use ngx::ffi::{
-    ngx_buf_t, ngx_chain_t, ngx_command_t, ngx_conf_t, ngx_create_temp_buf,
-    ngx_http_discard_request_body, ngx_http_output_filter, ngx_http_request_t,
-    ngx_http_send_header, ngx_int_t, ngx_list_push, ngx_table_elt_t, NGX_ERROR,
-    NGX_HTTP_INTERNAL_SERVER_ERROR,
+    ngx_command_t, ngx_conf_t, ngx_http_discard_request_body, ngx_http_request_t, ngx_int_t,
+    ngx_table_elt_t, NGX_ERROR, NGX_HTTP_INTERNAL_SERVER_ERROR,
 };
 use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf, NgxHttpCoreModule};
 
 use super::conf::{run_setter, LocConf};
-use super::util::{bytes, now_ms};
+use super::util::{add_header, bytes, now_ms, send};
 use super::{worker, zone, Module};
 
 pub const API_READ: u8 = 1;
@@ -178,57 +176,4 @@ fn endpoint(req: &ngx_http_request_t) -> &[u8] {
         Some(rest) if !name.is_empty() => rest,
         _ => b"",
     }
-}
-
-/// Adds a response header; `None` when out of memory.
-unsafe fn add_header(
-    r: *mut ngx_http_request_t,
-    name: &'static str,
-    value: &'static str,
-) -> Option<()> {
-    let h = ngx_list_push(&mut (*r).headers_out.headers).cast::<ngx_table_elt_t>();
-    if h.is_null() {
-        return None;
-    }
-    // Zeroed first: nginx 1.23+ has a `next` link that must be null; the
-    // nginx that distributions ship (Debian 12: 1.22) has no such field.
-    std::ptr::write_bytes(h, 0, 1);
-    let h = &mut *h;
-    h.hash = 1;
-    h.key.len = name.len();
-    h.key.data = name.as_ptr().cast_mut();
-    h.value.len = value.len();
-    h.value.data = value.as_ptr().cast_mut();
-    Some(())
-}
-
-unsafe fn send(
-    r: *mut ngx_http_request_t,
-    status: u16,
-    ctype: &'static str,
-    body: &[u8],
-) -> ngx_int_t {
-    let req = &mut *r;
-    req.headers_out.status = usize::from(status);
-    req.headers_out.content_type.len = ctype.len();
-    req.headers_out.content_type.data = ctype.as_ptr().cast_mut();
-    req.headers_out.content_type_len = ctype.len();
-    req.headers_out.content_length_n = body.len() as i64;
-    let rc = ngx_http_send_header(r);
-    if rc == NGX_ERROR as ngx_int_t || rc > 0 || req.header_only() != 0 {
-        return rc;
-    }
-    let b: *mut ngx_buf_t = ngx_create_temp_buf(req.pool, body.len().max(1));
-    if b.is_null() {
-        return NGX_ERROR as ngx_int_t;
-    }
-    std::ptr::copy_nonoverlapping(body.as_ptr(), (*b).pos, body.len());
-    (*b).last = (*b).pos.add(body.len());
-    (*b).set_last_buf(1);
-    (*b).set_last_in_chain(1);
-    let mut out = ngx_chain_t {
-        buf: b,
-        next: std::ptr::null_mut(),
-    };
-    ngx_http_output_filter(r, &mut out)
 }

@@ -9,15 +9,13 @@
 use std::ffi::{c_char, c_void};
 
 use ngx::ffi::{
-    ngx_buf_t, ngx_chain_t, ngx_command_t, ngx_conf_t, ngx_create_temp_buf,
-    ngx_http_discard_request_body, ngx_http_output_filter, ngx_http_request_t,
-    ngx_http_send_header, ngx_int_t, ngx_list_push, ngx_table_elt_t, NGX_ERROR,
-    NGX_HTTP_INTERNAL_SERVER_ERROR, NGX_HTTP_NOT_ALLOWED,
+    ngx_command_t, ngx_conf_t, ngx_http_discard_request_body, ngx_http_request_t, ngx_int_t,
+    NGX_ERROR, NGX_HTTP_INTERNAL_SERVER_ERROR, NGX_HTTP_NOT_ALLOWED,
 };
 use ngx::http::{HttpModuleLocationConf, NgxHttpCoreModule};
 
 use super::conf::{run_setter, LocConf};
-use super::util::bytes;
+use super::util::{self, add_header, bytes};
 use super::Module;
 
 /// What `lcf.api` holds for a dashboard location.
@@ -99,50 +97,11 @@ unsafe fn handle(r: *mut ngx_http_request_t) -> ngx_int_t {
     send(r, page.as_bytes())
 }
 
-unsafe fn add_header(r: *mut ngx_http_request_t, key: &'static str, value: &'static str) -> bool {
-    let h = ngx_list_push(&mut (*r).headers_out.headers).cast::<ngx_table_elt_t>();
-    if h.is_null() {
-        return false;
-    }
-    // Zeroed first: nginx 1.23+ has a `next` link that must be null, older
-    // versions do not have the field at all.
-    std::ptr::write_bytes(h, 0, 1);
-    (*h).hash = 1;
-    (*h).key.len = key.len();
-    (*h).key.data = key.as_ptr().cast_mut();
-    (*h).value.len = value.len();
-    (*h).value.data = value.as_ptr().cast_mut();
-    true
-}
-
 unsafe fn send(r: *mut ngx_http_request_t, body: &[u8]) -> ngx_int_t {
-    const CTYPE: &str = "text/html; charset=utf-8";
-    let req = &mut *r;
-    req.headers_out.status = 200;
-    req.headers_out.content_type.len = CTYPE.len();
-    req.headers_out.content_type.data = CTYPE.as_ptr().cast_mut();
-    req.headers_out.content_type_len = "text/html".len();
-    req.headers_out.content_length_n = body.len() as i64;
     for (k, v) in HEADERS {
-        if !add_header(r, k, v) {
+        if add_header(r, k, v).is_none() {
             return NGX_ERROR as ngx_int_t;
         }
     }
-    let rc = ngx_http_send_header(r);
-    if rc == NGX_ERROR as ngx_int_t || rc > 0 || req.header_only() != 0 {
-        return rc;
-    }
-    let b: *mut ngx_buf_t = ngx_create_temp_buf(req.pool, body.len());
-    if b.is_null() {
-        return NGX_ERROR as ngx_int_t;
-    }
-    std::ptr::copy_nonoverlapping(body.as_ptr(), (*b).pos, body.len());
-    (*b).last = (*b).pos.add(body.len());
-    (*b).set_last_buf(1);
-    (*b).set_last_in_chain(1);
-    let mut out = ngx_chain_t {
-        buf: b,
-        next: std::ptr::null_mut(),
-    };
-    ngx_http_output_filter(r, &mut out)
+    util::send(r, 200, "text/html; charset=utf-8", body)
 }

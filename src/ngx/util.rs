@@ -3,7 +3,11 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use ngx::ffi::{ngx_http_request_t, ngx_str_t, sockaddr_in, sockaddr_in6};
+use ngx::ffi::{
+    ngx_buf_t, ngx_chain_t, ngx_create_temp_buf, ngx_http_output_filter, ngx_http_request_t,
+    ngx_http_send_header, ngx_int_t, ngx_list_push, ngx_str_t, ngx_table_elt_t, sockaddr_in,
+    sockaddr_in6, NGX_ERROR,
+};
 
 /// The client address of the connection, after the realip module replaced it.
 ///
@@ -50,4 +54,75 @@ pub fn bytes(s: &ngx_str_t) -> &[u8] {
 pub fn now_ms() -> u64 {
     let tp = ngx::ffi::ngx_timeofday();
     (tp.sec as u64).saturating_mul(1000) + tp.msec as u64
+}
+
+/// Adds a response header; `None` when out of memory.
+///
+/// # Safety
+/// `r` must be a live request whose headers have not been sent.
+pub unsafe fn add_header(
+    r: *mut ngx_http_request_t,
+    name: &'static str,
+    value: &'static str,
+) -> Option<()> {
+    // SAFETY: the caller passes a live request; the list belongs to it.
+    let h = unsafe { ngx_list_push(&mut (*r).headers_out.headers) }.cast::<ngx_table_elt_t>();
+    if h.is_null() {
+        return None;
+    }
+    // SAFETY: ngx_list_push returned room for one element. Zeroed first:
+    // nginx 1.23+ has a `next` link that must be null; the nginx that
+    // distributions ship (Debian 12: 1.22) has no such field.
+    let h = unsafe {
+        std::ptr::write_bytes(h, 0, 1);
+        &mut *h
+    };
+    h.hash = 1;
+    h.key.len = name.len();
+    h.key.data = name.as_ptr().cast_mut();
+    h.value.len = value.len();
+    h.value.data = value.as_ptr().cast_mut();
+    Some(())
+}
+
+/// Sends a whole response from a content handler: status, content type
+/// (parameters such as `; charset=` allowed), length and one buffer.
+///
+/// # Safety
+/// `r` must be a live request whose headers have not been sent.
+pub unsafe fn send(
+    r: *mut ngx_http_request_t,
+    status: u16,
+    ctype: &'static str,
+    body: &[u8],
+) -> ngx_int_t {
+    // SAFETY: the caller passes a live request.
+    let req = unsafe { &mut *r };
+    req.headers_out.status = usize::from(status);
+    req.headers_out.content_type.len = ctype.len();
+    req.headers_out.content_type.data = ctype.as_ptr().cast_mut();
+    // the MIME type alone, as nginx's charset filter expects
+    req.headers_out.content_type_len = ctype.find(';').unwrap_or(ctype.len());
+    req.headers_out.content_length_n = body.len() as i64;
+    // SAFETY: a live request.
+    let rc = unsafe { ngx_http_send_header(r) };
+    if rc == NGX_ERROR as ngx_int_t || rc > 0 || req.header_only() != 0 {
+        return rc;
+    }
+    // SAFETY: the request's pool; the buffer has room for the body.
+    unsafe {
+        let b: *mut ngx_buf_t = ngx_create_temp_buf(req.pool, body.len().max(1));
+        if b.is_null() {
+            return NGX_ERROR as ngx_int_t;
+        }
+        std::ptr::copy_nonoverlapping(body.as_ptr(), (*b).pos, body.len());
+        (*b).last = (*b).pos.add(body.len());
+        (*b).set_last_buf(1);
+        (*b).set_last_in_chain(1);
+        let mut out = ngx_chain_t {
+            buf: b,
+            next: std::ptr::null_mut(),
+        };
+        ngx_http_output_filter(r, &mut out)
+    }
 }
