@@ -11,6 +11,7 @@ mod campaign;
 pub mod conf;
 mod dashboard;
 mod events;
+mod extract;
 mod handlers;
 mod profiles;
 mod saver;
