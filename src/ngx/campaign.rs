@@ -35,7 +35,8 @@ pub unsafe fn preaccess(
 ) -> Option<ngx_int_t> {
     let app = lcf.app();
     let profile = profiles?.profile_for(app)?;
-    let req = &*r;
+    // SAFETY: the caller passes a live request.
+    let req = unsafe { &*r };
     let monitor = lcf.mode == Mode::Monitor;
     let fingerprint = ctx.fingerprint;
     let hit = react::check(
@@ -63,7 +64,8 @@ pub unsafe fn preaccess(
     let now_s = now_ms() / 1000;
     if let Some((line, summary)) = &hit.event {
         publish(shared, mcf, line, now_s);
-        log_request(r, lcf.log_level, summary);
+        // SAFETY: a live request (its connection's log).
+        unsafe { log_request(r, lcf.log_level, summary) };
     }
     if monitor {
         ctx.action = Action::Monitor;
@@ -77,11 +79,14 @@ pub unsafe fn preaccess(
     ctx.action = Action::Block;
     shared.stats().blocked_deny.fetch_add(1, Relaxed);
     shared.count_refusal(false, now_s);
-    log_request(
-        r,
-        lcf.log_level + 1,
-        &format!("api_abuse: client {addr} blocked (campaign)"),
-    );
+    // SAFETY: as above.
+    unsafe {
+        log_request(
+            r,
+            lcf.log_level + 1,
+            &format!("api_abuse: client {addr} blocked (campaign)"),
+        )
+    };
     Some(lcf.status as ngx_int_t)
 }
 
@@ -126,7 +131,8 @@ pub unsafe fn log(
         now_ms(),
     ) {
         publish(shared, mcf, &line, now_ms() / 1000);
-        log_request(r, lcf.log_level, &summary);
+        // SAFETY: a live request (its connection's log).
+        unsafe { log_request(r, lcf.log_level, &summary) };
     }
 }
 
