@@ -130,16 +130,8 @@ fn keyword(w: &[u8]) -> Kw {
         b"null" => Kw::Literal,
         b"unknown" => Kw::Literal,
         // Functions SQL lets one call without parentheses: they are values.
-        b"current_user"
-        | b"session_user"
-        | b"system_user"
-        | b"current_date"
-        | b"current_time"
-        | b"current_timestamp"
-        | b"localtime"
-        | b"localtimestamp"
-        | b"utc_date"
-        | b"utc_time"
+        b"current_user" | b"session_user" | b"system_user" | b"current_date" | b"current_time"
+        | b"current_timestamp" | b"localtime" | b"localtimestamp" | b"utc_date" | b"utc_time"
         | b"utc_timestamp" => Kw::Literal,
         b"where" => Kw::Where,
         b"is" => Kw::Is,
@@ -315,7 +307,7 @@ impl<'a> Lexer<'a> {
 
     /// A number ends where SQL ends it: `1union` is `1` then `union`, as
     /// MySQL reads it; hex `0x7e`, decimals and exponents (`1e1`) stay whole.
-    fn number(&mut self) -> T {
+    fn number(&mut self, start: usize) -> T {
         if self.at(self.i) == b'0' && self.at(self.i + 1) == b'x' {
             self.i += 2;
             while self.at(self.i).is_ascii_hexdigit() {
@@ -335,12 +327,10 @@ impl<'a> Lexer<'a> {
                 self.i += 1;
             }
         }
-        // A digit glued to letters that SQL would not split (`5890abc`, a
-        // hash, `3rd`) is one word-like literal.
+        // A digit glued to letters that SQL would not split (`3rd`, a hash
+        // `5f3a`) is a name, as MySQL reads it, not a number.
         if is_word_byte(self.at(self.i)) && !self.keyword_follows() {
-            while self.i < self.s.len() && is_word_byte(self.s[self.i]) {
-                self.i += 1;
-            }
+            return self.word(start);
         }
         T::Num
     }
@@ -354,8 +344,17 @@ impl<'a> Lexer<'a> {
         let w = &self.s[self.i..j];
         matches!(
             keyword(w),
-            Kw::Union | Kw::And | Kw::Or | Kw::Xor | Kw::Select | Kw::From | Kw::Order
-                | Kw::Group | Kw::Having | Kw::Limit | Kw::Where
+            Kw::Union
+                | Kw::And
+                | Kw::Or
+                | Kw::Xor
+                | Kw::Select
+                | Kw::From
+                | Kw::Order
+                | Kw::Group
+                | Kw::Having
+                | Kw::Limit
+                | Kw::Where
         ) && !is_word_byte(self.at(j))
     }
 
@@ -391,8 +390,8 @@ impl Iterator for Lexer<'_> {
         let n1 = self.at(start + 1);
         let t = match b {
             b'\'' | b'"' | b'`' if self.strings => self.string(b),
-            b'0'..=b'9' => self.number(),
-            b'.' if n1.is_ascii_digit() => self.number(),
+            b'0'..=b'9' => self.number(start),
+            b'.' if n1.is_ascii_digit() => self.number(start),
             b'@' => {
                 self.i += 1;
                 while self.i < self.s.len()

@@ -132,7 +132,10 @@ fn context(s: &[u8], at: usize, start: bool) -> bool {
             if expr(&mut after, 0).is_some() {
                 let mut next = after;
                 // Not a comparison: `9"&page=1` is a URL's query string.
-                if next.next().is_some_and(|t| is_logical(&t) || kw(&t) == Kw::Is) {
+                if next
+                    .next()
+                    .is_some_and(|t| is_logical(&t) || kw(&t) == Kw::Is)
+                {
                     lx = after;
                 }
             }
@@ -146,7 +149,7 @@ fn context(s: &[u8], at: usize, start: bool) -> bool {
     }
     let Some(t) = first else { return false };
     let bare_start = start && !closed && at == 0;
-    continuation(&lx, t, bare_start) || (!start && operator_between_quotes(&lx, t))
+    continuation(&lx, t, bare_start) || (!start && operator_between_quotes(&lx, at, t))
 }
 
 fn is_logical(t: &Tok) -> bool {
@@ -156,19 +159,18 @@ fn is_logical(t: &Tok) -> bool {
 /// `A' - 'B`, `' OR '`, `'||'`, `' DIV '`: right after the breakout an
 /// operator and a string left open for the application's closing quote. A
 /// quote in text is followed by letters, not by an operator and a quote.
-fn operator_between_quotes(lx: &Lexer, t: Tok) -> bool {
-    let op = match (t.t, kw(&t)) {
-        (T::Arith | T::Logic | T::Cmp, _) | (_, Kw::Or | Kw::And | Kw::Xor) => true,
-        (T::Word { kw: Kw::Not, .. }, _) => true,
-        _ => false,
-    };
+fn operator_between_quotes(lx: &Lexer, at: usize, t: Tok) -> bool {
+    let op = matches!(t.t, T::Arith | T::Logic | T::Cmp)
+        || matches!(kw(&t), Kw::Or | Kw::And | Kw::Xor | Kw::Not);
     // Spaced on both sides (`' - '`): a quoted symbol in a search phrase
     // (`"&"`, `"LIKE" stamp`, `9"&page=1`) hugs its quotes.
     let spaced = |i: usize| matches!(lx.span(i, i + 1), b" " | b"\n");
-    if !op || !spaced(t.start - 1) || !spaced(t.end) {
+    // One word at most on either side: a probe, not a phrase.
+    let word = |a: usize, b: usize| !lx.span(a, b).iter().any(|&c| c == b' ' || c == b'\n');
+    if !op || !spaced(at) || !spaced(t.end) || !word(0, at) {
         return false;
     }
-    let quote = lx.span(t.start - 1, t.start);
+    let quote = lx.span(at - 1, at);
     let mut rest = *lx;
     let mut next = rest.next();
     // `NOT LIKE`, `SOUNDS LIKE`, `NOT REGEXP`: a word operator of two words.
@@ -179,7 +181,7 @@ fn operator_between_quotes(lx: &Lexer, t: Tok) -> bool {
         }
     }
     next.is_some_and(|n| {
-        lx.open_string(&n) && n.end - n.start <= 24 && lx.span(n.start, n.start + 1) == quote
+        lx.open_string(&n) && word(n.start, n.end) && lx.span(n.start, n.start + 1) == quote
     })
 }
 
@@ -194,7 +196,8 @@ fn continuation(lx: &Lexer, t: Tok, bare_start: bool) -> bool {
         // quotes a query).
         (T::Word { .. }, Kw::Where) => {
             let mut r = rest;
-            r.next().is_some_and(|a| matches!(a.t, T::Num | T::Str | T::LParen))
+            r.next()
+                .is_some_and(|a| matches!(a.t, T::Num | T::Str | T::LParen))
                 && predicate(rest)
         }
         (T::Word { .. }, Kw::Order | Kw::Group) => {
@@ -202,9 +205,7 @@ fn continuation(lx: &Lexer, t: Tok, bare_start: bool) -> bool {
             match p {
                 [Some(a), Some(b)] if kw(&a) == Kw::By => {
                     // `order by 10`, `order by ifnull(..)`, `group by x having`
-                    b.t == T::Num
-                        || is_builtin(&b)
-                        || (!bare_start && next_kw(after, Kw::Having))
+                    b.t == T::Num || is_builtin(&b) || (!bare_start && next_kw(after, Kw::Having))
                 }
                 _ => false,
             }
@@ -367,7 +368,12 @@ fn predicate_at(lx: Lexer, depth: u8) -> bool {
                 || next_is(r, T::Comment)
         }
         (_, Kw::Is | Kw::Between) => true,
-        (_, Kw::In) => next_is(ahead, T::LParen),
+        // `in (1,2)`, `in (select`; "oranges in (season)" is prose.
+        (_, Kw::In) => {
+            let (p, _) = peek::<2>(ahead);
+            matches!(p, [Some(l), Some(v)] if l.t == T::LParen
+                && (matches!(v.t, T::Num | T::Str | T::Var) || kw(&v) == Kw::Select))
+        }
         (_, Kw::Not) => {
             let mut r = ahead;
             r.next()
@@ -490,7 +496,10 @@ fn group(cur: &mut Lexer, e: &mut Expr, depth: u8, budget: &mut usize) -> Option
             }
             T::Num | T::Str | T::Var => e.literal = true,
             T::Word { call: true, .. } => e.call = true,
-            T::Word { kw: Kw::Select | Kw::Literal, .. } => e.literal = true,
+            T::Word {
+                kw: Kw::Select | Kw::Literal,
+                ..
+            } => e.literal = true,
             T::Comment | T::Semi => return (depth == 0).then_some(()),
             _ => {}
         }
@@ -571,7 +580,8 @@ fn select_operand(lx: &Lexer, b: Tok, c: Option<Tok>) -> bool {
     match b.t {
         T::Num | T::Var | T::LParen | T::Str => true,
         T::Arith => {
-            lx.text(&b) == b"*" || c.is_some_and(|c| matches!(c.t, T::Num | T::Word { call: true, .. }))
+            lx.text(&b) == b"*"
+                || c.is_some_and(|c| matches!(c.t, T::Num | T::Word { call: true, .. }))
         }
         T::Word { builtin: true, .. } => true,
         // `union select aes_decrypt(..)`, `(select max(dbname) from ..)`
@@ -679,17 +689,21 @@ fn delay_call(lx: &Lexer, t: Tok, prev: Option<Tok>, rest: Lexer) -> bool {
     let (p, _) = peek::<6>(rest);
     let arg = p[1];
     match name {
-        b"sleep" | b"benchmark" => {
-            arg.is_some_and(|a| matches!(a.t, T::Num | T::LParen | T::Str))
-        }
+        b"sleep" | b"benchmark" => arg.is_some_and(|a| matches!(a.t, T::Num | T::LParen | T::Str)),
         // `length(version())`, `ascii(substring(user(),1,1))`: the server's
         // identity read inside another function, how blind injection
         // extracts it character by character.
         _ if p[0].is_some_and(|t| t.t == T::LParen) => p[1].is_some_and(|a| {
             matches!(
                 lx.text(&a),
-                b"version" | b"user" | b"database" | b"db_name" | b"schema" | b"current_user"
-                    | b"system_user" | b"session_user"
+                b"version"
+                    | b"user"
+                    | b"database"
+                    | b"db_name"
+                    | b"schema"
+                    | b"current_user"
+                    | b"system_user"
+                    | b"session_user"
             ) && p[2].is_some_and(|l| l.t == T::LParen)
                 && p[3].is_some_and(|r| r.t == T::RParen)
         }),
