@@ -86,6 +86,17 @@ pub fn before(shared: &Shared, key: ClientKey, now_ms: u64) -> (bool, Prior) {
         .unwrap_or((false, Prior::Nothing))
 }
 
+/// [`before`] for an internal redirect, whose request the client's record
+/// counted already (its context, with what [`before`] said, is gone).
+pub fn before_redirect(shared: &Shared, key: ClientKey, now_ms: u64) -> (bool, Prior) {
+    shared
+        .clients
+        .get(key, |s| {
+            (s.requests() > 1, react::prior_of(Some(s), now_ms))
+        })
+        .unwrap_or((false, Prior::Nothing))
+}
+
 /// Counts a finished request towards its application's campaign rates.
 ///
 /// # Safety
