@@ -700,6 +700,10 @@ struct Run {
     refused: usize,
 }
 
+/// The next path to send (`None`: nothing yet), and what to do with a page.
+type NextPath = std::sync::Arc<dyn Fn(usize) -> Option<String> + Send + Sync>;
+type OnPage = std::sync::Arc<dyn Fn(&str, &str) + Send + Sync>;
+
 /// `threads` workers take the next request index from one counter and stop
 /// at their first refusal, or when `next` has nothing more to send.
 fn run_concurrent(
@@ -707,8 +711,8 @@ fn run_concurrent(
     threads: usize,
     max: usize,
     headers: Vec<(&'static str, String)>,
-    next: std::sync::Arc<dyn Fn(usize) -> Option<String> + Send + Sync>,
-    on_page: std::sync::Arc<dyn Fn(&str, &str) + Send + Sync>,
+    next: NextPath,
+    on_page: OnPage,
 ) -> Run {
     use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
     use std::sync::Arc;
