@@ -127,6 +127,7 @@ pub unsafe fn log(
         status,
         known,
         prior,
+        req.headers_in.user_agent.as_ref().map(|h| bytes(&h.value)),
         now_ms(),
     ) {
         publish(shared, mcf, &line, now_ms() / 1000);
