@@ -13,7 +13,7 @@ use ngx::ffi::{
 };
 use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf, NgxHttpCoreModule};
 
-use super::conf::{run_setter, LocConf};
+use super::conf::{run_setter, ConfError, LocConf};
 use super::util::{add_header, bytes, now_ms, send};
 use super::{worker, zone, Module};
 
@@ -37,10 +37,11 @@ pub extern "C" fn set_api(
                     token_file = Some(String::from_utf8_lossy(&v[6..]).into_owned());
                 }
                 _ => {
-                    return Err(format!(
-                        "invalid parameter \"{}\" in \"api_abuse_api\" directive, expected \"write\" and/or \"token=FILE\"",
-                        String::from_utf8_lossy(v)
-                    ))
+                    return Err(ConfError::InvalidParameter {
+                        directive: "api_abuse_api",
+                        value: String::from_utf8_lossy(v).into_owned(),
+                        why: "expected \"write\" and/or \"token=FILE\"",
+                    })
                 }
             }
         }
@@ -49,13 +50,13 @@ pub extern "C" fn set_api(
             // `nginx -s ...` only needs the pid file: a missing or broken
             // token file must not stop a signal.
             if !super::conf::is_signaller() {
-                let tokens = crate::api::Tokens::load(&path).map_err(|e| e.to_string())?;
+                let tokens = crate::api::Tokens::load(&path)?;
                 warn_if_readable(cf, &path);
                 // SAFETY: conf is our location conf.
                 unsafe { (*conf.cast::<LocConf>()).api_tokens = Some(Arc::new(tokens)) };
             }
         }
-        set_handler(cf, conf, mode)
+        set_handler(cf, conf, mode, "api_abuse_api")
     })
 }
 
@@ -80,14 +81,20 @@ pub extern "C" fn set_metrics(
     _cmd: *mut ngx_command_t,
     conf: *mut c_void,
 ) -> *mut c_char {
-    run_setter(cf, |_| set_handler(cf, conf, METRICS))
+    run_setter(cf, |_| set_handler(cf, conf, METRICS, "api_abuse_metrics"))
 }
 
-fn set_handler(cf: *mut ngx_conf_t, conf: *mut c_void, mode: u8) -> Result<(), String> {
+fn set_handler(
+    cf: *mut ngx_conf_t,
+    conf: *mut c_void,
+    mode: u8,
+    directive: &'static str,
+) -> Result<(), ConfError> {
     // SAFETY: conf is our location conf; cf is valid while parsing.
     let lcf = unsafe { &mut *conf.cast::<LocConf>() };
     lcf.api = mode;
-    let clcf = NgxHttpCoreModule::location_conf_mut(unsafe { &*cf }).ok_or("no location")?;
+    let clcf = NgxHttpCoreModule::location_conf_mut(unsafe { &*cf })
+        .ok_or(ConfError::NotInLocation(directive))?;
     clcf.handler = Some(handler);
     Ok(())
 }
@@ -121,7 +128,7 @@ unsafe fn handle(r: *mut ngx_http_request_t) -> ngx_int_t {
             profiles: profiles.as_deref(),
             tokens: lcf.api_tokens.as_deref(),
             write: lcf.api == API_WRITE,
-            v6_prefix: mcf.ipv6_prefix,
+            v6_prefix: mcf.v6_prefix(),
         };
         let call = crate::api::Request {
             method: bytes(&req.method_name),

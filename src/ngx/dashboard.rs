@@ -14,7 +14,7 @@ use ngx::ffi::{
 };
 use ngx::http::{HttpModuleLocationConf, NgxHttpCoreModule};
 
-use super::conf::{run_setter, LocConf};
+use super::conf::{run_setter, ConfError, LocConf};
 use super::util::{self, add_header, bytes};
 use super::Module;
 
@@ -51,21 +51,23 @@ pub extern "C" fn set_dashboard(
             Some(v) => match v.strip_prefix("api=") {
                 Some(u) if crate::console_api::safe_api_uri(u) => u.to_string(),
                 _ => {
-                    return Err(format!(
-                        "invalid value \"{v}\" in \"api_abuse_dashboard\" directive, it must be \
-                         \"api=URI\" with a path such as /api-abuse/"
-                    ))
+                    return Err(ConfError::Invalid {
+                        directive: "api_abuse_dashboard",
+                        value: v,
+                        why: "it must be \"api=URI\" with a path such as /api-abuse/",
+                    })
                 }
             },
         };
         // SAFETY: conf is our location conf; cf is valid while parsing.
         let lcf = unsafe { &mut *conf.cast::<LocConf>() };
         if lcf.api != 0 {
-            return Err("\"api_abuse_dashboard\" directive is duplicate or mixed with \"api_abuse_api\" / \"api_abuse_metrics\"".into());
+            return Err(ConfError::Mixed("api_abuse_dashboard"));
         }
         lcf.api = DASHBOARD;
         lcf.dashboard_api = Some(api);
-        let clcf = NgxHttpCoreModule::location_conf_mut(unsafe { &*cf }).ok_or("no location")?;
+        let clcf = NgxHttpCoreModule::location_conf_mut(unsafe { &*cf })
+            .ok_or(ConfError::NotInLocation("api_abuse_dashboard"))?;
         clcf.handler = Some(handler);
         Ok(())
     })

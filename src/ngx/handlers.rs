@@ -172,7 +172,7 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
 
     // Read the body first where the location asks for it. nginx reads it
     // asynchronously and runs the phases again from this handler when done.
-    if lcf.inspect_body == Some(true) && ctx.body == BodyRead::NotAsked && has_body(r) {
+    if lcf.inspect_body == 1 && ctx.body == BodyRead::NotAsked && has_body(r) {
         ctx.body = BodyRead::Reading;
         let rc = ngx_http_read_client_request_body(r, Some(body_read));
         if rc >= NGX_HTTP_SPECIAL_RESPONSE as ngx_int_t {
@@ -196,7 +196,7 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
     }
 
     let now_s = (now_ms() / 1000) as u32;
-    let key = client_key(addr, mcf.ipv6_prefix);
+    let key = client_key(addr, mcf.v6_prefix());
     let country = country(r, mcf);
     let profiles = worker::profiles();
     let decision = access::decide(
@@ -432,7 +432,7 @@ unsafe fn log_phase(r: *mut ngx_http_request_t) {
 
     let req = &*r;
     let status = u16::try_from(req.headers_out.status).unwrap_or(0);
-    let key = client_key(addr, mcf.ipv6_prefix);
+    let key = client_key(addr, mcf.v6_prefix());
     #[cfg(debug_assertions)]
     test_park(r);
     // The request was counted when it started (`detect_start`); its answer

@@ -21,15 +21,17 @@ pub mod worker;
 pub mod zone;
 
 use std::ffi::{c_char, c_void};
+use std::mem::offset_of;
 use std::path::PathBuf;
 use std::ptr::{addr_of, addr_of_mut};
 
 use ngx::core::Status;
 use ngx::ffi::{
-    ngx_command_t, ngx_conf_t, ngx_cycle_t, ngx_http_module_t, ngx_int_t, ngx_module_t, ngx_uint_t,
-    NGX_CONF_1MORE, NGX_CONF_NOARGS, NGX_CONF_TAKE1, NGX_CONF_TAKE2, NGX_HTTP_LOC_CONF,
-    NGX_HTTP_LOC_CONF_OFFSET, NGX_HTTP_MAIN_CONF, NGX_HTTP_MAIN_CONF_OFFSET, NGX_HTTP_MODULE,
-    NGX_HTTP_SRV_CONF, NGX_LOG_EMERG,
+    ngx_command_t, ngx_conf_set_flag_slot, ngx_conf_set_num_slot, ngx_conf_t, ngx_cycle_t,
+    ngx_http_module_t, ngx_int_t, ngx_module_t, ngx_uint_t, NGX_CONF_1MORE, NGX_CONF_FLAG,
+    NGX_CONF_NOARGS, NGX_CONF_TAKE1, NGX_CONF_TAKE2, NGX_HTTP_LOC_CONF, NGX_HTTP_LOC_CONF_OFFSET,
+    NGX_HTTP_MAIN_CONF, NGX_HTTP_MAIN_CONF_OFFSET, NGX_HTTP_MODULE, NGX_HTTP_SRV_CONF,
+    NGX_LOG_EMERG,
 };
 use ngx::http::{HttpModule, HttpModuleLocationConf, HttpModuleMainConf};
 use ngx::ngx_string;
@@ -44,13 +46,17 @@ const ANY: u32 = NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF;
 
 macro_rules! command {
     ($name:literal, $where:expr, $args:expr, $set:path, $offset:expr) => {
+        command!($name, $where, $args, $set, $offset, 0, std::ptr::null_mut())
+    };
+    // A stock slot: the field it writes, and its `post` (enum values, bounds).
+    ($name:literal, $where:expr, $args:expr, $set:path, $offset:expr, $field:expr, $post:expr) => {
         ngx_command_t {
             name: ngx_string!($name),
             type_: ($where | $args) as ngx_uint_t,
             set: Some($set),
             conf: $offset,
-            offset: 0,
-            post: std::ptr::null_mut(),
+            offset: $field,
+            post: $post,
         }
     };
 }
@@ -88,15 +94,19 @@ static mut COMMANDS: [ngx_command_t; 15] = [
         "api_abuse_ipv6_prefix",
         MAIN,
         NGX_CONF_TAKE1,
-        conf::set_ipv6_prefix,
-        NGX_HTTP_MAIN_CONF_OFFSET
+        ngx_conf_set_num_slot,
+        NGX_HTTP_MAIN_CONF_OFFSET,
+        offset_of!(MainConf, ipv6_prefix),
+        addr_of_mut!(conf::IPV6_PREFIX_BOUNDS).cast()
     ),
     command!(
         "api_abuse",
         ANY,
         NGX_CONF_TAKE1,
-        conf::set_mode,
-        NGX_HTTP_LOC_CONF_OFFSET
+        conf::set_enum,
+        NGX_HTTP_LOC_CONF_OFFSET,
+        offset_of!(LocConf, mode),
+        addr_of_mut!(conf::MODES).cast()
     ),
     command!(
         "api_abuse_app",
@@ -109,22 +119,28 @@ static mut COMMANDS: [ngx_command_t; 15] = [
         "api_abuse_status",
         ANY,
         NGX_CONF_TAKE1,
-        conf::set_status,
-        NGX_HTTP_LOC_CONF_OFFSET
+        ngx_conf_set_num_slot,
+        NGX_HTTP_LOC_CONF_OFFSET,
+        offset_of!(LocConf, status),
+        addr_of_mut!(conf::STATUS_BOUNDS).cast()
     ),
     command!(
         "api_abuse_log_level",
         ANY,
         NGX_CONF_TAKE1,
-        conf::set_log_level,
-        NGX_HTTP_LOC_CONF_OFFSET
+        conf::set_enum,
+        NGX_HTTP_LOC_CONF_OFFSET,
+        offset_of!(LocConf, log_level),
+        addr_of_mut!(conf::LOG_LEVELS).cast()
     ),
     command!(
         "api_abuse_inspect_body",
         ANY,
-        NGX_CONF_TAKE1,
-        conf::set_inspect_body,
-        NGX_HTTP_LOC_CONF_OFFSET
+        NGX_CONF_FLAG,
+        ngx_conf_set_flag_slot,
+        NGX_HTTP_LOC_CONF_OFFSET,
+        offset_of!(LocConf, inspect_body),
+        std::ptr::null_mut()
     ),
     command!(
         "api_abuse_api",
@@ -204,9 +220,7 @@ impl HttpModule for Module {
     unsafe extern "C" fn init_main_conf(cf: *mut ngx_conf_t, conf: *mut c_void) -> *mut c_char {
         // SAFETY: conf is our main conf.
         let mcf = &mut *conf.cast::<MainConf>();
-        if mcf.ipv6_prefix == 0 {
-            mcf.ipv6_prefix = 64;
-        }
+        mcf.init();
         if mcf.sync.is_some() && mcf.zone.is_null() {
             ngx::ngx_conf_log_error!(
                 NGX_LOG_EMERG,

@@ -46,6 +46,7 @@ use ngx::ffi::{
     ngx_test_config, NGX_ERROR, NGX_LOG_ALERT, NGX_LOG_ERR, NGX_LOG_NOTICE, NGX_OK,
 };
 
+use super::conf::ConfError;
 use super::worker::{log_line, spawn_quiet};
 use crate::config::Profiles;
 use crate::lists::Image;
@@ -222,9 +223,9 @@ pub struct Ctx {
 
 /// `api_abuse_profiles`: reads and compiles the file (a broken file fails
 /// the configuration) and adds the control zone.
-pub fn add(cf: *mut ngx_conf_t, path: PathBuf) -> Result<*mut ngx_shm_zone_t, String> {
+pub fn add(cf: *mut ngx_conf_t, path: PathBuf) -> Result<*mut ngx_shm_zone_t, ConfError> {
     let from = stamp(&path);
-    let image = Profiles::compile(&path).map_err(|e| e.to_string())?;
+    let image = Profiles::compile(&path)?;
     trim();
     let mut name = ngx_str_t {
         len: ZONE_NAME.len(),
@@ -240,7 +241,7 @@ pub fn add(cf: *mut ngx_conf_t, path: PathBuf) -> Result<*mut ngx_shm_zone_t, St
         )
     };
     if zone.is_null() {
-        return Err(format!("cannot add shared zone \"{ZONE_NAME}\""));
+        return Err(ConfError::CannotAddZone(ZONE_NAME.to_string()));
     }
     // SAFETY: the conf pool lives as long as the cycle that uses the zone.
     let pool = unsafe { Pool::from_ngx_pool((*cf).pool) };
@@ -253,7 +254,7 @@ pub fn add(cf: *mut ngx_conf_t, path: PathBuf) -> Result<*mut ngx_shm_zone_t, St
         dir: None,
     });
     if ctx.is_null() {
-        return Err("out of memory".into());
+        return Err(ConfError::NoMemory);
     }
     // SAFETY: zone was just returned by nginx.
     let z = unsafe { &mut *zone };

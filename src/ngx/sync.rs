@@ -70,7 +70,7 @@ pub fn start(cycle: *mut ngx_cycle_t, mcf: &MainConf) {
     };
     let stop = Arc::new(AtomicBool::new(false));
     let env = ThreadEnv { stop: stop.clone() };
-    let v6_prefix = mcf.ipv6_prefix;
+    let v6_prefix = mcf.v6_prefix();
     let spawned = spawn_quiet(move || {
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             client::run(shared, &settings, v6_prefix, &env)

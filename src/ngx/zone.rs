@@ -12,7 +12,7 @@ use ngx::ffi::{
     ngx_slab_pool_t, ngx_str_t, NGX_ERROR, NGX_LOG_ALERT, NGX_LOG_ERR, NGX_LOG_NOTICE, NGX_OK,
 };
 
-use super::conf::MainConf;
+use super::conf::{ConfError, MainConf};
 use super::worker::log_line;
 use crate::shared::{plan, Regions, Shared};
 
@@ -38,7 +38,7 @@ pub fn add(
     name: &[u8],
     size: usize,
     state: Option<PathBuf>,
-) -> Result<*mut ngx_shm_zone_t, String> {
+) -> Result<*mut ngx_shm_zone_t, ConfError> {
     let mut name_str = ngx_str_t {
         len: name.len(),
         data: name.as_ptr().cast_mut(),
@@ -54,17 +54,15 @@ pub fn add(
         )
     };
     if zone.is_null() {
-        return Err(format!(
-            "cannot add shared zone \"{}\"",
-            String::from_utf8_lossy(name)
+        return Err(ConfError::CannotAddZone(
+            String::from_utf8_lossy(name).into_owned(),
         ));
     }
     // SAFETY: zone was just returned by nginx.
     let z = unsafe { &mut *zone };
     if !z.data.is_null() {
-        return Err(format!(
-            "shared zone \"{}\" is already used by \"api_abuse_zone\"",
-            String::from_utf8_lossy(name)
+        return Err(ConfError::ZoneInUse(
+            String::from_utf8_lossy(name).into_owned(),
         ));
     }
     // SAFETY: the conf pool lives as long as the cycle that uses the zone.
@@ -75,7 +73,7 @@ pub fn add(
         shared: None,
     });
     if ctx.is_null() {
-        return Err("out of memory".into());
+        return Err(ConfError::NoMemory);
     }
     z.init = Some(init);
     z.data = ctx.cast();
