@@ -59,9 +59,8 @@ pub fn app_key(app: &[u8]) -> ClientKey {
     u128::from(fnv1a(app)) | (1u128 << 127)
 }
 
-/// Feeds one finished request into detection (its start and its answer at
-/// once: tests and tools); returns the outcome when the client is detected
-/// as a bot of a type the profile acts on.
+/// Feeds one request into detection; returns the outcome when the client is
+/// detected as a bot of a type the profile acts on.
 #[allow(clippy::too_many_arguments)]
 pub fn observe(
     shared: &Shared,
@@ -74,6 +73,27 @@ pub fn observe(
     monitor: bool,
     now_ms: u64,
 ) -> Option<Outcome> {
+    let facts = extract(profile, view);
+    observe_facts(
+        shared, learner, profile, app, key, client, view, &facts, monitor, now_ms,
+    )
+}
+
+/// [`observe`] with the extract stage done by the caller (the glue reuses
+/// what the access phase computed, see [`extract_with`]).
+#[allow(clippy::too_many_arguments)]
+pub fn observe_facts(
+    shared: &Shared,
+    learner: &mut Learner,
+    profile: &Profile,
+    app: &[u8],
+    key: ClientKey,
+    client: IpAddr,
+    view: &RequestView<'_>,
+    facts: &RequestFacts,
+    monitor: bool,
+    now_ms: u64,
+) -> Option<Outcome> {
     detect(
         shared,
         learner,
@@ -82,17 +102,17 @@ pub fn observe(
         key,
         client,
         view,
+        facts,
         monitor,
         now_ms,
         Stage::Finished,
     )
-    .0
 }
 
 /// Feeds the start of a request into detection (the request path's
-/// PREACCESS): everything known before the answer, so that a tool's
-/// concurrent requests see each other. Returns the outcome, as
-/// [`observe`], and what [`end`] needs when the request is answered.
+/// PREACCESS): everything known before the answer (`facts.status` is not
+/// read), so that a tool's concurrent requests see each other. Returns the
+/// outcome, as [`observe`]; [`end`] adds the answer.
 #[allow(clippy::too_many_arguments)]
 pub fn begin(
     shared: &Shared,
@@ -102,9 +122,10 @@ pub fn begin(
     key: ClientKey,
     client: IpAddr,
     view: &RequestView<'_>,
+    facts: &RequestFacts,
     monitor: bool,
     now_ms: u64,
-) -> (Option<Outcome>, Option<Answer>) {
+) -> Option<Outcome> {
     detect(
         shared,
         learner,
@@ -113,6 +134,7 @@ pub fn begin(
         key,
         client,
         view,
+        facts,
         monitor,
         now_ms,
         Stage::Started,
@@ -145,17 +167,13 @@ fn detect(
     key: ClientKey,
     client: IpAddr,
     view: &RequestView<'_>,
+    facts: &RequestFacts,
     monitor: bool,
     now_ms: u64,
     stage: Stage,
-) -> (Option<Outcome>, Option<Answer>) {
-    let facts = extract(profile, view);
-    let answer = (stage == Stage::Started).then(|| facts.answer(0));
+) -> Option<Outcome> {
     let app = learner.app(shared, app_key(app), app, now_ms);
-    let Some((mut state, obs)) = update_stage(shared, key, &facts, app.baseline(), now_ms, stage)
-    else {
-        return (None, answer);
-    };
+    let (mut state, obs) = update_stage(shared, key, facts, app.baseline(), now_ms, stage)?;
     let now_s = now_ms / 1000;
     // A monitor-only reaction does not keep an enforcing one from listing
     // the client later (see `ClientState::reported_mask`).
@@ -168,11 +186,11 @@ fn detect(
     let (assessment, detection) = score(&scored, app.baseline(), profile, now_ms);
     let Some(det) = detection else {
         app.teach(&obs, assessment.lesson());
-        return (None, answer);
+        return None;
     };
     if !claim_for(shared, key, det.bot_type, monitoring) {
         // Another worker reported this client's detection a moment ago.
-        return (None, answer);
+        return None;
     }
     count_detection(shared.stats(), &det, &assessment);
     let listing = react(profile, monitor, shared.offences(key), &det, now_s);
@@ -191,7 +209,7 @@ fn detect(
         now_ms,
     );
     publish(shared, &outcome, now_ms);
-    (Some(outcome), answer)
+    Some(outcome)
 }
 
 /// Stage 1, no lock: the request's facts, with the sensitive kind of the
@@ -199,6 +217,18 @@ fn detect(
 pub fn extract(profile: &Profile, view: &RequestView<'_>) -> RequestFacts {
     let sensitive = profile.sensitive.classify(view.method, view.path);
     facts::extract(view, sensitive)
+}
+
+/// Stage 1 with parts already computed: the endpoint of `view` (with its
+/// sensitive kind under the profile) and maybe the User-Agent's hash (see
+/// [`facts::extract_with`]).
+pub fn extract_with(
+    view: &RequestView<'_>,
+    sensitive: Option<crate::model::SensitiveKind>,
+    endpoint: crate::detect::template::Endpoint,
+    ua_hash: Option<u32>,
+) -> RequestFacts {
+    facts::extract_with(view, sensitive, endpoint, ua_hash)
 }
 
 /// Stage 2, the client's bucket lock only: adds the facts to the client's

@@ -52,7 +52,8 @@ pub extern "C" fn set_api(
             if !super::conf::is_signaller() {
                 let tokens = crate::api::Tokens::load(&path)?;
                 warn_if_readable(cf, &path);
-                // SAFETY: conf is our location conf.
+                // SAFETY: the command has NGX_HTTP_LOC_CONF_OFFSET, so nginx passes
+                // the LocConf create_loc_conf made for this level.
                 unsafe { (*conf.cast::<LocConf>()).api_tokens = Some(Arc::new(tokens)) };
             }
         }
@@ -90,9 +91,11 @@ fn set_handler(
     mode: u8,
     directive: &'static str,
 ) -> Result<(), ConfError> {
-    // SAFETY: conf is our location conf; cf is valid while parsing.
+    // SAFETY: the command has NGX_HTTP_LOC_CONF_OFFSET, so nginx passes
+    // the LocConf create_loc_conf made for this level.
     let lcf = unsafe { &mut *conf.cast::<LocConf>() };
     lcf.api = mode;
+    // SAFETY: nginx passes the conf it is parsing with.
     let clcf = NgxHttpCoreModule::location_conf_mut(unsafe { &*cf })
         .ok_or(ConfError::NotInLocation(directive))?;
     clcf.handler = Some(handler);
@@ -107,15 +110,19 @@ extern "C" fn handler(r: *mut ngx_http_request_t) -> ngx_int_t {
     .unwrap_or(NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t)
 }
 
+/// # Safety
+/// `r` must be the live request of this content handler.
 unsafe fn handle(r: *mut ngx_http_request_t) -> ngx_int_t {
-    let req = &*r;
+    // SAFETY: the caller passes a live request.
+    let req = unsafe { &*r };
     let (Some(lcf), Some(mcf)) = (Module::location_conf(req), Module::main_conf(req)) else {
         return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
     };
     let Some(shared) = zone::shared(mcf) else {
         return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
     };
-    let rc = ngx_http_discard_request_body(r);
+    // SAFETY: a live request, answered by this handler alone.
+    let rc = unsafe { ngx_http_discard_request_body(r) };
     if rc != 0 {
         return rc;
     }
@@ -134,40 +141,54 @@ unsafe fn handle(r: *mut ngx_http_request_t) -> ngx_int_t {
             method: bytes(&req.method_name),
             endpoint: endpoint(req),
             query: bytes(&req.args),
-            authorization: req
-                .headers_in
-                .authorization
-                .as_ref()
+            // SAFETY: nginx's pointers to the parsed headers are null or
+            // point into the live request's header list.
+            authorization: unsafe { req.headers_in.authorization.as_ref() }
                 .map(|h| bytes(&h.value)),
-            host: req.headers_in.host.as_ref().map(|h| bytes(&h.value)),
-            origin: header(r, b"origin"),
-            fetch_site: header(r, b"sec-fetch-site"),
+            // SAFETY: as above.
+            host: unsafe { req.headers_in.host.as_ref() }.map(|h| bytes(&h.value)),
+            // SAFETY: a live request; its headers outlive this call.
+            origin: unsafe { header(r, b"origin") },
+            // SAFETY: as above.
+            fetch_site: unsafe { header(r, b"sec-fetch-site") },
             now: now_ms() / 1000,
         };
         crate::api::handle(&ctx, &call)
     };
-    if let Some(v) = reply.www_authenticate {
-        if add_header(r, "WWW-Authenticate", v).is_none() {
-            return NGX_ERROR as ngx_int_t;
+    // SAFETY: a live request whose headers are not sent yet: this content
+    // handler sends them, once, below.
+    unsafe {
+        if let Some(v) = reply.www_authenticate {
+            if add_header(r, "WWW-Authenticate", v).is_none() {
+                return NGX_ERROR as ngx_int_t;
+            }
         }
+        send(r, reply.status, reply.content_type, reply.body.as_bytes())
     }
-    send(r, reply.status, reply.content_type, reply.body.as_bytes())
 }
 
 /// The value of the first request header named `lowcase`.
+///
+/// # Safety
+/// `r` must be a live request; the result lives as long as it.
 unsafe fn header<'a>(r: *mut ngx_http_request_t, lowcase: &[u8]) -> Option<&'a [u8]> {
-    let mut part: *const ngx::ffi::ngx_list_part_t = &(*r).headers_in.headers.part;
-    while !part.is_null() {
-        let elts = (*part).elts as *const ngx_table_elt_t;
-        for i in 0..(*part).nelts {
-            let h = &*elts.add(i);
-            if !h.lowcase_key.is_null()
-                && std::slice::from_raw_parts(h.lowcase_key, h.key.len) == lowcase
-            {
-                return Some(bytes(&h.value));
+    // SAFETY: a live request's header list is a chain of parts, each with
+    // `nelts` initialised elements, ended by a null `next`; a header's
+    // `lowcase_key`, when set, holds `key.len` bytes.
+    unsafe {
+        let mut part: *const ngx::ffi::ngx_list_part_t = &(*r).headers_in.headers.part;
+        while let Some(p) = part.as_ref() {
+            let elts = p.elts as *const ngx_table_elt_t;
+            for i in 0..p.nelts {
+                let h = &*elts.add(i);
+                if !h.lowcase_key.is_null()
+                    && std::slice::from_raw_parts(h.lowcase_key, h.key.len) == lowcase
+                {
+                    return Some(bytes(&h.value));
+                }
             }
+            part = p.next;
         }
-        part = (*part).next;
     }
     None
 }

@@ -436,7 +436,8 @@ pub extern "C" fn set_zone(
     conf: *mut c_void,
 ) -> *mut c_char {
     run_setter(cf, |a| {
-        // SAFETY: conf is our main conf, allocated by create_main_conf.
+        // SAFETY: the command has NGX_HTTP_MAIN_CONF_OFFSET, so nginx passes
+        // the MainConf create_main_conf made for this module.
         let mcf = unsafe { &mut *conf.cast::<MainConf>() };
         if !mcf.zone.is_null() {
             return Err(ConfError::Duplicate("api_abuse_zone"));
@@ -522,7 +523,8 @@ pub extern "C" fn set_sync(
     conf: *mut c_void,
 ) -> *mut c_char {
     run_setter(cf, |a| {
-        // SAFETY: conf is our main conf.
+        // SAFETY: the command has NGX_HTTP_MAIN_CONF_OFFSET, so nginx passes
+        // the MainConf create_main_conf made for this module.
         let mcf = unsafe { &mut *conf.cast::<MainConf>() };
         if mcf.sync.is_some() {
             return Err(ConfError::Duplicate("api_abuse_sync"));
@@ -547,7 +549,8 @@ pub extern "C" fn set_profiles(
     conf: *mut c_void,
 ) -> *mut c_char {
     run_setter(cf, |a| {
-        // SAFETY: conf is our main conf.
+        // SAFETY: the command has NGX_HTTP_MAIN_CONF_OFFSET, so nginx passes
+        // the MainConf create_main_conf made for this module.
         let mcf = unsafe { &mut *conf.cast::<MainConf>() };
         if mcf.profiles_path.is_some() {
             return Err(ConfError::Duplicate("api_abuse_profiles"));
@@ -587,7 +590,8 @@ pub extern "C" fn set_events(
     conf: *mut c_void,
 ) -> *mut c_char {
     run_setter(cf, |a| {
-        // SAFETY: conf is our main conf.
+        // SAFETY: the command has NGX_HTTP_MAIN_CONF_OFFSET, so nginx passes
+        // the MainConf create_main_conf made for this module.
         let mcf = unsafe { &mut *conf.cast::<MainConf>() };
         if !mcf.events.is_null() {
             return Err(ConfError::Duplicate("api_abuse_events"));
@@ -618,7 +622,8 @@ pub extern "C" fn set_country(
     conf: *mut c_void,
 ) -> *mut c_char {
     run_setter(cf, |a| {
-        // SAFETY: conf is our main conf.
+        // SAFETY: the command has NGX_HTTP_MAIN_CONF_OFFSET, so nginx passes
+        // the MainConf create_main_conf made for this module.
         let mcf = unsafe { &mut *conf.cast::<MainConf>() };
         let v = &arg(a, 1);
         let bytes = v.as_bytes();
@@ -654,7 +659,8 @@ pub extern "C" fn set_app(
     conf: *mut c_void,
 ) -> *mut c_char {
     run_setter(cf, |a| {
-        // SAFETY: conf is our location conf.
+        // SAFETY: the command has NGX_HTTP_LOC_CONF_OFFSET, so nginx passes
+        // the LocConf create_loc_conf made for this level.
         let lcf = unsafe { &mut *conf.cast::<LocConf>() };
         if lcf.app.is_some() {
             return Err(ConfError::Duplicate("api_abuse_app"));

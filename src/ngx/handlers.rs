@@ -36,6 +36,11 @@ pub struct Ctx {
     pub body: BodyRead,
     /// The request-only fingerprint campaigns are grouped by.
     pub fingerprint: crate::campaign::Fingerprint,
+    /// The endpoint, once PREACCESS or LOG computed it (`super::extract`).
+    pub endpoint: Option<super::extract::Memo>,
+    /// Hash of `headers_in.user_agent`'s value when the fingerprint hashed
+    /// that very header whole (it is at most `MAX_USER_AGENT` bytes).
+    pub ua_hash: Option<u32>,
     /// Detection saw the request start; what its answer adds (LOG).
     pub answer: Option<crate::detect::facts::Answer>,
     /// What the client had done before this request (campaigns' feed).
@@ -190,6 +195,7 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
     ctx.headers = scan.bits;
     ctx.header_count = scan.count;
     ctx.fingerprint = scan.fp.finish();
+    ctx.ua_hash = scan.ua_is_headers_in.then_some(ctx.fingerprint.ua);
     ctx.attack = inspect(r, &scan);
     if let Some(a) = ctx.attack {
         shared.count_attack(a);
@@ -309,16 +315,18 @@ unsafe fn detect_start(
         http_version: u16::try_from(req.http_version).unwrap_or(0),
         attack: ctx.attack,
     };
+    let (endpoint, sensitive) = super::extract::endpoint(r, ctx, profile);
+    let facts = crate::engine::extract_with(&view, sensitive, endpoint, ctx.ua_hash);
+    ctx.answer = Some(facts.answer(0));
     if req.internal() != 0 {
         // An internal redirect (index, error_page) of a request already
         // counted: only its answer is still to come.
-        ctx.answer = Some(crate::engine::extract(profile, &view).answer(0));
         ctx.before = Some(super::campaign::before_redirect(shared, key, now_ms()));
         return false;
     }
     let now = now_ms();
     ctx.before = Some(super::campaign::before(shared, key, now));
-    let (outcome, answer) = crate::engine::learner::with_worker(|learner| {
+    let outcome = crate::engine::learner::with_worker(|learner| {
         crate::engine::begin(
             shared,
             learner,
@@ -327,12 +335,12 @@ unsafe fn detect_start(
             key,
             addr,
             &view,
+            &facts,
             lcf.mode == Mode::Monitor,
             now,
         )
     })
-    .unwrap_or((None, None));
-    ctx.answer = answer;
+    .flatten();
     log_recovery(r);
     if crate::engine::take_full_note() {
         log_request(
@@ -414,7 +422,7 @@ unsafe fn log_phase(r: *mut ngx_http_request_t) {
     // have answered it before the realip module ran, so its address can be
     // a trusted proxy's rather than the client's, and listing a proxy would
     // refuse everyone behind it.
-    let Some(ctx) = ctx_of(r).copied() else {
+    let Some(mut ctx) = ctx_of(r).copied() else {
         return;
     };
     match ctx.action {
@@ -448,8 +456,22 @@ unsafe fn log_phase(r: *mut ngx_http_request_t) {
     let before = ctx
         .before
         .unwrap_or_else(|| super::campaign::before(shared, key, now_ms()));
+    let (endpoint, sensitive) = super::extract::endpoint(r, &mut ctx, profile);
     super::campaign::log(
-        r, shared, mcf, lcf, profile, key, addr, &ctx, status, before,
+        r,
+        shared,
+        mcf,
+        lcf,
+        profile,
+        key,
+        addr,
+        &ctx,
+        crate::campaign::react::Target {
+            sensitive,
+            asset: endpoint.asset,
+        },
+        status,
+        before,
     );
 }
 
@@ -477,6 +499,9 @@ struct HeaderScan {
     inspect: [(&'static [u8], &'static [u8]); MAX_INSPECTED_HEADERS],
     n: usize,
     fp: crate::campaign::Builder,
+    /// The last User-Agent header the fingerprint hashed is
+    /// `headers_in.user_agent`, short enough for detection to use its hash.
+    ua_is_headers_in: bool,
 }
 
 /// One pass over the request headers: presence bits for the detectors and
@@ -488,7 +513,9 @@ unsafe fn scan_headers(r: *mut ngx_http_request_t) -> HeaderScan {
         inspect: [(&[], &[]); MAX_INSPECTED_HEADERS],
         n: 0,
         fp: crate::campaign::Builder::default(),
+        ua_is_headers_in: false,
     };
+    let ua_header = (*r).headers_in.user_agent.cast_const();
     let mut part: *const ngx_list_part_t = &(*r).headers_in.headers.part;
     while !part.is_null() {
         let elts = (*part).elts as *const ngx_table_elt_t;
@@ -513,6 +540,10 @@ unsafe fn scan_headers(r: *mut ngx_http_request_t) -> HeaderScan {
                 },
             );
             scan.fp.header(name, value);
+            if name == b"user-agent" {
+                scan.ua_is_headers_in = std::ptr::eq(h, ua_header)
+                    && value.len() <= crate::detect::facts::MAX_USER_AGENT;
+            }
             scan.bits |= match name {
                 b"accept" => hb::ACCEPT,
                 b"accept-language" => hb::ACCEPT_LANGUAGE,

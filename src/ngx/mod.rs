@@ -11,6 +11,9 @@ mod campaign;
 pub mod conf;
 mod dashboard;
 mod events;
+mod extract;
+// Until its SAFETY notes are written (another change is under way there).
+#[allow(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 mod handlers;
 mod profiles;
 mod saver;
@@ -195,6 +198,8 @@ ngx::ngx_modules!(ngx_http_api_abuse_module);
 #[no_mangle]
 pub static mut ngx_http_api_abuse_module: ngx_module_t = ngx_module_t {
     ctx: addr_of!(MODULE_CTX) as _,
+    // SAFETY: only the address is taken; nginx reads the table, nothing
+    // writes it.
     commands: unsafe { addr_of_mut!(COMMANDS[0]) },
     type_: NGX_HTTP_MODULE as _,
     init_process: Some(init_process),
@@ -218,18 +223,21 @@ impl HttpModule for Module {
     }
 
     unsafe extern "C" fn init_main_conf(cf: *mut ngx_conf_t, conf: *mut c_void) -> *mut c_char {
-        // SAFETY: conf is our main conf.
-        let mcf = &mut *conf.cast::<MainConf>();
-        mcf.init();
-        if mcf.sync.is_some() && mcf.zone.is_null() {
-            ngx::ngx_conf_log_error!(
-                NGX_LOG_EMERG,
-                cf,
-                "\"api_abuse_sync\" needs an \"api_abuse_zone\" in the http block"
-            );
-            return ngx::core::NGX_CONF_ERROR;
-        }
-        std::ptr::null_mut()
+        guard_conf(|| {
+            // SAFETY: nginx passes the main conf create_main_conf made for
+            // this module, a `MainConf`.
+            let mcf = unsafe { &mut *conf.cast::<MainConf>() };
+            mcf.init();
+            if mcf.sync.is_some() && mcf.zone.is_null() {
+                ngx::ngx_conf_log_error!(
+                    NGX_LOG_EMERG,
+                    cf,
+                    "\"api_abuse_sync\" needs an \"api_abuse_zone\" in the http block"
+                );
+                return ngx::core::NGX_CONF_ERROR;
+            }
+            ngx::core::NGX_CONF_OK
+        })
     }
 }
 
@@ -239,27 +247,35 @@ unsafe extern "C" fn merge_loc_conf(
     prev: *mut c_void,
     conf: *mut c_void,
 ) -> *mut c_char {
-    let rv = Module::merge_loc_conf(cf, prev, conf);
-    if !rv.is_null() {
-        return rv;
-    }
-    let lcf = &*conf.cast::<LocConf>();
-    let has_zone = Module::main_conf(&*cf).is_some_and(|m| !m.zone.is_null());
-    if lcf.mode != conf::Mode::Off && !has_zone {
-        ngx::ngx_conf_log_error!(
-            NGX_LOG_EMERG,
-            cf,
-            "\"api_abuse\" is enabled but no \"api_abuse_zone\" is defined in the http block"
-        );
-        return ngx::core::NGX_CONF_ERROR;
-    }
-    std::ptr::null_mut()
+    guard_conf(|| {
+        // SAFETY: nginx passes two location confs create_loc_conf made for
+        // this module (`LocConf`), the enclosing level's and this one's.
+        let rv = unsafe { Module::merge_loc_conf(cf, prev, conf) };
+        if !rv.is_null() {
+            return rv;
+        }
+        // SAFETY: as above, and the conf nginx is parsing with.
+        let (lcf, cf_ref) = unsafe { (&*conf.cast::<LocConf>(), &*cf) };
+        let has_zone = Module::main_conf(cf_ref).is_some_and(|m| !m.zone.is_null());
+        if lcf.mode != conf::Mode::Off && !has_zone {
+            ngx::ngx_conf_log_error!(
+                NGX_LOG_EMERG,
+                cf,
+                "\"api_abuse\" is enabled but no \"api_abuse_zone\" is defined in the http block"
+            );
+            return ngx::core::NGX_CONF_ERROR;
+        }
+        ngx::core::NGX_CONF_OK
+    })
 }
 
+// SAFETY: `MainConf` is the type this module's create_main_conf allocates
+// (the trait's default, from `Default`), so the slot holds one.
 unsafe impl HttpModuleMainConf for Module {
     type MainConf = MainConf;
 }
 
+// SAFETY: likewise, `LocConf` is what create_loc_conf allocates.
 unsafe impl HttpModuleLocationConf for Module {
     type LocationConf = LocConf;
 }
@@ -289,6 +305,11 @@ fn guard(on_panic: Status, f: impl FnOnce() -> Status) -> ngx_int_t {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
         .unwrap_or(on_panic)
         .into()
+}
+
+/// `guard` for configuration callbacks: a panic fails the configuration.
+fn guard_conf(f: impl FnOnce() -> *mut c_char) -> *mut c_char {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or(ngx::core::NGX_CONF_ERROR)
 }
 
 /// Resolves a path from nginx.conf the way nginx does: relative to the prefix

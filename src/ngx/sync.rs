@@ -122,7 +122,9 @@ fn flush(cycle: *mut ngx_cycle_t) {
 
 unsafe extern "C" fn on_tick(_ev: *mut ngx_event_t) {
     let _ = std::panic::catch_unwind(|| {
-        flush(CYCLE);
+        // SAFETY: CYCLE is written once, in init_process, before this timer
+        // is armed; timers run on the worker's only event thread.
+        flush(unsafe { CYCLE });
         if exiting() {
             signal_stop();
             return;
