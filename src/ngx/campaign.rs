@@ -38,15 +38,23 @@ pub unsafe fn preaccess(
     // SAFETY: the caller passes a live request.
     let req = unsafe { &*r };
     let monitor = lcf.mode == Mode::Monitor;
+    let fingerprint = ctx.fingerprint;
     let hit = react::check(
         shared,
         profile,
         app,
         key,
         addr,
-        &ctx.fingerprint,
-        bytes(&req.method_name),
-        bytes(&req.uri),
+        &fingerprint,
+        (bytes(&req.method_name), bytes(&req.uri)),
+        || {
+            // SAFETY: r is the live request of this handler.
+            let (endpoint, sensitive) = unsafe { super::extract::endpoint(r, ctx, profile) };
+            react::Target {
+                sensitive,
+                asset: endpoint.asset,
+            }
+        },
         graylisted,
         monitor,
         now_ms(),
@@ -105,11 +113,10 @@ pub unsafe fn log(
     key: ClientKey,
     addr: IpAddr,
     ctx: &Ctx,
+    target: react::Target,
     status: u16,
     (known, prior): (bool, Prior),
 ) {
-    // SAFETY: the caller passes a live request.
-    let req = unsafe { &*r };
     if let Some((line, summary)) = react::feed(
         shared,
         profile,
@@ -117,8 +124,7 @@ pub unsafe fn log(
         key,
         addr,
         &ctx.fingerprint,
-        bytes(&req.method_name),
-        bytes(&req.uri),
+        target,
         status,
         known,
         prior,
