@@ -206,3 +206,37 @@ mod tests {
         assert_ne!(new_key(), [0; 32]);
     }
 }
+
+/// An events-file line about a challenge: `challenge_issued` (the first
+/// challenge served since the client last passed), `challenge_passed` (a
+/// valid cookie came back after challenges), `challenge_escalated`.
+#[derive(serde::Serialize)]
+pub struct Event<'a> {
+    pub time: String,
+    pub event: &'static str,
+    pub client: String,
+    pub application: &'a str,
+    /// The profile whose challenge settings applied (`null`: none covers
+    /// the application, defaults applied).
+    pub profile: Option<&'a str>,
+    /// From the challenge entry (`null`: an operator's entry).
+    pub bot_type: Option<&'static str>,
+    pub confidence: u8,
+    /// Challenges served without a valid cookie coming back.
+    pub failures: u32,
+    /// Escalations: the list, and when the entry ends (`"forever"` or an
+    /// RFC 3339 time; `null` when the list table had no room).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub list: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+}
+
+impl Event<'_> {
+    /// The line, newline included.
+    pub fn line(&self) -> String {
+        let mut s = serde_json::to_string(self).unwrap_or_default();
+        s.push('\n');
+        s
+    }
+}
