@@ -370,3 +370,75 @@ fn monitor_mode_lets_a_challenged_client_through() {
         "monitor mode escalates nobody"
     );
 }
+
+/// A person in a real headless Chromium: challenged, passes without any
+/// action, lands on the page asked for, and is not challenged on the next
+/// page. Drives tests/browser/challenge.mjs (playwright-core); run by
+/// ci/browser-test.sh, ignored by a plain `cargo test` (needs node and
+/// chromium).
+#[test]
+#[ignore = "needs node, playwright-core and chromium: run ci/browser-test.sh"]
+fn browser_passes_the_challenge_without_noticing() {
+    let protected = "api_abuse_app shop;\n\
+         location / { proxy_pass http://127.0.0.1:{port2}; }\n\
+         location /api-abuse/ { api_abuse off; api_abuse_api write; allow 127.0.0.1; deny all; }\n\
+         location = /metrics { api_abuse off; api_abuse_metrics; }";
+    let backend = "server { listen 127.0.0.1:{port2}; default_type text/html;\n\
+        location = /shop/ { return 200 '<!DOCTYPE html><title>Shop</title><h1 id=\"shop\">Shop</h1><a id=\"next\" href=\"/shop/next\">next</a>'; }\n\
+        location = /shop/next { return 200 '<!DOCTYPE html><title>Next</title><h1 id=\"next\">Next</h1>'; }\n\
+        location = /favicon.ico { return 204; }\n\
+        location / { return 404; }\n\
+    }";
+    let body = format!(
+        "{}\n{backend}",
+        http_conf("abuse:4m", protected).replace("location / { root html; }", "")
+    );
+    let n = Nginx::start(
+        "challenge-browser",
+        &body,
+        &[("conf/profiles.toml", &profiles(""))],
+    );
+    let ip = "10.30.0.1";
+    challenge(&n, ip);
+    let base = format!("http://127.0.0.1:{}", n.port);
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/browser");
+    let mut cmd = std::process::Command::new("node");
+    cmd.current_dir(&dir)
+        .arg("challenge.mjs")
+        .args(["--url", &format!("{base}/shop/?q=1")])
+        .args(["--next", &format!("{base}/shop/next")])
+        .args(["--client", ip]);
+    if let Ok(shots) = std::env::var("API_ABUSE_SHOTS") {
+        cmd.args(["--shots", &shots]);
+    }
+    let out = cmd.output().expect("node");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    println!("{stdout}{}", String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "browser test failed:\n{stdout}");
+    assert!(stdout.contains("\"ok\":true"));
+    // seen from nginx: one challenge, then passes
+    assert_eq!(metric(&n, "passed"), 1);
+    assert!(events(&n)
+        .iter()
+        .any(|e| e["event"] == "challenge_passed" && e["client"] == ip));
+    let log = n.access_log();
+    let mine: Vec<&str> = log
+        .lines()
+        .filter(|l| l.starts_with(&format!("{ip} ")))
+        .collect();
+    assert!(
+        mine.first()
+            .is_some_and(|l| l.contains(" 403 [challenge] [challenge]")),
+        "{mine:?}"
+    );
+    assert!(
+        mine.iter()
+            .filter(|l| l.contains(" 200 [pass] [challenge]"))
+            .count()
+            >= 2,
+        "{mine:?}"
+    );
+    // and curl, which runs no script, is still challenged
+    let r = n.get("/shop/", &browser(ip, "curl/8.5.0", None));
+    assert!(is_page(&r), "{}", r.status);
+}

@@ -87,7 +87,7 @@ pub unsafe fn preaccess(
             log_request(
                 r,
                 lcf.log_level + 1,
-                &format!("api_abuse: client {addr} passed the challenge after {after}"),
+                &format!("api_abuse: client {addr} passed the challenge ({after} served)"),
             );
         }
         return None;
