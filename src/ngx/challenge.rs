@@ -137,7 +137,7 @@ pub unsafe fn preaccess(
         event(
             "challenge_escalated",
             failures,
-            (!list.is_empty()).then(|| (list, expires)),
+            (!list.is_empty()).then_some((list, expires)),
         );
         log_request(
             r,
