@@ -70,8 +70,28 @@ pub fn observe(
     now_ms: u64,
 ) -> Option<Outcome> {
     let facts = extract(profile, view);
+    observe_facts(
+        shared, learner, profile, app, key, client, view, &facts, monitor, now_ms,
+    )
+}
+
+/// [`observe`] with the extract stage done by the caller (the glue reuses
+/// what the access phase computed, see [`extract_with`]).
+#[allow(clippy::too_many_arguments)]
+pub fn observe_facts(
+    shared: &Shared,
+    learner: &mut Learner,
+    profile: &Profile,
+    app: &[u8],
+    key: ClientKey,
+    client: IpAddr,
+    view: &RequestView<'_>,
+    facts: &RequestFacts,
+    monitor: bool,
+    now_ms: u64,
+) -> Option<Outcome> {
     let app = learner.app(shared, app_key(app), app, now_ms);
-    let (mut state, obs) = update(shared, key, &facts, app.baseline(), now_ms)?;
+    let (mut state, obs) = update(shared, key, facts, app.baseline(), now_ms)?;
     let now_s = now_ms / 1000;
     // A monitor-only reaction does not keep an enforcing one from listing
     // the client later (see `ClientState::reported_mask`).
@@ -135,6 +155,18 @@ pub fn observe(
 pub fn extract(profile: &Profile, view: &RequestView<'_>) -> RequestFacts {
     let sensitive = profile.sensitive.classify(view.method, view.path);
     facts::extract(view, sensitive)
+}
+
+/// Stage 1 with parts already computed: the endpoint of `view` (with its
+/// sensitive kind under the profile) and maybe the User-Agent's hash (see
+/// [`facts::extract_with`]).
+pub fn extract_with(
+    view: &RequestView<'_>,
+    sensitive: Option<crate::model::SensitiveKind>,
+    endpoint: crate::detect::template::Endpoint,
+    ua_hash: Option<u32>,
+) -> RequestFacts {
+    facts::extract_with(view, sensitive, endpoint, ua_hash)
 }
 
 /// Stage 2, the client's bucket lock only: adds the facts to the client's

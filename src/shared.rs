@@ -301,6 +301,8 @@ pub struct Shared {
 // SAFETY: every field is either immutable after creation or accessed through
 // atomics and bucket locks.
 unsafe impl Send for Shared {}
+// SAFETY: as for Send: shared references only reach atomics and data behind
+// the tables' bucket locks.
 unsafe impl Sync for Shared {}
 
 #[derive(Debug, thiserror::Error)]

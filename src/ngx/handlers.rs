@@ -36,6 +36,11 @@ pub struct Ctx {
     pub body: BodyRead,
     /// The request-only fingerprint campaigns are grouped by.
     pub fingerprint: crate::campaign::Fingerprint,
+    /// The endpoint, once PREACCESS or LOG computed it (`super::extract`).
+    pub endpoint: Option<super::extract::Memo>,
+    /// Hash of `headers_in.user_agent`'s value when the fingerprint hashed
+    /// that very header whole (it is at most `MAX_USER_AGENT` bytes).
+    pub ua_hash: Option<u32>,
 }
 
 /// Where the module is with reading the body (`api_abuse_inspect_body on`).
@@ -171,7 +176,7 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
 
     // Read the body first where the location asks for it. nginx reads it
     // asynchronously and runs the phases again from this handler when done.
-    if lcf.inspect_body == Some(true) && ctx.body == BodyRead::NotAsked && has_body(r) {
+    if lcf.inspect_body == 1 && ctx.body == BodyRead::NotAsked && has_body(r) {
         ctx.body = BodyRead::Reading;
         let rc = ngx_http_read_client_request_body(r, Some(body_read));
         if rc >= NGX_HTTP_SPECIAL_RESPONSE as ngx_int_t {
@@ -189,13 +194,14 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
     ctx.headers = scan.bits;
     ctx.header_count = scan.count;
     ctx.fingerprint = scan.fp.finish();
+    ctx.ua_hash = scan.ua_is_headers_in.then_some(ctx.fingerprint.ua);
     ctx.attack = inspect(r, &scan);
     if let Some(a) = ctx.attack {
         shared.count_attack(a);
     }
 
     let now_s = (now_ms() / 1000) as u32;
-    let key = client_key(addr, mcf.ipv6_prefix);
+    let key = client_key(addr, mcf.v6_prefix());
     let country = country(r, mcf);
     let profiles = worker::profiles();
     let runtime = shared.listed(key, now_s);
@@ -334,7 +340,7 @@ unsafe fn log_phase(r: *mut ngx_http_request_t) {
     // have answered it before the realip module ran, so its address can be
     // a trusted proxy's rather than the client's, and listing a proxy would
     // refuse everyone behind it.
-    let Some(ctx) = ctx_of(r).copied() else {
+    let Some(mut ctx) = ctx_of(r).copied() else {
         return;
     };
     match ctx.action {
@@ -368,15 +374,17 @@ unsafe fn log_phase(r: *mut ngx_http_request_t) {
         http_version: u16::try_from(req.http_version).unwrap_or(0),
         attack: ctx.attack,
     };
-    let key = client_key(addr, mcf.ipv6_prefix);
+    let (endpoint, sensitive) = super::extract::endpoint(r, &mut ctx, profile);
+    let facts = crate::engine::extract_with(&view, sensitive, endpoint, ctx.ua_hash);
+    let key = client_key(addr, mcf.v6_prefix());
     let monitor = lcf.mode == Mode::Monitor;
     let before = super::campaign::before(shared, key, now_ms());
     #[cfg(debug_assertions)]
     test_park(r);
     let now = now_ms();
     let outcome = crate::engine::learner::with_worker(|learner| {
-        crate::engine::observe(
-            shared, learner, profile, app, key, addr, &view, monitor, now,
+        crate::engine::observe_facts(
+            shared, learner, profile, app, key, addr, &view, &facts, monitor, now,
         )
     })
     .flatten();
@@ -400,6 +408,10 @@ unsafe fn log_phase(r: *mut ngx_http_request_t) {
         key,
         addr,
         &ctx,
+        crate::campaign::react::Target {
+            sensitive,
+            asset: endpoint.asset,
+        },
         view.status,
         before,
     );
@@ -436,6 +448,9 @@ struct HeaderScan {
     inspect: [(&'static [u8], &'static [u8]); MAX_INSPECTED_HEADERS],
     n: usize,
     fp: crate::campaign::Builder,
+    /// The last User-Agent header the fingerprint hashed is
+    /// `headers_in.user_agent`, short enough for detection to use its hash.
+    ua_is_headers_in: bool,
 }
 
 /// One pass over the request headers: presence bits for the detectors and
@@ -447,7 +462,9 @@ unsafe fn scan_headers(r: *mut ngx_http_request_t) -> HeaderScan {
         inspect: [(&[], &[]); MAX_INSPECTED_HEADERS],
         n: 0,
         fp: crate::campaign::Builder::default(),
+        ua_is_headers_in: false,
     };
+    let ua_header = (*r).headers_in.user_agent.cast_const();
     let mut part: *const ngx_list_part_t = &(*r).headers_in.headers.part;
     while !part.is_null() {
         let elts = (*part).elts as *const ngx_table_elt_t;
@@ -472,6 +489,10 @@ unsafe fn scan_headers(r: *mut ngx_http_request_t) -> HeaderScan {
                 },
             );
             scan.fp.header(name, value);
+            if name == b"user-agent" {
+                scan.ua_is_headers_in = std::ptr::eq(h, ua_header)
+                    && value.len() <= crate::detect::facts::MAX_USER_AGENT;
+            }
             scan.bits |= match name {
                 b"accept" => hb::ACCEPT,
                 b"accept-language" => hb::ACCEPT_LANGUAGE,

@@ -158,7 +158,12 @@ pub fn json(s: &[u8], v: &mut impl Visitor) -> bool {
             let plain = text.iter().all(|b| {
                 b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'$' | b' ')
             });
-            if plain {
+            // Dotted class names (`java.lang.Runtime`) and `__proto__` are
+            // what polymorphic deserializers and prototype pollution read
+            // from keys.
+            let class_like =
+                text.iter().filter(|&&b| b == b'.').count() >= 2 || find(text, b"__").is_some();
+            if plain && !class_like {
                 continue;
             }
         }

@@ -14,6 +14,7 @@
 //! [`MAX_REQUEST_BYTES`]. Nothing is allocated; all signatures are constant
 //! tables compiled into the binary, so there is nothing to build at start-up.
 
+mod commands;
 mod fields;
 mod inject;
 mod needles;

@@ -121,7 +121,9 @@ const SYSTEM_FILES_MORE: Needles = Needles::paths(&[
 const SYSTEM_ROOTS: &[&[u8]] = &[
     b"etc/",
     b"proc/",
-    b"usr/",
+    b"usr/bin/",
+    b"usr/sbin/",
+    b"usr/share/",
     b"bin/",
     b"sbin/",
     b"boot/",
