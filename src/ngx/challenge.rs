@@ -52,13 +52,21 @@ pub unsafe fn preaccess(
     let settings = profile.map_or_else(challenge::Settings::default, |p| p.challenge);
     let zone = shared.challenge();
     let name = cookie_name(&zone.key);
-    let req = &*r;
-    let ua = req
-        .headers_in
-        .user_agent
-        .as_ref()
-        .map_or(&[][..], |h| bytes(&h.value));
-    let (accept, cookie) = scan(r, &name);
+    // SAFETY: the caller passes a live request; its headers and method
+    // live as long as it does.
+    let (ua, method, (accept, cookie)) = unsafe {
+        let req = &*r;
+        let ua = req
+            .headers_in
+            .user_agent
+            .as_ref()
+            .map_or(&[][..], |h| bytes(&h.value));
+        (ua, bytes(&req.method_name), scan(r, &name))
+    };
+    let log = |level: ngx::ffi::ngx_uint_t, msg: &str| {
+        // SAFETY: as above, the live request.
+        unsafe { log_request(r, level, msg) }
+    };
     let verdict = cookie.map(|c| token::verify(&zone.key, key, ua, c, now_s, settings.work));
     let event = |what: &'static str, failures: u32, listed: Option<(&'static str, String)>| {
         let app = String::from_utf8_lossy(app);
@@ -84,8 +92,7 @@ pub unsafe fn preaccess(
         if after > 0 {
             zone.count(Counter::Passed);
             event("challenge_passed", after, None);
-            log_request(
-                r,
+            log(
                 lcf.log_level + 1,
                 &format!("api_abuse: client {addr} passed the challenge ({after} served)"),
             );
@@ -107,8 +114,7 @@ pub unsafe fn preaccess(
         ctx.action = Action::Monitor;
         shared.stats().monitored.fetch_add(1, Relaxed);
         shared.count_refusal(true, now_s);
-        log_request(
-            r,
+        log(
             lcf.log_level + 1,
             &format!("api_abuse: client {addr} would be challenged ({why}, monitor mode)"),
         );
@@ -139,8 +145,7 @@ pub unsafe fn preaccess(
             failures,
             (!list.is_empty()).then_some((list, expires)),
         );
-        log_request(
-            r,
+        log(
             lcf.log_level,
             &format!(
                 "api_abuse: client {addr} escalated after {failures} challenges without a valid \
@@ -162,10 +167,8 @@ pub unsafe fn preaccess(
 
     ctx.action = Action::Challenge;
     zone.count(Counter::Issued);
-    let method = bytes(&req.method_name);
     let html = challenge::wants_page(method, accept);
-    log_request(
-        r,
+    log(
         lcf.log_level + 1,
         &format!(
             "api_abuse: client {addr} challenged ({why}, {} {failures} of {})",
@@ -173,18 +176,22 @@ pub unsafe fn preaccess(
             settings.failures
         ),
     );
-    if ngx_http_discard_request_body(r) != 0 {
-        return Some(ngx::ffi::NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t);
+    // SAFETY: the live request, its headers not sent yet; the responses
+    // are sent once, then the request is finalized once.
+    unsafe {
+        if ngx_http_discard_request_body(r) != 0 {
+            return Some(ngx::ffi::NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t);
+        }
+        let rc = if html {
+            respond_page(r, &zone.key, &name, key, ua, &settings, now_s)
+        } else {
+            respond_json(r, challenge::retry_after(entry.expires, now_s))
+        };
+        if rc >= NGX_HTTP_SPECIAL_RESPONSE as ngx_int_t {
+            return Some(rc);
+        }
+        ngx_http_finalize_request(r, rc);
     }
-    let rc = if html {
-        respond_page(r, &zone.key, &name, key, ua, &settings, now_s)
-    } else {
-        respond_json(r, challenge::retry_after(entry.expires, now_s))
-    };
-    if rc >= NGX_HTTP_SPECIAL_RESPONSE as ngx_int_t {
-        return Some(rc);
-    }
-    ngx_http_finalize_request(r, rc);
     Some(NGX_DONE as ngx_int_t)
 }
 
@@ -231,32 +238,41 @@ fn cookie_name(key: &challenge::Key) -> [u8; challenge::COOKIE_NAME_LEN] {
 
 /// The `Accept` header and the value of the pass cookie, in one pass over
 /// the request headers (every `Cookie` header: HTTP/2 sends several).
+///
+/// # Safety
+/// `r` must be a live request; the slices live as long as it does.
 unsafe fn scan<'a>(
     r: *mut ngx_http_request_t,
     name: &[u8],
 ) -> (Option<&'a [u8]>, Option<&'a [u8]>) {
     let (mut accept, mut cookie) = (None, None);
-    let mut part: *const ngx_list_part_t = &(*r).headers_in.headers.part;
-    while !part.is_null() {
-        let elts = (*part).elts as *const ngx_table_elt_t;
-        for i in 0..(*part).nelts {
-            let h = &*elts.add(i);
-            if h.lowcase_key.is_null() || h.value.data.is_null() {
-                continue;
+    // SAFETY: the header list of a live request: parts chained by `next`,
+    // each with `nelts` elements, keys and values valid for the request.
+    unsafe {
+        let mut part: *const ngx_list_part_t = &(*r).headers_in.headers.part;
+        while !part.is_null() {
+            let elts = (*part).elts as *const ngx_table_elt_t;
+            for i in 0..(*part).nelts {
+                let h = &*elts.add(i);
+                if h.lowcase_key.is_null() || h.value.data.is_null() {
+                    continue;
+                }
+                let key = std::slice::from_raw_parts(h.lowcase_key, h.key.len);
+                let value: &'a [u8] = std::slice::from_raw_parts(h.value.data, h.value.len);
+                match key {
+                    b"accept" => accept = Some(value),
+                    b"cookie" if cookie.is_none() => cookie = challenge::cookie_value(value, name),
+                    _ => {}
+                }
             }
-            let key = std::slice::from_raw_parts(h.lowcase_key, h.key.len);
-            let value: &'a [u8] = std::slice::from_raw_parts(h.value.data, h.value.len);
-            match key {
-                b"accept" => accept = Some(value),
-                b"cookie" if cookie.is_none() => cookie = challenge::cookie_value(value, name),
-                _ => {}
-            }
+            part = (*part).next;
         }
-        part = (*part).next;
     }
     (accept, cookie)
 }
 
+/// # Safety
+/// `r` must be a live request whose headers have not been sent.
 unsafe fn respond_page(
     r: *mut ngx_http_request_t,
     key: &challenge::Key,
@@ -272,16 +288,21 @@ unsafe fn respond_page(
     let Some(n) = page::page(&mut body, name, &t, settings.work, settings.lifetime_s) else {
         return ngx::ffi::NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
     };
-    if add_header(r, "Cache-Control", "no-store").is_none()
-        || add_header(r, "Content-Security-Policy", page::CSP).is_none()
-        || add_header(r, "X-Content-Type-Options", "nosniff").is_none()
-        || add_header(r, "Referrer-Policy", "no-referrer").is_none()
-    {
-        return ngx::ffi::NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+    // SAFETY: the caller's live request, headers not sent.
+    unsafe {
+        if add_header(r, "Cache-Control", "no-store").is_none()
+            || add_header(r, "Content-Security-Policy", page::CSP).is_none()
+            || add_header(r, "X-Content-Type-Options", "nosniff").is_none()
+            || add_header(r, "Referrer-Policy", "no-referrer").is_none()
+        {
+            return ngx::ffi::NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+        }
+        send(r, PAGE_STATUS, "text/html; charset=utf-8", &body[..n])
     }
-    send(r, PAGE_STATUS, "text/html; charset=utf-8", &body[..n])
 }
 
+/// # Safety
+/// `r` must be a live request whose headers have not been sent.
 unsafe fn respond_json(r: *mut ngx_http_request_t, retry_after: u64) -> ngx_int_t {
     let mut body = [0u8; page::JSON_MAX];
     let Some(n) = page::json(&mut body, retry_after) else {
@@ -294,32 +315,42 @@ unsafe fn respond_json(r: *mut ngx_http_request_t, retry_after: u64) -> ngx_int_
         let _ = write!(w, "{retry_after}");
         20 - w.len()
     };
-    if add_header(r, "Cache-Control", "no-store").is_none()
-        || pool_header(r, "Retry-After", &digits[..len]).is_none()
-    {
-        return ngx::ffi::NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+    // SAFETY: the caller's live request, headers not sent.
+    unsafe {
+        if add_header(r, "Cache-Control", "no-store").is_none()
+            || pool_header(r, "Retry-After", &digits[..len]).is_none()
+        {
+            return ngx::ffi::NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
+        }
+        send(r, JSON_STATUS, "application/json", &body[..n])
     }
-    send(r, JSON_STATUS, "application/json", &body[..n])
 }
 
 /// Adds a response header whose value is copied into the request's pool.
+///
+/// # Safety
+/// `r` must be a live request whose headers have not been sent.
 unsafe fn pool_header(r: *mut ngx_http_request_t, name: &'static str, value: &[u8]) -> Option<()> {
-    let data = ngx_pnalloc((*r).pool, value.len().max(1)).cast::<u8>();
-    if data.is_null() {
-        return None;
+    // SAFETY: the live request's pool and header list; the copy has room
+    // for `value`; the new element is zeroed first (nginx 1.23+ has a `next`
+    // link that must be null) and lives as long as the request.
+    unsafe {
+        let data = ngx_pnalloc((*r).pool, value.len().max(1)).cast::<u8>();
+        if data.is_null() {
+            return None;
+        }
+        std::ptr::copy_nonoverlapping(value.as_ptr(), data, value.len());
+        let h = ngx_list_push(&mut (*r).headers_out.headers).cast::<ngx_table_elt_t>();
+        if h.is_null() {
+            return None;
+        }
+        std::ptr::write_bytes(h, 0, 1);
+        let h = &mut *h;
+        h.hash = 1;
+        h.key.len = name.len();
+        h.key.data = name.as_ptr().cast_mut();
+        h.value.len = value.len();
+        h.value.data = data;
     }
-    std::ptr::copy_nonoverlapping(value.as_ptr(), data, value.len());
-    let h = ngx_list_push(&mut (*r).headers_out.headers).cast::<ngx_table_elt_t>();
-    if h.is_null() {
-        return None;
-    }
-    // zeroed: nginx 1.23+ has a `next` link that must be null
-    std::ptr::write_bytes(h, 0, 1);
-    let h = &mut *h;
-    h.hash = 1;
-    h.key.len = name.len();
-    h.key.data = name.as_ptr().cast_mut();
-    h.value.len = value.len();
-    h.value.data = data;
     Some(())
 }
