@@ -262,6 +262,19 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
                 u64::from(now_s),
             );
             ctx.list = decision.list;
+            let runtime = shared.listed(key, now_s);
+            if let (false, ListTag::Challenge, Some(entry)) =
+                (decision.refuse, decision.list, runtime)
+            {
+                // Challenged by this very request: it gets the challenge.
+                let p = profiles.as_deref();
+                let now = u64::from(now_s) * 1000;
+                if let Some(rc) =
+                    super::challenge::preaccess(r, shared, mcf, lcf, p, key, addr, ctx, entry, now)
+                {
+                    return rc;
+                }
+            }
         }
     }
     if !decision.refuse {
