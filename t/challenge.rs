@@ -442,3 +442,25 @@ fn browser_passes_the_challenge_without_noticing() {
     let r = n.get("/shop/", &browser(ip, "curl/8.5.0", None));
     assert!(is_page(&r), "{}", r.status);
 }
+
+#[test]
+fn a_restart_keeps_the_challenge_and_makes_a_new_key() {
+    let mut n = start("challenge-restart", &profiles(""));
+    let ip = "10.20.0.7";
+    challenge(&n, ip);
+    let page = n.get("/", &browser(ip, CHROME, None));
+    let cookie = solve(&page);
+    assert_eq!(n.get("/", &browser(ip, CHROME, Some(&cookie))).status, 200);
+    // the state file is written within a second of a list change; a
+    // graceful stop saves it too
+    n.stop();
+    n.launch();
+    // still challenged (the entry came back from the state file), and the
+    // old cookie is worth nothing: a new zone, a new key
+    let again = n.get("/", &browser(ip, CHROME, Some(&cookie)));
+    assert!(is_page(&again), "{}", again.status);
+    assert_ne!(attr(&again.body, "data-c"), attr(&page.body, "data-c"));
+    // the person passes once more, invisibly
+    let fresh = solve(&again);
+    assert_eq!(n.get("/", &browser(ip, CHROME, Some(&fresh))).status, 200);
+}
