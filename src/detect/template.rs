@@ -38,6 +38,9 @@ pub struct ObjectId {
     pub number: Option<u64>,
 }
 
+/// The asset extensions, as [`is_asset_extension`] matches them (a test
+/// keeps the two in step).
+#[cfg(test)]
 const ASSET_EXTENSIONS: &[&[u8]] = &[
     b"css", b"js", b"mjs", b"map", b"png", b"jpg", b"jpeg", b"gif", b"svg", b"webp", b"avif",
     b"ico", b"bmp", b"woff", b"woff2", b"ttf", b"otf", b"eot", b"mp4", b"webm", b"mp3", b"ogg",
@@ -258,8 +261,8 @@ impl Shape {
     }
 }
 
-/// Whether `ext` (at most 5 bytes, see `Shape::ext_ok`) is one of
-/// [`ASSET_EXTENSIONS`], in any case.
+/// Whether `ext` (at most 5 bytes, see `Shape::ext_ok`) is a static asset's
+/// extension (stylesheet, script, image, font, media), in any case.
 fn is_asset_extension(ext: &[u8]) -> bool {
     let mut lower = [0u8; 5];
     let Some(buf) = lower.get_mut(..ext.len()) else {
