@@ -1,4 +1,8 @@
-//! Detection in the LOG phase, for one finished request, in four stages:
+//! Detection for one request, in four stages. The request path runs them
+//! when the request starts (PREACCESS, [`begin`]: everything but the status,
+//! so a tool's concurrent requests see each other and a detection refuses
+//! the request that made it) and adds the status when it is answered (LOG,
+//! [`end`]); [`observe`] does both at once for a finished request:
 //!
 //! 1. [`extract`]: everything derived from the request alone (endpoint
 //!    template, sensitive kind, User-Agent class and browser facts, header
@@ -25,7 +29,7 @@ pub mod learner;
 use std::net::IpAddr;
 
 use crate::config::{fnv1a, Profile, Reaction};
-use crate::detect::facts::{self, RequestFacts};
+use crate::detect::facts::{self, Answer, RequestFacts};
 use crate::detect::{assess, decide, AppBaseline, Assessment, ClientState, Detection, Observation};
 use crate::model::BotType;
 use crate::request::RequestView;
@@ -90,8 +94,86 @@ pub fn observe_facts(
     monitor: bool,
     now_ms: u64,
 ) -> Option<Outcome> {
+    detect(
+        shared,
+        learner,
+        profile,
+        app,
+        key,
+        client,
+        view,
+        facts,
+        monitor,
+        now_ms,
+        Stage::Finished,
+    )
+}
+
+/// Feeds the start of a request into detection (the request path's
+/// PREACCESS): everything known before the answer (`facts.status` is not
+/// read), so that a tool's concurrent requests see each other. Returns the
+/// outcome, as [`observe`]; [`end`] adds the answer.
+#[allow(clippy::too_many_arguments)]
+pub fn begin(
+    shared: &Shared,
+    learner: &mut Learner,
+    profile: &Profile,
+    app: &[u8],
+    key: ClientKey,
+    client: IpAddr,
+    view: &RequestView<'_>,
+    facts: &RequestFacts,
+    monitor: bool,
+    now_ms: u64,
+) -> Option<Outcome> {
+    detect(
+        shared,
+        learner,
+        profile,
+        app,
+        key,
+        client,
+        view,
+        facts,
+        monitor,
+        now_ms,
+        Stage::Started,
+    )
+}
+
+/// The answer of a request fed with [`begin`] (the LOG phase): its status
+/// goes into the client's record, for the next requests' verdicts. One
+/// short lock, no scoring.
+pub fn end(shared: &Shared, key: ClientKey, answer: &Answer) {
+    shared.clients.update(key, |state| {
+        state.end(answer);
+        #[cfg(debug_assertions)]
+        test_hooks::park_if_asked();
+    });
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Started,
+    Finished,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn detect(
+    shared: &Shared,
+    learner: &mut Learner,
+    profile: &Profile,
+    app: &[u8],
+    key: ClientKey,
+    client: IpAddr,
+    view: &RequestView<'_>,
+    facts: &RequestFacts,
+    monitor: bool,
+    now_ms: u64,
+    stage: Stage,
+) -> Option<Outcome> {
     let app = learner.app(shared, app_key(app), app, now_ms);
-    let (mut state, obs) = update(shared, key, facts, app.baseline(), now_ms)?;
+    let (mut state, obs) = update_stage(shared, key, facts, app.baseline(), now_ms, stage)?;
     let now_s = now_ms / 1000;
     // A monitor-only reaction does not keep an enforcing one from listing
     // the client later (see `ClientState::reported_mask`).
@@ -160,13 +242,27 @@ pub fn update(
     baseline: &AppBaseline,
     now_ms: u64,
 ) -> Option<(ClientState, Observation)> {
+    update_stage(shared, key, facts, baseline, now_ms, Stage::Finished)
+}
+
+fn update_stage(
+    shared: &Shared,
+    key: ClientKey,
+    facts: &RequestFacts,
+    baseline: &AppBaseline,
+    now_ms: u64,
+    stage: Stage,
+) -> Option<(ClientState, Observation)> {
     let now_s = (now_ms / 1000) as u32;
     let done = shared.clients.upsert(
         key,
         now_s,
         |_, _| true,
         |state, _| {
-            let obs = state.update(facts, baseline, now_ms);
+            let obs = match stage {
+                Stage::Started => state.begin(facts, baseline, now_ms),
+                Stage::Finished => state.update(facts, baseline, now_ms),
+            };
             #[cfg(debug_assertions)]
             test_hooks::park_if_asked();
             (*state, obs)

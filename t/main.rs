@@ -1,5 +1,7 @@
 //! Integration tests: the real nginx with the module, two workers, real HTTP.
 
+#![warn(clippy::undocumented_unsafe_blocks)]
+
 mod harness;
 mod redis;
 

@@ -75,6 +75,7 @@ pub fn feed(
     status: u16,
     known: bool,
     prior: Prior,
+    user_agent: Option<&[u8]>,
     now_ms: u64,
 ) -> Option<(String, String)> {
     let class = target.class();
@@ -88,11 +89,16 @@ pub fn feed(
     if !known {
         metrics |= Metric::FirstSeen.bit();
     }
-    if metrics == 0 {
-        return None;
-    }
     // An asset counts towards the rates but groups nobody.
     let prior = if target.asset { Prior::Assets } else { prior };
+    // A page after pages without assets is evidence only from a client
+    // that claims a browser (see `campaign::evidence`).
+    let browser = class == Class::Page
+        && prior == Prior::Pages
+        && crate::detect::facts::user_agent(user_agent).is_browser();
+    if metrics == 0 && !browser {
+        return None;
+    }
     let all = shared.campaigns();
     let now_s = (now_ms / 1000) as u32;
     let report = all.app(app_key(app) as u64, now_s).feed(
@@ -105,6 +111,7 @@ pub fn feed(
             hood: neighbourhood(addr),
             address: address_hash(addr),
             client: key as u64 ^ (key >> 64) as u64,
+            browser,
         },
         now_ms,
     )?;

@@ -65,6 +65,29 @@ pub struct RequestFacts {
     pub attack: Option<AttackClass>,
 }
 
+/// What a request's answer adds to the client's record
+/// ([`ClientState::end`](super::state::ClientState::end)), with what the
+/// record needs to place it; kept from the start of the request.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Answer {
+    /// 0: unknown (the client went away before an answer).
+    pub status: u16,
+    pub asset: bool,
+    /// The request's template, when its path carried an object id.
+    pub object_template: Option<u32>,
+}
+
+impl RequestFacts {
+    /// The answer of this request, once its status is known.
+    pub fn answer(&self, status: u16) -> Answer {
+        Answer {
+            status,
+            asset: self.endpoint.asset,
+            object_template: self.endpoint.object.map(|_| self.endpoint.template),
+        }
+    }
+}
+
 /// The extract stage for one request (no lock held; allocation-free except
 /// woothee's parse on a User-Agent cache miss).
 pub fn extract(v: &RequestView<'_>, sensitive: Option<SensitiveKind>) -> RequestFacts {

@@ -99,6 +99,17 @@ pub fn before(shared: &Shared, key: ClientKey, now_ms: u64) -> (bool, Prior) {
         .unwrap_or((false, Prior::Nothing))
 }
 
+/// [`before`] for an internal redirect, whose request the client's record
+/// counted already (its context, with what [`before`] said, is gone).
+pub fn before_redirect(shared: &Shared, key: ClientKey, now_ms: u64) -> (bool, Prior) {
+    shared
+        .clients
+        .get(key, |s| {
+            (s.requests() > 1, react::prior_of(Some(s), now_ms))
+        })
+        .unwrap_or((false, Prior::Nothing))
+}
+
 /// Counts a finished request towards its application's campaign rates.
 ///
 /// # Safety
@@ -117,6 +128,9 @@ pub unsafe fn log(
     status: u16,
     (known, prior): (bool, Prior),
 ) {
+    // SAFETY: the caller passes a live request; its header values live in
+    // its pool.
+    let user_agent = unsafe { (*r).headers_in.user_agent.as_ref() }.map(|h| bytes(&h.value));
     if let Some((line, summary)) = react::feed(
         shared,
         profile,
@@ -128,6 +142,7 @@ pub unsafe fn log(
         status,
         known,
         prior,
+        user_agent,
         now_ms(),
     ) {
         publish(shared, mcf, &line, now_ms() / 1000);

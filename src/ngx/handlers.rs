@@ -41,6 +41,10 @@ pub struct Ctx {
     /// Hash of `headers_in.user_agent`'s value when the fingerprint hashed
     /// that very header whole (it is at most `MAX_USER_AGENT` bytes).
     pub ua_hash: Option<u32>,
+    /// Detection saw the request start; what its answer adds (LOG).
+    pub answer: Option<crate::detect::facts::Answer>,
+    /// What the client had done before this request (campaigns' feed).
+    pub before: Option<(bool, crate::campaign::Prior)>,
 }
 
 /// Where the module is with reading the body (`api_abuse_inspect_body on`).
@@ -226,6 +230,23 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
             return rc;
         }
     }
+    let monitor = lcf.mode == Mode::Monitor;
+    let mut decision = decision;
+    if matches!(ctx.action, Action::Pass | Action::Monitor) && (!decision.refuse || monitor) {
+        let listed = detect_start(r, shared, mcf, lcf, key, addr, ctx);
+        if listed && !monitor && !decision.refuse {
+            // Listed by this very request: it is the first one refused.
+            decision = access::decide(
+                profiles.as_deref(),
+                addr,
+                country,
+                shared.listed(key, now_s),
+                ctx.attack,
+                u64::from(now_s),
+            );
+            ctx.list = decision.list;
+        }
+    }
     if !decision.refuse {
         return declined;
     }
@@ -261,6 +282,84 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
         &format!("api_abuse: client {addr} blocked ({why})"),
     );
     lcf.status as ngx_int_t
+}
+
+/// Detection at the start of the request: the client's record counts it
+/// now, before it is answered, so the other requests of a tool with many
+/// connections see it; a detection lists the client at once. True when
+/// this request's detection listed (or tried to list) the client.
+#[allow(clippy::too_many_arguments)]
+unsafe fn detect_start(
+    r: *mut ngx_http_request_t,
+    shared: &crate::shared::Shared,
+    mcf: &MainConf,
+    lcf: &LocConf,
+    key: crate::table::ClientKey,
+    addr: std::net::IpAddr,
+    ctx: &mut Ctx,
+) -> bool {
+    let profiles = worker::profiles();
+    let Some(profile) = profiles.as_deref().and_then(|p| p.profile_for(lcf.app())) else {
+        return false;
+    };
+    let req = &*r;
+    let ua = req.headers_in.user_agent.as_ref().map(|h| bytes(&h.value));
+    let view = RequestView {
+        method: bytes(&req.method_name),
+        path: bytes(&req.uri),
+        query: bytes(&req.args),
+        user_agent: ua,
+        headers: ctx.headers,
+        header_count: ctx.header_count,
+        status: 0,
+        http_version: u16::try_from(req.http_version).unwrap_or(0),
+        attack: ctx.attack,
+    };
+    let (endpoint, sensitive) = super::extract::endpoint(r, ctx, profile);
+    let facts = crate::engine::extract_with(&view, sensitive, endpoint, ctx.ua_hash);
+    ctx.answer = Some(facts.answer(0));
+    if req.internal() != 0 {
+        // An internal redirect (index, error_page) of a request already
+        // counted: only its answer is still to come.
+        ctx.before = Some(super::campaign::before_redirect(shared, key, now_ms()));
+        return false;
+    }
+    let now = now_ms();
+    ctx.before = Some(super::campaign::before(shared, key, now));
+    let outcome = crate::engine::learner::with_worker(|learner| {
+        crate::engine::begin(
+            shared,
+            learner,
+            profile,
+            lcf.app(),
+            key,
+            addr,
+            &view,
+            &facts,
+            lcf.mode == Mode::Monitor,
+            now,
+        )
+    })
+    .flatten();
+    log_recovery(r);
+    if crate::engine::take_full_note() {
+        log_request(
+            r,
+            ngx::ffi::NGX_LOG_WARN as ngx_uint_t,
+            &format!(
+                "api_abuse: zone is full, evicting the clients idle longest (capacity {})",
+                shared.clients.capacity()
+            ),
+        );
+    }
+    let Some(det) = outcome else {
+        return false;
+    };
+    ctx.bot = Some(det.bot);
+    ctx.confidence = det.confidence;
+    super::events::write(mcf, &det.event);
+    log_request(r, lcf.log_level, &det.summary);
+    true
 }
 
 unsafe fn has_body(r: *mut ngx_http_request_t) -> bool {
@@ -340,48 +439,24 @@ unsafe fn log_phase(r: *mut ngx_http_request_t) {
     };
 
     let req = &*r;
-    let status = if req.headers_out.status != 0 {
-        req.headers_out.status
-    } else {
-        0
-    };
-    let ua = req.headers_in.user_agent.as_ref().map(|h| bytes(&h.value));
-    let view = RequestView {
-        method: bytes(&req.method_name),
-        path: bytes(&req.uri),
-        query: bytes(&req.args),
-        user_agent: ua,
-        headers: ctx.headers,
-        header_count: ctx.header_count,
-        status: u16::try_from(status).unwrap_or(0),
-        http_version: u16::try_from(req.http_version).unwrap_or(0),
-        attack: ctx.attack,
-    };
-    let (endpoint, sensitive) = super::extract::endpoint(r, &mut ctx, profile);
-    let facts = crate::engine::extract_with(&view, sensitive, endpoint, ctx.ua_hash);
+    let status = u16::try_from(req.headers_out.status).unwrap_or(0);
     let key = client_key(addr, mcf.v6_prefix());
-    let monitor = lcf.mode == Mode::Monitor;
-    let before = super::campaign::before(shared, key, now_ms());
     #[cfg(debug_assertions)]
     test_park(r);
-    let now = now_ms();
-    let outcome = crate::engine::learner::with_worker(|learner| {
-        crate::engine::observe_facts(
-            shared, learner, profile, app, key, addr, &view, &facts, monitor, now,
-        )
-    })
-    .flatten();
-    log_recovery(r);
-    if crate::engine::take_full_note() {
-        log_request(
-            r,
-            ngx::ffi::NGX_LOG_WARN as ngx_uint_t,
-            &format!(
-                "api_abuse: zone is full, evicting the clients idle longest (capacity {})",
-                shared.clients.capacity()
-            ),
+    // The request was counted when it started (`detect_start`); its answer
+    // completes it for the client's next verdicts.
+    if let Some(answer) = ctx.answer {
+        crate::engine::end(
+            shared,
+            key,
+            &crate::detect::facts::Answer { status, ..answer },
         );
+        log_recovery(r);
     }
+    let before = ctx
+        .before
+        .unwrap_or_else(|| super::campaign::before(shared, key, now_ms()));
+    let (endpoint, sensitive) = super::extract::endpoint(r, &mut ctx, profile);
     super::campaign::log(
         r,
         shared,
@@ -395,16 +470,9 @@ unsafe fn log_phase(r: *mut ngx_http_request_t) {
             sensitive,
             asset: endpoint.asset,
         },
-        view.status,
+        status,
         before,
     );
-    let Some(det) = outcome else { return };
-    if let Some(c) = ctx_mut(r) {
-        c.bot = Some(det.bot);
-        c.confidence = det.confidence;
-    }
-    super::events::write(mcf, &det.event);
-    log_request(r, lcf.log_level, &det.summary);
 }
 
 pub(super) unsafe fn log_request(r: *mut ngx_http_request_t, level: ngx_uint_t, msg: &str) {
