@@ -445,7 +445,8 @@ fn backtick_opens(s: &[u8], i: usize) -> bool {
 /// Reads a command word at `i` like the shell would; returns whether it is a
 /// command with a plausible argument.
 fn command_at(s: &[u8], mut i: usize, context: Context, brace: bool) -> bool {
-    while matches!(s.get(i), Some(b' ' | b'\n' | b'(' | b'!')) || (brace && s.get(i) == Some(&b','))
+    while matches!(s.get(i), Some(b' ' | b'\n' | b'(' | b'!' | b'`'))
+        || (brace && s.get(i) == Some(&b','))
     {
         i += 1;
     }
@@ -504,8 +505,11 @@ fn program(s: &[u8], w: &[u8], j: usize, context: Context) -> bool {
         return false;
     };
     let next = s.get(j).copied();
+    if next == Some(b' ') && windows_verb(w, &s[j + 1..]) {
+        return true;
+    }
     match kind {
-        Word::Program => ends_command(next) || matches!(next, Some(b' ' | b'$' | b'{')),
+        Word::Program => ends_command(next) || matches!(next, Some(b' ' | b'$' | b'{' | b'+')),
         Word::Ordinary => {
             let with_arg = next == Some(b' ') && arg_shaped(s, j + 1, false);
             (context.strong && (ends_command(next) || with_arg)) || (context.token && with_arg)
@@ -573,8 +577,12 @@ fn command_line(s: &[u8]) -> bool {
     let w = &word[..len];
     let next = s.get(j).copied();
     if next != Some(b' ') {
-        // `visudo\n`, `whoami;0`: a program, then the command ends.
-        return next.is_some() && ends_command(next) && commands::lookup(w) == Some(Word::Program);
+        // `visudo\n`, `whoami;0`: a program, then the command ends; or a
+        // quote breakout then a program (`" whoami`).
+        let quoted = s[..i].iter().any(|&b| b == b'"' || b == b'\'');
+        return (next.is_some() || quoted)
+            && ends_command(next)
+            && commands::lookup(w) == Some(Word::Program);
     }
     let rest = &s[j + 1..];
     let option = |r: &[u8]| {
@@ -595,38 +603,17 @@ fn command_line(s: &[u8]) -> bool {
             }
         }
     }
-    match w {
-        b"net" => {
-            const VERBS: &[&[u8]] = &[
-                b"user ",
-                b"users ",
-                b"localgroup ",
-                b"group ",
-                b"view",
-                b"share",
-                b"use ",
-                b"start ",
-                b"stop ",
-                b"accounts",
-                b"session",
-                b"config ",
-            ];
-            return VERBS.iter().any(|v| rest.starts_with(v));
-        }
-        b"alias" => {
-            // `alias ls='rm -rf'`, `alias -g x=y`.
-            let name = rest
-                .iter()
-                .take(32)
-                .take_while(|&&b| b != b' ' && b != b'=')
-                .count();
-            return rest.get(name) == Some(&b'=') || option(rest) || rest.first() == Some(&b'+');
-        }
-        b"reg" => {
-            const VERBS: &[&[u8]] = &[b"add ", b"query ", b"delete ", b"save ", b"export "];
-            return VERBS.iter().any(|v| rest.starts_with(v));
-        }
-        _ => {}
+    if windows_verb(w, rest) {
+        return true;
+    }
+    if w == b"alias" {
+        // `alias ls='rm -rf'`, `alias -g x=y`.
+        let name = rest
+            .iter()
+            .take(32)
+            .take_while(|&&b| b != b' ' && b != b'=')
+            .count();
+        return rest.get(name) == Some(&b'=') || option(rest) || rest.first() == Some(&b'+');
     }
     match commands::lookup(w) {
         Some(Word::Program) => {
@@ -640,6 +627,30 @@ fn command_line(s: &[u8]) -> bool {
         Some(Word::Ordinary) => option(rest) || path(rest),
         None => false,
     }
+}
+
+/// Windows `net` and `reg` with their verbs (`net user x y /add`,
+/// `reg add "hklm\..."`): both are ordinary words alone.
+fn windows_verb(w: &[u8], rest: &[u8]) -> bool {
+    let verbs: &[&[u8]] = match w {
+        b"net" => &[
+            b"user ",
+            b"users ",
+            b"localgroup ",
+            b"group ",
+            b"view",
+            b"share",
+            b"use ",
+            b"start ",
+            b"stop ",
+            b"accounts",
+            b"session",
+            b"config ",
+        ],
+        b"reg" => &[b"add ", b"query ", b"delete ", b"save ", b"export "],
+        _ => return false,
+    };
+    verbs.iter().any(|v| rest.starts_with(v))
 }
 
 /// `cmd.exe` control flow: `for [/f "opts"] %x in (set) do command` and
@@ -764,9 +775,16 @@ fn jdk_class(t: &[u8]) -> bool {
             .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'$'))
 }
 
-/// Node.js code injection: node-serialize's function marker (plain and
-/// base64, lowercased), native bindings, the process object by index.
+/// Object construction by YAML tags; Node.js code injection:
+/// node-serialize's function marker (plain and base64, lowercased), native
+/// bindings, the process object by index, prototype pollution.
 const NODE: Needles = Needles::new(&[
+    // YAML deserializers that construct objects (PyYAML, SnakeYAML, Psych).
+    b"!!python/",
+    b"!!ruby/",
+    b"!!javax.",
+    b"!!java.",
+    b"!!com.sun.",
     b"_$$nd_func$$_",
     b"xyqktkrfrlvoqyqk",
     b"process.binding(",
@@ -866,6 +884,8 @@ const PHP_ANYWHERE: Needles = Needles::new(&[
     b"[\\php]",
     b"<!--#exec",
     b"${'",
+    b"${@",
+    b"{${",
     b"${\"",
     b"$shell -",
 ]);

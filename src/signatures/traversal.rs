@@ -124,6 +124,10 @@ const SYSTEM_ROOTS: &[&[u8]] = &[
     b"proc/",
     b"usr/bin/",
     b"usr/sbin/",
+    b"usr/spool/",
+    b"usr/ports/",
+    b"usr/local/cpanel",
+    b"usr/local/www/",
     b"usr/share/",
     b"bin/",
     b"sbin/",
@@ -370,8 +374,27 @@ const WINDOWS_DIRS: &[&[u8]] = &[
 /// by climbing out of the root (`/../`, `/...`), is a Windows drive or
 /// backslash-rooted path, or steps up to a configuration file.
 fn value_path(s: &[u8]) -> bool {
-    if s.starts_with(b"/..") || s.starts_with(b"\\..") {
-        return true;
+    // Leading separators and `./` then `..` (`/../`, `/.\..\`, `\\\..`).
+    let lead = s.iter().take_while(|&&b| matches!(b, b'/' | b'\\')).count();
+    if lead > 0 {
+        let mut t = &s[lead..];
+        while let [b'.', b'/' | b'\\', rest @ ..] = t {
+            t = rest
+                .strip_prefix(b"/")
+                .or_else(|| rest.strip_prefix(b"\\"))
+                .unwrap_or(rest);
+        }
+        if t.starts_with(b"..") {
+            return true;
+        }
+        // An absolute path to a log file (log poisoning, `/logs/x.log`).
+        let last = s
+            .iter()
+            .rposition(|&b| b == b'/' || b == b'\\')
+            .map_or(s, |p| &s[p + 1..]);
+        if !s.contains(&b' ') && (last.ends_with(b".log") || last.ends_with(b"_log")) {
+            return true;
+        }
     }
     if let [b'a'..=b'z', b':', b'/' | b'\\', rest @ ..] = s {
         if WINDOWS_DIRS.iter().any(|d| {
