@@ -7,6 +7,8 @@
 //!
 //! Run with `cargo bench --no-default-features --features standalone --bench signatures`.
 
+#![warn(clippy::undocumented_unsafe_blocks)]
+
 use criterion::measurement::{Measurement, ValueFormatter};
 use criterion::{black_box, criterion_group, criterion_main, Criterion, Throughput};
 use ngx_http_api_abuse_module::signatures::cache::{inspect_all_cached, ScanCache};

@@ -9,6 +9,8 @@
 //!
 //! cargo bench --no-default-features --features standalone --bench table -- --warm-up-time 1 --measurement-time 2
 
+#![warn(clippy::undocumented_unsafe_blocks)]
+
 use std::collections::HashMap;
 use std::hint::black_box;
 use std::sync::Mutex;

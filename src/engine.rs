@@ -1,4 +1,8 @@
-//! Detection in the LOG phase, for one finished request, in four stages:
+//! Detection for one request, in four stages. The request path runs them
+//! when the request starts (PREACCESS, [`begin`]: everything but the status,
+//! so a tool's concurrent requests see each other and a detection refuses
+//! the request that made it) and adds the status when it is answered (LOG,
+//! [`end`]); [`observe`] does both at once for a finished request:
 //!
 //! 1. [`extract`]: everything derived from the request alone (endpoint
 //!    template, sensitive kind, User-Agent class and browser facts, header
@@ -25,7 +29,7 @@ pub mod learner;
 use std::net::IpAddr;
 
 use crate::config::{fnv1a, Profile, Reaction};
-use crate::detect::facts::{self, RequestFacts};
+use crate::detect::facts::{self, Answer, RequestFacts};
 use crate::detect::{assess, decide, AppBaseline, Assessment, ClientState, Detection, Observation};
 use crate::model::BotType;
 use crate::request::RequestView;
@@ -70,8 +74,106 @@ pub fn observe(
     now_ms: u64,
 ) -> Option<Outcome> {
     let facts = extract(profile, view);
+    observe_facts(
+        shared, learner, profile, app, key, client, view, &facts, monitor, now_ms,
+    )
+}
+
+/// [`observe`] with the extract stage done by the caller (the glue reuses
+/// what the access phase computed, see [`extract_with`]).
+#[allow(clippy::too_many_arguments)]
+pub fn observe_facts(
+    shared: &Shared,
+    learner: &mut Learner,
+    profile: &Profile,
+    app: &[u8],
+    key: ClientKey,
+    client: IpAddr,
+    view: &RequestView<'_>,
+    facts: &RequestFacts,
+    monitor: bool,
+    now_ms: u64,
+) -> Option<Outcome> {
+    detect(
+        shared,
+        learner,
+        profile,
+        app,
+        key,
+        client,
+        view,
+        facts,
+        monitor,
+        now_ms,
+        Stage::Finished,
+    )
+}
+
+/// Feeds the start of a request into detection (the request path's
+/// PREACCESS): everything known before the answer (`facts.status` is not
+/// read), so that a tool's concurrent requests see each other. Returns the
+/// outcome, as [`observe`]; [`end`] adds the answer.
+#[allow(clippy::too_many_arguments)]
+pub fn begin(
+    shared: &Shared,
+    learner: &mut Learner,
+    profile: &Profile,
+    app: &[u8],
+    key: ClientKey,
+    client: IpAddr,
+    view: &RequestView<'_>,
+    facts: &RequestFacts,
+    monitor: bool,
+    now_ms: u64,
+) -> Option<Outcome> {
+    detect(
+        shared,
+        learner,
+        profile,
+        app,
+        key,
+        client,
+        view,
+        facts,
+        monitor,
+        now_ms,
+        Stage::Started,
+    )
+}
+
+/// The answer of a request fed with [`begin`] (the LOG phase): its status
+/// goes into the client's record, for the next requests' verdicts. One
+/// short lock, no scoring.
+pub fn end(shared: &Shared, key: ClientKey, answer: &Answer) {
+    shared.clients.update(key, |state| {
+        state.end(answer);
+        #[cfg(debug_assertions)]
+        test_hooks::park_if_asked();
+    });
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Started,
+    Finished,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn detect(
+    shared: &Shared,
+    learner: &mut Learner,
+    profile: &Profile,
+    app: &[u8],
+    key: ClientKey,
+    client: IpAddr,
+    view: &RequestView<'_>,
+    facts: &RequestFacts,
+    monitor: bool,
+    now_ms: u64,
+    stage: Stage,
+) -> Option<Outcome> {
     let app = learner.app(shared, app_key(app), app, now_ms);
-    let (mut state, obs) = update(shared, key, &facts, app.baseline(), now_ms)?;
+    let (mut state, obs) = update_stage(shared, key, facts, app.baseline(), now_ms, stage)?;
     let now_s = now_ms / 1000;
     // A monitor-only reaction does not keep an enforcing one from listing
     // the client later (see `ClientState::reported_mask`).
@@ -82,16 +184,36 @@ pub fn observe(
     let mut scored = state;
     scored.reported = state.reported_mask(monitoring);
     let (assessment, detection) = score(&scored, app.baseline(), profile, now_ms);
-    let Some(det) = detection else {
-        app.teach(&obs, assessment.lesson());
-        return None;
+    let (det, below) = match detection {
+        Some(d) => (d, false),
+        None => match challenge_below(&state, &assessment, profile) {
+            Some(d) => (d, true),
+            None => {
+                app.teach(&obs, assessment.lesson());
+                return None;
+            }
+        },
     };
-    if !claim_for(shared, key, det.bot_type, monitoring) {
+    // A challenge below the threshold is claimed like a monitor-only
+    // reaction: the profile's own threshold may still list the client.
+    if !claim_for(shared, key, det.bot_type, monitoring || below) {
         // Another worker reported this client's detection a moment ago.
         return None;
     }
     count_detection(shared.stats(), &det, &assessment);
-    let listing = react(profile, monitor, shared.offences(key), &det, now_s);
+    let reaction = if below {
+        Reaction::Challenge
+    } else {
+        profile.reaction
+    };
+    let listing = react_with(
+        reaction,
+        profile,
+        monitor,
+        shared.offences(key),
+        &det,
+        now_s,
+    );
     let expires = list(shared, key, &listing, now_s);
     let outcome = report(
         &Report {
@@ -117,6 +239,18 @@ pub fn extract(profile: &Profile, view: &RequestView<'_>) -> RequestFacts {
     facts::extract(view, sensitive)
 }
 
+/// Stage 1 with parts already computed: the endpoint of `view` (with its
+/// sensitive kind under the profile) and maybe the User-Agent's hash (see
+/// [`facts::extract_with`]).
+pub fn extract_with(
+    view: &RequestView<'_>,
+    sensitive: Option<crate::model::SensitiveKind>,
+    endpoint: crate::detect::template::Endpoint,
+    ua_hash: Option<u32>,
+) -> RequestFacts {
+    facts::extract_with(view, sensitive, endpoint, ua_hash)
+}
+
 /// Stage 2, the client's bucket lock only: adds the facts to the client's
 /// record and returns a copy of it (for scoring without the lock) and what it
 /// may teach the baseline. `None` when the table is full of clients that may
@@ -128,13 +262,27 @@ pub fn update(
     baseline: &AppBaseline,
     now_ms: u64,
 ) -> Option<(ClientState, Observation)> {
+    update_stage(shared, key, facts, baseline, now_ms, Stage::Finished)
+}
+
+fn update_stage(
+    shared: &Shared,
+    key: ClientKey,
+    facts: &RequestFacts,
+    baseline: &AppBaseline,
+    now_ms: u64,
+    stage: Stage,
+) -> Option<(ClientState, Observation)> {
     let now_s = (now_ms / 1000) as u32;
     let done = shared.clients.upsert(
         key,
         now_s,
         |_, _| true,
         |state, _| {
-            let obs = state.update(facts, baseline, now_ms);
+            let obs = match stage {
+                Stage::Started => state.begin(facts, baseline, now_ms),
+                Stage::Finished => state.update(facts, baseline, now_ms),
+            };
             #[cfg(debug_assertions)]
             test_hooks::park_if_asked();
             (*state, obs)
@@ -159,6 +307,19 @@ pub fn score(
     let a = assess(state, baseline, now_ms);
     let d = decide(&a, profile.tolerance, profile.bot_types as u8);
     (a, d)
+}
+
+/// Stage 3a': with `challenge_tolerance`, the detection at that lower
+/// tolerance of a client the profile's own threshold did not detect (a
+/// bot type challenged once in a session is not challenged again).
+pub fn challenge_below(
+    state: &ClientState,
+    a: &Assessment,
+    profile: &Profile,
+) -> Option<Detection> {
+    let t = profile.challenge.below?;
+    let mask = profile.bot_types as u8 & !state.reported_mask(true);
+    decide(a, t, mask)
 }
 
 /// Marks the detection as reported in the client's record (a second short
@@ -238,6 +399,7 @@ pub fn list_kind(reaction: Reaction) -> Option<ListKind> {
     match reaction {
         Reaction::Denylist => Some(ListKind::Deny),
         Reaction::Graylist => Some(ListKind::Gray),
+        Reaction::Challenge => Some(ListKind::Challenge),
         Reaction::Monitor => None,
     }
 }
@@ -253,11 +415,20 @@ pub fn react(
     det: &Detection,
     now_s: u64,
 ) -> Listing {
-    let reaction = if monitor {
-        Reaction::Monitor
-    } else {
-        profile.reaction
-    };
+    react_with(profile.reaction, profile, monitor, offences, det, now_s)
+}
+
+/// [`react`] with another reaction than the profile's (a challenge below
+/// its threshold, an escalation).
+pub fn react_with(
+    reaction: Reaction,
+    profile: &Profile,
+    monitor: bool,
+    offences: u32,
+    det: &Detection,
+    now_s: u64,
+) -> Listing {
+    let reaction = if monitor { Reaction::Monitor } else { reaction };
     let entry = list_kind(reaction).map(|kind| {
         let secs = profile.duration.secs().map(|d| {
             let factor = 1u64 << offences.min(16);
@@ -381,6 +552,7 @@ fn listed_as(kind: ListKind) -> &'static str {
         ListKind::Deny => "denylisted",
         ListKind::Gray => "graylisted",
         ListKind::Allow => "allowlisted",
+        ListKind::Challenge => "challenged",
     }
 }
 

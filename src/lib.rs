@@ -7,9 +7,15 @@
 //! detection ([`detect`], [`engine`]), attack signatures ([`signatures`]) and
 //! the access decision ([`access`]).
 
+// Every unsafe operation sits in its own `unsafe` block, even inside an
+// `unsafe fn`, and every block says in a `// SAFETY:` comment why it holds.
+#![deny(unsafe_op_in_unsafe_fn)]
+#![warn(clippy::undocumented_unsafe_blocks)]
+
 pub mod access;
 pub mod api;
 pub mod campaign;
+pub mod challenge;
 pub mod config;
 pub mod console_api;
 pub mod detect;

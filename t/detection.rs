@@ -561,3 +561,356 @@ fn a_client_that_goes_on_is_listed_again_after_its_entry_expires() {
         events(&n)
     );
 }
+
+// ---------------------------------------------------------------------------
+// Concurrent tools: many requests in flight at once. Detection counts a
+// request when it starts (PREACCESS), so the 2nd..40th concurrent requests
+// see the first ones before any of them is answered.
+
+/// A backend that takes `delay` to answer every request (a real
+/// application's latency, so that a tool's requests really are in flight
+/// together), one thread per connection. It answers like a small site: a
+/// few pages that link to each other and to assets, 404 for anything else.
+fn slow_backend(delay: Duration) -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        for conn in listener.incoming().flatten() {
+            std::thread::spawn(move || serve_one(conn, delay));
+        }
+    });
+    port
+}
+
+fn serve_one(mut conn: std::net::TcpStream, delay: Duration) {
+    use std::io::{Read, Write};
+    let _ = conn.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut head = Vec::new();
+    let mut buf = [0u8; 2048];
+    while !head.windows(4).any(|w| w == b"\r\n\r\n") {
+        match conn.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => head.extend_from_slice(&buf[..n]),
+        }
+    }
+    let text = String::from_utf8_lossy(&head);
+    let path = text.split_whitespace().nth(1).unwrap_or("/").to_string();
+    std::thread::sleep(delay);
+    let (status, kind, body) = site_page(&path);
+    let reply = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = conn.write_all(reply.as_bytes());
+}
+
+/// The small site: `/`, `/c/{n}` category pages (n < 40) and `/p/{n}`
+/// product pages (n < 400) link to each other, to two shared assets and to
+/// one image per product.
+fn site_page(path: &str) -> (&'static str, &'static str, String) {
+    let num = |prefix: &str, max: u32| {
+        path.strip_prefix(prefix)
+            .and_then(|n| n.parse::<u32>().ok())
+            .filter(|n| *n < max)
+    };
+    let page = |links: Vec<String>, imgs: Vec<String>| {
+        let mut b = String::from(
+            "<html><head><link rel=\"stylesheet\" href=\"/static/site.css\">\
+             <script src=\"/static/app.js\"></script>\
+             <link rel=\"icon\" href=\"/static/favicon.png\"></head><body>\
+             <img src=\"/static/logo.png\">",
+        );
+        for i in imgs {
+            b.push_str(&format!("<img src=\"{i}\">"));
+        }
+        for l in links {
+            b.push_str(&format!("<a href=\"{l}\">{l}</a> "));
+        }
+        b.push_str("</body></html>");
+        ("200 OK", "text/html", b)
+    };
+    // Thumbnails on the listings, a gallery on each product page.
+    let thumbs = |p: u32| format!("/img/{p}-s.png");
+    if path == "/" {
+        let imgs = (0..8).map(|c| thumbs(c * 10)).collect();
+        return page((0..8).map(|c| format!("/c/{c}")).collect(), imgs);
+    }
+    if let Some(c) = num("/c/", 40) {
+        let mut links: Vec<String> = (0..10).map(|i| format!("/p/{}", c * 10 + i)).collect();
+        links.push(format!("/c/{}", (c + 1) % 40));
+        links.push("/".into());
+        let imgs = (0..10).map(|i| thumbs(c * 10 + i)).collect();
+        return page(links, imgs);
+    }
+    if let Some(p) = num("/p/", 400) {
+        let links = vec![
+            format!("/p/{}", (p + 1) % 400),
+            format!("/c/{}", p / 10),
+            "/".into(),
+        ];
+        let imgs = (1..=3).map(|g| format!("/img/{p}-{g}.png")).collect();
+        return page(links, imgs);
+    }
+    if path.starts_with("/static/") || path.starts_with("/img/") && path.ends_with(".png") {
+        return ("200 OK", "image/png", "png".repeat(50));
+    }
+    (
+        "404 Not Found",
+        "text/html",
+        "<html>not found</html>".into(),
+    )
+}
+
+/// The protected nginx (two workers) in front of [`slow_backend`].
+fn start_proxied(name: &str, profiles: &str, backend: u16) -> Nginx {
+    let protected = format!(
+        "api_abuse_app shop;\n\
+         location / {{ proxy_pass http://127.0.0.1:{backend}; }}"
+    );
+    let body = http_conf("abuse:4m", &protected).replace("location / { root html; }", "");
+    Nginx::start(name, &body, &[("conf/profiles.toml", profiles)])
+}
+
+/// One request on its own connection; the status (0: network failure).
+fn fetch(port: u16, path: &str, headers: &[(&str, &str)]) -> (u16, String) {
+    use std::io::{Read, Write};
+    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return (0, String::new());
+    };
+    let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut req = format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str("\r\n");
+    if s.write_all(req.as_bytes()).is_err() {
+        return (0, String::new());
+    }
+    let mut raw = Vec::new();
+    let _ = s.read_to_end(&mut raw);
+    let r = crate::harness::parse_response(&raw);
+    (r.status, r.body)
+}
+
+/// What a concurrent tool run saw: requests answered by the site (they got
+/// through) and refused, in all.
+#[derive(Debug, Default)]
+struct Run {
+    passed: usize,
+    refused: usize,
+}
+
+/// The next path to send (`None`: nothing yet), and what to do with a page.
+type NextPath = std::sync::Arc<dyn Fn(usize) -> Option<String> + Send + Sync>;
+type OnPage = std::sync::Arc<dyn Fn(&str, &str) + Send + Sync>;
+
+/// `threads` workers take the next request index from one counter and stop
+/// at their first refusal, or when `next` has nothing more to send.
+fn run_concurrent(
+    port: u16,
+    threads: usize,
+    max: usize,
+    headers: Vec<(&'static str, String)>,
+    next: NextPath,
+    on_page: OnPage,
+) -> Run {
+    use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+    use std::sync::Arc;
+    let counter = Arc::new(AtomicUsize::new(0));
+    let passed = Arc::new(AtomicUsize::new(0));
+    let refused = Arc::new(AtomicUsize::new(0));
+    let workers: Vec<_> = (0..threads)
+        .map(|_| {
+            let (counter, passed, refused) = (counter.clone(), passed.clone(), refused.clone());
+            let (headers, next, on_page) = (headers.clone(), next.clone(), on_page.clone());
+            std::thread::spawn(move || {
+                let h: Vec<(&str, &str)> = headers.iter().map(|(k, v)| (*k, v.as_str())).collect();
+                let mut idle = 0;
+                loop {
+                    let i = counter.fetch_add(1, SeqCst);
+                    if i >= max {
+                        return;
+                    }
+                    let Some(path) = next(i) else {
+                        // a crawler waiting for pages still in flight
+                        counter.fetch_sub(1, SeqCst);
+                        idle += 1;
+                        if idle > 200 {
+                            return;
+                        }
+                        std::thread::sleep(Duration::from_millis(10));
+                        continue;
+                    };
+                    idle = 0;
+                    let (status, body) = fetch(port, &path, &h);
+                    if status == 403 {
+                        refused.fetch_add(1, SeqCst);
+                        return;
+                    }
+                    passed.fetch_add(1, SeqCst);
+                    on_page(&path, &body);
+                }
+            })
+        })
+        .collect();
+    for w in workers {
+        let _ = w.join();
+    }
+    Run {
+        passed: passed.load(SeqCst),
+        refused: refused.load(SeqCst),
+    }
+}
+
+/// A directory brute-forcer's word list: common names with and without
+/// extensions, a few of which exist.
+fn word_list() -> Vec<String> {
+    let words = [
+        "admin",
+        "backup",
+        "config",
+        "login",
+        "old",
+        "test",
+        "dev",
+        "api",
+        "private",
+        "uploads",
+        "images",
+        "includes",
+        "tmp",
+        "logs",
+        "db",
+        "data",
+        "files",
+        "cgi-bin",
+        "secret",
+        "panel",
+        "dashboard",
+        "server-status",
+        "phpinfo",
+        "install",
+        "setup",
+        "wp-admin",
+        "console",
+        "manager",
+        "portal",
+        "staging",
+        "archive",
+        "export",
+        "internal",
+        "debug",
+        "cache",
+        "assets",
+        "vendor",
+        "node_modules",
+        "src",
+        "git",
+        "svn",
+        "env",
+        "site",
+        "web",
+        "www",
+    ];
+    let exts = ["", ".php", ".bak", ".zip", ".txt", ".old"];
+    let mut out = Vec::new();
+    for e in exts {
+        for w in words {
+            out.push(format!("/{w}{e}"));
+        }
+    }
+    out
+}
+
+#[test]
+fn a_directory_brute_forcer_with_40_connections_is_refused_within_30_requests() {
+    let backend = slow_backend(Duration::from_millis(150));
+    let n = start_proxied("detect-dirbust", &profiles("normal", "denylist"), backend);
+    // A generic User-Agent (neither a known scanner nor a browser): only
+    // its behaviour can give it away.
+    let words = std::sync::Arc::new(word_list());
+    let run = run_concurrent(
+        n.port,
+        40,
+        words.len(),
+        vec![
+            ("X-Forwarded-For", "10.9.6.1".into()),
+            ("User-Agent", "Mozilla/5.0 (compatible; dirscan/0.9)".into()),
+            ("Accept", "*/*".into()),
+        ],
+        std::sync::Arc::new(move |i| words.get(i).cloned()),
+        std::sync::Arc::new(|_, _| {}),
+    );
+    eprintln!("40-connection brute-forcer: {run:?}");
+    assert!(run.refused > 0, "never refused: {run:?}");
+    assert!(
+        run.passed <= 30,
+        "{} requests got through before the refusals (at most 30)",
+        run.passed
+    );
+    assert_refused_by_both_workers(&n, "10.9.6.1");
+}
+
+/// Links (`href`, `src`) of a page, same site only.
+fn links(body: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for attr in ["href=\"", "src=\""] {
+        for part in body.split(attr).skip(1) {
+            if let Some(l) = part.split('"').next() {
+                if l.starts_with('/') {
+                    out.push(l.to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn a_mirror_with_4_connections_is_refused_within_30_requests() {
+    use std::collections::{HashSet, VecDeque};
+    use std::sync::{Arc, Mutex};
+    let backend = slow_backend(Duration::from_millis(100));
+    let n = start_proxied("detect-mirror", &profiles("normal", "denylist"), backend);
+    // wget --mirror --page-requisites: breadth first, every page's assets,
+    // each URL once.
+    let queue = Arc::new(Mutex::new((
+        VecDeque::from(["/".to_string()]),
+        HashSet::new(),
+    )));
+    let q = queue.clone();
+    let next = Arc::new(move |_| {
+        let mut g = q.lock().unwrap_or_else(|e| e.into_inner());
+        g.0.pop_front()
+    });
+    let q = queue.clone();
+    let on_page = Arc::new(move |path: &str, body: &str| {
+        let mut g = q.lock().unwrap_or_else(|e| e.into_inner());
+        g.1.insert(path.to_string());
+        for l in links(body) {
+            if g.1.insert(l.clone()) {
+                g.0.push_back(l);
+            }
+        }
+    });
+    let run = run_concurrent(
+        n.port,
+        4,
+        600,
+        vec![
+            ("X-Forwarded-For", "10.9.7.1".into()),
+            ("User-Agent", "Wget/1.21.3".into()),
+            ("Accept", "*/*".into()),
+            ("Accept-Encoding", "identity".into()),
+        ],
+        next,
+        on_page,
+    );
+    eprintln!("4-connection mirror: {run:?}");
+    assert!(run.refused > 0, "never refused: {run:?}");
+    assert!(
+        run.passed <= 30,
+        "{} requests got through before the refusals (at most 30)",
+        run.passed
+    );
+}

@@ -52,6 +52,7 @@ fn events_file_is_reopened_after_logrotate() {
 
     // logrotate refuses a world-writable parent directory (the harness
     // makes logs/ writable for the workers) unless told whom to run as.
+    // SAFETY: geteuid has no preconditions.
     let su = if unsafe { libc::geteuid() } == 0 {
         "su root root\n"
     } else {

@@ -1,9 +1,12 @@
 //! Integration tests: the real nginx with the module, two workers, real HTTP.
 
+#![warn(clippy::undocumented_unsafe_blocks)]
+
 mod harness;
 mod redis;
 
 mod api;
+mod challenge;
 mod config;
 mod dashboard;
 mod detection;

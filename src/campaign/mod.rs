@@ -195,6 +195,36 @@ pub struct Feed {
     pub address: u32,
     /// Any stable per-client number (shard choice).
     pub client: u64,
+    /// The User-Agent claims a browser (only read for page requests).
+    pub browser: bool,
+}
+
+/// Whether a request is evidence for its fingerprint key, and the rates
+/// whose surge may make that key a campaign. What a crowd of people or of
+/// an app's users does on a launch day must never count:
+/// - pages: only a browser's *follow-up* page with no asset loaded before
+///   (a pool client that claims a browser but renders nothing). A first
+///   visit is not evidence (a flash crowd is all first visits, and a
+///   browser's assets come after its page), nor is an API client (it has
+///   no assets to load); the surge is the pool's first-seen addresses;
+/// - logins: a crowd that logs in successfully is no stuffing: the
+///   auth-failure rate must surge;
+/// - other sensitive calls (sign-ups, feedback, carts): only as the
+///   client's very first request (an app or a browser calls or shows
+///   something first).
+fn evidence(f: &Feed) -> Option<u8> {
+    match (f.class, f.prior) {
+        (_, Prior::Assets) => None,
+        (Class::Page, Prior::Pages) if f.browser => Some(Metric::FirstSeen.bit()),
+        (Class::Page, _) => None,
+        (Class::Sensitive(k), _) if usize::from(k) == SensitiveKind::Auth.index() => {
+            Some(Metric::AuthFailures.bit())
+        }
+        (Class::Sensitive(_), Prior::Nothing) => {
+            Some(Metric::SensitiveCalls.bit() | Metric::FirstSeen.bit())
+        }
+        (Class::Sensitive(_), _) => None,
+    }
 }
 
 /// A campaign as reported in events and the API.
@@ -533,7 +563,8 @@ impl AppCampaigns {
 
     /// Counts one request; returns a campaign it started.
     pub fn feed(&self, all: &Campaigns, f: &Feed, now_ms: u64) -> Option<Report> {
-        if f.metrics == 0 {
+        let evidence = evidence(f);
+        if f.metrics == 0 && evidence.is_none() {
             return None;
         }
         self.roll(now_ms);
@@ -545,9 +576,7 @@ impl AppCampaigns {
                 self.counts[shard][m as usize].fetch_add(1, Relaxed);
             }
         }
-        if f.prior == Prior::Assets {
-            return None;
-        }
+        let relevant = evidence?;
         let now_s = (now_ms / 1000) as u32;
         let keys = [
             (f.fingerprint.key(f.class, f.prior), false),
@@ -570,7 +599,7 @@ impl AppCampaigns {
             let rates = self.rates(now_ms);
             let surges = |m: &Metric| {
                 let (window, threshold) = rates[*m as usize];
-                f.metrics & m.bit() != 0 && window > threshold
+                relevant & m.bit() != 0 && window > threshold
             };
             if !Metric::ALL.iter().any(surges) {
                 // A busy key in normal traffic (a popular browser, an app's

@@ -13,6 +13,7 @@ use crate::config::{Profile, Reaction};
 use crate::detect::state::{C, SESSION_IDLE_MS};
 use crate::detect::ClientState;
 use crate::engine::{app_key, rfc3339};
+use crate::model::SensitiveKind;
 use crate::shared::{ListKind, ListRecord, Shared, ORIGIN_DETECTION};
 use crate::table::ClientKey;
 
@@ -30,16 +31,32 @@ pub fn prior_of(state: Option<&ClientState>, now_ms: u64) -> Prior {
     }
 }
 
-/// Assets are never part of a campaign (a page's images are fetched by
-/// whoever rendered it) and never matched.
-fn is_asset(method: &[u8], path: &[u8]) -> bool {
-    crate::detect::template::normalise(method, path).asset
+/// What the campaign stages need of a request's endpoint: its sensitive
+/// kind under the profile and whether it is an asset (assets are never part
+/// of a campaign: a page's images are fetched by whoever rendered it, and
+/// never matched). The glue computes it once per request, from the same
+/// endpoint template detection uses (`detect::template::normalise`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Target {
+    pub sensitive: Option<SensitiveKind>,
+    pub asset: bool,
 }
 
-fn class_of(profile: &Profile, method: &[u8], path: &[u8]) -> Class {
-    match profile.sensitive.classify(method, path) {
-        Some(k) => Class::Sensitive(k.index() as u8),
-        None => Class::Page,
+impl Target {
+    /// From the request's method and path (for callers without a template
+    /// at hand, and tests).
+    pub fn of(profile: &Profile, method: &[u8], path: &[u8]) -> Target {
+        Target {
+            sensitive: profile.sensitive.classify(method, path),
+            asset: crate::detect::template::normalise(method, path).asset,
+        }
+    }
+
+    fn class(self) -> Class {
+        match self.sensitive {
+            Some(k) => Class::Sensitive(k.index() as u8),
+            None => Class::Page,
+        }
     }
 }
 
@@ -54,14 +71,14 @@ pub fn feed(
     key: ClientKey,
     addr: IpAddr,
     fingerprint: &Fingerprint,
-    method: &[u8],
-    path: &[u8],
+    target: Target,
     status: u16,
     known: bool,
     prior: Prior,
+    user_agent: Option<&[u8]>,
     now_ms: u64,
 ) -> Option<(String, String)> {
-    let class = class_of(profile, method, path);
+    let class = target.class();
     let mut metrics = 0;
     if matches!(status, 401 | 403) {
         metrics |= Metric::AuthFailures.bit();
@@ -72,15 +89,16 @@ pub fn feed(
     if !known {
         metrics |= Metric::FirstSeen.bit();
     }
-    if metrics == 0 {
+    // An asset counts towards the rates but groups nobody.
+    let prior = if target.asset { Prior::Assets } else { prior };
+    // A page after pages without assets is evidence only from a client
+    // that claims a browser (see `campaign::evidence`).
+    let browser = class == Class::Page
+        && prior == Prior::Pages
+        && crate::detect::facts::user_agent(user_agent).is_browser();
+    if metrics == 0 && !browser {
         return None;
     }
-    // An asset counts towards the rates but groups nobody.
-    let prior = if is_asset(method, path) {
-        Prior::Assets
-    } else {
-        prior
-    };
     let all = shared.campaigns();
     let now_s = (now_ms / 1000) as u32;
     let report = all.app(app_key(app) as u64, now_s).feed(
@@ -93,6 +111,7 @@ pub fn feed(
             hood: neighbourhood(addr),
             address: address_hash(addr),
             client: key as u64 ^ (key >> 64) as u64,
+            browser,
         },
         now_ms,
     )?;
@@ -164,7 +183,8 @@ pub struct Hit {
 }
 
 /// Checks a request against the application's active campaigns. Costs one
-/// scan of a few atomics when none is active.
+/// scan of a few atomics when none is active; `target` is asked for only
+/// when one is.
 #[allow(clippy::too_many_arguments)]
 pub fn check(
     shared: &Shared,
@@ -173,8 +193,8 @@ pub fn check(
     key: ClientKey,
     addr: IpAddr,
     fingerprint: &Fingerprint,
-    method: &[u8],
-    path: &[u8],
+    (method, path): (&[u8], &[u8]),
+    target: impl FnOnce() -> Target,
     graylisted: bool,
     monitor: bool,
     now_ms: u64,
@@ -184,8 +204,9 @@ pub fn check(
     if !campaigns.any_active(now_s) {
         return None;
     }
-    let class = class_of(profile, method, path);
-    if is_asset(method, path) {
+    let target = target();
+    let class = target.class();
+    if target.asset {
         return None;
     }
     let (known, prior) = shared
@@ -231,10 +252,10 @@ pub fn check(
                 key,
                 now_s,
                 ListRecord {
-                    kind: if r == Reaction::Graylist {
-                        ListKind::Gray
-                    } else {
-                        ListKind::Deny
+                    kind: match r {
+                        Reaction::Graylist => ListKind::Gray,
+                        Reaction::Challenge => ListKind::Challenge,
+                        _ => ListKind::Deny,
                     } as u8,
                     origin: ORIGIN_DETECTION,
                     bot_type: hit.bot_type.index() as u8 + 1,
@@ -278,7 +299,7 @@ pub fn check(
             report.addresses_listed,
             profile.name,
             if listed {
-                format!("{} for {secs}s", if reaction == Reaction::Graylist { "graylisted" } else { "denylisted" })
+                format!("{} for {secs}s", match reaction { Reaction::Graylist => "graylisted", Reaction::Challenge => "challenged", _ => "denylisted" })
             } else {
                 "not listed (monitor)".into()
             }

@@ -41,6 +41,7 @@ fn feed(
             hood: fingerprint::neighbourhood(addr),
             address: fingerprint::address_hash(addr),
             client: u64::from(i),
+            browser: true,
         },
         now,
     )
@@ -210,25 +211,120 @@ fn scraping_from_a_pool_is_a_campaign_after_a_quiet_start() {
     let mut now = people(&c, T0, 600);
     let bot = fp("Mozilla/5.0 (Macintosh) Safari/605.1.15", false);
     let mut started = None;
-    for a in 0..200u32 {
-        // the first request of each address is a first-seen client
-        if let Some(r) = feed(
-            &c,
-            bot,
-            Metric::FirstSeen.bit(),
-            Class::Page,
-            Prior::Nothing,
-            a,
-            now,
-        ) {
-            assert_eq!(r.bot_type, BotType::Scraping);
-            assert_eq!(r.metric, "first_seen_clients");
-            started.get_or_insert(a);
+    // 32 connections at once: 32 addresses in flight, 12 product pages each
+    // (a first-seen client, then 11 pages without any asset)
+    for batch in 0..7u32 {
+        for page in 0..12u32 {
+            let (m, prior) = if page == 0 {
+                (Metric::FirstSeen.bit(), Prior::Nothing)
+            } else {
+                (0, Prior::Pages)
+            };
+            for a in batch * 32..(batch * 32 + 32).min(200) {
+                if let Some(r) = feed(&c, bot, m, Class::Page, prior, a, now) {
+                    assert_eq!(r.bot_type, BotType::Scraping);
+                    assert_eq!(r.metric, "first_seen_clients");
+                    started.get_or_insert(a);
+                }
+                now += 30;
+            }
         }
-        now += 30;
     }
     let a = started.expect("started");
     assert!(a < 60, "after {a} addresses");
+}
+
+/// A launch-day crowd on a fresh zone (nothing learned yet): `n` new
+/// clients of one software, each doing `visit` (its requests, in order).
+fn flash_crowd(
+    f: Fingerprint,
+    browser: bool,
+    n: u32,
+    visit: &[(u8, Class, bool)],
+) -> Option<Report> {
+    let c = Campaigns::boxed();
+    let mut now = T0;
+    let mut started = None;
+    for i in 0..n {
+        let mut prior = Prior::Nothing;
+        for (step, (metrics, class, asset)) in visit.iter().enumerate() {
+            let m = if step == 0 {
+                metrics | Metric::FirstSeen.bit()
+            } else {
+                *metrics
+            };
+            let p = if *asset { Prior::Assets } else { prior };
+            let addr = ip(i);
+            let r = c.app(APP, (now / 1000) as u32).feed(
+                &c,
+                &Feed {
+                    metrics: m,
+                    fingerprint: f,
+                    class: *class,
+                    prior: p,
+                    hood: fingerprint::neighbourhood(addr),
+                    address: fingerprint::address_hash(addr),
+                    client: u64::from(i),
+                    browser,
+                },
+                now,
+            );
+            started = started.or(r);
+            if *asset {
+                prior = Prior::Assets;
+            } else if prior == Prior::Nothing {
+                prior = Prior::Pages;
+            }
+            now += 1;
+        }
+    }
+    started
+}
+
+#[test]
+fn a_flash_crowd_of_first_visits_is_not_a_campaign() {
+    // ci/bench.sh: 200,000 new clients of one tool, each a page and a
+    // script, thousands a second on a fresh zone.
+    let f = fp("Mozilla/5.0 (X11; Linux x86_64) Chrome/152.0.0.0", false);
+    let page = (0, Class::Page, false);
+    let script = (0, Class::Page, true);
+    assert_eq!(flash_crowd(f, true, 20_000, &[page, script]), None);
+    // People: the page, its assets, a second page, a login (a third fail).
+    let login = (2, AUTH, false);
+    let fail = (LOGIN_FAIL, AUTH, false);
+    let visit = [page, script, script, page, login];
+    assert_eq!(flash_crowd(f, true, 20_000, &visit), None);
+    let visit = [page, script, script, page, fail, login];
+    assert_eq!(flash_crowd(f, true, 10_000, &visit), None);
+}
+
+#[test]
+fn a_flash_crowd_of_api_clients_is_not_a_campaign() {
+    // An app's launch: new phones call the API (no assets to load), log in
+    // (successfully), and some sign up, with one okhttp fingerprint.
+    let f = fp("okhttp/4.12.0", false);
+    let call = (0, Class::Page, false);
+    let login = (2, AUTH, false);
+    let signup = (2, Class::Sensitive(1), false);
+    let visit = [call, call, login, call, call, signup, call];
+    assert_eq!(flash_crowd(f, false, 20_000, &visit), None);
+}
+
+#[test]
+fn pool_tools_are_still_campaigns_on_a_fresh_zone() {
+    let f = fp("Mozilla/5.0 (Macintosh) Safari/605.1.15", false);
+    // stuffing: login posts first, mostly failing
+    let fail = (LOGIN_FAIL, AUTH, false);
+    let r = flash_crowd(f, true, 300, &[fail, fail, fail, fail]).expect("stuffing");
+    assert_eq!(r.bot_type, BotType::CredentialStuffing);
+    // fake accounts: a sign-up as the first request
+    let signup = (2, Class::Sensitive(1), false);
+    let r = flash_crowd(f, true, 300, &[signup]).expect("fake accounts");
+    assert_eq!(r.bot_type, BotType::FakeAccounts);
+    // scraping: product pages, no assets
+    let page = (0, Class::Page, false);
+    let r = flash_crowd(f, true, 200, &[page; 12]).expect("scraping");
+    assert_eq!(r.bot_type, BotType::Scraping);
 }
 
 #[test]
@@ -291,6 +387,7 @@ fn neighbourhoods_group_a_datacentre_range_with_rotating_agents() {
                 hood: fingerprint::neighbourhood(addr),
                 address: fingerprint::address_hash(addr),
                 client: u64::from(i),
+                browser: true,
             },
             now,
         );
@@ -352,6 +449,7 @@ fn a_campus_of_first_visits_is_not_a_campaign() {
                 hood: fingerprint::neighbourhood(addr),
                 address: fingerprint::address_hash(addr),
                 client: u64::from(i),
+                browser: true,
             },
             now + u64::from(i) * 10,
         );

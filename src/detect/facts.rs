@@ -14,7 +14,7 @@
 //! [`ClientState::update`]: super::state::ClientState::update
 
 use super::bad_user_agent::{self, UaClass};
-use super::hash::hash_bytes;
+use super::hash::fast_hash;
 use super::template::{self, Endpoint};
 use super::{outdated_browser, suspicious_behaviour, ua_cache};
 use crate::model::{AttackClass, SensitiveKind};
@@ -65,14 +65,50 @@ pub struct RequestFacts {
     pub attack: Option<AttackClass>,
 }
 
+/// What a request's answer adds to the client's record
+/// ([`ClientState::end`](super::state::ClientState::end)), with what the
+/// record needs to place it; kept from the start of the request.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Answer {
+    /// 0: unknown (the client went away before an answer).
+    pub status: u16,
+    pub asset: bool,
+    /// The request's template, when its path carried an object id.
+    pub object_template: Option<u32>,
+}
+
+impl RequestFacts {
+    /// The answer of this request, once its status is known.
+    pub fn answer(&self, status: u16) -> Answer {
+        Answer {
+            status,
+            asset: self.endpoint.asset,
+            object_template: self.endpoint.object.map(|_| self.endpoint.template),
+        }
+    }
+}
+
 /// The extract stage for one request (no lock held; allocation-free except
 /// woothee's parse on a User-Agent cache miss).
 pub fn extract(v: &RequestView<'_>, sensitive: Option<SensitiveKind>) -> RequestFacts {
-    let user_agent = user_agent(v.user_agent);
+    extract_with(v, sensitive, template::normalise(v.method, v.path), None)
+}
+
+/// [`extract`] with the endpoint of `v` already normalised, and maybe the
+/// whole User-Agent value already hashed ([`super::hash::fast_hash`] of a
+/// value of at most [`MAX_USER_AGENT`] bytes), as the glue's earlier phase
+/// computed them.
+pub fn extract_with(
+    v: &RequestView<'_>,
+    sensitive: Option<SensitiveKind>,
+    endpoint: Endpoint,
+    ua_hash: Option<u32>,
+) -> RequestFacts {
+    let user_agent = user_agent_hashed(v.user_agent, ua_hash);
     let header_anomaly = user_agent.is_browser()
         && suspicious_behaviour::header_anomaly(v, user_agent.flags & UA_CHROMIUM != 0);
     RequestFacts {
-        endpoint: template::normalise(v.method, v.path),
+        endpoint,
         sensitive,
         user_agent,
         header_anomaly,
@@ -84,10 +120,19 @@ pub fn extract(v: &RequestView<'_>, sensitive: Option<SensitiveKind>) -> Request
 /// Hashes and classifies a User-Agent value (`None`: header missing), through
 /// the per-worker cache.
 pub fn user_agent(ua: Option<&[u8]>) -> UserAgent {
+    user_agent_hashed(ua, None)
+}
+
+/// [`user_agent`], with `fast_hash` of the value given when known (used
+/// only for a value of at most [`MAX_USER_AGENT`] bytes).
+pub fn user_agent_hashed(ua: Option<&[u8]>, known: Option<u32>) -> UserAgent {
     let ua = ua.map(|u| &u[..u.len().min(MAX_USER_AGENT)]);
     let hash = match ua {
         None => UA_MISSING_HASH,
-        Some(u) => match hash_bytes(u) {
+        Some(u) => match known
+            .filter(|_| u.len() < MAX_USER_AGENT)
+            .unwrap_or_else(|| fast_hash(u))
+        {
             0 | UA_MISSING_HASH => 2,
             h => h,
         },
@@ -139,6 +184,20 @@ mod tests {
         assert_eq!(f.sensitive, Some(SensitiveKind::Checkout));
         let bare = extract(&RequestView { headers: 0, ..v }, None);
         assert!(bare.header_anomaly, "a browser without Accept headers");
+    }
+
+    #[test]
+    fn the_fingerprints_user_agent_hash_is_this_one() {
+        // The glue hands detection the hash the campaign fingerprint took of
+        // the User-Agent (`extract_with`): both must hash the value alike.
+        let mut b = crate::campaign::Builder::default();
+        b.header(b"user-agent", CHROME);
+        let fp = b.finish();
+        assert_eq!(fp.ua, fast_hash(CHROME));
+        assert_eq!(
+            user_agent_hashed(Some(CHROME), Some(fp.ua)),
+            user_agent(Some(CHROME))
+        );
     }
 
     #[test]

@@ -249,10 +249,7 @@ pub struct Detection {
 }
 
 pub fn votes(bot: BotType) -> &'static [Vote] {
-    VOTES
-        .iter()
-        .find(|(b, _)| *b == bot)
-        .map_or(&[], |(_, v)| *v)
+    BY_BOT.get(bot.index()).map_or(&[], |(v, _)| *v)
 }
 
 pub fn score(a: &Assessment, bot: BotType, tolerance: Tolerance) -> Score {
@@ -308,11 +305,7 @@ pub fn decide(a: &Assessment, tolerance: Tolerance, bot_types_mask: u8) -> Optio
             continue;
         }
         // Most clients have no core evidence at all: skip the tally.
-        let votes = votes(*bot);
-        if !votes
-            .iter()
-            .any(|v| v.role != Role::Support && signals.get(v.signal).1)
-        {
+        if signals.fired & BY_BOT[bot.index()].1 == 0 {
             continue;
         }
         let s = score_with(&signals, *bot);
@@ -340,11 +333,14 @@ pub fn decide(a: &Assessment, tolerance: Tolerance, bot_types_mask: u8) -> Optio
     }
 }
 
-/// Every signal's (worked, fired, strong), evaluated once per decision and
-/// shared by all bot types.
+/// Every signal's worked, fired and strong bits (bit [`slot`] for the plain
+/// signals, `PLAIN.len() + kind` for business logic), evaluated once per
+/// decision and shared by all bot types: a vote reads its signal with one
+/// mask, and "did any core detector of this type fire" is one AND.
 struct Signals {
-    plain: [(bool, bool, bool); PLAIN.len()],
-    kinds: [(bool, bool, bool); 6],
+    worked: u32,
+    fired: u32,
+    strong: u32,
 }
 
 /// The signals other than business logic, in table order.
@@ -364,33 +360,82 @@ const PLAIN: [Signal; 14] = [
     Enumeration,
     AttackSigns,
 ];
+const _: () = assert!(PLAIN.len() + SensitiveKind::COUNT <= 32);
 
 impl Signals {
     fn new(a: &Assessment, r: &ToleranceRule) -> Signals {
-        let mut plain = [(false, false, false); PLAIN.len()];
-        for (slot, s) in plain.iter_mut().zip(PLAIN) {
-            *slot = signal(a, s, r);
-        }
-        let mut kinds = [(false, false, false); 6];
-        for (slot, k) in kinds.iter_mut().zip(SensitiveKind::ALL) {
+        let mut sig = Signals {
+            worked: 0,
+            fired: 0,
+            strong: 0,
+        };
+        let mut set = |s: Signal, (w, f, st): (bool, bool, bool)| {
+            let m = mask(s);
+            sig.worked |= if w { m } else { 0 };
+            sig.fired |= if f { m } else { 0 };
+            sig.strong |= if st { m } else { 0 };
+        };
+        let plain = |d: &DetectorResult| (d.worked(), d.fired(), false);
+        set(Interval, plain(&a.request_interval));
+        set(Uniqueness, plain(&a.request_uniqueness));
+        set(Rate, plain(&a.request_rate));
+        let rate_worked = a.request_rate.worked();
+        set(
+            Spike,
+            (
+                rate_worked,
+                rate_worked && a.spike_excess >= r.spike_excess,
+                false,
+            ),
+        );
+        set(BadUa, plain(&a.bad_user_agent));
+        set(
+            ScannerUa,
+            (
+                a.bad_user_agent.worked(),
+                a.ua_class == UaClass::Scanner,
+                false,
+            ),
+        );
+        set(Outdated, plain(&a.outdated_browser));
+        set(Suspicious, plain(&a.suspicious_behaviour));
+        let d = &a.wide_scope;
+        set(WideScope, (d.worked(), d.fired(), a.wide_scope_strong));
+        let d = &a.response_codes.auth_failures;
+        set(
+            AuthFailures,
+            (d.worked(), d.fired(), a.auth_failures_strong),
+        );
+        set(NotFound, plain(&a.response_codes.not_found));
+        set(Denied, plain(&a.response_codes.denied));
+        let d = &a.enumeration;
+        set(
+            Enumeration,
+            (d.worked(), d.fired(), super::enumeration::is_strong(d)),
+        );
+        set(AttackSigns, plain(&a.attack_signs));
+        for k in SensitiveKind::ALL {
             let d = a.business(*k);
-            *slot = (
-                d.worked(),
-                d.fired(),
-                a.business_strong & (1 << k.index()) != 0,
-            );
+            let m = 1u32 << (PLAIN.len() + k.index());
+            sig.worked |= if d.worked() { m } else { 0 };
+            sig.fired |= if d.fired() { m } else { 0 };
+            sig.strong |= if a.business_strong & (1 << k.index()) != 0 {
+                m
+            } else {
+                0
+            };
         }
-        Signals { plain, kinds }
+        sig
     }
 
+    /// (worked, fired, strong); business logic on several kinds: any of them.
     fn get(&self, s: Signal) -> (bool, bool, bool) {
-        match s {
-            Business(ks) => ks.iter().fold((false, false, false), |acc, k| {
-                let t = self.kinds.get(k.index()).copied().unwrap_or_default();
-                (acc.0 || t.0, acc.1 || t.1, acc.2 || t.2)
-            }),
-            _ => self.plain.get(slot(s)).copied().unwrap_or_default(),
-        }
+        let m = mask(s);
+        (
+            self.worked & m != 0,
+            self.fired & m != 0,
+            self.strong & m != 0,
+        )
     }
 }
 
@@ -415,47 +460,40 @@ const fn slot(s: Signal) -> usize {
     }
 }
 
-/// (worked, fired, strong) for one signal other than business logic.
-fn signal(a: &Assessment, s: Signal, r: &ToleranceRule) -> (bool, bool, bool) {
-    let plain = |d: &DetectorResult| (d.worked(), d.fired(), false);
+/// The bits of a signal in [`Signals`].
+const fn mask(s: Signal) -> u32 {
     match s {
-        Interval => plain(&a.request_interval),
-        Uniqueness => plain(&a.request_uniqueness),
-        Rate => plain(&a.request_rate),
-        Spike => {
-            let d = &a.request_rate;
-            (
-                d.worked(),
-                d.worked() && a.spike_excess >= r.spike_excess,
-                false,
-            )
+        Business(kinds) => {
+            let (mut m, mut i) = (0u32, 0);
+            while i < kinds.len() {
+                m |= 1 << (PLAIN.len() + kinds[i].index());
+                i += 1;
+            }
+            m
         }
-        BadUa => plain(&a.bad_user_agent),
-        ScannerUa => (
-            a.bad_user_agent.worked(),
-            a.ua_class == UaClass::Scanner,
-            false,
-        ),
-        Outdated => plain(&a.outdated_browser),
-        Suspicious => plain(&a.suspicious_behaviour),
-        Business(_) => (false, false, false),
-        WideScope => {
-            let d = &a.wide_scope;
-            (d.worked(), d.fired(), a.wide_scope_strong)
-        }
-        AuthFailures => {
-            let d = &a.response_codes.auth_failures;
-            (d.worked(), d.fired(), a.auth_failures_strong)
-        }
-        NotFound => plain(&a.response_codes.not_found),
-        Denied => plain(&a.response_codes.denied),
-        Enumeration => {
-            let d = &a.enumeration;
-            (d.worked(), d.fired(), super::enumeration::is_strong(d))
-        }
-        AttackSigns => plain(&a.attack_signs),
+        s => 1 << slot(s),
     }
 }
+
+/// Per bot type (by `BotType::index`): its votes, and the bits of its core
+/// and required signals.
+const BY_BOT: [(&[Vote], u32); BotType::COUNT] = {
+    let mut t: [(&[Vote], u32); BotType::COUNT] = [(&[], 0); BotType::COUNT];
+    let mut i = 0;
+    while i < VOTES.len() {
+        let (bot, votes) = VOTES[i];
+        let (mut core, mut j) = (0u32, 0);
+        while j < votes.len() {
+            if !matches!(votes[j].role, Role::Support) {
+                core |= mask(votes[j].signal);
+            }
+            j += 1;
+        }
+        t[bot.index()] = (votes, core);
+        i += 1;
+    }
+    t
+};
 
 #[cfg(test)]
 mod tests {
@@ -491,6 +529,115 @@ mod tests {
         }
         let d = decided.expect("detected");
         assert_eq!(d.bot_type, BotType::VulnerabilityScanning, "{d:?}");
+    }
+
+    /// The signal rules as first written (one tuple per signal, business
+    /// logic folded over its kinds): the specification of the bitmasks.
+    fn reference(a: &Assessment, s: Signal, r: &ToleranceRule) -> (bool, bool, bool) {
+        let plain = |d: &DetectorResult| (d.worked(), d.fired(), false);
+        match s {
+            Interval => plain(&a.request_interval),
+            Uniqueness => plain(&a.request_uniqueness),
+            Rate => plain(&a.request_rate),
+            Spike => (
+                a.request_rate.worked(),
+                a.request_rate.worked() && a.spike_excess >= r.spike_excess,
+                false,
+            ),
+            BadUa => plain(&a.bad_user_agent),
+            ScannerUa => (
+                a.bad_user_agent.worked(),
+                a.ua_class == UaClass::Scanner,
+                false,
+            ),
+            Outdated => plain(&a.outdated_browser),
+            Suspicious => plain(&a.suspicious_behaviour),
+            Business(ks) => ks.iter().fold((false, false, false), |acc, k| {
+                let d = a.business(*k);
+                let strong = a.business_strong & (1 << k.index()) != 0;
+                (acc.0 || d.worked(), acc.1 || d.fired(), acc.2 || strong)
+            }),
+            WideScope => (
+                a.wide_scope.worked(),
+                a.wide_scope.fired(),
+                a.wide_scope_strong,
+            ),
+            AuthFailures => {
+                let d = &a.response_codes.auth_failures;
+                (d.worked(), d.fired(), a.auth_failures_strong)
+            }
+            NotFound => plain(&a.response_codes.not_found),
+            Denied => plain(&a.response_codes.denied),
+            Enumeration => {
+                let d = &a.enumeration;
+                (
+                    d.worked(),
+                    d.fired(),
+                    super::super::enumeration::is_strong(d),
+                )
+            }
+            AttackSigns => plain(&a.attack_signs),
+        }
+    }
+
+    #[test]
+    fn signal_masks_match_the_rules() {
+        use crate::detect::{assess, AppBaseline, ClientState, Verdict};
+        let b = AppBaseline::boxed();
+        let zero = assess(&ClientState::ZERO, &b, 0);
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let result = |n: u64| DetectorResult {
+            verdict: [Verdict::Fired, Verdict::NotFired, Verdict::NotEnoughData][(n % 3) as usize],
+            figure: (n >> 8) as f32 % 50.0,
+            threshold: 10.0,
+        };
+        for _ in 0..20_000 {
+            let mut a = zero;
+            a.request_interval = result(next());
+            a.request_uniqueness = result(next());
+            a.request_rate = result(next());
+            a.spike_excess = (next() % 40) as f32;
+            a.bad_user_agent = result(next());
+            a.ua_class = UaClass::from_u8((next() % 8) as u8);
+            a.outdated_browser = result(next());
+            a.suspicious_behaviour = result(next());
+            for d in a.business_logic.iter_mut() {
+                *d = result(next());
+            }
+            a.business_strong = next() as u8;
+            a.wide_scope = result(next());
+            a.wide_scope_strong = next() % 2 == 0;
+            a.response_codes.auth_failures = result(next());
+            a.response_codes.not_found = result(next());
+            a.response_codes.denied = result(next());
+            a.auth_failures_strong = next() % 2 == 0;
+            a.enumeration = result(next());
+            a.attack_signs = result(next());
+            for t in Tolerance::ALL {
+                let r = rule(*t);
+                let sig = Signals::new(&a, &r);
+                for (bot, votes) in VOTES {
+                    for v in votes {
+                        assert_eq!(
+                            sig.get(v.signal),
+                            reference(&a, v.signal, &r),
+                            "{:?}",
+                            v.signal
+                        );
+                    }
+                    let core = votes
+                        .iter()
+                        .any(|v| v.role != Role::Support && reference(&a, v.signal, &r).1);
+                    assert_eq!(sig.fired & BY_BOT[bot.index()].1 != 0, core, "{bot}");
+                }
+            }
+        }
     }
 
     #[test]

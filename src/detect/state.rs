@@ -17,7 +17,7 @@
 
 use super::bad_user_agent::UaClass;
 use super::distinct::insert;
-use super::facts::{self, RequestFacts, UA_OUTDATED};
+use super::facts::{self, Answer, RequestFacts, UA_OUTDATED};
 use super::{baseline::AppBaseline, request_rate, template};
 use crate::model::{BotType, SensitiveKind};
 use crate::request::RequestView;
@@ -186,6 +186,17 @@ impl ClientState {
     /// `now_ms` should not go backwards; if it does (workers' cached clocks
     /// differ slightly) it is taken as the last time seen.
     pub fn update(&mut self, f: &RequestFacts, baseline: &AppBaseline, now_ms: u64) -> Observation {
+        let obs = self.begin(f, baseline, now_ms);
+        self.end(&f.answer(f.status));
+        obs
+    }
+
+    /// The first half of [`ClientState::update`], when the request starts
+    /// (PREACCESS): everything but what its answer says (`f.status` is not
+    /// read). Counting a request when it starts lets the next ones see it
+    /// while it is still in flight: a tool with 40 connections has 40
+    /// requests past the access check before the first one is answered.
+    pub fn begin(&mut self, f: &RequestFacts, baseline: &AppBaseline, now_ms: u64) -> Observation {
         let now = now_ms.max(self.last_seen_ms);
         let mut dt = 0;
         if self.requests == 0 || now - self.last_seen_ms >= SESSION_IDLE_MS {
@@ -220,11 +231,6 @@ impl ClientState {
         if let Some(kind) = f.sensitive {
             self.bump(C::Kinds as usize + kind.index());
         }
-        match f.status {
-            401 | 403 => self.bump(C::AuthFail as usize),
-            404 => self.bump(C::NotFound as usize),
-            _ => {}
-        }
         if let Some(a) = f.attack {
             self.bump(C::Attacks as usize);
             self.attack_classes |= 1u16.checked_shl(a.index() as u32).unwrap_or(0);
@@ -235,7 +241,8 @@ impl ClientState {
             self.spike_excess,
             dt,
             drain,
-            request_rate::spike_weight(ep.asset, f.status),
+            // An asset weighs as served until its answer says otherwise.
+            request_rate::spike_weight(ep.asset, 200),
         );
 
         let prev = self.last_template;
@@ -249,7 +256,7 @@ impl ClientState {
         }
         self.last_template = ep.template;
         if let Some(id) = ep.object {
-            self.observe_object(ep.template, id, f.status);
+            self.observe_object(ep.template, id);
         }
         let minute_sample = self.count_rate(now);
         let learn_endpoint =
@@ -264,6 +271,29 @@ impl ClientState {
             asset: ep.asset,
             learn_endpoint,
             minute_sample,
+        }
+    }
+
+    /// The second half of [`ClientState::update`], when the request has
+    /// been answered (LOG): the status counters. No decay here: the answer
+    /// comes milliseconds after [`ClientState::begin`] decayed everything.
+    pub fn end(&mut self, a: &Answer) {
+        if self.requests == 0 {
+            // The session ended in between (or the record was reset).
+            return;
+        }
+        let failed = matches!(a.status, 401 | 403 | 404);
+        match a.status {
+            401 | 403 => self.bump(C::AuthFail as usize),
+            404 => self.bump(C::NotFound as usize),
+            _ => {}
+        }
+        if a.asset && a.status != 0 {
+            let full = request_rate::spike_weight(true, a.status);
+            self.spike_excess += full - request_rate::spike_weight(true, 200);
+        }
+        if failed && a.object_template == Some(self.enum_template) {
+            self.bump(C::EnumFail as usize);
         }
     }
 
@@ -424,7 +454,7 @@ impl ClientState {
 
     /// Tracks the template most walked with object ids (a majority vote, so
     /// one stray request does not reset it) and the ids walked on it.
-    fn observe_object(&mut self, template: u32, id: template::ObjectId, status: u16) {
+    fn observe_object(&mut self, template: u32, id: template::ObjectId) {
         let votes = C::EnumVotes as usize;
         if template == self.enum_template {
             self.bump(votes);
@@ -458,9 +488,6 @@ impl ClientState {
                 self.bump(C::EnumSequential as usize);
             }
             self.last_number = n.saturating_add(1);
-        }
-        if matches!(status, 401 | 403 | 404) {
-            self.bump(C::EnumFail as usize);
         }
     }
 

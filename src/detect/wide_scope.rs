@@ -6,10 +6,13 @@
 //! Figure: the decayed count of distinct resources (method + concrete path).
 //! It fires when that count reaches the threshold while most requests bring a
 //! new resource, or when the client used an unusual number of distinct
-//! templates. When the application is known to serve assets through the
-//! module (the baseline's asset share) a client that loads assets does not
-//! fire, and one that loads none needs less breadth. Thresholds scale with the
-//! estimated number of people behind the address.
+//! templates. A client that *renders* what it fetches (a browser by its
+//! User-Agent and headers, loading assets) does not fire on resources. When
+//! the application is known to serve assets through the module (the
+//! baseline's asset share, or the client's own asset requests before the
+//! baseline is trained) a client that renders nothing needs less breadth: a
+//! mirroring tool downloads the assets too, but it is no browser. Thresholds
+//! scale with the estimated number of people behind the address.
 
 use super::state::{ClientState, C};
 use super::{baseline::AppBaseline, ratio, reaches, DetectorResult};
@@ -30,6 +33,19 @@ pub const TEMPLATES: f32 = 30.0;
 pub const APP_ASSET_SHARE: f32 = 0.05;
 /// A client "loads assets" above this share.
 pub const CLIENT_ASSET_SHARE: f32 = 0.02;
+/// A client "is a browser" when this share of its requests claims one...
+pub const BROWSER_SHARE: f32 = 0.9;
+/// ...and under this share of them lack what that browser sends.
+pub const ANOMALY_SHARE: f32 = 0.5;
+
+/// The client loads assets the way a browser rendering pages does.
+pub fn renders(s: &ClientState) -> bool {
+    let total = s.count(C::Total);
+    let browser = s.count(C::BrowserReqs);
+    ratio(s.count(C::Assets), total) > CLIENT_ASSET_SHARE
+        && ratio(browser, total) >= BROWSER_SHARE
+        && ratio(s.count(C::Anomalies), browser) < ANOMALY_SHARE
+}
 
 pub fn evaluate(s: &ClientState, baseline: &AppBaseline) -> DetectorResult {
     let people = s.people();
@@ -37,18 +53,21 @@ pub fn evaluate(s: &ClientState, baseline: &AppBaseline) -> DetectorResult {
         return DetectorResult::no_data(BREADTH * people);
     }
     let total = s.count(C::Total);
-    let app_assets = baseline.asset_share().is_some_and(|a| a >= APP_ASSET_SHARE);
     let loads_assets = ratio(s.count(C::Assets), total) > CLIENT_ASSET_SHARE;
+    let app_assets = match baseline.asset_share() {
+        Some(a) => a >= APP_ASSET_SHARE,
+        None => loads_assets,
+    };
+    let renders = renders(s);
     let threshold = people
-        * if app_assets && !loads_assets {
+        * if app_assets && !renders {
             BREADTH_NO_ASSETS
         } else {
             BREADTH
         };
     let resources = s.count(C::NewResources);
-    let crawling = reaches(resources, threshold)
-        && ratio(resources, total) >= NEW_SHARE
-        && !(app_assets && loads_assets);
+    let crawling =
+        reaches(resources, threshold) && ratio(resources, total) >= NEW_SHARE && !renders;
     let sprawling = reaches(s.count(C::NewTemplates), TEMPLATES * people);
     DetectorResult::judged(crawling || sprawling, resources, threshold)
 }
@@ -117,5 +136,51 @@ mod tests {
             run(|i| format!("/p/{i}"), 5, &b).verdict,
             Verdict::NotEnoughData
         );
+    }
+
+    /// A page and its new images, then the next page, `n` requests; as a
+    /// browser (full headers) or as a mirroring tool.
+    fn pages_and_images(n: u64, ua: &'static [u8], headers: u16) -> ClientState {
+        let b = AppBaseline::boxed();
+        let mut s = ClientState::ZERO;
+        for i in 0..n {
+            let p = if i % 3 == 0 {
+                format!("/products/{i}")
+            } else {
+                format!("/img/{i}.png")
+            };
+            let v = RequestView {
+                method: b"GET",
+                path: p.as_bytes(),
+                user_agent: Some(ua),
+                headers,
+                http_version: 1001,
+                status: 200,
+                ..Default::default()
+            };
+            s.observe(&v, None, &b, 1_000_000 + i * 300);
+        }
+        s
+    }
+
+    #[test]
+    fn a_fast_person_loading_images_never_crawls_a_mirror_does() {
+        use crate::request::header_bits as h;
+        const CHROME: &[u8] = b"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+        let full = h::ACCEPT | h::ACCEPT_LANGUAGE | h::ACCEPT_ENCODING | h::SEC_FETCH;
+        // Even before the baseline knows the site serves assets.
+        let b = AppBaseline::boxed();
+        assert_eq!(b.asset_share(), None);
+        let person = pages_and_images(60, CHROME, full);
+        assert!(renders(&person));
+        assert_eq!(evaluate(&person, &b).verdict, Verdict::NotFired);
+        // wget --mirror: the same requests, a tool's User-Agent.
+        let mirror = pages_and_images(16, b"Wget/1.21.3", h::ACCEPT);
+        assert!(!renders(&mirror));
+        let r = evaluate(&mirror, &b);
+        assert_eq!(r.verdict, Verdict::Fired, "{r:?}");
+        assert_eq!(r.threshold, BREADTH_NO_ASSETS);
+        // a browser User-Agent without a browser's headers renders nothing
+        assert!(!renders(&pages_and_images(16, CHROME, h::ACCEPT)));
     }
 }

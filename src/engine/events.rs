@@ -39,7 +39,9 @@ struct Event<'a> {
 struct Request {
     method: String,
     path: String,
-    status: u16,
+    /// `null` for a detection made when the request started (PREACCESS),
+    /// before it was answered.
+    status: Option<u16>,
 }
 
 /// The events-file line for one detection, newline included.
@@ -74,7 +76,7 @@ pub fn line(r: &Report<'_>, now_s: u64) -> String {
         request: Request {
             method: String::from_utf8_lossy(r.view.method).into_owned(),
             path: String::from_utf8_lossy(path).into_owned(),
-            status: r.view.status,
+            status: (r.view.status != 0).then_some(r.view.status),
         },
         assessment: AssessmentJson {
             a: r.assessment,

@@ -13,7 +13,7 @@ use ngx::ffi::{
 };
 use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf, NgxHttpCoreModule};
 
-use super::conf::{run_setter, LocConf};
+use super::conf::{run_setter, ConfError, LocConf};
 use super::util::{add_header, bytes, now_ms, send};
 use super::{worker, zone, Module};
 
@@ -37,10 +37,11 @@ pub extern "C" fn set_api(
                     token_file = Some(String::from_utf8_lossy(&v[6..]).into_owned());
                 }
                 _ => {
-                    return Err(format!(
-                        "invalid parameter \"{}\" in \"api_abuse_api\" directive, expected \"write\" and/or \"token=FILE\"",
-                        String::from_utf8_lossy(v)
-                    ))
+                    return Err(ConfError::InvalidParameter {
+                        directive: "api_abuse_api",
+                        value: String::from_utf8_lossy(v).into_owned(),
+                        why: "expected \"write\" and/or \"token=FILE\"",
+                    })
                 }
             }
         }
@@ -49,13 +50,14 @@ pub extern "C" fn set_api(
             // `nginx -s ...` only needs the pid file: a missing or broken
             // token file must not stop a signal.
             if !super::conf::is_signaller() {
-                let tokens = crate::api::Tokens::load(&path).map_err(|e| e.to_string())?;
+                let tokens = crate::api::Tokens::load(&path)?;
                 warn_if_readable(cf, &path);
-                // SAFETY: conf is our location conf.
+                // SAFETY: the command has NGX_HTTP_LOC_CONF_OFFSET, so nginx passes
+                // the LocConf create_loc_conf made for this level.
                 unsafe { (*conf.cast::<LocConf>()).api_tokens = Some(Arc::new(tokens)) };
             }
         }
-        set_handler(cf, conf, mode)
+        set_handler(cf, conf, mode, "api_abuse_api")
     })
 }
 
@@ -80,14 +82,22 @@ pub extern "C" fn set_metrics(
     _cmd: *mut ngx_command_t,
     conf: *mut c_void,
 ) -> *mut c_char {
-    run_setter(cf, |_| set_handler(cf, conf, METRICS))
+    run_setter(cf, |_| set_handler(cf, conf, METRICS, "api_abuse_metrics"))
 }
 
-fn set_handler(cf: *mut ngx_conf_t, conf: *mut c_void, mode: u8) -> Result<(), String> {
-    // SAFETY: conf is our location conf; cf is valid while parsing.
+fn set_handler(
+    cf: *mut ngx_conf_t,
+    conf: *mut c_void,
+    mode: u8,
+    directive: &'static str,
+) -> Result<(), ConfError> {
+    // SAFETY: the command has NGX_HTTP_LOC_CONF_OFFSET, so nginx passes
+    // the LocConf create_loc_conf made for this level.
     let lcf = unsafe { &mut *conf.cast::<LocConf>() };
     lcf.api = mode;
-    let clcf = NgxHttpCoreModule::location_conf_mut(unsafe { &*cf }).ok_or("no location")?;
+    // SAFETY: nginx passes the conf it is parsing with.
+    let clcf = NgxHttpCoreModule::location_conf_mut(unsafe { &*cf })
+        .ok_or(ConfError::NotInLocation(directive))?;
     clcf.handler = Some(handler);
     Ok(())
 }
@@ -100,15 +110,19 @@ extern "C" fn handler(r: *mut ngx_http_request_t) -> ngx_int_t {
     .unwrap_or(NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t)
 }
 
+/// # Safety
+/// `r` must be the live request of this content handler.
 unsafe fn handle(r: *mut ngx_http_request_t) -> ngx_int_t {
-    let req = &*r;
+    // SAFETY: the caller passes a live request.
+    let req = unsafe { &*r };
     let (Some(lcf), Some(mcf)) = (Module::location_conf(req), Module::main_conf(req)) else {
         return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
     };
     let Some(shared) = zone::shared(mcf) else {
         return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
     };
-    let rc = ngx_http_discard_request_body(r);
+    // SAFETY: a live request, answered by this handler alone.
+    let rc = unsafe { ngx_http_discard_request_body(r) };
     if rc != 0 {
         return rc;
     }
@@ -121,46 +135,60 @@ unsafe fn handle(r: *mut ngx_http_request_t) -> ngx_int_t {
             profiles: profiles.as_deref(),
             tokens: lcf.api_tokens.as_deref(),
             write: lcf.api == API_WRITE,
-            v6_prefix: mcf.ipv6_prefix,
+            v6_prefix: mcf.v6_prefix(),
         };
         let call = crate::api::Request {
             method: bytes(&req.method_name),
             endpoint: endpoint(req),
             query: bytes(&req.args),
-            authorization: req
-                .headers_in
-                .authorization
-                .as_ref()
+            // SAFETY: nginx's pointers to the parsed headers are null or
+            // point into the live request's header list.
+            authorization: unsafe { req.headers_in.authorization.as_ref() }
                 .map(|h| bytes(&h.value)),
-            host: req.headers_in.host.as_ref().map(|h| bytes(&h.value)),
-            origin: header(r, b"origin"),
-            fetch_site: header(r, b"sec-fetch-site"),
+            // SAFETY: as above.
+            host: unsafe { req.headers_in.host.as_ref() }.map(|h| bytes(&h.value)),
+            // SAFETY: a live request; its headers outlive this call.
+            origin: unsafe { header(r, b"origin") },
+            // SAFETY: as above.
+            fetch_site: unsafe { header(r, b"sec-fetch-site") },
             now: now_ms() / 1000,
         };
         crate::api::handle(&ctx, &call)
     };
-    if let Some(v) = reply.www_authenticate {
-        if add_header(r, "WWW-Authenticate", v).is_none() {
-            return NGX_ERROR as ngx_int_t;
+    // SAFETY: a live request whose headers are not sent yet: this content
+    // handler sends them, once, below.
+    unsafe {
+        if let Some(v) = reply.www_authenticate {
+            if add_header(r, "WWW-Authenticate", v).is_none() {
+                return NGX_ERROR as ngx_int_t;
+            }
         }
+        send(r, reply.status, reply.content_type, reply.body.as_bytes())
     }
-    send(r, reply.status, reply.content_type, reply.body.as_bytes())
 }
 
 /// The value of the first request header named `lowcase`.
+///
+/// # Safety
+/// `r` must be a live request; the result lives as long as it.
 unsafe fn header<'a>(r: *mut ngx_http_request_t, lowcase: &[u8]) -> Option<&'a [u8]> {
-    let mut part: *const ngx::ffi::ngx_list_part_t = &(*r).headers_in.headers.part;
-    while !part.is_null() {
-        let elts = (*part).elts as *const ngx_table_elt_t;
-        for i in 0..(*part).nelts {
-            let h = &*elts.add(i);
-            if !h.lowcase_key.is_null()
-                && std::slice::from_raw_parts(h.lowcase_key, h.key.len) == lowcase
-            {
-                return Some(bytes(&h.value));
+    // SAFETY: a live request's header list is a chain of parts, each with
+    // `nelts` initialised elements, ended by a null `next`; a header's
+    // `lowcase_key`, when set, holds `key.len` bytes.
+    unsafe {
+        let mut part: *const ngx::ffi::ngx_list_part_t = &(*r).headers_in.headers.part;
+        while let Some(p) = part.as_ref() {
+            let elts = p.elts as *const ngx_table_elt_t;
+            for i in 0..p.nelts {
+                let h = &*elts.add(i);
+                if !h.lowcase_key.is_null()
+                    && std::slice::from_raw_parts(h.lowcase_key, h.key.len) == lowcase
+                {
+                    return Some(bytes(&h.value));
+                }
             }
+            part = p.next;
         }
-        part = (*part).next;
     }
     None
 }

@@ -35,17 +35,26 @@ pub unsafe fn preaccess(
 ) -> Option<ngx_int_t> {
     let app = lcf.app();
     let profile = profiles?.profile_for(app)?;
-    let req = &*r;
+    // SAFETY: the caller passes a live request.
+    let req = unsafe { &*r };
     let monitor = lcf.mode == Mode::Monitor;
+    let fingerprint = ctx.fingerprint;
     let hit = react::check(
         shared,
         profile,
         app,
         key,
         addr,
-        &ctx.fingerprint,
-        bytes(&req.method_name),
-        bytes(&req.uri),
+        &fingerprint,
+        (bytes(&req.method_name), bytes(&req.uri)),
+        || {
+            // SAFETY: r is the live request of this handler.
+            let (endpoint, sensitive) = unsafe { super::extract::endpoint(r, ctx, profile) };
+            react::Target {
+                sensitive,
+                asset: endpoint.asset,
+            }
+        },
         graylisted,
         monitor,
         now_ms(),
@@ -55,7 +64,8 @@ pub unsafe fn preaccess(
     let now_s = now_ms() / 1000;
     if let Some((line, summary)) = &hit.event {
         publish(shared, mcf, line, now_s);
-        log_request(r, lcf.log_level, summary);
+        // SAFETY: a live request (its connection's log).
+        unsafe { log_request(r, lcf.log_level, summary) };
     }
     if monitor {
         ctx.action = Action::Monitor;
@@ -69,11 +79,14 @@ pub unsafe fn preaccess(
     ctx.action = Action::Block;
     shared.stats().blocked_deny.fetch_add(1, Relaxed);
     shared.count_refusal(false, now_s);
-    log_request(
-        r,
-        lcf.log_level + 1,
-        &format!("api_abuse: client {addr} blocked (campaign)"),
-    );
+    // SAFETY: as above.
+    unsafe {
+        log_request(
+            r,
+            lcf.log_level + 1,
+            &format!("api_abuse: client {addr} blocked (campaign)"),
+        )
+    };
     Some(lcf.status as ngx_int_t)
 }
 
@@ -83,6 +96,17 @@ pub fn before(shared: &Shared, key: ClientKey, now_ms: u64) -> (bool, Prior) {
     shared
         .clients
         .get(key, |s| (true, react::prior_of(Some(s), now_ms)))
+        .unwrap_or((false, Prior::Nothing))
+}
+
+/// [`before`] for an internal redirect, whose request the client's record
+/// counted already (its context, with what [`before`] said, is gone).
+pub fn before_redirect(shared: &Shared, key: ClientKey, now_ms: u64) -> (bool, Prior) {
+    shared
+        .clients
+        .get(key, |s| {
+            (s.requests() > 1, react::prior_of(Some(s), now_ms))
+        })
         .unwrap_or((false, Prior::Nothing))
 }
 
@@ -100,10 +124,13 @@ pub unsafe fn log(
     key: ClientKey,
     addr: IpAddr,
     ctx: &Ctx,
+    target: react::Target,
     status: u16,
     (known, prior): (bool, Prior),
 ) {
-    let req = &*r;
+    // SAFETY: the caller passes a live request; its header values live in
+    // its pool.
+    let user_agent = unsafe { (*r).headers_in.user_agent.as_ref() }.map(|h| bytes(&h.value));
     if let Some((line, summary)) = react::feed(
         shared,
         profile,
@@ -111,15 +138,16 @@ pub unsafe fn log(
         key,
         addr,
         &ctx.fingerprint,
-        bytes(&req.method_name),
-        bytes(&req.uri),
+        target,
         status,
         known,
         prior,
+        user_agent,
         now_ms(),
     ) {
         publish(shared, mcf, &line, now_ms() / 1000);
-        log_request(r, lcf.log_level, &summary);
+        // SAFETY: a live request (its connection's log).
+        unsafe { log_request(r, lcf.log_level, &summary) };
     }
 }
 

@@ -14,7 +14,7 @@ use ngx::ffi::{
 };
 use ngx::http::{HttpModuleLocationConf, NgxHttpCoreModule};
 
-use super::conf::{run_setter, LocConf};
+use super::conf::{run_setter, ConfError, LocConf};
 use super::util::{self, add_header, bytes};
 use super::Module;
 
@@ -51,21 +51,25 @@ pub extern "C" fn set_dashboard(
             Some(v) => match v.strip_prefix("api=") {
                 Some(u) if crate::console_api::safe_api_uri(u) => u.to_string(),
                 _ => {
-                    return Err(format!(
-                        "invalid value \"{v}\" in \"api_abuse_dashboard\" directive, it must be \
-                         \"api=URI\" with a path such as /api-abuse/"
-                    ))
+                    return Err(ConfError::Invalid {
+                        directive: "api_abuse_dashboard",
+                        value: v,
+                        why: "it must be \"api=URI\" with a path such as /api-abuse/",
+                    })
                 }
             },
         };
-        // SAFETY: conf is our location conf; cf is valid while parsing.
+        // SAFETY: the command has NGX_HTTP_LOC_CONF_OFFSET, so nginx passes
+        // the LocConf create_loc_conf made for this level.
         let lcf = unsafe { &mut *conf.cast::<LocConf>() };
         if lcf.api != 0 {
-            return Err("\"api_abuse_dashboard\" directive is duplicate or mixed with \"api_abuse_api\" / \"api_abuse_metrics\"".into());
+            return Err(ConfError::Mixed("api_abuse_dashboard"));
         }
         lcf.api = DASHBOARD;
         lcf.dashboard_api = Some(api);
-        let clcf = NgxHttpCoreModule::location_conf_mut(unsafe { &*cf }).ok_or("no location")?;
+        // SAFETY: nginx passes the conf it is parsing with.
+        let clcf = NgxHttpCoreModule::location_conf_mut(unsafe { &*cf })
+            .ok_or(ConfError::NotInLocation("api_abuse_dashboard"))?;
         clcf.handler = Some(handler);
         Ok(())
     })
@@ -79,8 +83,11 @@ extern "C" fn handler(r: *mut ngx_http_request_t) -> ngx_int_t {
     .unwrap_or(NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t)
 }
 
+/// # Safety
+/// `r` must be the live request of this content handler.
 unsafe fn handle(r: *mut ngx_http_request_t) -> ngx_int_t {
-    let req = &*r;
+    // SAFETY: the caller passes a live request.
+    let req = unsafe { &*r };
     let method = bytes(&req.method_name);
     if method != b"GET" && method != b"HEAD" {
         return NGX_HTTP_NOT_ALLOWED as ngx_int_t;
@@ -88,20 +95,27 @@ unsafe fn handle(r: *mut ngx_http_request_t) -> ngx_int_t {
     let Some(lcf) = Module::location_conf(req) else {
         return NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t;
     };
-    let rc = ngx_http_discard_request_body(r);
+    // SAFETY: a live request, answered by this handler alone.
+    let rc = unsafe { ngx_http_discard_request_body(r) };
     if rc != 0 {
         return rc;
     }
     let api = lcf.dashboard_api.as_deref().unwrap_or("./");
     let page = crate::console_api::dashboard_page(api);
-    send(r, page.as_bytes())
+    // SAFETY: a live request whose headers this handler has not sent.
+    unsafe { send(r, page.as_bytes()) }
 }
 
+/// # Safety
+/// `r` must be a live request whose headers have not been sent.
 unsafe fn send(r: *mut ngx_http_request_t, body: &[u8]) -> ngx_int_t {
-    for (k, v) in HEADERS {
-        if add_header(r, k, v).is_none() {
-            return NGX_ERROR as ngx_int_t;
+    // SAFETY: the caller's guarantee is what both calls need.
+    unsafe {
+        for (k, v) in HEADERS {
+            if add_header(r, k, v).is_none() {
+                return NGX_ERROR as ngx_int_t;
+            }
         }
+        util::send(r, 200, "text/html; charset=utf-8", body)
     }
-    util::send(r, 200, "text/html; charset=utf-8", body)
 }

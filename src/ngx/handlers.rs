@@ -36,6 +36,15 @@ pub struct Ctx {
     pub body: BodyRead,
     /// The request-only fingerprint campaigns are grouped by.
     pub fingerprint: crate::campaign::Fingerprint,
+    /// The endpoint, once PREACCESS or LOG computed it (`super::extract`).
+    pub endpoint: Option<super::extract::Memo>,
+    /// Hash of `headers_in.user_agent`'s value when the fingerprint hashed
+    /// that very header whole (it is at most `MAX_USER_AGENT` bytes).
+    pub ua_hash: Option<u32>,
+    /// Detection saw the request start; what its answer adds (LOG).
+    pub answer: Option<crate::detect::facts::Answer>,
+    /// What the client had done before this request (campaigns' feed).
+    pub before: Option<(bool, crate::campaign::Prior)>,
 }
 
 /// Where the module is with reading the body (`api_abuse_inspect_body on`).
@@ -57,6 +66,8 @@ pub enum Action {
     Monitor,
     Exception,
     Allow,
+    /// Answered with the challenge (page or JSON error).
+    Challenge,
 }
 
 impl Action {
@@ -68,6 +79,7 @@ impl Action {
             Action::Monitor => "monitor",
             Action::Exception => "exception",
             Action::Allow => "allow",
+            Action::Challenge => "challenge",
         }
     }
 }
@@ -168,7 +180,7 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
 
     // Read the body first where the location asks for it. nginx reads it
     // asynchronously and runs the phases again from this handler when done.
-    if lcf.inspect_body == Some(true) && ctx.body == BodyRead::NotAsked && has_body(r) {
+    if lcf.inspect_body == 1 && ctx.body == BodyRead::NotAsked && has_body(r) {
         ctx.body = BodyRead::Reading;
         let rc = ngx_http_read_client_request_body(r, Some(body_read));
         if rc >= NGX_HTTP_SPECIAL_RESPONSE as ngx_int_t {
@@ -186,20 +198,22 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
     ctx.headers = scan.bits;
     ctx.header_count = scan.count;
     ctx.fingerprint = scan.fp.finish();
+    ctx.ua_hash = scan.ua_is_headers_in.then_some(ctx.fingerprint.ua);
     ctx.attack = inspect(r, &scan);
     if let Some(a) = ctx.attack {
         shared.count_attack(a);
     }
 
     let now_s = (now_ms() / 1000) as u32;
-    let key = client_key(addr, mcf.ipv6_prefix);
+    let key = client_key(addr, mcf.v6_prefix());
     let country = country(r, mcf);
     let profiles = worker::profiles();
+    let runtime = shared.listed(key, now_s);
     let decision = access::decide(
         profiles.as_deref(),
         addr,
         country,
-        shared.listed(key, now_s),
+        runtime,
         ctx.attack,
         u64::from(now_s),
     );
@@ -213,11 +227,54 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
         ListTag::Allow => Action::Allow,
         _ => Action::Pass,
     };
-    if !decision.refuse && matches!(decision.list, ListTag::None | ListTag::Gray) {
+    if let (false, ListTag::Challenge, Some(entry)) = (decision.refuse, decision.list, runtime) {
+        let p = profiles.as_deref();
+        let now = u64::from(now_s) * 1000;
+        if let Some(rc) =
+            super::challenge::preaccess(r, shared, mcf, lcf, p, key, addr, ctx, entry, now)
+        {
+            return rc;
+        }
+    }
+    let campaign_checked = matches!(
+        decision.list,
+        ListTag::None | ListTag::Gray | ListTag::Challenge
+    );
+    if !decision.refuse && campaign_checked && ctx.action != Action::Monitor {
         let gray = decision.list == ListTag::Gray;
         let p = profiles.as_deref();
         if let Some(rc) = super::campaign::preaccess(r, shared, mcf, lcf, p, key, addr, ctx, gray) {
             return rc;
+        }
+    }
+    let monitor = lcf.mode == Mode::Monitor;
+    let mut decision = decision;
+    if matches!(ctx.action, Action::Pass | Action::Monitor) && (!decision.refuse || monitor) {
+        let listed = detect_start(r, shared, mcf, lcf, key, addr, ctx);
+        if listed && !monitor && !decision.refuse {
+            // Listed by this very request: it is the first one refused.
+            decision = access::decide(
+                profiles.as_deref(),
+                addr,
+                country,
+                shared.listed(key, now_s),
+                ctx.attack,
+                u64::from(now_s),
+            );
+            ctx.list = decision.list;
+            let runtime = shared.listed(key, now_s);
+            if let (false, ListTag::Challenge, Some(entry)) =
+                (decision.refuse, decision.list, runtime)
+            {
+                // Challenged by this very request: it gets the challenge.
+                let p = profiles.as_deref();
+                let now = u64::from(now_s) * 1000;
+                if let Some(rc) =
+                    super::challenge::preaccess(r, shared, mcf, lcf, p, key, addr, ctx, entry, now)
+                {
+                    return rc;
+                }
+            }
         }
     }
     if !decision.refuse {
@@ -255,6 +312,84 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
         &format!("api_abuse: client {addr} blocked ({why})"),
     );
     lcf.status as ngx_int_t
+}
+
+/// Detection at the start of the request: the client's record counts it
+/// now, before it is answered, so the other requests of a tool with many
+/// connections see it; a detection lists the client at once. True when
+/// this request's detection listed (or tried to list) the client.
+#[allow(clippy::too_many_arguments)]
+unsafe fn detect_start(
+    r: *mut ngx_http_request_t,
+    shared: &crate::shared::Shared,
+    mcf: &MainConf,
+    lcf: &LocConf,
+    key: crate::table::ClientKey,
+    addr: std::net::IpAddr,
+    ctx: &mut Ctx,
+) -> bool {
+    let profiles = worker::profiles();
+    let Some(profile) = profiles.as_deref().and_then(|p| p.profile_for(lcf.app())) else {
+        return false;
+    };
+    let req = &*r;
+    let ua = req.headers_in.user_agent.as_ref().map(|h| bytes(&h.value));
+    let view = RequestView {
+        method: bytes(&req.method_name),
+        path: bytes(&req.uri),
+        query: bytes(&req.args),
+        user_agent: ua,
+        headers: ctx.headers,
+        header_count: ctx.header_count,
+        status: 0,
+        http_version: u16::try_from(req.http_version).unwrap_or(0),
+        attack: ctx.attack,
+    };
+    let (endpoint, sensitive) = super::extract::endpoint(r, ctx, profile);
+    let facts = crate::engine::extract_with(&view, sensitive, endpoint, ctx.ua_hash);
+    ctx.answer = Some(facts.answer(0));
+    if req.internal() != 0 {
+        // An internal redirect (index, error_page) of a request already
+        // counted: only its answer is still to come.
+        ctx.before = Some(super::campaign::before_redirect(shared, key, now_ms()));
+        return false;
+    }
+    let now = now_ms();
+    ctx.before = Some(super::campaign::before(shared, key, now));
+    let outcome = crate::engine::learner::with_worker(|learner| {
+        crate::engine::begin(
+            shared,
+            learner,
+            profile,
+            lcf.app(),
+            key,
+            addr,
+            &view,
+            &facts,
+            lcf.mode == Mode::Monitor,
+            now,
+        )
+    })
+    .flatten();
+    log_recovery(r);
+    if crate::engine::take_full_note() {
+        log_request(
+            r,
+            ngx::ffi::NGX_LOG_WARN as ngx_uint_t,
+            &format!(
+                "api_abuse: zone is full, evicting the clients idle longest (capacity {})",
+                shared.clients.capacity()
+            ),
+        );
+    }
+    let Some(det) = outcome else {
+        return false;
+    };
+    ctx.bot = Some(det.bot);
+    ctx.confidence = det.confidence;
+    super::events::write(mcf, &det.event);
+    log_request(r, lcf.log_level, &det.summary);
+    true
 }
 
 unsafe fn has_body(r: *mut ngx_http_request_t) -> bool {
@@ -317,11 +452,11 @@ unsafe fn log_phase(r: *mut ngx_http_request_t) {
     // have answered it before the realip module ran, so its address can be
     // a trusted proxy's rather than the client's, and listing a proxy would
     // refuse everyone behind it.
-    let Some(ctx) = ctx_of(r).copied() else {
+    let Some(mut ctx) = ctx_of(r).copied() else {
         return;
     };
     match ctx.action {
-        Action::Exception | Action::Allow | Action::Block => return,
+        Action::Exception | Action::Allow | Action::Block | Action::Challenge => return,
         _ => {}
     }
     let profiles = worker::profiles();
@@ -334,46 +469,24 @@ unsafe fn log_phase(r: *mut ngx_http_request_t) {
     };
 
     let req = &*r;
-    let status = if req.headers_out.status != 0 {
-        req.headers_out.status
-    } else {
-        0
-    };
-    let ua = req.headers_in.user_agent.as_ref().map(|h| bytes(&h.value));
-    let view = RequestView {
-        method: bytes(&req.method_name),
-        path: bytes(&req.uri),
-        query: bytes(&req.args),
-        user_agent: ua,
-        headers: ctx.headers,
-        header_count: ctx.header_count,
-        status: u16::try_from(status).unwrap_or(0),
-        http_version: u16::try_from(req.http_version).unwrap_or(0),
-        attack: ctx.attack,
-    };
-    let key = client_key(addr, mcf.ipv6_prefix);
-    let monitor = lcf.mode == Mode::Monitor;
-    let before = super::campaign::before(shared, key, now_ms());
+    let status = u16::try_from(req.headers_out.status).unwrap_or(0);
+    let key = client_key(addr, mcf.v6_prefix());
     #[cfg(debug_assertions)]
     test_park(r);
-    let now = now_ms();
-    let outcome = crate::engine::learner::with_worker(|learner| {
-        crate::engine::observe(
-            shared, learner, profile, app, key, addr, &view, monitor, now,
-        )
-    })
-    .flatten();
-    log_recovery(r);
-    if crate::engine::take_full_note() {
-        log_request(
-            r,
-            ngx::ffi::NGX_LOG_WARN as ngx_uint_t,
-            &format!(
-                "api_abuse: zone is full, evicting the clients idle longest (capacity {})",
-                shared.clients.capacity()
-            ),
+    // The request was counted when it started (`detect_start`); its answer
+    // completes it for the client's next verdicts.
+    if let Some(answer) = ctx.answer {
+        crate::engine::end(
+            shared,
+            key,
+            &crate::detect::facts::Answer { status, ..answer },
         );
+        log_recovery(r);
     }
+    let before = ctx
+        .before
+        .unwrap_or_else(|| super::campaign::before(shared, key, now_ms()));
+    let (endpoint, sensitive) = super::extract::endpoint(r, &mut ctx, profile);
     super::campaign::log(
         r,
         shared,
@@ -383,16 +496,13 @@ unsafe fn log_phase(r: *mut ngx_http_request_t) {
         key,
         addr,
         &ctx,
-        view.status,
+        crate::campaign::react::Target {
+            sensitive,
+            asset: endpoint.asset,
+        },
+        status,
         before,
     );
-    let Some(det) = outcome else { return };
-    if let Some(c) = ctx_mut(r) {
-        c.bot = Some(det.bot);
-        c.confidence = det.confidence;
-    }
-    super::events::write(mcf, &det.event);
-    log_request(r, lcf.log_level, &det.summary);
 }
 
 pub(super) unsafe fn log_request(r: *mut ngx_http_request_t, level: ngx_uint_t, msg: &str) {
@@ -419,6 +529,9 @@ struct HeaderScan {
     inspect: [(&'static [u8], &'static [u8]); MAX_INSPECTED_HEADERS],
     n: usize,
     fp: crate::campaign::Builder,
+    /// The last User-Agent header the fingerprint hashed is
+    /// `headers_in.user_agent`, short enough for detection to use its hash.
+    ua_is_headers_in: bool,
 }
 
 /// One pass over the request headers: presence bits for the detectors and
@@ -430,7 +543,9 @@ unsafe fn scan_headers(r: *mut ngx_http_request_t) -> HeaderScan {
         inspect: [(&[], &[]); MAX_INSPECTED_HEADERS],
         n: 0,
         fp: crate::campaign::Builder::default(),
+        ua_is_headers_in: false,
     };
+    let ua_header = (*r).headers_in.user_agent.cast_const();
     let mut part: *const ngx_list_part_t = &(*r).headers_in.headers.part;
     while !part.is_null() {
         let elts = (*part).elts as *const ngx_table_elt_t;
@@ -455,6 +570,10 @@ unsafe fn scan_headers(r: *mut ngx_http_request_t) -> HeaderScan {
                 },
             );
             scan.fp.header(name, value);
+            if name == b"user-agent" {
+                scan.ua_is_headers_in = std::ptr::eq(h, ua_header)
+                    && value.len() <= crate::detect::facts::MAX_USER_AGENT;
+            }
             scan.bits |= match name {
                 b"accept" => hb::ACCEPT,
                 b"accept-language" => hb::ACCEPT_LANGUAGE,

@@ -8,9 +8,13 @@
 mod api;
 mod body;
 mod campaign;
+mod challenge;
 pub mod conf;
 mod dashboard;
 mod events;
+mod extract;
+// Until its SAFETY notes are written (another change is under way there).
+#[allow(unsafe_op_in_unsafe_fn, clippy::undocumented_unsafe_blocks)]
 mod handlers;
 mod profiles;
 mod saver;
@@ -21,15 +25,17 @@ pub mod worker;
 pub mod zone;
 
 use std::ffi::{c_char, c_void};
+use std::mem::offset_of;
 use std::path::PathBuf;
 use std::ptr::{addr_of, addr_of_mut};
 
 use ngx::core::Status;
 use ngx::ffi::{
-    ngx_command_t, ngx_conf_t, ngx_cycle_t, ngx_http_module_t, ngx_int_t, ngx_module_t, ngx_uint_t,
-    NGX_CONF_1MORE, NGX_CONF_NOARGS, NGX_CONF_TAKE1, NGX_CONF_TAKE2, NGX_HTTP_LOC_CONF,
-    NGX_HTTP_LOC_CONF_OFFSET, NGX_HTTP_MAIN_CONF, NGX_HTTP_MAIN_CONF_OFFSET, NGX_HTTP_MODULE,
-    NGX_HTTP_SRV_CONF, NGX_LOG_EMERG,
+    ngx_command_t, ngx_conf_set_flag_slot, ngx_conf_set_num_slot, ngx_conf_t, ngx_cycle_t,
+    ngx_http_module_t, ngx_int_t, ngx_module_t, ngx_uint_t, NGX_CONF_1MORE, NGX_CONF_FLAG,
+    NGX_CONF_NOARGS, NGX_CONF_TAKE1, NGX_CONF_TAKE2, NGX_HTTP_LOC_CONF, NGX_HTTP_LOC_CONF_OFFSET,
+    NGX_HTTP_MAIN_CONF, NGX_HTTP_MAIN_CONF_OFFSET, NGX_HTTP_MODULE, NGX_HTTP_SRV_CONF,
+    NGX_LOG_EMERG,
 };
 use ngx::http::{HttpModule, HttpModuleLocationConf, HttpModuleMainConf};
 use ngx::ngx_string;
@@ -44,13 +50,17 @@ const ANY: u32 = NGX_HTTP_MAIN_CONF | NGX_HTTP_SRV_CONF | NGX_HTTP_LOC_CONF;
 
 macro_rules! command {
     ($name:literal, $where:expr, $args:expr, $set:path, $offset:expr) => {
+        command!($name, $where, $args, $set, $offset, 0, std::ptr::null_mut())
+    };
+    // A stock slot: the field it writes, and its `post` (enum values, bounds).
+    ($name:literal, $where:expr, $args:expr, $set:path, $offset:expr, $field:expr, $post:expr) => {
         ngx_command_t {
             name: ngx_string!($name),
             type_: ($where | $args) as ngx_uint_t,
             set: Some($set),
             conf: $offset,
-            offset: 0,
-            post: std::ptr::null_mut(),
+            offset: $field,
+            post: $post,
         }
     };
 }
@@ -88,15 +98,19 @@ static mut COMMANDS: [ngx_command_t; 15] = [
         "api_abuse_ipv6_prefix",
         MAIN,
         NGX_CONF_TAKE1,
-        conf::set_ipv6_prefix,
-        NGX_HTTP_MAIN_CONF_OFFSET
+        ngx_conf_set_num_slot,
+        NGX_HTTP_MAIN_CONF_OFFSET,
+        offset_of!(MainConf, ipv6_prefix),
+        addr_of_mut!(conf::IPV6_PREFIX_BOUNDS).cast()
     ),
     command!(
         "api_abuse",
         ANY,
         NGX_CONF_TAKE1,
-        conf::set_mode,
-        NGX_HTTP_LOC_CONF_OFFSET
+        conf::set_enum,
+        NGX_HTTP_LOC_CONF_OFFSET,
+        offset_of!(LocConf, mode),
+        addr_of_mut!(conf::MODES).cast()
     ),
     command!(
         "api_abuse_app",
@@ -109,22 +123,28 @@ static mut COMMANDS: [ngx_command_t; 15] = [
         "api_abuse_status",
         ANY,
         NGX_CONF_TAKE1,
-        conf::set_status,
-        NGX_HTTP_LOC_CONF_OFFSET
+        ngx_conf_set_num_slot,
+        NGX_HTTP_LOC_CONF_OFFSET,
+        offset_of!(LocConf, status),
+        addr_of_mut!(conf::STATUS_BOUNDS).cast()
     ),
     command!(
         "api_abuse_log_level",
         ANY,
         NGX_CONF_TAKE1,
-        conf::set_log_level,
-        NGX_HTTP_LOC_CONF_OFFSET
+        conf::set_enum,
+        NGX_HTTP_LOC_CONF_OFFSET,
+        offset_of!(LocConf, log_level),
+        addr_of_mut!(conf::LOG_LEVELS).cast()
     ),
     command!(
         "api_abuse_inspect_body",
         ANY,
-        NGX_CONF_TAKE1,
-        conf::set_inspect_body,
-        NGX_HTTP_LOC_CONF_OFFSET
+        NGX_CONF_FLAG,
+        ngx_conf_set_flag_slot,
+        NGX_HTTP_LOC_CONF_OFFSET,
+        offset_of!(LocConf, inspect_body),
+        std::ptr::null_mut()
     ),
     command!(
         "api_abuse_api",
@@ -179,6 +199,8 @@ ngx::ngx_modules!(ngx_http_api_abuse_module);
 #[no_mangle]
 pub static mut ngx_http_api_abuse_module: ngx_module_t = ngx_module_t {
     ctx: addr_of!(MODULE_CTX) as _,
+    // SAFETY: only the address is taken; nginx reads the table, nothing
+    // writes it.
     commands: unsafe { addr_of_mut!(COMMANDS[0]) },
     type_: NGX_HTTP_MODULE as _,
     init_process: Some(init_process),
@@ -202,20 +224,21 @@ impl HttpModule for Module {
     }
 
     unsafe extern "C" fn init_main_conf(cf: *mut ngx_conf_t, conf: *mut c_void) -> *mut c_char {
-        // SAFETY: conf is our main conf.
-        let mcf = &mut *conf.cast::<MainConf>();
-        if mcf.ipv6_prefix == 0 {
-            mcf.ipv6_prefix = 64;
-        }
-        if mcf.sync.is_some() && mcf.zone.is_null() {
-            ngx::ngx_conf_log_error!(
-                NGX_LOG_EMERG,
-                cf,
-                "\"api_abuse_sync\" needs an \"api_abuse_zone\" in the http block"
-            );
-            return ngx::core::NGX_CONF_ERROR;
-        }
-        std::ptr::null_mut()
+        guard_conf(|| {
+            // SAFETY: nginx passes the main conf create_main_conf made for
+            // this module, a `MainConf`.
+            let mcf = unsafe { &mut *conf.cast::<MainConf>() };
+            mcf.init();
+            if mcf.sync.is_some() && mcf.zone.is_null() {
+                ngx::ngx_conf_log_error!(
+                    NGX_LOG_EMERG,
+                    cf,
+                    "\"api_abuse_sync\" needs an \"api_abuse_zone\" in the http block"
+                );
+                return ngx::core::NGX_CONF_ERROR;
+            }
+            ngx::core::NGX_CONF_OK
+        })
     }
 }
 
@@ -225,27 +248,35 @@ unsafe extern "C" fn merge_loc_conf(
     prev: *mut c_void,
     conf: *mut c_void,
 ) -> *mut c_char {
-    let rv = Module::merge_loc_conf(cf, prev, conf);
-    if !rv.is_null() {
-        return rv;
-    }
-    let lcf = &*conf.cast::<LocConf>();
-    let has_zone = Module::main_conf(&*cf).is_some_and(|m| !m.zone.is_null());
-    if lcf.mode != conf::Mode::Off && !has_zone {
-        ngx::ngx_conf_log_error!(
-            NGX_LOG_EMERG,
-            cf,
-            "\"api_abuse\" is enabled but no \"api_abuse_zone\" is defined in the http block"
-        );
-        return ngx::core::NGX_CONF_ERROR;
-    }
-    std::ptr::null_mut()
+    guard_conf(|| {
+        // SAFETY: nginx passes two location confs create_loc_conf made for
+        // this module (`LocConf`), the enclosing level's and this one's.
+        let rv = unsafe { Module::merge_loc_conf(cf, prev, conf) };
+        if !rv.is_null() {
+            return rv;
+        }
+        // SAFETY: as above, and the conf nginx is parsing with.
+        let (lcf, cf_ref) = unsafe { (&*conf.cast::<LocConf>(), &*cf) };
+        let has_zone = Module::main_conf(cf_ref).is_some_and(|m| !m.zone.is_null());
+        if lcf.mode != conf::Mode::Off && !has_zone {
+            ngx::ngx_conf_log_error!(
+                NGX_LOG_EMERG,
+                cf,
+                "\"api_abuse\" is enabled but no \"api_abuse_zone\" is defined in the http block"
+            );
+            return ngx::core::NGX_CONF_ERROR;
+        }
+        ngx::core::NGX_CONF_OK
+    })
 }
 
+// SAFETY: `MainConf` is the type this module's create_main_conf allocates
+// (the trait's default, from `Default`), so the slot holds one.
 unsafe impl HttpModuleMainConf for Module {
     type MainConf = MainConf;
 }
 
+// SAFETY: likewise, `LocConf` is what create_loc_conf allocates.
 unsafe impl HttpModuleLocationConf for Module {
     type LocationConf = LocConf;
 }
@@ -275,6 +306,11 @@ fn guard(on_panic: Status, f: impl FnOnce() -> Status) -> ngx_int_t {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f))
         .unwrap_or(on_panic)
         .into()
+}
+
+/// `guard` for configuration callbacks: a panic fails the configuration.
+fn guard_conf(f: impl FnOnce() -> *mut c_char) -> *mut c_char {
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or(ngx::core::NGX_CONF_ERROR)
 }
 
 /// Resolves a path from nginx.conf the way nginx does: relative to the prefix

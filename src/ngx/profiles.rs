@@ -46,6 +46,7 @@ use ngx::ffi::{
     ngx_test_config, NGX_ERROR, NGX_LOG_ALERT, NGX_LOG_ERR, NGX_LOG_NOTICE, NGX_OK,
 };
 
+use super::conf::ConfError;
 use super::worker::{log_line, spawn_quiet};
 use crate::config::Profiles;
 use crate::lists::Image;
@@ -222,9 +223,9 @@ pub struct Ctx {
 
 /// `api_abuse_profiles`: reads and compiles the file (a broken file fails
 /// the configuration) and adds the control zone.
-pub fn add(cf: *mut ngx_conf_t, path: PathBuf) -> Result<*mut ngx_shm_zone_t, String> {
+pub fn add(cf: *mut ngx_conf_t, path: PathBuf) -> Result<*mut ngx_shm_zone_t, ConfError> {
     let from = stamp(&path);
-    let image = Profiles::compile(&path).map_err(|e| e.to_string())?;
+    let image = Profiles::compile(&path)?;
     trim();
     let mut name = ngx_str_t {
         len: ZONE_NAME.len(),
@@ -240,7 +241,7 @@ pub fn add(cf: *mut ngx_conf_t, path: PathBuf) -> Result<*mut ngx_shm_zone_t, St
         )
     };
     if zone.is_null() {
-        return Err(format!("cannot add shared zone \"{ZONE_NAME}\""));
+        return Err(ConfError::CannotAddZone(ZONE_NAME.to_string()));
     }
     // SAFETY: the conf pool lives as long as the cycle that uses the zone.
     let pool = unsafe { Pool::from_ngx_pool((*cf).pool) };
@@ -253,7 +254,7 @@ pub fn add(cf: *mut ngx_conf_t, path: PathBuf) -> Result<*mut ngx_shm_zone_t, St
         dir: None,
     });
     if ctx.is_null() {
-        return Err("out of memory".into());
+        return Err(ConfError::NoMemory);
     }
     // SAFETY: zone was just returned by nginx.
     let z = unsafe { &mut *zone };
@@ -277,34 +278,50 @@ unsafe extern "C" fn init(zone: *mut ngx_shm_zone_t, _old: *mut c_void) -> ngx_i
 
 /// In the master, after nginx.conf is read: finds or creates the control
 /// block, then writes and publishes the image compiled from the file.
+///
+/// # Safety
+/// `zone` must be the control zone `add` registered, being initialised by
+/// nginx in the master.
 unsafe fn init_zone(zone: *mut ngx_shm_zone_t) -> ngx_int_t {
     let Some(ctx) = ctx_of(zone) else {
         return NGX_ERROR as ngx_int_t;
     };
-    let log = (*zone).shm.log;
-    let pool = (*zone).shm.addr.cast::<ngx_slab_pool_t>();
+    // SAFETY: the caller's zone; nginx lays a slab pool at the start of its
+    // memory before init, and only the master, single-threaded, runs init.
+    let (log, pool) = unsafe { ((*zone).shm.log, (*zone).shm.addr.cast::<ngx_slab_pool_t>()) };
     let mut fresh = false;
-    if (*pool).data.is_null() {
-        let p = ngx_slab_alloc(pool, std::mem::size_of::<Control>()).cast::<Control>();
+    // SAFETY: as above.
+    if unsafe { (*pool).data.is_null() } {
+        // SAFETY: the zone's own pool (ngx_slab_alloc locks it).
+        let p = unsafe { ngx_slab_alloc(pool, std::mem::size_of::<Control>()) }.cast::<Control>();
         if p.is_null() {
             return NGX_ERROR as ngx_int_t;
         }
-        // SAFETY: all-zero atomics are valid; p is fresh and aligned.
-        p.write(std::mem::zeroed());
-        (*p).token
-            .store(crate::table::random_seed(), Ordering::Release);
-        (*pool).data = p.cast();
+        // SAFETY: p is a fresh allocation, aligned for Control (slab chunks
+        // are aligned to their power-of-two size); all-zero atomics are
+        // valid. Publishing it in the pool's `data` lets a reload find it.
+        unsafe {
+            p.write(std::mem::zeroed());
+            (*p).token
+                .store(crate::table::random_seed(), Ordering::Release);
+            (*pool).data = p.cast();
+        }
         fresh = true;
     }
-    let control = &*(*pool).data.cast::<Control>();
+    // SAFETY: `data` is the Control written above or by an earlier cycle in
+    // this same zone (a reload keeps the zone of the same name and size); it
+    // lives as long as the zone, i.e. as long as the server.
+    let control = unsafe { &*(*pool).data.cast::<Control>() };
     ctx.control = control;
-    if ngx_test_config != 0 {
+    // SAFETY: a plain read of a global nginx sets before parsing.
+    if unsafe { ngx_test_config } != 0 {
         // `nginx -t`: the file was validated; write nothing.
         ctx.compiled = None;
         return NGX_OK as ngx_int_t;
     }
     let dir = image_dir(control.token.load(Ordering::Acquire));
-    if let Err(e) = prepare_dir(&dir, fresh, ctx.cycle) {
+    // SAFETY: the cycle being started, alive while its zones initialise.
+    if let Err(e) = unsafe { prepare_dir(&dir, fresh, ctx.cycle) } {
         log_line(
             log,
             NGX_LOG_ALERT as usize,
@@ -363,6 +380,9 @@ unsafe fn init_zone(zone: *mut ngx_shm_zone_t) -> ngx_int_t {
 /// who write later images and remove old ones) and holds a lock on it for the
 /// server's life. On a fresh start, directories of servers that are gone
 /// (nobody holds their lock) are removed.
+///
+/// # Safety
+/// `cycle` must be a live cycle whose configuration is parsed.
 unsafe fn prepare_dir(dir: &Path, fresh: bool, cycle: *mut ngx_cycle_t) -> std::io::Result<()> {
     use std::os::unix::fs::DirBuilderExt;
     if fresh {
@@ -380,11 +400,14 @@ unsafe fn prepare_dir(dir: &Path, fresh: bool, cycle: *mut ngx_cycle_t) -> std::
     if !meta.is_dir() {
         return Err(std::io::Error::other("not a directory"));
     }
-    if libc::geteuid() == 0 {
-        if let Some((uid, gid)) = worker_user(cycle) {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } == 0 {
+        // SAFETY: the caller's live cycle.
+        if let Some((uid, gid)) = unsafe { worker_user(cycle) } {
             let c = std::ffi::CString::new(dir.as_os_str().as_encoded_bytes())
                 .map_err(std::io::Error::other)?;
-            if libc::chown(c.as_ptr(), uid, gid) != 0 {
+            // SAFETY: `c` is a NUL-terminated path that outlives the call.
+            if unsafe { libc::chown(c.as_ptr(), uid, gid) } != 0 {
                 return Err(std::io::Error::last_os_error());
             }
         }
@@ -392,7 +415,8 @@ unsafe fn prepare_dir(dir: &Path, fresh: bool, cycle: *mut ngx_cycle_t) -> std::
     if fresh {
         let lock = std::fs::File::create(dir.join("lock"))?;
         use std::os::fd::AsRawFd;
-        if libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 {
+        // SAFETY: flock on a descriptor `lock` owns and keeps open.
+        if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
             // Held (and inherited by the workers) until the server is gone.
             std::mem::forget(lock);
         }
@@ -426,14 +450,22 @@ fn sweep(base: &Path) {
 
 /// The user and group of the workers (`user` directive), when nginx runs as
 /// root and switches to them.
+///
+/// # Safety
+/// `cycle` must be a live cycle whose configuration is parsed.
 unsafe fn worker_user(cycle: *mut ngx_cycle_t) -> Option<(libc::uid_t, libc::gid_t)> {
-    let conf_ctx = (*cycle).conf_ctx;
-    if conf_ctx.is_null() {
-        return None;
+    // SAFETY: a parsed cycle's `conf_ctx` has one slot per core module,
+    // indexed by `index`; the core module's slot is its ngx_core_conf_t
+    // (null only if it was never created).
+    unsafe {
+        let conf_ctx = (*cycle).conf_ctx;
+        if conf_ctx.is_null() {
+            return None;
+        }
+        let ccf = (*conf_ctx.add(ngx_core_module.index)).cast::<ngx_core_conf_t>();
+        let ccf = ccf.as_ref()?;
+        (ccf.user != libc::uid_t::MAX).then_some((ccf.user, ccf.group))
     }
-    let ccf = (*conf_ctx.add(ngx_core_module.index)).cast::<ngx_core_conf_t>();
-    let ccf = ccf.as_ref()?;
-    (ccf.user != libc::uid_t::MAX).then_some((ccf.user, ccf.group))
 }
 
 /// The master removes the image directory when it exits.
@@ -488,7 +520,9 @@ pub unsafe fn init_worker(zone: *mut ngx_shm_zone_t, log: *mut ngx_log_t) -> boo
         building: None,
         mapping: None,
     };
-    let control = ctx.control.as_ref();
+    // SAFETY: `control` is null or the zone's Control, which lives as long
+    // as the server (see init_zone).
+    let control = unsafe { ctx.control.as_ref() };
     let published = control.and_then(Control::published).map_or(0, |p| p.0);
     let opened = match (&ctx.dir, published) {
         (Some(dir), id) if id != 0 => match open_image(dir, id) {
@@ -515,7 +549,9 @@ pub unsafe fn init_worker(zone: *mut ngx_shm_zone_t, log: *mut ngx_log_t) -> boo
             }
         }
     }
-    *addr_of_mut!(WORKER) = Some(w);
+    // SAFETY: WORKER is only touched on the worker's event thread (here,
+    // before any request, and in `tick`), so no reference to it is alive.
+    unsafe { *addr_of_mut!(WORKER) = Some(w) };
     true
 }
 
@@ -527,10 +563,14 @@ pub unsafe fn init_worker(zone: *mut ngx_shm_zone_t, log: *mut ngx_log_t) -> boo
 /// # Safety
 /// On the worker's event thread.
 pub unsafe fn tick(log: *mut ngx_log_t) -> usize {
-    let Some(w) = (*addr_of_mut!(WORKER)).as_mut() else {
+    // SAFETY: on the event thread (the caller's guarantee), the only one
+    // that touches WORKER; no other reference to it is alive.
+    let Some(w) = (unsafe { &mut *addr_of_mut!(WORKER) }).as_mut() else {
         return CHECK_MS;
     };
-    let (Some(control), Some(dir)) = (w.ctx.control.as_ref(), w.ctx.dir.as_ref()) else {
+    // SAFETY: null or the zone's Control, alive as long as the server.
+    let control = unsafe { w.ctx.control.as_ref() };
+    let (Some(control), Some(dir)) = (control, w.ctx.dir.as_ref()) else {
         return CHECK_MS;
     };
 
@@ -607,7 +647,7 @@ pub unsafe fn tick(log: *mut ngx_log_t) -> usize {
             let (path, dir) = (w.ctx.path.clone(), dir.clone());
             // SAFETY: the control block lives in shared memory for the
             // server's life; the helper thread only uses its atomics.
-            let control: &'static Control = &*(control as *const Control);
+            let control: &'static Control = unsafe { &*(control as *const Control) };
             match spawn_quiet(move || compile(control, &path, &dir, now, me)) {
                 Some(h) => w.building = Some(h),
                 None => control.release(me),

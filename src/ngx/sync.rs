@@ -70,7 +70,7 @@ pub fn start(cycle: *mut ngx_cycle_t, mcf: &MainConf) {
     };
     let stop = Arc::new(AtomicBool::new(false));
     let env = ThreadEnv { stop: stop.clone() };
-    let v6_prefix = mcf.ipv6_prefix;
+    let v6_prefix = mcf.v6_prefix();
     let spawned = spawn_quiet(move || {
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             client::run(shared, &settings, v6_prefix, &env)
@@ -122,7 +122,9 @@ fn flush(cycle: *mut ngx_cycle_t) {
 
 unsafe extern "C" fn on_tick(_ev: *mut ngx_event_t) {
     let _ = std::panic::catch_unwind(|| {
-        flush(CYCLE);
+        // SAFETY: CYCLE is written once, in init_process, before this timer
+        // is armed; timers run on the worker's only event thread.
+        flush(unsafe { CYCLE });
         if exiting() {
             signal_stop();
             return;

@@ -14,21 +14,30 @@ use ngx::ffi::{
 /// # Safety
 /// `r` must be a live request.
 pub unsafe fn client_addr(r: *const ngx_http_request_t) -> Option<IpAddr> {
-    let c = (*r).connection;
-    if c.is_null() || (*c).sockaddr.is_null() {
+    // SAFETY: the caller passes a live request; its connection, when set,
+    // outlives it.
+    let c = unsafe { (*r).connection.as_ref() }?;
+    let sa = c.sockaddr;
+    if sa.is_null() {
         return None;
     }
-    let sa = (*c).sockaddr;
-    match i32::from((*sa).sa_family) {
+    // SAFETY: nginx (or the realip module) points `sockaddr` at a socket
+    // address at least as long as its family's struct, tagged by sa_family.
+    match i32::from(unsafe { (*sa).sa_family }) {
         libc::AF_INET => {
-            let sin = &*sa.cast::<sockaddr_in>();
+            // SAFETY: an AF_INET address is a sockaddr_in.
+            let sin = unsafe { &*sa.cast::<sockaddr_in>() };
             Some(IpAddr::V4(Ipv4Addr::from(u32::from_be(
                 sin.sin_addr.s_addr,
             ))))
         }
         libc::AF_INET6 => {
-            let sin6 = &*sa.cast::<sockaddr_in6>();
-            let v6 = Ipv6Addr::from(sin6.sin6_addr.__in6_u.__u6_addr8);
+            // SAFETY: an AF_INET6 address is a sockaddr_in6; every variant of
+            // the in6_addr union is 16 plain bytes, so any is valid to read.
+            let v6 = unsafe {
+                let sin6 = &*sa.cast::<sockaddr_in6>();
+                Ipv6Addr::from(sin6.sin6_addr.__in6_u.__u6_addr8)
+            };
             Some(match v6.to_ipv4_mapped() {
                 Some(v4) => IpAddr::V4(v4),
                 None => IpAddr::V6(v6),

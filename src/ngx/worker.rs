@@ -23,6 +23,10 @@ const STATE_SAVE_MS: usize = 10_000;
 /// How often worker 0 logs what its saver thread reported.
 const STATE_REPORT_MS: usize = 1000;
 
+// The statics below are per process and only touched on the worker's event
+// thread (init_process, its timers, exit_process), one call at a time: that
+// is the invariant each `unsafe` block here relies on.
+
 /// Whether this worker's state file is written by the saver thread.
 static mut SAVER_RUNNING: bool = false;
 
@@ -122,28 +126,38 @@ pub fn exit_process(cycle: *mut ngx_cycle_t) {
 
 /// Creates (first call) and arms a cancelable timer, so graceful shutdown
 /// does not wait for it.
+///
+/// # Safety
+/// On the event thread; `slot` is one of this file's event statics (nginx
+/// keeps a pointer to the event in its timer tree, so it must never move)
+/// and `cycle` the live cycle.
 unsafe fn arm(
     slot: *mut Option<ngx_event_t>,
     cycle: *mut ngx_cycle_t,
     handler: unsafe extern "C" fn(*mut ngx_event_t),
     ms: usize,
 ) {
-    let ev = (*slot).get_or_insert_with(|| {
-        // SAFETY: an all-zero ngx_event_t is the state nginx's own code starts from.
-        let mut ev: ngx_event_t = std::mem::zeroed();
-        ev.handler = Some(handler);
-        ev.log = (*cycle).log;
-        ev.set_cancelable(1);
-        ev
-    });
-    ngx_add_timer(ev, ms);
+    // SAFETY: the caller's guarantees: nothing else borrows the static, the
+    // cycle is live; an all-zero ngx_event_t is the state nginx's own code
+    // starts from, and re-adding an armed timer just moves it.
+    unsafe {
+        let ev = (*slot).get_or_insert_with(|| {
+            let mut ev: ngx_event_t = std::mem::zeroed();
+            ev.handler = Some(handler);
+            ev.log = (*cycle).log;
+            ev.set_cancelable(1);
+            ev
+        });
+        ngx_add_timer(ev, ms);
+    }
 }
 
 unsafe extern "C" fn on_profiles_timer(_ev: *mut ngx_event_t) {
     if exiting() {
         return;
     }
-    let log = (*CYCLE).log;
+    // SAFETY: timers run on the event thread, after init_process set CYCLE.
+    let log = unsafe { (*CYCLE).log };
     // SAFETY: timers run on the worker's only event thread.
     let next = match std::panic::catch_unwind(|| unsafe { super::profiles::tick(log) }) {
         Ok(next) => next,
@@ -156,7 +170,8 @@ unsafe extern "C" fn on_profiles_timer(_ev: *mut ngx_event_t) {
             PROFILES_CHECK_MS
         }
     };
-    arm(addr_of_mut!(PROFILES_EVENT), CYCLE, on_profiles_timer, next);
+    // SAFETY: on the event thread; the event is this file's static.
+    unsafe { arm(addr_of_mut!(PROFILES_EVENT), CYCLE, on_profiles_timer, next) };
 }
 
 /// Spawns a thread with every signal blocked, so that signals sent to the
@@ -193,13 +208,18 @@ unsafe extern "C" fn on_learn_timer(_ev: *mut ngx_event_t) {
     if exiting() {
         return;
     }
-    arm(
-        addr_of_mut!(LEARN_EVENT),
-        CYCLE,
-        on_learn_timer,
-        crate::engine::learner::SYNC_MS as usize,
-    );
-    let _ = std::panic::catch_unwind(|| sync_learning(CYCLE));
+    // SAFETY: on the event thread, after init_process set CYCLE; the
+    // event is this file's static.
+    let cycle = unsafe {
+        arm(
+            addr_of_mut!(LEARN_EVENT),
+            CYCLE,
+            on_learn_timer,
+            crate::engine::learner::SYNC_MS as usize,
+        );
+        CYCLE
+    };
+    let _ = std::panic::catch_unwind(|| sync_learning(cycle));
 }
 
 fn sync_learning(cycle: *mut ngx_cycle_t) {
@@ -215,23 +235,26 @@ unsafe extern "C" fn on_state_timer(_ev: *mut ngx_event_t) {
     if exiting() {
         return;
     }
-    let running = SAVER_RUNNING;
+    // SAFETY: on the event thread, after init_process set both statics.
+    let (running, cycle) = unsafe { (SAVER_RUNNING, CYCLE) };
     let every = if running {
         STATE_REPORT_MS
     } else {
         STATE_SAVE_MS
     };
-    arm(addr_of_mut!(STATE_EVENT), CYCLE, on_state_timer, every);
+    // SAFETY: as above; the event is this file's static.
+    unsafe { arm(addr_of_mut!(STATE_EVENT), cycle, on_state_timer, every) };
     if running {
-        let _ = std::panic::catch_unwind(|| report_saver(CYCLE));
+        let _ = std::panic::catch_unwind(|| report_saver(cycle));
     } else {
-        let _ = std::panic::catch_unwind(|| save_state(CYCLE));
+        let _ = std::panic::catch_unwind(|| save_state(cycle));
     }
 }
 
 /// Logs what the saver thread queued.
 fn report_saver(cycle: *mut ngx_cycle_t) {
     // SAFETY: cycle is live.
+    // SAFETY: nginx passes its live cycle to exit_process.
     let log = unsafe { (*cycle).log };
     for (level, line) in super::saver::drain() {
         log_line(log, level, &line);

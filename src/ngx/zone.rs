@@ -12,7 +12,7 @@ use ngx::ffi::{
     ngx_slab_pool_t, ngx_str_t, NGX_ERROR, NGX_LOG_ALERT, NGX_LOG_ERR, NGX_LOG_NOTICE, NGX_OK,
 };
 
-use super::conf::MainConf;
+use super::conf::{ConfError, MainConf};
 use super::worker::log_line;
 use crate::shared::{plan, Regions, Shared};
 
@@ -38,7 +38,7 @@ pub fn add(
     name: &[u8],
     size: usize,
     state: Option<PathBuf>,
-) -> Result<*mut ngx_shm_zone_t, String> {
+) -> Result<*mut ngx_shm_zone_t, ConfError> {
     let mut name_str = ngx_str_t {
         len: name.len(),
         data: name.as_ptr().cast_mut(),
@@ -54,17 +54,15 @@ pub fn add(
         )
     };
     if zone.is_null() {
-        return Err(format!(
-            "cannot add shared zone \"{}\"",
-            String::from_utf8_lossy(name)
+        return Err(ConfError::CannotAddZone(
+            String::from_utf8_lossy(name).into_owned(),
         ));
     }
     // SAFETY: zone was just returned by nginx.
     let z = unsafe { &mut *zone };
     if !z.data.is_null() {
-        return Err(format!(
-            "shared zone \"{}\" is already used by \"api_abuse_zone\"",
-            String::from_utf8_lossy(name)
+        return Err(ConfError::ZoneInUse(
+            String::from_utf8_lossy(name).into_owned(),
         ));
     }
     // SAFETY: the conf pool lives as long as the cycle that uses the zone.
@@ -75,7 +73,7 @@ pub fn add(
         shared: None,
     });
     if ctx.is_null() {
-        return Err("out of memory".into());
+        return Err(ConfError::NoMemory);
     }
     z.init = Some(init);
     z.data = ctx.cast();
@@ -114,14 +112,23 @@ unsafe extern "C" fn init(zone: *mut ngx_shm_zone_t, _old: *mut c_void) -> ngx_i
     .unwrap_or(NGX_ERROR as ngx_int_t)
 }
 
+/// # Safety
+/// `zone` must be one `add` registered, being initialised by nginx: its
+/// `data` is our `ZoneCtx`, its memory a slab pool.
 unsafe fn init_zone(zone: &mut ngx_shm_zone_t) -> ngx_int_t {
-    let ctx = &mut *zone.data.cast::<ZoneCtx>();
+    // SAFETY: `add` set `data` to a ZoneCtx in the cycle's pool.
+    let ctx = unsafe { &mut *zone.data.cast::<ZoneCtx>() };
     let log = zone.shm.log;
     let pool = zone.shm.addr.cast::<ngx_slab_pool_t>();
-    let root = (*pool).data.cast::<Root>();
+    // SAFETY: nginx lays a slab pool at the start of every shared zone
+    // before calling init; only the master runs init, single-threaded.
+    let root = unsafe { (*pool).data.cast::<Root>() };
     if !root.is_null() {
-        let regions = regions(&*root);
-        return match Shared::attach(&regions) {
+        // SAFETY: a non-null pool `data` is the Root `create` wrote in this
+        // same memory for an earlier cycle (reload: same name and size), and
+        // its regions are the ones Shared::create laid out.
+        let attached = unsafe { Shared::attach(&regions(&*root)) };
+        return match attached {
             Ok(s) => {
                 ctx.shared = Some(s);
                 NGX_OK as ngx_int_t
@@ -143,13 +150,18 @@ unsafe fn init_zone(zone: &mut ngx_shm_zone_t) -> ngx_int_t {
     // The client table is sized by trial (the slab pool's page bookkeeping
     // makes the usable size hard to know exactly): silence the pool's own
     // "no memory" [crit] lines while trying.
-    let log_nomem = (*pool).log_nomem();
-    (*pool).set_log_nomem(0);
-    let created = create(pool, &ctx.name);
-    (*pool).set_log_nomem(log_nomem);
+    // SAFETY: the zone's own slab pool, not yet used by anyone but us.
+    let created = unsafe {
+        let log_nomem = (*pool).log_nomem();
+        (*pool).set_log_nomem(0);
+        let created = create(pool, &ctx.name);
+        (*pool).set_log_nomem(log_nomem);
+        created
+    };
     match created {
         Ok((root, shared)) => {
-            (*pool).data = root.cast();
+            // SAFETY: as above; a reload finds the Root here.
+            unsafe { (*pool).data = root.cast() };
             if let Some(path) = &ctx.state_path {
                 match crate::state::load(&shared, path) {
                     Ok(Some(report)) => log_line(
@@ -250,13 +262,18 @@ fn regions(root: &Root) -> Regions {
 /// Allocates and lays out the regions. The slab pool's page bookkeeping makes
 /// the usable size hard to know in advance, so a region that does not fit is
 /// retried smaller.
+///
+/// # Safety
+/// `pool` must be a fresh zone's slab pool, used by no other process yet.
 unsafe fn create(pool: *mut ngx_slab_pool_t, name: &str) -> Result<(*mut Root, Shared), String> {
     let align = Shared::region_align();
     let alloc = |size: usize| -> *mut u8 {
         // Slab allocations of a page or more are page aligned, smaller ones
         // aligned to their power-of-two size; asking for at least `align`
         // bytes rounded up keeps every region aligned.
-        let p = ngx_slab_alloc(pool, size.max(align).next_multiple_of(align)).cast::<u8>();
+        // SAFETY: the caller's pool; ngx_slab_alloc takes its mutex.
+        let p =
+            unsafe { ngx_slab_alloc(pool, size.max(align).next_multiple_of(align)) }.cast::<u8>();
         if p as usize % align != 0 {
             return ptr::null_mut();
         }
@@ -266,7 +283,9 @@ unsafe fn create(pool: *mut ngx_slab_pool_t, name: &str) -> Result<(*mut Root, S
     if root.is_null() {
         return Err("zone too small".into());
     }
-    let free = (*pool).pfree * ngx_pagesize;
+    // SAFETY: a plain read of the pool's free page count and of a global
+    // nginx sets at start.
+    let free = unsafe { (*pool).pfree * ngx_pagesize };
     let [header, clients, lists, apps] = plan(free).map_err(|e| e.to_string())?;
     let h = alloc(header);
     let a = alloc(apps);
@@ -292,12 +311,17 @@ unsafe fn create(pool: *mut ngx_slab_pool_t, name: &str) -> Result<(*mut Root, S
         apps: (a, apps),
     };
     let seed = crate::table::random_seed();
-    let shared = Shared::create(&regions, seed).map_err(|e| e.to_string())?;
-    root.write(Root {
-        header: h,
-        clients: (c, size),
-        lists: (l, lists),
-        apps: (a, apps),
-    });
+    // SAFETY: four distinct, aligned slab allocations of the sizes given,
+    // in a zone that lives until the last process detaches.
+    let shared = unsafe { Shared::create(&regions, seed) }.map_err(|e| e.to_string())?;
+    // SAFETY: `root` is a slab allocation sized and aligned for a Root.
+    unsafe {
+        root.write(Root {
+            header: h,
+            clients: (c, size),
+            lists: (l, lists),
+            apps: (a, apps),
+        })
+    };
     Ok((root, shared))
 }

@@ -413,11 +413,12 @@ fn finish(s: &mut [u8]) -> (usize, u32) {
             continue;
         }
         // `<!--[if ...]>` is an IE conditional comment: its inside is markup
-        // that runs, so it stays.
+        // that runs, so it stays; so does a server-side include directive
+        // (`<!--#exec cmd="id"-->`).
         if b == b'<'
             && !no_html_comment_end
             && s.get(r + 1..r + 4) == Some(b"!--")
-            && s.get(r + 4) != Some(&b'[')
+            && !matches!(s.get(r + 4), Some(b'[' | b'#'))
         {
             if let Some(end) = find_from(s, r + 4, b"-->") {
                 r = end + 3;

@@ -9,6 +9,7 @@
 //! shell, the class covers code-execution payloads that carry their own
 //! interpreter: Shellshock, Log4Shell lookups, PHP/Python/Java/Node exec calls.
 
+use super::commands::{self, Word};
 use super::needles::Needles;
 use super::normalize::{find, trig, Normalized};
 
@@ -223,11 +224,40 @@ pub fn detect(n: &Normalized) -> bool {
     {
         return true;
     }
-    if n.has(trig::SEMI | trig::PIPE_AMP | trig::NEWLINE | trig::QUOTE | trig::DOLLAR | trig::BRACE)
+    if n.has(
+        trig::SEMI
+            | trig::PIPE_AMP
+            | trig::NEWLINE
+            | trig::QUOTE
+            | trig::DOLLAR
+            | trig::BRACE
+            | trig::LT,
+    ) && separators(s)
     {
-        return separators(s);
+        return true;
     }
-    false
+    if n.has(trig::SPACE) && (command_line(s) || windows_batch(s)) {
+        return true;
+    }
+    if n.has(trig::DOT) && java_class(s) {
+        return true;
+    }
+    if n.has(trig::DOLLAR | trig::LT | trig::BRACE | trig::COLON | trig::PAREN) && php_code(s) {
+        return true;
+    }
+    if n.has(trig::BRACE) && deglobbed(s) {
+        return true;
+    }
+    if n.has(trig::PAREN) && n.has(trig::QUOTE) && concatenated_call(s) {
+        return true;
+    }
+    NODE.found_in(s)
+        || s.starts_with(b"while(")
+        || s.starts_with(b"for(;;)")
+        || (s.starts_with(b"function(")
+            && find(&s[..s.len().min(40)], b")").is_some_and(|p| {
+                matches!(s.get(p + 1..p + 3), Some(b"{" | b" {")) || s.get(p + 1) == Some(&b'{')
+            }))
 }
 
 /// `() { :; };` at the start of a value (CGI environment).
@@ -339,6 +369,9 @@ fn exec_call(s: &[u8]) -> bool {
 fn separators(s: &[u8]) -> bool {
     let mut i = 0;
     let mut backticks = 0;
+    // Before the first space the value is one token (`127.0.0.1;id`,
+    // `x|ls`): a separator there is not punctuation in prose.
+    let first_space = s.iter().position(|&b| b == b' ').unwrap_or(s.len());
     while i < s.len() {
         let b = s[i];
         if b == b'`' {
@@ -363,6 +396,8 @@ fn separators(s: &[u8]) -> bool {
             b'|' => (i + 1, true),
             b'`' => (i + 1, backtick_opens(s, i)),
             b'$' if s.get(i + 1) == Some(&b'(') => (i + 2, true),
+            // Process substitution `<(cat file)`.
+            b'<' | b'>' if s.get(i + 1) == Some(&b'(') => (i + 2, true),
             b'{' => (i + 1, false),
             _ => {
                 i += 1;
@@ -378,12 +413,27 @@ fn separators(s: &[u8]) -> bool {
         } else {
             start
         };
-        if command_at(s, start, strong, b == b'{') {
+        // A value that opens with a separator (`;id`, `';htop'`) is not text.
+        let opens = s[..i].iter().all(|&c| matches!(c, b'\'' | b'"' | b' '));
+        let context = Context {
+            strong: strong || opens,
+            token: i < first_space,
+        };
+        if command_at(s, start, context, b == b'{') {
             return true;
         }
         i += 1;
     }
     false
+}
+
+/// How sure the position before a command word is a shell separator.
+#[derive(Clone, Copy)]
+struct Context {
+    /// `|`, `&&`, `` ` ``, `$(`, or a separator opening the value.
+    strong: bool,
+    /// The separator follows a single token (`x;ls -la`).
+    token: bool,
 }
 
 /// A backtick substitutes a command unless it opens a markdown code span in
@@ -394,12 +444,27 @@ fn backtick_opens(s: &[u8], i: usize) -> bool {
 
 /// Reads a command word at `i` like the shell would; returns whether it is a
 /// command with a plausible argument.
-fn command_at(s: &[u8], mut i: usize, strong: bool, brace: bool) -> bool {
-    while matches!(s.get(i), Some(b' ' | b'\n' | b'(' | b'!')) {
+fn command_at(s: &[u8], mut i: usize, context: Context, brace: bool) -> bool {
+    while matches!(s.get(i), Some(b' ' | b'\n' | b'(' | b'!' | b'`'))
+        || (brace && s.get(i) == Some(&b','))
+    {
         i += 1;
     }
-    // Skip a directory prefix: /bin/, /usr/bin/, c:\windows\system32\.
     let mut word = [0u8; 24];
+    let Some((len, j)) = read_word(s, i, &mut word) else {
+        return false;
+    };
+    let w = &word[..len];
+    if known_command(s, w, j, context.strong, brace) {
+        return true;
+    }
+    !brace && program(s, w, j, context)
+}
+
+/// Reads a command word at `i` the way the shell does (quotes, `\` and `$@`
+/// dropped, a directory prefix such as `/usr/bin/` or `c:\windows\`
+/// skipped, `.exe` removed): its length in `word` and where it ends.
+fn read_word(s: &[u8], i: usize, word: &mut [u8; 24]) -> Option<(usize, usize)> {
     let mut len = 0;
     let mut j = i;
     while j < s.len() && j - i < 64 {
@@ -410,7 +475,7 @@ fn command_at(s: &[u8], mut i: usize, strong: bool, brace: bool) -> bool {
             b'/' | b':' => len = 0,
             b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-' | b'.' => {
                 if len == word.len() {
-                    return false;
+                    return None;
                 }
                 word[len] = b;
                 len += 1;
@@ -419,20 +484,50 @@ fn command_at(s: &[u8], mut i: usize, strong: bool, brace: bool) -> bool {
         }
         j += 1;
     }
-    let w = word.get(..len).unwrap_or(&[]);
-    let w = w.strip_suffix(b".exe").unwrap_or(w);
-    if w.is_empty() {
+    let w = &word[..len];
+    let len = if w.ends_with(b".exe") { len - 4 } else { len };
+    (len > 0).then_some((len, j))
+}
+
+/// The word ends a command: end of value, a separator, a redirection, a quote.
+fn ends_command(next: Option<u8>) -> bool {
+    matches!(
+        next,
+        None | Some(b';' | b'|' | b'&' | b'`' | b')' | b'\n' | b'>' | b'<' | b'#' | b'\'' | b'"')
+    )
+}
+
+/// A word from the long program list after a separator: programs that are
+/// no ordinary word count with anything after them; ordinary words only in a
+/// shell context and with an argument shaped like one.
+fn program(s: &[u8], w: &[u8], j: usize, context: Context) -> bool {
+    let Some(kind) = commands::lookup(w) else {
         return false;
+    };
+    let next = s.get(j).copied();
+    if next == Some(b' ') && windows_verb(w, &s[j + 1..]) {
+        return true;
     }
+    match kind {
+        Word::Program => ends_command(next) || matches!(next, Some(b' ' | b'$' | b'{' | b'+')),
+        Word::Ordinary => {
+            let with_arg = next == Some(b' ') && arg_shaped(s, j + 1, false);
+            (context.strong && (ends_command(next) || with_arg)) || (context.token && with_arg)
+        }
+    }
+}
+
+/// The commands of the short lists, as before the long list existed.
+fn known_command(s: &[u8], w: &[u8], j: usize, strong: bool, brace: bool) -> bool {
     let next = s.get(j).copied();
     if brace {
         // `{cat,/etc/passwd}` brace expansion.
-        return next == Some(b',') && WITH_ARGS.contains(&w);
+        return next == Some(b',') && WITH_ARGS.contains(&w)
+            || (s.get(j.wrapping_sub(w.len() + 1)) == Some(&b',')
+                && matches!(next, Some(b',' | b'}'))
+                && commands::lookup(w).is_some());
     }
-    let ends = matches!(
-        next,
-        None | Some(b';' | b'|' | b'&' | b'`' | b')' | b'\n' | b'>' | b'<' | b'#' | b'\'' | b'"')
-    );
+    let ends = ends_command(next);
     if BARE.contains(&w) && (ends || (next == Some(b' ') && arg_shaped(s, j + 1, false))) {
         return true;
     }
@@ -460,6 +555,604 @@ fn command_at(s: &[u8], mut i: usize, strong: bool, brace: bool) -> bool {
         return true;
     }
     arg_shaped(s, k, strong)
+}
+
+/// A value that is a command line by itself, with no separator before it
+/// (the application-context guard: a parameter that holds a command is
+/// passed to a shell, and nothing else reads like one): a program that is no
+/// ordinary word followed by an argument shaped like one or by an option
+/// later on (`ansible all -m ping`), an ordinary-word program with an option
+/// or an absolute path (`ls -la /etc`, `dir c:\users`), a prefix program
+/// running a program (`time ifconfig`, `which curl`), or Windows `net` and
+/// `reg` with their verbs (`net user x y /add`, `reg add "hklm\..."`).
+fn command_line(s: &[u8]) -> bool {
+    let mut i = 0;
+    while matches!(s.get(i), Some(b' ' | b'\'' | b'"' | b'@')) {
+        i += 1;
+    }
+    let mut word = [0u8; 24];
+    let Some((len, j)) = read_word(s, i, &mut word) else {
+        return false;
+    };
+    let w = &word[..len];
+    let next = s.get(j).copied();
+    if next != Some(b' ') {
+        // `visudo\n`, `whoami;0`: a program, then the command ends; or a
+        // quote breakout then a program (`" whoami`).
+        let quoted = s[..i].iter().any(|&b| b == b'"' || b == b'\'');
+        return (next.is_some() || quoted)
+            && ends_command(next)
+            && commands::lookup(w) == Some(Word::Program);
+    }
+    let rest = &s[j + 1..];
+    let option = |r: &[u8]| {
+        r.first() == Some(&b'-') && r.get(1).is_some_and(|b| b.is_ascii_alphabetic())
+            || r.starts_with(b"--")
+    };
+    let path = |r: &[u8]| {
+        matches!(r, [b'/', b'a'..=b'z' | b';' | b'*', ..] | [b'~', b'/', ..])
+            || matches!(r, [b'a'..=b'z', b':', b'\\' | b'/', ..])
+    };
+    if commands::PREFIXES.contains(&w) {
+        let mut next = [0u8; 24];
+        if let Some((n, e)) = read_word(s, j + 1, &mut next) {
+            match commands::lookup(&next[..n]) {
+                Some(Word::Program) => return true,
+                Some(Word::Ordinary) if ends_command(s.get(e).copied()) => return true,
+                _ => {}
+            }
+        }
+    }
+    if windows_verb(w, rest) {
+        return true;
+    }
+    if w == b"alias" {
+        // `alias ls='rm -rf'`, `alias -g x=y`.
+        let name = rest
+            .iter()
+            .take(32)
+            .take_while(|&&b| b != b' ' && b != b'=')
+            .count();
+        return rest.get(name) == Some(&b'=') || option(rest) || rest.first() == Some(&b'+');
+    }
+    match commands::lookup(w) {
+        Some(Word::Program) => {
+            arg_shaped(s, j + 1, false)
+                || rest
+                    .iter()
+                    .take(80)
+                    .enumerate()
+                    .any(|(k, &b)| b == b' ' && option(&rest[k + 1..]))
+        }
+        Some(Word::Ordinary) => option(rest) || path(rest),
+        None => false,
+    }
+}
+
+/// Windows `net` and `reg` with their verbs (`net user x y /add`,
+/// `reg add "hklm\..."`): both are ordinary words alone.
+fn windows_verb(w: &[u8], rest: &[u8]) -> bool {
+    let verbs: &[&[u8]] = match w {
+        b"net" => &[
+            b"user ",
+            b"users ",
+            b"localgroup ",
+            b"group ",
+            b"view",
+            b"share",
+            b"use ",
+            b"start ",
+            b"stop ",
+            b"accounts",
+            b"session",
+            b"config ",
+        ],
+        b"reg" => &[b"add ", b"query ", b"delete ", b"save ", b"export "],
+        _ => return false,
+    };
+    verbs.iter().any(|v| rest.starts_with(v))
+}
+
+/// `cmd.exe` control flow: `for [/f "opts"] %x in (set) do command` and
+/// `if [/i] [not] exist|defined|errorlevel ...`, `if %a% equ %b% ...`,
+/// `if "%x%"=="y" ...`. Neither reads as English.
+fn windows_batch(s: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(p) = s.get(from..).and_then(|t| find(t, b"for ")) {
+        let at = from + p;
+        from = at + 4;
+        if at > 0 && s[at - 1].is_ascii_alphanumeric() {
+            continue;
+        }
+        let head = &s[at..s.len().min(at + 120)];
+        if let (Some(var), Some(set)) = (find(head, b"%"), find(head, b" in ")) {
+            let close = find(&head[set..], b")").map(|c| set + c);
+            if var < set
+                && head.get(set + 4) == Some(&b'(')
+                && close.is_some_and(|c| matches!(head.get(c + 1..c + 4), Some(b" do" | b"do ")))
+            {
+                return true;
+            }
+        }
+    }
+    let mut i = 0;
+    while matches!(s.get(i), Some(b' ' | b'&' | b'|' | b';' | b'\n')) {
+        i += 1;
+    }
+    let Some(mut rest) = s.get(i..).and_then(|r| r.strip_prefix(b"if ")) else {
+        return false;
+    };
+    for flag in [b"/i " as &[u8], b"not "] {
+        rest = rest.strip_prefix(flag).unwrap_or(rest);
+    }
+    const TESTS: &[&[u8]] = &[b"exist ", b"defined ", b"errorlevel ", b"cmdextversion "];
+    if TESTS.iter().any(|t| rest.starts_with(t)) {
+        return true;
+    }
+    let head = &rest[..rest.len().min(60)];
+    const OPS: &[&[u8]] = &[b" equ ", b" neq ", b" lss ", b" leq ", b" gtr ", b" geq "];
+    OPS.iter().any(|op| find(head, op).is_some())
+        || (find(head, b"==").is_some()
+            && head.iter().any(|&b| matches!(b, b'%' | b'"' | b'[' | b'{')))
+}
+
+/// Java classes that deserialization gadget chains, expression languages
+/// and JNDI payloads name: dangerous in any request.
+const JAVA_GADGETS: Needles = Needles::new(&[
+    b"java.lang.reflect",
+    b"java.lang.classloader",
+    b"java.lang.system",
+    b"java.lang.thread",
+    b"java.lang.class",
+    b"java.net.urlclassloader",
+    b"java.net.socket",
+    b"java.rmi.",
+    b"java.beans.",
+    b"javax.script",
+    b"javax.naming",
+    b"javax.management",
+    b"com.sun.rowset",
+    b"com.sun.org.apache",
+    b"com.sun.jndi",
+    b"org.apache.commons.collections",
+    b"org.apache.xalan",
+    b"org.apache.commons.beanutils",
+    b"org.codehaus.groovy.runtime",
+    b"org.springframework.beans.factory",
+    b"org.mozilla.javascript",
+    b"com.opensymphony.xwork2",
+    b"ognl.ognl",
+    b"org.omg.",
+    b"sun.misc.",
+    b"sun.reflect.",
+    b"bsh.interpreter",
+    b"processbuilder",
+    b"invokertransformer",
+    b"chainedtransformer",
+    b"instantiatetransformer",
+    b"constanttransformer",
+    b"templatesimpl",
+    b"jdbcrowsetimpl",
+    b"xmldecoder",
+    b"scriptenginemanager",
+    b"annotationinvocationhandler",
+    b"com.alibaba.fastjson",
+    b"org.apache.tomcat.dbcp",
+    b"com.mchange.v2",
+]);
+
+/// Gadget class names anywhere, or a value (a JSON key, a header) that is
+/// nothing but a class of the JDK's own packages (`java.io.File`): what a
+/// polymorphic deserializer instantiates.
+fn java_class(s: &[u8]) -> bool {
+    if JAVA_GADGETS.found_in(s) {
+        return true;
+    }
+    // The value, or either side of one `=` (`java.lang.Runtime=x` in a
+    // text body, `test=java.io.Reader`).
+    let t = s.trim_ascii();
+    let mut sides = t.splitn(3, |&b| b == b'=');
+    let (a, b, more) = (sides.next(), sides.next(), sides.next());
+    more.is_none() && [a, b].into_iter().flatten().any(jdk_class)
+}
+
+fn jdk_class(t: &[u8]) -> bool {
+    let Some(rest) = [
+        b"java." as &[u8],
+        b"javax.",
+        b"jdk.",
+        b"sun.",
+        b"com.sun.",
+        b"org.apache.commons.",
+    ]
+    .iter()
+    .find_map(|p| t.strip_prefix(*p)) else {
+        return t == b"org.apache.commons";
+    };
+    rest.contains(&b'.')
+        && rest
+            .iter()
+            .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'$'))
+}
+
+/// Object construction by YAML tags; Node.js code injection:
+/// node-serialize's function marker (plain and base64, lowercased), native
+/// bindings, the process object by index, prototype pollution.
+const NODE: Needles = Needles::new(&[
+    // YAML deserializers that construct objects (PyYAML, SnakeYAML, Psych).
+    b"!!python/",
+    b"!!ruby/",
+    b"!!javax.",
+    b"!!java.",
+    b"!!com.sun.",
+    b"_$$nd_func$$_",
+    b"xyqktkrfrlvoqyqk",
+    b"process.binding(",
+    b"process.spawn(",
+    b"process[",
+    b"process.env[",
+    b"__proto__",
+    b"constructor.prototype",
+    b"constructor[prototype]",
+    b"[constructor][prototype]",
+]);
+
+/// PHP functions that run code, read files or open connections: a value
+/// that is a call to one of them is code (`system(whoami)`,
+/// `('system')('id')`, `fsockopen()`). Sorted.
+const PHP_FUNCTIONS: &[&[u8]] = &[
+    b"array_map",
+    b"assert",
+    b"assert_options",
+    b"base64_decode",
+    b"bzdecompress",
+    b"call_user_func",
+    b"call_user_func_array",
+    b"chr",
+    b"create_function",
+    b"curl_exec",
+    b"curl_init",
+    b"dl",
+    b"eval",
+    b"exec",
+    b"extract",
+    b"file_exists",
+    b"file_get_contents",
+    b"file_put_contents",
+    b"fopen",
+    b"fsockopen",
+    b"fwrite",
+    b"get_defined_functions",
+    b"get_defined_vars",
+    b"getenv",
+    b"gzdecode",
+    b"gzinflate",
+    b"gzuncompress",
+    b"highlight_file",
+    b"include",
+    b"include_once",
+    b"ini_get",
+    b"ini_set",
+    b"parse_str",
+    b"passthru",
+    b"pcntl_exec",
+    b"pfsockopen",
+    b"php_uname",
+    b"phpinfo",
+    b"phpversion",
+    b"popen",
+    b"posix_getegid",
+    b"posix_geteuid",
+    b"posix_getpwuid",
+    b"posix_getuid",
+    b"posix_kill",
+    b"preg_replace",
+    b"proc_open",
+    b"putenv",
+    b"readfile",
+    b"require",
+    b"require_once",
+    b"scandir",
+    b"shell_exec",
+    b"show_source",
+    b"str_rot13",
+    b"strrev",
+    b"system",
+    b"unpack",
+    b"unserialize",
+    b"usort",
+    b"var_dump",
+];
+
+/// Names that are English words too: called only without a space before `(`.
+const PHP_WORDS: &[&[u8]] = &[
+    b"system", b"exec", b"eval", b"assert", b"include", b"require",
+];
+
+const PHP_ANYWHERE: Needles = Needles::new(&[
+    b"$_server[",
+    b"$_get[",
+    b"$_post[",
+    b"$_cookie[",
+    b"$_request[",
+    b"$_files[",
+    b"$_env[",
+    b"$_session[",
+    b"$globals[",
+    b"[php]",
+    b"[/php]",
+    b"[\\php]",
+    b"<!--#exec",
+    b"${'",
+    b"${@",
+    b"{${",
+    b"${\"",
+    b"$shell -",
+]);
+
+/// PHP code: superglobals, `[php]` blocks, an open tag followed by code,
+/// a serialized object (`O:8:"stdClass":1:{...}`, object injection), a
+/// variable called as a function (`$_(3)`, `$__['o'](5)`, `${'a'}(1)`), a
+/// value that is a call to a dangerous function.
+fn php_code(s: &[u8]) -> bool {
+    if PHP_ANYWHERE.found_in(s) {
+        return true;
+    }
+    if let Some(p) = find(s, b"<?") {
+        if matches!(s.get(p + 2), None | Some(b' ' | b'\n')) {
+            return true;
+        }
+    }
+    serialized_object(s) || variable_call(s) || php_call_value(s)
+}
+
+fn serialized_object(s: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(p) = s.get(from..).and_then(|t| memchr::memchr(b':', t)) {
+        let at = from + p;
+        from = at + 1;
+        if at == 0 || !matches!(s[at - 1], b'o' | b'c') {
+            continue;
+        }
+        if at >= 2 && (s[at - 2].is_ascii_alphanumeric() || s[at - 2] == b'_') {
+            continue;
+        }
+        let digits = s[at + 1..]
+            .iter()
+            .take(8)
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        if digits > 0 && s.get(at + 1 + digits..at + 3 + digits) == Some(b":\"") {
+            return true;
+        }
+    }
+    false
+}
+
+/// `$name(`, `$name[...](`, `${...}(`; spaces before `(` only when the
+/// variable opens the value (`$function (23)`).
+fn variable_call(s: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(p) = s.get(from..).and_then(|t| memchr::memchr(b'$', t)) {
+        let at = from + p;
+        from = at + 1;
+        // `$$b(2)`: one more `$` at most is read, so `$$$$...` stays linear.
+        if s.get(at + 1) == Some(&b'$') && s.get(at + 2) == Some(&b'$') {
+            continue;
+        }
+        let mut k = at + 1;
+        if s.get(k) == Some(&b'$') {
+            k += 1;
+        }
+        match s.get(k) {
+            Some(b'{') => match close_group(s, k) {
+                Some(e) => k = e,
+                None => continue,
+            },
+            Some(b'a'..=b'z' | b'_') => {
+                k += s[k..]
+                    .iter()
+                    .take(64)
+                    .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+                    .count();
+            }
+            _ => continue,
+        }
+        for _ in 0..4 {
+            match s.get(k) {
+                Some(b'[' | b'{') => match close_group(s, k) {
+                    Some(e) => k = e,
+                    None => break,
+                },
+                _ => break,
+            }
+        }
+        let opens = s[..at].iter().all(|&b| matches!(b, b'@' | b' '));
+        if opens {
+            while matches!(s.get(k), Some(b' ' | b'\n')) {
+                k += 1;
+            }
+        }
+        if s.get(k) == Some(&b'(') {
+            return true;
+        }
+    }
+    false
+}
+
+/// The index after the bracket closing the one at `open` (nesting allowed,
+/// at most 48 bytes).
+fn close_group(s: &[u8], open: usize) -> Option<usize> {
+    let mut depth = 0;
+    for (k, &b) in s.iter().enumerate().skip(open).take(48) {
+        match b {
+            b'[' | b'{' | b'(' => depth += 1,
+            b']' | b'}' | b')' => {
+                depth -= 1;
+                if depth == 0 {
+                    return Some(k + 1);
+                }
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+fn php_call_value(s: &[u8]) -> bool {
+    let mut i = 0;
+    while matches!(s.get(i), Some(b'(' | b'\'' | b'"' | b' ' | b'@')) {
+        i += 1;
+    }
+    let len = s[i..]
+        .iter()
+        .take(32)
+        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+        .count();
+    let name = &s[i..i + len];
+    if len == 0 || PHP_FUNCTIONS.binary_search(&name).is_err() {
+        return false;
+    }
+    let mut k = i + len;
+    let mut spaced = false;
+    let mut quoted = false;
+    while let Some(&b) = s.get(k) {
+        match b {
+            b' ' | b'\n' => spaced |= !quoted,
+            b'\'' | b'"' | b')' => quoted = true,
+            _ => break,
+        }
+        k += 1;
+    }
+    let code_arg = matches!(s.get(k + 1), Some(b'$' | b'\'' | b'"'));
+    s.get(k) == Some(&b'(') && !(spaced && !code_arg && PHP_WORDS.contains(&name))
+}
+
+/// Extensions a web server runs (PHP, ASP, JSP, CGI, SSI) or reads as its
+/// configuration: an uploaded file named so is a web shell upload.
+const SCRIPT_EXTENSIONS: &[&[u8]] = &[
+    b"php",
+    b"php2",
+    b"php3",
+    b"php4",
+    b"php5",
+    b"php6",
+    b"php7",
+    b"php8",
+    b"phtml",
+    b"pht",
+    b"phps",
+    b"phpt",
+    b"phar",
+    b"pgif",
+    b"inc",
+    b"asp",
+    b"aspx",
+    b"asa",
+    b"cer",
+    b"ashx",
+    b"asmx",
+    b"axd",
+    b"jsp",
+    b"jspx",
+    b"jspf",
+    b"jsw",
+    b"jsv",
+    b"cfm",
+    b"cgi",
+    b"pl",
+    b"shtml",
+    b"shtm",
+    b"stm",
+    b"htaccess",
+    b"config",
+    b"user.ini",
+];
+
+/// Names an upload must never take: server configuration files, PHP session
+/// files (`sess_<id>`, session poisoning), credentials.
+const RESERVED_FILE_NAMES: &[&[u8]] = &[
+    b".htaccess",
+    b".htpasswd",
+    b"web.config",
+    b".user.ini",
+    b"php.ini",
+    b".boto",
+    b".env",
+    b"wp-config",
+    b"authorized_keys",
+    b".bashrc",
+    b".profile",
+];
+
+/// An uploaded file's name (multipart `filename=`, `X-File-Name`) that the
+/// web server would run: a script extension, also with the tricks that
+/// Windows and some parsers strip (`a.php.`, `a.php  `, `a. php`).
+pub fn script_file_name(s: &[u8]) -> bool {
+    let mut buf = [0u8; 128];
+    let mut n = 0;
+    for &b in s.iter().take(buf.len()) {
+        if !matches!(b, b' ' | b'"' | b'\'') {
+            buf[n] = b;
+            n += 1;
+        }
+    }
+    let mut name = &buf[..n];
+    while let Some(x) = name.strip_suffix(b".") {
+        name = x;
+    }
+    let base = name
+        .iter()
+        .rposition(|&b| b == b'/' || b == b'\\')
+        .map_or(name, |p| &name[p + 1..]);
+    if base.starts_with(b"sess_") || RESERVED_FILE_NAMES.iter().any(|r| base.starts_with(r)) {
+        return true;
+    }
+    SCRIPT_EXTENSIONS.iter().any(|ext| {
+        base.len() > ext.len() + 1
+            && base.ends_with(ext)
+            && base[base.len() - ext.len() - 1] == b'.'
+    })
+}
+
+/// Shell globs that spell a path (`/bi[n]/ba?h`, `/[e//]tc/[p]asswd`): the
+/// field with `[`, `]` and repeated `/` removed is matched again for shells
+/// and system files.
+fn deglobbed(s: &[u8]) -> bool {
+    let Some(open) = memchr::memchr(b'[', s) else {
+        return false;
+    };
+    let from = s[..open]
+        .iter()
+        .rposition(|&b| b == b' ' || b == b'=')
+        .map_or(0, |p| p + 1);
+    let mut buf = [0u8; 256];
+    let mut n = 0;
+    for &b in s[from..].iter().take(512) {
+        if n == buf.len() {
+            break;
+        }
+        if b == b'[' || b == b']' || (b == b'/' && n > 0 && buf[n - 1] == b'/') {
+            continue;
+        }
+        buf[n] = b;
+        n += 1;
+    }
+    let t = &buf[..n];
+    t.len() + 2 <= s.len() - from && (ANYWHERE.found_in(t) || super::traversal::system_file(t))
+}
+
+/// A PHP function name built from string pieces and called through
+/// parentheses: `'sys'.'tem'` ... `(x)('uname');`.
+fn concatenated_call(s: &[u8]) -> bool {
+    let joined = [b"'.'" as &[u8], b"\".\"", b"' . '", b"\" . \"", b"'+'"]
+        .iter()
+        .any(|j| find(s, j).is_some())
+        || find(s, b").(").is_some();
+    let called = [b")('" as &[u8], b")(\"", b") ('", b") (\""]
+        .iter()
+        .any(|c| find(s, c).is_some());
+    joined && called && s.contains(&b';')
 }
 
 /// Commands too specific to appear in prose: any argument counts.

@@ -142,6 +142,8 @@ pub struct Table<T> {
 // SAFETY: the handle only points at shared memory whose mutable parts are
 // atomics or guarded by the bucket locks, and records are plain data.
 unsafe impl<T: Record> Send for Table<T> {}
+// SAFETY: as for Send: through `&Table` records are only reached under their
+// bucket's lock, and the header's counters are atomics.
 unsafe impl<T: Record> Sync for Table<T> {}
 
 // Like `std::sync::Mutex`: a closure that panics leaves its bucket unlocked

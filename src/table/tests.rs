@@ -20,6 +20,8 @@ impl Region {
     }
     fn create<T: Record>(&mut self) -> Table<T> {
         let len = self.len();
+        // SAFETY: the region is this test's own 16-aligned buffer of `len`
+        // bytes, alive as long as the table (both end with the test).
         unsafe { Table::create(self.ptr(), len, 7) }.unwrap()
     }
 }
@@ -226,12 +228,14 @@ fn attach_sees_the_same_records_and_checks_the_layout() {
     let len = region.len();
     let t = region.create::<Small>();
     t.upsert(v4(9), 5, |_, _| true, |r, _| r.a = 77);
+    // SAFETY: the same region, same length, as the table created above.
     let again = unsafe { Table::<Small>::attach(region.ptr(), len) }.unwrap();
     assert_eq!(again.get(v4(9), |r| r.a), Some(77));
     assert_eq!(again.stats(), t.stats());
     assert_eq!(again.capacity(), t.capacity());
 
     let p = region.ptr();
+    // SAFETY: the test's region: a valid table, read as another schema.
     let schema = unsafe { Table::<SmallV2>::attach(p, len) }.err();
     assert!(matches!(
         schema,
@@ -241,6 +245,7 @@ fn attach_sees_the_same_records_and_checks_the_layout() {
             ..
         })
     ));
+    // SAFETY: the test's region: a valid table, read with another record size.
     let size = unsafe { Table::<Client>::attach(p, len) }.err();
     assert!(matches!(
         size,
@@ -250,21 +255,26 @@ fn attach_sees_the_same_records_and_checks_the_layout() {
             ..
         })
     ));
+    // SAFETY: half the region is still inside it.
     let resized = unsafe { Table::<Small>::attach(p, len / 2) }.err();
     assert!(matches!(resized, Some(TableError::SizeChanged { .. })));
+    // SAFETY: 4 bytes in and 16 shorter stays inside the region.
     let misaligned = unsafe { Table::<Small>::attach(p.wrapping_add(4), len - 16) }.err();
     assert!(matches!(
         misaligned,
         Some(TableError::Misaligned { align: 8, .. })
     ));
+    // SAFETY: attach refuses a null or misaligned address before reading it.
     let null = unsafe { Table::<Small>::attach(std::ptr::null_mut(), len) }.err();
     assert!(matches!(null, Some(TableError::Misaligned { addr: 0, .. })));
+    // SAFETY: 64 bytes of the test's region (refused as too small).
     let tiny = unsafe { Table::<Small>::create(p, 64, 1) }.err();
     assert!(matches!(tiny, Some(TableError::TooSmall { len: 64, .. })));
 
     let mut blank = Region::new(len);
     let bp = blank.ptr();
     assert_eq!(
+        // SAFETY: the test's zeroed buffer of `len` bytes.
         unsafe { Table::<Small>::attach(bp, len) }.err(),
         Some(TableError::NotATable)
     );

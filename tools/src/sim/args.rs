@@ -28,7 +28,9 @@ pub const USAGE: &str = "usage: abuse-sim [options]
   --net-base B          second octet of the first run's human range (default 1):
                         run r uses 10.(B+r).x.y for humans, 10.(B+100+r).x.y for bots
   --campaigns LIST      also run campaigns in the background: stuffing (300 addresses
-                        x 4 logins), scraping (200 addresses x 12 product pages)
+                        x 4 logins), scraping (200 addresses x 12 product pages),
+                        flash (a launch-day crowd of 250 new people and app users:
+                        the false-positive guard)
   --campaign-delay SECS start them this long after the run (default 20)
   --campaign-concurrency C  the campaigns' connections at once (default 32)
   --json FILE           also write the figures as JSON
@@ -203,7 +205,7 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
                 o.campaigns = Vec::new();
                 for t in v.split(',').map(str::trim).filter(|t| !t.is_empty()) {
                     let k = super::campaigns::CampaignKind::from_name(t).ok_or_else(|| {
-                        format!("unknown campaign {t:?} (use stuffing, scraping)")
+                        format!("unknown campaign {t:?} (use stuffing, scraping, flash)")
                     })?;
                     if !o.campaigns.contains(&k) {
                         o.campaigns.push(k);

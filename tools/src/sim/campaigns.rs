@@ -6,6 +6,11 @@
 //!   cookies.
 //! - `scraping`: 200 addresses x 12 product pages, the same kind of browser
 //!   identity, no assets, no cookies.
+//! - `flash`: not an attack but its look-alike, a launch-day flash crowd of
+//!   250 first-seen people (3 in 4: one popular browser identity, a page and
+//!   its assets, a few clicks, a third log in) and app users (1 in 4: one
+//!   okhttp build, API calls and a login). Every refusal in its row is a
+//!   false positive.
 //!
 //! Campaign clients keep going after a refusal (a pool tool does not care),
 //! and every request's time and outcome is kept, so the report can say
@@ -30,15 +35,22 @@ use std::net::Ipv4Addr;
 pub enum CampaignKind {
     Stuffing,
     Scraping,
+    /// People and app users, all new at once: must never be refused.
+    Flash,
 }
 
 impl CampaignKind {
-    pub const ALL: [CampaignKind; 2] = [CampaignKind::Stuffing, CampaignKind::Scraping];
+    pub const ALL: [CampaignKind; 3] = [
+        CampaignKind::Stuffing,
+        CampaignKind::Scraping,
+        CampaignKind::Flash,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             CampaignKind::Stuffing => "stuffing",
             CampaignKind::Scraping => "scraping",
+            CampaignKind::Flash => "flash",
         }
     }
 
@@ -51,6 +63,8 @@ impl CampaignKind {
         match self {
             CampaignKind::Stuffing => (300, 4),
             CampaignKind::Scraping => (200, 12),
+            // people: as many requests as their visit takes
+            CampaignKind::Flash => (250, 0),
         }
     }
 }
@@ -61,6 +75,7 @@ pub fn address(kind: CampaignKind, run: usize, i: usize) -> Option<Ipv4Addr> {
     let k = match kind {
         CampaignKind::Stuffing => 0,
         CampaignKind::Scraping => 2,
+        CampaignKind::Flash => 3,
     };
     let second = 64 + (run % 16).checked_mul(4)? + k + i / 250;
     if second > 127 {
@@ -106,6 +121,13 @@ fn identity(kind: CampaignKind) -> Browser {
 /// One address's requests.
 pub fn plan(kind: CampaignKind, ctx: &Ctx, rng: &mut StdRng) -> Vec<Step> {
     let browser = identity(kind);
+    if kind == CampaignKind::Flash {
+        return if rng.random_bool(0.25) {
+            super::humans::launch_app_user(ctx, rng)
+        } else {
+            super::humans::launch_visitor(ctx, rng, browser)
+        };
+    }
     let (_, per_address) = kind.size();
     let mut clock = Clock::new(ctx.scale);
     let mut steps = Vec::with_capacity(per_address);
@@ -142,6 +164,7 @@ pub fn plan(kind: CampaignKind, ctx: &Ctx, rng: &mut StdRng) -> Vec<Step> {
                 });
                 clock.think(rng, 2.0, 0.5);
             }
+            CampaignKind::Flash => {}
             CampaignKind::Scraping => {
                 let path = format!("/products/{}", rng.random_range(1..=PRODUCT_COUNT));
                 let site = if referer.is_some() {
@@ -236,7 +259,7 @@ mod tests {
     #[test]
     fn addresses_are_distinct_each_in_its_own_24() {
         let p = population(&CampaignKind::ALL, 2, 1).unwrap_or_default();
-        assert_eq!(p.len(), 500);
+        assert_eq!(p.len(), 750);
         let nets: std::collections::HashSet<_> = p
             .iter()
             .map(|c| {
@@ -244,7 +267,7 @@ mod tests {
                 (o[0], o[1], o[2])
             })
             .collect();
-        assert_eq!(nets.len(), 500);
+        assert_eq!(nets.len(), 750);
         let later = population(&CampaignKind::ALL, 3, 1).unwrap_or_default();
         assert!(later.iter().all(|c| !p.iter().any(|q| q.ip == c.ip)));
     }
@@ -271,6 +294,31 @@ mod tests {
             }
         }
         assert!(uas.len() <= 2, "one identity per campaign: {uas:?}");
+    }
+
+    #[test]
+    fn a_flash_crowd_is_people_and_app_users_of_one_identity_each() {
+        let c = ctx();
+        let (mut assets, mut api, mut uas) = (0, 0, std::collections::HashSet::new());
+        for seed in 0..40 {
+            let s = plan(CampaignKind::Flash, &c, &mut StdRng::seed_from_u64(seed));
+            assert!(!s.is_empty());
+            assets += usize::from(s.iter().any(|st| st.path.starts_with("/static/")));
+            api += usize::from(
+                s.iter()
+                    .all(|st| st.path.starts_with("/api/") || st.path == "/login"),
+            );
+            for st in &s {
+                if let Some((_, ua)) = st.headers.iter().find(|(n, _)| *n == "User-Agent") {
+                    uas.insert(ua.clone());
+                }
+            }
+        }
+        assert!(
+            assets >= 20 && api >= 4,
+            "{assets} browsers, {api} app users"
+        );
+        assert_eq!(uas.len(), 2, "{uas:?}");
     }
 
     #[test]

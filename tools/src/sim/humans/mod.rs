@@ -8,7 +8,7 @@
 
 mod visit;
 
-use super::browsers::Tool;
+use super::browsers::{Browser, Tool};
 use super::clients::{Ctx, HardCase, HumanKind};
 use super::plan::{merge, Clock, Step};
 use crate::catalog::SEARCH_WORDS;
@@ -91,6 +91,54 @@ fn api_step(
         headers,
         body: body.map(String::into_bytes).unwrap_or_default(),
     }
+}
+
+/// A launch-day visitor (the `flash` crowd): a first visit in `browser`,
+/// a few clicks, and for a third of them a login (sometimes mistyped).
+pub fn launch_visitor(ctx: &Ctx, rng: &mut StdRng, browser: Browser) -> Vec<Step> {
+    let mut v = Visit::new(ctx, rng, 0, 0.0, ctx.human_cap).in_browser(browser);
+    let clicks = rng.random_range(2..=8);
+    let intents = Intents {
+        login: rng.random_bool(0.33).then(|| rng.random_range(0..clicks)),
+        signup: None,
+        feedback: None,
+    };
+    browse(&mut v, rng, clicks, (5.0, 1.0), &intents, true);
+    v.steps
+}
+
+/// A launch-day app user (the `flash` crowd): the app starts, signs in and
+/// browses the catalog through the JSON API, all with one app build.
+pub fn launch_app_user(ctx: &Ctx, rng: &mut StdRng) -> Vec<Step> {
+    let tool = Tool::OKHTTP5;
+    let token = format!("{:032x}", rng.random::<u128>());
+    let mut clock = Clock::new(ctx.scale);
+    let mut steps = vec![
+        api_step(&clock, tool, &token, "GET", "/api/status".into(), None),
+        api_step(
+            &clock,
+            tool,
+            &token,
+            "GET",
+            "/api/products?page=1".into(),
+            None,
+        ),
+    ];
+    clock.think(rng, 4.0, 0.8);
+    steps.push(api_step(
+        &clock,
+        tool,
+        &token,
+        "POST",
+        "/login".into(),
+        Some(r#"{"username":"demo","password":"demo-password"}"#.into()),
+    ));
+    for _ in 0..rng.random_range(2..=6) {
+        clock.think(rng, 5.0, 1.0);
+        let path = format!("/api/products/{}", rng.random_range(1..=200));
+        steps.push(api_step(&clock, tool, &token, "GET", path, None));
+    }
+    steps
 }
 
 pub fn hard(case: HardCase, ctx: &Ctx, rng: &mut StdRng) -> Vec<Step> {

@@ -74,6 +74,12 @@ impl<'a> Visit<'a> {
         }
     }
 
+    /// The same visit in a given browser (a crowd sharing one identity).
+    pub(super) fn in_browser(mut self, browser: Browser) -> Visit<'a> {
+        self.browser = browser;
+        self
+    }
+
     fn full(&self) -> bool {
         self.steps.len() >= self.cap
     }

@@ -1,0 +1,62 @@
+//! What PREACCESS and LOG both derive from a request, computed once: the
+//! endpoint template (with the profile's sensitive kind) and the hash of the
+//! User-Agent. PREACCESS computes the template only when an active campaign
+//! needs it; LOG reuses it, or computes it for the URI the request ended
+//! with.
+
+use ngx::ffi::ngx_http_request_t;
+
+use super::handlers::Ctx;
+use super::util::bytes;
+use crate::config::Profile;
+use crate::detect::template::{self, Endpoint};
+use crate::model::SensitiveKind;
+
+/// One request's endpoint, and what it was computed from.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Memo {
+    /// `r->method_name` and `r->uri` (address and length): a rewrite,
+    /// `try_files` or internal redirect gives the request a new URI in new
+    /// memory, so an equal pair is the same URI.
+    method: (usize, usize),
+    uri: (usize, usize),
+    /// The profile whose sensitive endpoints classified it (a profiles
+    /// swap between the phases makes a new one).
+    profile: usize,
+    pub endpoint: Endpoint,
+    pub sensitive: Option<SensitiveKind>,
+}
+
+fn id(s: &[u8]) -> (usize, usize) {
+    (s.as_ptr() as usize, s.len())
+}
+
+/// The request's endpoint and sensitive kind, from `ctx`'s memo when it is
+/// for the request's current method, URI and profile.
+///
+/// # Safety
+/// `r` must be a live request.
+pub unsafe fn endpoint(
+    r: *const ngx_http_request_t,
+    ctx: &mut Ctx,
+    profile: &Profile,
+) -> (Endpoint, Option<SensitiveKind>) {
+    // SAFETY: the caller passes a live request; its method and URI strings
+    // live in its pool.
+    let (method, uri) = unsafe { (bytes(&(*r).method_name), bytes(&(*r).uri)) };
+    let pid = std::ptr::from_ref(profile) as usize;
+    if let Some(m) = ctx.endpoint {
+        if m.method == id(method) && m.uri == id(uri) && m.profile == pid {
+            return (m.endpoint, m.sensitive);
+        }
+    }
+    let m = Memo {
+        method: id(method),
+        uri: id(uri),
+        profile: pid,
+        endpoint: template::normalise(method, uri),
+        sensitive: profile.sensitive.classify(method, uri),
+    };
+    ctx.endpoint = Some(m);
+    (m.endpoint, m.sensitive)
+}
