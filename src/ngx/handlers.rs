@@ -65,6 +65,8 @@ pub enum Action {
     Monitor,
     Exception,
     Allow,
+    /// Answered with the challenge (page or JSON error).
+    Challenge,
 }
 
 impl Action {
@@ -76,6 +78,7 @@ impl Action {
             Action::Monitor => "monitor",
             Action::Exception => "exception",
             Action::Allow => "allow",
+            Action::Challenge => "challenge",
         }
     }
 }
@@ -239,11 +242,12 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
     // SAFETY: see above.
     let country = unsafe { country(r, mcf) };
     let profiles = worker::profiles();
+    let runtime = shared.listed(key, now_s);
     let decision = access::decide(
         profiles.as_deref(),
         addr,
         country,
-        shared.listed(key, now_s),
+        runtime,
         ctx.attack,
         u64::from(now_s),
     );
@@ -257,7 +261,20 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
         ListTag::Allow => Action::Allow,
         _ => Action::Pass,
     };
-    if !decision.refuse && matches!(decision.list, ListTag::None | ListTag::Gray) {
+    if let (false, ListTag::Challenge, Some(entry)) = (decision.refuse, decision.list, runtime) {
+        let p = profiles.as_deref();
+        let now = u64::from(now_s) * 1000;
+        if let Some(rc) =
+            super::challenge::preaccess(r, shared, mcf, lcf, p, key, addr, ctx, entry, now)
+        {
+            return rc;
+        }
+    }
+    let campaign_checked = matches!(
+        decision.list,
+        ListTag::None | ListTag::Gray | ListTag::Challenge
+    );
+    if !decision.refuse && campaign_checked && ctx.action != Action::Monitor {
         let gray = decision.list == ListTag::Gray;
         let p = profiles.as_deref();
         // SAFETY: see above.
@@ -283,6 +300,19 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
                 u64::from(now_s),
             );
             ctx.list = decision.list;
+            let runtime = shared.listed(key, now_s);
+            if let (false, ListTag::Challenge, Some(entry)) =
+                (decision.refuse, decision.list, runtime)
+            {
+                // Challenged by this very request: it gets the challenge.
+                let p = profiles.as_deref();
+                let now = u64::from(now_s) * 1000;
+                if let Some(rc) =
+                    super::challenge::preaccess(r, shared, mcf, lcf, p, key, addr, ctx, entry, now)
+                {
+                    return rc;
+                }
+            }
         }
     }
     if !decision.refuse {
@@ -507,7 +537,7 @@ unsafe fn log_phase(r: *mut ngx_http_request_t) {
         return;
     };
     match ctx.action {
-        Action::Exception | Action::Allow | Action::Block => return,
+        Action::Exception | Action::Allow | Action::Block | Action::Challenge => return,
         _ => {}
     }
     let profiles = worker::profiles();

@@ -8,6 +8,7 @@
 mod api;
 mod body;
 mod campaign;
+mod challenge;
 pub mod conf;
 mod dashboard;
 mod events;

@@ -200,10 +200,15 @@ pub fn multipart(s: &[u8], content_type: &[u8], v: &mut impl Visitor) -> bool {
         let next = find_from(s, pos, delim).unwrap_or(s.len());
         let part = &s[pos..next];
         pos = next + delim.len();
-        let Some(h) = find(part, b"\r\n\r\n") else {
+        // Parsers that accept bare LF line ends (PHP, several frameworks)
+        // read the part too.
+        let Some((h, sep)) = find(part, b"\r\n\r\n")
+            .map(|h| (h, 4))
+            .or_else(|| find(part, b"\n\n").map(|h| (h, 2)))
+        else {
             continue;
         };
-        let (headers, body) = (&part[..h], &part[h + 4..]);
+        let (headers, body) = (&part[..h], &part[h + sep..]);
         let body = body.strip_suffix(b"\r\n").unwrap_or(body);
         if !part_headers(headers, v) {
             return false;

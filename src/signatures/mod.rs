@@ -218,6 +218,13 @@ fn scan_input(
             }
             b"content-type" => content_type = value,
             b"content-length" | b"authorization" | b"host" => {}
+            // `X-File-Name`, `X-Filename`, `X_Filename`: uploads name their file here.
+            _ if normalize::find(name, b"file").is_some()
+                && normalize::find(name, b"name").is_some() =>
+            {
+                scan.location = Location::Header;
+                scan.run(value, Encoding::RAW, FILE_NAME);
+            }
             _ => {
                 scan.location = Location::Header;
                 scan.header(value);
@@ -237,6 +244,8 @@ struct Checks {
     classes: u16,
     crlf: CrlfMode,
     is_path: bool,
+    /// An uploaded file's name (multipart `filename=`, `X-File-Name`).
+    is_file_name: bool,
 }
 
 const fn bits(classes: &[AttackClass]) -> u16 {
@@ -255,6 +264,7 @@ impl Checks {
         u32::from(self.classes)
             | (self.crlf as u32) << 16
             | u32::from(self.is_path) << 18
+            | u32::from(self.is_file_name) << 21
             | u32::from(enc.plus_is_space) << 19
             | u32::from(enc.json) << 20
     }
@@ -273,6 +283,7 @@ const PATH: Checks = Checks {
     ]),
     crlf: CrlfMode::Strict,
     is_path: true,
+    is_file_name: false,
 };
 const NAME: Checks = Checks {
     classes: bits(&[
@@ -286,6 +297,7 @@ const NAME: Checks = Checks {
     ]),
     crlf: CrlfMode::Strict,
     is_path: false,
+    is_file_name: false,
 };
 const VALUE: Checks = Checks {
     classes: bits(&[
@@ -302,26 +314,31 @@ const VALUE: Checks = Checks {
     ]),
     crlf: CrlfMode::Value,
     is_path: false,
+    is_file_name: false,
 };
 const COOKIE: Checks = Checks {
     classes: VALUE.classes & !bits(&[A::RfiSsrf]),
     crlf: CrlfMode::Strict,
     is_path: false,
+    is_file_name: false,
 };
 const HEADER: Checks = Checks {
     classes: bits(&[A::Sqli, A::Xss, A::Rce, A::Traversal, A::Ssti, A::Crlf]),
     crlf: CrlfMode::Strict,
     is_path: false,
+    is_file_name: false,
 };
 const BODY: Checks = Checks {
     classes: VALUE.classes,
     crlf: CrlfMode::Body,
     is_path: false,
+    is_file_name: false,
 };
 const FILE_NAME: Checks = Checks {
     classes: bits(&[A::Traversal, A::Xss, A::Rce]),
     crlf: CrlfMode::Strict,
     is_path: false,
+    is_file_name: true,
 };
 
 struct Scan<'a> {
@@ -528,8 +545,13 @@ fn detect(n: &Normalized, pending: u16, checks: Checks) -> u16 {
     };
     hit(A::Sqli, &|| sqli::detect(n));
     hit(A::Xss, &|| xss::detect(n));
-    hit(A::Rce, &|| rce::detect(n));
-    hit(A::Traversal, &|| traversal::traversal(n, checks.is_path));
+    hit(A::Rce, &|| {
+        rce::detect(n) || (checks.is_file_name && rce::script_file_name(n.text))
+    });
+    hit(A::Traversal, &|| {
+        traversal::traversal(n, checks.is_path)
+            || (checks.is_file_name && traversal::file_name_steps(n.text))
+    });
     hit(A::RfiSsrf, &|| traversal::ssrf(n));
     hit(A::Ssti, &|| inject::ssti(n));
     hit(A::Xxe, &|| inject::xxe(n));

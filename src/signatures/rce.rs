@@ -245,7 +245,19 @@ pub fn detect(n: &Normalized) -> bool {
     if n.has(trig::DOLLAR | trig::LT | trig::BRACE | trig::COLON | trig::PAREN) && php_code(s) {
         return true;
     }
-    NODE.found_in(s) || s.starts_with(b"while(") || s.starts_with(b"for(;;)")
+    if n.has(trig::BRACE) && deglobbed(s) {
+        return true;
+    }
+    if n.has(trig::PAREN) && n.has(trig::QUOTE) && concatenated_call(s) {
+        return true;
+    }
+    NODE.found_in(s)
+        || s.starts_with(b"while(")
+        || s.starts_with(b"for(;;)")
+        || (s.starts_with(b"function(")
+            && find(&s[..s.len().min(40)], b")").is_some_and(|p| {
+                matches!(s.get(p + 1..p + 3), Some(b"{" | b" {")) || s.get(p + 1) == Some(&b'{')
+            }))
 }
 
 /// `() { :; };` at the start of a value (CGI environment).
@@ -433,7 +445,9 @@ fn backtick_opens(s: &[u8], i: usize) -> bool {
 /// Reads a command word at `i` like the shell would; returns whether it is a
 /// command with a plausible argument.
 fn command_at(s: &[u8], mut i: usize, context: Context, brace: bool) -> bool {
-    while matches!(s.get(i), Some(b' ' | b'\n' | b'(' | b'!')) {
+    while matches!(s.get(i), Some(b' ' | b'\n' | b'(' | b'!' | b'`'))
+        || (brace && s.get(i) == Some(&b','))
+    {
         i += 1;
     }
     let mut word = [0u8; 24];
@@ -491,8 +505,11 @@ fn program(s: &[u8], w: &[u8], j: usize, context: Context) -> bool {
         return false;
     };
     let next = s.get(j).copied();
+    if next == Some(b' ') && windows_verb(w, &s[j + 1..]) {
+        return true;
+    }
     match kind {
-        Word::Program => ends_command(next) || matches!(next, Some(b' ' | b'$' | b'{')),
+        Word::Program => ends_command(next) || matches!(next, Some(b' ' | b'$' | b'{' | b'+')),
         Word::Ordinary => {
             let with_arg = next == Some(b' ') && arg_shaped(s, j + 1, false);
             (context.strong && (ends_command(next) || with_arg)) || (context.token && with_arg)
@@ -505,7 +522,10 @@ fn known_command(s: &[u8], w: &[u8], j: usize, strong: bool, brace: bool) -> boo
     let next = s.get(j).copied();
     if brace {
         // `{cat,/etc/passwd}` brace expansion.
-        return next == Some(b',') && WITH_ARGS.contains(&w);
+        return next == Some(b',') && WITH_ARGS.contains(&w)
+            || (s.get(j.wrapping_sub(w.len() + 1)) == Some(&b',')
+                && matches!(next, Some(b',' | b'}'))
+                && commands::lookup(w).is_some());
     }
     let ends = ends_command(next);
     if BARE.contains(&w) && (ends || (next == Some(b' ') && arg_shaped(s, j + 1, false))) {
@@ -555,8 +575,14 @@ fn command_line(s: &[u8]) -> bool {
         return false;
     };
     let w = &word[..len];
-    if s.get(j) != Some(&b' ') {
-        return false;
+    let next = s.get(j).copied();
+    if next != Some(b' ') {
+        // `visudo\n`, `whoami;0`: a program, then the command ends; or a
+        // quote breakout then a program (`" whoami`).
+        let quoted = s[..i].iter().any(|&b| b == b'"' || b == b'\'');
+        return (next.is_some() || quoted)
+            && ends_command(next)
+            && commands::lookup(w) == Some(Word::Program);
     }
     let rest = &s[j + 1..];
     let option = |r: &[u8]| {
@@ -577,29 +603,17 @@ fn command_line(s: &[u8]) -> bool {
             }
         }
     }
-    match w {
-        b"net" => {
-            const VERBS: &[&[u8]] = &[
-                b"user ",
-                b"users ",
-                b"localgroup ",
-                b"group ",
-                b"view",
-                b"share",
-                b"use ",
-                b"start ",
-                b"stop ",
-                b"accounts",
-                b"session",
-                b"config ",
-            ];
-            return VERBS.iter().any(|v| rest.starts_with(v));
-        }
-        b"reg" => {
-            const VERBS: &[&[u8]] = &[b"add ", b"query ", b"delete ", b"save ", b"export "];
-            return VERBS.iter().any(|v| rest.starts_with(v));
-        }
-        _ => {}
+    if windows_verb(w, rest) {
+        return true;
+    }
+    if w == b"alias" {
+        // `alias ls='rm -rf'`, `alias -g x=y`.
+        let name = rest
+            .iter()
+            .take(32)
+            .take_while(|&&b| b != b' ' && b != b'=')
+            .count();
+        return rest.get(name) == Some(&b'=') || option(rest) || rest.first() == Some(&b'+');
     }
     match commands::lookup(w) {
         Some(Word::Program) => {
@@ -613,6 +627,30 @@ fn command_line(s: &[u8]) -> bool {
         Some(Word::Ordinary) => option(rest) || path(rest),
         None => false,
     }
+}
+
+/// Windows `net` and `reg` with their verbs (`net user x y /add`,
+/// `reg add "hklm\..."`): both are ordinary words alone.
+fn windows_verb(w: &[u8], rest: &[u8]) -> bool {
+    let verbs: &[&[u8]] = match w {
+        b"net" => &[
+            b"user ",
+            b"users ",
+            b"localgroup ",
+            b"group ",
+            b"view",
+            b"share",
+            b"use ",
+            b"start ",
+            b"stop ",
+            b"accounts",
+            b"session",
+            b"config ",
+        ],
+        b"reg" => &[b"add ", b"query ", b"delete ", b"save ", b"export "],
+        _ => return false,
+    };
+    verbs.iter().any(|v| rest.starts_with(v))
 }
 
 /// `cmd.exe` control flow: `for [/f "opts"] %x in (set) do command` and
@@ -710,12 +748,26 @@ fn java_class(s: &[u8]) -> bool {
     if JAVA_GADGETS.found_in(s) {
         return true;
     }
+    // The value, or either side of one `=` (`java.lang.Runtime=x` in a
+    // text body, `test=java.io.Reader`).
     let t = s.trim_ascii();
-    let Some(rest) = [b"java." as &[u8], b"javax.", b"jdk."]
-        .iter()
-        .find_map(|p| t.strip_prefix(*p))
-    else {
-        return false;
+    let mut sides = t.splitn(3, |&b| b == b'=');
+    let (a, b, more) = (sides.next(), sides.next(), sides.next());
+    more.is_none() && [a, b].into_iter().flatten().any(jdk_class)
+}
+
+fn jdk_class(t: &[u8]) -> bool {
+    let Some(rest) = [
+        b"java." as &[u8],
+        b"javax.",
+        b"jdk.",
+        b"sun.",
+        b"com.sun.",
+        b"org.apache.commons.",
+    ]
+    .iter()
+    .find_map(|p| t.strip_prefix(*p)) else {
+        return t == b"org.apache.commons";
     };
     rest.contains(&b'.')
         && rest
@@ -723,12 +775,20 @@ fn java_class(s: &[u8]) -> bool {
             .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'$'))
 }
 
-/// Node.js code injection: node-serialize's function marker (plain and
-/// base64, lowercased), native bindings, the process object by index.
+/// Object construction by YAML tags; Node.js code injection:
+/// node-serialize's function marker (plain and base64, lowercased), native
+/// bindings, the process object by index, prototype pollution.
 const NODE: Needles = Needles::new(&[
+    // YAML deserializers that construct objects (PyYAML, SnakeYAML, Psych).
+    b"!!python/",
+    b"!!ruby/",
+    b"!!javax.",
+    b"!!java.",
+    b"!!com.sun.",
     b"_$$nd_func$$_",
     b"xyqktkrfrlvoqyqk",
     b"process.binding(",
+    b"process.spawn(",
     b"process[",
     b"process.env[",
     b"__proto__",
@@ -823,6 +883,11 @@ const PHP_ANYWHERE: Needles = Needles::new(&[
     b"[/php]",
     b"[\\php]",
     b"<!--#exec",
+    b"${'",
+    b"${@",
+    b"{${",
+    b"${\"",
+    b"$shell -",
 ]);
 
 /// PHP code: superglobals, `[php]` blocks, an open tag followed by code,
@@ -871,8 +936,12 @@ fn variable_call(s: &[u8]) -> bool {
     while let Some(p) = s.get(from..).and_then(|t| memchr::memchr(b'$', t)) {
         let at = from + p;
         from = at + 1;
+        // `$$b(2)`: one more `$` at most is read, so `$$$$...` stays linear.
+        if s.get(at + 1) == Some(&b'$') && s.get(at + 2) == Some(&b'$') {
+            continue;
+        }
         let mut k = at + 1;
-        while s.get(k) == Some(&b'$') {
+        if s.get(k) == Some(&b'$') {
             k += 1;
         }
         match s.get(k) {
@@ -946,15 +1015,144 @@ fn php_call_value(s: &[u8]) -> bool {
     }
     let mut k = i + len;
     let mut spaced = false;
+    let mut quoted = false;
     while let Some(&b) = s.get(k) {
         match b {
-            b' ' | b'\n' => spaced = true,
-            b'\'' | b'"' | b')' => {}
+            b' ' | b'\n' => spaced |= !quoted,
+            b'\'' | b'"' | b')' => quoted = true,
             _ => break,
         }
         k += 1;
     }
-    s.get(k) == Some(&b'(') && !(spaced && PHP_WORDS.contains(&name))
+    let code_arg = matches!(s.get(k + 1), Some(b'$' | b'\'' | b'"'));
+    s.get(k) == Some(&b'(') && !(spaced && !code_arg && PHP_WORDS.contains(&name))
+}
+
+/// Extensions a web server runs (PHP, ASP, JSP, CGI, SSI) or reads as its
+/// configuration: an uploaded file named so is a web shell upload.
+const SCRIPT_EXTENSIONS: &[&[u8]] = &[
+    b"php",
+    b"php2",
+    b"php3",
+    b"php4",
+    b"php5",
+    b"php6",
+    b"php7",
+    b"php8",
+    b"phtml",
+    b"pht",
+    b"phps",
+    b"phpt",
+    b"phar",
+    b"pgif",
+    b"inc",
+    b"asp",
+    b"aspx",
+    b"asa",
+    b"cer",
+    b"ashx",
+    b"asmx",
+    b"axd",
+    b"jsp",
+    b"jspx",
+    b"jspf",
+    b"jsw",
+    b"jsv",
+    b"cfm",
+    b"cgi",
+    b"pl",
+    b"shtml",
+    b"shtm",
+    b"stm",
+    b"htaccess",
+    b"config",
+    b"user.ini",
+];
+
+/// Names an upload must never take: server configuration files, PHP session
+/// files (`sess_<id>`, session poisoning), credentials.
+const RESERVED_FILE_NAMES: &[&[u8]] = &[
+    b".htaccess",
+    b".htpasswd",
+    b"web.config",
+    b".user.ini",
+    b"php.ini",
+    b".boto",
+    b".env",
+    b"wp-config",
+    b"authorized_keys",
+    b".bashrc",
+    b".profile",
+];
+
+/// An uploaded file's name (multipart `filename=`, `X-File-Name`) that the
+/// web server would run: a script extension, also with the tricks that
+/// Windows and some parsers strip (`a.php.`, `a.php  `, `a. php`).
+pub fn script_file_name(s: &[u8]) -> bool {
+    let mut buf = [0u8; 128];
+    let mut n = 0;
+    for &b in s.iter().take(buf.len()) {
+        if !matches!(b, b' ' | b'"' | b'\'') {
+            buf[n] = b;
+            n += 1;
+        }
+    }
+    let mut name = &buf[..n];
+    while let Some(x) = name.strip_suffix(b".") {
+        name = x;
+    }
+    let base = name
+        .iter()
+        .rposition(|&b| b == b'/' || b == b'\\')
+        .map_or(name, |p| &name[p + 1..]);
+    if base.starts_with(b"sess_") || RESERVED_FILE_NAMES.iter().any(|r| base.starts_with(r)) {
+        return true;
+    }
+    SCRIPT_EXTENSIONS.iter().any(|ext| {
+        base.len() > ext.len() + 1
+            && base.ends_with(ext)
+            && base[base.len() - ext.len() - 1] == b'.'
+    })
+}
+
+/// Shell globs that spell a path (`/bi[n]/ba?h`, `/[e//]tc/[p]asswd`): the
+/// field with `[`, `]` and repeated `/` removed is matched again for shells
+/// and system files.
+fn deglobbed(s: &[u8]) -> bool {
+    let Some(open) = memchr::memchr(b'[', s) else {
+        return false;
+    };
+    let from = s[..open]
+        .iter()
+        .rposition(|&b| b == b' ' || b == b'=')
+        .map_or(0, |p| p + 1);
+    let mut buf = [0u8; 256];
+    let mut n = 0;
+    for &b in s[from..].iter().take(512) {
+        if n == buf.len() {
+            break;
+        }
+        if b == b'[' || b == b']' || (b == b'/' && n > 0 && buf[n - 1] == b'/') {
+            continue;
+        }
+        buf[n] = b;
+        n += 1;
+    }
+    let t = &buf[..n];
+    t.len() + 2 <= s.len() - from && (ANYWHERE.found_in(t) || super::traversal::system_file(t))
+}
+
+/// A PHP function name built from string pieces and called through
+/// parentheses: `'sys'.'tem'` ... `(x)('uname');`.
+fn concatenated_call(s: &[u8]) -> bool {
+    let joined = [b"'.'" as &[u8], b"\".\"", b"' . '", b"\" . \"", b"'+'"]
+        .iter()
+        .any(|j| find(s, j).is_some())
+        || find(s, b").(").is_some();
+    let called = [b")('" as &[u8], b")(\"", b") ('", b") (\""]
+        .iter()
+        .any(|c| find(s, c).is_some());
+    joined && called && s.contains(&b';')
 }
 
 /// Commands too specific to appear in prose: any argument counts.
