@@ -264,9 +264,11 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
     if let (false, ListTag::Challenge, Some(entry)) = (decision.refuse, decision.list, runtime) {
         let p = profiles.as_deref();
         let now = u64::from(now_s) * 1000;
-        if let Some(rc) =
+        // SAFETY: see above.
+        let rc = unsafe {
             super::challenge::preaccess(r, shared, mcf, lcf, p, key, addr, ctx, entry, now)
-        {
+        };
+        if let Some(rc) = rc {
             return rc;
         }
     }
@@ -307,9 +309,11 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
                 // Challenged by this very request: it gets the challenge.
                 let p = profiles.as_deref();
                 let now = u64::from(now_s) * 1000;
-                if let Some(rc) =
+                // SAFETY: see above.
+                let rc = unsafe {
                     super::challenge::preaccess(r, shared, mcf, lcf, p, key, addr, ctx, entry, now)
-                {
+                };
+                if let Some(rc) = rc {
                     return rc;
                 }
             }
