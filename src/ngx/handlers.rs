@@ -277,7 +277,9 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
         ListTag::None | ListTag::Gray | ListTag::Challenge
     );
     if !decision.refuse && campaign_checked && ctx.action != Action::Monitor {
-        let gray = decision.list == ListTag::Gray;
+        // a challenged client is not listed again by a gray or challenge
+        // campaign reaction (it already is, at least as strictly)
+        let gray = matches!(decision.list, ListTag::Gray | ListTag::Challenge);
         let p = profiles.as_deref();
         // SAFETY: see above.
         let rc =
