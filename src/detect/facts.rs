@@ -14,7 +14,7 @@
 //! [`ClientState::update`]: super::state::ClientState::update
 
 use super::bad_user_agent::{self, UaClass};
-use super::hash::hash_bytes;
+use super::hash::fast_hash;
 use super::template::{self, Endpoint};
 use super::{outdated_browser, suspicious_behaviour, ua_cache};
 use crate::model::{AttackClass, SensitiveKind};
@@ -95,7 +95,7 @@ pub fn extract(v: &RequestView<'_>, sensitive: Option<SensitiveKind>) -> Request
 }
 
 /// [`extract`] with the endpoint of `v` already normalised, and maybe the
-/// whole User-Agent value already hashed ([`super::hash::hash_bytes`] of a
+/// whole User-Agent value already hashed ([`super::hash::fast_hash`] of a
 /// value of at most [`MAX_USER_AGENT`] bytes), as the glue's earlier phase
 /// computed them.
 pub fn extract_with(
@@ -123,7 +123,7 @@ pub fn user_agent(ua: Option<&[u8]>) -> UserAgent {
     user_agent_hashed(ua, None)
 }
 
-/// [`user_agent`], with `hash_bytes` of the value given when known (used
+/// [`user_agent`], with `fast_hash` of the value given when known (used
 /// only for a value of at most [`MAX_USER_AGENT`] bytes).
 pub fn user_agent_hashed(ua: Option<&[u8]>, known: Option<u32>) -> UserAgent {
     let ua = ua.map(|u| &u[..u.len().min(MAX_USER_AGENT)]);
@@ -131,7 +131,7 @@ pub fn user_agent_hashed(ua: Option<&[u8]>, known: Option<u32>) -> UserAgent {
         None => UA_MISSING_HASH,
         Some(u) => match known
             .filter(|_| u.len() < MAX_USER_AGENT)
-            .unwrap_or_else(|| hash_bytes(u))
+            .unwrap_or_else(|| fast_hash(u))
         {
             0 | UA_MISSING_HASH => 2,
             h => h,
@@ -193,7 +193,7 @@ mod tests {
         let mut b = crate::campaign::Builder::default();
         b.header(b"user-agent", CHROME);
         let fp = b.finish();
-        assert_eq!(fp.ua, hash_bytes(CHROME));
+        assert_eq!(fp.ua, fast_hash(CHROME));
         assert_eq!(
             user_agent_hashed(Some(CHROME), Some(fp.ua)),
             user_agent(Some(CHROME))
