@@ -636,6 +636,11 @@ fn challenge_tolerance_challenges_below_the_threshold_then_lists() {
             .is_some_and(|r| r.starts_with("challenge:")),
         "the low tolerance's threshold is met first: {reactions:?}"
     );
+    let first: serde_json::Value = serde_json::from_str(&outcomes[0].event).expect("json");
+    assert_eq!(
+        first["tolerance"], "low",
+        "the tolerance whose threshold was crossed"
+    );
     let first_bot = outcomes[0].bot;
     // the same bot type is challenged once, and still denylisted at the
     // profile's own threshold
@@ -653,4 +658,35 @@ fn challenge_tolerance_challenges_below_the_threshold_then_lists() {
         .listed(9, (T0 / 1000) as u32 + 200)
         .expect("listed");
     assert_eq!(e.kind(), Some(ListKind::Deny));
+}
+
+/// A challenged client's request: the cookie looked up and verified, the
+/// failure counted, the token minted and the page (or the JSON error)
+/// written into the caller's buffer, without a heap allocation.
+#[test]
+fn the_challenge_path_does_not_allocate() {
+    use crate::challenge::{cookie_value, page, token};
+    let z = heap_zone(4 << 20);
+    let zone = z.shared.challenge();
+    let ua = b"Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0";
+    let t = token::mint(&zone.key, 9, ua, 1_800_003_600);
+    let n = token::solve(&t, 8);
+    let header = format!(
+        "a=1; api_abuse_pass_abcdef={}.{n}",
+        std::str::from_utf8(&t.0).unwrap()
+    );
+    let mut buf = [0u8; page::PAGE_MAX];
+    let before = counting::allocations();
+    for _ in 0..100 {
+        let c = cookie_value(header.as_bytes(), b"api_abuse_pass_abcdef").expect("cookie");
+        let v = token::verify(&zone.key, 9, ua, c, 1_800_000_000, 8);
+        assert!(matches!(v, token::Verdict::Valid(_)));
+        let _ = zone.failures.fail(9);
+        let _ = zone.failures.pass(9);
+        let t = token::mint(&zone.key, 9, ua, 1_800_003_600);
+        let _ = page::page(&mut buf, b"api_abuse_pass_abcdef", &t, 10, 3600).expect("fits");
+        let _ = page::json(&mut buf, 3600).expect("fits");
+        zone.count(crate::challenge::Counter::Issued);
+    }
+    assert_eq!(counting::allocations() - before, 0);
 }

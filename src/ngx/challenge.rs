@@ -14,7 +14,7 @@ use ngx::ffi::{
 
 use super::conf::{LocConf, MainConf, Mode};
 use super::events::write as write_event;
-use super::handlers::{log_request, Action, Ctx};
+use super::handlers::{Action, Ctx};
 use super::util::{add_header, bytes, send};
 use crate::challenge::{self, page, token, Counter, Event, Verdict};
 use crate::config::{Lifetime, Profiles, Reaction};
@@ -63,9 +63,14 @@ pub unsafe fn preaccess(
             .map_or(&[][..], |h| bytes(&h.value));
         (ua, bytes(&req.method_name), scan(r, &name))
     };
-    let log = |level: ngx::ffi::ngx_uint_t, msg: &str| {
-        // SAFETY: as above, the live request.
-        unsafe { log_request(r, level, msg) }
+    // Formats into nginx's stack buffer once the level is known to be
+    // logged: a challenge served allocates nothing for its log line.
+    let log = |level: ngx::ffi::ngx_uint_t, args: std::fmt::Arguments<'_>| {
+        // SAFETY: as above, the live request and its connection's log.
+        let l = unsafe { (*(*r).connection).log };
+        if !l.is_null() {
+            ngx::ngx_log_error!(level, l, "{}", args);
+        }
     };
     let verdict = cookie.map(|c| token::verify(&zone.key, key, ua, c, now_s, settings.work));
     let event = |what: &'static str, failures: u32, listed: Option<(&'static str, String)>| {
@@ -94,7 +99,7 @@ pub unsafe fn preaccess(
             event("challenge_passed", after, None);
             log(
                 lcf.log_level + 1,
-                &format!("api_abuse: client {addr} passed the challenge ({after} served)"),
+                format_args!("api_abuse: client {addr} passed the challenge ({after} served)"),
             );
         }
         return None;
@@ -116,7 +121,7 @@ pub unsafe fn preaccess(
         shared.count_refusal(true, now_s);
         log(
             lcf.log_level + 1,
-            &format!("api_abuse: client {addr} would be challenged ({why}, monitor mode)"),
+            format_args!("api_abuse: client {addr} would be challenged ({why}, monitor mode)"),
         );
         return None;
     }
@@ -147,7 +152,7 @@ pub unsafe fn preaccess(
         );
         log(
             lcf.log_level,
-            &format!(
+            format_args!(
                 "api_abuse: client {addr} escalated after {failures} challenges without a valid \
                  cookie, {}",
                 summary
@@ -170,7 +175,7 @@ pub unsafe fn preaccess(
     let html = challenge::wants_page(method, accept);
     log(
         lcf.log_level + 1,
-        &format!(
+        format_args!(
             "api_abuse: client {addr} challenged ({why}, {} {failures} of {})",
             if html { "page" } else { "JSON error" },
             settings.failures

@@ -19,6 +19,7 @@ mod fields;
 mod inject;
 mod needles;
 mod normalize;
+mod prefilter;
 mod probe;
 mod rce;
 mod sql_lex;
@@ -155,6 +156,9 @@ impl Findings {
     }
 
     fn add_mask(&mut self, mask: u16, location: Location) {
+        if mask == 0 {
+            return;
+        }
         for c in AttackClass::ALL {
             if mask & (1 << c.index()) != 0 {
                 self.add(*c, location);
@@ -192,12 +196,23 @@ fn scan_input(
     buf: &mut [u8; WINDOW],
     cache: Option<&mut cache::Verdicts>,
 ) -> Findings {
+    scan_with(input, buf, cache, true)
+}
+
+/// [`scan_input`], optionally without the [`prefilter`] (tests compare).
+fn scan_with(
+    input: &Input,
+    buf: &mut [u8; WINDOW],
+    cache: Option<&mut cache::Verdicts>,
+    prefilter: bool,
+) -> Findings {
     let mut scan = Scan {
         found: Findings::default(),
         budget: MAX_REQUEST_BYTES,
         location: Location::Path,
         buf,
         cache,
+        prefilter,
     };
     let target = &input.target[..input.target.len().min(MAX_TARGET_BYTES)];
     let (path, query) = match target.iter().position(|&b| b == b'?') {
@@ -207,14 +222,18 @@ fn scan_input(
     scan.path(path);
     if let Some(q) = query {
         scan.location = Location::Query;
-        fields::urlencoded(q, &mut scan);
+        if !scan.prefilter || !prefilter::plain_pairs(q, b'&') {
+            fields::urlencoded(q, &mut scan);
+        }
     }
     let mut content_type: &[u8] = &[];
     for &(name, value) in input.headers {
         match name {
             b"cookie" => {
                 scan.location = Location::Cookie;
-                fields::cookies(value, &mut scan);
+                if !scan.prefilter || !prefilter::plain_pairs(value, b';') {
+                    fields::cookies(value, &mut scan);
+                }
             }
             b"content-type" => content_type = value,
             b"content-length" | b"authorization" | b"host" => {}
@@ -347,14 +366,20 @@ struct Scan<'a> {
     location: Location,
     buf: &'a mut [u8; WINDOW],
     cache: Option<&'a mut cache::Verdicts>,
+    /// Skip classes the field's bytes cannot carry (off only in tests).
+    prefilter: bool,
 }
 
 impl Scan<'_> {
     fn path(&mut self, raw: &[u8]) {
         // Absolute-form targets (`GET http://169.254.169.254/`) are proxy probes.
         let mut path = raw;
+        let absolute = matches!(raw.first(), Some(b'h' | b'H'));
         for scheme in [b"http://" as &[u8], b"https://"] {
-            if raw.len() > scheme.len() && raw[..scheme.len()].eq_ignore_ascii_case(scheme) {
+            if absolute
+                && raw.len() > scheme.len()
+                && raw[..scheme.len()].eq_ignore_ascii_case(scheme)
+            {
                 self.run(
                     raw,
                     Encoding::RAW,
@@ -373,7 +398,11 @@ impl Scan<'_> {
         self.run(path, Encoding::RAW, PATH);
         // Injections in a path segment (`/items/1 AND 1=1`) start at the
         // segment, not at the path: the SQL detector looks at value starts.
-        if !self.found.contains(A::Sqli) {
+        // No segment can hold one when the path's bytes cannot (see
+        // `prefilter::segments_need_sql`).
+        if !self.found.contains(A::Sqli)
+            && (!self.prefilter || prefilter::segments_need_sql(path, prefilter::facts(path)))
+        {
             for seg in path.split(|&b| b == b'/').filter(|s| s.len() > 2) {
                 self.run(
                     seg,
@@ -448,18 +477,26 @@ impl Scan<'_> {
             return self.budget > 0;
         }
         // Identifiers, numbers, UUIDs, tokens and comma-separated lists of
-        // them cannot carry any signature (no quote, operator, separator,
-        // space, slash, dot or escape to build one from).
-        if raw
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b',' | b'~'))
-        {
+        // them are not inspected (see `prefilter`), and a field whose bytes
+        // cannot open the gate of any pending class is not normalised,
+        // hashed or scanned.
+        let facts = prefilter::facts(raw);
+        if prefilter::plain_token(facts) {
+            return true;
+        }
+        let complete_checks = pending == checks.classes;
+        let pending = if self.prefilter {
+            prefilter::candidates(raw, enc, facts, pending)
+        } else {
+            pending
+        };
+        if pending == 0 {
             return true;
         }
         // A field seen before with the same checks: its verdict is known.
         // Only complete verdicts are cached (nothing skipped as already found).
         let mut key = None;
-        if pending == checks.classes {
+        if complete_checks {
             if let Some(c) = self.cache.as_deref_mut() {
                 match c.lookup(checks.tag(enc), raw) {
                     cache::Lookup::Hit(mask) => {
@@ -495,11 +532,7 @@ impl Scan<'_> {
             self.budget -= cost;
             let n = normalize(chunk, enc, self.buf);
             let hits = detect(&n, pending, checks);
-            for c in AttackClass::ALL {
-                if hits & (1 << c.index()) != 0 {
-                    self.found.add(*c, self.location);
-                }
-            }
+            self.found.add_mask(hits, self.location);
             if end >= limit {
                 return true;
             }
@@ -514,6 +547,10 @@ impl Visitor for Scan<'_> {
         let checks = match kind {
             Kind::NosqlOperator => {
                 self.found.add(A::Nosql, location);
+                return true;
+            }
+            Kind::PrototypeKey => {
+                self.found.add(A::Rce, location);
                 return true;
             }
             Kind::ArgName | Kind::CookieName => NAME,
