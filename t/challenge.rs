@@ -464,3 +464,53 @@ fn a_restart_keeps_the_challenge_and_makes_a_new_key() {
     let fresh = solve(&again);
     assert_eq!(n.get("/", &browser(ip, CHROME, Some(&fresh))).status, 200);
 }
+
+#[test]
+fn challenge_tolerance_challenges_before_the_profile_would_list() {
+    let text = "[[profile]]\nname = \"shop\"\napplications = [\"shop\"]\ntolerance = \"high\"\n\
+                reaction = \"denylist\"\nchallenge_tolerance = \"low\"\nchallenge_failures = 3\n\
+                duration = \"1h\"\n\
+                sensitive = [ { method = \"POST\", path = \"/login\", kind = \"auth\" } ]\n";
+    let n = start("challenge-below", text);
+    let ip = "10.20.0.8";
+    let mut statuses = Vec::new();
+    for i in 0..300 {
+        let r = n.request(
+            "POST",
+            "/login",
+            &[
+                ("X-Forwarded-For", ip),
+                ("User-Agent", "curl/8.5.0"),
+                ("Accept", "*/*"),
+                ("Content-Type", "application/x-www-form-urlencoded"),
+            ],
+            Some(&format!("username=u{i}&password=p")),
+        );
+        statuses.push(r.status);
+        if r.status == 403 {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    let first_429 = statuses.iter().position(|s| *s == 429);
+    let first_403 = statuses.iter().position(|s| *s == 403);
+    assert!(
+        first_429.is_some() && first_403 > first_429,
+        "challenged (429) first, then denylisted: {statuses:?}"
+    );
+    // three challenges without a cookie, then the profile's list
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        2,
+        "{statuses:?}"
+    );
+    let ev = events(&n);
+    let det = ev
+        .iter()
+        .find(|e| e["reaction"] == "challenge")
+        .unwrap_or_else(|| panic!("{ev:?}"));
+    assert_eq!(det["tolerance"], "low");
+    assert!(ev
+        .iter()
+        .any(|e| e["event"] == "challenge_escalated" && e["list"] == "deny"));
+}

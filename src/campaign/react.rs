@@ -233,7 +233,8 @@ pub fn check(
     } else {
         profile.reaction
     };
-    if reaction == Reaction::Graylist && graylisted {
+    // `graylisted`: gray- or challenge-listed already (see the glue).
+    if matches!(reaction, Reaction::Graylist | Reaction::Challenge) && graylisted {
         // Listed already; the graylist refuses its attack-signed requests.
         return Some(Hit {
             refuse: false,

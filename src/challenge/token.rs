@@ -313,6 +313,36 @@ mod tests {
         assert_eq!(verify(&KEY, CLIENT, UA, &upper, now, 0), Verdict::Malformed);
     }
 
+    /// Whatever a client sends as the cookie: a verdict, never a panic.
+    #[test]
+    fn arbitrary_cookies_are_refused_without_panicking() {
+        let mut x: u64 = 0x243f_6a88_85a3_08d3;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let t = mint(&KEY, CLIENT, UA, 1_800_003_600);
+        for _ in 0..20_000 {
+            let len = (next() % 100) as usize;
+            let mut c: Vec<u8> = if next() % 2 == 0 {
+                // near misses: a real token with bytes changed
+                let mut c = t.as_bytes().to_vec();
+                c.extend_from_slice(b".12345");
+                c.truncate(len.max(1));
+                c
+            } else {
+                (0..len).map(|_| next() as u8).collect()
+            };
+            if let Some(b) = c.get_mut((next() % 90) as usize) {
+                *b = next() as u8;
+            }
+            let v = verify(&KEY, CLIENT, UA, &c, 1_800_000_000, 4);
+            assert!(!matches!(v, Verdict::Valid(_)) || c.starts_with(t.as_bytes()));
+        }
+    }
+
     #[test]
     fn key_ids_differ_by_key() {
         assert_ne!(key_id(&KEY), key_id(&[8; 32]));

@@ -636,6 +636,11 @@ fn challenge_tolerance_challenges_below_the_threshold_then_lists() {
             .is_some_and(|r| r.starts_with("challenge:")),
         "the low tolerance's threshold is met first: {reactions:?}"
     );
+    let first: serde_json::Value = serde_json::from_str(&outcomes[0].event).expect("json");
+    assert_eq!(
+        first["tolerance"], "low",
+        "the tolerance whose threshold was crossed"
+    );
     let first_bot = outcomes[0].bot;
     // the same bot type is challenged once, and still denylisted at the
     // profile's own threshold

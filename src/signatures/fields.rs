@@ -16,6 +16,9 @@ pub enum Kind {
     BodyValue,
     /// A MongoDB operator used as a JSON key or `name[$op]`: already judged.
     NosqlOperator,
+    /// A JSON key that reaches an object's prototype (`__proto__`,
+    /// `constructor` holding `prototype`): prototype pollution, judged.
+    PrototypeKey,
     /// A multipart filename: traversal and markup only.
     FileName,
     /// A header of a multipart part other than its disposition and type.
@@ -160,6 +163,12 @@ pub fn json(s: &[u8], v: &mut impl Visitor) -> bool {
                     return false;
                 }
             }
+            let proto = text == b"__proto__"
+                || (text == b"constructor"
+                    && find(&s[k..s.len().min(k + 24)], b"\"prototype\"").is_some());
+            if proto && !v.field(Kind::PrototypeKey, text, Encoding::JSON) {
+                return false;
+            }
             let plain = text.iter().all(|b| {
                 b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'$' | b' ')
             });
@@ -220,7 +229,7 @@ pub fn multipart(s: &[u8], content_type: &[u8], v: &mut impl Visitor) -> bool {
         }
         if let Some(f) = find(headers, b"filename=") {
             let name = headers[f + 9..]
-                .split(|&c| c == b';' || c == b'\r')
+                .split(|&c| c == b';' || c == b'\r' || c == b'\n')
                 .next()
                 .unwrap_or(&[]);
             if !v.field(Kind::FileName, name, Encoding::RAW) {

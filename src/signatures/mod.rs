@@ -549,6 +549,10 @@ impl Visitor for Scan<'_> {
                 self.found.add(A::Nosql, location);
                 return true;
             }
+            Kind::PrototypeKey => {
+                self.found.add(A::Rce, location);
+                return true;
+            }
             Kind::ArgName | Kind::CookieName => NAME,
             Kind::ArgValue if location == Location::Body => BODY_FORM,
             Kind::ArgValue => VALUE,

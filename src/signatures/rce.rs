@@ -236,13 +236,18 @@ pub fn detect(n: &Normalized) -> bool {
     {
         return true;
     }
-    if n.has(trig::SPACE) && (command_line(s) || windows_batch(s)) {
+    if n.has(trig::SPACE | trig::SEMI | trig::PIPE_AMP | trig::NEWLINE | trig::QUOTE | trig::SLASH)
+        && (command_line(s) || windows_batch(s))
+    {
         return true;
     }
     if n.has(trig::DOT) && java_class(s) {
         return true;
     }
-    if n.has(trig::DOLLAR | trig::LT | trig::BRACE | trig::COLON | trig::PAREN) && php_code(s) {
+    if n.has(
+        trig::DOLLAR | trig::LT | trig::BRACE | trig::COLON | trig::PAREN | trig::DOT | trig::SLASH,
+    ) && php_code(s)
+    {
         return true;
     }
     if n.has(trig::BRACE) && deglobbed(s) {
@@ -251,10 +256,10 @@ pub fn detect(n: &Normalized) -> bool {
     if n.has(trig::PAREN) && n.has(trig::QUOTE) && concatenated_call(s) {
         return true;
     }
-    NODE.found_in(s)
+    s.starts_with(b"xyqktkrfrlvoqyqk")
         || s.starts_with(b"while(")
         || s.starts_with(b"for(;;)")
-        || (s.starts_with(b"function(")
+        || (s.starts_with(b"function()")
             && find(&s[..s.len().min(40)], b")").is_some_and(|p| {
                 matches!(s.get(p + 1..p + 3), Some(b"{" | b" {")) || s.get(p + 1) == Some(&b'{')
             }))
@@ -372,6 +377,11 @@ fn separators(s: &[u8]) -> bool {
     // Before the first space the value is one token (`127.0.0.1;id`,
     // `x|ls`): a separator there is not punctuation in prose.
     let first_space = s.iter().position(|&b| b == b' ').unwrap_or(s.len());
+    // Quotes and spaces the value opens with (read once: linear).
+    let opening = s
+        .iter()
+        .take_while(|&&c| matches!(c, b'\'' | b'"' | b' '))
+        .count();
     while i < s.len() {
         let b = s[i];
         if b == b'`' {
@@ -414,7 +424,7 @@ fn separators(s: &[u8]) -> bool {
             start
         };
         // A value that opens with a separator (`;id`, `';htop'`) is not text.
-        let opens = s[..i].iter().all(|&c| matches!(c, b'\'' | b'"' | b' '));
+        let opens = i <= opening;
         let context = Context {
             strong: strong || opens,
             token: i < first_space,
@@ -579,7 +589,7 @@ fn command_line(s: &[u8]) -> bool {
     if next != Some(b' ') {
         // `visudo\n`, `whoami;0`: a program, then the command ends; or a
         // quote breakout then a program (`" whoami`).
-        let quoted = s[..i].iter().any(|&b| b == b'"' || b == b'\'');
+        let quoted = s[..i].iter().any(|&b| b == b'"' || b == b'\'') || s.first() == Some(&b'\\');
         return (next.is_some() || quoted)
             && ends_command(next)
             && commands::lookup(w) == Some(Word::Program);
@@ -589,17 +599,22 @@ fn command_line(s: &[u8]) -> bool {
         r.first() == Some(&b'-') && r.get(1).is_some_and(|b| b.is_ascii_alphabetic())
             || r.starts_with(b"--")
     };
+    // An absolute path of two levels or the root itself (`/etc/x`, `/;`),
+    // a home path, a drive path; `/a` alone is a Windows switch.
     let path = |r: &[u8]| {
-        matches!(r, [b'/', b'a'..=b'z' | b';' | b'*', ..] | [b'~', b'/', ..])
+        let token = r.iter().take_while(|&&b| b != b' ').count();
+        matches!(r, [b'/', b';' | b'*', ..] | [b'/'] | [b'~', b'/', ..])
+            || (r.first() == Some(&b'/') && r[1..token].contains(&b'/'))
             || matches!(r, [b'a'..=b'z', b':', b'\\' | b'/', ..])
     };
     if commands::PREFIXES.contains(&w) {
         let mut next = [0u8; 24];
         if let Some((n, e)) = read_word(s, j + 1, &mut next) {
-            match commands::lookup(&next[..n]) {
-                Some(Word::Program) => return true,
-                Some(Word::Ordinary) if ends_command(s.get(e).copied()) => return true,
-                _ => {}
+            // The program ends the value or takes an argument like one.
+            let after = s.get(e).copied();
+            let runs = ends_command(after) || (after == Some(b' ') && arg_shaped(s, e + 1, false));
+            if commands::lookup(&next[..n]).is_some() && runs {
+                return true;
             }
         }
     }
@@ -650,7 +665,12 @@ fn windows_verb(w: &[u8], rest: &[u8]) -> bool {
         b"reg" => &[b"add ", b"query ", b"delete ", b"save ", b"export "],
         _ => return false,
     };
+    // With a switch (`/add`, `/v`), a registry root, or nothing after.
+    let line = &rest[..rest.len().min(200)];
     verbs.iter().any(|v| rest.starts_with(v))
+        && (!line.trim_ascii_end().contains(&b' ')
+            || find(line, b" /").is_some()
+            || find(line, b"hk").is_some())
 }
 
 /// `cmd.exe` control flow: `for [/f "opts"] %x in (set) do command` and
@@ -682,12 +702,37 @@ fn windows_batch(s: &[u8]) -> bool {
     let Some(mut rest) = s.get(i..).and_then(|r| r.strip_prefix(b"if ")) else {
         return false;
     };
-    for flag in [b"/i " as &[u8], b"not "] {
-        rest = rest.strip_prefix(flag).unwrap_or(rest);
-    }
-    const TESTS: &[&[u8]] = &[b"exist ", b"defined ", b"errorlevel ", b"cmdextversion "];
-    if TESTS.iter().any(|t| rest.starts_with(t)) {
+    // `/i` (case-insensitive compare) is cmd.exe's alone.
+    if rest.starts_with(b"/i ") {
         return true;
+    }
+    rest = rest.strip_prefix(b"not ").unwrap_or(rest);
+    // `exist` takes a path, `errorlevel` and `cmdextversion` a number,
+    // `defined` a variable then a command with cmd syntax.
+    let arg = |t: &[u8]| {
+        let a = rest.get(t.len()..).unwrap_or(&[]);
+        let token = &a[..a.iter().position(|&b| b == b' ').unwrap_or(a.len())];
+        (token, &a[token.len()..])
+    };
+    if rest.starts_with(b"exist ") {
+        let (token, _) = arg(b"exist ");
+        if token
+            .iter()
+            .any(|&b| matches!(b, b'.' | b'\\' | b'/' | b'%' | b'"' | b':'))
+        {
+            return true;
+        }
+    }
+    for t in [b"errorlevel " as &[u8], b"cmdextversion "] {
+        if rest.starts_with(t) && arg(t).0.first().is_some_and(u8::is_ascii_digit) {
+            return true;
+        }
+    }
+    if rest.starts_with(b"defined ") {
+        let (_, tail) = arg(b"defined ");
+        if tail.iter().any(|&b| matches!(b, b'(' | b'%' | b'=' | b'&')) {
+            return true;
+        }
     }
     let head = &rest[..rest.len().min(60)];
     const OPS: &[&[u8]] = &[b" equ ", b" neq ", b" lss ", b" leq ", b" gtr ", b" geq "];
@@ -757,8 +802,16 @@ fn java_class(s: &[u8]) -> bool {
 }
 
 fn jdk_class(t: &[u8]) -> bool {
+    // Packages that reach the system (files, network, processes,
+    // reflection, naming); `java.util.List` or `java.time.Instant` is a type.
     let Some(rest) = [
-        b"java." as &[u8],
+        b"java.lang." as &[u8],
+        b"java.io.",
+        b"java.nio.",
+        b"java.net.",
+        b"java.rmi.",
+        b"java.beans.",
+        b"java.security.",
         b"javax.",
         b"jdk.",
         b"sun.",
@@ -769,33 +822,11 @@ fn jdk_class(t: &[u8]) -> bool {
     .find_map(|p| t.strip_prefix(*p)) else {
         return t == b"org.apache.commons";
     };
-    rest.contains(&b'.')
+    !rest.is_empty()
         && rest
             .iter()
             .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'$'))
 }
-
-/// Object construction by YAML tags; Node.js code injection:
-/// node-serialize's function marker (plain and base64, lowercased), native
-/// bindings, the process object by index, prototype pollution.
-const NODE: Needles = Needles::new(&[
-    // YAML deserializers that construct objects (PyYAML, SnakeYAML, Psych).
-    b"!!python/",
-    b"!!ruby/",
-    b"!!javax.",
-    b"!!java.",
-    b"!!com.sun.",
-    b"_$$nd_func$$_",
-    b"xyqktkrfrlvoqyqk",
-    b"process.binding(",
-    b"process.spawn(",
-    b"process[",
-    b"process.env[",
-    b"__proto__",
-    b"constructor.prototype",
-    b"constructor[prototype]",
-    b"[constructor][prototype]",
-]);
 
 /// PHP functions that run code, read files or open connections: a value
 /// that is a call to one of them is code (`system(whoami)`,
@@ -869,6 +900,10 @@ const PHP_WORDS: &[&[u8]] = &[
     b"system", b"exec", b"eval", b"assert", b"include", b"require",
 ];
 
+/// Code markers matched in one pass: PHP (superglobals, `[php]` blocks,
+/// variable variables, SSI exec); object construction by YAML tags;
+/// Node.js (node-serialize's function marker, native bindings, the process
+/// object by index, prototype pollution).
 const PHP_ANYWHERE: Needles = Needles::new(&[
     b"$_server[",
     b"$_get[",
@@ -888,6 +923,21 @@ const PHP_ANYWHERE: Needles = Needles::new(&[
     b"{${",
     b"${\"",
     b"$shell -",
+    // YAML deserializers that construct objects (PyYAML, SnakeYAML, Psych).
+    b"!!python/",
+    b"!!ruby/",
+    b"!!javax.",
+    b"!!java.",
+    b"!!com.sun.",
+    b"_$$nd_func$$_",
+    b"process.binding(",
+    b"process.spawn(",
+    b"process[",
+    b"process.env[",
+    b"__proto__",
+    b"constructor.prototype",
+    b"constructor[prototype]",
+    b"[constructor][prototype]",
 ]);
 
 /// PHP code: superglobals, `[php]` blocks, an open tag followed by code,
@@ -932,6 +982,7 @@ fn serialized_object(s: &[u8]) -> bool {
 /// `$name(`, `$name[...](`, `${...}(`; spaces before `(` only when the
 /// variable opens the value (`$function (23)`).
 fn variable_call(s: &[u8]) -> bool {
+    let opening = s.iter().take_while(|&&b| b == b'@' || b == b' ').count();
     let mut from = 0;
     while let Some(p) = s.get(from..).and_then(|t| memchr::memchr(b'$', t)) {
         let at = from + p;
@@ -967,7 +1018,7 @@ fn variable_call(s: &[u8]) -> bool {
                 _ => break,
             }
         }
-        let opens = s[..at].iter().all(|&b| matches!(b, b'@' | b' '));
+        let opens = at <= opening;
         if opens {
             while matches!(s.get(k), Some(b' ' | b'\n')) {
                 k += 1;

@@ -204,10 +204,9 @@ pub fn file_name_steps(s: &[u8]) -> bool {
     find(s, b"../").is_some() || find(s, b"..\\").is_some()
 }
 
-/// Leftovers of encodings some decoders still undo (`..2f`, `0x2e0x2e`),
-/// PHP filter chains, and base64 of `../` and `/etc/` (lowercased by the
-/// normaliser).
-const ENCODED_STEPS: Needles = Needles::new(&[
+/// Leftovers of encodings some decoders still undo (`..2f`, `0x2e0x2e`)
+/// and PHP filter chains: matched anywhere, in the dot-file pass.
+const ENCODED_STEPS: &[&[u8]] = &[
     b"..2f..2f",
     b"..5c..5c",
     b"..0x2f",
@@ -218,7 +217,9 @@ const ENCODED_STEPS: Needles = Needles::new(&[
     b"convert.quoted-printable",
     b"string.rot13",
     b"zlib.inflate",
-]);
+];
+/// Base64 of `../`, `..\`, `/etc/` and `/proc/` at the start of a value,
+/// as the normaliser lowercases it.
 const BASE64_PATHS: &[&[u8]] = &[
     b"li4vli4v",
     b"li4uli4u",
@@ -260,6 +261,16 @@ const DOTFILES: Needles = Needles::paths(&[
     b"error_log",
     b"access.log",
     b"error.log",
+    b"..2f..2f",
+    b"..5c..5c",
+    b"..0x2f",
+    b"..0x5c",
+    b"0x2e0x2e",
+    b"convert.iconv.",
+    b"convert.base64-",
+    b"convert.quoted-printable",
+    b"string.rot13",
+    b"zlib.inflate",
 ]);
 
 /// Configuration and credential files of web applications, as a whole name.
@@ -293,6 +304,9 @@ fn at_boundary(s: &[u8], at: usize) -> bool {
 
 fn dotfile(s: &[u8]) -> bool {
     DOTFILES.any_match(s, |f, at| {
+        if ENCODED_STEPS.contains(&f) {
+            return true;
+        }
         let end = at + f.len();
         let ends = f.ends_with(b"/")
             || s.get(end)
@@ -438,7 +452,7 @@ pub fn traversal(n: &Normalized, is_path: bool) -> bool {
     if BASE64_PATHS.iter().any(|p| s.starts_with(p)) {
         return true;
     }
-    system_file(s) || ENCODED_STEPS.found_in(s) || dotfile(s) || dot_slash_run(s)
+    system_file(s) || dotfile(s) || dot_slash_run(s)
 }
 
 /// Schemes a browser never sends to a web API in a parameter.
