@@ -481,6 +481,19 @@ fn operand(cur: &mut Lexer, depth: u8, budget: &mut usize) -> Option<Expr> {
         T::LParen => group(cur, &mut e, depth, budget)?,
         _ => return None,
     }
+    // `'{"a":1}'::jsonb`, `password::int`: casts are part of the operand.
+    loop {
+        let mut ahead = *cur;
+        match (ahead.next(), ahead.next()) {
+            (Some(c), Some(ty)) if c.t == T::Cast && matches!(ty.t, T::Word { .. }) => {
+                *budget = budget.checked_sub(2)?;
+                e.tokens += 2;
+                e.end = ty.end;
+                *cur = ahead;
+            }
+            _ => break,
+        }
+    }
     Some(e)
 }
 
