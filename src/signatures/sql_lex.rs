@@ -396,7 +396,9 @@ impl Iterator for Lexer<'_> {
             b'.' if n1.is_ascii_digit() => self.number(start),
             // PostgreSQL's JSON and containment operators: `@>`, `<@`, `->`,
             // `->>`, `#>`, `#>>`, `?|`, `?&`, `?`, `@@`.
-            b'@' if matches!(n1, b'>' | b'@') && matches!(self.at(start + 2), b' ' | b'\'' | b'>') => {
+            b'@' if matches!(n1, b'>' | b'@')
+                && matches!(self.at(start + 2), b' ' | b'\'' | b'>') =>
+            {
                 self.two(T::Cmp)
             }
             b'<' if n1 == b'@' => self.two(T::Cmp),
