@@ -23,9 +23,8 @@ pub fn detect(n: &Normalized) -> bool {
         || (n.has(trig::EQ) && loose_handler(s))
         || (n.has(trig::PAREN) && n.has(trig::QUOTE | trig::LT | trig::SEMI) && js_breakout(s))
         || (n.has(trig::PAREN | trig::QUOTE) && bare_sink_call(s))
-        || (n.has(trig::PAREN | trig::QUOTE | trig::EQ | trig::BRACE | trig::DOT)
-            && sink_reference(s))
-        || encoded_tag(s)
+        // Gated, as every rule here, on bytes the prefilter knows open XSS.
+        || (n.has(trig::PAREN | trig::QUOTE | trig::EQ) && (sink_reference(s) || encoded_tag(s)))
 }
 
 fn is_name(b: u8) -> bool {
