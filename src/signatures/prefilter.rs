@@ -136,7 +136,7 @@ const fn bit(c: A) -> u16 {
 const GATES: [(A, u32); 10] = [
     (
         A::Xss,
-        trig::LT | trig::COLON | trig::EQ | trig::PAREN | trig::QUOTE,
+        trig::LT | trig::COLON | trig::EQ | trig::PAREN | trig::QUOTE | trig::BRACE,
     ),
     // Commands, code and deserialisation gadgets also come as bare words
     // (`__proto__`, `xmldecoder`, base64 of `<?php`): any letter.
@@ -195,6 +195,11 @@ pub fn candidates(raw: &[u8], enc: Encoding, f: u32, wanted: u16) -> u16 {
     }
     if raw.len() < 3 {
         may &= !bit(A::Sqli);
+    }
+    // Sink references (`window.alert`) are letters and dots, UTF-7 markup
+    // (`+ADw-script+AD4-`) letters and dashes.
+    if f & LETTER != 0 && f & (trig::DOT | trig::HASH_DASH) != 0 {
+        may |= bit(A::Xss);
     }
     // Traversal on dots and digits alone: only a `..` step.
     if may & bit(A::Traversal) == 0 && f & trig::DOT != 0 && raw.windows(2).any(|w| w == b"..") {
@@ -585,12 +590,9 @@ mod tests {
         assert_eq!(header(b"172.16.3.4"), 0);
         assert_eq!(header(b"10.0.0.1,172.16.3.4"), 0);
         assert_eq!(header(b"2026-12-01"), 0);
-        // A path: only the classes that work on slashes and dots.
+        // A path: only the classes that work on slashes, dots and words.
         let kept = path(b"/api/v1/products/591.json");
-        assert_eq!(
-            kept & (bit(A::Sqli) | bit(A::Xss) | bit(A::Ssti) | bit(A::Crlf)),
-            0
-        );
+        assert_eq!(kept & (bit(A::Sqli) | bit(A::Ssti) | bit(A::Crlf)), 0);
         assert_ne!(kept & bit(A::Traversal), 0);
         // Escapes, non-ASCII and control bytes keep everything.
         for s in [
