@@ -71,7 +71,8 @@ print(*[x.getsockname()[1] for x in s])')
         -H "X-Forwarded-For: 10.77.1.1" > "$C/out/ffuf.txt" 2>&1 || true
     timeout "$t" gobuster dir -u "$base" -w "$words" -t 40 -q --no-error \
         -H "X-Forwarded-For: 10.77.2.1" > "$C/out/gobuster.txt" 2>&1 || true
-    timeout "$t" wget2 --mirror --level 3 --page-requisites --max-threads=4 --no-robots \
+    # (wget2 1.99 follows no link with --level N and --page-requisites)
+    timeout "$t" wget2 --mirror --page-requisites --max-threads=4 --no-robots \
         --header "X-Forwarded-For: 10.77.3.1" -P "$C/out/wget2" -q "$base/" || true
     timeout "$t" httrack "$base/" -O "$C/out/httrack" -c4 -r4 -s0 -q \
         -%X "X-Forwarded-For: 10.77.4.1" > "$C/out/httrack.txt" 2>&1 || true
