@@ -223,7 +223,13 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
         ListTag::Allow => Action::Allow,
         _ => Action::Pass,
     };
-    if !decision.refuse && matches!(decision.list, ListTag::None | ListTag::Gray) {
+    // An internal redirect's second pass (index, error_page) is the same
+    // request, checked against the campaigns already: the client's record
+    // now counts it, so a first visit would look like a second one.
+    if !decision.refuse
+        && (*r).internal() == 0
+        && matches!(decision.list, ListTag::None | ListTag::Gray)
+    {
         let gray = decision.list == ListTag::Gray;
         let p = profiles.as_deref();
         if let Some(rc) = super::campaign::preaccess(r, shared, mcf, lcf, p, key, addr, ctx, gray) {
