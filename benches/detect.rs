@@ -3,7 +3,7 @@
 //! any lock; update, the only part under the client's lock) and to the rare
 //! slow path (a User-Agent change, parsed with woothee).
 //!
-//! Run: `cargo bench --bench detect` (short settings: about 20 s).
+//! Run: `cargo bench --no-default-features --features standalone --bench detect` (short settings: about 20 s).
 
 use std::hint::black_box;
 use std::time::Duration;

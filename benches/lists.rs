@@ -5,7 +5,7 @@
 //! /48, /64, /128. Hits are random addresses inside random entries; misses
 //! come from ranges no entry uses (240.0.0.0/4 and 3000::/4).
 //!
-//! cargo bench --bench lists -- --warm-up-time 1 --measurement-time 2
+//! cargo bench --no-default-features --features standalone --bench lists -- --warm-up-time 1 --measurement-time 2
 
 use std::hint::black_box;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};

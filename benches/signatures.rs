@@ -5,7 +5,7 @@
 //! headers, 8 KiB target, thousands of arguments): each must stay under
 //! 1 ms (issue 7, item 4).
 //!
-//! Run with `cargo bench --no-default-features --bench signatures`.
+//! Run with `cargo bench --no-default-features --features standalone --bench signatures`.
 
 #![warn(clippy::undocumented_unsafe_blocks)]
 

@@ -7,7 +7,7 @@
 //!   idle longest (the worst per-request case);
 //! - get/miss: a client the table does not know (two buckets checked).
 //!
-//! cargo bench --bench table -- --warm-up-time 1 --measurement-time 2
+//! cargo bench --no-default-features --features standalone --bench table -- --warm-up-time 1 --measurement-time 2
 
 #![warn(clippy::undocumented_unsafe_blocks)]
 

@@ -34,6 +34,7 @@
 # Environment (all optional):
 #   BENCH_ROUNDS=3 BENCH_DURATION=5    rounds per variant, seconds per round
 #   BENCH_CONNECTIONS=32               wrk connections (one wrk thread)
+#   BENCH_LAT_ROUNDS=5 BENCH_LAT_DURATION=3  one-connection latency rounds (A1, B1 alternating)
 #   BENCH_CLIENTS=200000               minimum distinct clients
 #   BENCH_CLIENT_GAP=2                 minimum mean seconds between a client's requests
 #   BENCH_DENY=100000                  denylist entries in the profiles file
@@ -65,8 +66,8 @@ PIN=${BENCH_PIN:-1}
 PORT_BASE=${BENCH_PORT:-18480}
 REACTION=${BENCH_REACTION:-denylist}
 WARMUP=2
-LAT_DURATION=3
-LAT_ROUNDS=3
+LAT_DURATION=${BENCH_LAT_DURATION:-3}
+LAT_ROUNDS=${BENCH_LAT_ROUNDS:-5}
 CLIENTS=$MIN_CLIENTS
 
 sudo=""
@@ -664,21 +665,38 @@ for round in $(seq 1 "$ROUNDS"); do
 done
 
 # Latency without queueing: one connection, so every request finds the worker
-# idle and the difference is the time the module adds to one request.
+# idle and the difference is the time the module adds to one request. Rounds
+# alternate A1 and B1 so that a change in the machine's load hits both; each
+# round records the load average and the worker's CPU time per request (from
+# /proc/<pid>/schedstat, nanoseconds), which does not depend on how long the
+# request waited for a CPU. The figure is the median over rounds of the
+# paired difference B1 - A1 (p50 and p99); it is marked not valid when the
+# machine was busy (1-minute load average above half its CPUs in any round)
+# or the plain variant's p99 moved by more than 2x between rounds.
+sched_ns() { # CPU nanoseconds of a set of processes, summed
+  local t=0 p a
+  for p in $1; do read -r a _ < "/proc/$p/schedstat"; t=$((t + a)); done
+  echo "$t"
+}
 if [ "$MODE" = capacity ] && has "$VARIANTS" A1 && has "$VARIANTS" B1; then
   say "latency: $LAT_ROUNDS rounds x ${LAT_DURATION} s, wrk -t1 -c1, alternating A1 B1"
-  printf 'variant\tround\trps\tp50_us\tp90_us\tp99_us\tp999_us\tnon2xx\n' > "$BENCH/latency.tsv"
+  printf 'variant\tround\trps\tp50_us\tp90_us\tp99_us\tp999_us\tnon2xx\tload1\tcpu_ns_per_req\n' > "$BENCH/latency.tsv"
   for round in $(seq 1 "$LAT_ROUNDS"); do
     for v in A1 B1; do
+      pids=$(worker_pids "$v")
+      load1=$(cut -d' ' -f1 /proc/loadavg)
+      c0=$(sched_ns "$pids")
       line=$(wrk_cmd "$v" "$LAT_DURATION" 1 | grep '^BENCH ' | tail -n1)
+      c1=$(sched_ns "$pids")
       [ -n "$line" ] || die "no result from wrk (latency, $v)"
-      printf '%s\n' "$line" | awk -v v="$v" -v r="$round" '{
+      printf '%s\n' "$line" | awk -v v="$v" -v r="$round" -v l="$load1" -v cpu=$((c1 - c0)) '{
         for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] }
-        printf "%s\t%d\t%.0f\t%d\t%d\t%d\t%d\t%d\n", v, r, f["requests"] / (f["duration_us"] / 1e6),
-          f["p50"], f["p90"], f["p99"], f["p999"], f["non2xx"] + f["connect"] + f["read"] + f["write"] + f["timeout"]
+        printf "%s\t%d\t%.0f\t%d\t%d\t%d\t%d\t%d\t%s\t%.0f\n", v, r, f["requests"] / (f["duration_us"] / 1e6),
+          f["p50"], f["p90"], f["p99"], f["p999"], f["non2xx"] + f["connect"] + f["read"] + f["write"] + f["timeout"],
+          l, cpu / (f["requests"] > 0 ? f["requests"] : 1)
       }' >> "$BENCH/latency.tsv"
       tail -n1 "$BENCH/latency.tsv" | awk -F'\t' '{
-        printf "  %s round %s (1 connection): %6d req/s  p50 %4d us  p90 %4d us  p99 %5d us  p99.9 %5d us\n", $1, $2, $3, $4, $5, $6, $7 }' >&2
+        printf "  %s round %s (1 connection): %6d req/s  p50 %4d us  p90 %4d us  p99 %5d us  p99.9 %5d us  worker CPU %5.2f us/req  load %s\n", $1, $2, $3, $4, $5, $6, $7, $10 / 1000, $9 }' >&2
     done
   done
 fi
@@ -712,13 +730,25 @@ for v in $VARIANTS; do
 done
 if [ -f "$BENCH/latency.tsv" ]; then
   L="$BENCH/latency.tsv"
-  awk -v a50="$(median A1 4 "$L")" -v b50="$(median B1 4 "$L")" -v a99="$(median A1 6 "$L")" -v b99="$(median B1 6 "$L")" \
-      -v a999="$(median A1 7 "$L")" -v b999="$(median B1 7 "$L")" 'BEGIN {
-    printf "one connection (no queue): A1 p50 %d us, p99 %d us, p99.9 %d us; B1 p50 %d us, p99 %d us, p99.9 %d us\n",
-      a50, a99, a999, b50, b99, b999
-    printf "B1-A1 added latency, 1 conn  p50 %+d us, p99 %+d us  target < 50 us at p99: %s\n", b50 - a50, b99 - a99,
-      (b99 - a99 < 50 ? "met" : "missed")
-  }'
+  # Per round: B1's figure minus the A1 figure of the same round.
+  pairs() { # column
+    awk -F'\t' -v c="$1" 'NR > 1 { x[$1, $2] = $c; r[$2] = 1 } END { for (k in r) print x["B1", k] - x["A1", k] }' "$L" | sort -g \
+      | awk '{ a[NR] = $1 } END { if (NR == 0) print 0; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+  }
+  awk -F'\t' -v ncpu="$(nproc)" -v d50="$(pairs 4)" -v d99="$(pairs 6)" -v dcpu="$(pairs 10)" \
+      -v a50="$(median A1 4 "$L")" -v b50="$(median B1 4 "$L")" -v a99="$(median A1 6 "$L")" -v b99="$(median B1 6 "$L")" \
+      -v a999="$(median A1 7 "$L")" -v b999="$(median B1 7 "$L")" -v acpu="$(median A1 10 "$L")" -v bcpu="$(median B1 10 "$L")" '
+    NR > 1 { if ($9 > maxload) maxload = $9
+             if ($1 == "A1") { if (min99 == "" || $6 < min99) min99 = $6; if ($6 > max99) max99 = $6 } }
+    END {
+      printf "one connection (no queue), medians of rounds: A1 p50 %d us, p99 %d us, p99.9 %d us, worker CPU %.2f us/req; B1 p50 %d us, p99 %d us, p99.9 %d us, worker CPU %.2f us/req\n",
+        a50, a99, a999, acpu / 1000, b50, b99, b999, bcpu / 1000
+      why = ""
+      if (maxload > ncpu / 2) why = sprintf("machine busy: 1-minute load average up to %.2f on %d CPUs", maxload, ncpu)
+      else if (min99 > 0 && max99 > 2 * min99) why = sprintf("A1 p99 moved from %d to %d us between rounds", min99, max99)
+      printf "B1-A1 added latency, 1 conn (median of paired rounds)  p50 %+d us, p99 %+d us, worker CPU %+.2f us/req  target < 50 us at p99: %s\n",
+        d50, d99, dcpu / 1000, (why != "" ? "NOT VALID (" why ")" : (d99 < 50 ? "met" : "missed"))
+    }' "$L"
   bad=$(awk -F'\t' 'NR > 1 { s += $8 } END { print s + 0 }' "$L")
   if [ "$bad" -gt 0 ]; then echo "WARNING: $bad non-2xx responses or socket errors in the latency rounds"; status=1; fi
 fi
@@ -750,5 +780,23 @@ for v in X $VARIANTS; do
     status=1
   fi
 done
+# The same figures as a Markdown table, for docs/performance.md.
+echo
+echo "Markdown ($(date -u +%Y-%m-%d), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?'), load average $LOAD_BEFORE before, $LOAD_AFTER after, $CLIENTS clients):"
+echo
+echo "| variant (medians of $ROUNDS x ${DURATION} s) | req/s | worker CPU µs/request | capacity | target |"
+echo "|---|---:|---:|---:|---|"
+for v in $VARIANTS; do
+  a=$(base_of "$v")
+  target=0.95
+  if [ "$v" = PB ]; then target=0.98; fi
+  awk -v v="$v" -v d="$(describe "$v")" -v a="$a" -v t="$target" -v r="$(median "$v" 3)" -v bc="$(median "$v" 8)" \
+      -v ac="$( [ -n "$a" ] && has "$VARIANTS" "$a" && median "$a" 8 || echo 0)" 'BEGIN {
+    if (ac > 0) { cap = ac / bc; printf "| %s %s | %d | %.2f | **%.3f** | %.2f: %s |\n", v, d, r, bc, cap, t,
+        (cap >= t ? "met" : sprintf("missed by %.1f points", (t - cap) * 100)) }
+    else printf "| %s %s | %d | %.2f | | |\n", v, d, r, bc
+  }'
+done
+echo
 echo "per-round figures: $BENCH/results.tsv; wrk output: $BENCH/wrk-*.txt"
 exit "$status"

@@ -24,5 +24,5 @@ if [ ! -x "$OUT/venv/bin/python" ]; then
     "$OUT/venv/bin/pip" install -q pyyaml libinjection-python || true
 fi
 "$OUT/venv/bin/python" ci/corpora/extract.py "$MIRRORS" "$OUT" >"$OUT/counts.txt"
-cargo run --release --no-default-features --example signature_eval -- "$OUT" >"$OUT/table.md"
+cargo run --release --no-default-features --features standalone --example signature_eval -- "$OUT" >"$OUT/table.md"
 "$OUT/venv/bin/python" ci/corpora/report.py "$OUT" | tee "$OUT/report.md"

@@ -13,6 +13,11 @@ cargo fmt --manifest-path tools/Cargo.toml --all --check
 echo "== clippy"
 cargo clippy --all-targets -- -D warnings
 cargo clippy --manifest-path tools/Cargo.toml --all-targets -- -D warnings
+# Benches and examples run without nginx (`standalone`, see Cargo.toml):
+# lint them and link them, so they cannot rot.
+cargo clippy --benches --examples --no-default-features --features standalone -- -D warnings
+echo "== benches and examples build (without nginx)"
+cargo build --benches --examples --no-default-features --features standalone
 
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

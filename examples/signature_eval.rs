@@ -2,7 +2,7 @@
 //! made from public corpora and prints, per source and class, how many were
 //! flagged, for the held-back half (reported) and the tuning half.
 //!
-//! `cargo run --release --no-default-features --example signature_eval -- DIR`
+//! `cargo run --release --no-default-features --features standalone --example signature_eval -- DIR`
 //! reads DIR/cases.jsonl and writes DIR/verdicts.jsonl (one line per case:
 //! the classes found) for `ci/corpora/report.py`, and DIR/misses-tune.txt
 //! (the tuning half's misses and false positives, the only ones to look at).

@@ -22,6 +22,8 @@ pub enum ListTag {
     Allow,
     Deny,
     Gray,
+    /// Under challenge: passes with a valid pass cookie (`crate::challenge`).
+    Challenge,
 }
 
 impl ListTag {
@@ -32,6 +34,7 @@ impl ListTag {
             ListTag::Allow => "allow",
             ListTag::Deny => "deny",
             ListTag::Gray => "gray",
+            ListTag::Challenge => "challenge",
         }
     }
 }
@@ -83,6 +86,7 @@ pub fn decide(
             Some(ListKind::Allow) => ListTag::Allow,
             Some(ListKind::Deny) => ListTag::Deny,
             Some(ListKind::Gray) => ListTag::Gray,
+            Some(ListKind::Challenge) => ListTag::Challenge,
             None => ListTag::None,
         };
         if rank(rt_tag) > rank(tag) {
@@ -93,7 +97,9 @@ pub fn decide(
     }
     let refuse = match tag {
         ListTag::Deny => true,
-        ListTag::Gray => attack.is_some(),
+        // a challenged client is at least graylisted: attack signs are
+        // refused whatever its cookie
+        ListTag::Gray | ListTag::Challenge => attack.is_some(),
         _ => false,
     };
     Access {
@@ -108,9 +114,10 @@ fn rank(t: ListTag) -> u8 {
     match t {
         ListTag::None => 0,
         ListTag::Gray => 1,
-        ListTag::Deny => 2,
-        ListTag::Allow => 3,
-        ListTag::Exception => 4,
+        ListTag::Challenge => 2,
+        ListTag::Deny => 3,
+        ListTag::Allow => 4,
+        ListTag::Exception => 5,
     }
 }
 
@@ -183,5 +190,33 @@ mod tests {
         assert_eq!(a.list, ListTag::Exception);
         // no profiles file: run-time lists still apply
         assert!(decide(None, ip("10.0.0.1"), None, Some(deny), None, 1).refuse);
+    }
+
+    #[test]
+    fn challenged_clients() {
+        let p = profiles(FILE);
+        let challenge = ListRecord {
+            kind: ListKind::Challenge as u8,
+            bot_type: 7,
+            confidence: 60,
+            ..Default::default()
+        };
+        let a = decide(Some(&p), ip("10.0.0.1"), None, Some(challenge), None, 1);
+        assert_eq!(a.list, ListTag::Challenge);
+        assert!(!a.refuse, "the challenge decides, with the cookie");
+        let a = decide(
+            Some(&p),
+            ip("10.0.0.1"),
+            None,
+            Some(challenge),
+            Some(AttackClass::Sqli),
+            1,
+        );
+        assert!(a.refuse, "attack signs are refused as for the graylist");
+        // a file gray entry does not soften a challenge; a deny entry wins
+        let a = decide(Some(&p), ip("203.0.113.5"), None, Some(challenge), None, 1);
+        assert_eq!(a.list, ListTag::Challenge);
+        let a = decide(Some(&p), ip("192.0.2.10"), None, Some(challenge), None, 1);
+        assert!(a.refuse);
     }
 }

@@ -184,16 +184,36 @@ fn detect(
     let mut scored = state;
     scored.reported = state.reported_mask(monitoring);
     let (assessment, detection) = score(&scored, app.baseline(), profile, now_ms);
-    let Some(det) = detection else {
-        app.teach(&obs, assessment.lesson());
-        return None;
+    let (det, below) = match detection {
+        Some(d) => (d, false),
+        None => match challenge_below(&state, &assessment, profile) {
+            Some(d) => (d, true),
+            None => {
+                app.teach(&obs, assessment.lesson());
+                return None;
+            }
+        },
     };
-    if !claim_for(shared, key, det.bot_type, monitoring) {
+    // A challenge below the threshold is claimed like a monitor-only
+    // reaction: the profile's own threshold may still list the client.
+    if !claim_for(shared, key, det.bot_type, monitoring || below) {
         // Another worker reported this client's detection a moment ago.
         return None;
     }
     count_detection(shared.stats(), &det, &assessment);
-    let listing = react(profile, monitor, shared.offences(key), &det, now_s);
+    let reaction = if below {
+        Reaction::Challenge
+    } else {
+        profile.reaction
+    };
+    let listing = react_with(
+        reaction,
+        profile,
+        monitor,
+        shared.offences(key),
+        &det,
+        now_s,
+    );
     let expires = list(shared, key, &listing, now_s);
     let outcome = report(
         &Report {
@@ -289,6 +309,19 @@ pub fn score(
     (a, d)
 }
 
+/// Stage 3a': with `challenge_tolerance`, the detection at that lower
+/// tolerance of a client the profile's own threshold did not detect (a
+/// bot type challenged once in a session is not challenged again).
+pub fn challenge_below(
+    state: &ClientState,
+    a: &Assessment,
+    profile: &Profile,
+) -> Option<Detection> {
+    let t = profile.challenge.below?;
+    let mask = profile.bot_types as u8 & !state.reported_mask(true);
+    decide(a, t, mask)
+}
+
 /// Marks the detection as reported in the client's record (a second short
 /// lock, taken only on a detection). False when the record already had it,
 /// that is another worker reported the same client in the meantime.
@@ -366,6 +399,7 @@ pub fn list_kind(reaction: Reaction) -> Option<ListKind> {
     match reaction {
         Reaction::Denylist => Some(ListKind::Deny),
         Reaction::Graylist => Some(ListKind::Gray),
+        Reaction::Challenge => Some(ListKind::Challenge),
         Reaction::Monitor => None,
     }
 }
@@ -381,11 +415,20 @@ pub fn react(
     det: &Detection,
     now_s: u64,
 ) -> Listing {
-    let reaction = if monitor {
-        Reaction::Monitor
-    } else {
-        profile.reaction
-    };
+    react_with(profile.reaction, profile, monitor, offences, det, now_s)
+}
+
+/// [`react`] with another reaction than the profile's (a challenge below
+/// its threshold, an escalation).
+pub fn react_with(
+    reaction: Reaction,
+    profile: &Profile,
+    monitor: bool,
+    offences: u32,
+    det: &Detection,
+    now_s: u64,
+) -> Listing {
+    let reaction = if monitor { Reaction::Monitor } else { reaction };
     let entry = list_kind(reaction).map(|kind| {
         let secs = profile.duration.secs().map(|d| {
             let factor = 1u64 << offences.min(16);
@@ -509,6 +552,7 @@ fn listed_as(kind: ListKind) -> &'static str {
         ListKind::Deny => "denylisted",
         ListKind::Gray => "graylisted",
         ListKind::Allow => "allowlisted",
+        ListKind::Challenge => "challenged",
     }
 }
 

@@ -15,6 +15,7 @@
 pub mod access;
 pub mod api;
 pub mod campaign;
+pub mod challenge;
 pub mod config;
 pub mod console_api;
 pub mod detect;

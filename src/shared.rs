@@ -25,7 +25,7 @@ use crate::table::{ClientKey, Record, Table, TableError};
 use crate::timeline::{HourCounter, Timeline};
 
 const MAGIC: u64 = 0x4150_4941_4255_5345; // "APIABUSE"
-const VERSION: u32 = 5;
+const VERSION: u32 = 6;
 /// Applications with a learned baseline; more are served by eviction of the
 /// one idle longest.
 pub const APP_SLOTS: usize = 8;
@@ -43,6 +43,8 @@ pub enum ListKind {
     Allow = 1,
     Deny = 2,
     Gray = 3,
+    /// Must pass the browser challenge (`crate::challenge`).
+    Challenge = 4,
 }
 
 impl ListKind {
@@ -51,6 +53,7 @@ impl ListKind {
             1 => Some(ListKind::Allow),
             2 => Some(ListKind::Deny),
             3 => Some(ListKind::Gray),
+            4 => Some(ListKind::Challenge),
             _ => None,
         }
     }
@@ -60,6 +63,7 @@ impl ListKind {
             ListKind::Allow => "allow",
             ListKind::Deny => "deny",
             ListKind::Gray => "gray",
+            ListKind::Challenge => "challenge",
         }
     }
 }
@@ -255,6 +259,8 @@ struct Header {
     list_counters: ListCounters,
     /// Run-time list changes for `api_abuse_sync`, and its statistics.
     journal: crate::sync::journal::Journal,
+    /// The challenge key and failure counts (see `crate::challenge`).
+    challenge: crate::challenge::ZoneState,
 }
 
 /// Counters of the run-time list table.
@@ -358,6 +364,7 @@ impl Shared {
             (*header)
                 .journal
                 .init(seed.rotate_left(43) ^ crate::table::random_seed());
+            (*header).challenge.key = crate::challenge::new_key();
             (*header).magic = MAGIC;
         }
         Ok(Shared {
@@ -418,6 +425,13 @@ impl Shared {
     pub fn campaigns(&self) -> &crate::campaign::Campaigns {
         // SAFETY: as for `stats`: all atomics, valid when zero.
         unsafe { &(*self.header).campaigns }
+    }
+
+    /// The challenge key, failure counts and counters.
+    pub fn challenge(&self) -> &crate::challenge::ZoneState {
+        // SAFETY: the key is written once in `create`, before the zone is
+        // published; the rest is atomics.
+        unsafe { &(*self.header).challenge }
     }
 
     /// The last detections (events-file lines), shared by every worker.

@@ -372,7 +372,7 @@ fn lists_are_paginated_and_filtered() {
     let (_, v) = json(&n, "GET", "/api-abuse/?limit=1");
     assert_eq!(
         v["lists_matched_by_list"],
-        serde_json::json!({"deny": 23, "gray": 5, "allow": 0}),
+        serde_json::json!({"deny": 23, "gray": 5, "allow": 0, "challenge": 0}),
         "totals beyond the page"
     );
     assert_eq!(

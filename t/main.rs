@@ -6,6 +6,7 @@ mod harness;
 mod redis;
 
 mod api;
+mod challenge;
 mod config;
 mod dashboard;
 mod detection;

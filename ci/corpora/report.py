@@ -93,15 +93,19 @@ for kind in ("sqli", "xss"):
         n = ours = lib = both = 0
         only_lib = []
         for c, v in zip(cases, verdicts):
-            if c["half"] != "held" or c["class"] != label:
+            if c["class"] != label:
+                continue
+            a, b = v["flagged"], li(c, kind)
+            if c["half"] != "held":
+                # Candidates to look at come from the tuning half only: the
+                # held-back half is what the table reports, never read.
+                if b and not a:
+                    only_lib.append(c["payload"])
                 continue
             n += 1
-            a, b = v["flagged"], li(c, kind)
             ours += a
             lib += b
             both += a and b
-            if b and not a:
-                only_lib.append(c["payload"])
         name = f"{kind} attacks" if label == kind else f"benign, libinjection {kind}"
         print(f"| {name} | {n} | {ours} | {lib} | {both} | {ours - both} | {lib - both} |")
         with open(f"{OUT}/only-libinjection-{kind}-{label}.txt", "w") as fh:

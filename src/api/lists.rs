@@ -53,9 +53,14 @@ pub fn origin_name(origin: u8) -> &'static str {
 }
 
 fn kind_of(name: &str) -> Option<ListKind> {
-    [ListKind::Deny, ListKind::Gray, ListKind::Allow]
-        .into_iter()
-        .find(|k| k.as_str() == name)
+    [
+        ListKind::Deny,
+        ListKind::Gray,
+        ListKind::Allow,
+        ListKind::Challenge,
+    ]
+    .into_iter()
+    .find(|k| k.as_str() == name)
 }
 
 fn origin_of(name: &str) -> Option<u8> {
@@ -116,7 +121,7 @@ struct Filter {
 
 impl Filter {
     fn from(p: &Params) -> Result<Filter, String> {
-        let list = p.parsed("list", kind_of, "deny, gray or allow")?;
+        let list = p.parsed("list", kind_of, "deny, gray, allow or challenge")?;
         let origin = p.parsed("origin", origin_of, "operator, detection or range")?;
         let bot = p.parsed("bot_type", BotType::from_name, "a bot type name")?;
         let net = p.parsed(
@@ -146,6 +151,7 @@ pub struct ByList {
     pub deny: u64,
     pub gray: u64,
     pub allow: u64,
+    pub challenge: u64,
 }
 
 /// One page of entries.
@@ -200,6 +206,7 @@ pub fn page(ctx: &Ctx<'_>, p: &Params, now: u64) -> Result<Page, String> {
             Some(ListKind::Deny) => by_list.deny += 1,
             Some(ListKind::Gray) => by_list.gray += 1,
             Some(ListKind::Allow) => by_list.allow += 1,
+            Some(ListKind::Challenge) => by_list.challenge += 1,
             None => {}
         }
         if cursor.is_some_and(|c| k <= c) {
@@ -276,7 +283,7 @@ fn add(ctx: &Ctx<'_>, req: &Request<'_>) -> Result<Added, (u16, String)> {
         .map_err(bad)?
         .ok_or_else(|| bad("POST needs ?addr=IP&list=deny|gray|allow".into()))?;
     let kind = p
-        .parsed("list", kind_of, "deny, gray or allow")
+        .parsed("list", kind_of, "deny, gray, allow or challenge")
         .map_err(bad)?
         .ok_or_else(|| bad("POST needs list=deny|gray|allow".into()))?;
     let life: Lifetime = match p.get("duration") {

@@ -45,6 +45,19 @@ pub fn metrics(shared: &Shared) -> Reply {
     let _ = writeln!(o, "api_abuse_monitored_total {}", ld(&st.monitored));
     counter(
         &mut o,
+        "api_abuse_challenges_total",
+        "Browser challenges: served (issued), passed after a challenge, cookies that came back invalid, clients escalated to a list.",
+    );
+    for c in crate::challenge::Counter::ALL {
+        let _ = writeln!(
+            o,
+            "api_abuse_challenges_total{{result=\"{}\"}} {}",
+            c.as_str(),
+            shared.challenge().get(c)
+        );
+    }
+    counter(
+        &mut o,
         "api_abuse_detections_total",
         "Clients detected, by bot type.",
     );

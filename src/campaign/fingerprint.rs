@@ -11,12 +11,13 @@
 //! or IPv6 /48 neighbourhood is kept apart ([`Fingerprint::hood`]) so that a
 //! pool spread over a datacentre range is grouped too, whatever it sends.
 //!
-//! Hashes are FNV-1a through a finaliser, without a per-process key: the
-//! value must be the same in every worker (campaigns live in shared memory).
+//! Hashes are XXH3 (`detect::hash::fast_hash`), without a per-process key:
+//! the value must be the same in every worker (campaigns live in shared
+//! memory; they are not kept in the state file).
 
 use std::net::IpAddr;
 
-use crate::detect::hash::{mix, Fnv};
+use crate::detect::hash::{fast_hash, mix, Fnv};
 
 /// What the client did before this request, from its record.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -79,7 +80,8 @@ pub struct Fingerprint {
 /// Builds a [`Fingerprint`] header by header.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Builder {
-    names: Fnv,
+    /// The names' hashes, folded in order.
+    names: u32,
     ua: u32,
     accept: [u32; 3],
     cookie: bool,
@@ -90,8 +92,7 @@ impl Builder {
     #[inline]
     pub fn header(&mut self, name: &[u8], value: &[u8]) {
         if !per_request(name) {
-            self.names.bytes(name);
-            self.names.byte(b'\n');
+            self.names = (self.names.rotate_left(7) ^ fast_hash(name)).wrapping_mul(0x9e37_79b1);
         }
         let slot = match name {
             b"user-agent" => {
@@ -113,7 +114,10 @@ impl Builder {
     pub fn finish(self) -> Fingerprint {
         let [a, l, e] = self.accept;
         Fingerprint {
-            names: self.names.finish(),
+            names: match mix(self.names) {
+                0 => 1,
+                h => h,
+            },
             ua: self.ua,
             accept: mix(a ^ mix(l ^ mix(e).rotate_left(7)).rotate_left(11)),
             cookie: self.cookie,
@@ -147,9 +151,7 @@ fn per_request(name: &[u8]) -> bool {
 }
 
 fn value_hash(v: &[u8]) -> u32 {
-    let mut h = Fnv::new();
-    h.bytes(v);
-    h.finish()
+    fast_hash(v)
 }
 
 /// The /24 of an IPv4 address, the /48 of an IPv6 one, hashed.

@@ -233,7 +233,8 @@ pub fn check(
     } else {
         profile.reaction
     };
-    if reaction == Reaction::Graylist && graylisted {
+    // `graylisted`: gray- or challenge-listed already (see the glue).
+    if matches!(reaction, Reaction::Graylist | Reaction::Challenge) && graylisted {
         // Listed already; the graylist refuses its attack-signed requests.
         return Some(Hit {
             refuse: false,
@@ -252,10 +253,10 @@ pub fn check(
                 key,
                 now_s,
                 ListRecord {
-                    kind: if r == Reaction::Graylist {
-                        ListKind::Gray
-                    } else {
-                        ListKind::Deny
+                    kind: match r {
+                        Reaction::Graylist => ListKind::Gray,
+                        Reaction::Challenge => ListKind::Challenge,
+                        _ => ListKind::Deny,
                     } as u8,
                     origin: ORIGIN_DETECTION,
                     bot_type: hit.bot_type.index() as u8 + 1,
@@ -299,7 +300,7 @@ pub fn check(
             report.addresses_listed,
             profile.name,
             if listed {
-                format!("{} for {secs}s", if reaction == Reaction::Graylist { "graylisted" } else { "denylisted" })
+                format!("{} for {secs}s", match reaction { Reaction::Graylist => "graylisted", Reaction::Challenge => "challenged", _ => "denylisted" })
             } else {
                 "not listed (monitor)".into()
             }

@@ -106,6 +106,12 @@ pub struct Profile {
     pub duration: Lifetime,
     #[serde(default)]
     pub sensitive: Vec<Spanned<Sensitive>>,
+    /// See `crate::challenge::Settings`.
+    pub challenge_tolerance: Option<Spanned<Tolerance>>,
+    pub challenge_escalate: Option<Spanned<Reaction>>,
+    pub challenge_failures: Option<Spanned<i64>>,
+    pub challenge_lifetime: Option<Spanned<Lifetime>>,
+    pub challenge_work: Option<Spanned<i64>>,
 }
 
 fn yes() -> bool {
@@ -123,6 +129,8 @@ pub enum Reaction {
     Denylist,
     Graylist,
     Monitor,
+    /// Prove a JavaScript-capable browser (see `crate::challenge`).
+    Challenge,
 }
 
 impl Reaction {
@@ -131,13 +139,19 @@ impl Reaction {
             Reaction::Denylist => "denylist",
             Reaction::Graylist => "graylist",
             Reaction::Monitor => "monitor",
+            Reaction::Challenge => "challenge",
         }
     }
 
     pub fn from_name(s: &str) -> Option<Reaction> {
-        [Reaction::Denylist, Reaction::Graylist, Reaction::Monitor]
-            .into_iter()
-            .find(|r| r.as_str() == s)
+        [
+            Reaction::Denylist,
+            Reaction::Graylist,
+            Reaction::Monitor,
+            Reaction::Challenge,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
     }
 }
 

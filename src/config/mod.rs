@@ -37,6 +37,8 @@ pub struct Profile {
     pub reaction: Reaction,
     pub duration: Lifetime,
     pub sensitive: crate::detect::SensitiveSet,
+    /// `reaction = "challenge"` and `challenge_*` keys, defaults applied.
+    pub challenge: crate::challenge::Settings,
 }
 
 impl Profile {
@@ -113,6 +115,18 @@ struct ProfileMeta {
     duration: Option<u64>,
     /// (method, path pattern, kind)
     sensitive: Vec<(String, String, String)>,
+    #[serde(default)]
+    challenge: ChallengeMeta,
+}
+
+/// `crate::challenge::Settings` as stored in an image.
+#[derive(Default, serde::Serialize, serde::Deserialize)]
+struct ChallengeMeta {
+    below: Option<String>,
+    escalate: Option<String>,
+    failures: Option<u32>,
+    lifetime: Option<u32>,
+    work: Option<u8>,
 }
 
 impl Profiles {
@@ -157,6 +171,7 @@ impl Profiles {
         let mut profiles = Vec::with_capacity(raw.profile.len());
         for p in raw.profile {
             let name_at = p.name.span().start;
+            let challenge = challenge_settings(path, text, p.name.get_ref(), &p)?;
             let name = p.name.into_inner();
             if name.trim().is_empty() {
                 return Err(ConfigError::at(
@@ -206,6 +221,13 @@ impl Profiles {
                 )
             })?;
             profiles.push(ProfileMeta {
+                challenge: ChallengeMeta {
+                    below: challenge.below.map(|t| t.as_str().to_string()),
+                    escalate: Some(challenge.escalate.as_str().to_string()),
+                    failures: Some(challenge.failures),
+                    lifetime: Some(challenge.lifetime_s),
+                    work: Some(challenge.work),
+                },
                 sensitive: specs
                     .iter()
                     .map(|(m, p, k)| (m.to_string(), p.to_string(), k.as_str().to_string()))
@@ -247,7 +269,23 @@ impl Profiles {
                 specs.push((m.as_str(), path.as_str(), kind));
             }
             let sensitive = crate::detect::SensitiveSet::compile(&specs)?;
+            let defaults = crate::challenge::Settings::default();
+            let c = &p.challenge;
+            let challenge = crate::challenge::Settings {
+                below: match &c.below {
+                    Some(t) => Some(Tolerance::from_name(t).ok_or_else(|| bad("tolerance", t))?),
+                    None => None,
+                },
+                escalate: match &c.escalate {
+                    Some(r) => Reaction::from_name(r).ok_or_else(|| bad("reaction", r))?,
+                    None => defaults.escalate,
+                },
+                failures: c.failures.unwrap_or(defaults.failures),
+                lifetime_s: c.lifetime.unwrap_or(defaults.lifetime_s),
+                work: c.work.unwrap_or(defaults.work),
+            };
             profiles.push(Profile {
+                challenge,
                 tolerance: Tolerance::from_name(&p.tolerance)
                     .ok_or_else(|| bad("tolerance", &p.tolerance))?,
                 reaction: Reaction::from_name(&p.reaction)
@@ -294,6 +332,102 @@ impl Profiles {
     pub fn enabled_count(&self) -> usize {
         self.profiles.iter().filter(|p| p.enabled).count()
     }
+}
+
+/// The challenge keys of a profile, validated: each error names its line.
+fn challenge_settings(
+    path: &Path,
+    text: &str,
+    name: &str,
+    p: &file::Profile,
+) -> Result<crate::challenge::Settings, ConfigError> {
+    use crate::challenge::{Settings, MAX_FAILURES, MAX_LIFETIME_S};
+    let fail = |at: usize, msg: String| {
+        ConfigError::at(path, text, at, format!("profile \"{name}\": {msg}"))
+    };
+    let mut s = Settings::default();
+    if let Some(t) = &p.challenge_tolerance {
+        let at = t.span().start;
+        let t = *t.get_ref();
+        if !matches!(p.reaction, Reaction::Denylist | Reaction::Graylist) {
+            return Err(fail(
+                at,
+                format!(
+                    "challenge_tolerance challenges the clients just below a denylist or graylist \
+                     reaction's threshold; with reaction = \"{}\" remove it{}",
+                    p.reaction.as_str(),
+                    if p.reaction == Reaction::Challenge {
+                        " (the profile's tolerance is the challenge's)"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+        }
+        if t >= p.tolerance {
+            return Err(fail(
+                at,
+                format!(
+                    "challenge_tolerance = \"{}\" must be lower than the profile's tolerance \"{}\" \
+                     (low < normal < high)",
+                    t.as_str(),
+                    p.tolerance.as_str()
+                ),
+            ));
+        }
+        s.below = Some(t);
+    }
+    if matches!(p.reaction, Reaction::Graylist) {
+        s.escalate = Reaction::Graylist;
+    }
+    if let Some(r) = &p.challenge_escalate {
+        if !matches!(r.get_ref(), Reaction::Denylist | Reaction::Graylist) {
+            return Err(fail(
+                r.span().start,
+                format!(
+                    "challenge_escalate must be \"denylist\" or \"graylist\", not \"{}\"",
+                    r.get_ref().as_str()
+                ),
+            ));
+        }
+        s.escalate = *r.get_ref();
+    }
+    if let Some(n) = &p.challenge_failures {
+        let v = *n.get_ref();
+        if !(1..=i64::from(MAX_FAILURES)).contains(&v) {
+            return Err(fail(
+                n.span().start,
+                format!("challenge_failures = {v} is not between 1 and {MAX_FAILURES}"),
+            ));
+        }
+        s.failures = v as u32;
+    }
+    if let Some(l) = &p.challenge_lifetime {
+        match l.get_ref().secs() {
+            Some(secs) if secs <= MAX_LIFETIME_S => s.lifetime_s = secs as u32,
+            _ => {
+                return Err(fail(
+                    l.span().start,
+                    format!(
+                        "challenge_lifetime must be a duration of at most {}d (the pass cookie's lifetime)",
+                        MAX_LIFETIME_S / 86_400
+                    ),
+                ))
+            }
+        }
+    }
+    if let Some(w) = &p.challenge_work {
+        let v = *w.get_ref();
+        let max = crate::challenge::token::MAX_WORK;
+        if !(0..=i64::from(max)).contains(&v) {
+            return Err(fail(
+                w.span().start,
+                format!("challenge_work = {v} is not between 0 and {max} (bits of proof of work)"),
+            ));
+        }
+        s.work = v as u8;
+    }
+    Ok(s)
 }
 
 fn list_entries(raw: file::Lists) -> impl Iterator<Item = Entry> {

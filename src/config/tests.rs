@@ -214,3 +214,86 @@ fn unknown_key_inside_lists() {
         "{e}"
     );
 }
+
+#[test]
+fn challenge_keys() {
+    let p = parse(
+        r#"
+        [[profile]]
+        name = "shop"
+        reaction = "challenge"
+        challenge_failures = 3
+        challenge_lifetime = "30m"
+        challenge_work = 8
+        challenge_escalate = "graylist"
+
+        [[profile]]
+        name = "api"
+        tolerance = "high"
+        reaction = "graylist"
+        challenge_tolerance = "normal"
+
+        [[profile]]
+        name = "plain"
+        "#,
+    )
+    .unwrap();
+    let shop = &p.profiles[0];
+    assert_eq!(shop.reaction, Reaction::Challenge);
+    let c = shop.challenge;
+    assert_eq!(
+        (c.below, c.escalate, c.failures, c.lifetime_s, c.work),
+        (None, Reaction::Graylist, 3, 1800, 8)
+    );
+    let api = &p.profiles[1].challenge;
+    assert_eq!(api.below, Some(crate::model::Tolerance::Normal));
+    // escalation follows a graylist profile unless told otherwise
+    assert_eq!(api.escalate, Reaction::Graylist);
+    assert_eq!(
+        p.profiles[2].challenge,
+        crate::challenge::Settings::default()
+    );
+}
+
+#[test]
+fn challenge_key_errors_name_their_line() {
+    let cases = [
+        ("challenge_tolerance = \"normal\"\n", "must be lower than"),
+        (
+            "tolerance = \"low\"\nchallenge_tolerance = \"low\"\n",
+            "must be lower than",
+        ),
+        (
+            "reaction = \"challenge\"\nchallenge_tolerance = \"low\"\n",
+            "remove it",
+        ),
+        (
+            "reaction = \"monitor\"\nchallenge_tolerance = \"low\"\n",
+            "remove it",
+        ),
+        (
+            "challenge_escalate = \"monitor\"\n",
+            "\"denylist\" or \"graylist\"",
+        ),
+        (
+            "challenge_escalate = \"challenge\"\n",
+            "\"denylist\" or \"graylist\"",
+        ),
+        ("challenge_failures = 0\n", "between 1 and"),
+        ("challenge_lifetime = \"forever\"\n", "at most 30d"),
+        ("challenge_lifetime = \"31d\"\n", "at most 30d"),
+        ("challenge_work = 21\n", "between 0 and 20"),
+        ("challenge_work = -1\n", "between 0 and 20"),
+        ("challenge_tolerance = \"lowest\"\n", "lowest"),
+        ("challenge_after = 3\n", "unknown field `challenge_after`"),
+    ];
+    for (keys, want) in cases {
+        let text = format!("[[profile]]\nname = \"a\"\n{keys}");
+        let e = err(&text);
+        let line = text.lines().count();
+        assert!(
+            e.contains(&format!("line {line},")) && e.contains(want),
+            "{keys:?}: {e}"
+        );
+    }
+}

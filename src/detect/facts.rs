@@ -14,10 +14,11 @@
 //! [`ClientState::update`]: super::state::ClientState::update
 
 use super::bad_user_agent::{self, UaClass};
-use super::hash::hash_bytes;
+use super::hash::fast_hash;
 use super::template::{self, Endpoint};
-use super::{outdated_browser, suspicious_behaviour, ua_cache};
+use super::{outdated_browser, ua_cache};
 use crate::model::{AttackClass, SensitiveKind};
+use crate::request::header_bits as h;
 use crate::request::RequestView;
 
 /// Bytes of a User-Agent that are hashed and classified. Real browsers send
@@ -95,7 +96,7 @@ pub fn extract(v: &RequestView<'_>, sensitive: Option<SensitiveKind>) -> Request
 }
 
 /// [`extract`] with the endpoint of `v` already normalised, and maybe the
-/// whole User-Agent value already hashed ([`super::hash::hash_bytes`] of a
+/// whole User-Agent value already hashed ([`super::hash::fast_hash`] of a
 /// value of at most [`MAX_USER_AGENT`] bytes), as the glue's earlier phase
 /// computed them.
 pub fn extract_with(
@@ -105,8 +106,8 @@ pub fn extract_with(
     ua_hash: Option<u32>,
 ) -> RequestFacts {
     let user_agent = user_agent_hashed(v.user_agent, ua_hash);
-    let header_anomaly = user_agent.is_browser()
-        && suspicious_behaviour::header_anomaly(v, user_agent.flags & UA_CHROMIUM != 0);
+    let header_anomaly =
+        user_agent.is_browser() && header_anomaly(v, user_agent.flags & UA_CHROMIUM != 0);
     RequestFacts {
         endpoint,
         sensitive,
@@ -117,13 +118,27 @@ pub fn extract_with(
     }
 }
 
+/// Detector `suspicious_behaviour`'s header rule: one request from a client
+/// claiming to be a browser lacks what that browser
+/// would send.
+pub fn header_anomaly(v: &RequestView<'_>, chromium: bool) -> bool {
+    let needed = h::ACCEPT | h::ACCEPT_LANGUAGE | h::ACCEPT_ENCODING;
+    if v.headers & needed != needed {
+        return true;
+    }
+    if v.http_version == 1000 || (v.http_version == 1001 && v.headers & h::CONNECTION_CLOSE != 0) {
+        return true;
+    }
+    chromium && v.http_version >= 2000 && v.headers & h::SEC_FETCH == 0
+}
+
 /// Hashes and classifies a User-Agent value (`None`: header missing), through
 /// the per-worker cache.
 pub fn user_agent(ua: Option<&[u8]>) -> UserAgent {
     user_agent_hashed(ua, None)
 }
 
-/// [`user_agent`], with `hash_bytes` of the value given when known (used
+/// [`user_agent`], with `fast_hash` of the value given when known (used
 /// only for a value of at most [`MAX_USER_AGENT`] bytes).
 pub fn user_agent_hashed(ua: Option<&[u8]>, known: Option<u32>) -> UserAgent {
     let ua = ua.map(|u| &u[..u.len().min(MAX_USER_AGENT)]);
@@ -131,7 +146,7 @@ pub fn user_agent_hashed(ua: Option<&[u8]>, known: Option<u32>) -> UserAgent {
         None => UA_MISSING_HASH,
         Some(u) => match known
             .filter(|_| u.len() < MAX_USER_AGENT)
-            .unwrap_or_else(|| hash_bytes(u))
+            .unwrap_or_else(|| fast_hash(u))
         {
             0 | UA_MISSING_HASH => 2,
             h => h,
@@ -193,7 +208,7 @@ mod tests {
         let mut b = crate::campaign::Builder::default();
         b.header(b"user-agent", CHROME);
         let fp = b.finish();
-        assert_eq!(fp.ua, hash_bytes(CHROME));
+        assert_eq!(fp.ua, fast_hash(CHROME));
         assert_eq!(
             user_agent_hashed(Some(CHROME), Some(fp.ua)),
             user_agent(Some(CHROME))

@@ -16,9 +16,11 @@
 //! client when all zero, so the nginx glue can keep it in a shared zone.
 
 use super::bad_user_agent::UaClass;
+/// Defined next to the baseline it teaches; the record update makes it.
+pub use super::baseline::Observation;
 use super::distinct::insert;
 use super::facts::{self, Answer, RequestFacts, UA_OUTDATED};
-use super::{baseline::AppBaseline, request_rate, template};
+use super::{baseline::AppBaseline, spike, template};
 use crate::model::{BotType, SensitiveKind};
 use crate::request::RequestView;
 
@@ -40,6 +42,13 @@ pub const LEARN_AFTER_REQUESTS: u32 = 8;
 /// Width of one rate bucket; six of them make the sliding minute.
 pub const RATE_BUCKET_MS: u64 = 10_000;
 pub const RATE_BUCKETS: usize = 6;
+
+/// A client "loads assets" above this share of its requests...
+pub const CLIENT_ASSET_SHARE: f32 = 0.02;
+/// ...and "is a browser" when this share of its requests claims one...
+pub const BROWSER_SHARE: f32 = 0.9;
+/// ...and under this share of them lack what that browser sends.
+pub const ANOMALY_SHARE: f32 = 0.5;
 
 /// Indices of the decayed counters.
 #[derive(Clone, Copy, Debug)]
@@ -113,19 +122,6 @@ pub struct ClientState {
 const _: () = assert!(std::mem::size_of::<ClientState>() <= 256);
 const _: () = assert!(crate::model::BotType::ALL.len() <= 8);
 const _: () = assert!(crate::model::AttackClass::ALL.len() <= 16);
-
-/// What one observed request may teach the application's baseline.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Observation {
-    pub template: u32,
-    /// The client's previous template in this session (0: none).
-    pub prev_template: u32,
-    pub asset: bool,
-    /// Within this client's per-minute learning budget.
-    pub learn_endpoint: bool,
-    /// The client's request count of a minute that just ended (0: none).
-    pub minute_sample: u16,
-}
 
 impl ClientState {
     /// A fresh client (the same as all-zero memory).
@@ -241,12 +237,12 @@ impl ClientState {
         // browser's first fetch of an asset is part of rendering the page
         // that already counted, not traffic of its own (a repeated one, or
         // one from a client that renders nothing, still is).
-        let weight = if ep.asset && new_resource > 0.5 && super::wide_scope::renders(self) {
+        let weight = if ep.asset && new_resource > 0.5 && self.renders() {
             0.0
         } else {
-            request_rate::spike_weight(ep.asset, 200)
+            spike::spike_weight(ep.asset, 200)
         };
-        self.spike_excess = request_rate::spike_excess(self.spike_excess, dt, drain, weight);
+        self.spike_excess = spike::spike_excess(self.spike_excess, dt, drain, weight);
 
         let prev = self.last_template;
         if prev != 0 {
@@ -292,8 +288,8 @@ impl ClientState {
             _ => {}
         }
         if a.asset && a.status != 0 {
-            let full = request_rate::spike_weight(true, a.status);
-            self.spike_excess += full - request_rate::spike_weight(true, 200);
+            let full = spike::spike_weight(true, a.status);
+            self.spike_excess += full - spike::spike_weight(true, 200);
         }
         if failed && a.object_template == Some(self.enum_template) {
             self.bump(C::EnumFail as usize);
@@ -350,6 +346,16 @@ impl ClientState {
 
     pub fn last_seen_ms(&self) -> u64 {
         self.last_seen_ms
+    }
+
+    /// The client loads assets the way a browser rendering pages does: a
+    /// browser by its User-Agent and headers (see `wide_scope`).
+    pub(crate) fn renders(&self) -> bool {
+        let total = self.count(C::Total);
+        let browser = self.count(C::BrowserReqs);
+        super::ratio(self.count(C::Assets), total) > CLIENT_ASSET_SHARE
+            && super::ratio(browser, total) >= BROWSER_SHARE
+            && super::ratio(self.count(C::Anomalies), browser) < ANOMALY_SHARE
     }
 
     pub(crate) fn count(&self, c: C) -> f32 {

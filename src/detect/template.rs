@@ -38,6 +38,9 @@ pub struct ObjectId {
     pub number: Option<u64>,
 }
 
+/// The asset extensions, as [`is_asset_extension`] matches them (a test
+/// keeps the two in step).
+#[cfg(test)]
 const ASSET_EXTENSIONS: &[&[u8]] = &[
     b"css", b"js", b"mjs", b"map", b"png", b"jpg", b"jpeg", b"gif", b"svg", b"webp", b"avif",
     b"ico", b"bmp", b"woff", b"woff2", b"ttf", b"otf", b"eot", b"mp4", b"webm", b"mp3", b"ogg",
@@ -86,7 +89,10 @@ pub fn normalise(method: &[u8], path: &[u8]) -> Endpoint {
             }
             None => template.bytes(seg),
         }
-        asset = shape.ext_ok() && is_asset_extension(&seg[shape.ext_start()..]);
+        if start >= path.len() || path[start..].iter().all(|&b| b == b'/') {
+            // The last segment.
+            asset = shape.ext_ok() && is_asset_extension(&seg[shape.ext_start()..]);
+        }
     }
     Endpoint {
         template: template.finish(),
@@ -102,7 +108,7 @@ const DIGIT: u8 = 1;
 const HEX: u8 = 2;
 const TOKEN: u8 = 4;
 const ALNUM: u8 = 8;
-/// `@`, `.` and `/`: the bytes the scan stops on.
+/// `@`, `.` and `/`: the bytes the scan looks at one by one.
 const SPECIAL: u8 = 16;
 
 static CLASS: [u8; 256] = {
@@ -169,8 +175,9 @@ struct Shape {
     whole: Figures,
     /// The figures of the stem when the segment has a dot (not at 0).
     stem: Option<Figures>,
-    /// Classes AND-ed and length since the last dot.
-    ext_all: u8,
+    /// The extension after the last dot is short, alphanumeric and not all
+    /// digits (meaningful with `stem` only).
+    ext_ok: bool,
     ext_len: usize,
 }
 
@@ -184,62 +191,59 @@ impl Shape {
             ..Figures::default()
         };
         let mut stem = None;
-        let (mut ext_all, mut ext_len) = (0xffu8, 0usize);
-        let mut i = 0;
-        while i < bytes.len() {
-            let b = bytes[i];
+        let mut last_dot = None;
+        let mut len = bytes.len();
+        for (i, &b) in bytes.iter().enumerate() {
             let c = CLASS[usize::from(b)];
             if c & SPECIAL != 0 {
                 match b {
-                    b'/' => break,
-                    b'@' if f.at.is_none() => f.at = Some(i),
+                    b'/' => {
+                        len = i;
+                        break;
+                    }
                     b'.' => {
+                        // The stem's figures: everything before this dot.
                         if i > 0 {
                             stem = Some(Figures { len: i, ..f });
                         }
-                        (ext_all, ext_len) = (0xff, 0);
+                        last_dot = Some(i);
                         if f.at.is_some() {
                             f.dot_after_at = true;
                         }
-                        // The dot itself belongs to the extension's delimiter,
-                        // not to it.
-                        f.all &= c;
-                        f.trailing = 0;
-                        resource.byte(b);
-                        i += 1;
-                        continue;
                     }
-                    _ => {}
+                    _ => {
+                        if f.at.is_none() {
+                            f.at = Some(i);
+                        }
+                    }
                 }
             }
             resource.byte(b);
             f.all &= c;
-            ext_all &= c;
-            ext_len += 1;
-            if c & DIGIT != 0 {
-                f.digits += 1;
-                f.trailing += 1;
-            } else {
-                f.trailing = 0;
-            }
-            i += 1;
+            let digit = usize::from(c & DIGIT);
+            f.digits += digit;
+            f.trailing = (f.trailing + 1) * digit;
         }
-        f.len = i;
+        f.len = len;
+        let seg = &bytes[..len];
+        let ext = last_dot.map_or(&[][..], |d| &seg[d + 1..]);
+        let ext_ok = (1..=5).contains(&ext.len()) && {
+            let all = ext.iter().fold(0xff, |a, &b| a & CLASS[usize::from(b)]);
+            all & ALNUM != 0 && all & DIGIT == 0
+        };
         Shape {
-            len: i,
+            len,
             whole: f,
             stem,
-            ext_all,
-            ext_len,
+            ext_ok,
+            ext_len: ext.len(),
         }
     }
 
-    /// The segment has a short alphanumeric, not all-digit extension.
+    /// The segment has a stem and a short alphanumeric, not all-digit
+    /// extension.
     fn ext_ok(&self) -> bool {
-        self.stem.is_some()
-            && (1..=5).contains(&self.ext_len)
-            && self.ext_all & ALNUM != 0
-            && self.ext_all & DIGIT == 0
+        self.stem.is_some() && self.ext_ok
     }
 
     fn ext_start(&self) -> usize {
@@ -257,8 +261,41 @@ impl Shape {
     }
 }
 
+/// Whether `ext` (at most 5 bytes, see `Shape::ext_ok`) is a static asset's
+/// extension (stylesheet, script, image, font, media), in any case.
 fn is_asset_extension(ext: &[u8]) -> bool {
-    ASSET_EXTENSIONS.iter().any(|e| e.eq_ignore_ascii_case(ext))
+    let mut lower = [0u8; 5];
+    let Some(buf) = lower.get_mut(..ext.len()) else {
+        return false;
+    };
+    for (l, b) in buf.iter_mut().zip(ext) {
+        *l = b.to_ascii_lowercase();
+    }
+    matches!(
+        &*buf,
+        b"css"
+            | b"js"
+            | b"mjs"
+            | b"map"
+            | b"png"
+            | b"jpg"
+            | b"jpeg"
+            | b"gif"
+            | b"svg"
+            | b"webp"
+            | b"avif"
+            | b"ico"
+            | b"bmp"
+            | b"woff"
+            | b"woff2"
+            | b"ttf"
+            | b"otf"
+            | b"eot"
+            | b"mp4"
+            | b"webm"
+            | b"mp3"
+            | b"ogg"
+    )
 }
 
 /// Renders the template of `path` (for events, debugging and tests).
@@ -409,6 +446,17 @@ mod tests {
         assert_eq!(a.object.and_then(|o| o.number), Some(42));
         assert_eq!(a.depth, 3);
         assert!(!a.asset);
+    }
+
+    #[test]
+    fn the_asset_match_is_the_list() {
+        for e in ASSET_EXTENSIONS {
+            assert!(is_asset_extension(e));
+            assert!(is_asset_extension(&e.to_ascii_uppercase()));
+        }
+        for e in [&b"json"[..], b"html", b"jsx", b"c", b"", b"woff22"] {
+            assert!(!is_asset_extension(e));
+        }
     }
 
     #[test]

@@ -36,20 +36,12 @@ pub const STRONG_NEW_SHARE: f32 = 0.9;
 pub const TEMPLATES: f32 = 30.0;
 /// The application "has assets" above this learned share.
 pub const APP_ASSET_SHARE: f32 = 0.05;
-/// A client "loads assets" above this share.
-pub const CLIENT_ASSET_SHARE: f32 = 0.02;
-/// A client "is a browser" when this share of its requests claims one...
-pub const BROWSER_SHARE: f32 = 0.9;
-/// ...and under this share of them lack what that browser sends.
-pub const ANOMALY_SHARE: f32 = 0.5;
+pub use super::state::{ANOMALY_SHARE, BROWSER_SHARE, CLIENT_ASSET_SHARE};
 
-/// The client loads assets the way a browser rendering pages does.
+/// The client loads assets the way a browser rendering pages does
+/// ([`ClientState::renders`]).
 pub fn renders(s: &ClientState) -> bool {
-    let total = s.count(C::Total);
-    let browser = s.count(C::BrowserReqs);
-    ratio(s.count(C::Assets), total) > CLIENT_ASSET_SHARE
-        && ratio(browser, total) >= BROWSER_SHARE
-        && ratio(s.count(C::Anomalies), browser) < ANOMALY_SHARE
+    s.renders()
 }
 
 pub fn evaluate(s: &ClientState, baseline: &AppBaseline) -> DetectorResult {

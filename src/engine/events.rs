@@ -69,7 +69,7 @@ pub fn line(r: &Report<'_>, now_s: u64) -> String {
         profile: &r.profile.name,
         bot_type: r.detection.bot_type.as_str(),
         confidence: r.detection.confidence_pct,
-        tolerance: r.profile.tolerance.as_str(),
+        tolerance: tolerance_of(r).as_str(),
         reaction: r.reaction.as_str(),
         expires,
         listing,
@@ -80,12 +80,21 @@ pub fn line(r: &Report<'_>, now_s: u64) -> String {
         },
         assessment: AssessmentJson {
             a: r.assessment,
-            tolerance: r.profile.tolerance,
+            tolerance: tolerance_of(r),
         },
     };
     let mut out = serde_json::to_string(&event).unwrap_or_default();
     out.push('\n');
     out
+}
+
+/// The tolerance whose threshold the detection crossed: the profile's, or
+/// its `challenge_tolerance` for a challenge below the threshold.
+fn tolerance_of(r: &Report<'_>) -> Tolerance {
+    match r.profile.challenge.below {
+        Some(t) if r.reaction == crate::config::Reaction::Challenge => t,
+        _ => r.profile.tolerance,
+    }
 }
 
 /// An assessment as the events file writes it.

@@ -577,3 +577,116 @@ fn a_removed_entry_lets_detection_start_over() {
         "the entry and its count were removed"
     );
 }
+
+fn stuff_login(z: &crate::shared::tests::HeapZone, p: &Profiles, n: u64) -> Vec<Outcome> {
+    let mut learner = Learner::new();
+    let client = IpAddr::V4(Ipv4Addr::new(203, 0, 113, 9));
+    (0..n)
+        .filter_map(|i| {
+            observe(
+                &z.shared,
+                &mut learner,
+                &p.profiles[0],
+                b"shop",
+                9,
+                client,
+                &login(401),
+                false,
+                T0 + i * 700,
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_challenge_profile_lists_the_client_as_challenged() {
+    let z = heap_zone(4 << 20);
+    let p = profiles("challenge", "2h");
+    let outcomes = stuff_login(&z, &p, 60);
+    assert!(!outcomes.is_empty(), "a credential stuffer is detected");
+    let v: serde_json::Value = serde_json::from_str(&outcomes[0].event).expect("json");
+    assert_eq!(v["reaction"], "challenge");
+    assert!(
+        outcomes[0].summary.contains("challenged for 7200s"),
+        "{}",
+        outcomes[0].summary
+    );
+    let e = z.shared.listed(9, (T0 / 1000) as u32 + 60).expect("listed");
+    assert_eq!(e.kind(), Some(ListKind::Challenge));
+}
+
+#[test]
+fn challenge_tolerance_challenges_below_the_threshold_then_lists() {
+    let text =
+        "[[profile]]\nname = \"shop\"\ntolerance = \"high\"\nchallenge_tolerance = \"low\"\n\
+                [[profile.sensitive]]\nmethod = \"POST\"\npath = \"/login\"\nkind = \"auth\"\n";
+    let p = Profiles::parse(Path::new("test.toml"), text).expect("valid");
+    let z = heap_zone(4 << 20);
+    let outcomes = stuff_login(&z, &p, 200);
+    let reactions: Vec<String> = outcomes
+        .iter()
+        .map(|o| {
+            let v: serde_json::Value = serde_json::from_str(&o.event).expect("json");
+            format!("{}:{}", v["reaction"].as_str().unwrap_or(""), o.bot)
+        })
+        .collect();
+    assert!(
+        reactions
+            .first()
+            .is_some_and(|r| r.starts_with("challenge:")),
+        "the low tolerance's threshold is met first: {reactions:?}"
+    );
+    let first: serde_json::Value = serde_json::from_str(&outcomes[0].event).expect("json");
+    assert_eq!(
+        first["tolerance"], "low",
+        "the tolerance whose threshold was crossed"
+    );
+    let first_bot = outcomes[0].bot;
+    // the same bot type is challenged once, and still denylisted at the
+    // profile's own threshold
+    let again = reactions
+        .iter()
+        .filter(|r| **r == format!("challenge:{first_bot}"))
+        .count();
+    assert_eq!(again, 1, "{reactions:?}");
+    assert!(
+        reactions.iter().any(|r| r.starts_with("denylist:")),
+        "{reactions:?}"
+    );
+    let e = z
+        .shared
+        .listed(9, (T0 / 1000) as u32 + 200)
+        .expect("listed");
+    assert_eq!(e.kind(), Some(ListKind::Deny));
+}
+
+/// A challenged client's request: the cookie looked up and verified, the
+/// failure counted, the token minted and the page (or the JSON error)
+/// written into the caller's buffer, without a heap allocation.
+#[test]
+fn the_challenge_path_does_not_allocate() {
+    use crate::challenge::{cookie_value, page, token};
+    let z = heap_zone(4 << 20);
+    let zone = z.shared.challenge();
+    let ua = b"Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0";
+    let t = token::mint(&zone.key, 9, ua, 1_800_003_600);
+    let n = token::solve(&t, 8);
+    let header = format!(
+        "a=1; api_abuse_pass_abcdef={}.{n}",
+        std::str::from_utf8(&t.0).unwrap()
+    );
+    let mut buf = [0u8; page::PAGE_MAX];
+    let before = counting::allocations();
+    for _ in 0..100 {
+        let c = cookie_value(header.as_bytes(), b"api_abuse_pass_abcdef").expect("cookie");
+        let v = token::verify(&zone.key, 9, ua, c, 1_800_000_000, 8);
+        assert!(matches!(v, token::Verdict::Valid(_)));
+        let _ = zone.failures.fail(9);
+        let _ = zone.failures.pass(9);
+        let t = token::mint(&zone.key, 9, ua, 1_800_003_600);
+        let _ = page::page(&mut buf, b"api_abuse_pass_abcdef", &t, 10, 3600).expect("fits");
+        let _ = page::json(&mut buf, 3600).expect("fits");
+        zone.count(crate::challenge::Counter::Issued);
+    }
+    assert_eq!(counting::allocations() - before, 0);
+}

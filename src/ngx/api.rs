@@ -9,12 +9,12 @@ use std::sync::Arc;
 
 use ngx::ffi::{
     ngx_command_t, ngx_conf_t, ngx_http_discard_request_body, ngx_http_request_t, ngx_int_t,
-    ngx_table_elt_t, NGX_ERROR, NGX_HTTP_INTERNAL_SERVER_ERROR,
+    NGX_ERROR, NGX_HTTP_INTERNAL_SERVER_ERROR,
 };
 use ngx::http::{HttpModuleLocationConf, HttpModuleMainConf, NgxHttpCoreModule};
 
 use super::conf::{run_setter, ConfError, LocConf};
-use super::util::{add_header, bytes, now_ms, send};
+use super::util::{add_header, bytes, headers_in, lowcase_key, now_ms, send};
 use super::{worker, zone, Module};
 
 pub const API_READ: u8 = 1;
@@ -172,25 +172,10 @@ unsafe fn handle(r: *mut ngx_http_request_t) -> ngx_int_t {
 /// # Safety
 /// `r` must be a live request; the result lives as long as it.
 unsafe fn header<'a>(r: *mut ngx_http_request_t, lowcase: &[u8]) -> Option<&'a [u8]> {
-    // SAFETY: a live request's header list is a chain of parts, each with
-    // `nelts` initialised elements, ended by a null `next`; a header's
-    // `lowcase_key`, when set, holds `key.len` bytes.
-    unsafe {
-        let mut part: *const ngx::ffi::ngx_list_part_t = &(*r).headers_in.headers.part;
-        while let Some(p) = part.as_ref() {
-            let elts = p.elts as *const ngx_table_elt_t;
-            for i in 0..p.nelts {
-                let h = &*elts.add(i);
-                if !h.lowcase_key.is_null()
-                    && std::slice::from_raw_parts(h.lowcase_key, h.key.len) == lowcase
-                {
-                    return Some(bytes(&h.value));
-                }
-            }
-            part = p.next;
-        }
-    }
-    None
+    // SAFETY: the caller's live request.
+    unsafe { headers_in(r) }
+        .find(|h| lowcase_key(h) == lowcase)
+        .map(|h| bytes(&h.value))
 }
 
 /// The part of the URI below the location's name ("" for an exact or

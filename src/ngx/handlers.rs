@@ -8,13 +8,12 @@ use ngx::ffi::{
     ngx_array_push, ngx_conf_t, ngx_http_core_run_phases, ngx_http_finalize_request,
     ngx_http_get_indexed_variable, ngx_http_handler_pt, ngx_http_phases_NGX_HTTP_LOG_PHASE,
     ngx_http_phases_NGX_HTTP_PREACCESS_PHASE, ngx_http_read_client_request_body,
-    ngx_http_request_t, ngx_int_t, ngx_list_part_t, ngx_table_elt_t, ngx_uint_t, NGX_DECLINED,
-    NGX_DONE, NGX_HTTP_SPECIAL_RESPONSE,
+    ngx_http_request_t, ngx_int_t, ngx_uint_t, NGX_DECLINED, NGX_DONE, NGX_HTTP_SPECIAL_RESPONSE,
 };
 use ngx::http::{HttpModule, HttpModuleLocationConf, HttpModuleMainConf, NgxHttpCoreModule};
 
 use super::conf::{LocConf, MainConf, Mode};
-use super::util::{bytes, client_addr, now_ms};
+use super::util::{bytes, client_addr, headers_in, lowcase_key, now_ms};
 use super::{worker, zone, Module};
 use crate::access::{self, ListTag};
 use crate::model::{AttackClass, BotType};
@@ -66,6 +65,8 @@ pub enum Action {
     Monitor,
     Exception,
     Allow,
+    /// Answered with the challenge (page or JSON error).
+    Challenge,
 }
 
 impl Action {
@@ -77,6 +78,7 @@ impl Action {
             Action::Monitor => "monitor",
             Action::Exception => "exception",
             Action::Allow => "allow",
+            Action::Challenge => "challenge",
         }
     }
 }
@@ -117,21 +119,33 @@ pub fn register(cf: *mut ngx_conf_t) -> Status {
 /// `r` must be a live request.
 pub unsafe fn ctx_of<'a>(r: *const ngx_http_request_t) -> Option<&'a Ctx> {
     let idx = Module::module().ctx_index;
-    (*(*r).ctx.add(idx)).cast::<Ctx>().as_ref()
+    // SAFETY: a live request's `ctx` has a slot per HTTP module, indexed by
+    // `ctx_index`; ours is null or the Ctx `ctx_mut` put there, in the
+    // request's pool.
+    unsafe { (*(*r).ctx.add(idx)).cast::<Ctx>().as_ref() }
 }
 
+/// The request's context, made on first use.
+///
+/// # Safety
+/// `r` must be a live request, and no other reference to its Ctx alive.
 unsafe fn ctx_mut<'a>(r: *mut ngx_http_request_t) -> Option<&'a mut Ctx> {
     let idx = Module::module().ctx_index;
-    let slot = (*r).ctx.add(idx);
-    if (*slot).is_null() {
-        let p = ngx::ffi::ngx_pcalloc((*r).pool, std::mem::size_of::<Ctx>()).cast::<Ctx>();
-        if p.is_null() {
-            return None;
+    // SAFETY: as in `ctx_of`; the new Ctx is allocated from the request's
+    // pool (zeroed, aligned for any type), so it lives as long as the
+    // request, and is written before its address is published.
+    unsafe {
+        let slot = (*r).ctx.add(idx);
+        if (*slot).is_null() {
+            let p = ngx::ffi::ngx_pcalloc((*r).pool, std::mem::size_of::<Ctx>()).cast::<Ctx>();
+            if p.is_null() {
+                return None;
+            }
+            p.write(Ctx::default());
+            *slot = p.cast();
         }
-        p.write(Ctx::default());
-        *slot = p.cast();
+        (*slot).cast::<Ctx>().as_mut()
     }
-    (*slot).cast::<Ctx>().as_mut()
 }
 
 struct Confs {
@@ -139,8 +153,13 @@ struct Confs {
     lcf: &'static LocConf,
 }
 
+/// The module's confs for a request, `None` where the module is off.
+///
+/// # Safety
+/// `r` must be a live request.
 unsafe fn confs(r: *mut ngx_http_request_t) -> Option<Confs> {
-    let req = &*r;
+    // SAFETY: the caller's live request.
+    let req = unsafe { &*r };
     let lcf = Module::location_conf(req)?;
     if lcf.mode == Mode::Off || lcf.mode == Mode::Unset {
         return None;
@@ -157,33 +176,48 @@ extern "C" fn preaccess_handler(r: *mut ngx_http_request_t) -> ngx_int_t {
     .unwrap_or(NGX_DECLINED as ngx_int_t)
 }
 
+/// # Safety
+/// `r` must be the live request nginx runs the PREACCESS phase for.
+///
+/// Every `unsafe` block below relies on that alone: the request, its
+/// connection, pool, headers and module contexts are valid until nginx
+/// finalises it, which cannot happen while this handler runs.
 unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
     let declined = NGX_DECLINED as ngx_int_t;
-    if (*r).main != r {
+    // SAFETY: see above.
+    if unsafe { (*r).main } != r {
         return declined;
     }
-    let Some(Confs { mcf, lcf }) = confs(r) else {
+    // SAFETY: see above.
+    let Some(Confs { mcf, lcf }) = (unsafe { confs(r) }) else {
         return declined;
     };
     let Some(shared) = zone::shared(mcf) else {
         return declined;
     };
-    let Some(addr) = client_addr(r) else {
+    // SAFETY: see above.
+    let Some(addr) = (unsafe { client_addr(r) }) else {
         return declined;
     };
-    let Some(ctx) = ctx_mut(r) else {
+    // SAFETY: see above; the only reference to the Ctx in this handler.
+    let Some(ctx) = (unsafe { ctx_mut(r) }) else {
         return declined;
     };
 
     // Read the body first where the location asks for it. nginx reads it
     // asynchronously and runs the phases again from this handler when done.
-    if lcf.inspect_body == 1 && ctx.body == BodyRead::NotAsked && has_body(r) {
+    // SAFETY: see above.
+    if lcf.inspect_body == 1 && ctx.body == BodyRead::NotAsked && unsafe { has_body(r) } {
         ctx.body = BodyRead::Reading;
-        let rc = ngx_http_read_client_request_body(r, Some(body_read));
-        if rc >= NGX_HTTP_SPECIAL_RESPONSE as ngx_int_t {
-            return rc;
+        // SAFETY: see above; `body_read` resumes the phases when nginx has
+        // read the body, and the finalize balances the count the read takes.
+        unsafe {
+            let rc = ngx_http_read_client_request_body(r, Some(body_read));
+            if rc >= NGX_HTTP_SPECIAL_RESPONSE as ngx_int_t {
+                return rc;
+            }
+            ngx_http_finalize_request(r, NGX_DONE as ngx_int_t);
         }
-        ngx_http_finalize_request(r, NGX_DONE as ngx_int_t);
         return NGX_DONE as ngx_int_t;
     }
     if ctx.body == BodyRead::Reading {
@@ -191,25 +225,29 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
         return NGX_DONE as ngx_int_t;
     }
 
-    let scan = scan_headers(r);
+    // SAFETY: see above.
+    let scan = unsafe { scan_headers(r) };
     ctx.headers = scan.bits;
     ctx.header_count = scan.count;
     ctx.fingerprint = scan.fp.finish();
     ctx.ua_hash = scan.ua_is_headers_in.then_some(ctx.fingerprint.ua);
-    ctx.attack = inspect(r, &scan);
+    // SAFETY: see above.
+    ctx.attack = unsafe { inspect(r, &scan) };
     if let Some(a) = ctx.attack {
         shared.count_attack(a);
     }
 
     let now_s = (now_ms() / 1000) as u32;
     let key = client_key(addr, mcf.v6_prefix());
-    let country = country(r, mcf);
+    // SAFETY: see above.
+    let country = unsafe { country(r, mcf) };
     let profiles = worker::profiles();
+    let runtime = shared.listed(key, now_s);
     let decision = access::decide(
         profiles.as_deref(),
         addr,
         country,
-        shared.listed(key, now_s),
+        runtime,
         ctx.attack,
         u64::from(now_s),
     );
@@ -223,23 +261,43 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
         ListTag::Allow => Action::Allow,
         _ => Action::Pass,
     };
+    if let (false, ListTag::Challenge, Some(entry)) = (decision.refuse, decision.list, runtime) {
+        let p = profiles.as_deref();
+        let now = u64::from(now_s) * 1000;
+        // SAFETY: see above.
+        let rc = unsafe {
+            super::challenge::preaccess(r, shared, mcf, lcf, p, key, addr, ctx, entry, now)
+        };
+        if let Some(rc) = rc {
+            return rc;
+        }
+    }
+    let campaign_checked = matches!(
+        decision.list,
+        ListTag::None | ListTag::Gray | ListTag::Challenge
+    );
     // An internal redirect's second pass (index, error_page) is the same
     // request, checked against the campaigns already: the client's record
     // now counts it, so a first visit would look like a second one.
-    if !decision.refuse
-        && (*r).internal() == 0
-        && matches!(decision.list, ListTag::None | ListTag::Gray)
-    {
-        let gray = decision.list == ListTag::Gray;
+    // SAFETY: see above.
+    let redirected = unsafe { (*r).internal() } != 0;
+    if !decision.refuse && campaign_checked && ctx.action != Action::Monitor && !redirected {
+        // a challenged client is not listed again by a gray or challenge
+        // campaign reaction (it already is, at least as strictly)
+        let gray = matches!(decision.list, ListTag::Gray | ListTag::Challenge);
         let p = profiles.as_deref();
-        if let Some(rc) = super::campaign::preaccess(r, shared, mcf, lcf, p, key, addr, ctx, gray) {
+        // SAFETY: see above.
+        let rc =
+            unsafe { super::campaign::preaccess(r, shared, mcf, lcf, p, key, addr, ctx, gray) };
+        if let Some(rc) = rc {
             return rc;
         }
     }
     let monitor = lcf.mode == Mode::Monitor;
     let mut decision = decision;
     if matches!(ctx.action, Action::Pass | Action::Monitor) && (!decision.refuse || monitor) {
-        let listed = detect_start(r, shared, mcf, lcf, key, addr, ctx);
+        // SAFETY: see above.
+        let listed = unsafe { detect_start(r, shared, mcf, lcf, key, addr, ctx) };
         if listed && !monitor && !decision.refuse {
             // Listed by this very request: it is the first one refused.
             decision = access::decide(
@@ -251,6 +309,21 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
                 u64::from(now_s),
             );
             ctx.list = decision.list;
+            let runtime = shared.listed(key, now_s);
+            if let (false, ListTag::Challenge, Some(entry)) =
+                (decision.refuse, decision.list, runtime)
+            {
+                // Challenged by this very request: it gets the challenge.
+                let p = profiles.as_deref();
+                let now = u64::from(now_s) * 1000;
+                // SAFETY: see above.
+                let rc = unsafe {
+                    super::challenge::preaccess(r, shared, mcf, lcf, p, key, addr, ctx, entry, now)
+                };
+                if let Some(rc) = rc {
+                    return rc;
+                }
+            }
         }
     }
     if !decision.refuse {
@@ -267,11 +340,14 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
             .monitored
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         shared.count_refusal(true, u64::from(now_s));
-        log_request(
-            r,
-            lcf.log_level + 1,
-            &format!("api_abuse: client {addr} would be blocked ({why}, monitor mode)"),
-        );
+        // SAFETY: see above.
+        unsafe {
+            log_request(
+                r,
+                lcf.log_level + 1,
+                &format!("api_abuse: client {addr} would be blocked ({why}, monitor mode)"),
+            )
+        };
         return declined;
     }
     ctx.action = Action::Block;
@@ -282,11 +358,14 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
     };
     counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     shared.count_refusal(false, u64::from(now_s));
-    log_request(
-        r,
-        lcf.log_level + 1,
-        &format!("api_abuse: client {addr} blocked ({why})"),
-    );
+    // SAFETY: see above.
+    unsafe {
+        log_request(
+            r,
+            lcf.log_level + 1,
+            &format!("api_abuse: client {addr} blocked ({why})"),
+        )
+    };
     lcf.status as ngx_int_t
 }
 
@@ -294,6 +373,9 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
 /// now, before it is answered, so the other requests of a tool with many
 /// connections see it; a detection lists the client at once. True when
 /// this request's detection listed (or tried to list) the client.
+///
+/// # Safety
+/// `r` must be the live request of a PREACCESS run.
 #[allow(clippy::too_many_arguments)]
 unsafe fn detect_start(
     r: *mut ngx_http_request_t,
@@ -308,8 +390,10 @@ unsafe fn detect_start(
     let Some(profile) = profiles.as_deref().and_then(|p| p.profile_for(lcf.app())) else {
         return false;
     };
-    let req = &*r;
-    let ua = req.headers_in.user_agent.as_ref().map(|h| bytes(&h.value));
+    // SAFETY: the caller's live request.
+    let req = unsafe { &*r };
+    // SAFETY: `user_agent` is null or one of the request's headers.
+    let ua = unsafe { req.headers_in.user_agent.as_ref() }.map(|h| bytes(&h.value));
     let view = RequestView {
         method: bytes(&req.method_name),
         path: bytes(&req.uri),
@@ -321,7 +405,8 @@ unsafe fn detect_start(
         http_version: u16::try_from(req.http_version).unwrap_or(0),
         attack: ctx.attack,
     };
-    let (endpoint, sensitive) = super::extract::endpoint(r, ctx, profile);
+    // SAFETY: the caller's live request.
+    let (endpoint, sensitive) = unsafe { super::extract::endpoint(r, ctx, profile) };
     let facts = crate::engine::extract_with(&view, sensitive, endpoint, ctx.ua_hash);
     ctx.answer = Some(facts.answer(0));
     if req.internal() != 0 {
@@ -347,16 +432,20 @@ unsafe fn detect_start(
         )
     })
     .flatten();
-    log_recovery(r);
+    // SAFETY: the caller's live request (for its connection's log).
+    unsafe { log_recovery(r) };
     if crate::engine::take_full_note() {
-        log_request(
-            r,
-            ngx::ffi::NGX_LOG_WARN as ngx_uint_t,
-            &format!(
-                "api_abuse: zone is full, evicting the clients idle longest (capacity {})",
-                shared.clients.capacity()
-            ),
-        );
+        // SAFETY: as above.
+        unsafe {
+            log_request(
+                r,
+                ngx::ffi::NGX_LOG_WARN as ngx_uint_t,
+                &format!(
+                    "api_abuse: zone is full, evicting the clients idle longest (capacity {})",
+                    shared.clients.capacity()
+                ),
+            )
+        };
     }
     let Some(det) = outcome else {
         return false;
@@ -364,13 +453,20 @@ unsafe fn detect_start(
     ctx.bot = Some(det.bot);
     ctx.confidence = det.confidence;
     super::events::write(mcf, &det.event);
-    log_request(r, lcf.log_level, &det.summary);
+    // SAFETY: as above.
+    unsafe { log_request(r, lcf.log_level, &det.summary) };
     true
 }
 
+/// A body is announced and not read yet.
+///
+/// # Safety
+/// `r` must be a live request.
 unsafe fn has_body(r: *mut ngx_http_request_t) -> bool {
-    (*r).request_body.is_null()
-        && ((*r).headers_in.content_length_n > 0 || (*r).headers_in.chunked() != 0)
+    // SAFETY: the caller's live request.
+    let req = unsafe { &*r };
+    req.request_body.is_null()
+        && (req.headers_in.content_length_n > 0 || req.headers_in.chunked() != 0)
 }
 
 /// The body has been read (or the read failed): run the phases again, from
@@ -385,8 +481,11 @@ unsafe extern "C" fn body_read(r: *mut ngx_http_request_t) {
             (*r).set_preserve_body(1);
         }
     });
-    (*r).write_event_handler = Some(ngx_http_core_run_phases);
-    ngx_http_core_run_phases(r);
+    // SAFETY: as above: the request is live until the phases finalise it.
+    unsafe {
+        (*r).write_event_handler = Some(ngx_http_core_run_phases);
+        ngx_http_core_run_phases(r);
+    }
 }
 
 extern "C" fn log_handler(r: *mut ngx_http_request_t) -> ngx_int_t {
@@ -399,40 +498,57 @@ extern "C" fn log_handler(r: *mut ngx_http_request_t) -> ngx_int_t {
 
 /// Logs a lock this worker took over from a dead process (one [alert] per
 /// recovery, see `table`).
+///
+/// # Safety
+/// `r` must be a live request.
 unsafe fn log_recovery(r: *mut ngx_http_request_t) {
     if let Some((pid, dropped)) = crate::table::take_recovery_note() {
-        log_request(
-            r,
-            ngx::ffi::NGX_LOG_ALERT as ngx_uint_t,
-            &format!(
-                "api_abuse: took over a shared-zone lock held by process {pid}, which died \
-                 inside it; {dropped} damaged records dropped"
-            ),
-        );
+        // SAFETY: the caller's live request.
+        unsafe {
+            log_request(
+                r,
+                ngx::ffi::NGX_LOG_ALERT as ngx_uint_t,
+                &format!(
+                    "api_abuse: took over a shared-zone lock held by process {pid}, which died \
+                     inside it; {dropped} damaged records dropped"
+                ),
+            )
+        };
     }
 }
 
+/// # Safety
+/// `r` must be the live request nginx runs the LOG phase for.
+///
+/// Every `unsafe` block below relies on that alone: the request and all it
+/// points to stay valid until this phase is over.
 unsafe fn log_phase(r: *mut ngx_http_request_t) {
     // Recoveries in PREACCESS or a timer since the last request.
-    log_recovery(r);
-    let Some(Confs { mcf, lcf }) = confs(r) else {
+    // SAFETY: see above.
+    unsafe { log_recovery(r) };
+    // SAFETY: see above.
+    let Some(Confs { mcf, lcf }) = (unsafe { confs(r) }) else {
         return;
     };
     let Some(shared) = zone::shared(mcf) else {
         return;
     };
-    let Some(addr) = client_addr(r) else { return };
+    // SAFETY: see above.
+    let Some(addr) = (unsafe { client_addr(r) }) else {
+        return;
+    };
     crate::engine::count_request();
     // A request that ended before the access check (a 400 for a malformed
     // request line, a `return` in the rewrite phase) is not scored: nginx may
     // have answered it before the realip module ran, so its address can be
     // a trusted proxy's rather than the client's, and listing a proxy would
     // refuse everyone behind it.
-    let Some(mut ctx) = ctx_of(r).copied() else {
+    // SAFETY: see above.
+    let Some(mut ctx) = (unsafe { ctx_of(r) }).copied() else {
         return;
     };
     match ctx.action {
-        Action::Exception | Action::Allow | Action::Block => return,
+        Action::Exception | Action::Allow | Action::Block | Action::Challenge => return,
         _ => {}
     }
     let profiles = worker::profiles();
@@ -444,11 +560,15 @@ unsafe fn log_phase(r: *mut ngx_http_request_t) {
         return;
     };
 
-    let req = &*r;
+    // SAFETY: see above.
+    let req = unsafe { &*r };
     let status = u16::try_from(req.headers_out.status).unwrap_or(0);
     let key = client_key(addr, mcf.v6_prefix());
     #[cfg(debug_assertions)]
-    test_park(r);
+    // SAFETY: see above.
+    unsafe {
+        test_park(r)
+    };
     // The request was counted when it started (`detect_start`); its answer
     // completes it for the client's next verdicts.
     if let Some(answer) = ctx.answer {
@@ -457,43 +577,61 @@ unsafe fn log_phase(r: *mut ngx_http_request_t) {
             key,
             &crate::detect::facts::Answer { status, ..answer },
         );
-        log_recovery(r);
+        // SAFETY: see above.
+        unsafe { log_recovery(r) };
     }
     let before = ctx
         .before
         .unwrap_or_else(|| super::campaign::before(shared, key, now_ms()));
-    let (endpoint, sensitive) = super::extract::endpoint(r, &mut ctx, profile);
-    super::campaign::log(
-        r,
-        shared,
-        mcf,
-        lcf,
-        profile,
-        key,
-        addr,
-        &ctx,
-        crate::campaign::react::Target {
-            sensitive,
-            asset: endpoint.asset,
-        },
-        status,
-        before,
-    );
+    // SAFETY: see above.
+    let (endpoint, sensitive) = unsafe { super::extract::endpoint(r, &mut ctx, profile) };
+    // SAFETY: see above.
+    unsafe {
+        super::campaign::log(
+            r,
+            shared,
+            mcf,
+            lcf,
+            profile,
+            key,
+            addr,
+            &ctx,
+            crate::campaign::react::Target {
+                sensitive,
+                asset: endpoint.asset,
+            },
+            status,
+            before,
+        )
+    };
 }
 
+/// Logs a line with the request's connection log (client, server, request).
+///
+/// # Safety
+/// `r` must be a live request.
 pub(super) unsafe fn log_request(r: *mut ngx_http_request_t, level: ngx_uint_t, msg: &str) {
-    let log = (*(*r).connection).log;
+    // SAFETY: a live request has a live connection, and it a log.
+    let log = unsafe { (*(*r).connection).log };
     worker::log_line(log, level, msg);
 }
 
 /// The country code from the `api_abuse_country` variable.
+///
+/// # Safety
+/// `r` must be a live request.
 unsafe fn country<'a>(r: *mut ngx_http_request_t, mcf: &MainConf) -> Option<&'a [u8]> {
     let idx = ngx_uint_t::try_from(mcf.country_var).ok()?;
-    let v = ngx_http_get_indexed_variable(r, idx);
-    if v.is_null() || (*v).not_found() != 0 || (*v).valid() == 0 || (*v).data.is_null() {
-        return None;
+    // SAFETY: the caller's live request; `idx` is what
+    // ngx_http_get_variable_index returned for this configuration. The value
+    // is null or nginx's, whose `data` holds `len` bytes for the request's life.
+    unsafe {
+        let v = ngx_http_get_indexed_variable(r, idx).as_ref()?;
+        if v.not_found() != 0 || v.valid() == 0 || v.data.is_null() {
+            return None;
+        }
+        Some(std::slice::from_raw_parts(v.data, v.len() as usize))
     }
-    Some(std::slice::from_raw_parts((*v).data, (*v).len() as usize))
 }
 
 /// Headers that carry input, kept for the attack signatures.
@@ -512,6 +650,9 @@ struct HeaderScan {
 
 /// One pass over the request headers: presence bits for the detectors and
 /// the input-carrying headers for the signatures.
+///
+/// # Safety
+/// `r` must be a live request, and the scan not kept beyond it.
 unsafe fn scan_headers(r: *mut ngx_http_request_t) -> HeaderScan {
     let mut scan = HeaderScan {
         bits: 0,
@@ -521,62 +662,49 @@ unsafe fn scan_headers(r: *mut ngx_http_request_t) -> HeaderScan {
         fp: crate::campaign::Builder::default(),
         ua_is_headers_in: false,
     };
-    let ua_header = (*r).headers_in.user_agent.cast_const();
-    let mut part: *const ngx_list_part_t = &(*r).headers_in.headers.part;
-    while !part.is_null() {
-        let elts = (*part).elts as *const ngx_table_elt_t;
-        for i in 0..(*part).nelts {
-            let h = &*elts.add(i);
-            scan.count = scan.count.saturating_add(1);
-            let name: &'static [u8] = if h.lowcase_key.is_null() {
-                &[]
-            } else {
-                std::slice::from_raw_parts(h.lowcase_key, h.key.len)
-            };
-            let value: &'static [u8] = std::slice::from_raw_parts(
-                if h.value.data.is_null() {
-                    [].as_ptr()
-                } else {
-                    h.value.data
-                },
-                if h.value.data.is_null() {
-                    0
-                } else {
-                    h.value.len
-                },
-            );
-            scan.fp.header(name, value);
-            if name == b"user-agent" {
-                scan.ua_is_headers_in = std::ptr::eq(h, ua_header)
-                    && value.len() <= crate::detect::facts::MAX_USER_AGENT;
-            }
-            scan.bits |= match name {
-                b"accept" => hb::ACCEPT,
-                b"accept-language" => hb::ACCEPT_LANGUAGE,
-                b"accept-encoding" => hb::ACCEPT_ENCODING,
-                b"referer" => hb::REFERER,
-                b"cookie" => hb::COOKIE,
-                b"x-requested-with" => hb::X_REQUESTED_WITH,
-                b"authorization" => hb::AUTHORIZATION,
-                b"content-type" => hb::CONTENT_TYPE,
-                b"origin" => hb::ORIGIN,
-                b"upgrade-insecure-requests" => hb::UPGRADE_INSECURE,
-                b"cache-control" => hb::CACHE_CONTROL,
-                b"connection" if value.eq_ignore_ascii_case(b"close") => hb::CONNECTION_CLOSE,
-                n if n.starts_with(b"sec-fetch-") => hb::SEC_FETCH,
-                n if n.starts_with(b"sec-ch-ua") => hb::SEC_CH_UA,
-                _ => 0,
-            };
-            let carries_input = matches!(
-                name,
-                b"user-agent" | b"referer" | b"cookie" | b"origin" | b"content-type" | b"host"
-            ) || name.starts_with(b"x-");
-            if carries_input && scan.n < MAX_INSPECTED_HEADERS {
-                scan.inspect[scan.n] = (name, value);
-                scan.n += 1;
-            }
+    // SAFETY: the caller's live request. The scan lives only while this
+    // PREACCESS run does, so the `'static` given to the header slices never
+    // outlives the headers themselves.
+    let (ua_header, headers) = unsafe {
+        (
+            (*r).headers_in.user_agent.cast_const(),
+            headers_in::<'static>(r),
+        )
+    };
+    for h in headers {
+        scan.count = scan.count.saturating_add(1);
+        let name: &'static [u8] = lowcase_key(h);
+        let value: &'static [u8] = bytes(&h.value);
+        scan.fp.header(name, value);
+        if name == b"user-agent" {
+            scan.ua_is_headers_in =
+                std::ptr::eq(h, ua_header) && value.len() <= crate::detect::facts::MAX_USER_AGENT;
         }
-        part = (*part).next;
+        scan.bits |= match name {
+            b"accept" => hb::ACCEPT,
+            b"accept-language" => hb::ACCEPT_LANGUAGE,
+            b"accept-encoding" => hb::ACCEPT_ENCODING,
+            b"referer" => hb::REFERER,
+            b"cookie" => hb::COOKIE,
+            b"x-requested-with" => hb::X_REQUESTED_WITH,
+            b"authorization" => hb::AUTHORIZATION,
+            b"content-type" => hb::CONTENT_TYPE,
+            b"origin" => hb::ORIGIN,
+            b"upgrade-insecure-requests" => hb::UPGRADE_INSECURE,
+            b"cache-control" => hb::CACHE_CONTROL,
+            b"connection" if value.eq_ignore_ascii_case(b"close") => hb::CONNECTION_CLOSE,
+            n if n.starts_with(b"sec-fetch-") => hb::SEC_FETCH,
+            n if n.starts_with(b"sec-ch-ua") => hb::SEC_CH_UA,
+            _ => 0,
+        };
+        let carries_input = matches!(
+            name,
+            b"user-agent" | b"referer" | b"cookie" | b"origin" | b"content-type" | b"host"
+        ) || name.starts_with(b"x-");
+        if carries_input && scan.n < MAX_INSPECTED_HEADERS {
+            scan.inspect[scan.n] = (name, value);
+            scan.n += 1;
+        }
     }
     scan
 }
@@ -587,16 +715,21 @@ static mut SCAN_CACHE: Option<ScanCache> = None;
 
 /// Attack signs in the request: target, input-carrying headers and, when
 /// nginx holds it in memory, the body.
+///
+/// # Safety
+/// `r` must be a live request, on the worker's event thread.
 unsafe fn inspect(r: *mut ngx_http_request_t, scan: &HeaderScan) -> Option<AttackClass> {
-    let req = &*r;
-    let body = super::body::in_memory(r);
+    // SAFETY: the caller's live request.
+    let (req, body) = unsafe { (&*r, super::body::in_memory(r)) };
     let input = signatures::Input {
         target: bytes(&req.unparsed_uri),
         headers: &scan.inspect[..scan.n],
         body,
     };
-    // SAFETY: a worker handles requests on one thread; the cache is its own.
-    let cache = (*std::ptr::addr_of_mut!(SCAN_CACHE)).get_or_insert_with(ScanCache::default);
+    // SAFETY: a worker handles requests on one thread, and this is the only
+    // place that touches the cache, so no other reference to it is alive.
+    let cache =
+        unsafe { &mut *std::ptr::addr_of_mut!(SCAN_CACHE) }.get_or_insert_with(ScanCache::default);
     inspect_all_cached(&input, cache)
         .strongest()
         .map(|f| f.class)
@@ -606,6 +739,9 @@ unsafe fn inspect(r: *mut ngx_http_request_t, scan: &HeaderScan) -> Option<Attac
 /// nginx.conf: a request carrying `X-Api-Abuse-Test-Park` parks this worker
 /// inside the client's critical section, so the dead-worker test can kill a
 /// worker that holds a bucket lock.
+///
+/// # Safety
+/// `r` must be a live request.
 #[cfg(debug_assertions)]
 unsafe fn test_park(r: *mut ngx_http_request_t) {
     static ENABLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
@@ -614,26 +750,20 @@ unsafe fn test_park(r: *mut ngx_http_request_t) {
     {
         return;
     }
-    let mut part: *const ngx_list_part_t = &(*r).headers_in.headers.part;
-    while !part.is_null() {
-        let elts = (*part).elts as *const ngx_table_elt_t;
-        for i in 0..(*part).nelts {
-            let h = &*elts.add(i);
-            if !h.lowcase_key.is_null()
-                && std::slice::from_raw_parts(h.lowcase_key, h.key.len) == b"x-api-abuse-test-park"
-            {
-                log_request(
-                    r,
-                    ngx::ffi::NGX_LOG_NOTICE as ngx_uint_t,
-                    &format!(
-                        "api_abuse: test hook: parking worker pid {} inside a client lock",
-                        std::process::id()
-                    ),
-                );
-                crate::engine::test_hooks::park_next_update();
-                return;
-            }
-        }
-        part = (*part).next;
+    // SAFETY: the caller's live request.
+    let mut headers = unsafe { headers_in(r) };
+    if headers.any(|h| lowcase_key(h) == b"x-api-abuse-test-park") {
+        // SAFETY: as above.
+        unsafe {
+            log_request(
+                r,
+                ngx::ffi::NGX_LOG_NOTICE as ngx_uint_t,
+                &format!(
+                    "api_abuse: test hook: parking worker pid {} inside a client lock",
+                    std::process::id()
+                ),
+            )
+        };
+        crate::engine::test_hooks::park_next_update();
     }
 }

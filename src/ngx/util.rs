@@ -5,8 +5,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use ngx::ffi::{
     ngx_buf_t, ngx_chain_t, ngx_create_temp_buf, ngx_http_output_filter, ngx_http_request_t,
-    ngx_http_send_header, ngx_int_t, ngx_list_push, ngx_str_t, ngx_table_elt_t, sockaddr_in,
-    sockaddr_in6, NGX_ERROR,
+    ngx_http_send_header, ngx_int_t, ngx_list_part_t, ngx_list_push, ngx_str_t, ngx_table_elt_t,
+    sockaddr_in, sockaddr_in6, NGX_ERROR,
 };
 
 /// The client address of the connection, after the realip module replaced it.
@@ -45,6 +45,41 @@ pub unsafe fn client_addr(r: *const ngx_http_request_t) -> Option<IpAddr> {
         }
         // Unix sockets and the like: no client address to judge.
         _ => None,
+    }
+}
+
+/// The request's headers, in the order they came.
+///
+/// # Safety
+/// `r` must be a live request; the headers live as long as it (`'a`).
+pub unsafe fn headers_in<'a>(
+    r: *const ngx_http_request_t,
+) -> impl Iterator<Item = &'a ngx_table_elt_t> {
+    // SAFETY: the caller's live request owns its header list.
+    let first: &'a ngx_list_part_t = unsafe { &(*r).headers_in.headers.part };
+    std::iter::successors(Some(first), |p| {
+        // SAFETY: the parts of an ngx_list_t are chained by `next`, null
+        // after the last; they live as long as the list.
+        unsafe { p.next.as_ref() }
+    })
+    .flat_map(|p| {
+        if p.nelts == 0 || p.elts.is_null() {
+            return &[][..];
+        }
+        // SAFETY: a part holds `nelts` initialised elements of the list's
+        // type, ngx_table_elt_t for a header list.
+        unsafe { std::slice::from_raw_parts(p.elts.cast::<ngx_table_elt_t>(), p.nelts) }
+    })
+}
+
+/// A header's lowercased name, empty when nginx did not make one.
+pub fn lowcase_key(h: &ngx_table_elt_t) -> &[u8] {
+    if h.lowcase_key.is_null() {
+        &[]
+    } else {
+        // SAFETY: nginx fills `lowcase_key` with `key.len` bytes, alive as
+        // long as the header.
+        unsafe { std::slice::from_raw_parts(h.lowcase_key, h.key.len) }
     }
 }
 

@@ -77,6 +77,14 @@ impl Req {
             body: self.body.as_deref(),
         };
         let plain = inspect_all(&input);
+        // And without the prefilter: it may only skip what nothing finds.
+        let unfiltered = super::scan_with(&input, &mut [0; super::WINDOW], None, false);
+        assert_eq!(
+            plain.mask,
+            unfiltered.mask,
+            "the prefilter changed the verdict on {:?}",
+            String::from_utf8_lossy(&self.target)
+        );
         // The whole corpus also goes through the worker's cached path, with
         // one cache shared by every request: the verdicts must not differ.
         let cached = CACHE.with(|c| super::cache::inspect_all_cached(&input, &mut c.borrow_mut()));

@@ -50,6 +50,12 @@ const SSTI_WORDS: Needles = Needles::new(&[
     b"file.read",
     b"io.popen",
     b"open(",
+    b"subclasses(",
+    b".class.",
+    b"|attr(",
+    b"request.server",
+    b"app.request",
+    b"|join",
 ]);
 
 /// Template statements that need no expression to be dangerous.
@@ -96,10 +102,17 @@ pub fn ssti(n: &Normalized) -> bool {
         if at < judged_to {
             return false;
         }
+        // The expression runs to its own closer: `{{ [].x }}` holds brackets.
+        let closer = match open[0] {
+            b'<' => b'>',
+            b'[' => b']',
+            b'@' if open[1] == b'(' => b')',
+            _ => b'}',
+        };
         let end = s[at..]
             .iter()
             .take(EXPR_SPAN)
-            .position(|&b| matches!(b, b'}' | b']' | b'>'))
+            .position(|&b| b == closer)
             .map_or(s.len(), |e| at + e);
         let expr = &s[at..end.min(at + EXPR_SPAN)];
         judged_to = at + expr.len();
@@ -145,6 +158,11 @@ pub fn xxe(n: &Normalized) -> bool {
     let s = n.text;
     if !n.has(trig::LT) {
         return false;
+    }
+    // `<!` in UTF-7 (`+ADwAIQ-`), declared or not: parsers that honour
+    // `encoding="UTF-7"` read a DOCTYPE no filter saw.
+    if find(s, b"+adwaiq").is_some() || find(s, b"encoding=\"utf-7\"").is_some() {
+        return true;
     }
     if find(s, b"<!entity").is_some()
         || find(s, b"xmlns:xi=").is_some()
@@ -235,6 +253,7 @@ const NOSQL_ALWAYS: &[&[u8]] = &[
     b"not",
     b"jsonschema",
     b"elemmatch",
+    b"comment",
 ];
 /// Comparison operators: attacks only with an empty or null operand.
 const NOSQL_COMPARE: &[&[u8]] = &[
@@ -300,7 +319,16 @@ pub fn nosql(n: &Normalized) -> bool {
             .take(super::fields::OPERAND_SPAN)
             .position(|&b| matches!(b, b',' | b'}'))
             .map_or(s.len().min(k + super::fields::OPERAND_SPAN), |e| k + e);
-        if nosql_operator(op, s.get(k + 1..operand_end).unwrap_or(&[])) {
+        let operand = s.get(k + 1..operand_end).unwrap_or(&[]);
+        if nosql_operator(op, operand) {
+            return true;
+        }
+        // `$or: [{}, ...]`: an empty condition matches every document.
+        let array = &s[k.min(s.len())..s.len().min(k + super::fields::OPERAND_SPAN)];
+        if matches!(op, b"or" | b"and" | b"nor")
+            && array.contains(&b'[')
+            && find(array, b"{}").is_some()
+        {
             return true;
         }
     }
@@ -323,8 +351,17 @@ pub fn nosql(n: &Normalized) -> bool {
         b";sleep(",
         b"||sleep(",
         b"&&sleep(",
+        b"db.getsiblingdb(",
+        b"db.getcollection(",
     ]);
-    if JS.found_in(s) {
+    if JS.found_in(s) || mongo_shell(s) {
+        return true;
+    }
+    // A value that opens with a JavaScript condition (`|| 1==1`).
+    let t = s.trim_ascii_start();
+    if (t.starts_with(b"||") || t.starts_with(b"&&"))
+        && find(&t[..t.len().min(40)], b"==").is_some()
+    {
         return true;
     }
     // `' || '1'=='1`, `"&& 1==1//`: JavaScript equality after a logical operator.
@@ -337,6 +374,35 @@ pub fn nosql(n: &Normalized) -> bool {
         }
     }
     false
+}
+
+/// The MongoDB shell: `db.<collection>.insert({...})` and friends.
+fn mongo_shell(s: &[u8]) -> bool {
+    let Some(p) = find(s, b"db.") else {
+        return false;
+    };
+    if p > 0 && s[p - 1].is_ascii_alphanumeric() {
+        return false;
+    }
+    let rest = &s[p + 3..s.len().min(p + 80)];
+    let name = rest
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+        .count();
+    const CALLS: &[&[u8]] = &[
+        b".insert(",
+        b".insertone(",
+        b".insertmany(",
+        b".find(",
+        b".findone(",
+        b".remove(",
+        b".update(",
+        b".updatemany(",
+        b".deletemany(",
+        b".drop(",
+        b".aggregate(",
+    ];
+    name > 0 && CALLS.iter().any(|c| rest[name..].starts_with(c))
 }
 
 /// `$where: '1 == 1'` after a comma: an operator given a literal, where a
@@ -406,21 +472,31 @@ pub fn crlf(n: &Normalized, mode: CrlfMode) -> bool {
         let colon = rest.get(name) == Some(&b':') || rest.get(name..name + 2) == Some(b" :");
         let token = &rest[..name];
         let known = HEADERS.contains(&token) || token.starts_with(b"x-");
-        let hit = match mode {
-            CrlfMode::Strict => {
-                (colon && name > 1) || rest.starts_with(b"http/1.") || rest.first() == Some(&b'<')
-            }
-            CrlfMode::Value => {
-                // After a URL or path (a redirect target) any header name is
-                // an injection: `http://x/%0d%0aX-Any: 1`.
-                let before = &s[..at - 1];
-                let url = before.starts_with(b"/") || find(before, b"://").is_some();
-                (colon && (known || (url && name > 1 && !before.contains(&b' '))))
-                    || rest.starts_with(b"http/1.")
-                    || rest.starts_with(b"<script")
-            }
-            CrlfMode::Body => colon && token == b"set-cookie",
-        };
+        // SMTP commands smuggled into a mail header or an SMTP session.
+        let smtp = rest.starts_with(b"rcpt to:")
+            || rest.starts_with(b"mail from:")
+            || ((mode != CrlfMode::Body || at == 1)
+                && [b"quit" as &[u8], b"data", b"rset"].iter().any(|v| {
+                    rest.starts_with(v) && matches!(rest.get(v.len()), None | Some(b'\n'))
+                }));
+        let hit = smtp
+            || match mode {
+                CrlfMode::Strict => {
+                    (colon && name > 1)
+                        || rest.starts_with(b"http/1.")
+                        || rest.first() == Some(&b'<')
+                }
+                CrlfMode::Value => {
+                    // After a URL or path (a redirect target) any header name is
+                    // an injection: `http://x/%0d%0aX-Any: 1`.
+                    let before = &s[..at - 1];
+                    let url = before.starts_with(b"/") || find(before, b"://").is_some();
+                    (colon && (known || (url && name > 1 && !before.contains(&b' '))))
+                        || rest.starts_with(b"http/1.")
+                        || rest.starts_with(b"<script")
+                }
+                CrlfMode::Body => colon && token == b"set-cookie",
+            };
         if hit {
             return true;
         }

@@ -19,6 +19,7 @@ mod fields;
 mod inject;
 mod needles;
 mod normalize;
+mod prefilter;
 mod probe;
 mod rce;
 mod sql_lex;
@@ -155,6 +156,9 @@ impl Findings {
     }
 
     fn add_mask(&mut self, mask: u16, location: Location) {
+        if mask == 0 {
+            return;
+        }
         for c in AttackClass::ALL {
             if mask & (1 << c.index()) != 0 {
                 self.add(*c, location);
@@ -192,12 +196,23 @@ fn scan_input(
     buf: &mut [u8; WINDOW],
     cache: Option<&mut cache::Verdicts>,
 ) -> Findings {
+    scan_with(input, buf, cache, true)
+}
+
+/// [`scan_input`], optionally without the [`prefilter`] (tests compare).
+fn scan_with(
+    input: &Input,
+    buf: &mut [u8; WINDOW],
+    cache: Option<&mut cache::Verdicts>,
+    prefilter: bool,
+) -> Findings {
     let mut scan = Scan {
         found: Findings::default(),
         budget: MAX_REQUEST_BYTES,
         location: Location::Path,
         buf,
         cache,
+        prefilter,
     };
     let target = &input.target[..input.target.len().min(MAX_TARGET_BYTES)];
     let (path, query) = match target.iter().position(|&b| b == b'?') {
@@ -207,17 +222,28 @@ fn scan_input(
     scan.path(path);
     if let Some(q) = query {
         scan.location = Location::Query;
-        fields::urlencoded(q, &mut scan);
+        if !scan.prefilter || !prefilter::plain_pairs(q, b'&') {
+            fields::urlencoded(q, &mut scan);
+        }
     }
     let mut content_type: &[u8] = &[];
     for &(name, value) in input.headers {
         match name {
             b"cookie" => {
                 scan.location = Location::Cookie;
-                fields::cookies(value, &mut scan);
+                if !scan.prefilter || !prefilter::plain_pairs(value, b';') {
+                    fields::cookies(value, &mut scan);
+                }
             }
             b"content-type" => content_type = value,
             b"content-length" | b"authorization" | b"host" => {}
+            // `X-File-Name`, `X-Filename`, `X_Filename`: uploads name their file here.
+            _ if normalize::find(name, b"file").is_some()
+                && normalize::find(name, b"name").is_some() =>
+            {
+                scan.location = Location::Header;
+                scan.run(value, Encoding::RAW, FILE_NAME);
+            }
             _ => {
                 scan.location = Location::Header;
                 scan.header(value);
@@ -237,6 +263,8 @@ struct Checks {
     classes: u16,
     crlf: CrlfMode,
     is_path: bool,
+    /// An uploaded file's name (multipart `filename=`, `X-File-Name`).
+    is_file_name: bool,
 }
 
 const fn bits(classes: &[AttackClass]) -> u16 {
@@ -255,6 +283,7 @@ impl Checks {
         u32::from(self.classes)
             | (self.crlf as u32) << 16
             | u32::from(self.is_path) << 18
+            | u32::from(self.is_file_name) << 21
             | u32::from(enc.plus_is_space) << 19
             | u32::from(enc.json) << 20
     }
@@ -273,6 +302,7 @@ const PATH: Checks = Checks {
     ]),
     crlf: CrlfMode::Strict,
     is_path: true,
+    is_file_name: false,
 };
 const NAME: Checks = Checks {
     classes: bits(&[
@@ -286,6 +316,7 @@ const NAME: Checks = Checks {
     ]),
     crlf: CrlfMode::Strict,
     is_path: false,
+    is_file_name: false,
 };
 const VALUE: Checks = Checks {
     classes: bits(&[
@@ -302,26 +333,31 @@ const VALUE: Checks = Checks {
     ]),
     crlf: CrlfMode::Value,
     is_path: false,
+    is_file_name: false,
 };
 const COOKIE: Checks = Checks {
     classes: VALUE.classes & !bits(&[A::RfiSsrf]),
     crlf: CrlfMode::Strict,
     is_path: false,
+    is_file_name: false,
 };
 const HEADER: Checks = Checks {
     classes: bits(&[A::Sqli, A::Xss, A::Rce, A::Traversal, A::Ssti, A::Crlf]),
     crlf: CrlfMode::Strict,
     is_path: false,
+    is_file_name: false,
 };
 const BODY: Checks = Checks {
     classes: VALUE.classes,
     crlf: CrlfMode::Body,
     is_path: false,
+    is_file_name: false,
 };
 const FILE_NAME: Checks = Checks {
     classes: bits(&[A::Traversal, A::Xss, A::Rce]),
     crlf: CrlfMode::Strict,
     is_path: false,
+    is_file_name: true,
 };
 
 struct Scan<'a> {
@@ -330,14 +366,20 @@ struct Scan<'a> {
     location: Location,
     buf: &'a mut [u8; WINDOW],
     cache: Option<&'a mut cache::Verdicts>,
+    /// Skip classes the field's bytes cannot carry (off only in tests).
+    prefilter: bool,
 }
 
 impl Scan<'_> {
     fn path(&mut self, raw: &[u8]) {
         // Absolute-form targets (`GET http://169.254.169.254/`) are proxy probes.
         let mut path = raw;
+        let absolute = matches!(raw.first(), Some(b'h' | b'H'));
         for scheme in [b"http://" as &[u8], b"https://"] {
-            if raw.len() > scheme.len() && raw[..scheme.len()].eq_ignore_ascii_case(scheme) {
+            if absolute
+                && raw.len() > scheme.len()
+                && raw[..scheme.len()].eq_ignore_ascii_case(scheme)
+            {
                 self.run(
                     raw,
                     Encoding::RAW,
@@ -356,7 +398,11 @@ impl Scan<'_> {
         self.run(path, Encoding::RAW, PATH);
         // Injections in a path segment (`/items/1 AND 1=1`) start at the
         // segment, not at the path: the SQL detector looks at value starts.
-        if !self.found.contains(A::Sqli) {
+        // No segment can hold one when the path's bytes cannot (see
+        // `prefilter::segments_need_sql`).
+        if !self.found.contains(A::Sqli)
+            && (!self.prefilter || prefilter::segments_need_sql(path, prefilter::facts(path)))
+        {
             for seg in path.split(|&b| b == b'/').filter(|s| s.len() > 2) {
                 self.run(
                     seg,
@@ -431,18 +477,26 @@ impl Scan<'_> {
             return self.budget > 0;
         }
         // Identifiers, numbers, UUIDs, tokens and comma-separated lists of
-        // them cannot carry any signature (no quote, operator, separator,
-        // space, slash, dot or escape to build one from).
-        if raw
-            .iter()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b',' | b'~'))
-        {
+        // them are not inspected (see `prefilter`), and a field whose bytes
+        // cannot open the gate of any pending class is not normalised,
+        // hashed or scanned.
+        let facts = prefilter::facts(raw);
+        if prefilter::plain_token(facts) {
+            return true;
+        }
+        let complete_checks = pending == checks.classes;
+        let pending = if self.prefilter {
+            prefilter::candidates(raw, enc, facts, pending)
+        } else {
+            pending
+        };
+        if pending == 0 {
             return true;
         }
         // A field seen before with the same checks: its verdict is known.
         // Only complete verdicts are cached (nothing skipped as already found).
         let mut key = None;
-        if pending == checks.classes {
+        if complete_checks {
             if let Some(c) = self.cache.as_deref_mut() {
                 match c.lookup(checks.tag(enc), raw) {
                     cache::Lookup::Hit(mask) => {
@@ -478,11 +532,7 @@ impl Scan<'_> {
             self.budget -= cost;
             let n = normalize(chunk, enc, self.buf);
             let hits = detect(&n, pending, checks);
-            for c in AttackClass::ALL {
-                if hits & (1 << c.index()) != 0 {
-                    self.found.add(*c, self.location);
-                }
-            }
+            self.found.add_mask(hits, self.location);
             if end >= limit {
                 return true;
             }
@@ -497,6 +547,10 @@ impl Visitor for Scan<'_> {
         let checks = match kind {
             Kind::NosqlOperator => {
                 self.found.add(A::Nosql, location);
+                return true;
+            }
+            Kind::PrototypeKey => {
+                self.found.add(A::Rce, location);
                 return true;
             }
             Kind::ArgName | Kind::CookieName => NAME,
@@ -528,8 +582,13 @@ fn detect(n: &Normalized, pending: u16, checks: Checks) -> u16 {
     };
     hit(A::Sqli, &|| sqli::detect(n));
     hit(A::Xss, &|| xss::detect(n));
-    hit(A::Rce, &|| rce::detect(n));
-    hit(A::Traversal, &|| traversal::traversal(n, checks.is_path));
+    hit(A::Rce, &|| {
+        rce::detect(n) || (checks.is_file_name && rce::script_file_name(n.text))
+    });
+    hit(A::Traversal, &|| {
+        traversal::traversal(n, checks.is_path)
+            || (checks.is_file_name && traversal::file_name_steps(n.text))
+    });
     hit(A::RfiSsrf, &|| traversal::ssrf(n));
     hit(A::Ssti, &|| inject::ssti(n));
     hit(A::Xxe, &|| inject::xxe(n));

@@ -242,6 +242,18 @@ pub fn probe(path: &[u8]) -> bool {
         if seg.starts_with(b".env") || seg.starts_with(b"phpmyadmin") {
             return true;
         }
+        // A dot-file or dot-directory at the root (`/.claude/settings.json`,
+        // `/.npmrc`): editors', tools' and agents' state, never a site's
+        // page; `/.well-known/` is the standard's own exception. Deeper
+        // dot-names pass (`/repos/o/r/contents/.gitignore` is an API).
+        if first
+            && seg.len() > 1
+            && seg[0] == b'.'
+            && seg[1].is_ascii_alphanumeric()
+            && seg != b".well-known"
+        {
+            return true;
+        }
         if seg == b"actuator" {
             return match segments.peek() {
                 None => true,
@@ -303,6 +315,8 @@ mod tests {
             "/server-status",
             "/.aws/credentials",
             "/dump.sql",
+            "/.claude/settings.json",
+            "/.cursorignore",
         ] {
             assert!(probe(p.to_ascii_lowercase().as_bytes()), "{p}");
         }

@@ -236,16 +236,33 @@ pub fn detect(n: &Normalized) -> bool {
     {
         return true;
     }
-    if n.has(trig::SPACE) && (command_line(s) || windows_batch(s)) {
+    if n.has(trig::SPACE | trig::SEMI | trig::PIPE_AMP | trig::NEWLINE | trig::QUOTE | trig::SLASH)
+        && (command_line(s) || windows_batch(s))
+    {
         return true;
     }
     if n.has(trig::DOT) && java_class(s) {
         return true;
     }
-    if n.has(trig::DOLLAR | trig::LT | trig::BRACE | trig::COLON | trig::PAREN) && php_code(s) {
+    if n.has(
+        trig::DOLLAR | trig::LT | trig::BRACE | trig::COLON | trig::PAREN | trig::DOT | trig::SLASH,
+    ) && php_code(s)
+    {
         return true;
     }
-    NODE.found_in(s) || s.starts_with(b"while(") || s.starts_with(b"for(;;)")
+    if n.has(trig::BRACE) && deglobbed(s) {
+        return true;
+    }
+    if n.has(trig::PAREN) && n.has(trig::QUOTE) && concatenated_call(s) {
+        return true;
+    }
+    s.starts_with(b"xyqktkrfrlvoqyqk")
+        || s.starts_with(b"while(")
+        || s.starts_with(b"for(;;)")
+        || (s.starts_with(b"function()")
+            && find(&s[..s.len().min(40)], b")").is_some_and(|p| {
+                matches!(s.get(p + 1..p + 3), Some(b"{" | b" {")) || s.get(p + 1) == Some(&b'{')
+            }))
 }
 
 /// `() { :; };` at the start of a value (CGI environment).
@@ -360,6 +377,11 @@ fn separators(s: &[u8]) -> bool {
     // Before the first space the value is one token (`127.0.0.1;id`,
     // `x|ls`): a separator there is not punctuation in prose.
     let first_space = s.iter().position(|&b| b == b' ').unwrap_or(s.len());
+    // Quotes and spaces the value opens with (read once: linear).
+    let opening = s
+        .iter()
+        .take_while(|&&c| matches!(c, b'\'' | b'"' | b' '))
+        .count();
     while i < s.len() {
         let b = s[i];
         if b == b'`' {
@@ -402,7 +424,7 @@ fn separators(s: &[u8]) -> bool {
             start
         };
         // A value that opens with a separator (`;id`, `';htop'`) is not text.
-        let opens = s[..i].iter().all(|&c| matches!(c, b'\'' | b'"' | b' '));
+        let opens = i <= opening;
         let context = Context {
             strong: strong || opens,
             token: i < first_space,
@@ -433,7 +455,9 @@ fn backtick_opens(s: &[u8], i: usize) -> bool {
 /// Reads a command word at `i` like the shell would; returns whether it is a
 /// command with a plausible argument.
 fn command_at(s: &[u8], mut i: usize, context: Context, brace: bool) -> bool {
-    while matches!(s.get(i), Some(b' ' | b'\n' | b'(' | b'!')) {
+    while matches!(s.get(i), Some(b' ' | b'\n' | b'(' | b'!' | b'`'))
+        || (brace && s.get(i) == Some(&b','))
+    {
         i += 1;
     }
     let mut word = [0u8; 24];
@@ -491,8 +515,11 @@ fn program(s: &[u8], w: &[u8], j: usize, context: Context) -> bool {
         return false;
     };
     let next = s.get(j).copied();
+    if next == Some(b' ') && windows_verb(w, &s[j + 1..]) {
+        return true;
+    }
     match kind {
-        Word::Program => ends_command(next) || matches!(next, Some(b' ' | b'$' | b'{')),
+        Word::Program => ends_command(next) || matches!(next, Some(b' ' | b'$' | b'{' | b'+')),
         Word::Ordinary => {
             let with_arg = next == Some(b' ') && arg_shaped(s, j + 1, false);
             (context.strong && (ends_command(next) || with_arg)) || (context.token && with_arg)
@@ -505,7 +532,10 @@ fn known_command(s: &[u8], w: &[u8], j: usize, strong: bool, brace: bool) -> boo
     let next = s.get(j).copied();
     if brace {
         // `{cat,/etc/passwd}` brace expansion.
-        return next == Some(b',') && WITH_ARGS.contains(&w);
+        return next == Some(b',') && WITH_ARGS.contains(&w)
+            || (s.get(j.wrapping_sub(w.len() + 1)) == Some(&b',')
+                && matches!(next, Some(b',' | b'}'))
+                && commands::lookup(w).is_some());
     }
     let ends = ends_command(next);
     if BARE.contains(&w) && (ends || (next == Some(b' ') && arg_shaped(s, j + 1, false))) {
@@ -555,51 +585,50 @@ fn command_line(s: &[u8]) -> bool {
         return false;
     };
     let w = &word[..len];
-    if s.get(j) != Some(&b' ') {
-        return false;
+    let next = s.get(j).copied();
+    if next != Some(b' ') {
+        // `visudo\n`, `whoami;0`: a program, then the command ends; or a
+        // quote breakout then a program (`" whoami`).
+        let quoted = s[..i].iter().any(|&b| b == b'"' || b == b'\'') || s.first() == Some(&b'\\');
+        return (next.is_some() || quoted)
+            && ends_command(next)
+            && commands::lookup(w) == Some(Word::Program);
     }
     let rest = &s[j + 1..];
     let option = |r: &[u8]| {
         r.first() == Some(&b'-') && r.get(1).is_some_and(|b| b.is_ascii_alphabetic())
             || r.starts_with(b"--")
     };
+    // An absolute path of two levels or the root itself (`/etc/x`, `/;`),
+    // a home path, a drive path; `/a` alone is a Windows switch.
     let path = |r: &[u8]| {
-        matches!(r, [b'/', b'a'..=b'z' | b';' | b'*', ..] | [b'~', b'/', ..])
+        let token = r.iter().take_while(|&&b| b != b' ').count();
+        matches!(r, [b'/', b';' | b'*', ..] | [b'/'] | [b'~', b'/', ..])
+            || (r.first() == Some(&b'/') && r[1..token].contains(&b'/'))
             || matches!(r, [b'a'..=b'z', b':', b'\\' | b'/', ..])
     };
     if commands::PREFIXES.contains(&w) {
         let mut next = [0u8; 24];
         if let Some((n, e)) = read_word(s, j + 1, &mut next) {
-            match commands::lookup(&next[..n]) {
-                Some(Word::Program) => return true,
-                Some(Word::Ordinary) if ends_command(s.get(e).copied()) => return true,
-                _ => {}
+            // The program ends the value or takes an argument like one.
+            let after = s.get(e).copied();
+            let runs = ends_command(after) || (after == Some(b' ') && arg_shaped(s, e + 1, false));
+            if commands::lookup(&next[..n]).is_some() && runs {
+                return true;
             }
         }
     }
-    match w {
-        b"net" => {
-            const VERBS: &[&[u8]] = &[
-                b"user ",
-                b"users ",
-                b"localgroup ",
-                b"group ",
-                b"view",
-                b"share",
-                b"use ",
-                b"start ",
-                b"stop ",
-                b"accounts",
-                b"session",
-                b"config ",
-            ];
-            return VERBS.iter().any(|v| rest.starts_with(v));
-        }
-        b"reg" => {
-            const VERBS: &[&[u8]] = &[b"add ", b"query ", b"delete ", b"save ", b"export "];
-            return VERBS.iter().any(|v| rest.starts_with(v));
-        }
-        _ => {}
+    if windows_verb(w, rest) {
+        return true;
+    }
+    if w == b"alias" {
+        // `alias ls='rm -rf'`, `alias -g x=y`.
+        let name = rest
+            .iter()
+            .take(32)
+            .take_while(|&&b| b != b' ' && b != b'=')
+            .count();
+        return rest.get(name) == Some(&b'=') || option(rest) || rest.first() == Some(&b'+');
     }
     match commands::lookup(w) {
         Some(Word::Program) => {
@@ -613,6 +642,35 @@ fn command_line(s: &[u8]) -> bool {
         Some(Word::Ordinary) => option(rest) || path(rest),
         None => false,
     }
+}
+
+/// Windows `net` and `reg` with their verbs (`net user x y /add`,
+/// `reg add "hklm\..."`): both are ordinary words alone.
+fn windows_verb(w: &[u8], rest: &[u8]) -> bool {
+    let verbs: &[&[u8]] = match w {
+        b"net" => &[
+            b"user ",
+            b"users ",
+            b"localgroup ",
+            b"group ",
+            b"view",
+            b"share",
+            b"use ",
+            b"start ",
+            b"stop ",
+            b"accounts",
+            b"session",
+            b"config ",
+        ],
+        b"reg" => &[b"add ", b"query ", b"delete ", b"save ", b"export "],
+        _ => return false,
+    };
+    // With a switch (`/add`, `/v`), a registry root, or nothing after.
+    let line = &rest[..rest.len().min(200)];
+    verbs.iter().any(|v| rest.starts_with(v))
+        && (!line.trim_ascii_end().contains(&b' ')
+            || find(line, b" /").is_some()
+            || find(line, b"hk").is_some())
 }
 
 /// `cmd.exe` control flow: `for [/f "opts"] %x in (set) do command` and
@@ -644,12 +702,37 @@ fn windows_batch(s: &[u8]) -> bool {
     let Some(mut rest) = s.get(i..).and_then(|r| r.strip_prefix(b"if ")) else {
         return false;
     };
-    for flag in [b"/i " as &[u8], b"not "] {
-        rest = rest.strip_prefix(flag).unwrap_or(rest);
-    }
-    const TESTS: &[&[u8]] = &[b"exist ", b"defined ", b"errorlevel ", b"cmdextversion "];
-    if TESTS.iter().any(|t| rest.starts_with(t)) {
+    // `/i` (case-insensitive compare) is cmd.exe's alone.
+    if rest.starts_with(b"/i ") {
         return true;
+    }
+    rest = rest.strip_prefix(b"not ").unwrap_or(rest);
+    // `exist` takes a path, `errorlevel` and `cmdextversion` a number,
+    // `defined` a variable then a command with cmd syntax.
+    let arg = |t: &[u8]| {
+        let a = rest.get(t.len()..).unwrap_or(&[]);
+        let token = &a[..a.iter().position(|&b| b == b' ').unwrap_or(a.len())];
+        (token, &a[token.len()..])
+    };
+    if rest.starts_with(b"exist ") {
+        let (token, _) = arg(b"exist ");
+        if token
+            .iter()
+            .any(|&b| matches!(b, b'.' | b'\\' | b'/' | b'%' | b'"' | b':'))
+        {
+            return true;
+        }
+    }
+    for t in [b"errorlevel " as &[u8], b"cmdextversion "] {
+        if rest.starts_with(t) && arg(t).0.first().is_some_and(u8::is_ascii_digit) {
+            return true;
+        }
+    }
+    if rest.starts_with(b"defined ") {
+        let (_, tail) = arg(b"defined ");
+        if tail.iter().any(|&b| matches!(b, b'(' | b'%' | b'=' | b'&')) {
+            return true;
+        }
     }
     let head = &rest[..rest.len().min(60)];
     const OPS: &[&[u8]] = &[b" equ ", b" neq ", b" lss ", b" leq ", b" gtr ", b" geq "];
@@ -710,32 +793,40 @@ fn java_class(s: &[u8]) -> bool {
     if JAVA_GADGETS.found_in(s) {
         return true;
     }
+    // The value, or either side of one `=` (`java.lang.Runtime=x` in a
+    // text body, `test=java.io.Reader`).
     let t = s.trim_ascii();
-    let Some(rest) = [b"java." as &[u8], b"javax.", b"jdk."]
-        .iter()
-        .find_map(|p| t.strip_prefix(*p))
-    else {
-        return false;
+    let mut sides = t.splitn(3, |&b| b == b'=');
+    let (a, b, more) = (sides.next(), sides.next(), sides.next());
+    more.is_none() && [a, b].into_iter().flatten().any(jdk_class)
+}
+
+fn jdk_class(t: &[u8]) -> bool {
+    // Packages that reach the system (files, network, processes,
+    // reflection, naming); `java.util.List` or `java.time.Instant` is a type.
+    let Some(rest) = [
+        b"java.lang." as &[u8],
+        b"java.io.",
+        b"java.nio.",
+        b"java.net.",
+        b"java.rmi.",
+        b"java.beans.",
+        b"java.security.",
+        b"javax.",
+        b"jdk.",
+        b"sun.",
+        b"com.sun.",
+        b"org.apache.commons.",
+    ]
+    .iter()
+    .find_map(|p| t.strip_prefix(*p)) else {
+        return t == b"org.apache.commons";
     };
-    rest.contains(&b'.')
+    !rest.is_empty()
         && rest
             .iter()
             .all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'$'))
 }
-
-/// Node.js code injection: node-serialize's function marker (plain and
-/// base64, lowercased), native bindings, the process object by index.
-const NODE: Needles = Needles::new(&[
-    b"_$$nd_func$$_",
-    b"xyqktkrfrlvoqyqk",
-    b"process.binding(",
-    b"process[",
-    b"process.env[",
-    b"__proto__",
-    b"constructor.prototype",
-    b"constructor[prototype]",
-    b"[constructor][prototype]",
-]);
 
 /// PHP functions that run code, read files or open connections: a value
 /// that is a call to one of them is code (`system(whoami)`,
@@ -809,6 +900,10 @@ const PHP_WORDS: &[&[u8]] = &[
     b"system", b"exec", b"eval", b"assert", b"include", b"require",
 ];
 
+/// Code markers matched in one pass: PHP (superglobals, `[php]` blocks,
+/// variable variables, SSI exec); object construction by YAML tags;
+/// Node.js (node-serialize's function marker, native bindings, the process
+/// object by index, prototype pollution).
 const PHP_ANYWHERE: Needles = Needles::new(&[
     b"$_server[",
     b"$_get[",
@@ -823,6 +918,26 @@ const PHP_ANYWHERE: Needles = Needles::new(&[
     b"[/php]",
     b"[\\php]",
     b"<!--#exec",
+    b"${'",
+    b"${@",
+    b"{${",
+    b"${\"",
+    b"$shell -",
+    // YAML deserializers that construct objects (PyYAML, SnakeYAML, Psych).
+    b"!!python/",
+    b"!!ruby/",
+    b"!!javax.",
+    b"!!java.",
+    b"!!com.sun.",
+    b"_$$nd_func$$_",
+    b"process.binding(",
+    b"process.spawn(",
+    b"process[",
+    b"process.env[",
+    b"__proto__",
+    b"constructor.prototype",
+    b"constructor[prototype]",
+    b"[constructor][prototype]",
 ]);
 
 /// PHP code: superglobals, `[php]` blocks, an open tag followed by code,
@@ -867,12 +982,17 @@ fn serialized_object(s: &[u8]) -> bool {
 /// `$name(`, `$name[...](`, `${...}(`; spaces before `(` only when the
 /// variable opens the value (`$function (23)`).
 fn variable_call(s: &[u8]) -> bool {
+    let opening = s.iter().take_while(|&&b| b == b'@' || b == b' ').count();
     let mut from = 0;
     while let Some(p) = s.get(from..).and_then(|t| memchr::memchr(b'$', t)) {
         let at = from + p;
         from = at + 1;
+        // `$$b(2)`: one more `$` at most is read, so `$$$$...` stays linear.
+        if s.get(at + 1) == Some(&b'$') && s.get(at + 2) == Some(&b'$') {
+            continue;
+        }
         let mut k = at + 1;
-        while s.get(k) == Some(&b'$') {
+        if s.get(k) == Some(&b'$') {
             k += 1;
         }
         match s.get(k) {
@@ -898,7 +1018,7 @@ fn variable_call(s: &[u8]) -> bool {
                 _ => break,
             }
         }
-        let opens = s[..at].iter().all(|&b| matches!(b, b'@' | b' '));
+        let opens = at <= opening;
         if opens {
             while matches!(s.get(k), Some(b' ' | b'\n')) {
                 k += 1;
@@ -946,15 +1066,144 @@ fn php_call_value(s: &[u8]) -> bool {
     }
     let mut k = i + len;
     let mut spaced = false;
+    let mut quoted = false;
     while let Some(&b) = s.get(k) {
         match b {
-            b' ' | b'\n' => spaced = true,
-            b'\'' | b'"' | b')' => {}
+            b' ' | b'\n' => spaced |= !quoted,
+            b'\'' | b'"' | b')' => quoted = true,
             _ => break,
         }
         k += 1;
     }
-    s.get(k) == Some(&b'(') && !(spaced && PHP_WORDS.contains(&name))
+    let code_arg = matches!(s.get(k + 1), Some(b'$' | b'\'' | b'"'));
+    s.get(k) == Some(&b'(') && !(spaced && !code_arg && PHP_WORDS.contains(&name))
+}
+
+/// Extensions a web server runs (PHP, ASP, JSP, CGI, SSI) or reads as its
+/// configuration: an uploaded file named so is a web shell upload.
+const SCRIPT_EXTENSIONS: &[&[u8]] = &[
+    b"php",
+    b"php2",
+    b"php3",
+    b"php4",
+    b"php5",
+    b"php6",
+    b"php7",
+    b"php8",
+    b"phtml",
+    b"pht",
+    b"phps",
+    b"phpt",
+    b"phar",
+    b"pgif",
+    b"inc",
+    b"asp",
+    b"aspx",
+    b"asa",
+    b"cer",
+    b"ashx",
+    b"asmx",
+    b"axd",
+    b"jsp",
+    b"jspx",
+    b"jspf",
+    b"jsw",
+    b"jsv",
+    b"cfm",
+    b"cgi",
+    b"pl",
+    b"shtml",
+    b"shtm",
+    b"stm",
+    b"htaccess",
+    b"config",
+    b"user.ini",
+];
+
+/// Names an upload must never take: server configuration files, PHP session
+/// files (`sess_<id>`, session poisoning), credentials.
+const RESERVED_FILE_NAMES: &[&[u8]] = &[
+    b".htaccess",
+    b".htpasswd",
+    b"web.config",
+    b".user.ini",
+    b"php.ini",
+    b".boto",
+    b".env",
+    b"wp-config",
+    b"authorized_keys",
+    b".bashrc",
+    b".profile",
+];
+
+/// An uploaded file's name (multipart `filename=`, `X-File-Name`) that the
+/// web server would run: a script extension, also with the tricks that
+/// Windows and some parsers strip (`a.php.`, `a.php  `, `a. php`).
+pub fn script_file_name(s: &[u8]) -> bool {
+    let mut buf = [0u8; 128];
+    let mut n = 0;
+    for &b in s.iter().take(buf.len()) {
+        if !matches!(b, b' ' | b'"' | b'\'') {
+            buf[n] = b;
+            n += 1;
+        }
+    }
+    let mut name = &buf[..n];
+    while let Some(x) = name.strip_suffix(b".") {
+        name = x;
+    }
+    let base = name
+        .iter()
+        .rposition(|&b| b == b'/' || b == b'\\')
+        .map_or(name, |p| &name[p + 1..]);
+    if base.starts_with(b"sess_") || RESERVED_FILE_NAMES.iter().any(|r| base.starts_with(r)) {
+        return true;
+    }
+    SCRIPT_EXTENSIONS.iter().any(|ext| {
+        base.len() > ext.len() + 1
+            && base.ends_with(ext)
+            && base[base.len() - ext.len() - 1] == b'.'
+    })
+}
+
+/// Shell globs that spell a path (`/bi[n]/ba?h`, `/[e//]tc/[p]asswd`): the
+/// field with `[`, `]` and repeated `/` removed is matched again for shells
+/// and system files.
+fn deglobbed(s: &[u8]) -> bool {
+    let Some(open) = memchr::memchr(b'[', s) else {
+        return false;
+    };
+    let from = s[..open]
+        .iter()
+        .rposition(|&b| b == b' ' || b == b'=')
+        .map_or(0, |p| p + 1);
+    let mut buf = [0u8; 256];
+    let mut n = 0;
+    for &b in s[from..].iter().take(512) {
+        if n == buf.len() {
+            break;
+        }
+        if b == b'[' || b == b']' || (b == b'/' && n > 0 && buf[n - 1] == b'/') {
+            continue;
+        }
+        buf[n] = b;
+        n += 1;
+    }
+    let t = &buf[..n];
+    t.len() + 2 <= s.len() - from && (ANYWHERE.found_in(t) || super::traversal::system_file(t))
+}
+
+/// A PHP function name built from string pieces and called through
+/// parentheses: `'sys'.'tem'` ... `(x)('uname');`.
+fn concatenated_call(s: &[u8]) -> bool {
+    let joined = [b"'.'" as &[u8], b"\".\"", b"' . '", b"\" . \"", b"'+'"]
+        .iter()
+        .any(|j| find(s, j).is_some())
+        || find(s, b").(").is_some();
+    let called = [b")('" as &[u8], b")(\"", b") ('", b") (\""]
+        .iter()
+        .any(|c| find(s, c).is_some());
+    joined && called && s.contains(&b';')
 }
 
 /// Commands too specific to appear in prose: any argument counts.

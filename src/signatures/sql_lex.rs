@@ -43,6 +43,11 @@ pub enum Kw {
     Distinct,
     Top,
     Exists,
+    Where,
+    Is,
+    Between,
+    In,
+    Binary,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -123,6 +128,16 @@ fn keyword(w: &[u8]) -> Kw {
         b"true" => Kw::Literal,
         b"false" => Kw::Literal,
         b"null" => Kw::Literal,
+        b"unknown" => Kw::Literal,
+        // Functions SQL lets one call without parentheses: they are values.
+        b"current_user" | b"session_user" | b"system_user" | b"current_date" | b"current_time"
+        | b"current_timestamp" | b"localtime" | b"localtimestamp" | b"utc_date" | b"utc_time"
+        | b"utc_timestamp" => Kw::Literal,
+        b"where" => Kw::Where,
+        b"is" => Kw::Is,
+        b"between" => Kw::Between,
+        b"in" => Kw::In,
+        b"binary" => Kw::Binary,
         b"all" => Kw::All,
         b"distinct" => Kw::Distinct,
         b"top" => Kw::Top,
@@ -236,6 +251,24 @@ impl<'a> Lexer<'a> {
         }
     }
 
+    /// The same lexer moved to `at` (a token's start, to read it again).
+    pub fn rewind(&self, at: usize) -> Self {
+        Lexer::new(self.s, at, self.strings)
+    }
+
+    /// Bytes of the field from `a` to `b`.
+    pub fn span(&self, a: usize, b: usize) -> &'a [u8] {
+        self.s.get(a..b).unwrap_or(&[])
+    }
+
+    /// Whether token `t` is a string literal left open at the end of the
+    /// field (the application's own quote closes it).
+    pub fn open_string(&self, t: &Tok) -> bool {
+        t.t == T::Str
+            && t.end == self.s.len()
+            && (t.end - t.start == 1 || self.s[t.end - 1] != self.s[t.start])
+    }
+
     pub fn text(&self, t: &Tok) -> &'a [u8] {
         self.s.get(t.start..t.end).unwrap_or(&[])
     }
@@ -272,16 +305,57 @@ impl<'a> Lexer<'a> {
         T::Str
     }
 
-    fn number(&mut self) -> T {
+    /// A number ends where SQL ends it: `1union` is `1` then `union`, as
+    /// MySQL reads it; hex `0x7e`, decimals and exponents (`1e1`) stay whole.
+    fn number(&mut self, start: usize) -> T {
         if self.at(self.i) == b'0' && self.at(self.i + 1) == b'x' {
             self.i += 2;
+            while self.at(self.i).is_ascii_hexdigit() {
+                self.i += 1;
+            }
+            return T::Num;
         }
-        while self.i < self.s.len()
-            && (self.s[self.i].is_ascii_alphanumeric() || self.s[self.i] == b'.')
-        {
+        while self.at(self.i).is_ascii_digit() || self.at(self.i) == b'.' {
             self.i += 1;
         }
+        let e = self.at(self.i);
+        let sign = matches!(self.at(self.i + 1), b'+' | b'-');
+        let digit = self.at(self.i + 1 + usize::from(sign));
+        if e == b'e' && digit.is_ascii_digit() {
+            self.i += 1 + usize::from(sign);
+            while self.at(self.i).is_ascii_digit() {
+                self.i += 1;
+            }
+        }
+        // A digit glued to letters that SQL would not split (`3rd`, a hash
+        // `5f3a`) is a name, as MySQL reads it, not a number.
+        if is_word_byte(self.at(self.i)) && !self.keyword_follows() {
+            return self.word(start);
+        }
         T::Num
+    }
+
+    /// A keyword right after a number (`1union`, `1and`, `1e1and`).
+    fn keyword_follows(&self) -> bool {
+        let mut j = self.i;
+        while j < self.s.len() && self.s[j].is_ascii_alphabetic() {
+            j += 1;
+        }
+        let w = &self.s[self.i..j];
+        matches!(
+            keyword(w),
+            Kw::Union
+                | Kw::And
+                | Kw::Or
+                | Kw::Xor
+                | Kw::Select
+                | Kw::From
+                | Kw::Order
+                | Kw::Group
+                | Kw::Having
+                | Kw::Limit
+                | Kw::Where
+        ) && !is_word_byte(self.at(j))
     }
 
     fn word(&mut self, start: usize) -> T {
@@ -316,8 +390,8 @@ impl Iterator for Lexer<'_> {
         let n1 = self.at(start + 1);
         let t = match b {
             b'\'' | b'"' | b'`' if self.strings => self.string(b),
-            b'0'..=b'9' => self.number(),
-            b'.' if n1.is_ascii_digit() => self.number(),
+            b'0'..=b'9' => self.number(start),
+            b'.' if n1.is_ascii_digit() => self.number(start),
             b'@' => {
                 self.i += 1;
                 while self.i < self.s.len()
@@ -344,6 +418,9 @@ impl Iterator for Lexer<'_> {
                 T::Cmp
             }
             b'<' | b'>' | b'!' if matches!(n1, b'=' | b'>') => self.two(T::Cmp),
+            b'<' if n1 == b'<' => self.two(T::Arith),
+            // Unary `!` (MySQL's NOT): `'or!1=`.
+            b'!' => self.one(T::Arith),
             b'=' if n1 == b'=' => self.two(T::Other),
             b'=' | b'<' | b'>' => self.one(T::Cmp),
             b'+' | b'-' | b'*' | b'/' | b'%' | b'^' | b'|' | b'&' | b'~' => self.one(T::Arith),

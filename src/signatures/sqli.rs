@@ -36,9 +36,23 @@ pub fn detect(n: &Normalized) -> bool {
     }
     if n.has(trig::QUOTE) {
         for q in [b'\'', b'"'] {
-            if let Some(p) = s.iter().position(|&b| b == q) {
-                if context(s, p + 1, false) {
-                    return true;
+            let Some(p) = s.iter().position(|&b| b == q) else {
+                continue;
+            };
+            if context(s, p + 1, false) {
+                return true;
+            }
+            // `a''12' and ...`: a doubled quote is a quote inside the string;
+            // the breakout is the first single one after it.
+            if s.get(p + 1) == Some(&q) {
+                let mut k = p;
+                while s.get(k) == Some(&q) && s.get(k + 1) == Some(&q) {
+                    k += 2;
+                }
+                if let Some(e) = s[k..].iter().position(|&b| b == q) {
+                    if context(s, k + e + 1, false) {
+                        return true;
+                    }
                 }
             }
         }
@@ -96,33 +110,79 @@ fn peek<const N: usize>(lx: Lexer) -> ([Option<Tok>; N], Lexer) {
 /// A breakout at `at`: the value start (`start`) or right after a quote.
 fn context(s: &[u8], at: usize, start: bool) -> bool {
     let mut lx = Lexer::new(s, at, true);
-    let mut first = lx.next();
     if start {
-        // The value itself may be the literal: a number, a word, `-1`.
-        match first.map(|t| t.t) {
-            Some(T::Num) => first = lx.next(),
-            Some(T::Word {
-                kw: Kw::None,
-                call: false,
-                ..
-            }) => first = lx.next(),
-            Some(T::Arith) => {
-                let mut ahead = lx;
-                if ahead.next().map(|t| t.t) == Some(T::Num) {
-                    lx.next();
-                    first = lx.next();
+        let mut ahead = lx;
+        if ahead.next().is_some_and(|t| kw(&t) == Kw::Select) && select_statement(ahead) {
+            return true;
+        }
+        // The value itself may be the literal: a number, a word, `-1`, or
+        // an expression of them (`1*(hope)`, `-9-(2)`, `pi()`).
+        let mut ahead = lx;
+        if let Some(e) = expr(&mut ahead, 0) {
+            if e.tokens > 1 || e.kind != T::LParen {
+                lx = ahead;
+            }
+        }
+    } else {
+        // `1'+'12' and ...`, `1'*column is null`: the value closes the
+        // string and goes on with arithmetic on it first.
+        let mut ahead = lx;
+        if ahead.next().is_some_and(|t| t.t == T::Arith) {
+            let mut after = ahead;
+            if expr(&mut after, 0).is_some() {
+                let mut next = after;
+                // Not a comparison: `9"&page=1` is a URL's query string.
+                if next
+                    .next()
+                    .is_some_and(|t| is_logical(&t) || kw(&t) == Kw::Is)
+                {
+                    lx = after;
                 }
             }
-            _ => {}
         }
     }
+    let mut first = lx.next();
     let mut closed = false;
     while first.map(|t| t.t) == Some(T::RParen) {
         closed = true;
         first = lx.next();
     }
     let Some(t) = first else { return false };
-    continuation(&lx, t, start && !closed && at == 0)
+    let bare_start = start && !closed && at == 0;
+    continuation(&lx, t, bare_start) || (!start && operator_between_quotes(&lx, at, t))
+}
+
+fn is_logical(t: &Tok) -> bool {
+    t.t == T::Logic || matches!(kw(t), Kw::Or | Kw::And | Kw::Xor)
+}
+
+/// `A' - 'B`, `' OR '`, `'||'`, `' DIV '`: right after the breakout an
+/// operator and a string left open for the application's closing quote. A
+/// quote in text is followed by letters, not by an operator and a quote.
+fn operator_between_quotes(lx: &Lexer, at: usize, t: Tok) -> bool {
+    let op = matches!(t.t, T::Arith | T::Logic | T::Cmp)
+        || matches!(kw(&t), Kw::Or | Kw::And | Kw::Xor | Kw::Not);
+    // Spaced on both sides (`' - '`): a quoted symbol in a search phrase
+    // (`"&"`, `"LIKE" stamp`, `9"&page=1`) hugs its quotes.
+    let spaced = |i: usize| matches!(lx.span(i, i + 1), b" " | b"\n");
+    // One word at most on either side: a probe, not a phrase.
+    let word = |a: usize, b: usize| !lx.span(a, b).iter().any(|&c| c == b' ' || c == b'\n');
+    if !op || !spaced(at) || !spaced(t.end) || !word(0, at) {
+        return false;
+    }
+    let quote = lx.span(at - 1, at);
+    let mut rest = *lx;
+    let mut next = rest.next();
+    // `NOT LIKE`, `SOUNDS LIKE`, `NOT REGEXP`: a word operator of two words.
+    if next.is_some_and(|n| n.t == T::Cmp || matches!(lx.text(&n), b"sounds")) {
+        next = rest.next();
+        if next.is_some_and(|n| n.t == T::Cmp) {
+            next = rest.next();
+        }
+    }
+    next.is_some_and(|n| {
+        lx.open_string(&n) && word(n.start, n.end) && lx.span(n.start, n.start + 1) == quote
+    })
 }
 
 /// What follows a breakout.
@@ -132,9 +192,29 @@ fn continuation(lx: &Lexer, t: Tok, bare_start: bool) -> bool {
         (T::Word { .. }, Kw::Or | Kw::And | Kw::Xor) | (T::Logic, _) => predicate(rest),
         (T::Word { .. }, Kw::Union) => union_select(rest),
         (T::Word { .. }, Kw::Having) => predicate(rest),
+        // `' where 1=1`: a condition on literals ("error near 'WHERE id='"
+        // quotes a query).
+        (T::Word { .. }, Kw::Where) => {
+            let mut r = rest;
+            r.next()
+                .is_some_and(|a| matches!(a.t, T::Num | T::Str | T::LParen))
+                && predicate(rest)
+        }
         (T::Word { .. }, Kw::Order | Kw::Group) => {
-            let (p, _) = peek::<2>(rest);
-            matches!(p, [Some(a), Some(b)] if kw(&a) == Kw::By && b.t == T::Num)
+            let (p, after) = peek::<2>(rest);
+            match p {
+                [Some(a), Some(b)] if kw(&a) == Kw::By => {
+                    // `order by 10`, `order by ifnull(..)`, `group by x having`
+                    b.t == T::Num || is_builtin(&b) || (!bare_start && next_kw(after, Kw::Having))
+                }
+                _ => false,
+            }
+        }
+        // `'; exec sp_..`, `' insert into`: a statement right after the quote.
+        (T::Word { .. }, Kw::Exec | Kw::Insert | Kw::Delete | Kw::Drop | Kw::Declare)
+            if !bare_start =>
+        {
+            stacked(lx.rewind(t.start))
         }
         (T::Word { .. }, Kw::Procedure) => true,
         (T::Word { .. }, Kw::Waitfor) => true,
@@ -150,8 +230,15 @@ fn continuation(lx: &Lexer, t: Tok, bare_start: bool) -> bool {
             let (p, _) = peek::<2>(rest);
             match p {
                 [Some(a), b] if is_builtin(&a) || subquery(a, b) => true,
-                // `'='`, `'<>'x`: only a quote breakout makes these SQL.
-                [Some(a), _] if !bare_start && matches!(a.t, T::Str | T::Num) => true,
+                // `'='`, `'<>'x`: only a quote breakout makes these SQL. A
+                // quoted word (`"like" stamp`) is a search phrase.
+                [Some(a), _]
+                    if !bare_start
+                        && matches!(a.t, T::Str | T::Num)
+                        && !lx.text(&t).first().is_some_and(u8::is_ascii_alphabetic) =>
+                {
+                    true
+                }
                 _ => false,
             }
         }
@@ -162,6 +249,11 @@ fn continuation(lx: &Lexer, t: Tok, bare_start: bool) -> bool {
         (T::Word { builtin: true, .. }, _) => !bare_start,
         _ => false,
     }
+}
+
+fn next_kw(lx: Lexer, k: Kw) -> bool {
+    let mut lx = lx;
+    lx.next().is_some_and(|x| kw(&x) == k)
 }
 
 fn next_is(lx: Lexer, t: T) -> bool {
@@ -188,7 +280,8 @@ fn subquery(a: Tok, b: Option<Tok>) -> bool {
 /// `union [all|distinct] [(] select <operand>`: "Union Select Committee" is
 /// prose, `union select null,` and `union select name from` are SQL.
 fn union_select(lx: Lexer) -> bool {
-    let mut it = lx.filter(|t| t.t != T::Comment);
+    // `union+select`: a `+` left where a form decoder would see a space.
+    let mut it = lx.filter(|t| t.t != T::Comment && !(t.t == T::Arith && lx.text(t) == b"+"));
     let mut steps = 0;
     while let Some(t) = it.next() {
         steps += 1;
@@ -223,60 +316,236 @@ fn union_select(lx: Lexer) -> bool {
     false
 }
 
-/// A predicate after AND/OR: a comparison involving a literal or the same
-/// operand twice, a builtin call, a subquery, or a bare literal that is then
-/// commented out. "tom and jerry" or "1 and 2" are not predicates.
+/// A predicate after AND/OR: a comparison of two expressions where one
+/// holds a literal or a call or both are the same (`1+2=3+4`, `pi()=pi()`,
+/// `'a'='a'`, `x=x`), `IS [NOT] NULL`, `BETWEEN`, `IN (`, a builtin call, a
+/// subquery or `EXISTS(`, or a bare literal that is then commented out.
+/// "tom and jerry" or "1 and 2" are not predicates.
 fn predicate(lx: Lexer) -> bool {
-    let (p, _) = peek::<LOOKAHEAD>(lx);
-    let mut i = 0;
-    while p
-        .get(i)
-        .copied()
-        .flatten()
-        .is_some_and(|t| kw(&t) == Kw::Not || t.t == T::Arith)
-    {
-        i += 1;
+    predicate_at(lx, 0)
+}
+
+fn predicate_at(lx: Lexer, depth: u8) -> bool {
+    let mut cur = lx;
+    let mut ahead = cur;
+    let mut first = ahead.next();
+    while first.is_some_and(|t| kw(&t) == Kw::Not) {
+        cur = ahead;
+        first = ahead.next();
     }
-    let Some(a) = p.get(i).copied().flatten() else {
-        return false;
-    };
-    if is_builtin(&a) || matches!(kw(&a), Kw::Exists | Kw::Select) {
+    let Some(f) = first else { return false };
+    if is_builtin(&f) || matches!(kw(&f), Kw::Exists | Kw::Select) {
         return true;
     }
-    if a.t == T::LParen {
-        // `(1=1`, `(select`, `('a'='a`
-        return p.get(i + 1).copied().flatten().is_some_and(|b| {
+    if f.t == T::LParen && depth < 3 {
+        // `(1=1`, `(select`, `('a'='a`, `(pi()=pi())`
+        let mut inner = ahead;
+        if inner.next().is_some_and(|b| {
             kw(&b) == Kw::Select || b.t == T::Num || b.t == T::Str || is_builtin(&b)
-        });
-    }
-    let literal = |t: &Tok| matches!(t.t, T::Num | T::Str | T::Var) || kw(t) == Kw::Literal;
-    let operand = literal(&a)
-        || matches!(
-            a.t,
-            T::Word {
-                kw: Kw::None,
-                call: false,
-                ..
-            }
-        );
-    if !operand {
-        return false;
-    }
-    match (
-        p.get(i + 1).copied().flatten(),
-        p.get(i + 2).copied().flatten(),
-    ) {
-        (Some(op), Some(b)) if op.t == T::Cmp || kw(&op) == Kw::Exists => {
-            literal(&a)
-                || literal(&b)
-                || is_builtin(&b)
-                || b.t == T::LParen
-                || lx.text(&a) == lx.text(&b)
+        }) || predicate_at(ahead, depth + 1)
+        {
+            return true;
         }
-        (Some(op), Some(b)) if kw(&op) == Kw::Not && b.t == T::Cmp => true,
-        (Some(end), _) if literal(&a) => matches!(end.t, T::Comment | T::Semi),
+    }
+    let Some(a) = expr(&mut cur, 0) else {
+        return false;
+    };
+    let mut ahead = cur;
+    let Some(op) = ahead.next() else {
+        return false;
+    };
+    match (op.t, kw(&op)) {
+        (T::Cmp, _) => {
+            let mut r = ahead;
+            let Some(b) = expr(&mut r, 0) else {
+                return false;
+            };
+            a.literal
+                || b.literal
+                || a.call
+                || b.call
+                || lx.span(a.start, a.end) == lx.span(b.start, b.end)
+                || next_is(r, T::Comment)
+        }
+        (_, Kw::Is | Kw::Between) => true,
+        // `in (1,2)`, `in (select`; "oranges in (season)" is prose.
+        (_, Kw::In) => {
+            let (p, _) = peek::<2>(ahead);
+            matches!(p, [Some(l), Some(v)] if l.t == T::LParen
+                && (matches!(v.t, T::Num | T::Str | T::Var) || kw(&v) == Kw::Select))
+        }
+        (_, Kw::Not) => {
+            let mut r = ahead;
+            r.next()
+                .is_some_and(|t| t.t == T::Cmp || matches!(kw(&t), Kw::Between | Kw::In))
+        }
+        _ if lx.text(&op) == b"sounds" => next_is(ahead, T::Cmp),
+        // `'||f(x)||'`: concatenation of a call (Oracle, PostgreSQL).
+        (T::Logic, _) => a.call,
+        (T::Comment | T::Semi, _) => a.literal && a.tokens == 1,
         _ => false,
     }
+}
+
+/// Tokens one expression may span; bounds the work per start position.
+const EXPR_TOKENS: usize = 32;
+
+/// What an expression holds, for the predicate rules.
+#[derive(Clone, Copy)]
+struct Expr {
+    start: usize,
+    end: usize,
+    tokens: usize,
+    /// A number, string, variable, `null`/`true`, or a subquery.
+    literal: bool,
+    /// A function call anywhere in it.
+    call: bool,
+    /// The kind of its first operand's token.
+    kind: T,
+}
+
+/// `operand (arith operand)*`, operands being literals, column names,
+/// calls and parenthesised groups, with unary `- + ! ~ NOT BINARY`. On
+/// success `lx` is left after the expression; the work is bounded by
+/// [`EXPR_TOKENS`].
+fn expr(lx: &mut Lexer, depth: u8) -> Option<Expr> {
+    let mut cur = *lx;
+    let mut budget = EXPR_TOKENS;
+    let mut out: Option<Expr> = None;
+    while let Some(o) = operand(&mut cur, depth, &mut budget) {
+        out = Some(match out {
+            None => o,
+            Some(e) => Expr {
+                end: o.end,
+                tokens: e.tokens + o.tokens + 1,
+                literal: e.literal || o.literal,
+                call: e.call || o.call,
+                ..e
+            },
+        });
+        *lx = cur;
+        let mut ahead = cur;
+        match ahead.next() {
+            Some(t) if t.t == T::Arith && budget > 0 => {
+                budget -= 1;
+                cur = ahead;
+            }
+            _ => break,
+        }
+    }
+    out
+}
+
+fn operand(cur: &mut Lexer, depth: u8, budget: &mut usize) -> Option<Expr> {
+    let mut t = cur.next()?;
+    let start = t.start;
+    let mut tokens = 1;
+    while (t.t == T::Arith && matches!(cur.text(&t), b"-" | b"+" | b"!" | b"~"))
+        || (matches!(kw(&t), Kw::Not | Kw::Binary) && !matches!(t.t, T::Word { call: true, .. }))
+    {
+        *budget = budget.checked_sub(1)?;
+        tokens += 1;
+        t = cur.next()?;
+    }
+    *budget = budget.checked_sub(1)?;
+    let mut e = Expr {
+        start,
+        end: t.end,
+        tokens,
+        literal: false,
+        call: false,
+        kind: t.t,
+    };
+    match t.t {
+        T::Num | T::Str | T::Var => e.literal = true,
+        T::Word {
+            kw: Kw::Literal, ..
+        } if !matches!(t.t, T::Word { call: true, .. }) => e.literal = true,
+        T::Word {
+            kw: Kw::None | Kw::Object | Kw::Binary | Kw::Literal | Kw::Insert,
+            call,
+            ..
+        } => {
+            if call {
+                cur.next()?;
+                e.call = true;
+                group(cur, &mut e, depth, budget)?;
+            }
+        }
+        T::LParen => group(cur, &mut e, depth, budget)?,
+        _ => return None,
+    }
+    Some(e)
+}
+
+/// The rest of a parenthesised group or argument list, up to its `)` (or
+/// the end of the field: the application may close it).
+fn group(cur: &mut Lexer, e: &mut Expr, depth: u8, budget: &mut usize) -> Option<()> {
+    let mut level = 1u32;
+    for t in cur.by_ref() {
+        *budget = budget.checked_sub(1)?;
+        e.tokens += 1;
+        e.end = t.end;
+        match t.t {
+            T::LParen => level += 1,
+            T::RParen => {
+                level -= 1;
+                if level == 0 {
+                    return Some(());
+                }
+            }
+            T::Num | T::Str | T::Var => e.literal = true,
+            T::Word { call: true, .. } => e.call = true,
+            T::Word {
+                kw: Kw::Select | Kw::Literal,
+                ..
+            } => e.literal = true,
+            T::Comment | T::Semi => return (depth == 0).then_some(()),
+            _ => {}
+        }
+    }
+    Some(())
+}
+
+/// A value that is a query by itself: `select 1,2 from t`, `select
+/// @@version`, `select sin(id),2 from bar where`, `select * from users`,
+/// `select version();`. "select the best option from the list", "select
+/// one, two from the menu" and "select 2 items" are prose.
+fn select_statement(lx: Lexer) -> bool {
+    let mut cur = lx;
+    let mut ahead = cur;
+    if ahead
+        .next()
+        .is_some_and(|t| matches!(kw(&t), Kw::All | Kw::Distinct))
+    {
+        cur = ahead;
+    }
+    let (mut strong, mut called) = (false, false);
+    for _ in 0..16 {
+        let mut ahead = cur;
+        match ahead.next() {
+            Some(t) if t.t == T::Arith && lx.text(&t) == b"*" => {
+                strong = true;
+                cur = ahead;
+            }
+            _ => {
+                let Some(e) = expr(&mut cur, 0) else {
+                    return false;
+                };
+                strong |= e.literal || e.call;
+                called |= e.call || e.kind == T::Var;
+            }
+        }
+        let mut ahead = cur;
+        match ahead.next() {
+            Some(t) if t.t == T::Comma => cur = ahead,
+            Some(t) if kw(&t) == Kw::From => return strong,
+            None => return called,
+            Some(t) if matches!(t.t, T::Comment | T::Semi) => return called,
+            _ => return false,
+        }
+    }
+    false
 }
 
 /// A statement after `;` that only SQL has.
@@ -310,10 +579,15 @@ fn stacked(lx: Lexer) -> bool {
 fn select_operand(lx: &Lexer, b: Tok, c: Option<Tok>) -> bool {
     match b.t {
         T::Num | T::Var | T::LParen | T::Str => true,
-        T::Arith => lx.text(&b) == b"*",
+        T::Arith => {
+            lx.text(&b) == b"*"
+                || c.is_some_and(|c| matches!(c.t, T::Num | T::Word { call: true, .. }))
+        }
         T::Word { builtin: true, .. } => true,
+        // `union select aes_decrypt(..)`, `(select max(dbname) from ..)`
+        T::Word { call: true, .. } => true,
         T::Word {
-            kw: Kw::Literal | Kw::Case | Kw::Top | Kw::Distinct,
+            kw: Kw::Literal | Kw::Case | Kw::Top | Kw::Distinct | Kw::All,
             ..
         } => true,
         T::Word { kw: Kw::None, .. } => c.is_some_and(|c| kw(&c) == Kw::From || c.t == T::Comma),
@@ -415,7 +689,24 @@ fn delay_call(lx: &Lexer, t: Tok, prev: Option<Tok>, rest: Lexer) -> bool {
     let (p, _) = peek::<6>(rest);
     let arg = p[1];
     match name {
-        b"sleep" | b"benchmark" => arg.is_some_and(|a| a.t == T::Num || a.t == T::LParen),
+        b"sleep" | b"benchmark" => arg.is_some_and(|a| matches!(a.t, T::Num | T::LParen | T::Str)),
+        // `length(version())`, `ascii(substring(user(),1,1))`: the server's
+        // identity read inside another function, how blind injection
+        // extracts it character by character.
+        _ if p[0].is_some_and(|t| t.t == T::LParen) => p[1].is_some_and(|a| {
+            matches!(
+                lx.text(&a),
+                b"version"
+                    | b"user"
+                    | b"database"
+                    | b"db_name"
+                    | b"schema"
+                    | b"current_user"
+                    | b"system_user"
+                    | b"session_user"
+            ) && p[2].is_some_and(|l| l.t == T::LParen)
+                && p[3].is_some_and(|r| r.t == T::RParen)
+        }),
         b"if" | b"iif" | b"elt" | b"make_set" => {
             // if(<literal> <cmp> <literal>, ...
             matches!(p, [_, Some(a), Some(op), Some(b), ..] if op.t == T::Cmp

@@ -59,6 +59,7 @@ const SYSTEM_FILES: Needles = Needles::paths(&[
 /// and logs, web server and PHP configuration, Windows and IIS.
 const SYSTEM_FILES_MORE: Needles = Needles::paths(&[
     b"etc/services",
+    b"etc/sub",
     b"etc/fstab",
     b"etc/profile",
     b"etc/sudoers",
@@ -123,6 +124,10 @@ const SYSTEM_ROOTS: &[&[u8]] = &[
     b"proc/",
     b"usr/bin/",
     b"usr/sbin/",
+    b"usr/spool/",
+    b"usr/ports/",
+    b"usr/local/cpanel",
+    b"usr/local/www/",
     b"usr/share/",
     b"bin/",
     b"sbin/",
@@ -130,8 +135,7 @@ const SYSTEM_ROOTS: &[&[u8]] = &[
     b"root/",
     b"dev/",
     b"sys/",
-    b"var/log",
-    b"var/run",
+    b"var/",
     b"windows/",
     b"winnt/",
 ];
@@ -155,7 +159,9 @@ fn dot_steps(s: &[u8], is_path: bool) -> bool {
             j += 1;
         }
         if run <= 4 {
-            let sep = matches!(s.get(j), Some(b'/' | b'\\'));
+            // A non-ASCII character right after the dots is a best-fit
+            // mapped slash (`..%uF025`, `..%uEFC8` on IIS).
+            let sep = matches!(s.get(j), Some(b'/' | b'\\' | 0x80..=0xff));
             let prev_sep = i == 0 || matches!(s[i - 1], b'/' | b'\\' | b'=' | b' ');
             match (prev_sep, sep) {
                 (true, true) => strong += 1,
@@ -187,6 +193,246 @@ fn absolute_system_path(s: &[u8]) -> bool {
     })
 }
 
+/// A system file or stream wrapper anywhere in `s` (also used on the
+/// de-globbed text of a command).
+pub fn system_file(s: &[u8]) -> bool {
+    SYSTEM_FILES.found_in(s) || SYSTEM_FILES_MORE.found_in(s)
+}
+
+/// An uploaded file's name never holds a directory step (`../a.php`).
+pub fn file_name_steps(s: &[u8]) -> bool {
+    find(s, b"../").is_some() || find(s, b"..\\").is_some()
+}
+
+/// Leftovers of encodings some decoders still undo (`..2f`, `0x2e0x2e`)
+/// and PHP filter chains: matched anywhere, in the dot-file pass.
+const ENCODED_STEPS: &[&[u8]] = &[
+    b"..2f..2f",
+    b"..5c..5c",
+    b"..0x2f",
+    b"..0x5c",
+    b"0x2e0x2e",
+    b"convert.iconv.",
+    b"convert.base64-",
+    b"convert.quoted-printable",
+    b"string.rot13",
+    b"zlib.inflate",
+];
+/// Base64 of `../`, `..\`, `/etc/` and `/proc/` at the start of a value,
+/// as the normaliser lowercases it.
+const BASE64_PATHS: &[&[u8]] = &[
+    b"li4vli4v",
+    b"li4uli4u",
+    b"li5cli5c",
+    b"l2v0yy9",
+    b"l3byb2mv",
+];
+
+/// Files that hold secrets or shell state, matched as a whole name
+/// (after a start, `/` or `\`; `my.profile` is not `.profile`).
+const DOTFILES: Needles = Needles::paths(&[
+    b".htaccess",
+    b".htpasswd",
+    b".xauthority",
+    b".rhosts",
+    b".shosts",
+    b".sh_history",
+    b".history",
+    b".logout",
+    b".bash_logout",
+    b".login",
+    b".netrc",
+    b".pgpass",
+    b".my.cnf",
+    b".viminfo",
+    b".lesshst",
+    b".git-credentials",
+    b".npmrc",
+    b".env",
+    b".boto",
+    b".forward",
+    b".kshrc",
+    b".profile",
+    b".docker/",
+    b".kube/config",
+    b".aws/credentials",
+    b".pass",
+    b"access_log",
+    b"error_log",
+    b"access.log",
+    b"error.log",
+    b"..2f..2f",
+    b"..5c..5c",
+    b"..0x2f",
+    b"..0x5c",
+    b"0x2e0x2e",
+    b"convert.iconv.",
+    b"convert.base64-",
+    b"convert.quoted-printable",
+    b"string.rot13",
+    b"zlib.inflate",
+]);
+
+/// Configuration and credential files of web applications, as a whole name.
+const CONFIG_STEMS: &[&[u8]] = &[
+    b"config",
+    b"configuration",
+    b"database",
+    b"db",
+    b"dbconfig",
+    b"dbconnect",
+    b"connect",
+    b"connection",
+    b"conn",
+    b"passwd",
+    b"pass",
+    b"password",
+    b"passwords",
+    b"users",
+    b"users.db",
+    b"wp-config",
+    b"localsettings",
+    b"config.inc",
+];
+const CONFIG_EXTENSIONS: &[&[u8]] = &[
+    b"php", b"asp", b"aspx", b"inc", b"dat", b"ini", b"conf", b"cfg", b"cnf", b"mdb",
+];
+
+fn at_boundary(s: &[u8], at: usize) -> bool {
+    at == 0 || matches!(s[at - 1], b'/' | b'\\' | b'=' | b' ')
+}
+
+fn dotfile(s: &[u8]) -> bool {
+    DOTFILES.any_match(s, |f, at| {
+        if ENCODED_STEPS.contains(&f) {
+            return true;
+        }
+        let end = at + f.len();
+        let ends = f.ends_with(b"/")
+            || s.get(end)
+                .is_none_or(|b| !b.is_ascii_alphanumeric() && *b != b'_');
+        at_boundary(s, at) && ends
+    })
+}
+
+/// The last path element is an application's configuration file
+/// (`../config.php`, `/inc/config.inc.php`, `passwd.dat`).
+fn config_file(s: &[u8]) -> bool {
+    let name = s
+        .iter()
+        .rposition(|&b| b == b'/' || b == b'\\')
+        .map_or(s, |p| &s[p + 1..]);
+    let Some(dot) = name.iter().rposition(|&b| b == b'.') else {
+        return false;
+    };
+    CONFIG_EXTENSIONS.contains(&&name[dot + 1..]) && CONFIG_STEMS.contains(&&name[..dot])
+}
+
+/// `./` repeated (`/./././`, `/.\/\.\`): no path needs more than one.
+fn dot_slash_run(s: &[u8]) -> bool {
+    let mut run = 0;
+    let mut i = 0;
+    while i + 1 < s.len() {
+        let sep = |b: u8| b == b'/' || b == b'\\';
+        if s[i] == b'.' && sep(s[i + 1]) && (i == 0 || sep(s[i - 1])) {
+            run += 1;
+            if run >= 3 {
+                return true;
+            }
+            i += 2;
+            while i < s.len() && sep(s[i]) {
+                i += 1;
+            }
+            continue;
+        }
+        if !sep(s[i]) {
+            run = 0;
+        }
+        i += 1;
+    }
+    false
+}
+
+/// What a drive path reaches on a Windows server besides users' own files:
+/// the system, server software and its logs, the administrator's profile.
+const WINDOWS_DIRS: &[&[u8]] = &[
+    b"windows",
+    b"winnt",
+    b"program files",
+    b"programfiles",
+    b"programdata",
+    b"progra~1",
+    b"inetpub",
+    b"$recycle.bin",
+    b"system volume information",
+    b"boot.ini",
+    b"pagefile.sys",
+    b"sysprep",
+    b"unattend",
+    b"minint",
+    b"apache",
+    b"xampp",
+    b"wamp",
+    b"php",
+    b"mysql",
+    b"nginx",
+    b"tomcat",
+    b"log",
+    b"users/administrator",
+    b"users/default",
+    b"users/public",
+    b"documents and settings/administrator",
+];
+
+/// A parameter value that names a file outside the application: it starts
+/// by climbing out of the root (`/../`, `/...`), is a Windows drive or
+/// backslash-rooted path, or steps up to a configuration file.
+fn value_path(s: &[u8]) -> bool {
+    // Leading separators and `./` then `..` (`/../`, `/.\..\`, `\\\..`).
+    let lead = s.iter().take_while(|&&b| matches!(b, b'/' | b'\\')).count();
+    if lead > 0 {
+        let mut t = &s[lead..];
+        while let [b'.', b'/' | b'\\', rest @ ..] = t {
+            t = rest
+                .strip_prefix(b"/")
+                .or_else(|| rest.strip_prefix(b"\\"))
+                .unwrap_or(rest);
+        }
+        if t.starts_with(b"..") {
+            return true;
+        }
+        // An absolute path to a log file (log poisoning, `/logs/x.log`).
+        let last = s
+            .iter()
+            .rposition(|&b| b == b'/' || b == b'\\')
+            .map_or(s, |p| &s[p + 1..]);
+        if !s.contains(&b' ') && (last.ends_with(b".log") || last.ends_with(b"_log")) {
+            return true;
+        }
+    }
+    if let [b'a'..=b'z', b':', b'/' | b'\\', rest @ ..] = s {
+        if WINDOWS_DIRS.iter().any(|d| {
+            rest.len() >= d.len()
+                && rest
+                    .iter()
+                    .zip(d.iter())
+                    .all(|(&a, &b)| a == b || (a == b'\\' && b == b'/'))
+        }) {
+            return true;
+        }
+    }
+    if let [b'\\', rest @ ..] = s {
+        let seg = rest
+            .iter()
+            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+            .count();
+        if seg > 0 && rest.get(seg) == Some(&b'\\') {
+            return true;
+        }
+    }
+    ((s.starts_with(b"../") || s.starts_with(b"..\\")) || !s.contains(&b' ')) && config_file(s)
+}
+
 pub fn traversal(n: &Normalized, is_path: bool) -> bool {
     let s = n.text;
     // A null byte in text (`file.php%00`, `../x%00.png`) cuts the string an
@@ -195,15 +441,18 @@ pub fn traversal(n: &Normalized, is_path: bool) -> bool {
         return true;
     }
     if !n.has(trig::DOT | trig::SLASH | trig::COLON) {
-        return false;
+        return BASE64_PATHS.iter().any(|p| s.starts_with(p));
     }
     if n.has(trig::DOT) && dot_steps(s, is_path) {
         return true;
     }
-    if !is_path && absolute_system_path(s) {
+    if !is_path && (absolute_system_path(s) || value_path(s)) {
         return true;
     }
-    SYSTEM_FILES.found_in(s) || SYSTEM_FILES_MORE.found_in(s)
+    if BASE64_PATHS.iter().any(|p| s.starts_with(p)) {
+        return true;
+    }
+    system_file(s) || dotfile(s) || dot_slash_run(s)
 }
 
 /// Schemes a browser never sends to a web API in a parameter.
@@ -217,6 +466,10 @@ const HOST_NAMES: &[&[u8]] = &[
     b"localhost",
     b"localhost.localdomain",
     b"ip6-localhost",
+    b"ip6-loopback",
+    b"ipv6-localhost",
+    b"localhost4",
+    b"localhost6",
     b"metadata.google.internal",
     b"metadata",
     b"metadata.azure.com",
@@ -258,6 +511,10 @@ pub fn ssrf(n: &Normalized) -> bool {
     // that the server fetches.
     const BARE: Needles = Needles::new(&[
         b"169.254.169.254",
+        b"169.254.170.2",
+        b"192.0.0.192",
+        b"metadata.packet.net",
+        b"metadata.tencentyun.com",
         b"100.100.100.200",
         b"metadata.google.internal",
         b"jar:http",
@@ -269,6 +526,9 @@ pub fn ssrf(n: &Normalized) -> bool {
     }
     if !n.has(trig::COLON | trig::SLASH) {
         return false;
+    }
+    if schemeless_internal(s) {
+        return true;
     }
     let mut from = 0;
     while let Some(p) = s.get(from..).and_then(|t| find(t, b"//")) {
@@ -304,14 +564,61 @@ pub fn ssrf(n: &Normalized) -> bool {
             .take(URL_SPAN)
             .position(|&b| b == b' ')
             .map_or(s.len().min(from + URL_SPAN), |e| from + e);
-        if !scheme.is_empty()
-            && s.get(url_end.wrapping_sub(1)) == Some(&b'?')
-            && url_end > auth_end + 1
-        {
+        if !scheme.is_empty() && s.get(url_end.wrapping_sub(1)) == Some(&b'?') {
+            return true;
+        }
+        // RFI: a script fetched from an address, not a name
+        // (`http://66.240.183.75/crash.php`).
+        let host = strip_port(host_port);
+        let literal = host.first() == Some(&b'[')
+            || ipv4(host).is_some()
+            || host.iter().filter(|&&b| b == b':').count() >= 2;
+        if !scheme.is_empty() && literal && script_path(&s[auth_end..url_end]) {
             return true;
         }
     }
     false
+}
+
+/// A value that starts with an internal host name and no scheme
+/// (`host.docker.internal/`, `localhost:8080/admin`): what URL fetchers
+/// complete with `http://`. Bare private IPs pass (documented).
+fn schemeless_internal(s: &[u8]) -> bool {
+    let end = s
+        .iter()
+        .take(256)
+        .position(|&b| b == b'/' || b == b':')
+        .unwrap_or(s.len());
+    if end == s.len() && end > 255 {
+        return false;
+    }
+    let host = &s[..end];
+    let tail_ok = match s.get(end) {
+        None => false,
+        Some(b'/') => true,
+        Some(_) => s.get(end + 1).is_some_and(u8::is_ascii_digit),
+    };
+    tail_ok
+        && host.iter().any(u8::is_ascii_alphabetic)
+        && ipv4(host).is_none()
+        && internal_host(host)
+}
+
+/// A URL path naming a server-side script.
+fn script_path(p: &[u8]) -> bool {
+    let p = p.split(|&b| b == b'?' || b == b'#').next().unwrap_or(p);
+    [
+        b".php" as &[u8],
+        b".asp",
+        b".aspx",
+        b".jsp",
+        b".txt",
+        b".pl",
+        b".cgi",
+        b".sh",
+    ]
+    .iter()
+    .any(|e| p.ends_with(e))
 }
 
 /// The scheme letters right before `://` (empty if none).

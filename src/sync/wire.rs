@@ -86,6 +86,7 @@ impl WireEntry {
             Some("deny") => ListKind::Deny as u8,
             Some("gray") => ListKind::Gray as u8,
             Some("allow") => ListKind::Allow as u8,
+            Some("challenge") => ListKind::Challenge as u8,
             Some(other) => return Err(WireError::List(other.to_string())),
         };
         let origin = match self.origin.as_str() {

@@ -1,0 +1,615 @@
+//! The fast path for clean fields: which classes could fire on a field,
+//! read from its raw bytes before anything is normalised.
+//!
+//! Every detector is gated on trigger bits that normalisation records
+//! ([`trig`]): SQL injection needs a space, quote, parenthesis, `;` or `@`
+//! (or a number followed by an operator), markup needs `<`, `:`, `=`, a
+//! quote or a parenthesis, a command needs a shell metacharacter, a slash or
+//! a space, and so on. For a field that normalisation cannot rewrite (no
+//! `%`, `&`, `\`, no control or non-ASCII byte, at most one window long) the
+//! normalised text is the raw text lowercased, with whitespace collapsed and
+//! comments stripped, so its trigger bits are a subset of what one table
+//! lookup per raw byte finds here ([`facts`]). A class whose gate cannot
+//! open on those bits is dropped before normalisation, and a field left
+//! with no class is not normalised, hashed or scanned at all.
+//!
+//! Detections that are not gated on a trigger are accounted for too: the
+//! command and traversal detectors also match bare words (base64 of
+//! `<?php` and of `../`, `__proto__`, gadget class names, system file
+//! names), so any letter keeps them, and dots keep traversal only as a
+//! `..` step. What [`candidates`] keeps is thus always a superset of what
+//! the scanners can find. `tests::sound_*` enforce that
+//! against the real scanners (corpus attacks, fuzz seeds, their projections
+//! onto the alphabets skipped here and seeded random strings): a detector
+//! that starts firing on bytes this module treats as inert fails them.
+//!
+//! Separately, and as before this module existed, a plain token (letters,
+//! digits, `-`, `_`, `,`, `~`: identifiers, numbers, UUIDs, sort keys, lists
+//! of them) is never inspected: a lone word is not an attack whatever the
+//! word is ([`plain_token`]). That is a policy, not a soundness claim: the
+//! SQL detector on its own flags a bare `waitfor` value.
+
+use super::normalize::{trig, Encoding, WINDOW};
+use crate::model::AttackClass as A;
+
+/// Extra facts above the trigger bits of [`trig`] (which use bits 0..=17).
+pub mod fact {
+    /// An ASCII letter.
+    pub const LETTER: u32 = 1 << 24;
+    /// A byte outside the plain-token alphabet `[A-Za-z0-9_,~-]`.
+    pub const NOT_TOKEN: u32 = 1 << 25;
+    /// A byte normalisation may rewrite: `%`, `&`, `\`, control, non-ASCII.
+    pub const ESCAPE: u32 = 1 << 26;
+    /// `+` (a space in query strings and forms).
+    pub const PLUS: u32 = 1 << 27;
+}
+
+use fact::{ESCAPE, LETTER, NOT_TOKEN, PLUS};
+
+/// Facts of each byte value: one load and one OR per byte.
+const CLASS: [u32; 256] = {
+    let mut t = [0u32; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        t[b] = if c.is_ascii_alphabetic() {
+            LETTER
+        } else if c.is_ascii_digit() || c == b'_' || c == b',' || c == b'~' {
+            0
+        } else if c == b'-' {
+            trig::HASH_DASH
+        } else {
+            NOT_TOKEN
+                | match c {
+                    b'\'' | b'"' | b'`' => trig::QUOTE,
+                    b'<' => trig::LT,
+                    b'(' | b')' => trig::PAREN,
+                    b';' => trig::SEMI,
+                    b'|' => trig::PIPE_AMP,
+                    b'$' => trig::DOLLAR,
+                    b'{' | b'[' => trig::BRACE,
+                    b'.' => trig::DOT,
+                    b'/' => trig::SLASH,
+                    b'=' => trig::EQ,
+                    b':' => trig::COLON,
+                    b'#' => trig::HASH_DASH,
+                    b'*' => trig::STAR,
+                    b'@' => trig::PERCENT_AT,
+                    b' ' | b'\t' | 0x0b | 0x0c => trig::SPACE,
+                    b'\r' | b'\n' => trig::NEWLINE,
+                    b'+' => PLUS,
+                    // Decoded or dropped by normalisation: `&` also starts
+                    // entities, `%` percent-escapes, `\` backslash escapes.
+                    b'%' | b'&' | b'\\' => ESCAPE,
+                    0..=0x1f | 0x7f..=0xff => ESCAPE,
+                    _ => 0,
+                }
+        };
+        b += 1;
+    }
+    t
+};
+
+/// The facts of a raw field: one table lookup per byte.
+pub fn facts(raw: &[u8]) -> u32 {
+    raw.iter().fold(0, |f, &b| f | CLASS[usize::from(b)])
+}
+
+/// Letters, digits, `-`, `_`, `,`, `~` only (see the module header).
+pub fn plain_token(f: u32) -> bool {
+    f & NOT_TOKEN == 0
+}
+
+/// A superset of the trigger bits normalisation will record for `raw`,
+/// with the [`fact`] bits; `None` when normalisation could rewrite it (an
+/// escape byte, or longer than one window).
+fn triggers(raw: &[u8], enc: Encoding, f: u32) -> Option<u32> {
+    if f & ESCAPE != 0 || raw.len() > WINDOW {
+        return None;
+    }
+    let mut f = f;
+    if f & PLUS != 0 && enc.plus_is_space {
+        f |= trig::SPACE;
+    }
+    // `/*...*/` becomes a space; a stripped comment (`/**/`, `<!---->`) can
+    // leave a digit or `-` first.
+    if f & trig::STAR != 0 && f & trig::SLASH != 0 {
+        f |= trig::SPACE | trig::DIGIT_START;
+    }
+    if f & trig::LT != 0 {
+        f |= trig::DIGIT_START;
+    }
+    let first = raw
+        .iter()
+        .find(|b| !matches!(b, b' ' | b'\t' | b'\r' | b'\n' | 0x0b | 0x0c));
+    if first.is_some_and(|&b| b.is_ascii_digit() || b == b'-') {
+        f |= trig::DIGIT_START;
+    }
+    Some(f)
+}
+
+const fn bit(c: A) -> u16 {
+    1 << c as u16
+}
+
+/// Trigger bits that open at least one gate of each class's detector.
+const GATES: [(A, u32); 10] = [
+    (
+        A::Xss,
+        trig::LT | trig::COLON | trig::EQ | trig::PAREN | trig::QUOTE | trig::BRACE,
+    ),
+    // Commands, code and deserialisation gadgets also come as bare words
+    // (`__proto__`, `xmldecoder`, base64 of `<?php`): any letter.
+    (
+        A::Rce,
+        trig::DOLLAR
+            | trig::SLASH
+            | trig::LT
+            | trig::SPACE
+            | trig::PIPE_AMP
+            | trig::PAREN
+            | trig::SEMI
+            | trig::NEWLINE
+            | trig::QUOTE
+            | trig::BRACE
+            | trig::COLON
+            | LETTER,
+    ),
+    // System files by name and base64 of `../` need letters.
+    (A::Traversal, trig::NUL | trig::SLASH | trig::COLON | LETTER),
+    (A::RfiSsrf, trig::DOT | trig::COLON | trig::SLASH),
+    (A::Ssti, trig::BRACE | trig::LT | trig::DOLLAR | trig::PAREN),
+    (A::Xxe, trig::LT),
+    (A::Ldap, trig::PAREN),
+    (
+        A::Nosql,
+        trig::DOLLAR | trig::PIPE_AMP | trig::SEMI | trig::DOT,
+    ),
+    (A::Crlf, trig::NEWLINE),
+    (
+        A::Sqli,
+        trig::SPACE | trig::NEWLINE | trig::PAREN | trig::QUOTE | trig::SEMI | trig::PERCENT_AT,
+    ),
+];
+
+/// Trigger bits that, after a leading number or `-`, can make the SQL
+/// lexer see an operator, comparison or comment continuing it; a leading
+/// literal followed only by dots, dashes, letters and digits is one token.
+const SQL_AFTER_NUMBER: u32 =
+    !(trig::DIGIT_START | trig::DOT | trig::HASH_DASH | LETTER | PLUS | ESCAPE);
+
+/// The classes of `wanted` that could fire on `raw` read with `enc` (`f`
+/// from [`facts`]); every other class is certain not to.
+pub fn candidates(raw: &[u8], enc: Encoding, f: u32, wanted: u16) -> u16 {
+    let Some(f) = triggers(raw, enc, f) else {
+        return wanted;
+    };
+    let mut may = 0u16;
+    for (class, gate) in GATES {
+        if f & gate != 0 {
+            may |= bit(class);
+        }
+    }
+    if f & trig::DIGIT_START != 0 && f & SQL_AFTER_NUMBER & !NOT_TOKEN != 0 {
+        may |= bit(A::Sqli);
+    }
+    if raw.len() < 3 {
+        may &= !bit(A::Sqli);
+    }
+    // Sink references (`window.alert`) are letters and dots, UTF-7 markup
+    // (`+ADw-script+AD4-`) letters and dashes.
+    if f & LETTER != 0 && f & (trig::DOT | trig::HASH_DASH) != 0 {
+        may |= bit(A::Xss);
+    }
+    // Traversal on dots and digits alone: only a `..` step.
+    if may & bit(A::Traversal) == 0 && f & trig::DOT != 0 && raw.windows(2).any(|w| w == b"..") {
+        may |= bit(A::Traversal);
+    }
+    may & wanted
+}
+
+/// Whether any `/`-separated segment of `path` (facts `f`) could be SQL
+/// injection. A segment's bytes are some of the path's, without the `/`, and
+/// it may start with a digit, so its facts are within
+/// `(f - SLASH) | DIGIT_START`; [`candidates`] only grows with more facts
+/// and with a longer field, so asking it about the whole path with those
+/// facts answers for every segment at once.
+pub fn segments_need_sql(path: &[u8], f: u32) -> bool {
+    let seg = (f & !trig::SLASH) | trig::DIGIT_START;
+    candidates(path, Encoding::RAW, seg, bit(A::Sqli)) != 0
+}
+
+/// A query string (`sep` `&`) or Cookie header (`sep` `;`) whose names
+/// and values are all plain tokens: every field the splitters in `fields`
+/// would cut from it is skipped by [`plain_token`] (and none has a `[` or
+/// `%` to make a bracket operator), so the splitting itself can be skipped.
+/// Cookie pairs are trimmed of whitespace as `fields::cookies` does.
+pub fn plain_pairs(s: &[u8], sep: u8) -> bool {
+    s.split(|&b| b == sep).all(|pair| {
+        let pair = if sep == b';' { pair.trim_ascii() } else { pair };
+        let mut eq = false;
+        pair.iter().all(|&b| {
+            if b == b'=' && !eq {
+                eq = true;
+                true
+            } else {
+                CLASS[usize::from(b)] & NOT_TOKEN == 0
+            }
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::fields::{cookies, urlencoded, Kind, Visitor};
+    use super::super::normalize::{normalize, Encoding, WINDOW};
+    use super::super::{
+        Checks, Findings, Location, Scan, BODY, BODY_FORM, COOKIE, FILE_NAME, HEADER,
+        MAX_REQUEST_BYTES, NAME, PATH, VALUE,
+    };
+    use super::*;
+
+    /// Every (checks, encoding) a field is scanned with in `mod.rs`.
+    fn kinds() -> Vec<(&'static str, Checks, Encoding)> {
+        let segment = Checks {
+            classes: bit(A::Sqli),
+            ..PATH
+        };
+        let absolute = Checks {
+            classes: bit(A::RfiSsrf),
+            ..PATH
+        };
+        vec![
+            ("path", PATH, Encoding::RAW),
+            ("path segment", segment, Encoding::RAW),
+            ("absolute target", absolute, Encoding::RAW),
+            ("argument name", NAME, Encoding::FORM),
+            ("cookie name", NAME, Encoding::RAW),
+            ("multipart name", NAME, Encoding::RAW),
+            ("argument value", VALUE, Encoding::FORM),
+            ("form value", BODY_FORM, Encoding::FORM),
+            ("cookie value", COOKIE, Encoding::RAW),
+            ("header", HEADER, Encoding::RAW),
+            ("json string", BODY, Encoding::JSON),
+            ("body text", BODY, Encoding::RAW),
+            ("file name", FILE_NAME, Encoding::RAW),
+        ]
+    }
+
+    /// What the real scanners find in one field, without any prefilter.
+    fn scanners(raw: &[u8], enc: Encoding, checks: Checks) -> u16 {
+        let mut buf = [0u8; WINDOW];
+        let mut scan = Scan {
+            found: Findings::default(),
+            budget: MAX_REQUEST_BYTES,
+            location: Location::Path,
+            buf: &mut buf,
+            cache: None,
+            prefilter: false,
+        };
+        scan.run_windows(raw, enc, checks, checks.classes);
+        scan.found.mask
+    }
+
+    /// Records the fields the splitters cut.
+    #[derive(Default)]
+    struct Fields(Vec<(Kind, Vec<u8>)>);
+
+    impl Visitor for Fields {
+        fn field(&mut self, kind: Kind, raw: &[u8], _: Encoding) -> bool {
+            self.0.push((kind, raw.to_vec()));
+            true
+        }
+    }
+
+    /// The whole-field shortcuts: a path whose segments are skipped, a
+    /// query or cookie header whose splitting is skipped.
+    fn check_shortcuts(s: &[u8]) -> usize {
+        let mut skipped = 0;
+        if !segments_need_sql(s, facts(s)) {
+            skipped += 1;
+            let segment = Checks {
+                classes: bit(A::Sqli),
+                ..PATH
+            };
+            for seg in s.split(|&b| b == b'/').filter(|s| s.len() > 2) {
+                assert_eq!(
+                    scanners(seg, Encoding::RAW, segment),
+                    0,
+                    "segment {:?} of {:?} skipped",
+                    String::from_utf8_lossy(seg),
+                    String::from_utf8_lossy(s)
+                );
+            }
+        }
+        for sep in [b'&', b';'] {
+            if plain_pairs(s, sep) {
+                skipped += 1;
+                let mut fields = Fields::default();
+                if sep == b'&' {
+                    urlencoded(s, &mut fields);
+                } else {
+                    cookies(s, &mut fields);
+                }
+                for (kind, raw) in fields.0 {
+                    assert!(
+                        kind != Kind::NosqlOperator && plain_token(facts(&raw)),
+                        "{kind:?} {:?} of {:?} skipped",
+                        String::from_utf8_lossy(&raw),
+                        String::from_utf8_lossy(s)
+                    );
+                }
+            }
+        }
+        skipped
+    }
+
+    /// Asserts that no class the prefilter drops is found by the scanners.
+    fn check(s: &[u8], kinds: &[(&str, Checks, Encoding)]) -> usize {
+        let f = facts(s);
+        let mut skipped = check_shortcuts(s);
+        if plain_token(f) {
+            return skipped;
+        }
+        for (what, checks, enc) in kinds {
+            let kept = candidates(s, *enc, f, checks.classes);
+            if kept == checks.classes {
+                continue;
+            }
+            skipped += 1;
+            let found = scanners(s, *enc, *checks);
+            assert_eq!(
+                found & !kept,
+                0,
+                "prefilter dropped a class the scanners find ({what}): {:?} found {found:#x} kept {kept:#x}",
+                String::from_utf8_lossy(s)
+            );
+        }
+        skipped
+    }
+
+    fn corpus_lines() -> Vec<Vec<u8>> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus/signatures");
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(dir).expect("corpus directory") {
+            let text = std::fs::read_to_string(entry.expect("entry").path()).expect("corpus file");
+            for line in text.lines().filter(|l| !l.starts_with('#')) {
+                let data = line.split_once('\t').map_or(line, |(_, d)| d);
+                if !data.trim().is_empty() {
+                    out.push(data.as_bytes().to_vec());
+                }
+            }
+        }
+        out
+    }
+
+    fn fuzz_seeds() -> Vec<Vec<u8>> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/fuzz/corpus");
+        let mut out = Vec::new();
+        for target in std::fs::read_dir(dir).expect("fuzz corpus directory") {
+            let target = target.expect("entry").path();
+            for seed in std::fs::read_dir(&target).expect("fuzz target directory") {
+                let bytes = std::fs::read(seed.expect("entry").path()).expect("seed");
+                // Seeds are whole requests: their lines and their fields.
+                for line in bytes.split(|&b| b == b'\n').take(200) {
+                    out.push(line.iter().copied().take(WINDOW).collect());
+                }
+            }
+        }
+        out
+    }
+
+    /// A string, its pieces as the field splitters cut them, and its
+    /// decoded form (the payload a client could send without encoding).
+    fn variants(s: &[u8]) -> Vec<Vec<u8>> {
+        let mut out = vec![s.to_vec()];
+        for sep in [b'&', b'=', b';', b'?', b'/', b' ', b','] {
+            out.extend(
+                s.split(move |&b| b == sep)
+                    .filter(|p| p.len() > 2)
+                    .map(<[u8]>::to_vec),
+            );
+        }
+        let mut buf = [0u8; WINDOW];
+        out.push(normalize(s, Encoding::FORM, &mut buf).text.to_vec());
+        out
+    }
+
+    /// Alphabets the prefilter lets through, so payloads reduced to them
+    /// test whatever keyword detection survives without the usual bytes.
+    fn alphabets() -> Vec<Vec<u8>> {
+        let alnum: Vec<u8> = (b'0'..=b'9')
+            .chain(b'a'..=b'z')
+            .chain(b'A'..=b'Z')
+            .collect();
+        let with = |extra: &[u8]| [alnum.as_slice(), extra].concat();
+        let mut all = vec![
+            with(b"._-"),
+            with(b"/._-"),
+            with(b":/._-"),
+            with(b"._-,~"),
+            with(b"._-#"),
+            with(b"/.-_=:"),
+            with(b" ._-,;()/"),
+            with(b"._-,;=/:"),
+            b"0123456789.,: ".to_vec(),
+            b"0123456789.:abcdef".to_vec(),
+        ];
+        // Everything printable but one trigger's bytes.
+        let printable: Vec<u8> = (0x20..0x7f).collect();
+        for drop in [
+            &b"'\"`"[..],
+            b"<",
+            b"()",
+            b";",
+            b"|&",
+            b"$",
+            b"{[",
+            b".",
+            b"/\\",
+            b"=",
+            b":",
+            b" +",
+        ] {
+            all.push(
+                printable
+                    .iter()
+                    .copied()
+                    .filter(|b| !drop.contains(b))
+                    .collect(),
+            );
+        }
+        all
+    }
+
+    fn project(s: &[u8], alphabet: &[u8]) -> Vec<u8> {
+        s.iter().copied().filter(|b| alphabet.contains(b)).collect()
+    }
+
+    #[test]
+    fn sound_on_corpus_and_fuzz_seeds() {
+        let kinds = kinds();
+        let alphabets = alphabets();
+        let mut inputs = corpus_lines();
+        inputs.extend(fuzz_seeds());
+        let mut seen = std::collections::HashSet::new();
+        for s in &inputs {
+            for v in variants(s) {
+                for a in &alphabets {
+                    seen.insert(project(&v, a));
+                }
+                seen.insert(v);
+            }
+        }
+        let (mut strings, mut skipped) = (0usize, 0usize);
+        for s in seen.iter().filter(|s| !s.is_empty()) {
+            strings += 1;
+            skipped += check(s, &kinds);
+        }
+        assert!(
+            strings > 10_000 && skipped > 10_000,
+            "{strings} strings, {skipped} skips"
+        );
+    }
+
+    /// Runs of bytes of the corpus lines that `keep` accepts, deduplicated.
+    fn runs(lines: &[Vec<u8>], keep: impl Fn(u8) -> bool) -> Vec<Vec<u8>> {
+        let mut out: Vec<Vec<u8>> = lines
+            .iter()
+            .flat_map(|l| {
+                l.split(|&b| !keep(b))
+                    .filter(|w| !w.is_empty())
+                    .map(<[u8]>::to_vec)
+                    .collect::<Vec<_>>()
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
+    /// Random strings of the corpus's words and operator runs (`||`,
+    /// `'=`, `${`, `../`), numbers and separators from random subsets of
+    /// the printable bytes (seeded: the same strings on every run).
+    #[test]
+    fn sound_on_random_strings() {
+        let kinds = kinds();
+        let mut lines = corpus_lines();
+        let mut buf = [0u8; WINDOW];
+        let decoded: Vec<Vec<u8>> = lines
+            .iter()
+            .map(|l| normalize(l, Encoding::FORM, &mut buf).text.to_vec())
+            .collect();
+        lines.extend(decoded);
+        let words = runs(&lines, |b| b.is_ascii_alphanumeric() || b == b'_');
+        let ops = runs(&lines, |b| {
+            b.is_ascii_graphic() && !b.is_ascii_alphanumeric() && !matches!(b, b'%' | b'&' | b'\\')
+        });
+        let printable: Vec<u8> = (0x20..0x7f)
+            .filter(|b| !matches!(b, b'%' | b'&' | b'\\'))
+            .collect();
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let mut skipped = 0;
+        for _ in 0..20_000 {
+            let seps: Vec<u8> = (0..1 + next(4))
+                .map(|_| printable[next(printable.len())])
+                .collect();
+            let mut s = Vec::new();
+            for _ in 0..1 + next(8) {
+                match next(5) {
+                    0 | 1 => s.extend_from_slice(&words[next(words.len())]),
+                    2 => s.extend_from_slice(&ops[next(ops.len())]),
+                    3 => s.push(seps[next(seps.len())]),
+                    _ => s.extend((0..1 + next(4)).map(|_| b"0123456789.-"[next(12)])),
+                }
+            }
+            skipped += check(&s, &kinds);
+        }
+        assert!(skipped > 10_000, "{skipped} skips");
+    }
+
+    /// Every `N op N op N` with one- and two-byte operators: where a
+    /// leading number can start an injection without a space (`1||1=1`),
+    /// which random strings hardly ever hit.
+    #[test]
+    fn sound_on_number_operator_sequences() {
+        let kinds = kinds();
+        let punct: Vec<u8> = (0x21..0x7f)
+            .filter(|b: &u8| !b.is_ascii_alphanumeric() && !matches!(b, b'%' | b'&' | b'\\'))
+            .chain([b'&'])
+            .collect();
+        let mut ops: Vec<Vec<u8>> = punct.iter().map(|&b| vec![b]).collect();
+        for &a in &punct {
+            for &b in &punct {
+                ops.push(vec![a, b]);
+            }
+        }
+        let mut skipped = 0;
+        for first in &ops {
+            for second in ops.iter().filter(|o| o.len() == 1) {
+                for (a, b) in [(first, second), (second, first)] {
+                    let s = [b"1".as_slice(), a, b"1", b, b"1"].concat();
+                    skipped += check(&s, &kinds);
+                }
+            }
+        }
+        assert!(skipped > 1000, "{skipped} skips");
+    }
+
+    #[test]
+    fn what_it_skips() {
+        let header = |s: &[u8]| candidates(s, Encoding::RAW, facts(s), HEADER.classes);
+        let path = |s: &[u8]| candidates(s, Encoding::RAW, facts(s), PATH.classes);
+        // An address list, a language list, a date: nothing to scan.
+        assert_eq!(header(b"172.16.3.4"), 0);
+        assert_eq!(header(b"10.0.0.1,172.16.3.4"), 0);
+        assert_eq!(header(b"2026-12-01"), 0);
+        // A path: only the classes that work on slashes, dots and words.
+        let kept = path(b"/api/v1/products/591.json");
+        assert_eq!(kept & (bit(A::Sqli) | bit(A::Ssti) | bit(A::Crlf)), 0);
+        assert_ne!(kept & bit(A::Traversal), 0);
+        // Escapes, non-ASCII and control bytes keep everything.
+        for s in [
+            &b"a%27b"[..],
+            b"a&lt;b",
+            b"a\\x27",
+            "caf\u{e9}".as_bytes(),
+            b"a\x01b",
+        ] {
+            assert_eq!(header(s), HEADER.classes, "{s:?}");
+        }
+        // `+` is a space in forms only; comments turn into spaces.
+        let value = |s: &[u8], enc| candidates(s, enc, facts(s), bit(A::Sqli));
+        assert_eq!(value(b"1+or", Encoding::RAW), 0);
+        assert_ne!(value(b"1+or", Encoding::FORM), 0);
+        assert_ne!(value(b"1/**/or", Encoding::RAW), 0);
+        assert!(plain_token(facts(b"created_at,-price,~x")));
+        assert!(!plain_token(facts(b"a.b")));
+    }
+}
