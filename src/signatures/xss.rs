@@ -24,7 +24,7 @@ pub fn detect(n: &Normalized) -> bool {
         || (n.has(trig::PAREN) && n.has(trig::QUOTE | trig::LT | trig::SEMI) && js_breakout(s))
         || (n.has(trig::PAREN | trig::QUOTE) && bare_sink_call(s))
         // Gated, as every rule here, on bytes the prefilter knows open XSS.
-        || (n.has(trig::PAREN | trig::QUOTE | trig::EQ) && (sink_reference(s) || encoded_tag(s)))
+        || (n.has(trig::PAREN | trig::QUOTE | trig::EQ) && sink_reference(s))
 }
 
 fn is_name(b: u8) -> bool {
@@ -474,117 +474,90 @@ const HANDLERS: &[&[u8]] = &[
 /// forms filters that look for `alert(` miss: passed as a callback
 /// (`[8].find(confirm)`, `.map(eval)`), interpolated (`${alert}`), assigned
 /// and called (`a=prompt,a()`), fetched by a computed name (`top['alert'](1)`,
-/// `self["al"+"ert"]`), or a tagged template (`` [].sort.call`..` ``);
-/// JSFuck (`![]+[]`, `+!+[]`); document.cookie read into an expression.
+/// `self[ "alert" ]`), or a tagged template (`` [].sort.call`..` ``); JSFuck
+/// (`![]+[]`, `+!+[]`); document.cookie read into an expression or written;
+/// and markup in an encoding a browser turns back into tags (UTF-7
+/// `+ADw-script+AD4-`, the US-ASCII high-bit `\xbcscript\xbe`). One pass of
+/// [`REFS`] over the field; each hit looks at a few neighbouring bytes.
 fn sink_reference(s: &[u8]) -> bool {
-    const SINK: &[&[u8]] = &[b"alert", b"prompt", b"confirm", b"eval"];
-    for (i, w) in s.windows(2).enumerate() {
-        if w == b".c" && s[i + 1..].starts_with(b"call") {
-            let t = s[i + 5..].trim_ascii_start();
-            if t.starts_with(b"`") {
-                return true;
-            }
+    REFS.any_match(s, |needle, at| match needle {
+        b".call" => s[at + 5..].trim_ascii_start().starts_with(b"`"),
+        b"!+[]" | b"![]+[]" => true,
+        b"document" => cookie_access(s, at),
+        b"adw-" => {
+            let name = &s[at + 4..];
+            (name.first().is_some_and(u8::is_ascii_alphabetic) || name.starts_with(b"/"))
+                && find(&name[..name.len().min(64)], b"ad4-").is_some()
         }
-        if w == b"!+" && s[i + 2..].starts_with(b"[]")
-            || w == b"![" && s[i + 2..].starts_with(b"]+[]")
-        {
-            return true;
-        }
-    }
-    for sink in SINK {
-        let mut from = 0;
-        while let Some(p) = s.get(from..).and_then(|t| find(t, sink)) {
-            let at = from + p;
-            from = at + 1;
-            // Neighbours, skipping the spaces comments leave (`[ /**/ "alert"]`).
-            let back = |k: usize| s[..k].iter().rposition(|&b| b != b' ');
-            let fwd = |k: usize| s[k..].iter().position(|&b| b != b' ').map(|p| k + p);
-            let before_at = back(at);
-            let before = before_at.map(|k| s[k]);
-            let before2 = before_at.and_then(back).map(|k| s[k]);
-            let after_at = fwd(at + sink.len());
-            let after = after_at.map(|k| s[k]);
-            let glued = |k: Option<usize>| {
-                k.and_then(|k| s.get(k))
-                    .is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
-            };
-            if glued(at.checked_sub(1))
-                || glued(Some(at + sink.len())) && s.get(at + sink.len()) != Some(&b'.')
-            {
-                continue;
-            }
-            let hit = match (before, after) {
-                // `find(confirm)`: a call's argument, the call glued to its name.
-                (Some(b'('), Some(b')' | b',')) => {
-                    at >= 2
-                        && s[at - 1] == b'('
-                        && (s[at - 2].is_ascii_alphanumeric() || s[at - 2] == b'_')
-                }
-                (Some(b'{'), Some(b'}')) => before2 == Some(b'$'),
-                // `a=prompt,a()`, `x=eval;x(..)`
-                (Some(b'='), Some(b',' | b';')) => s[at..]
-                    .windows(3)
-                    .any(|w| w[1] == b'(' && w[0].is_ascii_alphanumeric()),
-                // `['alert'](1)`, `["eval"]("..")`
-                (Some(b'\'' | b'"'), Some(b'\'' | b'"')) => {
-                    let close = after_at.and_then(|k| fwd(k + 1));
-                    let call = close.and_then(|k| fwd(k + 1)).map(|k| s[k]);
-                    before2 == Some(b'[')
-                        && close.map(|k| s[k]) == Some(b']')
-                        && matches!(call, Some(b'(' | b'`'))
-                }
-                _ => false,
-            };
-            if hit {
-                return true;
-            }
-        }
-    }
-    let mut from = 0;
-    while let Some(p) = s.get(from..).and_then(|t| find(t, b"document")) {
-        let at = from + p;
-        from = at + 1;
-        let mut k = at + 8;
-        while matches!(s.get(k), Some(b' ')) {
-            k += 1;
-        }
-        let prop = &s[k..];
-        let cookie = prop.starts_with(b".cookie")
-            || prop.starts_with(b"[\"cookie\"]")
-            || prop.starts_with(b"['cookie']");
-        let before = s[..at].iter().rev().find(|&&b| b != b' ').copied();
-        // Read into an expression or assigned: `(document.cookie)`,
-        // `+document.cookie`, `document.cookie=`; prose mentions it bare.
-        if cookie && matches!(before, Some(b'(' | b'+' | b'=' | b',' | b'[' | b'`' | b'{')) {
-            return true;
-        }
-        // Written: `document.cookie=..` sets one for the victim.
-        if cookie {
-            let tail = prop[7..].trim_ascii_start();
-            if tail.starts_with(b"=") && !tail.starts_with(b"==") {
-                return true;
-            }
-        }
-    }
-    false
+        b"\xc2\xbcscript" | b"\xbcscript" => true,
+        sink => sink_as_value(s, sink, at),
+    })
 }
 
-/// Markup in an encoding the browser (or an old one) turns back into tags:
-/// UTF-7 `+ADw-script+AD4-` and the US-ASCII high-bit form `\xbcscript\xbe`.
-fn encoded_tag(s: &[u8]) -> bool {
-    let mut from = 0;
-    while let Some(p) = s.get(from..).and_then(|t| find(t, b"adw-")) {
-        let at = from + p;
-        from = at + 1;
-        let name = &s[at + 4..];
-        if name.first().is_some_and(u8::is_ascii_alphabetic) || name.starts_with(b"/") {
-            let span = &name[..name.len().min(64)];
-            if find(span, b"ad4-").is_some() {
-                return true;
-            }
-        }
+const REFS: Needles = Needles::new(&[
+    b"alert",
+    b"prompt",
+    b"confirm",
+    b"eval",
+    b".call",
+    b"!+[]",
+    b"![]+[]",
+    b"document",
+    b"adw-",
+    b"\xc2\xbcscript",
+    b"\xbcscript",
+]);
+
+fn sink_as_value(s: &[u8], sink: &[u8], at: usize) -> bool {
+    let glued = |k: usize| {
+        s.get(k)
+            .is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+    };
+    let end = at + sink.len();
+    if (at > 0 && glued(at - 1)) || (glued(end) && s[end] != b'.') {
+        return false;
     }
-    find(s, b"\xc2\xbcscript").is_some() || find(s, b"\xbcscript").is_some()
+    // Neighbours, skipping the spaces comments leave (`[ /**/ "alert"]`).
+    let back = |k: usize| s[..k].iter().rposition(|&b| b != b' ');
+    let fwd = |k: usize| s[k..].iter().position(|&b| b != b' ').map(|p| k + p);
+    let before_at = back(at);
+    let before = before_at.map(|k| s[k]);
+    let before2 = before_at.and_then(back).map(|k| s[k]);
+    let after_at = fwd(end);
+    match (before, after_at.map(|k| s[k])) {
+        // `find(confirm)`: a call's argument, the call glued to its name.
+        (Some(b'('), Some(b')' | b',')) => {
+            at >= 2 && s[at - 1] == b'(' && (s[at - 2].is_ascii_alphanumeric() || s[at - 2] == b'_')
+        }
+        (Some(b'{'), Some(b'}')) => before2 == Some(b'$'),
+        // `a=prompt,a()`, `x=eval;x(..)`
+        (Some(b'='), Some(b',' | b';')) => s[at..]
+            .windows(2)
+            .any(|w| w[1] == b'(' && w[0].is_ascii_alphanumeric()),
+        // `['alert'](1)`, `["eval"]("..")`
+        (Some(b'\'' | b'"'), Some(b'\'' | b'"')) => {
+            let close = after_at.and_then(|k| fwd(k + 1));
+            let call = close.and_then(|k| fwd(k + 1)).map(|k| s[k]);
+            before2 == Some(b'[')
+                && close.map(|k| s[k]) == Some(b']')
+                && matches!(call, Some(b'(' | b'`'))
+        }
+        _ => false,
+    }
+}
+
+/// `(document.cookie)`, `+document.cookie`, `document["cookie"]=..`: the
+/// cookie read into an expression or written; prose mentions it bare.
+fn cookie_access(s: &[u8], at: usize) -> bool {
+    let prop = s[at + 8..].trim_ascii_start();
+    let rest = [b".cookie" as &[u8], b"[\"cookie\"]", b"['cookie']"]
+        .iter()
+        .find_map(|p| prop.strip_prefix(*p));
+    let Some(rest) = rest else { return false };
+    let before = s[..at].iter().rev().find(|&&b| b != b' ').copied();
+    let tail = rest.trim_ascii_start();
+    matches!(before, Some(b'(' | b'+' | b'=' | b',' | b'[' | b'`' | b'{'))
+        || (tail.starts_with(b"=") && !tail.starts_with(b"=="))
 }
 
 /// Script sinks an injected string calls.
