@@ -197,9 +197,38 @@ pub fn candidates(raw: &[u8], enc: Encoding, f: u32, wanted: u16) -> u16 {
     {
         may |= bit(A::Traversal);
     }
-    // The base64 of `<?php` is found in letters and digits alone.
-    if wanted & bit(A::Rce) != 0 && may & bit(A::Rce) == 0 && f & LETTER != 0 && base64_php(raw) {
+    // A dotted name opens the Java class and upload-name checks
+    // (`java.io.File`, `shell.php5`, `constructor.prototype`); a dotted
+    // number (an address, a version) does not.
+    if wanted & bit(A::Rce) != 0 && f & trig::DOT != 0 && f & LETTER != 0 {
         may |= bit(A::Rce);
+    }
+    // The base64 of `<?php` is found in letters and digits alone, and so
+    // are that of node-serialize's `_$$ND_FUNC$$_` at the value's start
+    // and `__proto__`.
+    if wanted & bit(A::Rce) != 0
+        && may & bit(A::Rce) == 0
+        && f & LETTER != 0
+        && (base64_php(raw) || starts_with_any(raw, &[b"xyqktkrfrlvoqyqk"]) || proto(raw))
+    {
+        may |= bit(A::Rce);
+    }
+    // Base64 of `../`, `..\\`, `/etc/`, `/proc/` at the start (traversal).
+    if wanted & bit(A::Traversal) != 0
+        && may & bit(A::Traversal) == 0
+        && f & LETTER != 0
+        && starts_with_any(
+            raw,
+            &[
+                b"li4vli4v",
+                b"li4uli4u",
+                b"li5cli5c",
+                b"l2v0yy9",
+                b"l3byb2mv",
+            ],
+        )
+    {
+        may |= bit(A::Traversal);
     }
     may & wanted
 }
@@ -232,6 +261,25 @@ pub fn plain_pairs(s: &[u8], sep: u8) -> bool {
                 CLASS[usize::from(b)] & NOT_TOKEN == 0
             }
         })
+    })
+}
+
+/// `raw`, lowercased, starts with one of `prefixes` (after leading
+/// whitespace, which normalisation drops).
+fn starts_with_any(raw: &[u8], prefixes: &[&[u8]]) -> bool {
+    let raw = raw.trim_ascii_start();
+    prefixes.iter().any(|p| {
+        raw.get(..p.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(p))
+    })
+}
+
+/// `__proto__` in any case (prototype pollution needs no trigger byte).
+fn proto(raw: &[u8]) -> bool {
+    const NEEDLE: &[u8] = b"__proto__";
+    memchr::memchr_iter(b'_', raw).any(|i| {
+        raw.get(i..i + NEEDLE.len())
+            .is_some_and(|w| w.eq_ignore_ascii_case(NEEDLE))
     })
 }
 
