@@ -11,7 +11,7 @@ use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicU16, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -42,13 +42,23 @@ pub fn module_path() -> PathBuf {
         .expect("module not built")
 }
 
-static NEXT_PORT: AtomicU16 = AtomicU16::new(0);
+/// Every port handed out by [`free_port`] in this test process.
+static PORTS_GIVEN: Mutex<Vec<u16>> = Mutex::new(Vec::new());
 
-/// A free loopback port (bind to :0, then release it).
+/// A free loopback port (bind to :0, then release it), never one handed out
+/// before in this process: the kernel may return a port again as soon as it
+/// is released, and one nginx given the same port for two servers (`{port}`
+/// and `{port2}`) proxies to itself until it runs out of connections.
 pub fn free_port() -> u16 {
-    let _ = &NEXT_PORT;
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
+    let mut given = PORTS_GIVEN.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = l.local_addr().expect("addr").port();
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 pub struct Nginx {

@@ -22,7 +22,19 @@
 //! hours of sustained traffic to drag it up.
 
 use super::hash::{mix, pair};
-use super::state::Observation;
+
+/// What one observed request may teach the application's baseline.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Observation {
+    pub template: u32,
+    /// The client's previous template in this session (0: none).
+    pub prev_template: u32,
+    pub asset: bool,
+    /// Within this client's per-minute learning budget.
+    pub learn_endpoint: bool,
+    /// The client's request count of a minute that just ended (0: none).
+    pub minute_sample: u16,
+}
 
 /// Upper bounds (inclusive) of the rate buckets, in requests per minute.
 pub const RATE_BOUNDS: [u16; 24] = [

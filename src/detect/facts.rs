@@ -16,8 +16,9 @@
 use super::bad_user_agent::{self, UaClass};
 use super::hash::fast_hash;
 use super::template::{self, Endpoint};
-use super::{outdated_browser, suspicious_behaviour, ua_cache};
+use super::{outdated_browser, ua_cache};
 use crate::model::{AttackClass, SensitiveKind};
+use crate::request::header_bits as h;
 use crate::request::RequestView;
 
 /// Bytes of a User-Agent that are hashed and classified. Real browsers send
@@ -105,8 +106,8 @@ pub fn extract_with(
     ua_hash: Option<u32>,
 ) -> RequestFacts {
     let user_agent = user_agent_hashed(v.user_agent, ua_hash);
-    let header_anomaly = user_agent.is_browser()
-        && suspicious_behaviour::header_anomaly(v, user_agent.flags & UA_CHROMIUM != 0);
+    let header_anomaly =
+        user_agent.is_browser() && header_anomaly(v, user_agent.flags & UA_CHROMIUM != 0);
     RequestFacts {
         endpoint,
         sensitive,
@@ -115,6 +116,20 @@ pub fn extract_with(
         status: v.status,
         attack: v.attack,
     }
+}
+
+/// Detector `suspicious_behaviour`'s header rule: one request from a client
+/// claiming to be a browser lacks what that browser
+/// would send.
+pub fn header_anomaly(v: &RequestView<'_>, chromium: bool) -> bool {
+    let needed = h::ACCEPT | h::ACCEPT_LANGUAGE | h::ACCEPT_ENCODING;
+    if v.headers & needed != needed {
+        return true;
+    }
+    if v.http_version == 1000 || (v.http_version == 1001 && v.headers & h::CONNECTION_CLOSE != 0) {
+        return true;
+    }
+    chromium && v.http_version >= 2000 && v.headers & h::SEC_FETCH == 0
 }
 
 /// Hashes and classifies a User-Agent value (`None`: header missing), through

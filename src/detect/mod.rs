@@ -39,6 +39,7 @@ pub mod request_uniqueness;
 pub mod response_codes;
 pub mod scoring;
 pub mod sensitive;
+pub mod spike;
 pub mod state;
 pub mod suspicious_behaviour;
 pub mod template;
@@ -130,4 +131,91 @@ pub(crate) fn ratio(a: f32, b: f32) -> f32 {
 #[inline]
 pub(crate) fn reaches(count: f32, threshold: f32) -> bool {
     count >= threshold * 0.95
+}
+
+#[cfg(test)]
+mod layering {
+    //! `detect/` is layered: request facts, then the client record, then the
+    //! detectors (pure functions of record and baseline), the assessment and
+    //! the vote. A module never uses one that uses it, directly or not.
+
+    use std::collections::{BTreeMap, BTreeSet};
+
+    /// Sibling modules a file names outside comments and its tests.
+    fn uses(src: &str, modules: &BTreeSet<String>) -> BTreeSet<String> {
+        let code = src.split("#[cfg(test)]\nmod tests").next().unwrap_or("");
+        let mut out = BTreeSet::new();
+        for line in code.lines().filter(|l| !l.trim_start().starts_with("//")) {
+            for prefix in ["super::", "crate::detect::"] {
+                for (i, _) in line.match_indices(prefix) {
+                    let rest = &line[i + prefix.len()..];
+                    let group = rest
+                        .strip_prefix('{')
+                        .map(|g| g.split('}').next().unwrap_or(""));
+                    let names = group.unwrap_or(rest);
+                    let take = if group.is_some() { usize::MAX } else { 1 };
+                    for name in names
+                        .split(|c: char| !(c.is_ascii_lowercase() || c == '_'))
+                        .filter(|n| !n.is_empty())
+                        .take(take)
+                    {
+                        if modules.contains(name) {
+                            out.insert(name.to_string());
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn detect_has_no_import_cycles() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src/detect");
+        let mut files = BTreeMap::new();
+        for e in std::fs::read_dir(&dir).expect("src/detect") {
+            let p = e.expect("entry").path();
+            if p.extension().is_some_and(|x| x == "rs") {
+                let name = p.file_stem().expect("stem").to_string_lossy().into_owned();
+                files.insert(name, std::fs::read_to_string(&p).expect("read"));
+            }
+        }
+        let modules: BTreeSet<String> = files.keys().filter(|m| *m != "mod").cloned().collect();
+        let graph: BTreeMap<&str, BTreeSet<String>> = files
+            .iter()
+            .filter(|(m, _)| *m != "mod")
+            .map(|(m, src)| {
+                let mut u = uses(src, &modules);
+                u.remove(m);
+                (m.as_str(), u)
+            })
+            .collect();
+        assert!(graph["state"].contains("facts"), "the scan sees imports");
+        // Depth-first search for a back edge.
+        fn visit<'a>(
+            m: &'a str,
+            g: &'a BTreeMap<&'a str, BTreeSet<String>>,
+            path: &mut Vec<&'a str>,
+            done: &mut BTreeSet<&'a str>,
+        ) {
+            if let Some(i) = path.iter().position(|p| *p == m) {
+                panic!(
+                    "import cycle in detect/: {}",
+                    path[i..].join(" -> ") + " -> " + m
+                );
+            }
+            if !done.insert(m) {
+                return;
+            }
+            path.push(m);
+            for d in &g[m] {
+                visit(d, g, path, done);
+            }
+            path.pop();
+        }
+        let mut done = BTreeSet::new();
+        for m in graph.keys() {
+            visit(m, &graph, &mut Vec::new(), &mut done);
+        }
+    }
 }

@@ -18,8 +18,9 @@
 use super::{baseline::AppBaseline, state::ClientState, DetectorResult};
 
 pub const MIN_REQUESTS: u32 = 5;
-/// The spike bucket drains at this multiple of the learned rate.
-pub const SPIKE_DRAIN: f32 = 5.0;
+/// The spike bucket, which the record update fills (in `spike`, below the
+/// record, so that the record does not depend on this detector).
+pub use super::spike::{spike_excess, spike_weight, ASSET_SPIKE_WEIGHT, SPIKE_DRAIN};
 pub const MIN_SPAN_MS: u64 = 12_000;
 const MINUTE_MS: u64 = 60_000;
 
@@ -36,27 +37,6 @@ pub fn evaluate(s: &ClientState, baseline: &AppBaseline, now_ms: u64) -> Detecto
     let rpm = n * MINUTE_MS as f32 / span as f32;
     DetectorResult::judged(rpm >= threshold, rpm, threshold)
 }
-
-/// The spike bucket's level after one more request, `dt_ms` after the last
-/// one, given the current threshold (requests per minute).
-pub fn spike_excess(level: f32, dt_ms: u64, threshold_rpm: f32, weight: f32) -> f32 {
-    let drained = SPIKE_DRAIN * threshold_rpm * dt_ms as f32 / MINUTE_MS as f32;
-    (level - drained).max(0.0) + weight
-}
-
-/// How much one request fills the spike bucket. A browser fetches a page's
-/// images, scripts and styles in one parallel burst; served assets weigh a
-/// quarter, so page loads do not read as a flood while a flood of asset
-/// requests still does.
-pub fn spike_weight(asset: bool, status: u16) -> f32 {
-    if asset && (200..400).contains(&status) {
-        ASSET_SPIKE_WEIGHT
-    } else {
-        1.0
-    }
-}
-
-pub const ASSET_SPIKE_WEIGHT: f32 = 0.25;
 
 #[cfg(test)]
 mod tests {

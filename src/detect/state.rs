@@ -16,9 +16,11 @@
 //! client when all zero, so the nginx glue can keep it in a shared zone.
 
 use super::bad_user_agent::UaClass;
+/// Defined next to the baseline it teaches; the record update makes it.
+pub use super::baseline::Observation;
 use super::distinct::insert;
 use super::facts::{self, Answer, RequestFacts, UA_OUTDATED};
-use super::{baseline::AppBaseline, request_rate, template};
+use super::{baseline::AppBaseline, spike, template};
 use crate::model::{BotType, SensitiveKind};
 use crate::request::RequestView;
 
@@ -113,19 +115,6 @@ pub struct ClientState {
 const _: () = assert!(std::mem::size_of::<ClientState>() <= 256);
 const _: () = assert!(crate::model::BotType::ALL.len() <= 8);
 const _: () = assert!(crate::model::AttackClass::ALL.len() <= 16);
-
-/// What one observed request may teach the application's baseline.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Observation {
-    pub template: u32,
-    /// The client's previous template in this session (0: none).
-    pub prev_template: u32,
-    pub asset: bool,
-    /// Within this client's per-minute learning budget.
-    pub learn_endpoint: bool,
-    /// The client's request count of a minute that just ended (0: none).
-    pub minute_sample: u16,
-}
 
 impl ClientState {
     /// A fresh client (the same as all-zero memory).
@@ -237,12 +226,12 @@ impl ClientState {
         }
         self.observe_user_agent(f);
         let drain = baseline.rate_threshold() * self.people();
-        self.spike_excess = request_rate::spike_excess(
+        self.spike_excess = spike::spike_excess(
             self.spike_excess,
             dt,
             drain,
             // An asset weighs as served until its answer says otherwise.
-            request_rate::spike_weight(ep.asset, 200),
+            spike::spike_weight(ep.asset, 200),
         );
 
         let prev = self.last_template;
@@ -289,8 +278,8 @@ impl ClientState {
             _ => {}
         }
         if a.asset && a.status != 0 {
-            let full = request_rate::spike_weight(true, a.status);
-            self.spike_excess += full - request_rate::spike_weight(true, 200);
+            let full = spike::spike_weight(true, a.status);
+            self.spike_excess += full - spike::spike_weight(true, 200);
         }
         if failed && a.object_template == Some(self.enum_template) {
             self.bump(C::EnumFail as usize);

@@ -17,25 +17,15 @@
 
 use super::state::{ClientState, C};
 use super::{ratio, DetectorResult};
-use crate::request::{header_bits as h, RequestView};
 
 pub const MIN_TRANSITIONS: f32 = 8.0;
 pub const MIN_BROWSER_REQUESTS: f32 = 5.0;
 /// Fires at this share of rare steps or anomalous requests.
 pub const THRESHOLD: f32 = 0.5;
 
-/// One request from a client claiming to be a browser lacks what that browser
-/// would send.
-pub fn header_anomaly(v: &RequestView<'_>, chromium: bool) -> bool {
-    let needed = h::ACCEPT | h::ACCEPT_LANGUAGE | h::ACCEPT_ENCODING;
-    if v.headers & needed != needed {
-        return true;
-    }
-    if v.http_version == 1000 || (v.http_version == 1001 && v.headers & h::CONNECTION_CLOSE != 0) {
-        return true;
-    }
-    chromium && v.http_version >= 2000 && v.headers & h::SEC_FETCH == 0
-}
+/// The per-request header check, done in the extract stage (it needs the
+/// request alone); its count in the record is what [`evaluate`] reads.
+pub use super::facts::header_anomaly;
 
 pub fn evaluate(s: &ClientState) -> DetectorResult {
     let checked = s.count(C::CheckedTransitions);
@@ -58,6 +48,7 @@ pub fn evaluate(s: &ClientState) -> DetectorResult {
 mod tests {
     use super::*;
     use crate::detect::{baseline::AppBaseline, state::Observation, Verdict};
+    use crate::request::{header_bits as h, RequestView};
 
     const CHROME: &[u8] = b"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0.0.0 Safari/537.36";
     const FULL: u16 = h::ACCEPT | h::ACCEPT_LANGUAGE | h::ACCEPT_ENCODING | h::SEC_FETCH;

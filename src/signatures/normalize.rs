@@ -376,6 +376,7 @@ fn finish(s: &mut [u8]) -> (usize, u32) {
     let (mut r, mut w, mut trig_bits) = (0usize, 0usize, 0u32);
     let mut in_version_comment = false;
     let (mut no_comment_end, mut no_html_comment_end) = (false, false);
+    let (mut no_dash_comment_end, mut no_bang_comment_end) = (false, false);
     let mut pending_space: Option<u8> = None;
     while r < s.len() {
         let (n, mut b) = match lookalike(s, r) {
@@ -420,8 +421,33 @@ fn finish(s: &mut [u8]) -> (usize, u32) {
             && s.get(r + 1..r + 4) == Some(b"!--")
             && !matches!(s.get(r + 4), Some(b'[' | b'#'))
         {
-            if let Some(end) = find_from(s, r + 4, b"-->") {
-                r = end + 3;
+            // HTML ends a comment at `-->` or `--!>`, and `<!-->`, `<!--->`
+            // are whole empty comments: ending it later would hide the
+            // markup after (`<!-- --!><script>`). Each terminator is searched
+            // for until it is known to be absent, so the cost stays linear.
+            let early = match s.get(r + 4) {
+                Some(b'>') => Some(r + 5),
+                Some(b'-') if s.get(r + 5) == Some(&b'>') => Some(r + 6),
+                _ => None,
+            };
+            let search = |absent: &mut bool, needle: &[u8]| {
+                if *absent {
+                    return None;
+                }
+                let e = find_from(s, r + 4, needle);
+                *absent = e.is_none();
+                e.map(|e| e + needle.len())
+            };
+            let end = early.or_else(|| {
+                let dash = search(&mut no_dash_comment_end, b"-->");
+                let bang = search(&mut no_bang_comment_end, b"--!>");
+                match (dash, bang) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                }
+            });
+            if let Some(end) = end {
+                r = end;
                 continue;
             }
             no_html_comment_end = true;
@@ -518,6 +544,10 @@ mod tests {
             "union select"
         );
         assert_eq!(norm("<scr<!-- x -->ipt>", Encoding::RAW), "<script>");
+        // HTML's other comment ends keep the markup after them visible.
+        assert_eq!(norm("<!-- x --!><b>", Encoding::RAW), "<b>");
+        assert_eq!(norm("<!--><b>-->", Encoding::RAW), "<b>-->");
+        assert_eq!(norm("<!---><b>", Encoding::RAW), "<b>");
         assert_eq!(norm("a%00b \t c", Encoding::RAW), "ab c");
         assert_eq!(
             norm("x%0d%0a%0d%0aSet-Cookie", Encoding::RAW),

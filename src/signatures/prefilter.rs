@@ -13,10 +13,12 @@
 //! open on those bits is dropped before normalisation, and a field left
 //! with no class is not normalised, hashed or scanned at all.
 //!
-//! The few detections that are not gated on a trigger are listed here too
-//! (the base64 form of `<?php` that the command detector finds in plain
-//! letters, traversal steps `..`), so what [`candidates`] keeps is always a
-//! superset of what the scanners can find. `tests::sound_*` enforce that
+//! Detections that are not gated on a trigger are accounted for too: the
+//! command and traversal detectors also match bare words (base64 of
+//! `<?php` and of `../`, `__proto__`, gadget class names, system file
+//! names), so any letter keeps them, and dots keep traversal only as a
+//! `..` step. What [`candidates`] keeps is thus always a superset of what
+//! the scanners can find. `tests::sound_*` enforce that
 //! against the real scanners (corpus attacks, fuzz seeds, their projections
 //! onto the alphabets skipped here and seeded random strings): a detector
 //! that starts firing on bytes this module treats as inert fails them.
@@ -134,8 +136,10 @@ const fn bit(c: A) -> u16 {
 const GATES: [(A, u32); 10] = [
     (
         A::Xss,
-        trig::LT | trig::COLON | trig::EQ | trig::PAREN | trig::QUOTE,
+        trig::LT | trig::COLON | trig::EQ | trig::PAREN | trig::QUOTE | trig::BRACE,
     ),
+    // Commands, code and deserialisation gadgets also come as bare words
+    // (`__proto__`, `xmldecoder`, base64 of `<?php`): any letter.
     (
         A::Rce,
         trig::DOLLAR
@@ -147,9 +151,12 @@ const GATES: [(A, u32); 10] = [
             | trig::SEMI
             | trig::NEWLINE
             | trig::QUOTE
-            | trig::BRACE,
+            | trig::BRACE
+            | trig::COLON
+            | LETTER,
     ),
-    (A::Traversal, trig::NUL | trig::SLASH | trig::COLON),
+    // System files by name and base64 of `../` need letters.
+    (A::Traversal, trig::NUL | trig::SLASH | trig::COLON | LETTER),
     (A::RfiSsrf, trig::DOT | trig::COLON | trig::SLASH),
     (A::Ssti, trig::BRACE | trig::LT | trig::DOLLAR | trig::PAREN),
     (A::Xxe, trig::LT),
@@ -189,45 +196,13 @@ pub fn candidates(raw: &[u8], enc: Encoding, f: u32, wanted: u16) -> u16 {
     if raw.len() < 3 {
         may &= !bit(A::Sqli);
     }
-    // Traversal on dots alone: a `..` step, or a system file's name.
-    if wanted & bit(A::Traversal) != 0
-        && may & bit(A::Traversal) == 0
-        && f & trig::DOT != 0
-        && (f & LETTER != 0 || raw.windows(2).any(|w| w == b".."))
-    {
-        may |= bit(A::Traversal);
+    // Sink references (`window.alert`) are letters and dots, UTF-7 markup
+    // (`+ADw-script+AD4-`) letters and dashes.
+    if f & LETTER != 0 && f & (trig::DOT | trig::HASH_DASH) != 0 {
+        may |= bit(A::Xss);
     }
-    // A dotted name opens the Java class and upload-name checks
-    // (`java.io.File`, `shell.php5`, `constructor.prototype`); a dotted
-    // number (an address, a version) does not.
-    if wanted & bit(A::Rce) != 0 && f & trig::DOT != 0 && f & LETTER != 0 {
-        may |= bit(A::Rce);
-    }
-    // The base64 of `<?php` is found in letters and digits alone, and so
-    // are that of node-serialize's `_$$ND_FUNC$$_` at the value's start
-    // and `__proto__`.
-    if wanted & bit(A::Rce) != 0
-        && may & bit(A::Rce) == 0
-        && f & LETTER != 0
-        && (base64_php(raw) || starts_with_any(raw, &[b"xyqktkrfrlvoqyqk"]) || proto(raw))
-    {
-        may |= bit(A::Rce);
-    }
-    // Base64 of `../`, `..\\`, `/etc/`, `/proc/` at the start (traversal).
-    if wanted & bit(A::Traversal) != 0
-        && may & bit(A::Traversal) == 0
-        && f & LETTER != 0
-        && starts_with_any(
-            raw,
-            &[
-                b"li4vli4v",
-                b"li4uli4u",
-                b"li5cli5c",
-                b"l2v0yy9",
-                b"l3byb2mv",
-            ],
-        )
-    {
+    // Traversal on dots and digits alone: only a `..` step.
+    if may & bit(A::Traversal) == 0 && f & trig::DOT != 0 && raw.windows(2).any(|w| w == b"..") {
         may |= bit(A::Traversal);
     }
     may & wanted
@@ -261,36 +236,6 @@ pub fn plain_pairs(s: &[u8], sep: u8) -> bool {
                 CLASS[usize::from(b)] & NOT_TOKEN == 0
             }
         })
-    })
-}
-
-/// `raw`, lowercased, starts with one of `prefixes` (after leading
-/// whitespace, which normalisation drops).
-fn starts_with_any(raw: &[u8], prefixes: &[&[u8]]) -> bool {
-    let raw = raw.trim_ascii_start();
-    prefixes.iter().any(|p| {
-        raw.get(..p.len())
-            .is_some_and(|w| w.eq_ignore_ascii_case(p))
-    })
-}
-
-/// `__proto__` in any case (prototype pollution needs no trigger byte).
-fn proto(raw: &[u8]) -> bool {
-    const NEEDLE: &[u8] = b"__proto__";
-    memchr::memchr_iter(b'_', raw).any(|i| {
-        raw.get(i..i + NEEDLE.len())
-            .is_some_and(|w| w.eq_ignore_ascii_case(NEEDLE))
-    })
-}
-
-/// `pd9waha` in any case (what the command detector looks for).
-fn base64_php(raw: &[u8]) -> bool {
-    const NEEDLE: &[u8] = b"pd9waha";
-    memchr::memchr_iter(b'9', raw).any(|i| {
-        i >= 2
-            && raw
-                .get(i - 2..i - 2 + NEEDLE.len())
-                .is_some_and(|w| w.eq_ignore_ascii_case(NEEDLE))
     })
 }
 
@@ -645,12 +590,9 @@ mod tests {
         assert_eq!(header(b"172.16.3.4"), 0);
         assert_eq!(header(b"10.0.0.1,172.16.3.4"), 0);
         assert_eq!(header(b"2026-12-01"), 0);
-        // A path: only the classes that work on slashes and dots.
+        // A path: only the classes that work on slashes, dots and words.
         let kept = path(b"/api/v1/products/591.json");
-        assert_eq!(
-            kept & (bit(A::Sqli) | bit(A::Xss) | bit(A::Ssti) | bit(A::Crlf)),
-            0
-        );
+        assert_eq!(kept & (bit(A::Sqli) | bit(A::Ssti) | bit(A::Crlf)), 0);
         assert_ne!(kept & bit(A::Traversal), 0);
         // Escapes, non-ASCII and control bytes keep everything.
         for s in [

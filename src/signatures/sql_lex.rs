@@ -75,6 +75,8 @@ pub enum T {
     Semi,
     /// `--`, `#` or an unterminated `/*`: the rest of the line is ignored.
     Comment,
+    /// `::`, PostgreSQL's cast operator.
+    Cast,
     Other,
 }
 
@@ -392,6 +394,26 @@ impl Iterator for Lexer<'_> {
             b'\'' | b'"' | b'`' if self.strings => self.string(b),
             b'0'..=b'9' => self.number(start),
             b'.' if n1.is_ascii_digit() => self.number(start),
+            // PostgreSQL's JSON and containment operators: `@>`, `<@`, `->`,
+            // `->>`, `#>`, `#>>`, `?|`, `?&`, `?`, `@@`.
+            b'@' if matches!(n1, b'>' | b'@')
+                && matches!(self.at(start + 2), b' ' | b'\'' | b'>') =>
+            {
+                self.two(T::Cmp)
+            }
+            b'<' if n1 == b'@' => self.two(T::Cmp),
+            b'-' if n1 == b'>' => {
+                self.i += if self.at(start + 2) == b'>' { 3 } else { 2 };
+                T::Cmp
+            }
+            b'#' if n1 == b'>' => {
+                self.i += if self.at(start + 2) == b'>' { 3 } else { 2 };
+                T::Cmp
+            }
+            b'?' if matches!(n1, b'|' | b'&') => self.two(T::Cmp),
+            b'?' if matches!(n1, b' ' | b'\'') => self.one(T::Cmp),
+            // `'x'::jsonb`, `password::int`: a PostgreSQL cast.
+            b':' if n1 == b':' => self.two(T::Cast),
             b'@' => {
                 self.i += 1;
                 while self.i < self.s.len()

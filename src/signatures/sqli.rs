@@ -352,7 +352,9 @@ fn predicate_at(lx: Lexer, depth: u8) -> bool {
     };
     let mut ahead = cur;
     let Some(op) = ahead.next() else {
-        return false;
+        // `' or ''-'`, `" or ""^"`: literals joined by an operator up to the
+        // string the application's quote closes.
+        return a.tokens > 2 && a.open;
     };
     match (op.t, kw(&op)) {
         (T::Cmp, _) => {
@@ -402,6 +404,8 @@ struct Expr {
     call: bool,
     /// The kind of its first operand's token.
     kind: T,
+    /// It ends with a string left open at the end of the field.
+    open: bool,
 }
 
 /// `operand (arith operand)*`, operands being literals, column names,
@@ -420,6 +424,7 @@ fn expr(lx: &mut Lexer, depth: u8) -> Option<Expr> {
                 tokens: e.tokens + o.tokens + 1,
                 literal: e.literal || o.literal,
                 call: e.call || o.call,
+                open: o.open,
                 ..e
             },
         });
@@ -455,6 +460,7 @@ fn operand(cur: &mut Lexer, depth: u8, budget: &mut usize) -> Option<Expr> {
         literal: false,
         call: false,
         kind: t.t,
+        open: cur.open_string(&t),
     };
     match t.t {
         T::Num | T::Str | T::Var => e.literal = true,
@@ -474,6 +480,19 @@ fn operand(cur: &mut Lexer, depth: u8, budget: &mut usize) -> Option<Expr> {
         }
         T::LParen => group(cur, &mut e, depth, budget)?,
         _ => return None,
+    }
+    // `'{"a":1}'::jsonb`, `password::int`: casts are part of the operand.
+    loop {
+        let mut ahead = *cur;
+        match (ahead.next(), ahead.next()) {
+            (Some(c), Some(ty)) if c.t == T::Cast && matches!(ty.t, T::Word { .. }) => {
+                *budget = budget.checked_sub(2)?;
+                e.tokens += 2;
+                e.end = ty.end;
+                *cur = ahead;
+            }
+            _ => break,
+        }
     }
     Some(e)
 }
@@ -533,7 +552,9 @@ fn select_statement(lx: Lexer) -> bool {
                     return false;
                 };
                 strong |= e.literal || e.call;
-                called |= e.call || e.kind == T::Var;
+                // `select current_user;`: a niladic function, not a number.
+                called |=
+                    e.call || e.kind == T::Var || (e.literal && matches!(e.kind, T::Word { .. }));
             }
         }
         let mut ahead = cur;
@@ -693,6 +714,11 @@ fn delay_call(lx: &Lexer, t: Tok, prev: Option<Tok>, rest: Lexer) -> bool {
         // `length(version())`, `ascii(substring(user(),1,1))`: the server's
         // identity read inside another function, how blind injection
         // extracts it character by character.
+        b"if" | b"iif" | b"elt" | b"make_set" => {
+            // if(<literal> <cmp> <literal>, ...
+            matches!(p, [_, Some(a), Some(op), Some(b), ..] if op.t == T::Cmp
+                && matches!(a.t, T::Num | T::Str) && matches!(b.t, T::Num | T::Str | T::Word { builtin: true, .. }))
+        }
         _ if p[0].is_some_and(|t| t.t == T::LParen) => p[1].is_some_and(|a| {
             matches!(
                 lx.text(&a),
@@ -707,11 +733,6 @@ fn delay_call(lx: &Lexer, t: Tok, prev: Option<Tok>, rest: Lexer) -> bool {
             ) && p[2].is_some_and(|l| l.t == T::LParen)
                 && p[3].is_some_and(|r| r.t == T::RParen)
         }),
-        b"if" | b"iif" | b"elt" | b"make_set" => {
-            // if(<literal> <cmp> <literal>, ...
-            matches!(p, [_, Some(a), Some(op), Some(b), ..] if op.t == T::Cmp
-                && matches!(a.t, T::Num | T::Str) && matches!(b.t, T::Num | T::Str | T::Word { builtin: true, .. }))
-        }
         _ => false,
     }
 }

@@ -23,6 +23,8 @@ pub fn detect(n: &Normalized) -> bool {
         || (n.has(trig::EQ) && loose_handler(s))
         || (n.has(trig::PAREN) && n.has(trig::QUOTE | trig::LT | trig::SEMI) && js_breakout(s))
         || (n.has(trig::PAREN | trig::QUOTE) && bare_sink_call(s))
+        // Gated, as every rule here, on bytes the prefilter knows open XSS.
+        || (n.has(trig::PAREN | trig::QUOTE | trig::EQ) && sink_reference(s))
 }
 
 fn is_name(b: u8) -> bool {
@@ -36,7 +38,10 @@ fn tags(s: &[u8]) -> bool {
         let lt = i + p;
         i = lt + 1;
         let closing = s.get(i) == Some(&b'/');
-        let name_start = if closing { i + 1 } else { i };
+        // `<?import implementation=..>`, `<?xml-stylesheet href=..>`: IE and
+        // XML read these as elements.
+        let pi = s.get(i) == Some(&b'?');
+        let name_start = if closing || pi { i + 1 } else { i };
         let mut j = name_start;
         while j < s.len() && is_name(s[j]) {
             j += 1;
@@ -48,8 +53,15 @@ fn tags(s: &[u8]) -> bool {
         let after = s.get(j).copied();
         // Browsers end a tag name at whitespace (CR, LF, tab: `\n` here), `/`
         // and `>`; `+` reaches them as a space from forms and some decoders.
-        let ends = matches!(after, None | Some(b'>' | b' ' | b'/' | b'\n' | b'+'));
-        if name == b"script" && ends {
+        // `<img=x onerror=..>`, `` <img`x` ``: junk glued to the name still
+        // leaves the attributes after it.
+        let ends = matches!(
+            after,
+            None | Some(b'>' | b' ' | b'/' | b'\n' | b'+' | b'=' | b'`')
+        );
+        // `<x:script xmlns:x=..>`: a namespace prefix does not change the element.
+        let local = name.rsplit(|&b| b == b':').next().unwrap_or(name);
+        if local == b"script" && ends {
             return true;
         }
         if closing || !ends {
@@ -60,11 +72,84 @@ fn tags(s: &[u8]) -> bool {
             .and_then(|t| t.iter().position(|&b| b == b'>' || b == b'<'))
             .map_or(s.len(), |e| j + e);
         let attrs = &s[j..end.min(j + TAG_SPAN)];
-        if dangerous_attrs(name, attrs) {
+        if dangerous_attrs(local, attrs) || active_tag(local, attrs, &s[j..]) {
             return true;
         }
     }
     false
+}
+
+/// Elements that load or run active content whatever their attributes
+/// say, when given a source (`<embed src=..>`, `<object data=..>`,
+/// `<applet code=..>`, IE's `<xml src=..>` data islands, `<import
+/// implementation=..>`, VML frames), style sheets pulled in by `<link
+/// href=..>` or `@import`, and frames on script-capable schemes. Rich text
+/// has none of them; `List<Object>` in a code sample has no attribute.
+fn active_tag(tag: &[u8], attrs: &[u8], rest: &[u8]) -> bool {
+    let has = |a: &[u8]| attr_value(attrs, a).is_some();
+    match tag {
+        b"embed" | b"object" | b"applet" => {
+            [b"src" as &[u8], b"data", b"code", b"classid", b"type"]
+                .iter()
+                .any(|a| attr_value(attrs, a).is_some_and(|v| !v.is_empty()))
+        }
+        b"xml" => has(b"src") || has(b"id"),
+        b"import" => has(b"implementation"),
+        b"xml-stylesheet" => has(b"href"),
+        b"vmlframe" | b"v:vmlframe" => true,
+        b"link" => has(b"href"),
+        b"iframe" | b"frame" => attr_value(attrs, b"src").is_some_and(|v| {
+            let v = v.trim_ascii_start();
+            [b"mhtml:" as &[u8], b"view-source:", b"data:", b"jar:"]
+                .iter()
+                .any(|p| v.starts_with(p))
+        }),
+        b"style" => {
+            let body = &rest[..rest.len().min(TAG_SPAN)];
+            find(body, b"@import").is_some() || css(body)
+        }
+        // SVG animation that rewrites a handler or a link (`<set
+        // attributename="onmouseover" to="alert(1)">`).
+        b"set" | b"animate" | b"animatetransform" | b"animatemotion" => {
+            attr_value(attrs, b"attributename").is_some_and(|v| {
+                let v = v.trim_ascii_start();
+                v.starts_with(b"on") || v.ends_with(b"href")
+            })
+        }
+        _ => false,
+    }
+}
+
+/// The value of attribute `name` in a tag's attribute bytes (unquoted).
+fn attr_value<'a>(attrs: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
+    let mut from = 0;
+    while let Some(p) = attrs.get(from..).and_then(|t| find(t, name)) {
+        let at = from + p;
+        from = at + 1;
+        let before = attrs.get(at.wrapping_sub(1)).copied();
+        if at > 0 && !matches!(before, Some(b' ' | b'\n' | b'/' | b'"' | b'\'' | b'+')) {
+            continue;
+        }
+        let mut v = at + name.len();
+        while matches!(attrs.get(v), Some(b' ' | b'\n' | b'/')) {
+            v += 1;
+        }
+        if attrs.get(v) != Some(&b'=') {
+            continue;
+        }
+        let end = value_end(attrs, v + 1);
+        let raw = attrs.get(v + 1..end).unwrap_or(&[]).trim_ascii_start();
+        let raw = raw
+            .strip_prefix(b"\"")
+            .or_else(|| raw.strip_prefix(b"'"))
+            .unwrap_or(raw);
+        let raw = raw
+            .strip_suffix(b"\"")
+            .or_else(|| raw.strip_suffix(b"'"))
+            .unwrap_or(raw);
+        return Some(raw);
+    }
+    None
 }
 
 /// Attributes of one tag: names start after a space, `/` or a closing quote.
@@ -72,7 +157,7 @@ fn dangerous_attrs(tag: &[u8], attrs: &[u8]) -> bool {
     let mut k = 0;
     while k < attrs.len() {
         let b = attrs[k];
-        if matches!(b, b' ' | b'/' | b'\n' | b'"' | b'\'' | b'+') {
+        if matches!(b, b' ' | b'/' | b'\n' | b'"' | b'\'' | b'+' | b'`') {
             k += 1;
             continue;
         }
@@ -82,17 +167,24 @@ fn dangerous_attrs(tag: &[u8], attrs: &[u8]) -> bool {
         }
         let name = &attrs[start..k];
         let mut v = k;
-        while matches!(attrs.get(v), Some(b' ' | b'\n')) {
+        // `onerror/=`, `href / =`: a slash between name and `=` is dropped.
+        while matches!(attrs.get(v), Some(b' ' | b'\n' | b'/')) {
             v += 1;
         }
         let has_value = attrs.get(v) == Some(&b'=');
         if name.len() > 4 && name.starts_with(b"on") && has_value {
             return true;
         }
-        let value_end = value_end(attrs, v + 1);
+        let value_end = if has_value {
+            value_end(attrs, v + 1)
+        } else {
+            v
+        };
         let value = attrs.get(v + 1..value_end).unwrap_or(&[]);
         match name {
             b"srcdoc" if has_value => return true,
+            // IE data binding renders a data island's markup as HTML.
+            b"datasrc" | b"dataformatas" if has_value => return true,
             b"href" if tag == b"base" && has_value => return true,
             b"http-equiv" if tag == b"meta" => return true,
             b"style" if has_value && css(value) => return true,
@@ -167,11 +259,33 @@ fn script_url(s: &[u8]) -> bool {
             _ => None,
         };
         let Some(mut j) = scheme_end else { continue };
-        while s.get(j) == Some(&b' ') {
+        // `java\tscript:`, `j&Tab;a&Tab;v..`: whitespace inside the scheme is
+        // an obfuscation nobody types; `javascript: the good parts` has none.
+        let spread = j - i
+            > if b == b'j' {
+                10
+            } else {
+                b"vbscript".len() + usize::from(b == b'l') * 2
+            };
+        while matches!(s.get(j), Some(b' ' | b'\n')) {
             j += 1;
         }
         if s.get(j) != Some(&b':') {
             continue;
+        }
+        if spread {
+            return true;
+        }
+        // A URL value (`href=javascript:..`, a field that is the URL): the
+        // browser runs whatever follows; a book title has a space first.
+        let before = s[..i]
+            .iter()
+            .rev()
+            .find(|&&c| !matches!(c, b' ' | b'"' | b'\''));
+        if matches!(before, None | Some(b'='))
+            && s.get(j + 1).is_some_and(|c| !matches!(c, b' ' | b'\n'))
+        {
+            return true;
         }
         // The body must do something: a call, a template call or an
         // assignment ("javascript: the good parts" is a book title).
@@ -196,6 +310,15 @@ fn css(s: &[u8]) -> bool {
     if find(s, b"-moz-binding").is_some() || find(s, b"behavior:").is_some() {
         return true;
     }
+    // `behaviour: url(..)`, `binding: url(..)`: the same, spelled as IE and
+    // old Gecko also accepted ("Binding: hardcover" has no url).
+    for prop in [b"behaviour:" as &[u8], b"binding:"] {
+        if let Some(p) = find(s, prop) {
+            if s[p + prop.len()..].trim_ascii_start().starts_with(b"url(") {
+                return true;
+            }
+        }
+    }
     let mut from = 0;
     while let Some(p) = s.get(from..).and_then(|t| find(t, b"expression(")) {
         let at = from + p;
@@ -211,20 +334,24 @@ fn css(s: &[u8]) -> bool {
 /// `" onmouseover=alert(1)`, `' autofocus onfocus=confirm(1) x='` without a
 /// tag: an event handler after a quote or slash whose value runs script.
 fn loose_handler(s: &[u8]) -> bool {
-    // After a quote or slash any call breaks out; without one (an unquoted
-    // attribute, `x onerror=alert(1)`) only a call to a script sink does.
+    // After a quote or slash any call breaks out, and a known event handler
+    // with any value does; without one (an unquoted attribute, `x
+    // onerror=alert(1)`, or the value itself starting with the handler) only
+    // a call to a script sink does.
     let first_quote = s.iter().position(|&b| b == b'"' || b == b'\'' || b == b'/');
-    let quoted = first_quote.is_some();
-    let mut i = first_quote.unwrap_or(0);
+    let mut i = 0;
     while let Some(p) = s.get(i..).and_then(|t| find(t, b"on")) {
         let at = i + p;
         i = at + 2;
-        if !matches!(
-            s.get(at.wrapping_sub(1)),
-            Some(b' ' | b'/' | b'"' | b'\'' | b'\n' | b'+')
-        ) {
+        if at > 0
+            && !matches!(
+                s.get(at - 1),
+                Some(b' ' | b'/' | b'"' | b'\'' | b'\n' | b'+' | b'`')
+            )
+        {
             continue;
         }
+        let quoted = first_quote.is_some_and(|q| q < at);
         let mut j = at + 2;
         while j < s.len() && s[j].is_ascii_lowercase() {
             j += 1;
@@ -242,6 +369,20 @@ fn loose_handler(s: &[u8]) -> bool {
         if quoted && (calls(value) || value.contains(&b'`')) {
             return true;
         }
+        // `" type=image src=x onerror=KCF "`: a real handler after a quote.
+        let value = value.trim_ascii_start();
+        if quoted
+            && value.first().is_some_and(|b| !matches!(b, b'"' | b'\''))
+            && HANDLERS.contains(
+                &&s[at + 2
+                    ..s[at..]
+                        .iter()
+                        .position(|b| !b.is_ascii_lowercase())
+                        .map_or(s.len(), |e| at + e)],
+            )
+        {
+            return true;
+        }
         if !quoted && SINKS.found_in(value) && (calls(value) || value.contains(&b'`')) {
             return true;
         }
@@ -254,7 +395,10 @@ fn loose_handler(s: &[u8]) -> bool {
 /// `confirm.call(null,1)`, `eval(atob("..."))`.
 fn bare_sink_call(s: &[u8]) -> bool {
     let mut i = 0;
-    while matches!(s.get(i), Some(b'(' | b' ' | b'[' | b'{' | b'}' | b';')) {
+    while matches!(
+        s.get(i),
+        Some(b'(' | b' ' | b'[' | b'{' | b'}' | b';' | b'/')
+    ) {
         i += 1;
     }
     let rest = &s[i..];
@@ -269,6 +413,151 @@ fn bare_sink_call(s: &[u8]) -> bool {
                 || after.starts_with(b".apply(")
                 || after.starts_with(b".bind(")
         })
+}
+
+/// Event handlers that fire without user help or on any pointer or focus
+/// move, the ones attribute injections use (without the `on`).
+const HANDLERS: &[&[u8]] = &[
+    b"error",
+    b"load",
+    b"focus",
+    b"blur",
+    b"focusin",
+    b"focusout",
+    b"mouseover",
+    b"mouseenter",
+    b"mousemove",
+    b"mouseout",
+    b"mousedown",
+    b"mouseup",
+    b"click",
+    b"dblclick",
+    b"pointerenter",
+    b"pointerover",
+    b"pointerdown",
+    b"pointermove",
+    b"animationstart",
+    b"animationend",
+    b"transitionend",
+    b"toggle",
+    b"begin",
+    b"end",
+    b"scroll",
+    b"wheel",
+    b"input",
+    b"change",
+    b"keydown",
+    b"keyup",
+    b"keypress",
+    b"pageshow",
+    b"hashchange",
+    b"resize",
+    b"start",
+    b"finish",
+    b"loadstart",
+    b"play",
+    b"canplay",
+    b"durationchange",
+    b"submit",
+    b"select",
+    b"copy",
+    b"paste",
+    b"drag",
+    b"drop",
+    b"contextmenu",
+    b"auxclick",
+    b"beforescriptexecute",
+    b"afterscriptexecute",
+];
+
+/// A dialog or eval sink used as a value rather than called by name, the
+/// forms filters that look for `alert(` miss: passed as a callback
+/// (`[8].find(confirm)`, `.map(eval)`), interpolated (`${alert}`), assigned
+/// and called (`a=prompt,a()`), fetched by a computed name (`top['alert'](1)`,
+/// `self[ "alert" ]`), or a tagged template (`` [].sort.call`..` ``); JSFuck
+/// (`![]+[]`, `+!+[]`); document.cookie read into an expression or written;
+/// and markup in an encoding a browser turns back into tags (UTF-7
+/// `+ADw-script+AD4-`, the US-ASCII high-bit `\xbcscript\xbe`). One pass of
+/// [`REFS`] over the field; each hit looks at a few neighbouring bytes.
+fn sink_reference(s: &[u8]) -> bool {
+    REFS.any_match(s, |needle, at| match needle {
+        b".call" => s[at + 5..].trim_ascii_start().starts_with(b"`"),
+        b"!+[]" | b"![]+[]" => true,
+        b"document" => cookie_access(s, at),
+        b"adw-" => {
+            let name = &s[at + 4..];
+            (name.first().is_some_and(u8::is_ascii_alphabetic) || name.starts_with(b"/"))
+                && find(&name[..name.len().min(64)], b"ad4-").is_some()
+        }
+        b"\xc2\xbcscript" | b"\xbcscript" => true,
+        sink => sink_as_value(s, sink, at),
+    })
+}
+
+const REFS: Needles = Needles::new(&[
+    b"alert",
+    b"prompt",
+    b"confirm",
+    b"eval",
+    b".call",
+    b"!+[]",
+    b"![]+[]",
+    b"document",
+    b"adw-",
+    b"\xc2\xbcscript",
+    b"\xbcscript",
+]);
+
+fn sink_as_value(s: &[u8], sink: &[u8], at: usize) -> bool {
+    let glued = |k: usize| {
+        s.get(k)
+            .is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
+    };
+    let end = at + sink.len();
+    if (at > 0 && glued(at - 1)) || (glued(end) && s[end] != b'.') {
+        return false;
+    }
+    // Neighbours, skipping the spaces comments leave (`[ /**/ "alert"]`).
+    let back = |k: usize| s[..k].iter().rposition(|&b| b != b' ');
+    let fwd = |k: usize| s[k..].iter().position(|&b| b != b' ').map(|p| k + p);
+    let before_at = back(at);
+    let before = before_at.map(|k| s[k]);
+    let before2 = before_at.and_then(back).map(|k| s[k]);
+    let after_at = fwd(end);
+    match (before, after_at.map(|k| s[k])) {
+        // `find(confirm)`: a call's argument, the call glued to its name.
+        (Some(b'('), Some(b')' | b',')) => {
+            at >= 2 && s[at - 1] == b'(' && (s[at - 2].is_ascii_alphanumeric() || s[at - 2] == b'_')
+        }
+        (Some(b'{'), Some(b'}')) => before2 == Some(b'$'),
+        // `a=prompt,a()`, `x=eval;x(..)`
+        (Some(b'='), Some(b',' | b';')) => s[at..]
+            .windows(2)
+            .any(|w| w[1] == b'(' && w[0].is_ascii_alphanumeric()),
+        // `['alert'](1)`, `["eval"]("..")`
+        (Some(b'\'' | b'"'), Some(b'\'' | b'"')) => {
+            let close = after_at.and_then(|k| fwd(k + 1));
+            let call = close.and_then(|k| fwd(k + 1)).map(|k| s[k]);
+            before2 == Some(b'[')
+                && close.map(|k| s[k]) == Some(b']')
+                && matches!(call, Some(b'(' | b'`'))
+        }
+        _ => false,
+    }
+}
+
+/// `(document.cookie)`, `+document.cookie`, `document["cookie"]=..`: the
+/// cookie read into an expression or written; prose mentions it bare.
+fn cookie_access(s: &[u8], at: usize) -> bool {
+    let prop = s[at + 8..].trim_ascii_start();
+    let rest = [b".cookie" as &[u8], b"[\"cookie\"]", b"['cookie']"]
+        .iter()
+        .find_map(|p| prop.strip_prefix(*p));
+    let Some(rest) = rest else { return false };
+    let before = s[..at].iter().rev().find(|&&b| b != b' ').copied();
+    let tail = rest.trim_ascii_start();
+    matches!(before, Some(b'(' | b'+' | b'=' | b',' | b'[' | b'`' | b'{'))
+        || (tail.starts_with(b"=") && !tail.starts_with(b"=="))
 }
 
 /// Script sinks an injected string calls.
