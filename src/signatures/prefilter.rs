@@ -225,18 +225,23 @@ pub fn segments_need_sql(path: &[u8], f: u32) -> bool {
 /// `%` to make a bracket operator), so the splitting itself can be skipped.
 /// Cookie pairs are trimmed of whitespace as `fields::cookies` does.
 pub fn plain_pairs(s: &[u8], sep: u8) -> bool {
-    s.split(|&b| b == sep).all(|pair| {
-        let pair = if sep == b';' { pair.trim_ascii() } else { pair };
-        let mut eq = false;
-        pair.iter().all(|&b| {
-            if b == b'=' && !eq {
-                eq = true;
-                true
-            } else {
-                CLASS[usize::from(b)] & NOT_TOKEN == 0
-            }
-        })
-    })
+    let cookie = sep == b';';
+    // Whether the pair so far has its `=`, and holds only leading spaces.
+    let (mut eq, mut leading) = (false, true);
+    for &b in s {
+        if CLASS[usize::from(b)] & NOT_TOKEN == 0 {
+            leading = false;
+        } else if b == sep {
+            (eq, leading) = (false, true);
+        } else if b == b'=' && !eq {
+            (eq, leading) = (true, false);
+        } else if !(cookie && leading && b == b' ') {
+            // Anything else, including a space inside or after a cookie
+            // pair (the splitter would hand it on), takes the long way.
+            return false;
+        }
+    }
+    true
 }
 
 #[cfg(test)]
@@ -609,6 +614,18 @@ mod tests {
         assert_eq!(value(b"1+or", Encoding::RAW), 0);
         assert_ne!(value(b"1+or", Encoding::FORM), 0);
         assert_ne!(value(b"1/**/or", Encoding::RAW), 0);
+        assert!(plain_pairs(b"fields=id,name&sort=-price&page=2&x", b'&'));
+        assert!(plain_pairs(b"sid=0a1b; theme=light", b';'));
+        for (s, sep) in [
+            (&b"q=a=b"[..], b'&'),
+            (b"q=a b", b'&'),
+            (b"q[$ne]=1", b'&'),
+            (b"a b=c", b';'),
+            (b"a=b ;c=d", b';'),
+            (b"sid=a.b", b';'),
+        ] {
+            assert!(!plain_pairs(s, sep), "{s:?}");
+        }
         assert!(plain_token(facts(b"created_at,-price,~x")));
         assert!(!plain_token(facts(b"a.b")));
     }
