@@ -43,6 +43,13 @@ pub const LEARN_AFTER_REQUESTS: u32 = 8;
 pub const RATE_BUCKET_MS: u64 = 10_000;
 pub const RATE_BUCKETS: usize = 6;
 
+/// A client "loads assets" above this share of its requests...
+pub const CLIENT_ASSET_SHARE: f32 = 0.02;
+/// ...and "is a browser" when this share of its requests claims one...
+pub const BROWSER_SHARE: f32 = 0.9;
+/// ...and under this share of them lack what that browser sends.
+pub const ANOMALY_SHARE: f32 = 0.5;
+
 /// Indices of the decayed counters.
 #[derive(Clone, Copy, Debug)]
 #[repr(usize)]
@@ -226,13 +233,16 @@ impl ClientState {
         }
         self.observe_user_agent(f);
         let drain = baseline.rate_threshold() * self.people();
-        self.spike_excess = spike::spike_excess(
-            self.spike_excess,
-            dt,
-            drain,
-            // An asset weighs as served until its answer says otherwise.
-            spike::spike_weight(ep.asset, 200),
-        );
+        // An asset weighs as served until its answer says otherwise; a
+        // browser's first fetch of an asset is part of rendering the page
+        // that already counted, not traffic of its own (a repeated one, or
+        // one from a client that renders nothing, still is).
+        let weight = if ep.asset && new_resource > 0.5 && self.renders() {
+            0.0
+        } else {
+            spike::spike_weight(ep.asset, 200)
+        };
+        self.spike_excess = spike::spike_excess(self.spike_excess, dt, drain, weight);
 
         let prev = self.last_template;
         if prev != 0 {
@@ -336,6 +346,16 @@ impl ClientState {
 
     pub fn last_seen_ms(&self) -> u64 {
         self.last_seen_ms
+    }
+
+    /// The client loads assets the way a browser rendering pages does: a
+    /// browser by its User-Agent and headers (see `wide_scope`).
+    pub(crate) fn renders(&self) -> bool {
+        let total = self.count(C::Total);
+        let browser = self.count(C::BrowserReqs);
+        super::ratio(self.count(C::Assets), total) > CLIENT_ASSET_SHARE
+            && super::ratio(browser, total) >= BROWSER_SHARE
+            && super::ratio(self.count(C::Anomalies), browser) < ANOMALY_SHARE
     }
 
     pub(crate) fn count(&self, c: C) -> f32 {
@@ -587,6 +607,54 @@ mod tests {
         assert_eq!(learned, u32::from(LEARN_PER_MINUTE));
         let o = s.observe(&view("/a"), None, &b, t0 + 61_000);
         assert_eq!(o.minute_sample, 40);
+    }
+
+    #[test]
+    fn a_browsers_new_assets_do_not_fill_the_spike_bucket() {
+        use crate::request::header_bits as h;
+        const CHROME: &[u8] = b"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36";
+        let full = h::ACCEPT | h::ACCEPT_LANGUAGE | h::ACCEPT_ENCODING | h::SEC_FETCH;
+        // Listing pages, each with 20 new thumbnails fetched 10 ms apart,
+        // one every 400 ms: far faster than a person, a page load's shape.
+        let run = |ua: &'static [u8], headers: u16, same_image: bool| {
+            let b = AppBaseline::boxed();
+            let mut s = ClientState::ZERO;
+            let mut t = 50_000_000;
+            for page in 0..12u64 {
+                let p = format!("/products?page={page}");
+                let v = RequestView {
+                    method: b"GET",
+                    path: p.as_bytes(),
+                    user_agent: Some(ua),
+                    headers,
+                    http_version: 1001,
+                    status: 200,
+                    ..Default::default()
+                };
+                s.observe(&v, None, &b, t);
+                for i in 0..20u64 {
+                    t += 10;
+                    let img = if same_image {
+                        "/img/1.png".to_string()
+                    } else {
+                        format!("/img/{}.png", page * 20 + i)
+                    };
+                    let asset = RequestView {
+                        path: img.as_bytes(),
+                        ..v
+                    };
+                    s.observe(&asset, None, &b, t);
+                }
+                t += 200;
+            }
+            s.spike_excess
+        };
+        let browser = run(CHROME, full, false);
+        assert!(browser < 3.0, "{browser}");
+        let tool = run(b"Wget/1.21.3", h::ACCEPT, false);
+        assert!(tool > 15.0, "{tool}");
+        let flood = run(CHROME, full, true);
+        assert!(flood > 15.0, "{flood}");
     }
 
     #[test]

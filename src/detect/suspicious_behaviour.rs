@@ -13,13 +13,24 @@
 //!   a secure context) also sends `Sec-Fetch-*`. Over plain HTTP/1.1 the fetch
 //!   metadata is not required: browsers send it only to secure origins.
 //!
-//! Figure: the larger of the two shares (rare steps, anomalous requests).
+//! - Requisites: a client that is no browser by its User-Agent but downloads
+//!   stylesheets, scripts and images (what only rendering needs) is an
+//!   offline browser or a mirroring tool. Apps fetch pictures too, so it
+//!   takes a quarter of the requests being assets, and the detector only
+//!   supports a type whose core fired.
+//!
+//! Figure: the largest of the shares (rare steps, anomalous requests,
+//! assets of a client that claims no browser).
 
 use super::state::{ClientState, C};
 use super::{ratio, DetectorResult};
 
 pub const MIN_TRANSITIONS: f32 = 8.0;
 pub const MIN_BROWSER_REQUESTS: f32 = 5.0;
+/// Assets a non-browser must have downloaded before its share counts.
+pub const MIN_REQUISITES: f32 = 3.0;
+/// Share of a non-browser's requests that are assets, from which it fires.
+pub const REQUISITES_SHARE: f32 = 0.25;
 /// Fires at this share of rare steps or anomalous requests.
 pub const THRESHOLD: f32 = 0.5;
 
@@ -37,6 +48,13 @@ pub fn evaluate(s: &ClientState) -> DetectorResult {
     if browser >= MIN_BROWSER_REQUESTS * 0.95 {
         let anomalies = ratio(s.count(C::Anomalies), browser);
         figure = Some(figure.map_or(anomalies, |f| f.max(anomalies)));
+    }
+    let total = s.count(C::Total);
+    let assets = s.count(C::Assets);
+    if s.requests >= 5 && ratio(browser, total) < 0.5 && assets >= MIN_REQUISITES * 0.95 {
+        // On the detector's scale: REQUISITES_SHARE maps to THRESHOLD.
+        let scaled = ratio(assets, total) * THRESHOLD / REQUISITES_SHARE;
+        figure = Some(figure.map_or(scaled, |f| f.max(scaled)));
     }
     match figure {
         None => DetectorResult::no_data(THRESHOLD),
@@ -99,6 +117,48 @@ mod tests {
             real.observe(&view("/a", FULL, 2000), None, &b, 1_000 + i * 900);
         }
         assert_eq!(evaluate(&real).verdict, Verdict::NotFired);
+    }
+
+    #[test]
+    fn a_tool_downloading_page_requisites_fires() {
+        let b = AppBaseline::boxed();
+        let get = |ua: &'static [u8], p: &'static str| RequestView {
+            method: b"GET",
+            path: p.as_bytes(),
+            user_agent: Some(ua),
+            headers: h::ACCEPT,
+            http_version: 1001,
+            status: 200,
+            ..Default::default()
+        };
+        let pages = [
+            "/",
+            "/static/site.css",
+            "/static/app.js",
+            "/static/logo.png",
+            "/c/1",
+            "/c/2",
+            "/p/1",
+            "/p/2",
+        ];
+        let mut mirror = ClientState::ZERO;
+        let mut sdk = ClientState::ZERO;
+        for (i, p) in pages.iter().enumerate() {
+            mirror.observe(&get(b"Wget/1.21.3", p), None, &b, 1_000 + i as u64 * 50);
+            let api = if p.starts_with("/static") {
+                "/api/products"
+            } else {
+                p
+            };
+            sdk.observe(&get(b"okhttp/4.12.0", api), None, &b, 1_000 + i as u64 * 50);
+        }
+        assert_eq!(
+            evaluate(&mirror).verdict,
+            Verdict::Fired,
+            "{:?}",
+            evaluate(&mirror)
+        );
+        assert_eq!(evaluate(&sdk).verdict, Verdict::NotEnoughData);
     }
 
     #[test]

@@ -11,7 +11,8 @@
 //! the application is known to serve assets through the module (the
 //! baseline's asset share, or the client's own asset requests before the
 //! baseline is trained) a client that renders nothing needs less breadth: a
-//! mirroring tool downloads the assets too, but it is no browser. Thresholds
+//! mirroring tool downloads the assets too, but it is no browser (and it
+//! needs a smaller share of new resources, `DOWNLOADER_NEW_SHARE`). Thresholds
 //! scale with the estimated number of people behind the address.
 
 use super::state::{ClientState, C};
@@ -24,6 +25,10 @@ pub const BREADTH: f32 = 25.0;
 pub const BREADTH_NO_ASSETS: f32 = 15.0;
 /// Share of requests that must bring a new resource.
 pub const NEW_SHARE: f32 = 0.8;
+/// The same for a client that downloads assets but renders nothing (a
+/// mirroring tool): listing pages that differ only by their query are one
+/// resource, so a site's own structure keeps a mirror's share under 0.8.
+pub const DOWNLOADER_NEW_SHARE: f32 = 0.6;
 /// Share of new resources that makes a crawling result strong: people come
 /// back to something at least one request in ten.
 pub const STRONG_NEW_SHARE: f32 = 0.9;
@@ -31,20 +36,12 @@ pub const STRONG_NEW_SHARE: f32 = 0.9;
 pub const TEMPLATES: f32 = 30.0;
 /// The application "has assets" above this learned share.
 pub const APP_ASSET_SHARE: f32 = 0.05;
-/// A client "loads assets" above this share.
-pub const CLIENT_ASSET_SHARE: f32 = 0.02;
-/// A client "is a browser" when this share of its requests claims one...
-pub const BROWSER_SHARE: f32 = 0.9;
-/// ...and under this share of them lack what that browser sends.
-pub const ANOMALY_SHARE: f32 = 0.5;
+pub use super::state::{ANOMALY_SHARE, BROWSER_SHARE, CLIENT_ASSET_SHARE};
 
-/// The client loads assets the way a browser rendering pages does.
+/// The client loads assets the way a browser rendering pages does
+/// ([`ClientState::renders`]).
 pub fn renders(s: &ClientState) -> bool {
-    let total = s.count(C::Total);
-    let browser = s.count(C::BrowserReqs);
-    ratio(s.count(C::Assets), total) > CLIENT_ASSET_SHARE
-        && ratio(browser, total) >= BROWSER_SHARE
-        && ratio(s.count(C::Anomalies), browser) < ANOMALY_SHARE
+    s.renders()
 }
 
 pub fn evaluate(s: &ClientState, baseline: &AppBaseline) -> DetectorResult {
@@ -66,8 +63,12 @@ pub fn evaluate(s: &ClientState, baseline: &AppBaseline) -> DetectorResult {
             BREADTH
         };
     let resources = s.count(C::NewResources);
-    let crawling =
-        reaches(resources, threshold) && ratio(resources, total) >= NEW_SHARE && !renders;
+    let share = if loads_assets && !renders {
+        DOWNLOADER_NEW_SHARE
+    } else {
+        NEW_SHARE
+    };
+    let crawling = reaches(resources, threshold) && ratio(resources, total) >= share && !renders;
     let sprawling = reaches(s.count(C::NewTemplates), TEMPLATES * people);
     DetectorResult::judged(crawling || sprawling, resources, threshold)
 }
@@ -180,6 +181,26 @@ mod tests {
         let r = evaluate(&mirror, &b);
         assert_eq!(r.verdict, Verdict::Fired, "{r:?}");
         assert_eq!(r.threshold, BREADTH_NO_ASSETS);
+        // listing pages (one resource whatever their query) among products
+        // and images: a mirror's share of new resources stays under 0.8
+        let mut s = ClientState::ZERO;
+        for i in 0..24u64 {
+            let p = match i % 4 {
+                0 => "/products".to_string(),
+                1 => format!("/products/{i}"),
+                _ => format!("/img/{i}.png"),
+            };
+            let v = RequestView {
+                method: b"GET",
+                path: p.as_bytes(),
+                user_agent: Some(b"Wget/1.21.3"),
+                status: 200,
+                ..Default::default()
+            };
+            s.observe(&v, None, &b, 1_000_000 + i * 300);
+        }
+        let r = evaluate(&s, &b);
+        assert_eq!(r.verdict, Verdict::Fired, "{r:?}");
         // a browser User-Agent without a browser's headers renders nothing
         assert!(!renders(&pages_and_images(16, CHROME, h::ACCEPT)));
     }

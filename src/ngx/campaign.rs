@@ -105,7 +105,12 @@ pub fn before_redirect(shared: &Shared, key: ClientKey, now_ms: u64) -> (bool, P
     shared
         .clients
         .get(key, |s| {
-            (s.requests() > 1, react::prior_of(Some(s), now_ms))
+            if s.requests() <= 1 {
+                // this request was the client's first
+                (false, Prior::Nothing)
+            } else {
+                (true, react::prior_of(Some(s), now_ms))
+            }
         })
         .unwrap_or((false, Prior::Nothing))
 }

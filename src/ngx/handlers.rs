@@ -276,7 +276,12 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
         decision.list,
         ListTag::None | ListTag::Gray | ListTag::Challenge
     );
-    if !decision.refuse && campaign_checked && ctx.action != Action::Monitor {
+    // An internal redirect's second pass (index, error_page) is the same
+    // request, checked against the campaigns already: the client's record
+    // now counts it, so a first visit would look like a second one.
+    // SAFETY: see above.
+    let redirected = unsafe { (*r).internal() } != 0;
+    if !decision.refuse && campaign_checked && ctx.action != Action::Monitor && !redirected {
         // a challenged client is not listed again by a gray or challenge
         // campaign reaction (it already is, at least as strictly)
         let gray = matches!(decision.list, ListTag::Gray | ListTag::Challenge);

@@ -31,6 +31,7 @@ fn simulator_against_the_bare_shop() {
             &ShopOptions {
                 threads: 8,
                 access_log: false,
+                latency: std::time::Duration::ZERO,
             },
         )
     });
@@ -207,6 +208,7 @@ fn idle_keepalive_connections_do_not_starve_new_ones() {
             &ShopOptions {
                 threads: 1,
                 access_log: false,
+                latency: std::time::Duration::ZERO,
             },
         )
     });

@@ -1,6 +1,6 @@
 //! `demo-shop`: the small web shop that the demo nginx proxies to.
 //!
-//! Usage: `demo-shop [--listen 127.0.0.1:8081] [--static DIR] [--threads N] [--access-log]`
+//! Usage: `demo-shop [--listen 127.0.0.1:8081] [--static DIR] [--threads N] [--latency MS] [--access-log]`
 
 use api_abuse_tools::shop::assets::Assets;
 use api_abuse_tools::shop::server::{bind, serve, Options};
@@ -10,11 +10,12 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 const USAGE: &str =
-    "usage: demo-shop [--listen ADDR:PORT] [--static DIR] [--threads N] [--access-log]
+    "usage: demo-shop [--listen ADDR:PORT] [--static DIR] [--threads N] [--latency MS] [--access-log]
 
   --listen ADDR:PORT  where to listen (default 127.0.0.1:8081)
   --static DIR        static assets served under /static/ (default nginx-conf/demo/static)
   --threads N         worker threads (default 16)
+  --latency MS        take MS milliseconds to answer each request (default 0)
   --access-log        print one line per request to stdout
 
 Demo account: demo / demo-password";
@@ -32,6 +33,7 @@ fn parse() -> Result<Args, String> {
     let mut opts = Options {
         threads: 16,
         access_log: false,
+        latency: std::time::Duration::ZERO,
     };
     let mut static_dir = None;
     let mut args = std::env::args().skip(1);
@@ -46,6 +48,14 @@ fn parse() -> Result<Args, String> {
                     .ok()
                     .filter(|n| (1..=256).contains(n))
                     .ok_or("--threads must be 1..=256")?
+            }
+            "--latency" => {
+                opts.latency = value("--latency")?
+                    .parse()
+                    .ok()
+                    .filter(|n| *n <= 60_000)
+                    .map(std::time::Duration::from_millis)
+                    .ok_or("--latency must be 0..=60000 (milliseconds)")?
             }
             "--access-log" => opts.access_log = true,
             "-h" | "--help" => return Err(String::new()),

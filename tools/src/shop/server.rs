@@ -33,6 +33,10 @@ const MAX_PENDING: usize = 1024;
 pub struct Options {
     pub threads: usize,
     pub access_log: bool,
+    /// Time taken to answer each request, as a real application's database
+    /// and templates take (`--latency`): a tool's concurrent requests are
+    /// then really in flight together. Zero by default.
+    pub latency: Duration,
 }
 
 #[derive(Default)]
@@ -116,7 +120,13 @@ fn await_request(reader: &mut BufReader<TcpStream>, pending: &Pending) -> bool {
             .is_ok()
 }
 
-fn serve_connection(shop: &Shop, stream: TcpStream, pending: &Pending, access_log: bool) {
+fn serve_connection(
+    shop: &Shop,
+    stream: TcpStream,
+    pending: &Pending,
+    access_log: bool,
+    latency: Duration,
+) {
     if stream.set_read_timeout(Some(REQUEST_TIMEOUT)).is_err()
         || stream.set_write_timeout(Some(WRITE_TIMEOUT)).is_err()
     {
@@ -161,6 +171,9 @@ fn serve_connection(shop: &Shop, stream: TcpStream, pending: &Pending, access_lo
             if_none_match: head.header("If-None-Match"),
             body: &body,
         };
+        if !latency.is_zero() {
+            thread::sleep(latency);
+        }
         // The router is written not to panic; should it ever, the worker
         // answers 500 and lives on instead of leaving the pool smaller.
         let resp = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| shop.handle(&view)))
@@ -198,11 +211,12 @@ pub fn serve(listener: TcpListener, shop: Arc<Shop>, opts: &Options) -> Result<(
     let pending = Arc::new(Pending::default());
     for i in 0..opts.threads.max(1) {
         let (shop, pending, log) = (Arc::clone(&shop), Arc::clone(&pending), opts.access_log);
+        let latency = opts.latency;
         thread::Builder::new()
             .name(format!("shop-{i}"))
             .spawn(move || loop {
                 let stream = pending.pop();
-                serve_connection(&shop, stream, &pending, log);
+                serve_connection(&shop, stream, &pending, log, latency);
             })
             .map_err(|e| format!("cannot start worker thread: {e}"))?;
     }

@@ -175,9 +175,27 @@ pub fn address(net: u8, i: usize) -> Option<Ipv4Addr> {
     Some(Ipv4Addr::new(10, net, x, y))
 }
 
+/// The address of the `i`-th bot in `10.<net>.0.0/16`: each of the first
+/// 256 bots in its own /24, so that the module's range listing (many
+/// detections in one /24 list the whole /24) does not refuse later bots at
+/// their first request: the bot figures are per client.
+pub fn bot_address(net: u8, i: usize) -> Option<Ipv4Addr> {
+    let x = u8::try_from(i % 256).ok()?;
+    let y = u8::try_from(i / 256 + 1).ok().filter(|y| *y < 255)?;
+    Some(Ipv4Addr::new(10, net, x, y))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bots_each_in_their_own_24() {
+        assert_eq!(bot_address(103, 0), Some(Ipv4Addr::new(10, 103, 0, 1)));
+        assert_eq!(bot_address(103, 255), Some(Ipv4Addr::new(10, 103, 255, 1)));
+        assert_eq!(bot_address(103, 256), Some(Ipv4Addr::new(10, 103, 0, 2)));
+        assert_eq!(bot_address(103, 256 * 254), None);
+    }
 
     #[test]
     fn names_round_trip() {

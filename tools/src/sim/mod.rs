@@ -83,7 +83,8 @@ pub fn population(o: &Options, run: usize) -> Result<Vec<ClientSpec>, String> {
             rest.push(ClientSpec {
                 index: b,
                 group,
-                ip: ip(bot_net, b)?,
+                ip: clients::bot_address(bot_net, b)
+                    .ok_or_else(|| format!("bot {b} does not fit in 10.{bot_net}.0.0/16"))?,
                 seed: seed(1_000_000 + b as u64),
             });
             b += 1;
