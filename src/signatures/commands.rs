@@ -112,8 +112,10 @@ const PROGRAMS: &[(&[u8], Word)] = &[
     (b"gdb", P),
     (b"get-childitem", P),
     (b"get-content", P),
+    (b"get-help", P),
     (b"get-process", P),
     (b"getent", P),
+    (b"getuid", P),
     (b"git", O),
     (b"grep", P),
     (b"groups", O),
@@ -189,6 +191,7 @@ const PROGRAMS: &[(&[u8], Word)] = &[
     (b"passwd", O),
     (b"perl", O),
     (b"php", O),
+    (b"phpinfo", P),
     (b"ping", O),
     (b"pkexec", P),
     (b"pkill", P),
@@ -221,6 +224,7 @@ const PROGRAMS: &[(&[u8], Word)] = &[
     (b"rpm", O),
     (b"rsync", P),
     (b"ruby", O),
+    (b"run", O),
     (b"rundll32", P),
     (b"sc", O),
     (b"schtasks", P),
@@ -240,6 +244,7 @@ const PROGRAMS: &[(&[u8], Word)] = &[
     (b"socat", P),
     (b"sort", O),
     (b"ssh", O),
+    (b"start", O),
     (b"start-process", P),
     (b"stat", O),
     (b"strace", P),
@@ -273,6 +278,8 @@ const PROGRAMS: &[(&[u8], Word)] = &[
     (b"uptime", O),
     (b"useradd", P),
     (b"usermod", P),
+    (b"usleep", P),
+    (b"ver", O),
     (b"vi", O),
     (b"vim", P),
     (b"visudo", P),
@@ -303,12 +310,32 @@ pub const PREFIXES: &[&[u8]] = &[
     b"which", b"whereis", b"command", b"builtin", b"setsid", b"busybox", b"su",
 ];
 
+/// Where the names starting with each byte begin in [`PROGRAMS`] (the
+/// next entry's start ends them), so a lookup searches a dozen names.
+const BY_FIRST_BYTE: [u16; 257] = {
+    let mut index = [0u16; 257];
+    let mut b = 0;
+    let mut i = 0;
+    while b < 256 {
+        while i < PROGRAMS.len() && (PROGRAMS[i].0[0] as usize) < b {
+            i += 1;
+        }
+        index[b] = i as u16;
+        b += 1;
+    }
+    index[256] = PROGRAMS.len() as u16;
+    index
+};
+
 /// Whether `word` (lowercase, without a directory or `.exe`) names a program.
 pub fn lookup(word: &[u8]) -> Option<Word> {
-    PROGRAMS
+    let first = usize::from(*word.first()?);
+    let bucket =
+        &PROGRAMS[usize::from(BY_FIRST_BYTE[first])..usize::from(BY_FIRST_BYTE[first + 1])];
+    bucket
         .binary_search_by(|(name, _)| (*name).cmp(word))
         .ok()
-        .map(|i| PROGRAMS[i].1)
+        .map(|i| bucket[i].1)
 }
 
 #[cfg(test)]
@@ -327,5 +354,9 @@ mod tests {
         assert_eq!(lookup(b"ifconfig"), Some(Word::Program));
         assert_eq!(lookup(b"time"), Some(Word::Ordinary));
         assert_eq!(lookup(b"salt"), None);
+        assert_eq!(lookup(b""), None);
+        for (name, kind) in PROGRAMS {
+            assert_eq!(lookup(name), Some(*kind));
+        }
     }
 }

@@ -583,7 +583,8 @@ fn detect(n: &Normalized, pending: u16, checks: Checks) -> u16 {
     hit(A::Sqli, &|| sqli::detect(n));
     hit(A::Xss, &|| xss::detect(n));
     hit(A::Rce, &|| {
-        rce::detect(n) || (checks.is_file_name && rce::script_file_name(n.text))
+        rce::detect(n)
+            || (checks.is_file_name && n.has(normalize::trig::DOT) && rce::script_file_name(n.text))
     });
     hit(A::Traversal, &|| {
         traversal::traversal(n, checks.is_path)

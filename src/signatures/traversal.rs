@@ -653,8 +653,8 @@ fn internal_host(h: &[u8]) -> bool {
     {
         return true;
     }
-    if h.first() == Some(&b'[') {
-        let v6 = &h[1..h.len().saturating_sub(1)];
+    if let Some(v6) = h.strip_prefix(b"[") {
+        let v6 = v6.strip_suffix(b"]").unwrap_or(v6);
         return v6 == b"::1"
             || v6 == b"::"
             || v6.starts_with(b"::ffff:")
@@ -775,6 +775,10 @@ mod tests {
             "metadata.google.internal",
         ] {
             assert!(check(p, ssrf), "{p}");
+        }
+        // A lone `[` as the host once sliced out of bounds.
+        for p in ["[/", "http://[/", "[:1", "http://[", "//["] {
+            let _ = check(p, ssrf);
         }
         for p in [
             "https://example.com/a?b=1",
