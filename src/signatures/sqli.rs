@@ -6,8 +6,10 @@
 //! a leading `)`), and right after the first `'` and the first `"` (string
 //! context; later quotes close strings the user opened, which is how prose
 //! and search syntax use them). From there it asks for a continuation that
-//! only SQL has: a logical operator followed by a predicate that is a
-//! comparison, a builtin call or a commented-out bare literal; `union select`;
+//! only SQL has: a logical operator followed by a predicate (two expressions
+//! of a small bounded grammar compared, where one holds a literal or a call
+//! or both are the same: `1+2=3+4`, `pi()=pi()`; `IS NULL`; `BETWEEN`), a
+//! builtin call or a commented-out bare literal; `union select`;
 //! `order by N`; a comment right after the quote; an operator joining a
 //! subquery or builtin; a stacked statement. Independently, a few things are
 //! injection wherever they appear: `union select`, time-delay and error-based

@@ -8,7 +8,10 @@
 //! expressions or bindings. Outside tags it flags script URLs (`javascript:`
 //! even with whitespace inside the scheme, `vbscript:`, `data:text/html`),
 //! attribute breakouts (`" onmouseover=...(`) and JavaScript string breakouts
-//! (`';alert(1)//`, `"-confirm(1)-"`) that end in a call to a script sink.
+//! (`';alert(1)//`, `"-confirm(1)-"`) that end in a call to a script sink,
+//! and sinks used as values (`[8].find(confirm)`, `a=prompt,a()`). Elements
+//! that load active content (`<embed src>`, `<object data>`, `<link href>`,
+//! `<?import>`) are flagged when given a source: rich text never has them.
 
 use super::needles::Needles;
 use super::normalize::{find, trig, Normalized};
