@@ -203,7 +203,9 @@ pub struct Feed {
 /// whose surge may make that key a campaign. What a crowd of people or of
 /// an app's users does on a launch day must never count:
 /// - pages: only a browser's *follow-up* page with no asset loaded before
-///   (a pool client that claims a browser but renders nothing). A first
+///   and no cookie (a pool client that claims a browser but renders
+///   nothing; a person coming back with the assets cached carries the
+///   site's cookie). A first
 ///   visit is not evidence (a flash crowd is all first visits, and a
 ///   browser's assets come after its page), nor is an API client (it has
 ///   no assets to load); the surge is the pool's first-seen addresses;
@@ -215,7 +217,9 @@ pub struct Feed {
 fn evidence(f: &Feed) -> Option<u8> {
     match (f.class, f.prior) {
         (_, Prior::Assets) => None,
-        (Class::Page, Prior::Pages) if f.browser => Some(Metric::FirstSeen.bit()),
+        (Class::Page, Prior::Pages) if f.browser && !f.fingerprint.cookie => {
+            Some(Metric::FirstSeen.bit())
+        }
         (Class::Page, _) => None,
         (Class::Sensitive(k), _) if usize::from(k) == SensitiveKind::Auth.index() => {
             Some(Metric::AuthFailures.bit())

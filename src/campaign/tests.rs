@@ -299,6 +299,18 @@ fn a_flash_crowd_of_first_visits_is_not_a_campaign() {
 }
 
 #[test]
+fn people_coming_back_with_cached_assets_and_a_cookie_are_not_a_campaign() {
+    // ci/bench.sh across rounds: people who loaded the page and its script
+    // come back within the session, assets cached, with the site's cookie.
+    let f = fp("Mozilla/5.0 (X11; Linux x86_64) Chrome/152.0.0.0", true);
+    let page = (0, Class::Page, false);
+    assert_eq!(flash_crowd(f, true, 20_000, &[page, page, page]), None);
+    // the same without a cookie is a pool's scraping
+    let bot = fp("Mozilla/5.0 (X11; Linux x86_64) Chrome/152.0.0.0", false);
+    assert!(flash_crowd(bot, true, 300, &[page, page, page]).is_some());
+}
+
+#[test]
 fn a_flash_crowd_of_api_clients_is_not_a_campaign() {
     // An app's launch: new phones call the API (no assets to load), log in
     // (successfully), and some sign up, with one okhttp fingerprint.
