@@ -211,12 +211,30 @@ fn a_full_list_table_says_so_and_keeps_room_for_operators() {
     assert!(metric(&n, "api_abuse_list_insert_failures_total") >= 1);
     let (_, st) = api(&n, "GET", "?limit=1");
     assert!(st["zone"]["list_insert_failures"].as_u64().unwrap() >= 1);
-    // the operator's room is still there
+    // the operator's room is still there. The table is two-choice
+    // set-associative with a key drawn per start: at this fill an address
+    // whose two buckets are both full is refused (503) although the table
+    // has room, so a few of 20 may be; most must get in.
+    let mut added = 0;
     for i in 0..20 {
         let (s, v) = api(&n, "POST", &format!("?addr=198.51.100.{i}&list=deny"));
-        assert_eq!(s, 200, "operator entry beyond detection's share: {v}");
+        match s {
+            200 => added += 1,
+            503 => assert_eq!(v["error"], "the list table is full", "{v}"),
+            _ => panic!("operator entry beyond detection's share: {s} {v}"),
+        }
     }
-    assert_eq!(n.get("/", &xff("198.51.100.7")).status, 403);
+    assert!(
+        added >= 17,
+        "operator entries beyond detection's share: {added} of 20"
+    );
+    let denied = (0..20)
+        .filter(|i| n.get("/", &xff(&format!("198.51.100.{i}"))).status == 403)
+        .count();
+    assert_eq!(
+        denied, added,
+        "every operator entry that got in is enforced"
+    );
 }
 
 #[test]
