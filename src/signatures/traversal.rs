@@ -205,7 +205,8 @@ pub fn file_name_steps(s: &[u8]) -> bool {
 }
 
 /// Leftovers of encodings some decoders still undo (`..2f`, `0x2e0x2e`)
-/// and PHP filter chains: matched anywhere, in the dot-file pass.
+/// and PHP filter chains: matched anywhere, in the dot-file pass. Each is
+/// also in [`DOTFILES`] (one needle pass for both); a test keeps them in step.
 const ENCODED_STEPS: &[&[u8]] = &[
     b"..2f..2f",
     b"..5c..5c",
@@ -726,6 +727,15 @@ fn number(p: &[u8]) -> Option<u64> {
 mod tests {
     use super::super::normalize::{normalize, Encoding, WINDOW};
     use super::*;
+
+    #[test]
+    fn every_encoded_step_is_in_the_dotfile_pass() {
+        for e in ENCODED_STEPS {
+            // inside a word, where a dot-file name would not match
+            let s = [b"xx".as_slice(), e, b"yy"].concat();
+            assert!(dotfile(&s), "{}", String::from_utf8_lossy(e));
+        }
+    }
 
     fn check(raw: &str, f: fn(&Normalized) -> bool) -> bool {
         let mut buf = [0u8; WINDOW];
