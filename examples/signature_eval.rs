@@ -5,7 +5,9 @@
 //! `cargo run --release --no-default-features --features standalone --example signature_eval -- DIR`
 //! reads DIR/cases.jsonl and writes DIR/verdicts.jsonl (one line per case:
 //! the classes found) for `ci/corpora/report.py`, and DIR/misses-tune.txt
-//! (the tuning half's misses and false positives, the only ones to look at).
+//! (the tuning half's misses and false positives, the only ones to look at)
+//! and DIR/fp-tune.txt (each tuning-half false positive narrowed down to the
+//! field flagged on its own: `source, classes, field, value`).
 
 use ngx_http_api_abuse_module::model::AttackClass;
 use ngx_http_api_abuse_module::signatures::{inspect_all, Input};
