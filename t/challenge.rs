@@ -444,7 +444,7 @@ fn browser_passes_the_challenge_without_noticing() {
 }
 
 #[test]
-fn a_restart_keeps_the_challenge_and_makes_a_new_key() {
+fn a_restart_keeps_the_challenge_and_its_key() {
     let mut n = start("challenge-restart", &profiles(""));
     let ip = "10.20.0.7";
     challenge(&n, ip);
@@ -455,13 +455,41 @@ fn a_restart_keeps_the_challenge_and_makes_a_new_key() {
     // graceful stop saves it too
     n.stop();
     n.launch();
-    // still challenged (the entry came back from the state file), and the
-    // old cookie is worth nothing: a new zone, a new key
-    let again = n.get("/", &browser(ip, CHROME, Some(&cookie)));
+    assert!(
+        n.error_log().contains("challenge key kept"),
+        "{}",
+        n.error_log()
+    );
+    // still challenged (the entry came back from the state file): without
+    // the cookie, the page with the same key id; with it, through
+    let again = n.get("/", &browser(ip, CHROME, None));
     assert!(is_page(&again), "{}", again.status);
-    assert_ne!(attr(&again.body, "data-c"), attr(&page.body, "data-c"));
+    assert_eq!(attr(&again.body, "data-c"), attr(&page.body, "data-c"));
+    for _ in 0..8 {
+        let r = n.get("/", &browser(ip, CHROME, Some(&cookie)));
+        assert_eq!((r.status, r.body.as_str()), (200, "page"));
+    }
+
+    // A corrupt file is set aside, as ever: the zone starts empty with a
+    // key of its own, and the old cookie is worth nothing.
+    n.stop();
+    let state = n.path("state/api_abuse.state");
+    let mut bytes = std::fs::read(&state).expect("state file");
+    let at = bytes.len() - 10;
+    bytes[at] ^= 0x40;
+    std::fs::write(&state, &bytes).expect("write");
+    n.launch();
+    let aside = std::fs::read_dir(n.path("state"))
+        .expect("state dir")
+        .filter_map(|e| e.ok())
+        .any(|e| e.file_name().to_string_lossy().contains(".bad."));
+    assert!(aside, "the corrupt file is kept aside");
+    challenge(&n, ip);
+    let fresh_page = n.get("/", &browser(ip, CHROME, Some(&cookie)));
+    assert!(is_page(&fresh_page), "{}", fresh_page.status);
+    assert_ne!(attr(&fresh_page.body, "data-c"), attr(&page.body, "data-c"));
     // the person passes once more, invisibly
-    let fresh = solve(&again);
+    let fresh = solve(&fresh_page);
     assert_eq!(n.get("/", &browser(ip, CHROME, Some(&fresh))).status, 200);
 }
 
