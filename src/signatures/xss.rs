@@ -14,7 +14,7 @@
 //! `<?import>`) are flagged when given a source: rich text never has them.
 
 use super::needles::Needles;
-use super::normalize::{find, trig, Normalized};
+use super::normalize::{find, trig, Normalized, WINDOW};
 
 /// Bytes of a tag scanned for attributes before giving up.
 const TAG_SPAN: usize = 512;
@@ -308,8 +308,60 @@ fn calls(body: &[u8]) -> bool {
     })
 }
 
-/// CSS that executes: `expression(`, `-moz-binding`, `behavior:url(`.
+/// CSS that executes: `expression(`, `-moz-binding`, `behavior:url(`;
+/// also written with CSS escapes (`\0065xpression(`, `exp\ression(`),
+/// which the CSS parser undoes before it reads the name.
 fn css(s: &[u8]) -> bool {
+    if memchr::memchr(b'\\', s).is_none() {
+        return css_plain(s);
+    }
+    let mut buf = [0u8; WINDOW];
+    let n = css_unescape(s, &mut buf);
+    css_plain(&buf[..n])
+}
+
+/// Undoes CSS escapes into `out` (never longer than `s`, capped at its
+/// size): `\` + 1-6 hex digits + one optional space is that code point
+/// (kept only when ASCII, lowercased), `\` + any other byte is the byte.
+fn css_unescape(s: &[u8], out: &mut [u8; WINDOW]) -> usize {
+    let (mut r, mut w) = (0, 0);
+    while r < s.len() && w < out.len() {
+        let b = s[r];
+        r += 1;
+        if b != b'\\' || r == s.len() {
+            out[w] = b;
+            w += 1;
+            continue;
+        }
+        let digits = s[r..]
+            .iter()
+            .take(6)
+            .take_while(|d| d.is_ascii_hexdigit())
+            .count();
+        if digits == 0 {
+            out[w] = s[r];
+            w += 1;
+            r += 1;
+            continue;
+        }
+        let cp = s[r..r + digits].iter().fold(0u32, |v, &d| {
+            v * 16 + char::from(d).to_digit(16).unwrap_or(0)
+        });
+        r += digits;
+        if s.get(r) == Some(&b' ') {
+            r += 1;
+        }
+        if let Ok(c) = u8::try_from(cp) {
+            if c.is_ascii_graphic() {
+                out[w] = c.to_ascii_lowercase();
+                w += 1;
+            }
+        }
+    }
+    w
+}
+
+fn css_plain(s: &[u8]) -> bool {
     if find(s, b"-moz-binding").is_some() || find(s, b"behavior:").is_some() {
         return true;
     }
@@ -635,6 +687,8 @@ mod tests {
             "<object data=\"data:text/html;base64,PHNjcmlwdD4=\">",
             "</title><script>alert(1)</script>",
             "%253Cscript%253Ealert(1)%253C/script%253E",
+            "<div style=\"xss:\\0065xpression(alert(1))\">",
+            "<p style=\"w:exp\\ression(x)\">",
         ] {
             assert!(xss(p), "{p}");
         }
