@@ -100,8 +100,9 @@ const TRIGGERS: [u32; 256] = {
 pub struct Normalized<'b> {
     pub text: &'b [u8],
     pub triggers: u32,
-    /// A `/* ... */` comment removed as SQL whitespace held a `<`: markup
-    /// that only [`normalize_markup`]'s view shows the XSS scanner.
+    /// A comment was removed from markup: a `/* ... */` (SQL whitespace) in
+    /// a field holding a `<`, or an HTML comment holding one. What it hid
+    /// only [`normalize_markup`]'s view shows the XSS scanner.
     pub hid_markup: bool,
 }
 
@@ -116,10 +117,13 @@ pub fn normalize<'b>(raw: &[u8], enc: Encoding, buf: &'b mut [u8; WINDOW]) -> No
     normalize_with(raw, enc, buf, false)
 }
 
-/// As [`normalize`], but C comments stay as text: the view of the markup
-/// a SQL comment hides (`GIF89a/*<svg/onload=alert(1)>*/`), which a browser
-/// renders since `/*` means nothing in HTML. Callers use it only when
-/// [`Normalized::hid_markup`] is set, so ordinary fields pay nothing.
+/// As [`normalize`], but comments stay as text: the view of the markup a
+/// SQL comment hides (`GIF89a/*<svg/onload=alert(1)>*/`, which a browser
+/// renders since `/*` means nothing in HTML) or an HTML comment holds
+/// (`<!--<img src=x onerror=..>-->`, sent to break out of a comment the
+/// page already has, or to slip past filters that parse comments
+/// differently). Callers use it only when [`Normalized::hid_markup`] is
+/// set, so ordinary fields pay nothing.
 pub fn normalize_markup<'b>(
     raw: &[u8],
     enc: Encoding,
@@ -132,7 +136,7 @@ fn normalize_with<'b>(
     raw: &[u8],
     enc: Encoding,
     buf: &'b mut [u8; WINDOW],
-    keep_c_comments: bool,
+    keep_comments: bool,
 ) -> Normalized<'b> {
     let mut len = raw.len().min(WINDOW);
     buf[..len].copy_from_slice(&raw[..len]);
@@ -150,7 +154,7 @@ fn normalize_with<'b>(
             break;
         }
     }
-    let (len, triggers, hid_markup) = finish(&mut buf[..len], keep_c_comments);
+    let (len, triggers, hid_markup) = finish(&mut buf[..len], keep_comments);
     Normalized {
         text: &buf[..len],
         triggers,
@@ -398,9 +402,10 @@ fn is_space(b: u8) -> bool {
 
 /// Final pass: look-alikes, comments, nulls, case, whitespace, triggers;
 /// also whether a removed C comment held a `<`.
-fn finish(s: &mut [u8], keep_c_comments: bool) -> (usize, u32, bool) {
+fn finish(s: &mut [u8], keep_comments: bool) -> (usize, u32, bool) {
     let (mut r, mut w, mut trig_bits) = (0usize, 0usize, 0u32);
     let mut hid_markup = false;
+    let mut field_lt: Option<bool> = None;
     let mut in_version_comment = false;
     let (mut no_comment_end, mut no_html_comment_end) = (false, false);
     let (mut no_dash_comment_end, mut no_bang_comment_end) = (false, false);
@@ -410,7 +415,7 @@ fn finish(s: &mut [u8], keep_c_comments: bool) -> (usize, u32, bool) {
             Some(x) => x,
             None => (1, s[r]),
         };
-        if b == b'/' && !keep_c_comments && s.get(r + n) == Some(&b'*') {
+        if b == b'/' && !keep_comments && s.get(r + n) == Some(&b'*') {
             let body = r + n + 1;
             if s.get(body) == Some(&b'!') {
                 // MySQL executes the inside of /*!NNNNN ... */: keep it.
@@ -427,7 +432,10 @@ fn finish(s: &mut [u8], keep_c_comments: bool) -> (usize, u32, bool) {
             // searching again for every `/*` would be quadratic.
             if !no_comment_end {
                 if let Some(end) = find_from(s, body, b"*/") {
-                    hid_markup |= memchr::memchr(b'<', &s[body..end]).is_some();
+                    // Also a comment anywhere in markup: CSS reads
+                    // `ex/**/pression(` as one word, this view as two.
+                    hid_markup |=
+                        *field_lt.get_or_insert_with(|| memchr::memchr(b'<', s).is_some());
                     pending_space.get_or_insert(b' ');
                     r = end + 2;
                     continue;
@@ -445,6 +453,7 @@ fn finish(s: &mut [u8], keep_c_comments: bool) -> (usize, u32, bool) {
         // that runs, so it stays; so does a server-side include directive
         // (`<!--#exec cmd="id"-->`).
         if b == b'<'
+            && !keep_comments
             && !no_html_comment_end
             && s.get(r + 1..r + 4) == Some(b"!--")
             && !matches!(s.get(r + 4), Some(b'[' | b'#'))
@@ -475,6 +484,7 @@ fn finish(s: &mut [u8], keep_c_comments: bool) -> (usize, u32, bool) {
                 }
             });
             if let Some(end) = end {
+                hid_markup |= memchr::memchr(b'<', &s[r + 4..end]).is_some();
                 r = end;
                 continue;
             }
