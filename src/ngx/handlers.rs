@@ -17,7 +17,7 @@ use super::util::{bytes, client_addr, headers_in, lowcase_key, now_ms};
 use super::{worker, zone, Module};
 use crate::access::{self, ListTag};
 use crate::model::{AttackClass, BotType};
-use crate::request::{header_bits as hb, RequestView};
+use crate::request::RequestView;
 use crate::signatures;
 use crate::signatures::cache::{inspect_all_cached, ScanCache};
 use crate::table::client_key;
@@ -675,33 +675,16 @@ unsafe fn scan_headers(r: *mut ngx_http_request_t) -> HeaderScan {
         scan.count = scan.count.saturating_add(1);
         let name: &'static [u8] = lowcase_key(h);
         let value: &'static [u8] = bytes(&h.value);
-        scan.fp.header(name, value);
-        if name == b"user-agent" {
+        // One lookup per name: its bit, its part in the fingerprint and
+        // whether the signatures read it.
+        let class = crate::request::names::classify(name);
+        scan.fp.header_parts(class.fingerprint, class.slot, value);
+        if class.slot == crate::campaign::ValueSlot::UserAgent {
             scan.ua_is_headers_in =
                 std::ptr::eq(h, ua_header) && value.len() <= crate::detect::facts::MAX_USER_AGENT;
         }
-        scan.bits |= match name {
-            b"accept" => hb::ACCEPT,
-            b"accept-language" => hb::ACCEPT_LANGUAGE,
-            b"accept-encoding" => hb::ACCEPT_ENCODING,
-            b"referer" => hb::REFERER,
-            b"cookie" => hb::COOKIE,
-            b"x-requested-with" => hb::X_REQUESTED_WITH,
-            b"authorization" => hb::AUTHORIZATION,
-            b"content-type" => hb::CONTENT_TYPE,
-            b"origin" => hb::ORIGIN,
-            b"upgrade-insecure-requests" => hb::UPGRADE_INSECURE,
-            b"cache-control" => hb::CACHE_CONTROL,
-            b"connection" if value.eq_ignore_ascii_case(b"close") => hb::CONNECTION_CLOSE,
-            n if n.starts_with(b"sec-fetch-") => hb::SEC_FETCH,
-            n if n.starts_with(b"sec-ch-ua") => hb::SEC_CH_UA,
-            _ => 0,
-        };
-        let carries_input = matches!(
-            name,
-            b"user-agent" | b"referer" | b"cookie" | b"origin" | b"content-type" | b"host"
-        ) || name.starts_with(b"x-");
-        if carries_input && scan.n < MAX_INSPECTED_HEADERS {
+        scan.bits |= class.bit_with(value);
+        if class.inspect && scan.n < MAX_INSPECTED_HEADERS {
             scan.inspect[scan.n] = (name, value);
             scan.n += 1;
         }
