@@ -44,6 +44,9 @@ pub struct Ctx {
     pub answer: Option<crate::detect::facts::Answer>,
     /// What the client had done before this request (campaigns' feed).
     pub before: Option<(bool, crate::campaign::Prior)>,
+    /// The client's place in the zone's client table, computed once for
+    /// the request's start and end.
+    pub place: crate::table::Place,
 }
 
 /// Where the module is with reading the body (`api_abuse_inspect_body on`).
@@ -297,7 +300,8 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
     let mut decision = decision;
     if matches!(ctx.action, Action::Pass | Action::Monitor) && (!decision.refuse || monitor) {
         // SAFETY: see above.
-        let listed = unsafe { detect_start(r, shared, mcf, lcf, key, addr, ctx) };
+        let listed =
+            unsafe { detect_start(r, shared, mcf, lcf, profiles.as_deref(), key, addr, ctx) };
         if listed && !monitor && !decision.refuse {
             // Listed by this very request: it is the first one refused.
             decision = access::decide(
@@ -382,12 +386,12 @@ unsafe fn detect_start(
     shared: &crate::shared::Shared,
     mcf: &MainConf,
     lcf: &LocConf,
+    profiles: Option<&crate::config::Profiles>,
     key: crate::table::ClientKey,
     addr: std::net::IpAddr,
     ctx: &mut Ctx,
 ) -> bool {
-    let profiles = worker::profiles();
-    let Some(profile) = profiles.as_deref().and_then(|p| p.profile_for(lcf.app())) else {
+    let Some(profile) = profiles.and_then(|p| p.profile_for(lcf.app())) else {
         return false;
     };
     // SAFETY: the caller's live request.
@@ -416,22 +420,32 @@ unsafe fn detect_start(
         return false;
     }
     let now = now_ms();
-    ctx.before = Some(super::campaign::before(shared, key, now));
-    let outcome = crate::engine::learner::with_worker(|learner| {
-        crate::engine::begin(
+    let place = shared.clients.place(key);
+    ctx.place = place;
+    let started = crate::engine::learner::with_worker(|learner| {
+        crate::engine::begin_at(
             shared,
             learner,
             profile,
             lcf.app(),
-            key,
+            (key, place),
             addr,
             &view,
             &facts,
             lcf.mode == Mode::Monitor,
             now,
         )
-    })
-    .flatten();
+    });
+    let outcome = match started {
+        Some(s) => {
+            ctx.before = Some(s.before);
+            s.outcome
+        }
+        None => {
+            ctx.before = Some(super::campaign::before(shared, key, now));
+            None
+        }
+    };
     // SAFETY: the caller's live request (for its connection's log).
     unsafe { log_recovery(r) };
     if crate::engine::take_full_note() {
@@ -572,9 +586,10 @@ unsafe fn log_phase(r: *mut ngx_http_request_t) {
     // The request was counted when it started (`detect_start`); its answer
     // completes it for the client's next verdicts.
     if let Some(answer) = ctx.answer {
-        crate::engine::end(
+        crate::engine::end_at(
             shared,
             key,
+            ctx.place,
             &crate::detect::facts::Answer { status, ..answer },
         );
         // SAFETY: see above.
