@@ -49,6 +49,10 @@ pub struct Ctx {
     pub place: crate::table::Place,
 }
 
+// The context is allocated from the request's pool, which aligns to
+// NGX_ALIGNMENT (a machine word): nothing in it may need more.
+const _: () = assert!(std::mem::align_of::<Ctx>() <= std::mem::size_of::<usize>());
+
 /// Where the module is with reading the body (`api_abuse_inspect_body on`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum BodyRead {

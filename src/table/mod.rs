@@ -135,10 +135,15 @@ pub struct TableStats {
 pub struct Place {
     a: u32,
     b: u32,
-    of: ClientKey,
+    /// The key, as two halves: a `u128` would make the place (and the
+    /// nginx request context that keeps it, allocated 8-aligned from the
+    /// request's pool) 16-aligned.
+    of: [u64; 2],
     /// The table's header address: one table per region in a process.
     table: usize,
 }
+
+const _: () = assert!(align_of::<Place>() <= 8);
 
 /// A handle to a table inside a shared region. Cheap to copy; every copy (in
 /// every process) sees the same records.
@@ -312,7 +317,7 @@ impl<T: Record> Table<T> {
         Place {
             a: a as u32,
             b: b as u32,
-            of: key,
+            of: split_key(key),
             table: self.header.as_ptr() as usize,
         }
     }
@@ -320,7 +325,7 @@ impl<T: Record> Table<T> {
     /// The candidates of `place` when it is `key`'s place in this table
     /// (the same table), else computed again.
     fn candidates_at(&self, place: Place, key: ClientKey) -> (usize, usize) {
-        if place.of == key && place.table == self.header.as_ptr() as usize {
+        if place.of == split_key(key) && place.table == self.header.as_ptr() as usize {
             (place.a as usize, place.b as usize)
         } else {
             self.candidates(key)
