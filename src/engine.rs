@@ -238,6 +238,13 @@ fn detect(
     }
     let mut scored = state;
     scored.reported = state.reported_mask(monitoring);
+    if state.requests() < min_requests(profile) {
+        // No vote can detect anything on this request (every tolerance the
+        // profile votes with wants more requests in the session): only what
+        // it teaches the baseline is worked out.
+        app.teach(&obs, early_lesson(&scored, &obs, app.baseline(), now_ms));
+        return None;
+    }
     let (assessment, detection) = score(&scored, app.baseline(), profile, now_ms);
     let (det, below) = match detection {
         Some(d) => (d, false),
@@ -379,6 +386,39 @@ pub fn score(
     let a = assess(state, baseline, now_ms);
     let d = decide(&a, profile.tolerance, profile.bot_types as u8);
     (a, d)
+}
+
+/// The fewest requests in a session with which the profile's votes
+/// ([`score`], [`challenge_below`]) may detect a client: below it `decide`
+/// answers `None` before it looks at anything else.
+pub fn min_requests(profile: &Profile) -> u32 {
+    let own = crate::detect::scoring::rule(profile.tolerance).min_requests;
+    profile.challenge.below.map_or(own, |t| {
+        own.min(crate::detect::scoring::rule(t).min_requests)
+    })
+}
+
+/// What a request on which nothing can be decided teaches the baseline:
+/// the parts of [`Assessment::lesson`] that `AppBaseline::record` reads for
+/// this observation (the rate sample's when a minute ended, the endpoints'
+/// when the client may teach them), computing every detector only when
+/// the endpoints need it.
+pub fn early_lesson(
+    state: &ClientState,
+    obs: &Observation,
+    baseline: &AppBaseline,
+    now_ms: u64,
+) -> crate::detect::baseline::Lesson {
+    if obs.learn_endpoint && obs.template != 0 {
+        return assess(state, baseline, now_ms).lesson();
+    }
+    crate::detect::baseline::Lesson {
+        rate: obs.minute_sample == 0
+            || crate::detect::assessment::rate_lesson(&crate::detect::request_rate::evaluate(
+                state, baseline, now_ms,
+            )),
+        endpoints: false,
+    }
 }
 
 /// Stage 3a': with `challenge_tolerance`, the detection at that lower
