@@ -364,7 +364,7 @@ impl Shared {
             (*header)
                 .journal
                 .init(seed.rotate_left(43) ^ crate::table::random_seed());
-            (*header).challenge.key = crate::challenge::new_key();
+            (*header).challenge.set_key(&crate::challenge::new_key());
             (*header).magic = MAGIC;
         }
         Ok(Shared {

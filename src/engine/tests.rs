@@ -669,7 +669,7 @@ fn the_challenge_path_does_not_allocate() {
     let z = heap_zone(4 << 20);
     let zone = z.shared.challenge();
     let ua = b"Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0";
-    let t = token::mint(&zone.key, 9, ua, 1_800_003_600);
+    let t = token::mint(&zone.key(), 9, ua, 1_800_003_600);
     let n = token::solve(&t, 8);
     let header = format!(
         "a=1; api_abuse_pass_abcdef={}.{n}",
@@ -679,11 +679,11 @@ fn the_challenge_path_does_not_allocate() {
     let before = counting::allocations();
     for _ in 0..100 {
         let c = cookie_value(header.as_bytes(), b"api_abuse_pass_abcdef").expect("cookie");
-        let v = token::verify(&zone.key, 9, ua, c, 1_800_000_000, 8);
+        let v = token::verify(&zone.key(), 9, ua, c, 1_800_000_000, 8);
         assert!(matches!(v, token::Verdict::Valid(_)));
-        let _ = zone.failures.fail(9);
+        let _ = zone.failures.fail(9, 1_800_000_000);
         let _ = zone.failures.pass(9);
-        let t = token::mint(&zone.key, 9, ua, 1_800_003_600);
+        let t = token::mint(&zone.key(), 9, ua, 1_800_003_600);
         let _ = page::page(&mut buf, b"api_abuse_pass_abcdef", &t, 10, 3600).expect("fits");
         let _ = page::json(&mut buf, 3600).expect("fits");
         zone.count(crate::challenge::Counter::Issued);

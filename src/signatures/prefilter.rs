@@ -249,8 +249,7 @@ mod tests {
     use super::super::fields::{cookies, urlencoded, Kind, Visitor};
     use super::super::normalize::{normalize, Encoding, WINDOW};
     use super::super::{
-        Checks, Findings, Location, Scan, BODY, BODY_FORM, COOKIE, FILE_NAME, HEADER,
-        MAX_REQUEST_BYTES, NAME, PATH, VALUE,
+        Checks, Scan, BODY, BODY_FORM, COOKIE, FILE_NAME, HEADER, NAME, PATH, VALUE,
     };
     use super::*;
 
@@ -284,14 +283,7 @@ mod tests {
     /// What the real scanners find in one field, without any prefilter.
     fn scanners(raw: &[u8], enc: Encoding, checks: Checks) -> u16 {
         let mut buf = [0u8; WINDOW];
-        let mut scan = Scan {
-            found: Findings::default(),
-            budget: MAX_REQUEST_BYTES,
-            location: Location::Path,
-            buf: &mut buf,
-            cache: None,
-            prefilter: false,
-        };
+        let mut scan = Scan::new(&mut buf, None, false);
         scan.run_windows(raw, enc, checks, checks.classes);
         scan.found.mask
     }

@@ -5,7 +5,10 @@
 //!
 //! Time: "think" gaps (a person reading, a bot's configured delay) are
 //! multiplied by the run's time scale; gaps that a machine makes (a browser
-//! fetching a page's assets, network jitter) are not.
+//! fetching a page's assets, network jitter) are not. A person's pause is
+//! never compressed below what a person does (see [`Clock::think`]): the
+//! module sees real time, and a person clicking 15 pages a second is no
+//! person, whatever the run's scale.
 
 use rand::Rng;
 use std::time::Duration;
@@ -39,6 +42,9 @@ pub fn lognormal<R: Rng>(rng: &mut R, median: f64, sigma: f64) -> f64 {
 pub struct Clock {
     pub now: Duration,
     scale: f64,
+    /// The shortest pause `think` makes (0 for bots: a tool can be set as
+    /// fast as its user likes).
+    floor: f64,
 }
 
 impl Clock {
@@ -46,13 +52,26 @@ impl Clock {
         Clock {
             now: Duration::ZERO,
             scale,
+            floor: 0.0,
         }
+    }
+
+    /// A person's clock: [`Clock::think`] never compresses a pause below
+    /// `floor` seconds (or the pause itself, when it is shorter).
+    pub fn person(mut self, floor: f64) -> Clock {
+        self.floor = if floor.is_finite() {
+            floor.max(0.0)
+        } else {
+            0.0
+        };
+        self
     }
 
     pub fn starting_at(scale: f64, offset_secs: f64) -> Clock {
         Clock {
             now: secs(offset_secs * scale),
             scale,
+            floor: 0.0,
         }
     }
 
@@ -61,9 +80,15 @@ impl Clock {
         self.now += secs(seconds * self.scale);
     }
 
-    /// A heavy-tailed human pause, capped so one sample cannot stall a run.
+    /// A heavy-tailed pause (a person's, or a browser-like bot's delay),
+    /// capped so one sample cannot stall a run. On a person's clock the
+    /// scaled pause is never shorter than the floor, nor than the real pause
+    /// when that is shorter still: compression may make a slow reader a fast
+    /// clicker, never a machine.
     pub fn think<R: Rng>(&mut self, rng: &mut R, median: f64, sigma: f64) {
-        self.wait(lognormal(rng, median, sigma).min(180.0));
+        let real = lognormal(rng, median, sigma).min(180.0);
+        let scaled = real * self.scale;
+        self.now += secs(scaled.max(real.min(self.floor)));
     }
 
     /// An unscaled machine gap (asset fetches, network jitter), in milliseconds.
@@ -114,6 +139,43 @@ mod tests {
         c.wait(f64::NAN);
         assert_eq!(c.now, Duration::from_millis(1005));
         assert_eq!(Clock::starting_at(0.5, 4.0).now, Duration::from_secs(2));
+    }
+
+    #[test]
+    fn a_persons_pause_is_compressed_down_to_the_floor_only() {
+        let mut rng = StdRng::seed_from_u64(3);
+        let mut bot = Clock::new(0.05);
+        let mut person = Clock::new(0.05).person(1.0);
+        let mut real = Clock::new(1.0).person(1.0);
+        let (mut b, mut p, mut r) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
+        for _ in 0..2_000 {
+            let seed = rng.random::<u64>();
+            bot.think(&mut StdRng::seed_from_u64(seed), 1.0, 0.7);
+            person.think(&mut StdRng::seed_from_u64(seed), 1.0, 0.7);
+            real.think(&mut StdRng::seed_from_u64(seed), 1.0, 0.7);
+            let gap = |c: &Clock, last: &mut Duration| {
+                let g = c.now - *last;
+                *last = c.now;
+                g.as_secs_f64()
+            };
+            let (gb, gp, gr) = (gap(&bot, &mut b), gap(&person, &mut p), gap(&real, &mut r));
+            assert!(
+                (gb - gr * 0.05).abs() < 1e-6,
+                "a bot's delay is scaled freely"
+            );
+            assert!(gp >= gr.min(1.0) - 1e-6, "a person: {gp} for a real {gr}");
+            assert!(gp <= gr + 1e-6, "never slower than real");
+        }
+        // At real time the floor changes nothing.
+        assert_eq!(real.now, {
+            let mut c = Clock::new(1.0);
+            let mut rng = StdRng::seed_from_u64(3);
+            for _ in 0..2_000 {
+                let seed = rng.random::<u64>();
+                c.think(&mut StdRng::seed_from_u64(seed), 1.0, 0.7);
+            }
+            c.now
+        });
     }
 
     #[test]
