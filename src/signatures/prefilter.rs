@@ -204,6 +204,10 @@ pub fn candidates(raw: &[u8], enc: Encoding, f: u32, wanted: u16) -> u16 {
     if f & trig::DOT != 0 && f & (LETTER | trig::QUOTE) != 0 {
         may |= bit(A::Nosql);
     }
+    // A PostgreSQL cast (`password::int`) is SQL without a space or quote.
+    if f & trig::COLON != 0 && raw.windows(2).any(|w| w == b"::") {
+        may |= bit(A::Sqli);
+    }
     // Traversal on dots and digits alone: only a `..` step.
     if may & bit(A::Traversal) == 0 && f & trig::DOT != 0 && raw.windows(2).any(|w| w == b"..") {
         may |= bit(A::Traversal);
@@ -252,8 +256,7 @@ mod tests {
     use super::super::fields::{cookies, urlencoded, Kind, Visitor};
     use super::super::normalize::{normalize, Encoding, WINDOW};
     use super::super::{
-        Checks, Findings, Location, Scan, BODY, BODY_FORM, COOKIE, FILE_NAME, HEADER,
-        MAX_REQUEST_BYTES, NAME, PATH, VALUE,
+        Checks, Scan, BODY, BODY_FORM, COOKIE, FILE_NAME, HEADER, NAME, PATH, VALUE,
     };
     use super::*;
 
@@ -287,14 +290,7 @@ mod tests {
     /// What the real scanners find in one field, without any prefilter.
     fn scanners(raw: &[u8], enc: Encoding, checks: Checks) -> u16 {
         let mut buf = [0u8; WINDOW];
-        let mut scan = Scan {
-            found: Findings::default(),
-            budget: MAX_REQUEST_BYTES,
-            location: Location::Path,
-            buf: &mut buf,
-            cache: None,
-            prefilter: false,
-        };
+        let mut scan = Scan::new(&mut buf, None, false);
         scan.run_windows(raw, enc, checks, checks.classes);
         scan.found.mask
     }
