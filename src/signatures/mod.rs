@@ -243,7 +243,7 @@ fn scan_with(
             b"user-agent" | b"referer" | b"origin" | b"x-forwarded-for" | b"x-requested-with"
             | b"x-real-ip" => {
                 scan.location = Location::Header;
-                scan.header(value);
+                scan.header(name, value);
             }
             // `X-File-Name`, `X-Filename`, `X_Filename`: uploads name their file here.
             _ if normalize::find(name, b"file").is_some()
