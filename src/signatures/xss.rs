@@ -213,13 +213,19 @@ fn dangerous_attrs(tag: &[u8], attrs: &[u8]) -> bool {
             // IE data binding renders a data island's markup as HTML.
             b"datasrc" | b"dataformatas" if has_value => return true,
             b"href" if tag == b"base" && has_value => return true,
-            // `refresh` redirects (to `javascript:` or `data:` too) and
-            // `set-cookie` writes a cookie; `Content-Type`,
-            // `X-UA-Compatible` and the rest are every email template's.
+            // `refresh` redirects (to `javascript:` or `data:` too),
+            // `set-cookie` writes a cookie, `link` pulls in a style sheet,
+            // a UTF-7 charset turns `+ADw-` into tags; `Content-Type` with
+            // a real charset and `X-UA-Compatible` are every email
+            // template's.
             b"http-equiv"
                 if tag == b"meta"
                     && has_value
-                    && matches!(unquote(value).trim_ascii(), b"refresh" | b"set-cookie") =>
+                    && ([b"refresh" as &[u8], b"set-cookie", b"link"]
+                        .iter()
+                        .any(|p| unquote(value).trim_ascii().starts_with(p))
+                        || find(attrs, b"utf-7").is_some()
+                        || find(attrs, b"utf7").is_some()) =>
             {
                 return true
             }
@@ -915,7 +921,11 @@ fn js_breakout(s: &[u8]) -> bool {
             semi |= b == b';';
             match b {
                 b'\'' | b'"' | b'`' | b'>' => return punct || b == b'>' || k - 1 == 0,
-                _ if b.is_ascii_alphanumeric() && semi && dialog => return true,
+                // `';if(1){alert(1)}`: a statement after `;` that
+                // reaches the call through a condition or a block.
+                _ if b.is_ascii_alphanumeric() && dialog => {
+                    return semi || s[k.saturating_sub(64)..k].contains(&b';')
+                }
                 b';' | b'+' | b'-' | b'*' | b'/' | b'|' | b'&' | b'^' | b'%' | b',' | b'('
                 | b')' | b'=' | b'{' | b'}' | b'!' | b'~' | b'?' | b':' => punct = true,
                 b' ' | b'\n' | b'\\' => {}
