@@ -163,22 +163,35 @@ impl Exact {
         &self.arena[at..at + usize::from(e.len)]
     }
 
+    fn matches(&self, e: &Entry, hash: u64, tag: u32, field: &[u8]) -> bool {
+        e.check == (hash >> 32) as u32
+            && e.tag == tag
+            && usize::from(e.len) == field.len()
+            && self.intact(e)
+            && self.bytes(e) == field
+    }
+
+    #[inline]
     pub(super) fn lookup(&mut self, tag: u32, field: &[u8]) -> ExactLookup {
         if field.is_empty() || field.len() > MAX_EXACT_LEN {
             return ExactLookup::Miss(None);
         }
         let hash = xxhash_rust::xxh3::xxh3_64_with_seed(field, self.seed)
             ^ u64::from(tag).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        let check = (hash >> 32) as u32;
         let set = hash as usize & (EXACT_SETS - 1);
-        let found = (0..WAYS).find(|&w| {
-            let e = &self.sets[set][w];
-            e.check == check
-                && e.tag == tag
-                && usize::from(e.len) == field.len()
-                && self.intact(e)
-                && self.bytes(e) == field
-        });
+        // Most hits are on the most recently used way.
+        let front = &self.sets[set][0];
+        if self.matches(front, hash, tag, field) {
+            self.hits += 1;
+            return ExactLookup::Hit(front.verdict);
+        }
+        self.lookup_rest(set, hash, tag, field)
+    }
+
+    /// [`Exact::lookup`] past the first way.
+    #[inline(never)]
+    fn lookup_rest(&mut self, set: usize, hash: u64, tag: u32, field: &[u8]) -> ExactLookup {
+        let found = (1..WAYS).find(|&w| self.matches(&self.sets[set][w], hash, tag, field));
         if let Some(way) = found {
             let ways = &mut self.sets[set];
             let verdict = ways[way].verdict;

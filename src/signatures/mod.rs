@@ -232,6 +232,9 @@ fn scan_with(
     for &(name, value) in input.headers {
         match name {
             b"cookie" => {
+                // Not cached whole: a Cookie header is per client, and a
+                // client's next request is usually too far away for the
+                // exact level (measured: a loss at 200,000 clients).
                 scan.location = Location::Cookie;
                 if !scan.prefilter || !prefilter::plain_pairs(value, b';') {
                     fields::cookies(value, &mut scan);
