@@ -10,10 +10,10 @@
 //!   strings and header values): the field's bytes are kept next to the
 //!   verdict and compared in full on a hit, so a hit *is* the same field and
 //!   the index hash needs no key strength: XXH3 (seeded per process) instead
-//!   of SipHash, and no byte-class pass before it. A field is admitted on its
-//!   second miss within a short memory (a one-word "doorkeeper" per index),
-//!   so values seen once (per-client addresses, one-off queries) do not push
-//!   the hot ones out. Bytes live in a ring arena, entries in 4-way sets;
+//!   of SipHash, and no byte-class pass before it. A field is admitted when
+//!   the hashed level already knew it or on its second miss within a short
+//!   memory (a one-word "doorkeeper" per index), so values seen once
+//!   (per-client addresses, one-off queries) do not push the hot ones out. Bytes live in a ring arena, entries in 4-way sets;
 //!   an entry whose bytes were overwritten is simply gone.
 //! - **Hashed** ([`Verdicts::lookup`]): four-way set-associative, a field
 //!   hashes (SipHash with a random key per process, so nobody can aim a
@@ -133,13 +133,16 @@ pub(super) struct Exact {
 
 pub(super) enum ExactLookup {
     Hit(Verdict),
-    /// Not kept; with `Some`, admit the verdict once computed (second miss).
+    /// Not kept (`None`: empty or too long to be). Admit the verdict once
+    /// computed if [`Admit::seen`] or if the hashed level knew the field.
     Miss(Option<Admit>),
 }
 
 pub(super) struct Admit {
     hash: u64,
     tag: u32,
+    /// A second miss in a short while (the doorkeeper's word matched).
+    pub seen: bool,
 }
 
 impl Exact {
@@ -199,16 +202,12 @@ impl Exact {
             self.hits += 1;
             return ExactLookup::Hit(verdict);
         }
-        // Admit on the second miss: a field seen once is not kept.
+        // Admitted on a second miss: a field seen once is not kept.
         let door = &mut self.doors[(hash >> 20) as usize & (DOORS - 1)];
         let word = hash as u32 | 1;
-        if *door == word {
-            *door = 0;
-            ExactLookup::Miss(Some(Admit { hash, tag }))
-        } else {
-            *door = word;
-            ExactLookup::Miss(None)
-        }
+        let seen = *door == word;
+        *door = if seen { 0 } else { word };
+        ExactLookup::Miss(Some(Admit { hash, tag, seen }))
     }
 
     /// Keeps `field`'s verdict (the field `admit` was given for).
