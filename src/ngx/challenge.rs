@@ -127,7 +127,7 @@ pub unsafe fn preaccess(
         return None;
     }
 
-    let failures = zone.failures.fail(key);
+    let failures = zone.failures.fail(key, now_s);
     if failures == 1 {
         event("challenge_issued", failures, None);
     }

@@ -351,7 +351,22 @@ pub fn xml_text(s: &[u8], v: &mut impl Visitor) -> bool {
 
 /// A body of unknown type: one text field.
 pub fn raw_text(s: &[u8], v: &mut impl Visitor) -> bool {
-    v.field(Kind::BodyValue, s, Encoding::RAW)
+    // Text with `%XX` escapes and no literal space was form-encoded by
+    // whoever sent it (`%27+union+select+1`): its `+` are spaces.
+    let window = &s[..s.len().min(super::normalize::WINDOW)];
+    let form_encoded = !window
+        .iter()
+        .any(|b| b.is_ascii_whitespace() && *b != b'\n')
+        && window.contains(&b'+')
+        && window
+            .windows(3)
+            .any(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit());
+    let enc = if form_encoded {
+        Encoding::FORM
+    } else {
+        Encoding::RAW
+    };
+    v.field(Kind::BodyValue, s, enc)
 }
 
 #[cfg(test)]

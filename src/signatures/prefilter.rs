@@ -227,6 +227,10 @@ pub fn candidates(raw: &[u8], enc: Encoding, f: u32, wanted: u16) -> u16 {
     if f & LETTER != 0 && f & (trig::DOT | trig::HASH_DASH) != 0 {
         may |= bit(A::Xss);
     }
+    // A PostgreSQL cast (`password::int`) is SQL without a space or quote.
+    if f & trig::COLON != 0 && raw.windows(2).any(|w| w == b"::") {
+        may |= bit(A::Sqli);
+    }
     // Traversal on dots and digits alone: only a `..` step.
     if wanted & bit(A::Traversal) != 0
         && may & bit(A::Traversal) == 0
