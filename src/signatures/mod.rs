@@ -246,7 +246,7 @@ fn scan_with(
             b"user-agent" | b"referer" | b"origin" | b"x-forwarded-for" | b"x-requested-with"
             | b"x-real-ip" => {
                 scan.location = Location::Header;
-                scan.header(value);
+                scan.header(name, value);
             }
             // `X-File-Name`, `X-Filename`, `X_Filename`: uploads name their file here.
             _ if normalize::find(name, b"file").is_some()
@@ -257,7 +257,7 @@ fn scan_with(
             }
             _ => {
                 scan.location = Location::Header;
-                scan.header(value);
+                scan.header(name, value);
             }
         }
     }
@@ -310,6 +310,10 @@ const PATH: Checks = Checks {
         A::RfiSsrf,
         A::Ssti,
         A::Crlf,
+        // Path parameters (`/users/{name}`) reach queries and parsers too.
+        A::Ldap,
+        A::Nosql,
+        A::Xxe,
     ]),
     crlf: CrlfMode::Strict,
     is_path: true,
@@ -353,10 +357,25 @@ const COOKIE: Checks = Checks {
     is_file_name: false,
 };
 const HEADER: Checks = Checks {
-    classes: bits(&[A::Sqli, A::Xss, A::Rce, A::Traversal, A::Ssti, A::Crlf]),
+    classes: bits(&[
+        A::Sqli,
+        A::Xss,
+        A::Rce,
+        A::Traversal,
+        A::Ssti,
+        A::Crlf,
+        A::Ldap,
+        A::Nosql,
+        A::Xxe,
+    ]),
     crlf: CrlfMode::Strict,
     is_path: false,
     is_file_name: false,
+};
+/// A header that does not carry addresses by design: SSRF too.
+const HEADER_URL: Checks = Checks {
+    classes: HEADER.classes | bits(&[A::RfiSsrf]),
+    ..HEADER
 };
 const BODY: Checks = Checks {
     classes: VALUE.classes,
@@ -533,8 +552,26 @@ impl<'a> Scan<'a> {
         }
     }
 
-    fn header(&mut self, value: &[u8]) {
-        self.run(value, Encoding::RAW, HEADER);
+    fn header(&mut self, name: &[u8], value: &[u8]) {
+        // Headers that carry the client's own or a proxy's addresses and
+        // URLs (a developer's `Referer: http://localhost:3000/`) are never
+        // judged for SSRF; any other header an application reads is.
+        let lower = lower_prefix::<32>(name);
+        let name = lower.as_slice();
+        let addresses = matches!(
+            name,
+            b"referer"
+                | b"origin"
+                | b"forwarded"
+                | b"via"
+                | b"x-real-ip"
+                | b"true-client-ip"
+                | b"x-client-ip"
+                | b"cf-connecting-ip"
+        ) || name.starts_with(b"x-forwarded-")
+            || name.starts_with(b"x-original-");
+        let checks = if addresses { HEADER } else { HEADER_URL };
+        self.run(value, Encoding::RAW, checks);
     }
 
     fn body(&mut self, body: &[u8], content_type: &[u8]) {
@@ -693,6 +730,10 @@ impl Visitor for Scan<'_> {
             }
             Kind::PrototypeKey => {
                 self.found.add(A::Rce, location);
+                return true;
+            }
+            Kind::RemoteInclude => {
+                self.found.add(A::RfiSsrf, location);
                 return true;
             }
             Kind::ArgName | Kind::CookieName => NAME,

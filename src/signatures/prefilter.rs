@@ -160,11 +160,11 @@ const GATES: [(A, u32); 10] = [
     (A::RfiSsrf, trig::DOT | trig::COLON | trig::SLASH),
     (A::Ssti, trig::BRACE | trig::LT | trig::DOLLAR | trig::PAREN),
     (A::Xxe, trig::LT),
-    (A::Ldap, trig::PAREN),
-    (
-        A::Nosql,
-        trig::DOLLAR | trig::PIPE_AMP | trig::SEMI | trig::DOT,
-    ),
+    // XPath injection needs a quote, a parenthesis or an axis's `::`.
+    (A::Ldap, trig::PAREN | trig::QUOTE | trig::COLON),
+    // Dots count only with letters (`this.password`, `db.x.find(`) or a
+    // quote (`'=='`), below: an address list in a header is no NoSQL.
+    (A::Nosql, trig::DOLLAR | trig::PIPE_AMP | trig::SEMI),
     (A::Crlf, trig::NEWLINE),
     (
         A::Sqli,
@@ -226,6 +226,9 @@ pub fn candidates(raw: &[u8], enc: Encoding, f: u32, wanted: u16) -> u16 {
     // (`+ADw-script+AD4-`) letters and dashes.
     if f & LETTER != 0 && f & (trig::DOT | trig::HASH_DASH) != 0 {
         may |= bit(A::Xss);
+    }
+    if f & trig::DOT != 0 && f & (LETTER | trig::QUOTE) != 0 {
+        may |= bit(A::Nosql);
     }
     // A PostgreSQL cast (`password::int`) is SQL without a space or quote.
     if f & trig::COLON != 0 && raw.windows(2).any(|w| w == b"::") {
