@@ -102,7 +102,10 @@ def q(s, plus=False):
 
 
 def jsonable(v):
-    return json.loads(json.dumps(v, default=str))
+    v = json.loads(json.dumps(v, default=str))
+    if isinstance(v, str) and len(v) > 2 and v[0] == v[-1] == '"' and '"' not in v[1:-1]:
+        return v[1:-1]  # a documentation quirk: `example: '"123e4567-..."'`
+    return v
 
 
 def scalar(v):
