@@ -28,13 +28,15 @@ pub mod learner;
 
 use std::net::IpAddr;
 
+use crate::campaign::react::prior_of;
+use crate::campaign::Prior;
 use crate::config::{fnv1a, Profile, Reaction};
 use crate::detect::facts::{self, Answer, RequestFacts};
 use crate::detect::{assess, decide, AppBaseline, Assessment, ClientState, Detection, Observation};
 use crate::model::BotType;
 use crate::request::RequestView;
 use crate::shared::{ListKind, ListRecord, Shared, Stats, ORIGIN_DETECTION};
-use crate::table::ClientKey;
+use crate::table::{ClientKey, Place};
 
 pub use events::{json_str, rfc3339};
 pub use learner::Learner;
@@ -99,13 +101,14 @@ pub fn observe_facts(
         learner,
         profile,
         app,
-        key,
+        (key, shared.clients.place(key)),
         client,
         view,
         facts,
         monitor,
         now_ms,
         Stage::Finished,
+        &mut (false, Prior::Nothing),
     )
 }
 
@@ -131,21 +134,70 @@ pub fn begin(
         learner,
         profile,
         app,
-        key,
+        (key, shared.clients.place(key)),
         client,
         view,
         facts,
         monitor,
         now_ms,
         Stage::Started,
+        &mut (false, Prior::Nothing),
     )
+}
+
+/// What [`begin_at`] leaves for the rest of the request.
+pub struct Started {
+    pub outcome: Option<Outcome>,
+    /// What the client had done before this request (the campaigns' feed):
+    /// whether it had a record, and its [`Prior`], read in the same
+    /// critical section that counts the request.
+    pub before: (bool, Prior),
+}
+
+/// [`begin`] for the request path: the client's [`Place`] in the table is
+/// computed once per request (and kept for [`end_at`]), and what the
+/// client did before this request is read under the same lock.
+#[allow(clippy::too_many_arguments)]
+pub fn begin_at(
+    shared: &Shared,
+    learner: &mut Learner,
+    profile: &Profile,
+    app: &[u8],
+    (key, place): (ClientKey, Place),
+    client: IpAddr,
+    view: &RequestView<'_>,
+    facts: &RequestFacts,
+    monitor: bool,
+    now_ms: u64,
+) -> Started {
+    let mut before = (false, Prior::Nothing);
+    let outcome = detect(
+        shared,
+        learner,
+        profile,
+        app,
+        (key, place),
+        client,
+        view,
+        facts,
+        monitor,
+        now_ms,
+        Stage::Started,
+        &mut before,
+    );
+    Started { outcome, before }
 }
 
 /// The answer of a request fed with [`begin`] (the LOG phase): its status
 /// goes into the client's record, for the next requests' verdicts. One
 /// short lock, no scoring.
 pub fn end(shared: &Shared, key: ClientKey, answer: &Answer) {
-    shared.clients.update(key, |state| {
+    end_at(shared, key, shared.clients.place(key), answer);
+}
+
+/// [`end`] at the [`Place`] [`begin_at`] used.
+pub fn end_at(shared: &Shared, key: ClientKey, place: Place, answer: &Answer) {
+    shared.clients.update_at(place, key, |state| {
         state.end(answer);
         #[cfg(debug_assertions)]
         test_hooks::park_if_asked();
@@ -164,16 +216,19 @@ fn detect(
     learner: &mut Learner,
     profile: &Profile,
     app: &[u8],
-    key: ClientKey,
+    (key, place): (ClientKey, Place),
     client: IpAddr,
     view: &RequestView<'_>,
     facts: &RequestFacts,
     monitor: bool,
     now_ms: u64,
     stage: Stage,
+    before: &mut (bool, Prior),
 ) -> Option<Outcome> {
     let app = learner.app(shared, app_key(app), app, now_ms);
-    let (mut state, obs) = update_stage(shared, key, facts, app.baseline(), now_ms, stage)?;
+    let (mut state, obs, was) =
+        update_stage(shared, (key, place), facts, app.baseline(), now_ms, stage)?;
+    *before = was;
     let now_s = now_ms / 1000;
     // A monitor-only reaction does not keep an enforcing one from listing
     // the client later (see `ClientState::reported_mask`).
@@ -183,6 +238,13 @@ fn detect(
     }
     let mut scored = state;
     scored.reported = state.reported_mask(monitoring);
+    if state.requests() < min_requests(profile) {
+        // No vote can detect anything on this request (every tolerance the
+        // profile votes with wants more requests in the session): only what
+        // it teaches the baseline is worked out.
+        app.teach(&obs, early_lesson(&scored, &obs, app.baseline(), now_ms));
+        return None;
+    }
     let (assessment, detection) = score(&scored, app.baseline(), profile, now_ms);
     let (det, below) = match detection {
         Some(d) => (d, false),
@@ -262,30 +324,47 @@ pub fn update(
     baseline: &AppBaseline,
     now_ms: u64,
 ) -> Option<(ClientState, Observation)> {
-    update_stage(shared, key, facts, baseline, now_ms, Stage::Finished)
+    let place = shared.clients.place(key);
+    update_stage(
+        shared,
+        (key, place),
+        facts,
+        baseline,
+        now_ms,
+        Stage::Finished,
+    )
+    .map(|(state, obs, _)| (state, obs))
 }
 
+/// [`update`]'s critical section; also says what the client had done
+/// before (see [`Started::before`]).
 fn update_stage(
     shared: &Shared,
-    key: ClientKey,
+    (key, place): (ClientKey, Place),
     facts: &RequestFacts,
     baseline: &AppBaseline,
     now_ms: u64,
     stage: Stage,
-) -> Option<(ClientState, Observation)> {
+) -> Option<(ClientState, Observation, (bool, Prior))> {
     let now_s = (now_ms / 1000) as u32;
-    let done = shared.clients.upsert(
+    let done = shared.clients.upsert_at(
+        place,
         key,
         now_s,
         |_, _| true,
-        |state, _| {
+        |state, inserted| {
+            let before = if inserted {
+                (false, Prior::Nothing)
+            } else {
+                (true, prior_of(Some(state), now_ms))
+            };
             let obs = match stage {
                 Stage::Started => state.begin(facts, baseline, now_ms),
                 Stage::Finished => state.update(facts, baseline, now_ms),
             };
             #[cfg(debug_assertions)]
             test_hooks::park_if_asked();
-            (*state, obs)
+            (*state, obs, before)
         },
     );
     if shared.clients.stats().evictions > 0 && shared.clients.warn_once_full() {
@@ -307,6 +386,39 @@ pub fn score(
     let a = assess(state, baseline, now_ms);
     let d = decide(&a, profile.tolerance, profile.bot_types as u8);
     (a, d)
+}
+
+/// The fewest requests in a session with which the profile's votes
+/// ([`score`], [`challenge_below`]) may detect a client: below it `decide`
+/// answers `None` before it looks at anything else.
+pub fn min_requests(profile: &Profile) -> u32 {
+    let own = crate::detect::scoring::rule(profile.tolerance).min_requests;
+    profile.challenge.below.map_or(own, |t| {
+        own.min(crate::detect::scoring::rule(t).min_requests)
+    })
+}
+
+/// What a request on which nothing can be decided teaches the baseline:
+/// the parts of [`Assessment::lesson`] that `AppBaseline::record` reads for
+/// this observation (the rate sample's when a minute ended, the endpoints'
+/// when the client may teach them), computing every detector only when
+/// the endpoints need it.
+pub fn early_lesson(
+    state: &ClientState,
+    obs: &Observation,
+    baseline: &AppBaseline,
+    now_ms: u64,
+) -> crate::detect::baseline::Lesson {
+    if obs.learn_endpoint && obs.template != 0 {
+        return assess(state, baseline, now_ms).lesson();
+    }
+    crate::detect::baseline::Lesson {
+        rate: obs.minute_sample == 0
+            || crate::detect::assessment::rate_lesson(&crate::detect::request_rate::evaluate(
+                state, baseline, now_ms,
+            )),
+        endpoints: false,
+    }
 }
 
 /// Stage 3a': with `challenge_tolerance`, the detection at that lower

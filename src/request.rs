@@ -3,6 +3,8 @@
 
 use crate::model::AttackClass;
 
+pub mod names;
+
 /// Presence bits of request headers that tell browsers from scripts.
 pub mod header_bits {
     pub const ACCEPT: u16 = 1 << 0;

@@ -1,6 +1,8 @@
-//! The state file: run-time list entries, learned application baselines and
-//! the daily list statistics, so a restart loses nothing. Client detector
-//! state is not saved: it rebuilds within minutes.
+//! The state file: run-time list entries, learned application baselines,
+//! the daily list statistics and the challenge key, so a restart loses
+//! nothing (a person who passed the challenge keeps passing with the cookie
+//! they have). Client detector state is not saved: it rebuilds within
+//! minutes. The file holds a secret, the key: it is written `0600`.
 //!
 //! Writing is split so that nothing slow runs where it must not: a
 //! [`Snapshot`] is copied bucket by bucket under each bucket's lock (what
@@ -19,7 +21,9 @@
 //!
 //! Format (little endian): magic `AABSTATE`, format version, record sizes
 //! and schemas, three counted sections (list entries, application
-//! baselines, days), then the CRC-32 of everything before it.
+//! baselines, days), from format 3 the 32-byte challenge key, then the
+//! CRC-32 of everything before it. A format 2 file (no key) still loads;
+//! the zone then keeps the key it made.
 
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Write};
@@ -32,7 +36,10 @@ use crate::shared::{AppRecord, ListRecord, Shared, DAYS, ORIGIN_RANGE};
 use crate::table::Record;
 
 const MAGIC: &[u8; 8] = b"AABSTATE";
-const FORMAT: u32 = 2;
+const FORMAT: u32 = 3;
+/// The last format without the challenge key: still read.
+const FORMAT_NO_KEY: u32 = 2;
+const KEY_LEN: usize = 32;
 /// Bytes before the first section: magic and five u32.
 const HEAD: usize = 8 + 5 * 4;
 
@@ -67,6 +74,8 @@ pub struct Snapshot {
     pub apps: Vec<(u128, AppRecord)>,
     /// (day, deny, gray) per slot.
     pub days: Vec<[u32; 3]>,
+    /// The challenge key (`None`: a format 2 file).
+    pub challenge_key: Option<crate::challenge::Key>,
 }
 
 /// Copies the zone's lasting state, each bucket under its lock.
@@ -90,6 +99,7 @@ pub fn snapshot(shared: &Shared) -> Snapshot {
             ]
         })
         .collect();
+    s.challenge_key = Some(shared.challenge().key());
     s
 }
 
@@ -99,7 +109,8 @@ pub fn encode(s: &Snapshot) -> Vec<u8> {
         HEAD + 16
             + s.lists.len() * (16 + size_of::<ListRecord>())
             + s.apps.len() * (16 + size_of::<AppRecord>())
-            + s.days.len() * 12,
+            + s.days.len() * 12
+            + KEY_LEN,
     );
     w.extend_from_slice(MAGIC);
     for v in layout() {
@@ -121,6 +132,8 @@ pub fn encode(s: &Snapshot) -> Vec<u8> {
             w.extend_from_slice(&v.to_le_bytes());
         }
     }
+    // all-zero (no key to keep) is never applied
+    w.extend_from_slice(&s.challenge_key.unwrap_or([0; KEY_LEN]));
     let crc = crc32fast::hash(&w);
     w.extend_from_slice(&crc.to_le_bytes());
     w
@@ -178,7 +191,8 @@ pub fn max_size(shared: &Shared) -> u64 {
         + 16
         + shared.lists.capacity() * (16 + size_of::<ListRecord>())
         + shared.apps.capacity() * (16 + size_of::<AppRecord>())
-        + DAYS * 12;
+        + DAYS * 12
+        + KEY_LEN;
     4 * (one as u64).max(1 << 20)
 }
 
@@ -233,7 +247,9 @@ pub fn decode(data: &[u8]) -> Result<Snapshot, Refused> {
     }
     let mut r = Reader { data, at: 8 };
     let found = [r.u32()?, r.u32()?, r.u32()?, r.u32()?, r.u32()?];
-    if found != layout() {
+    let expected = layout();
+    let format = found[0];
+    if found[1..] != expected[1..] || !(format == FORMAT || format == FORMAT_NO_KEY) {
         return Err(Refused::Version {
             found,
             expected: layout(),
@@ -255,6 +271,11 @@ pub fn decode(data: &[u8]) -> Result<Snapshot, Refused> {
     let n = r.count(12)?;
     for _ in 0..n {
         s.days.push([r.u32()?, r.u32()?, r.u32()?]);
+    }
+    if format >= FORMAT {
+        let mut k = [0u8; KEY_LEN];
+        k.copy_from_slice(r.take(KEY_LEN)?);
+        s.challenge_key = Some(k);
     }
     let body = r.at;
     let crc = r.u32()?;
@@ -304,7 +325,19 @@ pub fn apply(shared: &Shared, s: &Snapshot, now: u32) -> String {
         slot.deny.store(d[1], Ordering::Relaxed);
         slot.gray.store(d[2], Ordering::Relaxed);
     }
-    format!("{lists} list entries ({expired} expired dropped), {apps} application baselines")
+    // A fresh zone, before any worker: pass cookies made before the
+    // restart stay valid.
+    let key = match s.challenge_key {
+        Some(k) if k != [0; KEY_LEN] => {
+            shared.challenge().set_key(&k);
+            "kept"
+        }
+        _ => "new",
+    };
+    format!(
+        "{lists} list entries ({expired} expired dropped), {apps} application baselines, \
+         challenge key {key}"
+    )
 }
 
 fn unix_now() -> u64 {
@@ -470,7 +503,48 @@ mod tests {
             lists: (0..50u128).map(|k| (k << 8 | 1, e)).collect(),
             apps: Vec::new(),
             days: vec![[20_000, 3, 1]; DAYS],
+            challenge_key: Some([7; KEY_LEN]),
         }
+    }
+
+    /// What the module wrote before the challenge key was saved (format 2):
+    /// the same sections, no key.
+    fn format_2(s: &Snapshot) -> Vec<u8> {
+        let mut w = encode(s);
+        w.truncate(w.len() - 4 - KEY_LEN);
+        w[8..12].copy_from_slice(&FORMAT_NO_KEY.to_le_bytes());
+        let crc = crc32fast::hash(&w);
+        w.extend_from_slice(&crc.to_le_bytes());
+        w
+    }
+
+    #[test]
+    fn the_challenge_key_is_kept_and_old_files_still_load() {
+        let z = crate::shared::tests::heap_zone(4 << 20);
+        let key = z.shared.challenge().key();
+        let s = decode(&encode(&snapshot(&z.shared))).expect("decode");
+        assert_eq!(s.challenge_key, Some(key));
+
+        // a restart: a fresh zone (a new key) takes the saved one
+        let fresh = crate::shared::tests::heap_zone(4 << 20);
+        assert_ne!(fresh.shared.challenge().key(), key);
+        let report = apply(&fresh.shared, &s, 1_800_000_000);
+        assert!(report.ends_with("challenge key kept"), "{report}");
+        assert_eq!(fresh.shared.challenge().key(), key);
+
+        // a format 2 file: its lists load, the zone keeps its own key
+        let old = decode(&format_2(&sample())).expect("format 2 loads");
+        assert_eq!((old.lists.len(), old.challenge_key), (50, None));
+        let other = crate::shared::tests::heap_zone(4 << 20);
+        let own = other.shared.challenge().key();
+        let report = apply(&other.shared, &old, 1_800_000_000);
+        assert!(report.starts_with("50 list entries"), "{report}");
+        assert!(report.ends_with("challenge key new"), "{report}");
+        assert_eq!(other.shared.challenge().key(), own);
+        // and format 2 with a key's bytes after it is not a format 3 file
+        let mut padded = format_2(&sample());
+        padded.extend_from_slice(&[0; KEY_LEN]);
+        assert!(decode(&padded).is_err());
     }
 
     #[test]

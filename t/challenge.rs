@@ -444,7 +444,7 @@ fn browser_passes_the_challenge_without_noticing() {
 }
 
 #[test]
-fn a_restart_keeps_the_challenge_and_makes_a_new_key() {
+fn a_restart_keeps_the_challenge_and_its_key() {
     let mut n = start("challenge-restart", &profiles(""));
     let ip = "10.20.0.7";
     challenge(&n, ip);
@@ -455,13 +455,41 @@ fn a_restart_keeps_the_challenge_and_makes_a_new_key() {
     // graceful stop saves it too
     n.stop();
     n.launch();
-    // still challenged (the entry came back from the state file), and the
-    // old cookie is worth nothing: a new zone, a new key
-    let again = n.get("/", &browser(ip, CHROME, Some(&cookie)));
+    assert!(
+        n.error_log().contains("challenge key kept"),
+        "{}",
+        n.error_log()
+    );
+    // still challenged (the entry came back from the state file): without
+    // the cookie, the page with the same key id; with it, through
+    let again = n.get("/", &browser(ip, CHROME, None));
     assert!(is_page(&again), "{}", again.status);
-    assert_ne!(attr(&again.body, "data-c"), attr(&page.body, "data-c"));
+    assert_eq!(attr(&again.body, "data-c"), attr(&page.body, "data-c"));
+    for _ in 0..8 {
+        let r = n.get("/", &browser(ip, CHROME, Some(&cookie)));
+        assert_eq!((r.status, r.body.as_str()), (200, "page"));
+    }
+
+    // A corrupt file is set aside, as ever: the zone starts empty with a
+    // key of its own, and the old cookie is worth nothing.
+    n.stop();
+    let state = n.path("state/api_abuse.state");
+    let mut bytes = std::fs::read(&state).expect("state file");
+    let at = bytes.len() - 10;
+    bytes[at] ^= 0x40;
+    std::fs::write(&state, &bytes).expect("write");
+    n.launch();
+    let aside = std::fs::read_dir(n.path("state"))
+        .expect("state dir")
+        .filter_map(|e| e.ok())
+        .any(|e| e.file_name().to_string_lossy().contains(".bad."));
+    assert!(aside, "the corrupt file is kept aside");
+    challenge(&n, ip);
+    let fresh_page = n.get("/", &browser(ip, CHROME, Some(&cookie)));
+    assert!(is_page(&fresh_page), "{}", fresh_page.status);
+    assert_ne!(attr(&fresh_page.body, "data-c"), attr(&page.body, "data-c"));
     // the person passes once more, invisibly
-    let fresh = solve(&again);
+    let fresh = solve(&fresh_page);
     assert_eq!(n.get("/", &browser(ip, CHROME, Some(&fresh))).status, 200);
 }
 
@@ -513,4 +541,167 @@ fn challenge_tolerance_challenges_before_the_profile_would_list() {
     assert!(ev
         .iter()
         .any(|e| e["event"] == "challenge_escalated" && e["list"] == "deny"));
+}
+
+/// Chrome's headers, in its order, for a page or (with a content type) a
+/// form post: what a stuffing tool configured with a browser identity sends.
+fn chrome<'a>(ip: &'a str, cookie: Option<&'a str>, form: bool) -> Vec<(&'a str, &'a str)> {
+    let mut h = vec![
+        ("X-Forwarded-For", ip),
+        (
+            "sec-ch-ua",
+            "\"Chromium\";v=\"131\", \"Google Chrome\";v=\"131\"",
+        ),
+        ("sec-ch-ua-mobile", "?0"),
+        ("User-Agent", CHROME),
+        ("Accept", HTML),
+        ("Sec-Fetch-Site", "same-origin"),
+        ("Sec-Fetch-Mode", "navigate"),
+        ("Sec-Fetch-Dest", "document"),
+        ("Accept-Encoding", "gzip, deflate, br, zstd"),
+        ("Accept-Language", "en-US,en;q=0.9"),
+    ];
+    if form {
+        h.push(("Content-Type", "application/x-www-form-urlencoded"));
+    }
+    if let Some(c) = cookie {
+        h.push(("Cookie", c));
+    }
+    h
+}
+
+/// A person: the login page, its assets, then a mistyped login.
+fn person_logs_in(n: &Nginx, ip: &str) -> Vec<u16> {
+    let h = chrome(ip, None, false);
+    let mut statuses = vec![n.get("/login", &h).status];
+    for asset in ["/static/app.css", "/static/app.js", "/static/logo.png"] {
+        statuses.push(n.get(asset, &h).status);
+    }
+    let p = chrome(ip, None, true);
+    statuses.push(
+        n.request("POST", "/login", &p, Some("username=demo&password=typo"))
+            .status,
+    );
+    statuses
+}
+
+fn is_json_challenge(r: &Response) -> bool {
+    r.status == 429
+        && r.header("Retry-After")
+            .and_then(|v| v.parse::<u64>().ok())
+            .is_some_and(|s| s > 0)
+        && serde_json::from_str::<serde_json::Value>(&r.body)
+            .is_ok_and(|v| v["error"] == "challenge")
+}
+
+#[test]
+fn a_campaign_met_with_a_challenge_is_challenged_people_pass_failures_escalate() {
+    let n = start("challenge-campaign", &profiles("challenge_failures = 5"));
+    // Ordinary traffic first: people who browse and log in (some fail).
+    for i in 0..15 {
+        let s = person_logs_in(&n, &format!("10.30.0.{}", i + 1));
+        assert!(s.iter().all(|s| !matches!(s, 403 | 429)), "{s:?}");
+    }
+    // Stuffing from 120 addresses, each in its own /24, 3 login posts each
+    // with one browser's full headers, no page view first, no cookies.
+    let mut outcomes = Vec::new();
+    let mut people_refused = Vec::new();
+    for round in 0..3 {
+        for a in 0..120 {
+            let ip = format!("127.100.{a}.7");
+            let body = format!("username=user{a}x{round}%40mail.test&password=123456");
+            let r = n.request("POST", "/login", &chrome(&ip, None, true), Some(&body));
+            assert!(matches!(r.status, 401 | 429), "{ip}: {}", r.status);
+            outcomes.push(is_json_challenge(&r));
+            if a % 12 == 0 {
+                // people keep logging in during the campaign
+                let s = person_logs_in(&n, &format!("10.31.{round}.{}", a + 1));
+                people_refused.extend(s.into_iter().filter(|s| matches!(s, 403 | 429)));
+            }
+        }
+    }
+    assert!(
+        people_refused.is_empty(),
+        "people refused: {people_refused:?}"
+    );
+    let after = &outcomes[100..];
+    let challenged = after.iter().filter(|c| **c).count();
+    assert!(
+        challenged * 100 >= after.len() * 90,
+        "{challenged} of {} campaign requests challenged after the first 100",
+        after.len()
+    );
+    // the request that reveals an address is challenged itself: the
+    // addresses first seen once the campaign runs never reach the backend
+    assert!(
+        outcomes[100..120].iter().all(|c| *c),
+        "first requests of later addresses: {:?}",
+        &outcomes[100..120]
+    );
+    let ev = events(&n);
+    let started: Vec<_> = ev
+        .iter()
+        .filter(|e| e["event"] == "campaign_started")
+        .collect();
+    assert_eq!(started.len(), 1, "{started:?}");
+    let id = &started[0]["campaign"]["id"];
+    let listed: Vec<_> = ev
+        .iter()
+        .filter(|e| e["campaign"]["id"] == *id && e["client"].is_string())
+        .collect();
+    assert!(listed.len() >= 100, "{} addresses listed", listed.len());
+    assert!(
+        listed.iter().all(|e| e["reaction"] == "challenge"),
+        "{listed:?}"
+    );
+
+    // A browser navigation from a campaign address gets the page ...
+    let ip = "127.100.119.7";
+    let page = n.get("/products/1", &chrome(ip, None, false));
+    assert!(is_page(&page), "{}", page.status);
+    // ... and a person there who passes goes on, pages and logins alike.
+    let cookie = solve(&page);
+    for _ in 0..6 {
+        let r = n.get("/products/1", &chrome(ip, Some(&cookie), false));
+        assert_eq!((r.status, r.body.as_str()), (200, "page"));
+    }
+    let r = n.request(
+        "POST",
+        "/login",
+        &chrome(ip, Some(&cookie), true),
+        Some("username=demo&password=typo"),
+    );
+    assert_eq!(r.status, 401, "the backend answers");
+
+    // The tool at another address never answers: after 5 challenges in all
+    // it is denylisted, for everything.
+    let tool = "127.100.118.7";
+    let mut statuses = Vec::new();
+    for i in 0..8 {
+        let body = format!("username=more{i}%40mail.test&password=123456");
+        let s = n
+            .request("POST", "/login", &chrome(tool, None, true), Some(&body))
+            .status;
+        statuses.push(s);
+        if s == 403 {
+            break;
+        }
+    }
+    assert_eq!(statuses.last(), Some(&403), "{statuses:?}");
+    assert!(statuses.len() <= 3, "5 challenges in all: {statuses:?}");
+    assert_eq!(n.get("/", &chrome(tool, None, false)).status, 403);
+    let ev = events(&n);
+    assert!(
+        ev.iter().any(|e| e["event"] == "challenge_escalated"
+            && e["client"] == tool
+            && e["list"] == "deny"
+            && e["failures"] == 5),
+        "{ev:?}"
+    );
+    assert!(ev
+        .iter()
+        .any(|e| e["event"] == "challenge_passed" && e["client"] == ip));
+    assert!(ev.iter().all(|e| !e["client"]
+        .as_str()
+        .is_some_and(|c| c.starts_with("10.30.") || c.starts_with("10.31."))));
 }

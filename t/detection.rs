@@ -914,3 +914,27 @@ fn a_mirror_with_4_connections_is_refused_within_30_requests() {
         run.passed
     );
 }
+
+#[test]
+fn a_detection_at_request_start_names_that_request_with_a_null_status() {
+    // Detections are made when a request starts (PREACCESS), before it is
+    // answered: the event names the request that revealed the bot, whose
+    // status is unknown then (`null`), and a denylist refuses that very
+    // request.
+    let n = start("detect-event-status", &profiles("normal", "denylist"), "on");
+    let ip = "10.9.7.1";
+    let refused_at = drive(&n, ip, 200, Duration::ZERO, |i| {
+        get(format!("/users/{}", 1000 + i), "python-requests/2.32")
+    })
+    .expect("the walk is refused");
+    let ev = events(&n);
+    let e = event_for(&ev, ip).unwrap_or_else(|| panic!("{ev:?}"));
+    assert_eq!(e["request"]["method"], "GET");
+    assert_eq!(
+        e["request"]["path"],
+        format!("/users/{}", 1000 + refused_at - 1),
+        "the refused request"
+    );
+    assert!(e["request"]["status"].is_null(), "{e}");
+    assert_eq!(e["reaction"], "denylist");
+}

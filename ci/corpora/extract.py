@@ -25,6 +25,9 @@ import urllib.parse
 
 import yaml
 
+import hard_benign
+import openapi_gen
+
 MIRRORS, OUT = sys.argv[1], sys.argv[2]
 cases = []
 counts = {}
@@ -53,7 +56,9 @@ UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chr
 
 
 def add(src, cls, payload, target, headers=None, body=None):
-    hs = [["user-agent", UA]] + (headers or [])
+    hs = list(headers or [])
+    if not any(h[0] == "user-agent" for h in hs):
+        hs.insert(0, ["user-agent", UA])
     cases.append({"src": src, "class": cls, "half": half(src, payload), "payload": payload,
                   "target": target, "headers": hs, "body": body})
     counts[(src, cls)] = counts.get((src, cls), 0) + 1
@@ -259,139 +264,70 @@ def patt():
 
 
 # --- Benign requests from public OpenAPI specs ------------------------------
-rng = random.Random(7)
-WORDS = ("order invoice shipment customer account status pending active green blue "
-         "monthly report summary notes review delivery warehouse support ticket").split()
-TEXTS = None  # filled from the spec's own descriptions
+# (source, repository, spec files): each file is one spec (its `$ref`s to
+# other files of the repository are followed). docs/signatures.md lists them
+# with their counts; ci/corpora.sh's header names the repositories.
+SPECS = [
+    ("openapi-twilio", "twilio+twilio-oai", "spec/json/*.json"),
+    ("openapi-box", "box+box-openapi", "openapi.json"),
+    ("openapi-slack", "slackapi+slack-api-specs", "web-api/slack_web_openapi_v2.json"),
+    ("openapi-pagerduty", "PagerDuty+api-schema", "reference/REST/openapiv3.json"),
+    ("openapi-hellosign", "hellosign+hellosign-openapi", "openapi.yaml"),
+    ("openapi-asana", "Asana+openapi", "defs/asana_oas.yaml"),
+    ("openapi-openai", "openai+openai-openapi", "openapi.json"),
+    ("openapi-discord", "discord+discord-api-spec", "specs/openapi.json"),
+    ("openapi-plaid", "plaid+plaid-openapi", "2020-09-14.yml"),
+    ("openapi-adyen", "Adyen+adyen-openapi", "json/CheckoutService-v72.json json/ManagementService-v3.json "
+     "json/LegalEntityService-v4.json json/BalancePlatformService-v2.json json/TransferService-v4.json"),
+    ("openapi-sendgrid", "sendgrid+sendgrid-oai", "oai.json"),
+    ("openapi-netlify", "netlify+open-api", "swagger.yml"),
+    ("openapi-docusign", "docusign+OpenAPI-Specifications", "esignature.rest.swagger-v2.json "
+     "rooms.rest.swagger-v2.json admin.rest.swagger-v2.1.json"),
+    ("openapi-webex", "webex+webex-openapi-specs", "public-spec/webex-messaging.json public-spec/webex-meeting.json "
+     "public-spec/webex-admin.json public-spec/webex-device.json"),
+    ("openapi-okta", "okta+okta-management-openapi-spec", "dist/current/management-oneOfInheritance.yaml "
+     "dist/current/oauth-oneOfInheritance.yaml dist/current/idp-oneOfInheritance.yaml"),
+    ("openapi-digitalocean", "digitalocean+openapi", "specification/DigitalOcean-public.v2.yaml"),
+    ("openapi-apideck", "apideck-libraries+openapi-specs", "crm.yml accounting.yml hris.yml ats.yml ecommerce.yml "
+     "issue-tracking.yml customer-support.yml file-storage.yml"),
+    ("openapi-intercom", "intercom+Intercom-OpenAPI", "descriptions/2.16/api.intercom.io.yaml"),
+]
+PER_SOURCE, CAP = 1500, 1800
 
 
-def value_for(name, schema, spec, depth=0):
-    schema = resolve(schema, spec)
-    if not isinstance(schema, dict):
-        return "x"
-    for k in ("example", "default"):
-        if k in schema and schema[k] not in (None, ""):
-            return schema[k]
-    if schema.get("examples") and isinstance(schema["examples"], list):
-        return schema["examples"][0]
-    if schema.get("enum"):
-        return rng.choice(schema["enum"])
-    t = schema.get("type")
-    fmt = schema.get("format", "")
-    n = (name or "").lower()
-    if isinstance(t, list):
-        t = next((x for x in t if x != "null"), "string")
-    if t == "object" or "properties" in schema:
-        if depth > 3:
-            return {}
-        return {k: value_for(k, v, spec, depth + 1) for k, v in list(schema.get("properties", {}).items())[:12]}
-    if t == "array":
-        return [value_for(name, schema.get("items", {}), spec, depth + 1) for _ in range(rng.randint(1, 2))]
-    if t == "integer":
-        return rng.randint(1, 5000)
-    if t == "number":
-        return round(rng.uniform(1, 500), 2)
-    if t == "boolean":
-        return rng.choice([True, False])
-    if fmt == "date-time":
-        return "2026-%02d-%02dT%02d:%02d:00Z" % (rng.randint(1, 12), rng.randint(1, 28), rng.randint(0, 23), rng.randint(0, 59))
-    if fmt == "date":
-        return "2026-%02d-%02d" % (rng.randint(1, 12), rng.randint(1, 28))
-    if fmt in ("uri", "url") or n.endswith("url") or n.endswith("uri"):
-        return rng.choice(["https://example.com/callback", "https://hooks.example.org/twilio/status?id=42",
-                           "https://app.example.com/oauth/callback?state=xyz", "https://cdn.example.net/a/b.png"])
-    if fmt == "email" or "email" in n:
-        return rng.choice(["mary.obrien@example.com", "j.doe+test@example.org"])
-    if fmt == "uuid" or n.endswith("id"):
-        return "%08x-%04x-4%03x-a%03x-%012x" % (rng.getrandbits(32), rng.getrandbits(16), rng.getrandbits(12), rng.getrandbits(12), rng.getrandbits(48))
-    if "phone" in n or n in ("to", "from"):
-        return "+1415555%04d" % rng.randint(0, 9999)
-    if "name" in n:
-        return rng.choice(["Mary O'Brien", "Renée D'Souza", "Jean-Luc Picard", "Zoë Smith", "José Núñez"])
-    if any(w in n for w in ("description", "body", "message", "text", "comment", "note", "content")):
-        return rng.choice(TEXTS)
-    return rng.choice(WORDS) + "-" + str(rng.randint(1, 99))
-
-
-def resolve(s, spec, seen=0):
-    while isinstance(s, dict) and "$ref" in s and seen < 10:
-        ref = s["$ref"]
-        if not ref.startswith("#/"):
-            return {}
-        node = spec
-        for part in ref[2:].split("/"):
-            node = node.get(part.replace("~1", "/").replace("~0", "~"), {}) if isinstance(node, dict) else {}
-        s, seen = node, seen + 1
-    return s
-
-
-def form_encode(obj):
+def spec_files(repo, pattern):
     out = []
-    for k, v in (obj.items() if isinstance(obj, dict) else []):
-        if isinstance(v, (dict, list)):
-            v = json.dumps(v)
-        elif isinstance(v, bool):
-            v = "true" if v else "false"
-        out.append(q(str(k)) + "=" + urllib.parse.quote_plus(str(v)))
-    return "&".join(out)
+    listing = None
+    for p in pattern.split():
+        if "*" in p:
+            listing = listing if listing is not None else files(repo)
+            rx = re.compile("^" + re.escape(p).replace(r"\*", "[^/]*") + "$")
+            out += [f for f in listing if rx.match(f)]
+        else:
+            out.append(p)
+    return out
 
 
-def openapi(src, repo, paths):
-    global TEXTS
-    for f in paths:
-        try:
-            spec = json.loads(show(repo, f))
-        except ValueError:
+def openapi_sources():
+    for src, repo, pattern in SPECS:
+        if not os.path.isdir(os.path.join(MIRRORS, repo)):
             continue
-        texts = []
-        for op in walk_ops(spec):
-            d = op[2].get("description") or op[2].get("summary")
-            if isinstance(d, str) and 10 < len(d) < 400:
-                texts.append(d)
-        TEXTS = texts or ["Please call me back tomorrow."]
-        for path, method, op, common in walk_ops(spec):
-            for _ in range(2):
-                target = path
-                query = []
-                headers = []
-                for p in common + op.get("parameters", []):
-                    p = resolve(p, spec)
-                    if not isinstance(p, dict):
-                        continue
-                    v = value_for(p.get("name"), p.get("schema", p), spec)
-                    if p.get("in") == "path":
-                        target = target.replace("{" + p["name"] + "}", q(str(v)))
-                    elif p.get("in") == "query" and (p.get("required") or rng.random() < 0.5):
-                        query.append(q(p["name"]) + "=" + urllib.parse.quote_plus(str(v) if not isinstance(v, (dict, list)) else json.dumps(v)))
-                    elif p.get("in") == "header" and p["name"].lower() not in ("authorization", "content-type", "host"):
-                        headers.append([p["name"].lower(), str(v)])
-                if query:
-                    target += "?" + "&".join(query)
-                body = None
-                rb = resolve(op.get("requestBody", {}), spec)
-                content = rb.get("content", {}) if isinstance(rb, dict) else {}
-                for ct in ("application/json", "application/x-www-form-urlencoded"):
-                    if ct in content:
-                        c = content[ct]
-                        ex = c.get("example")
-                        if ex is None and c.get("examples"):
-                            ex = resolve(next(iter(c["examples"].values())), spec).get("value")
-                        if ex is None:
-                            ex = value_for("", c.get("schema", {}), spec)
-                        body = json.dumps(ex) if ct == "application/json" else form_encode(ex)
-                        headers.append(["content-type", ct])
-                        break
-                add(src, "benign", f"{method} {target} {body}", target, headers, body)
+        present = set(files(repo))
+        paths = [p for p in spec_files(repo, pattern) if p in present]
+        rng = random.Random(f"{src}:7")
+        reqs = []
+        per = max(1, PER_SOURCE // max(1, len(paths)))
+        for p in paths:
+            spec = openapi_gen.Spec(lambda f, repo=repo: show(repo, f), present.__contains__, p)
+            reqs += openapi_gen.generate(spec, rng, per_source=per, cap=per + per // 4)
+        rng.shuffle(reqs)
+        for method, target, headers, body in reqs[:CAP]:
+            add(src, "benign", f"{method} {target} {body}", target, headers, body)
 
 
-def walk_ops(spec):
-    for path, item in (spec.get("paths") or {}).items():
-        if not isinstance(item, dict):
-            continue
-        common = item.get("parameters", [])
-        for method, op in item.items():
-            if method in ("get", "post", "put", "patch", "delete") and isinstance(op, dict):
-                yield path, method.upper(), op, common
+def hard_benign_source():
+    for target, headers, body in hard_benign.generate(random.Random("hard-benign:7")):
+        add("hard-benign", "benign", f"{target} {body}", target, headers, body)
 
 
 # --- Benign GoTestWAF-style texts and hard benign fields --------------------
@@ -400,10 +336,8 @@ def main():
         if os.path.isdir(os.path.join(MIRRORS, {"libinjection": "client9+libinjection", "gotestwaf": "wallarm+gotestwaf",
                                                  "crs": "coreruleset+coreruleset", "patt": "swisskyrepo+PayloadsAllTheThings"}[name])):
             fn()
-    if os.path.isdir(os.path.join(MIRRORS, "twilio+twilio-oai")):
-        openapi("openapi-twilio", "twilio+twilio-oai", [f for f in files("twilio+twilio-oai", "spec/json") if f.endswith(".json")])
-    if os.path.isdir(os.path.join(MIRRORS, "box+box-openapi")):
-        openapi("openapi-box", "box+box-openapi", ["openapi.json"])
+    openapi_sources()
+    hard_benign_source()
     os.makedirs(OUT, exist_ok=True)
     with open(os.path.join(OUT, "cases.jsonl"), "w") as fh:
         for c in cases:

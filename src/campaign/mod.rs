@@ -41,7 +41,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 
 use crate::detect::hash::mix;
 use crate::model::{BotType, SensitiveKind};
-pub use fingerprint::{Builder, Class, Fingerprint, Prior};
+pub use fingerprint::{Builder, Class, Fingerprint, Prior, ValueSlot};
 
 /// Width of one rate bucket; the sliding window is one bucket wide.
 pub const BUCKET_MS: u64 = 10_000;

@@ -176,6 +176,9 @@ struct RequestLine<'a> {
 pub struct Hit {
     /// Refuse this request (the address is denylisted now).
     pub refuse: bool,
+    /// Challenge this request (the address is challenge-listed now): the
+    /// request that revealed it gets the challenge, as the next ones will.
+    pub challenge: bool,
     pub bot: crate::model::BotType,
     /// Events-file and error-log lines when the address was listed (or, in
     /// monitor mode, would have been).
@@ -238,6 +241,7 @@ pub fn check(
         // Listed already; the graylist refuses its attack-signed requests.
         return Some(Hit {
             refuse: false,
+            challenge: false,
             bot: hit.bot_type,
             event: None,
         });
@@ -312,6 +316,7 @@ pub fn check(
     });
     Some(Hit {
         refuse: listed && reaction == Reaction::Denylist,
+        challenge: listed && reaction == Reaction::Challenge,
         bot: hit.bot_type,
         event,
     })

@@ -63,12 +63,15 @@ impl Default for Settings {
     }
 }
 
-/// What the zone keeps for challenges: the key (made once per zone, kept
-/// across reloads, new after a restart) and the failure counts.
+/// What the zone's header keeps for challenges: the key (made once per
+/// zone, kept across reloads, and across restarts in the state file) and
+/// the counters. The failure counts are sized with the zone, beside the list
+/// table ([`failures`], `Shared::challenge_failures`).
 #[repr(C)]
 pub struct ZoneState {
-    pub key: Key,
-    pub failures: Failures,
+    /// The HMAC key, in four words: set when the zone is made (fresh, or
+    /// from the state file) before any worker reads it, read by copy.
+    key: [std::sync::atomic::AtomicU64; 4],
     /// Per [`Counter`], in its order (`api_abuse_challenges_total`).
     pub counters: [std::sync::atomic::AtomicU64; Counter::ALL.len()],
 }
@@ -106,6 +109,24 @@ impl Counter {
 }
 
 impl ZoneState {
+    /// The HMAC key of pass cookies.
+    pub fn key(&self) -> Key {
+        let mut k = [0u8; 32];
+        for (c, w) in k.chunks_exact_mut(8).zip(&self.key) {
+            c.copy_from_slice(&w.load(std::sync::atomic::Ordering::Relaxed).to_le_bytes());
+        }
+        k
+    }
+
+    /// Sets the key: a fresh zone's, or the one a state file kept.
+    pub fn set_key(&self, key: &Key) {
+        for (c, w) in key.chunks_exact(8).zip(&self.key) {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(c);
+            w.store(u64::from_le_bytes(b), std::sync::atomic::Ordering::Relaxed);
+        }
+    }
+
     pub fn count(&self, c: Counter) {
         self.counters[c as usize].fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }

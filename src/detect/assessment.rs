@@ -95,6 +95,12 @@ pub fn assess(s: &ClientState, baseline: &AppBaseline, now_ms: u64) -> Assessmen
     }
 }
 
+/// [`Lesson::rate`] from the `request_rate` detector's result: a rate
+/// sample unless the client is far above the threshold.
+pub fn rate_lesson(rate: &DetectorResult) -> bool {
+    !(rate.worked() && rate.figure >= AppBaseline::UNTEACHABLE_RATE * rate.threshold)
+}
+
 impl Assessment {
     /// No detector that is a bot type's core, nor the header/transition
     /// model, fired: the client may teach the baseline its endpoints.
@@ -115,9 +121,8 @@ impl Assessment {
     /// unless the client is far above the threshold, endpoints only when the
     /// client is ordinary.
     pub fn lesson(&self) -> Lesson {
-        let rate = &self.request_rate;
         Lesson {
-            rate: !(rate.worked() && rate.figure >= AppBaseline::UNTEACHABLE_RATE * rate.threshold),
+            rate: rate_lesson(&self.request_rate),
             endpoints: self.is_ordinary(),
         }
     }

@@ -81,12 +81,13 @@ mod tests {
             l = spike_excess(l, 500, 40.0, 1.0);
         }
         assert!((l - 1.0).abs() < 0.01, "{l}");
-        // Ten times faster than the drain: grows by about 0.9 per request.
+        // Five times faster than the drain (its floor, 4 a second): grows
+        // by 0.8 per request.
         let mut l = 0.0;
         for _ in 0..30 {
             l = spike_excess(l, 50, 40.0, 1.0);
         }
-        assert!(l > 25.0, "{l}");
+        assert!(l > 23.0, "{l}");
     }
 
     #[test]

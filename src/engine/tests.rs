@@ -669,7 +669,7 @@ fn the_challenge_path_does_not_allocate() {
     let z = heap_zone(4 << 20);
     let zone = z.shared.challenge();
     let ua = b"Mozilla/5.0 (X11; Linux x86_64) Chrome/131.0";
-    let t = token::mint(&zone.key, 9, ua, 1_800_003_600);
+    let t = token::mint(&zone.key(), 9, ua, 1_800_003_600);
     let n = token::solve(&t, 8);
     let header = format!(
         "a=1; api_abuse_pass_abcdef={}.{n}",
@@ -679,14 +679,85 @@ fn the_challenge_path_does_not_allocate() {
     let before = counting::allocations();
     for _ in 0..100 {
         let c = cookie_value(header.as_bytes(), b"api_abuse_pass_abcdef").expect("cookie");
-        let v = token::verify(&zone.key, 9, ua, c, 1_800_000_000, 8);
+        let v = token::verify(&zone.key(), 9, ua, c, 1_800_000_000, 8);
         assert!(matches!(v, token::Verdict::Valid(_)));
-        let _ = zone.failures.fail(9);
-        let _ = zone.failures.pass(9);
-        let t = token::mint(&zone.key, 9, ua, 1_800_003_600);
+        let _ = z.shared.challenge_failures().fail(9, 1_800_000_000);
+        let _ = z.shared.challenge_failures().pass(9);
+        let t = token::mint(&zone.key(), 9, ua, 1_800_003_600);
         let _ = page::page(&mut buf, b"api_abuse_pass_abcdef", &t, 10, 3600).expect("fits");
         let _ = page::json(&mut buf, 3600).expect("fits");
         zone.count(crate::challenge::Counter::Issued);
     }
     assert_eq!(counting::allocations() - before, 0);
+}
+
+#[test]
+fn a_request_nothing_can_be_decided_on_teaches_what_a_full_assessment_would() {
+    // `detect` skips the detectors and the vote while the session is too
+    // short for any tolerance; what it teaches the baseline must be what
+    // the full assessment's lesson teaches, for every observation.
+    use crate::detect::facts::extract;
+    let mut learned = AppBaseline::boxed();
+    let mut seed = 0x2545_f491_4f6c_dd1du64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let paths = ["/", "/a", "/b/1", "/login", "/app.js", "/c/2/d"];
+    let uas: [&[u8]; 3] = [
+        b"curl/8.0",
+        b"sqlmap/1.7",
+        b"Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0",
+    ];
+    let (mut checked, mut rate_checked, mut endpoint_checked) = (0, 0, 0);
+    for client in 0..300u64 {
+        let mut s = ClientState::ZERO;
+        let mut t = T0 + client * 7_919;
+        for _ in 0..45 {
+            t += match next() % 4 {
+                0 => 5,
+                1 => 800,
+                2 => 20_000,
+                _ => 61_000,
+            };
+            let v = RequestView {
+                method: if next() % 5 == 0 { b"POST" } else { b"GET" },
+                path: paths[(next() % paths.len() as u64) as usize].as_bytes(),
+                user_agent: Some(uas[(next() % 3) as usize]),
+                status: [200, 401, 404][(next() % 3) as usize],
+                http_version: 1001,
+                ..Default::default()
+            };
+            let f = extract(&v, None);
+            let obs = s.update(&f, &learned, t);
+            // Give the baseline something learned, so the rate detector works.
+            learned.learn(&obs, crate::detect::baseline::Lesson::ALL, t);
+            let full = assess(&s, &learned, t).lesson();
+            let early = early_lesson(&s, &obs, &learned, t);
+            let (mut a, mut b) = (AppBaseline::boxed(), AppBaseline::boxed());
+            assert_eq!(a.record(&obs, full), b.record(&obs, early));
+            assert_eq!(bytemuck::bytes_of(&*a), bytemuck::bytes_of(&*b), "{obs:?}");
+            checked += 1;
+            rate_checked += usize::from(obs.minute_sample > 0);
+            endpoint_checked += usize::from(obs.learn_endpoint);
+        }
+    }
+    assert!(checked > 10_000 && rate_checked > 500 && endpoint_checked > 500);
+}
+
+#[test]
+fn min_requests_is_the_lowest_tolerance_the_profile_votes_with() {
+    use crate::detect::scoring::rule;
+    use crate::model::Tolerance;
+    let mut all = profiles("denylist", "1h");
+    let p = &mut all.profiles[0];
+    for t in [Tolerance::Low, Tolerance::Normal, Tolerance::High] {
+        p.tolerance = t;
+        p.challenge.below = None;
+        assert_eq!(min_requests(p), rule(t).min_requests);
+        p.challenge.below = Some(Tolerance::Low);
+        assert_eq!(min_requests(p), rule(Tolerance::Low).min_requests);
+    }
 }

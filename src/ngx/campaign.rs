@@ -73,6 +73,29 @@ pub unsafe fn preaccess(
         shared.count_refusal(true, now_s);
         return None;
     }
+    if hit.challenge {
+        let now = now_s.min(u64::from(u32::MAX)) as u32;
+        if let Some(entry) = shared
+            .listed(key, now)
+            .filter(|e| e.kind() == Some(crate::shared::ListKind::Challenge))
+        {
+            // SAFETY: the caller's live request, its headers not sent.
+            return unsafe {
+                super::challenge::preaccess(
+                    r,
+                    shared,
+                    mcf,
+                    lcf,
+                    profiles,
+                    key,
+                    addr,
+                    ctx,
+                    entry,
+                    now_s * 1000,
+                )
+            };
+        }
+    }
     if !hit.refuse {
         return None;
     }

@@ -51,7 +51,8 @@ pub unsafe fn preaccess(
     let profile = profiles.and_then(|p| p.profile_for(app));
     let settings = profile.map_or_else(challenge::Settings::default, |p| p.challenge);
     let zone = shared.challenge();
-    let name = cookie_name(&zone.key);
+    let zone_key = zone.key();
+    let name = cookie_name(&zone_key);
     // SAFETY: the caller passes a live request; its headers and method
     // live as long as it does.
     let (ua, method, (accept, cookie)) = unsafe {
@@ -72,7 +73,7 @@ pub unsafe fn preaccess(
             ngx::ngx_log_error!(level, l, "{}", args);
         }
     };
-    let verdict = cookie.map(|c| token::verify(&zone.key, key, ua, c, now_s, settings.work));
+    let verdict = cookie.map(|c| token::verify(&zone_key, key, ua, c, now_s, settings.work));
     let event = |what: &'static str, failures: u32, listed: Option<(&'static str, String)>| {
         let app = String::from_utf8_lossy(app);
         let e = Event {
@@ -93,7 +94,7 @@ pub unsafe fn preaccess(
     };
 
     if let Some(Verdict::Valid(_)) = verdict {
-        let after = zone.failures.pass(key);
+        let after = shared.challenge_failures().pass(key);
         if after > 0 {
             zone.count(Counter::Passed);
             event("challenge_passed", after, None);
@@ -126,12 +127,12 @@ pub unsafe fn preaccess(
         return None;
     }
 
-    let failures = zone.failures.fail(key);
+    let failures = shared.challenge_failures().fail(key, now_s);
     if failures == 1 {
         event("challenge_issued", failures, None);
     }
     if failures >= settings.failures {
-        zone.failures.pass(key);
+        shared.challenge_failures().pass(key);
         zone.count(Counter::Escalated);
         let escalated = escalate(shared, key, entry, settings.escalate, profile, now_s);
         let (list, expires, summary) = match escalated {
@@ -188,7 +189,7 @@ pub unsafe fn preaccess(
             return Some(ngx::ffi::NGX_HTTP_INTERNAL_SERVER_ERROR as ngx_int_t);
         }
         let rc = if html {
-            respond_page(r, &zone.key, &name, key, ua, &settings, now_s)
+            respond_page(r, &zone_key, &name, key, ua, &settings, now_s)
         } else {
             respond_json(r, challenge::retry_after(entry.expires, now_s))
         };

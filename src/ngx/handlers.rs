@@ -17,7 +17,7 @@ use super::util::{bytes, client_addr, headers_in, lowcase_key, now_ms};
 use super::{worker, zone, Module};
 use crate::access::{self, ListTag};
 use crate::model::{AttackClass, BotType};
-use crate::request::{header_bits as hb, RequestView};
+use crate::request::RequestView;
 use crate::signatures;
 use crate::signatures::cache::{inspect_all_cached, ScanCache};
 use crate::table::client_key;
@@ -44,7 +44,14 @@ pub struct Ctx {
     pub answer: Option<crate::detect::facts::Answer>,
     /// What the client had done before this request (campaigns' feed).
     pub before: Option<(bool, crate::campaign::Prior)>,
+    /// The client's place in the zone's client table, computed once for
+    /// the request's start and end.
+    pub place: crate::table::Place,
 }
+
+// The context is allocated from the request's pool, which aligns to
+// NGX_ALIGNMENT (a machine word): nothing in it may need more.
+const _: () = assert!(std::mem::align_of::<Ctx>() <= std::mem::size_of::<usize>());
 
 /// Where the module is with reading the body (`api_abuse_inspect_body on`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -297,7 +304,8 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
     let mut decision = decision;
     if matches!(ctx.action, Action::Pass | Action::Monitor) && (!decision.refuse || monitor) {
         // SAFETY: see above.
-        let listed = unsafe { detect_start(r, shared, mcf, lcf, key, addr, ctx) };
+        let listed =
+            unsafe { detect_start(r, shared, mcf, lcf, profiles.as_deref(), key, addr, ctx) };
         if listed && !monitor && !decision.refuse {
             // Listed by this very request: it is the first one refused.
             decision = access::decide(
@@ -382,12 +390,12 @@ unsafe fn detect_start(
     shared: &crate::shared::Shared,
     mcf: &MainConf,
     lcf: &LocConf,
+    profiles: Option<&crate::config::Profiles>,
     key: crate::table::ClientKey,
     addr: std::net::IpAddr,
     ctx: &mut Ctx,
 ) -> bool {
-    let profiles = worker::profiles();
-    let Some(profile) = profiles.as_deref().and_then(|p| p.profile_for(lcf.app())) else {
+    let Some(profile) = profiles.and_then(|p| p.profile_for(lcf.app())) else {
         return false;
     };
     // SAFETY: the caller's live request.
@@ -416,22 +424,32 @@ unsafe fn detect_start(
         return false;
     }
     let now = now_ms();
-    ctx.before = Some(super::campaign::before(shared, key, now));
-    let outcome = crate::engine::learner::with_worker(|learner| {
-        crate::engine::begin(
+    let place = shared.clients.place(key);
+    ctx.place = place;
+    let started = crate::engine::learner::with_worker(|learner| {
+        crate::engine::begin_at(
             shared,
             learner,
             profile,
             lcf.app(),
-            key,
+            (key, place),
             addr,
             &view,
             &facts,
             lcf.mode == Mode::Monitor,
             now,
         )
-    })
-    .flatten();
+    });
+    let outcome = match started {
+        Some(s) => {
+            ctx.before = Some(s.before);
+            s.outcome
+        }
+        None => {
+            ctx.before = Some(super::campaign::before(shared, key, now));
+            None
+        }
+    };
     // SAFETY: the caller's live request (for its connection's log).
     unsafe { log_recovery(r) };
     if crate::engine::take_full_note() {
@@ -572,9 +590,10 @@ unsafe fn log_phase(r: *mut ngx_http_request_t) {
     // The request was counted when it started (`detect_start`); its answer
     // completes it for the client's next verdicts.
     if let Some(answer) = ctx.answer {
-        crate::engine::end(
+        crate::engine::end_at(
             shared,
             key,
+            ctx.place,
             &crate::detect::facts::Answer { status, ..answer },
         );
         // SAFETY: see above.
@@ -675,33 +694,16 @@ unsafe fn scan_headers(r: *mut ngx_http_request_t) -> HeaderScan {
         scan.count = scan.count.saturating_add(1);
         let name: &'static [u8] = lowcase_key(h);
         let value: &'static [u8] = bytes(&h.value);
-        scan.fp.header(name, value);
-        if name == b"user-agent" {
+        // One lookup per name: its bit, its part in the fingerprint and
+        // whether the signatures read it.
+        let class = crate::request::names::classify(name);
+        scan.fp.header_parts(class.fingerprint, class.slot, value);
+        if class.slot == crate::campaign::ValueSlot::UserAgent {
             scan.ua_is_headers_in =
                 std::ptr::eq(h, ua_header) && value.len() <= crate::detect::facts::MAX_USER_AGENT;
         }
-        scan.bits |= match name {
-            b"accept" => hb::ACCEPT,
-            b"accept-language" => hb::ACCEPT_LANGUAGE,
-            b"accept-encoding" => hb::ACCEPT_ENCODING,
-            b"referer" => hb::REFERER,
-            b"cookie" => hb::COOKIE,
-            b"x-requested-with" => hb::X_REQUESTED_WITH,
-            b"authorization" => hb::AUTHORIZATION,
-            b"content-type" => hb::CONTENT_TYPE,
-            b"origin" => hb::ORIGIN,
-            b"upgrade-insecure-requests" => hb::UPGRADE_INSECURE,
-            b"cache-control" => hb::CACHE_CONTROL,
-            b"connection" if value.eq_ignore_ascii_case(b"close") => hb::CONNECTION_CLOSE,
-            n if n.starts_with(b"sec-fetch-") => hb::SEC_FETCH,
-            n if n.starts_with(b"sec-ch-ua") => hb::SEC_CH_UA,
-            _ => 0,
-        };
-        let carries_input = matches!(
-            name,
-            b"user-agent" | b"referer" | b"cookie" | b"origin" | b"content-type" | b"host"
-        ) || name.starts_with(b"x-");
-        if carries_input && scan.n < MAX_INSPECTED_HEADERS {
+        scan.bits |= class.bit_with(value);
+        if class.inspect && scan.n < MAX_INSPECTED_HEADERS {
             scan.inspect[scan.n] = (name, value);
             scan.n += 1;
         }

@@ -1,37 +1,83 @@
 //! A per-worker cache of field verdicts. The same User-Agent, Referer,
 //! cookie, path or argument arrives thousands of times; each distinct
 //! (checks, field) pair is normalised and scanned once, and the verdict (the
-//! attack classes it carries, usually none) is reused.
+//! attack classes it carries, usually none, and the inspection budget its
+//! scan used) is reused.
 //!
-//! Four-way set-associative: a field hashes (SipHash with a random key per
-//! process, so nobody can aim a collision at a clean entry) to a bucket of
-//! four slots (one 64-byte line), each holding a full 64-bit hash, the
-//! field's length and the classes found, most recently used first; a new
-//! verdict evicts the least recently used of the four. (Direct-mapped, a
-//! thousand product paths and their probe verdicts missed one lookup in
-//! four on conflicts alone.) A collision only costs a rescan. Only complete verdicts are stored: a field scanned after
-//! a class was already found elsewhere in the request skips that class and is
-//! not cached.
+//! Two levels, both per worker, in memory only:
+//!
+//! - **Exact** ([`Exact`], looked up first, for whole paths, whole query
+//!   strings and header values): the field's bytes are kept next to the
+//!   verdict and compared in full on a hit, so a hit *is* the same field and
+//!   the index hash needs no key strength: XXH3 (seeded per process) instead
+//!   of SipHash, and no byte-class pass before it. A field is admitted when
+//!   the hashed level already knew it or on its second miss within a short
+//!   memory (a one-word "doorkeeper" per index), so values seen once
+//!   (per-client addresses, one-off queries) do not push the hot ones out. Bytes live in a ring arena, entries in 4-way sets;
+//!   an entry whose bytes were overwritten is simply gone.
+//! - **Hashed** ([`Verdicts::lookup`]): four-way set-associative, a field
+//!   hashes (SipHash with a random key per process, so nobody can aim a
+//!   collision at a clean entry) to a bucket of four slots (one 64-byte
+//!   line), each holding a full 64-bit hash, the field's length and the
+//!   verdict, most recently used first; a new verdict evicts the least
+//!   recently used of the four. (Direct-mapped, a thousand product paths and
+//!   their probe verdicts missed one lookup in four on conflicts alone.) A
+//!   collision only costs a rescan.
+//!
+//! Only complete verdicts are stored: a field scanned after a class was
+//! already found elsewhere in the request skips that class and is not
+//! cached, and nor is a scan cut short by the inspection budget. A hit
+//! charges the budget what the scan cost, so a cached request is inspected
+//! exactly as far as an uncached one (`tests::same_as_the_full_scan_*`).
+//!
+//! Memory per worker: hashed 128 KiB, exact 48 KiB of entries, a 64 KiB
+//! arena and 16 KiB of doorkeeper words, 256 KiB in all.
 
 use std::hash::{BuildHasher, Hasher};
 
 use super::{scan_input, Findings, Input, WINDOW};
 
-/// Slots in the cache (a power of two); 16 bytes each, 128 KiB per worker.
+/// Slots in the hashed level (a power of two); 16 bytes each, 128 KiB.
 pub const SLOTS: usize = 8192;
-/// Slots per bucket.
+/// Slots per bucket (both levels).
 const WAYS: usize = 4;
 /// Fields longer than this are scanned every time.
 pub const MAX_CACHED_LEN: usize = 1024;
 /// Tag of the scanner-probe check on a whole path.
 pub(super) const PROBE_TAG: u32 = 1 << 31;
+/// Tag of a whole path: its own checks, its segments' and the probe check.
+pub(super) const WHOLE_PATH_TAG: u32 = 1 << 30 | 1;
+/// Tag of a whole query string, every argument in it.
+pub(super) const WHOLE_QUERY_TAG: u32 = 1 << 30 | 2;
+
+/// What a field's scan found and what it cost.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(super) struct Verdict {
+    /// Bit per AttackClass found.
+    pub mask: u16,
+    /// Inspection budget the scan used (bytes normalised plus field costs).
+    pub cost: u16,
+}
+
+/// Largest cost a verdict records (15 bits of a hashed slot).
+const MAX_COST: usize = 0x7fff;
+
+impl Verdict {
+    /// `None` when the cost does not fit (such a scan is not cached).
+    pub(super) fn new(mask: u16, cost: usize) -> Option<Verdict> {
+        (cost <= MAX_COST).then_some(Verdict {
+            mask,
+            cost: cost as u16,
+        })
+    }
+}
 
 #[derive(Clone, Copy, Default)]
 struct Slot {
     hash: u64,
     len: u32,
-    /// Bit per AttackClass found, plus [`OCCUPIED`].
-    mask: u32,
+    /// The verdict's mask (bits 0..16), cost (16..31) and [`OCCUPIED`].
+    word: u32,
 }
 
 const OCCUPIED: u32 = 1 << 31;
@@ -42,7 +88,7 @@ const OCCUPIED: u32 = 1 << 31;
 struct Bucket([Slot; WAYS]);
 
 pub(super) enum Lookup {
-    Hit(u16),
+    Hit(Verdict),
     /// Not cached; store the verdict under this key once computed.
     Miss(Key),
     TooLong,
@@ -53,22 +99,160 @@ pub(super) struct Key {
     len: u32,
 }
 
+/// Sets of the exact level, 4 ways each: 2,048 entries of 24 bytes.
+const EXACT_SETS: usize = 512;
+/// Bytes of the exact level's ring arena.
+const ARENA: usize = 64 * 1024;
+/// Longest field the exact level keeps.
+pub(super) const MAX_EXACT_LEN: usize = 512;
+/// Doorkeeper words (4 bytes each).
+const DOORS: usize = 4096;
+
+#[derive(Clone, Copy, Default)]
+struct Entry {
+    /// Where the field's bytes start, counted in bytes ever written to the
+    /// arena (so an overwritten entry is recognised: see [`Exact::intact`]).
+    pos: u64,
+    check: u32,
+    tag: u32,
+    /// 0: empty.
+    len: u16,
+    verdict: Verdict,
+}
+
+/// The exact level (see the module header).
+pub(super) struct Exact {
+    sets: Box<[[Entry; WAYS]]>,
+    arena: Box<[u8]>,
+    /// Bytes ever written to the arena, padding included.
+    head: u64,
+    doors: Box<[u32]>,
+    seed: u64,
+    hits: u64,
+}
+
+pub(super) enum ExactLookup {
+    Hit(Verdict),
+    /// Not kept (`None`: empty or too long to be). Admit the verdict once
+    /// computed if [`Admit::seen`] or if the hashed level knew the field.
+    Miss(Option<Admit>),
+}
+
+pub(super) struct Admit {
+    hash: u64,
+    tag: u32,
+    /// A second miss in a short while (the doorkeeper's word matched).
+    pub seen: bool,
+}
+
+impl Exact {
+    fn new(seed: u64) -> Self {
+        Exact {
+            sets: vec![[Entry::default(); WAYS]; EXACT_SETS].into_boxed_slice(),
+            arena: vec![0; ARENA].into_boxed_slice(),
+            head: 0,
+            doors: vec![0; DOORS].into_boxed_slice(),
+            seed,
+            hits: 0,
+        }
+    }
+
+    fn intact(&self, e: &Entry) -> bool {
+        e.len != 0 && self.head - e.pos <= ARENA as u64
+    }
+
+    fn bytes(&self, e: &Entry) -> &[u8] {
+        let at = (e.pos % ARENA as u64) as usize;
+        &self.arena[at..at + usize::from(e.len)]
+    }
+
+    fn matches(&self, e: &Entry, hash: u64, tag: u32, field: &[u8]) -> bool {
+        e.check == (hash >> 32) as u32
+            && e.tag == tag
+            && usize::from(e.len) == field.len()
+            && self.intact(e)
+            && self.bytes(e) == field
+    }
+
+    #[inline]
+    pub(super) fn lookup(&mut self, tag: u32, field: &[u8]) -> ExactLookup {
+        if field.is_empty() || field.len() > MAX_EXACT_LEN {
+            return ExactLookup::Miss(None);
+        }
+        let hash = xxhash_rust::xxh3::xxh3_64_with_seed(field, self.seed)
+            ^ u64::from(tag).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let set = hash as usize & (EXACT_SETS - 1);
+        // Most hits are on the most recently used way.
+        let front = &self.sets[set][0];
+        if self.matches(front, hash, tag, field) {
+            self.hits += 1;
+            return ExactLookup::Hit(front.verdict);
+        }
+        self.lookup_rest(set, hash, tag, field)
+    }
+
+    /// [`Exact::lookup`] past the first way.
+    #[inline(never)]
+    fn lookup_rest(&mut self, set: usize, hash: u64, tag: u32, field: &[u8]) -> ExactLookup {
+        let found = (1..WAYS).find(|&w| self.matches(&self.sets[set][w], hash, tag, field));
+        if let Some(way) = found {
+            let ways = &mut self.sets[set];
+            let verdict = ways[way].verdict;
+            ways[..=way].rotate_right(1);
+            self.hits += 1;
+            return ExactLookup::Hit(verdict);
+        }
+        // Admitted on a second miss: a field seen once is not kept.
+        let door = &mut self.doors[(hash >> 20) as usize & (DOORS - 1)];
+        let word = hash as u32 | 1;
+        let seen = *door == word;
+        *door = if seen { 0 } else { word };
+        ExactLookup::Miss(Some(Admit { hash, tag, seen }))
+    }
+
+    /// Keeps `field`'s verdict (the field `admit` was given for).
+    pub(super) fn admit(&mut self, admit: Admit, field: &[u8], verdict: Verdict) {
+        let len = field.len();
+        let mut at = (self.head % ARENA as u64) as usize;
+        if at + len > ARENA {
+            self.head += (ARENA - at) as u64;
+            at = 0;
+        }
+        self.arena[at..at + len].copy_from_slice(field);
+        let entry = Entry {
+            pos: self.head,
+            check: (admit.hash >> 32) as u32,
+            tag: admit.tag,
+            len: len as u16,
+            verdict,
+        };
+        self.head += len as u64;
+        let ways = &mut self.sets[admit.hash as usize & (EXACT_SETS - 1)];
+        ways.rotate_right(1);
+        ways[0] = entry;
+    }
+}
+
 /// The verdicts, keyed by checks and field bytes.
 pub struct Verdicts {
+    pub(super) exact: Exact,
     buckets: Box<[Bucket]>,
     keys: std::collections::hash_map::RandomState,
     /// The field hashed last in this scan (address, length, hash): a path is
     /// looked up for its own checks and for the probe check.
     last: Option<(usize, usize, u64)>,
+    /// Lookups of the hashed level.
     pub hits: u64,
     pub misses: u64,
 }
 
 impl Default for Verdicts {
     fn default() -> Self {
+        let keys = std::collections::hash_map::RandomState::new();
         Verdicts {
+            exact: Exact::new(keys.hash_one(0x5eed_u64)),
             buckets: vec![Bucket::default(); SLOTS / WAYS].into_boxed_slice(),
-            keys: std::collections::hash_map::RandomState::new(),
+            keys,
             last: None,
             hits: 0,
             misses: 0,
@@ -77,6 +261,11 @@ impl Default for Verdicts {
 }
 
 impl Verdicts {
+    /// Hits of the exact level.
+    pub fn exact_hits(&self) -> u64 {
+        self.exact.hits
+    }
+
     pub(super) fn lookup(&mut self, tag: u32, field: &[u8]) -> Lookup {
         if field.len() > MAX_CACHED_LEN {
             return Lookup::TooLong;
@@ -99,13 +288,16 @@ impl Verdicts {
         let bucket = self.bucket(hash);
         if let Some(way) = bucket
             .iter()
-            .position(|s| s.mask & OCCUPIED != 0 && s.hash == hash && s.len == len)
+            .position(|s| s.word & OCCUPIED != 0 && s.hash == hash && s.len == len)
         {
             let slot = bucket[way];
             // Most recently used first.
             bucket[..=way].rotate_right(1);
             self.hits += 1;
-            return Lookup::Hit(slot.mask as u16);
+            return Lookup::Hit(Verdict {
+                mask: slot.word as u16,
+                cost: ((slot.word >> 16) & MAX_COST as u32) as u16,
+            });
         }
         self.misses += 1;
         Lookup::Miss(Key { hash, len })
@@ -115,13 +307,13 @@ impl Verdicts {
         &mut self.buckets[(hash as usize) & (SLOTS / WAYS - 1)].0
     }
 
-    pub(super) fn store(&mut self, key: Key, mask: u16) {
+    pub(super) fn store(&mut self, key: Key, verdict: Verdict) {
         let bucket = self.bucket(key.hash);
         bucket.rotate_right(1);
         bucket[0] = Slot {
             hash: key.hash,
             len: key.len,
-            mask: u32::from(mask) | OCCUPIED,
+            word: u32::from(verdict.mask) | u32::from(verdict.cost) << 16 | OCCUPIED,
         };
     }
 }
@@ -222,5 +414,147 @@ mod tests {
             );
             assert_eq!(f.strongest().map(|f| f.location), Some(Location::Cookie));
         }
+    }
+    /// The corpus's attack and benign strings, with their raw separators.
+    fn corpus() -> Vec<Vec<u8>> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus/signatures");
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(dir).expect("corpus directory") {
+            let text = std::fs::read_to_string(entry.expect("entry").path()).expect("corpus file");
+            for line in text.lines().filter(|l| !l.starts_with('#')) {
+                let data = line.split_once('\t').map_or(line, |(_, d)| d);
+                if !data.trim().is_empty() {
+                    out.push(data.as_bytes().to_vec());
+                }
+            }
+        }
+        out
+    }
+
+    /// An owned request: target and headers.
+    type Req = (Vec<u8>, Vec<(&'static [u8], Vec<u8>)>);
+
+    /// `s` placed where each cached level and shortcut sees it: the path,
+    /// a query string, header values (exact level), a cookie.
+    fn shapes(s: &[u8], clean: &[u8]) -> Vec<Req> {
+        let cat = |a: &[u8], b: &[u8]| [a, b].concat();
+        let h = |v: &[u8]| -> Vec<(&'static [u8], Vec<u8>)> {
+            vec![
+                (b"user-agent", UA.to_vec()),
+                (b"referer", v.to_vec()),
+                (b"x-client-data", cat(b"v=1;", v)),
+            ]
+        };
+        vec![
+            (cat(b"/p/", s), h(clean)),
+            (cat(b"/api/items?q=", s), h(clean)),
+            (cat(b"/api/items?", s), h(clean)),
+            (clean.to_vec(), h(s)),
+            (cat(b"/", clean), vec![(b"cookie", cat(b"a=", s))]),
+            (cat(s, b"?page=2"), vec![(b"user-agent", s.to_vec())]),
+        ]
+    }
+
+    /// Every request through one cache, three times in a row and the
+    /// whole list twice (so fields pass the exact level's doorkeeper and
+    /// hit), against the scan without a cache: the same classes at the same
+    /// locations.
+    fn check_same(reqs: &[Req], cache: &mut ScanCache) {
+        for round in 0..2 {
+            for (target, headers) in reqs {
+                let h: Vec<(&[u8], &[u8])> =
+                    headers.iter().map(|(n, v)| (*n, v.as_slice())).collect();
+                let input = Input {
+                    target,
+                    headers: &h,
+                    body: None,
+                };
+                let full = inspect_all(&input);
+                for _ in 0..3 {
+                    assert_eq!(
+                        inspect_all_cached(&input, cache),
+                        full,
+                        "round {round}: {:?} {:?}",
+                        String::from_utf8_lossy(target),
+                        h.iter()
+                            .map(|(_, v)| String::from_utf8_lossy(&v[..v.len().min(60)]))
+                            .collect::<Vec<_>>()
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn same_as_the_full_scan_on_the_corpus() {
+        let mut cache = ScanCache::default();
+        let lines = corpus();
+        let mut reqs = Vec::new();
+        for (i, s) in lines.iter().enumerate() {
+            // A clean neighbour from elsewhere in the corpus keeps the
+            // cached parts mixed with attacks.
+            let clean = &lines[(i * 7 + 3) % lines.len()];
+            reqs.extend(shapes(s, clean));
+        }
+        check_same(&reqs, &mut cache);
+        assert!(
+            cache.verdicts.exact_hits() > 10_000,
+            "the exact level answers: {} hits",
+            cache.verdicts.exact_hits()
+        );
+    }
+
+    /// Random strings from the bytes detectors care about (seeded), and
+    /// requests long enough to run out of inspection budget: a hit charges
+    /// what the scan cost, so later fields are inspected exactly as far.
+    #[test]
+    fn same_as_the_full_scan_on_random_and_long_requests() {
+        const ALPHABET: &[u8] = b"%&#;:/\\.'\"`<>=()[]{}$|*-+!?@ \r\n\tsleporiund0123456789abcxyz";
+        let mut state = 0x0bad_5eed_1234_5678u64;
+        let mut next = move |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let mut reqs = Vec::new();
+        for _ in 0..1500 {
+            let len = 1 + next(120);
+            let s: Vec<u8> = (0..len).map(|_| ALPHABET[next(ALPHABET.len())]).collect();
+            reqs.extend(shapes(&s, b"/api/v1/products/17.json"));
+        }
+        // Budget: dozens of cacheable header values of about 500 bytes
+        // with scannable bytes, then a payload the budget may not reach.
+        for n in [30usize, 34, 36, 40] {
+            let filler = b"a b(c) ".repeat(60 + n);
+            let mut headers: Vec<(&'static [u8], Vec<u8>)> = (0..n)
+                .map(|i| {
+                    (
+                        b"x-note" as &'static [u8],
+                        [&filler[..], &[b'0' + i as u8]].concat(),
+                    )
+                })
+                .collect();
+            headers.push((b"x-last", b"1' or '1'='1".to_vec()));
+            reqs.push((b"/a/b?page=2".to_vec(), headers));
+        }
+        let mut cache = ScanCache::default();
+        check_same(&reqs, &mut cache);
+        // Far more distinct values than the arena holds: overwritten entries
+        // must drop out, never answer for other bytes.
+        let mut wide = Vec::new();
+        for i in 0..6000u32 {
+            let v = format!("Mozilla/5.0 (client {i}; x{}) Gecko/20100101", i * 7919);
+            let q = format!("/api/v1/items/{i}?sort=name&q={}", i % 97);
+            wide.push((
+                q.into_bytes(),
+                vec![(b"user-agent" as &'static [u8], v.into_bytes())],
+            ));
+        }
+        check_same(&wide, &mut cache);
+        assert!(
+            cache.verdicts.exact.head > 4 * ARENA as u64,
+            "the arena wrapped"
+        );
     }
 }

@@ -170,6 +170,22 @@ pub fn xxe(n: &Normalized) -> bool {
     {
         return true;
     }
+    // XSLT handed to a transformer: it reads files (`document()`), the
+    // processor (`system-property()`) and, with extensions, runs code.
+    const XSLT: Needles = Needles::new(&[
+        b"<xsl:stylesheet",
+        b"<xsl:transform",
+        b"<xsl:template",
+        b"<xsl:value-of",
+        b"<xsl:copy-of",
+        b"<xsl:include",
+        b"<xsl:import",
+        b"<xsl:for-each",
+        b"xmlns:php=\"http://php.net/xsl\"",
+    ]);
+    if XSLT.found_in(s) {
+        return true;
+    }
     let mut from = 0;
     while let Some(p) = s.get(from..).and_then(|t| find(t, b"<!doctype")) {
         let at = from + p;
@@ -192,7 +208,12 @@ pub fn xxe(n: &Normalized) -> bool {
     false
 }
 
+/// LDAP filter injection, and XPath injection (the other query language
+/// of directories and XML stores, judged in the same class).
 pub fn ldap(n: &Normalized) -> bool {
+    if n.has(trig::QUOTE | trig::PAREN | trig::COLON) && xpath(n.text) {
+        return true;
+    }
     let s = n.text;
     if !n.has(trig::PAREN) {
         return false;
@@ -225,6 +246,151 @@ pub fn ldap(n: &Normalized) -> bool {
             > 0
             && s[..p].contains(&b'(')
     })
+}
+
+/// XPath functions that read the document's structure or text, the ones a
+/// blind XPath injection enumerates it with.
+const XPATH_FUNCTIONS: &[&[u8]] = &[
+    b"name",
+    b"local-name",
+    b"namespace-uri",
+    b"count",
+    b"string-length",
+    b"substring",
+    b"substring-before",
+    b"substring-after",
+    b"contains",
+    b"starts-with",
+    b"string",
+    b"normalize-space",
+    b"translate",
+    b"concat",
+    b"position",
+    b"last",
+    b"text",
+    b"node",
+    b"boolean",
+    b"number",
+    b"sum",
+    b"document",
+    b"doc",
+    b"unparsed-text",
+    b"codepoints-to-string",
+    b"string-to-codepoints",
+    b"lower-case",
+    b"upper-case",
+    b"true",
+    b"false",
+    b"not",
+];
+
+/// A structure function applied to the document root (`name(/*)`,
+/// `count(//user)`): an XPath expression, not text.
+const XPATH_ROOTED: Needles = Needles::new(&[
+    b"count(/",
+    b"name(/",
+    b"local-name(/",
+    b"string(/",
+    b"string-length(/",
+    b"sum(/",
+]);
+
+/// Axes, as written in a location step (`child::node()`).
+const XPATH_AXES: Needles = Needles::new(&[
+    b"child::",
+    b"parent::",
+    b"ancestor::",
+    b"ancestor-or-self::",
+    b"descendant::",
+    b"descendant-or-self::",
+    b"following::",
+    b"following-sibling::",
+    b"preceding::",
+    b"preceding-sibling::",
+    b"attribute::",
+    b"self::",
+    b"namespace::",
+]);
+
+/// Bytes after a quote breakout read for the XPath that follows it.
+const XPATH_SPAN: usize = 64;
+
+/// XPath injection: a quote that closes the application's string literal
+/// followed by a boolean or union operator and XPath (a structure function
+/// such as `name()` or `count(`, an axis, a rooted path: `' or name()='x`,
+/// `') or count(/*)=1 or ('`, `'] | //*`), or a location step with an
+/// axis anywhere (`count(/child::node())`). A quote followed by words
+/// ("it's or") or by SQL is not XPath.
+fn xpath(s: &[u8]) -> bool {
+    if s.contains(&b'(') && XPATH_ROOTED.found_in(s) {
+        return true;
+    }
+    if s.contains(&b':')
+        && XPATH_AXES.any_match(s, |axis, p| {
+            let before = p.checked_sub(1).map(|b| s[b]);
+            let after = &s[p + axis.len()..];
+            // `/child::x`, `(child::x`, or a node test: `child::node()`, `self::*`.
+            matches!(before, Some(b'/' | b'(' | b'[' | b'|'))
+                || after.starts_with(b"*")
+                || after.starts_with(b"node()")
+                || after.starts_with(b"text()")
+        })
+    {
+        return true;
+    }
+    // The first quote of each kind: the one that would end the literal.
+    for q in [b'\'', b'"'] {
+        let Some(at) = s.iter().position(|&b| b == q) else {
+            continue;
+        };
+        let tail = &s[at + 1..s.len().min(at + 1 + XPATH_SPAN)];
+        // Closers of the predicate the literal was in: `')`, `']`.
+        let mut i = tail
+            .iter()
+            .take_while(|&&b| matches!(b, b')' | b']' | b' '))
+            .count();
+        let closed = tail[..i].contains(&b']');
+        let op = if tail[i..].starts_with(b"or ") || tail[i..].starts_with(b"and ") {
+            if tail[i] == b'o' {
+                3
+            } else {
+                4
+            }
+        } else if tail[i..].starts_with(b"|") {
+            1
+        } else {
+            continue;
+        };
+        i += op;
+        while tail.get(i) == Some(&b' ') {
+            i += 1;
+        }
+        let rest = &tail[i..];
+        // `| //user`, `or /*`: a union or test on a rooted path.
+        if rest.starts_with(b"//") || rest.starts_with(b"/*") {
+            return true;
+        }
+        if op == 1 && !closed {
+            continue;
+        }
+        // `or name()=`, `or count(/`, `or not(contains(`.
+        let rest = rest
+            .strip_prefix(b"not(")
+            .or_else(|| rest.strip_prefix(b"("))
+            .unwrap_or(rest);
+        let name = rest
+            .iter()
+            .take_while(|b| b.is_ascii_lowercase() || **b == b'-')
+            .count();
+        let call = rest[name..]
+            .iter()
+            .find(|&&b| b != b' ')
+            .is_some_and(|&b| b == b'(');
+        if call && XPATH_FUNCTIONS.contains(&&rest[..name]) {
+            return true;
+        }
+    }
+    false
 }
 
 /// `attr=`, `attr>=`, `attr~=` at the start of `s`.
@@ -437,6 +603,21 @@ const HEADERS: &[&[u8]] = &[
     b"content-security-policy",
 ];
 
+/// Mail headers an injected line break adds to a message the application
+/// sends (mail-form injection: `victim@example.com\nBcc: ...`).
+const MAIL_HEADERS: &[&[u8]] = &[
+    b"to",
+    b"cc",
+    b"bcc",
+    b"from",
+    b"subject",
+    b"reply-to",
+    b"sender",
+    b"return-path",
+    b"mime-version",
+    b"content-transfer-encoding",
+];
+
 /// Strictness of the CRLF check by location.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum CrlfMode {
@@ -472,6 +653,16 @@ pub fn crlf(n: &Normalized, mode: CrlfMode) -> bool {
         let colon = rest.get(name) == Some(&b':') || rest.get(name..name + 2) == Some(b" :");
         let token = &rest[..name];
         let known = HEADERS.contains(&token) || token.starts_with(b"x-");
+        let mail = MAIL_HEADERS.contains(&token);
+        // What comes before the break: nothing (the value opens with it, as
+        // no text does), or one word with no space (an address, a name, a
+        // URL): the value was cut to end the line the application writes.
+        let first = at == 1 || s[..at - 1].iter().all(|&b| b == b' ');
+        let one_token = !first && !s[..at - 1].iter().any(|&b| b == b' ' || b == b'\n');
+        let header_like = colon && name > 1;
+        let shaped = (first && (header_like || rest.starts_with(b"http/1.")))
+            || (one_token && colon && (known || mail))
+            || (first && mode != CrlfMode::Body && rest.first() == Some(&b'<'));
         // SMTP commands smuggled into a mail header or an SMTP session.
         let smtp = rest.starts_with(b"rcpt to:")
             || rest.starts_with(b"mail from:")
@@ -480,6 +671,7 @@ pub fn crlf(n: &Normalized, mode: CrlfMode) -> bool {
                     rest.starts_with(v) && matches!(rest.get(v.len()), None | Some(b'\n'))
                 }));
         let hit = smtp
+            || shaped
             || match mode {
                 CrlfMode::Strict => {
                     (colon && name > 1)
@@ -570,5 +762,49 @@ mod tests {
             n,
             CrlfMode::Strict
         )));
+    }
+
+    #[test]
+    fn xpath_cases() {
+        for p in [
+            "' or name()='x",
+            "x') or count(/*)=1 or ('",
+            "'] | //user/*[1] | //*['",
+            "count(/child::node())",
+            "\") or contains(name(),'pass') or (\"",
+            "' or true() or '",
+            "name(/*)",
+            "' or string-length(name(/*[1]))>0 or 'a'='b",
+        ] {
+            assert!(run(p, &ldap), "{p}");
+        }
+        for p in [
+            "it's or contains (nothing)",
+            "O'Brien or Smith",
+            "count (the items)",
+            "use child elements, or name the parent",
+            "std::vector and self-contained",
+            "'quoted' | piped",
+        ] {
+            assert!(!run(p, &ldap), "{p}");
+        }
+    }
+
+    #[test]
+    fn crlf_shapes() {
+        let body = |p: &str| run(p, &|n| crlf(n, CrlfMode::Body));
+        let value = |p: &str| run(p, &|n| crlf(n, CrlfMode::Value));
+        // A break that opens the value: any header shape, or a status line.
+        assert!(body("%0d%0aX-Anything: 1"));
+        assert!(body("%0d%0aHTTP/1.1 200 OK"));
+        // One word, then a known response or mail header.
+        assert!(body("victim@example.com%0aBcc: all@evil.example"));
+        assert!(value("foo%0aSubject: spam"));
+        assert!(value("%0d%0a%0d%0a<html>"));
+        // Text: several words before the break, or headers further down.
+        assert!(!body("Dear team,%0aLocation: Paris"));
+        assert!(!body("Jane Doe%0aTo: the front desk"));
+        assert!(!value("Line 1%0aLine 2%0aTo: x"));
+        assert!(!body("Thanks%0aNote: hello"));
     }
 }

@@ -129,6 +129,22 @@ pub struct TableStats {
     pub recoveries: u64,
 }
 
+/// The buckets a key may live in ([`Table::place`]); used with the table
+/// and key it was computed for, anything else is computed again.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Place {
+    a: u32,
+    b: u32,
+    /// The key, as two halves: a `u128` would make the place (and the
+    /// nginx request context that keeps it, allocated 8-aligned from the
+    /// request's pool) 16-aligned.
+    of: [u64; 2],
+    /// The table's header address: one table per region in a process.
+    table: usize,
+}
+
+const _: () = assert!(align_of::<Place>() <= 8);
+
 /// A handle to a table inside a shared region. Cheap to copy; every copy (in
 /// every process) sees the same records.
 pub struct Table<T> {
@@ -290,7 +306,42 @@ impl<T: Record> Table<T> {
         evictable: impl Fn(&T, u32) -> bool,
         f: impl FnOnce(&mut T, bool) -> R,
     ) -> Option<R> {
+        self.upsert_at(self.place(key), key, now, evictable, f)
+    }
+
+    /// Where `key` lives (its two candidate buckets): the keyed hash of the
+    /// key, computed once for the several operations of one request on the
+    /// same record ([`Table::upsert_at`], [`Table::update_at`]).
+    pub fn place(&self, key: ClientKey) -> Place {
         let (a, b) = self.candidates(key);
+        Place {
+            a: a as u32,
+            b: b as u32,
+            of: split_key(key),
+            table: self.header.as_ptr() as usize,
+        }
+    }
+
+    /// The candidates of `place` when it is `key`'s place in this table
+    /// (the same table), else computed again.
+    fn candidates_at(&self, place: Place, key: ClientKey) -> (usize, usize) {
+        if place.of == split_key(key) && place.table == self.header.as_ptr() as usize {
+            (place.a as usize, place.b as usize)
+        } else {
+            self.candidates(key)
+        }
+    }
+
+    /// [`Table::upsert`] with the key's [`Place`] already computed.
+    pub fn upsert_at<R>(
+        &self,
+        place: Place,
+        key: ClientKey,
+        now: u32,
+        evictable: impl Fn(&T, u32) -> bool,
+        f: impl FnOnce(&mut T, bool) -> R,
+    ) -> Option<R> {
+        let (a, b) = self.candidates_at(place, key);
         // Known clients are the common case: one lock when found in `a`.
         for i in distinct(a, b) {
             let mut guard = self.lock(i);
@@ -347,7 +398,17 @@ impl<T: Record> Table<T> {
     /// Runs `f` on the record of `key` under its lock, if present; does not
     /// insert and does not touch last-seen.
     pub fn update<R>(&self, key: ClientKey, f: impl FnOnce(&mut T) -> R) -> Option<R> {
-        let (a, b) = self.candidates(key);
+        self.update_at(self.place(key), key, f)
+    }
+
+    /// [`Table::update`] with the key's [`Place`] already computed.
+    pub fn update_at<R>(
+        &self,
+        place: Place,
+        key: ClientKey,
+        f: impl FnOnce(&mut T) -> R,
+    ) -> Option<R> {
+        let (a, b) = self.candidates_at(place, key);
         for i in distinct(a, b) {
             let mut guard = self.lock(i);
             let slots = guard.slots();

@@ -454,3 +454,44 @@ fn a_living_holder_is_waited_for() {
     t.bucket(a).abandon_to(0);
     assert_eq!(waiter.join().ok().flatten(), Some(1));
 }
+
+#[test]
+fn a_place_is_used_only_with_its_own_table_and_key() {
+    let (mut r1, mut r2) = (Region::new(64 * 1024), Region::new(24 * 1024));
+    let (t1, t2): (Table<Small>, Table<Small>) = (r1.create(), r2.create());
+    let (k, other) = (
+        client_key(IpAddr::V4(Ipv4Addr::new(192, 0, 2, 1)), 64),
+        99u128,
+    );
+    let p = t1.place(k);
+    assert_eq!(
+        t1.upsert_at(
+            p,
+            k,
+            1,
+            |_, _| true,
+            |s, new| {
+                s.a += 1;
+                new
+            }
+        ),
+        Some(true)
+    );
+    assert_eq!(t1.update_at(p, k, |s| s.a), Some(1));
+    assert_eq!(
+        t1.update(k, |s| s.a),
+        Some(1),
+        "the same buckets as without a place"
+    );
+    // Another table's place, or another key's, is computed again: the record
+    // is found where a plain lookup finds it, never inserted twice.
+    t2.upsert(k, 1, |_, _| true, |s, _| s.a = 5);
+    assert_eq!(t2.update_at(p, k, |s| s.a), Some(5));
+    assert_eq!(
+        t2.upsert_at(p, k, 1, |_, _| true, |_, new| new),
+        Some(false)
+    );
+    assert_eq!(t1.update_at(t1.place(other), k, |s| s.a), Some(1));
+    assert_eq!(t1.stats().used, 1);
+    assert_eq!(t2.stats().used, 1);
+}

@@ -21,6 +21,9 @@ pub const USAGE: &str = "usage: abuse-sim [options]
   --concurrency C       clients in flight at once (default 64)
   --time-scale F        multiply think times and bot delays by F (default 0.05);
                         the module sees the compressed gaps too
+  --person-min-pause S  legitimate clients' gaps (people's pauses, partners' and
+                        apps' periods) are compressed to a median of S seconds
+                        at most (default 1, smoke 0)
   --max-seconds T       time cap for the whole invocation (default 1200)
   --human-cap N         request cap per person (default 200)
   --bot-cap N           request cap per bot (default 300)
@@ -51,6 +54,7 @@ pub struct Options {
     pub seed: u64,
     pub concurrency: usize,
     pub time_scale: f64,
+    pub person_min_pause: f64,
     pub max_seconds: f64,
     pub human_cap: usize,
     pub bot_cap: usize,
@@ -77,6 +81,7 @@ impl Default for Options {
             seed: 1,
             concurrency: 64,
             time_scale: 0.05,
+            person_min_pause: 1.0,
             max_seconds: 1200.0,
             human_cap: 200,
             bot_cap: 300,
@@ -100,6 +105,9 @@ impl Options {
             bots_per_type: 4,
             concurrency: 64,
             time_scale: 0.01,
+            // A plumbing check, not a measurement: people as compressed as
+            // everything else, so it ends in seconds.
+            person_min_pause: 0.0,
             max_seconds: 18.0,
             human_cap: 30,
             bot_cap: 60,
@@ -186,6 +194,9 @@ pub fn parse(args: &[String]) -> Result<Options, String> {
             }
             "--time-scale" => {
                 o.time_scale = number(a, v, |f: &f64| *f > 0.0 && *f <= 10.0, "in (0, 10]")?
+            }
+            "--person-min-pause" => {
+                o.person_min_pause = number(a, v, |f: &f64| (0.0..=60.0).contains(f), "in [0, 60]")?
             }
             "--max-seconds" => {
                 o.max_seconds = number(a, v, |f: &f64| *f > 0.0 && *f <= 86_400.0, "in (0, 86400]")?

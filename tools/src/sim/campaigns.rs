@@ -248,6 +248,7 @@ mod tests {
         Ctx {
             origin: "http://127.0.0.1:8080".into(),
             scale: 0.05,
+            person_floor: 1.0,
             catalog: Arc::new(Catalog::new()),
             human_cap: 200,
             bot_cap: 300,

@@ -159,6 +159,8 @@ pub struct Ctx {
     /// `http://host:port`, for Referer and Origin.
     pub origin: String,
     pub scale: f64,
+    /// The shortest pause of a person, in seconds (`--person-min-pause`).
+    pub person_floor: f64,
     pub catalog: Arc<Catalog>,
     pub human_cap: usize,
     pub bot_cap: usize,

@@ -147,7 +147,7 @@ pub fn simulate(o: &Options, stop: &AtomicBool) -> Result<Vec<RunReport>, String
     let mut reports = Vec::new();
     eprintln!(
         "abuse-sim: {} -> {} run(s) of {} people (+{} hard cases), {} bots per type x {} types; time scale {} \
-         (a 10 s human pause lasts {:.2} s: the module sees the compressed gaps too)",
+         (a 10 s human pause lasts {:.2} s, legitimate clients' median gaps no shorter than {} s: the module sees the compressed gaps too)",
         target.origin(),
         runs.len(),
         o.humans,
@@ -155,7 +155,8 @@ pub fn simulate(o: &Options, stop: &AtomicBool) -> Result<Vec<RunReport>, String
         o.bots_per_type,
         o.bot_types.len(),
         o.time_scale,
-        10.0 * o.time_scale
+        (10.0 * o.time_scale).max(o.person_min_pause.min(10.0)),
+        o.person_min_pause
     );
     for (r, tolerance) in runs.iter().enumerate() {
         if stop.load(Ordering::Relaxed) {
@@ -173,6 +174,7 @@ pub fn simulate(o: &Options, stop: &AtomicBool) -> Result<Vec<RunReport>, String
         let ctx = Ctx {
             origin: target.origin(),
             scale: o.time_scale,
+            person_floor: o.person_min_pause,
             catalog: Arc::clone(&catalog),
             human_cap: o.human_cap,
             bot_cap: o.bot_cap,
@@ -235,6 +237,7 @@ fn write_json(o: &Options, reports: &[RunReport]) -> Result<(), String> {
         "target": o.target,
         "seed": o.seed,
         "time_scale": o.time_scale,
+        "person_min_pause": o.person_min_pause,
         "humans": o.humans,
         "hard_per_case": o.hard_per_case,
         "nat_size": o.nat_size,

@@ -15,6 +15,7 @@ pub fn ctx(scale: f64) -> Ctx {
     Ctx {
         origin: "http://127.0.0.1:8080".into(),
         scale,
+        person_floor: 1.0,
         catalog: Arc::new(Catalog::new()),
         human_cap: 200,
         bot_cap: 300,

@@ -28,7 +28,7 @@ fn sdk_user(ctx: &Ctx, rng: &mut StdRng) -> Vec<Step> {
     ]
     .choose(rng)
     .unwrap_or(&Tool::CURL);
-    let mut clock = Clock::new(ctx.scale);
+    let mut clock = Clock::new(ctx.scale).person(ctx.person_floor);
     let mut steps = Vec::new();
     let calls = rng.random_range(4..=25).min(ctx.human_cap);
     let mut last_results: Vec<u32> = Vec::new();
@@ -112,7 +112,7 @@ pub fn launch_visitor(ctx: &Ctx, rng: &mut StdRng, browser: Browser) -> Vec<Step
 pub fn launch_app_user(ctx: &Ctx, rng: &mut StdRng) -> Vec<Step> {
     let tool = Tool::OKHTTP5;
     let token = format!("{:032x}", rng.random::<u128>());
-    let mut clock = Clock::new(ctx.scale);
+    let mut clock = Clock::new(ctx.scale).person(ctx.person_floor);
     let mut steps = vec![
         api_step(&clock, tool, &token, "GET", "/api/status".into(), None),
         api_step(
@@ -171,7 +171,7 @@ pub fn hard(case: HardCase, ctx: &Ctx, rng: &mut StdRng) -> Vec<Step> {
             } else {
                 Tool::OKHTTP5
             };
-            let mut clock = Clock::new(ctx.scale);
+            let mut clock = Clock::new(ctx.scale).person(ctx.person_floor);
             let mut steps = vec![
                 api_step(&clock, tool, &token, "GET", "/api/status".into(), None),
                 api_step(
@@ -229,7 +229,7 @@ pub fn hard(case: HardCase, ctx: &Ctx, rng: &mut StdRng) -> Vec<Step> {
             .choose(rng)
             .unwrap_or(&"kube-probe/1.34");
             let tool = Tool::named(ua);
-            let mut clock = Clock::new(ctx.scale);
+            let mut clock = Clock::new(ctx.scale).person(ctx.person_floor);
             let mut steps = Vec::new();
             while steps.len() < ctx.human_cap.min(90) {
                 steps.push(Step {
@@ -254,7 +254,7 @@ pub fn hard(case: HardCase, ctx: &Ctx, rng: &mut StdRng) -> Vec<Step> {
             } else {
                 Tool::GO
             };
-            let mut clock = Clock::new(ctx.scale);
+            let mut clock = Clock::new(ctx.scale).person(ctx.person_floor);
             let mut steps = Vec::new();
             let pages = ctx.catalog.page_count(None);
             let total = ctx.human_cap.min(100);

@@ -63,7 +63,7 @@ impl<'a> Visit<'a> {
         Visit {
             ctx,
             browser: Browser::random(rng),
-            clock: Clock::starting_at(ctx.scale, start_secs),
+            clock: Clock::starting_at(ctx.scale, start_secs).person(ctx.person_floor),
             jar,
             cap,
             steps: Vec::new(),
