@@ -280,7 +280,13 @@ fn continuation(lx: &Lexer, t: Tok, bare_start: bool) -> bool {
         (T::Semi, _) => stacked(rest) || (!bare_start && next_is(rest, T::Comment)),
         // `admin'--`, `')#`: the rest of the query is commented out. A bare
         // value starting with `--` or `#` is not a breakout.
-        (T::Comment, _) => !bare_start && comment_terminates(lx, t),
+        // After a phrase of three words or more the quote is prose's
+        // ("BAMBOO CHARCOAL SOAP 1 '#", "... DRESSES' --INFANT -CHILD").
+        (T::Comment, _) => {
+            !bare_start
+                && comment_terminates(lx, t)
+                && lx.span(0, t.start).iter().filter(|&&b| b == b' ').count() <= 2
+        }
         (T::Cmp, _) => {
             let (p, _) = peek::<2>(rest);
             match p {
@@ -389,8 +395,14 @@ fn predicate_at(lx: Lexer, depth: u8) -> bool {
         first = ahead.next();
     }
     let Some(f) = first else { return false };
-    if is_builtin(&f) || matches!(kw(&f), Kw::Exists | Kw::Select) {
+    if is_builtin(&f) || kw(&f) == Kw::Exists {
         return true;
+    }
+    // `and select 1`, `or select @@version`; "script and select tags are
+    // removed" is prose.
+    if kw(&f) == Kw::Select {
+        let (p, _) = peek::<2>(ahead);
+        return matches!(p, [Some(b), c] if select_operand(&lx, b, c));
     }
     if f.t == T::LParen && depth < 3 {
         // `(1=1`, `(select`, `('a'='a`, `(pi()=pi())`
@@ -684,6 +696,12 @@ fn stacked(lx: Lexer) -> bool {
         Kw::Declare => b.is_some_and(|b| b.t == T::Var),
         Kw::Shutdown => b.is_none_or(|b| matches!(b.t, T::Comment | T::Semi)),
         Kw::Waitfor => true,
+        // `;if(1=1,sleep(5),0)`; C# and JavaScript have `;if (user is null)`.
+        _ if matches!(lx.text(&a), b"if" | b"iif") => {
+            let mut rest = lx;
+            rest.next();
+            delay_call(&lx, a, None, rest)
+        }
         _ => is_builtin(&a),
     }
 }

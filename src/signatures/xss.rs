@@ -197,7 +197,9 @@ fn dangerous_attrs(tag: &[u8], attrs: &[u8]) -> bool {
             v += 1;
         }
         let has_value = attrs.get(v) == Some(&b'=');
-        if name.len() > 4 && name.starts_with(b"on") && has_value {
+        // `x:ontimer=`, `xlink:onload=`: a prefix does not change the handler.
+        let local = name.rsplit(|&b| b == b':').next().unwrap_or(name);
+        if local.len() > 4 && local.starts_with(b"on") && has_value {
             return true;
         }
         let value_end = if has_value {
@@ -211,7 +213,22 @@ fn dangerous_attrs(tag: &[u8], attrs: &[u8]) -> bool {
             // IE data binding renders a data island's markup as HTML.
             b"datasrc" | b"dataformatas" if has_value => return true,
             b"href" if tag == b"base" && has_value => return true,
-            b"http-equiv" if tag == b"meta" => return true,
+            // `refresh` redirects (to `javascript:` or `data:` too),
+            // `set-cookie` writes a cookie, `link` pulls in a style sheet,
+            // a UTF-7 charset turns `+ADw-` into tags; `Content-Type` with
+            // a real charset and `X-UA-Compatible` are every email
+            // template's.
+            b"http-equiv"
+                if tag == b"meta"
+                    && has_value
+                    && ([b"refresh" as &[u8], b"set-cookie", b"link"]
+                        .iter()
+                        .any(|p| unquote(value).trim_ascii().starts_with(p))
+                        || find(attrs, b"utf-7").is_some()
+                        || find(attrs, b"utf7").is_some()) =>
+            {
+                return true
+            }
             b"style"
                 if has_value
                     && css_view(unquote(value), |t, changed| {
@@ -764,6 +781,29 @@ fn sink_as_value(s: &[u8], sink: &[u8], at: usize) -> bool {
             .is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
     };
     let end = at + sink.len();
+    // `window.alert(1)`, `top.confirm\`1\``, `x.parentwindow.alert(2)`: the
+    // sink called on the global object under one of its names.
+    if at > 0 && s[at - 1] == b'.' && matches!(s.get(end), Some(b'(' | b'`')) {
+        let obj = &s[..at - 1];
+        let word = obj
+            .iter()
+            .rposition(|&b| !(b.is_ascii_alphanumeric() || b == b'_'))
+            .map_or(obj, |p| &obj[p + 1..]);
+        if matches!(
+            word,
+            b"window"
+                | b"self"
+                | b"top"
+                | b"parent"
+                | b"frames"
+                | b"globalthis"
+                | b"opener"
+                | b"parentwindow"
+                | b"content"
+        ) {
+            return true;
+        }
+    }
     if (at > 0 && glued(at - 1)) || (glued(end) && s[end] != b'.') {
         return false;
     }
@@ -881,7 +921,11 @@ fn js_breakout(s: &[u8]) -> bool {
             semi |= b == b';';
             match b {
                 b'\'' | b'"' | b'`' | b'>' => return punct || b == b'>' || k - 1 == 0,
-                _ if b.is_ascii_alphanumeric() && semi && dialog => return true,
+                // `';if(1){alert(1)}`: a statement after `;` that
+                // reaches the call through a condition or a block.
+                _ if b.is_ascii_alphanumeric() && dialog => {
+                    return semi || s[k.saturating_sub(64)..k].contains(&b';')
+                }
                 b';' | b'+' | b'-' | b'*' | b'/' | b'|' | b'&' | b'^' | b'%' | b',' | b'('
                 | b')' | b'=' | b'{' | b'}' | b'!' | b'~' | b'?' | b':' => punct = true,
                 b' ' | b'\n' | b'\\' => {}
