@@ -51,6 +51,11 @@ struct Rule {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SensitiveSet {
     rules: Vec<Rule>,
+    /// The distinct methods of the rules (upper case), and whether a rule
+    /// takes any method: most requests are GETs and most sensitive
+    /// endpoints are POSTs, so a method no rule names is answered at once.
+    methods: Vec<Box<[u8]>>,
+    any_method: bool,
 }
 
 impl SensitiveSet {
@@ -70,7 +75,18 @@ impl SensitiveSet {
             })?;
             out.push(rule);
         }
-        Ok(SensitiveSet { rules: out })
+        let mut methods: Vec<Box<[u8]>> = Vec::new();
+        for m in out.iter().filter_map(|r| r.method.as_ref()) {
+            if !methods.contains(m) {
+                methods.push(m.clone());
+            }
+        }
+        let any_method = out.iter().any(|r| r.method.is_none());
+        Ok(SensitiveSet {
+            rules: out,
+            methods,
+            any_method,
+        })
     }
 
     pub fn is_empty(&self) -> bool {
@@ -83,6 +99,9 @@ impl SensitiveSet {
 
     /// The kind of the first rule matching this request, if any.
     pub fn classify(&self, method: &[u8], path: &[u8]) -> Option<SensitiveKind> {
+        if !self.any_method && !self.methods.iter().any(|m| m.eq_ignore_ascii_case(method)) {
+            return None;
+        }
         self.rules
             .iter()
             .find(|r| r.matches(method, path))
@@ -239,6 +258,34 @@ mod tests {
         assert!(e("GET", "/a").is_empty());
         let many = vec![("GET", "/a", Auth); MAX_RULES + 1];
         assert!(SensitiveSet::compile(&many).is_err());
+    }
+
+    #[test]
+    fn the_method_prefilter_answers_as_the_rules_do() {
+        let posts = SensitiveSet::compile(&[
+            ("POST", "/api/login", Auth),
+            ("post", "/api/cart/*", Checkout),
+            ("PUT", "/api/users/*", Critical),
+        ])
+        .unwrap_or_default();
+        let paths: [&[u8]; 5] = [b"/api/login", b"/api/cart/9", b"/api/users/7", b"/", b"/x"];
+        for s in [set(), posts] {
+            for m in [
+                &b"GET"[..],
+                b"get",
+                b"POST",
+                b"Post",
+                b"PUT",
+                b"PATCH",
+                b"",
+                b"POSTX",
+            ] {
+                for p in paths {
+                    let by_rules = s.rules.iter().find(|r| r.matches(m, p)).map(|r| r.kind);
+                    assert_eq!(s.classify(m, p), by_rules, "{m:?} {p:?}");
+                }
+            }
+        }
     }
 
     #[test]
