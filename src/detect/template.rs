@@ -614,7 +614,7 @@ mod tests {
         for _ in 0..100_000 {
             path.clear();
             for _ in 0..1 + next() % 3 {
-                path.push(b'/');
+                path.extend_from_slice(b"/");
                 let len = match next() % 3 {
                     0 => 28 + (next() % 8) as usize,
                     _ => (next() % 12) as usize,
