@@ -215,6 +215,9 @@ pub fn ldap(n: &Normalized) -> bool {
         return true;
     }
     let s = n.text;
+    if n.has(trig::STAR) && metacharacters_only(s) {
+        return true;
+    }
     if !n.has(trig::PAREN) {
         return false;
     }
@@ -391,6 +394,25 @@ fn xpath(s: &[u8]) -> bool {
         }
     }
     false
+}
+
+/// A value made only of filter or path metacharacters around a wildcard:
+/// an LDAP filter fragment (`*)`, `*|`, `*()|&`, `(*))`) or an XPath
+/// wildcard step (`//*`, `@*`, `/*[1]`). No name, number or text is
+/// punctuation alone; `*`, `*/*` (a media range) and `**` pass.
+fn metacharacters_only(s: &[u8]) -> bool {
+    if s.len() < 2 || s.len() > 64 || !s.contains(&b'*') {
+        return false;
+    }
+    let ldap = s
+        .iter()
+        .all(|b| matches!(b, b'*' | b'(' | b')' | b'|' | b'&' | b'!' | b'='))
+        && s.iter().any(|b| matches!(b, b'(' | b')' | b'|' | b'&'));
+    let xpath = s
+        .iter()
+        .all(|b| matches!(b, b'*' | b'/' | b'@' | b'[' | b']' | b'|' | b'0'..=b'9'))
+        && (find(s, b"//").is_some() || s.contains(&b'@') || s.contains(&b'['));
+    ldap || xpath
 }
 
 /// `attr=`, `attr>=`, `attr~=` at the start of `s`.
@@ -635,6 +657,7 @@ pub fn crlf(n: &Normalized, mode: CrlfMode) -> bool {
         return false;
     }
     let mut from = 0;
+    let mut from_start = true;
     while let Some(p) = s
         .get(from..)
         .and_then(|t| t.iter().position(|&b| b == b'\n'))
@@ -657,8 +680,12 @@ pub fn crlf(n: &Normalized, mode: CrlfMode) -> bool {
         // What comes before the break: nothing (the value opens with it, as
         // no text does), or one word with no space (an address, a name, a
         // URL): the value was cut to end the line the application writes.
-        let first = at == 1 || s[..at - 1].iter().all(|&b| b == b' ');
-        let one_token = !first && !s[..at - 1].iter().any(|&b| b == b' ' || b == b'\n');
+        // Only the first break can have either (later ones follow a
+        // break), so the text before it is read once.
+        let initial = from_start;
+        from_start = false;
+        let first = initial && s[..at - 1].iter().all(|&b| b == b' ');
+        let one_token = initial && !first && !s[..at - 1].contains(&b' ');
         let header_like = colon && name > 1;
         let shaped = (first && (header_like || rest.starts_with(b"http/1.")))
             || (one_token && colon && (known || mail))
@@ -669,7 +696,9 @@ pub fn crlf(n: &Normalized, mode: CrlfMode) -> bool {
             || ((mode != CrlfMode::Body || at == 1)
                 && [b"quit" as &[u8], b"data", b"rset"].iter().any(|v| {
                     rest.starts_with(v) && matches!(rest.get(v.len()), None | Some(b'\n'))
-                }));
+                }))
+            || ((first || one_token || mode == CrlfMode::Strict)
+                && (smtp_verb(rest) || imap_command(rest)));
         let hit = smtp
             || shaped
             || match mode {
@@ -699,6 +728,57 @@ pub fn crlf(n: &Normalized, mode: CrlfMode) -> bool {
         }
     }
     false
+}
+
+/// An SMTP command with its argument as a whole line (`VRFY root`,
+/// `EHLO x`): what a break smuggles into a mail session.
+fn smtp_verb(line: &[u8]) -> bool {
+    let line = line.split(|&b| b == b'\n').next().unwrap_or(line);
+    [
+        b"helo " as &[u8],
+        b"ehlo ",
+        b"vrfy ",
+        b"expn ",
+        b"auth ",
+        b"starttls",
+        b"noop",
+    ]
+    .iter()
+    .any(|v| line.starts_with(v))
+        && line.len() < 80
+}
+
+/// An IMAP command line, a tag then a command (`a1 login x y`,
+/// `x2 select inbox`): IMAP injection through a mailbox or folder name.
+fn imap_command(line: &[u8]) -> bool {
+    let line = line.split(|&b| b == b'\n').next().unwrap_or(line);
+    let tag = line
+        .iter()
+        .take(12)
+        .take_while(|b| b.is_ascii_alphanumeric())
+        .count();
+    if tag == 0 || line.get(tag) != Some(&b' ') || !line[..tag].iter().any(u8::is_ascii_digit) {
+        return false;
+    }
+    let cmd = &line[tag + 1..];
+    [
+        b"login " as &[u8],
+        b"select ",
+        b"examine ",
+        b"fetch ",
+        b"uid fetch ",
+        b"store ",
+        b"delete ",
+        b"rename ",
+        b"capability",
+        b"logout",
+        b"list ",
+        b"authenticate ",
+        b"append ",
+        b"copy ",
+    ]
+    .iter()
+    .any(|c| cmd.starts_with(c))
 }
 
 #[cfg(test)]
@@ -775,6 +855,11 @@ mod tests {
             "' or true() or '",
             "name(/*)",
             "' or string-length(name(/*[1]))>0 or 'a'='b",
+            "*)",
+            "*|",
+            "*()|&",
+            "//*",
+            "@*",
         ] {
             assert!(run(p, &ldap), "{p}");
         }
@@ -785,6 +870,12 @@ mod tests {
             "use child elements, or name the parent",
             "std::vector and self-contained",
             "'quoted' | piped",
+            "*",
+            "*/*",
+            "**",
+            "a*b",
+            "(1)",
+            "5*(2+3)",
         ] {
             assert!(!run(p, &ldap), "{p}");
         }
@@ -806,5 +897,10 @@ mod tests {
         assert!(!body("Jane Doe%0aTo: the front desk"));
         assert!(!value("Line 1%0aLine 2%0aTo: x"));
         assert!(!body("Thanks%0aNote: hello"));
+        // Mail sessions: SMTP and IMAP command lines after an opening break.
+        assert!(body("%0d%0aVRFY root%0d%0a"));
+        assert!(value("%0d%0aA01 LOGIN admin secret"));
+        assert!(!body("Dear team,%0aa1 list of items"));
+        assert!(!body("%0aStep 2 select the file"));
     }
 }

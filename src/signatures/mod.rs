@@ -223,6 +223,9 @@ fn scan_with(
     if let Some(q) = query {
         scan.location = Location::Query;
         scan.part(cache::WHOLE_QUERY_TAG, q, false, |scan| {
+            if probe::query(q) {
+                scan.found.add(A::ScannerProbe, Location::Query);
+            }
             if !scan.prefilter || !prefilter::plain_pairs(q, b'&') {
                 fields::urlencoded(q, scan);
             }

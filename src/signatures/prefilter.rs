@@ -160,8 +160,12 @@ const GATES: [(A, u32); 10] = [
     (A::RfiSsrf, trig::DOT | trig::COLON | trig::SLASH),
     (A::Ssti, trig::BRACE | trig::LT | trig::DOLLAR | trig::PAREN),
     (A::Xxe, trig::LT),
-    // XPath injection needs a quote, a parenthesis or an axis's `::`.
-    (A::Ldap, trig::PAREN | trig::QUOTE | trig::COLON),
+    // XPath injection needs a quote, a parenthesis or an axis's `::`;
+    // metacharacter-only fragments a `*`.
+    (
+        A::Ldap,
+        trig::PAREN | trig::QUOTE | trig::COLON | trig::STAR,
+    ),
     // Dots count only with letters (`this.password`, `db.x.find(`) or a
     // quote (`'=='`), below: an address list in a header is no NoSQL.
     (A::Nosql, trig::DOLLAR | trig::PIPE_AMP | trig::SEMI),
