@@ -162,14 +162,19 @@ fn main() {
     let reqs: Vec<Request> = (0..count).map(|_| mix.next()).collect();
     let (warmup, reqs) = (inputs(&warmup), inputs(&reqs));
     warm_up(&warmup, &mut cache);
-    let (h0, m0) = (cache.verdicts.hits, cache.verdicts.misses);
+    let (h0, m0, e0) = (
+        cache.verdicts.hits,
+        cache.verdicts.misses,
+        cache.verdicts.exact_hits(),
+    );
     let t = thread_cpu_ns();
     let flagged = counted(&reqs, &mut cache);
     let ns = thread_cpu_ns() - t;
     println!(
         "signature_mix: {clients} clients, {count} requests: {:.0} ns cpu per request, \
-         cache hits {} misses {}, flagged {flagged}",
+         exact hits {}, hashed hits {} misses {}, flagged {flagged}",
         ns as f64 / count.max(1) as f64,
+        cache.verdicts.exact_hits() - e0,
         cache.verdicts.hits - h0,
         cache.verdicts.misses - m0,
     );

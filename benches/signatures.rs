@@ -130,6 +130,21 @@ fn worst_cases() -> Vec<Worst> {
         form("form_sql_words", repeat(b"q=", b" or 1 union ", BODY_LIMIT)),
         form("form_tags", repeat(b"q=", b"<a ", BODY_LIMIT)),
         form("form_shell", repeat(b"q=", b";a|", BODY_LIMIT)),
+        // Every window has a comment in markup: the XSS scanner's second,
+        // comment-kept view runs on each (normalize.rs `hid_markup`).
+        form(
+            "form_comments_in_markup",
+            repeat(b"q=", b"<a /*<b*/ ", BODY_LIMIT),
+        ),
+        // CSS escapes and comments in style attributes: the CSS view.
+        form(
+            "form_css_escapes",
+            repeat(b"q=", b"<a style='\\65/**/", BODY_LIMIT),
+        ),
+        form(
+            "form_document_dots",
+            repeat(b"q=", b"document . ", BODY_LIMIT),
+        ),
         Worst {
             name: "multipart_parts",
             target: b"/upload".to_vec(),

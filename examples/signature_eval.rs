@@ -228,6 +228,28 @@ fn locate(
                     },
                 );
             }
+        } else if let Some(boundary) = ctype.split("boundary=").nth(1) {
+            // Each part alone, as a body of its own with the same boundary.
+            let delim = format!("--{}", boundary.trim_matches('"'));
+            let raw = text(b);
+            for part in raw.split(delim.as_str()).filter(|p| p.len() > 4) {
+                let one = format!("{delim}{part}{delim}--\r\n");
+                let name = part
+                    .split("name=\"")
+                    .nth(1)
+                    .and_then(|n| n.split('"').next())
+                    .unwrap_or("")
+                    .to_string();
+                try_one(
+                    format!("multipart:{name}"),
+                    part.chars().take(300).collect(),
+                    &Input {
+                        target: b"/",
+                        headers: &ct,
+                        body: Some(one.as_bytes()),
+                    },
+                );
+            }
         } else {
             try_one(
                 format!("body:{ctype}"),

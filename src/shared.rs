@@ -296,6 +296,8 @@ pub struct Shared {
     pub clients: Table<ClientState>,
     pub lists: Table<ListRecord>,
     pub apps: Table<AppRecord>,
+    /// Beside the list table, in its region (see `challenge::failures`).
+    failures: crate::challenge::Failures,
 }
 
 // SAFETY: every field is either immutable after creation or accessed through
@@ -327,7 +329,7 @@ pub fn plan(free: usize) -> Result<[usize; 4], ZoneError> {
         .ok_or_else(|| ZoneError::Space(format!("{free} bytes are less than the fixed part")))?;
     let lists = (rest / LIST_SHARE).saturating_sub(journal);
     let clients = rest - rest / LIST_SHARE;
-    if Table::<ListRecord>::capacity_for(lists) == 0
+    if Table::<ListRecord>::capacity_for(crate::challenge::failures::split(lists).0) == 0
         || Table::<ClientState>::capacity_for(clients) < 1024
     {
         return Err(ZoneError::Space(format!(
@@ -348,12 +350,18 @@ impl Shared {
         // SAFETY: the caller grants the header region, exclusively, for the
         // duration of the call; all-zero is a valid Header (atomics, counters).
         unsafe { std::ptr::write_bytes(r.header, 0, size_of::<Header>()) };
-        // SAFETY: the caller's guarantees for each region are passed on.
-        let (clients, lists, apps) = unsafe {
+        let (list_bytes, failure_bytes) = crate::challenge::failures::split(r.lists.1);
+        // SAFETY: the caller's guarantees for each region are passed on; the
+        // list region's tail (64-aligned, after the list table) holds the
+        // challenge failure counts, zeroed here.
+        let (clients, lists, apps, failures) = unsafe {
+            let tail = r.lists.0.add(list_bytes);
+            std::ptr::write_bytes(tail, 0, failure_bytes);
             (
                 Table::create(r.clients.0, r.clients.1, seed)?,
-                Table::create(r.lists.0, r.lists.1, seed.rotate_left(17))?,
+                Table::create(r.lists.0, list_bytes, seed.rotate_left(17))?,
                 Table::create(r.apps.0, r.apps.1, seed.rotate_left(31))?,
+                crate::challenge::Failures::from_raw(tail, failure_bytes),
             )
         };
         // SAFETY: the header was zeroed above and nobody else uses it yet;
@@ -372,6 +380,7 @@ impl Shared {
             clients,
             lists,
             apps,
+            failures,
         })
     }
 
@@ -389,13 +398,19 @@ impl Shared {
         {
             return Err(ZoneError::Version);
         }
-        // SAFETY: the caller's guarantees for each region are passed on.
+        let (list_bytes, failure_bytes) = crate::challenge::failures::split(r.lists.1);
+        // SAFETY: the caller's guarantees for each region are passed on,
+        // split as `create` split them.
         unsafe {
             Ok(Shared {
                 header,
                 clients: Table::attach(r.clients.0, r.clients.1)?,
-                lists: Table::attach(r.lists.0, r.lists.1)?,
+                lists: Table::attach(r.lists.0, list_bytes)?,
                 apps: Table::attach(r.apps.0, r.apps.1)?,
+                failures: crate::challenge::Failures::from_raw(
+                    r.lists.0.add(list_bytes),
+                    failure_bytes,
+                ),
             })
         }
     }
@@ -428,6 +443,11 @@ impl Shared {
     }
 
     /// The challenge key, failure counts and counters.
+    /// Challenges served without a valid cookie, per client.
+    pub fn challenge_failures(&self) -> &crate::challenge::Failures {
+        &self.failures
+    }
+
     pub fn challenge(&self) -> &crate::challenge::ZoneState {
         // SAFETY: the key is written once in `create`, before the zone is
         // published; the rest is atomics.

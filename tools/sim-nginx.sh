@@ -20,10 +20,22 @@ REPO=$PWD
 W=$PWD/target/sim-$$
 mkdir -p "$W"/{conf,logs,state,tmp}
 chmod -R a+rwX "$W"
-read -r PORT SHOP < <(python3 -c 'import socket
-s=[socket.socket() for _ in range(2)]
-[x.bind(("127.0.0.1",0)) for x in s]
-print(*[x.getsockname()[1] for x in s])')
+# Two free ports below the kernel's ephemeral range (32768 and up): a port
+# picked by bind(0) is in that range, where another process's outgoing
+# connection can take it before the shop listens (seen on the shared
+# machine: every answer then a 502).
+read -r PORT SHOP < <(python3 -c 'import random, socket
+out = []
+while len(out) < 2:
+    p = random.randrange(20000, 32000)
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p)); out.append(p)
+    except OSError:
+        pass
+    finally:
+        s.close()
+print(*out)')
 cp nginx-conf/profiles.toml "$W/conf/profiles.toml"
 head -c 16 /dev/urandom | od -An -tx1 | tr -d " \n" > "$W/conf/api-tokens"; chmod 600 "$W/conf/api-tokens"
 sed -e "s#@MODULE@#$REPO/target/$PROFILE/libngx_http_api_abuse_module.so#" \
@@ -42,5 +54,10 @@ cleanup() {
 trap cleanup EXIT
 "$NGINX" -p "$W" -c conf/nginx.conf
 for _ in $(seq 50); do curl -fs -o /dev/null "http://127.0.0.1:$PORT/health" && break; sleep 0.2; done
+if ! curl -fs -o /dev/null "http://127.0.0.1:$PORT/health"; then
+    echo "sim-nginx: the demo shop or nginx is not answering /health with 200:" >&2
+    cat "$W/logs/shop.log" >&2
+    exit 1
+fi
 tools/target/release/abuse-sim --target "http://127.0.0.1:$PORT" --profiles "$W/conf/profiles.toml" "$@"
 if grep -E '\[(alert|emerg|crit)\]' "$W/logs/error.log"; then echo "nginx logged alerts" >&2; exit 1; fi

@@ -102,7 +102,10 @@ def q(s, plus=False):
 
 
 def jsonable(v):
-    return json.loads(json.dumps(v, default=str))
+    v = json.loads(json.dumps(v, default=str))
+    if isinstance(v, str) and len(v) > 2 and v[0] == v[-1] == '"' and '"' not in v[1:-1]:
+        return v[1:-1]  # a documentation quirk: `example: '"123e4567-..."'`
+    return v
 
 
 def scalar(v):
@@ -250,13 +253,22 @@ class Gen:
             return "#%06x" % r.getrandbits(24)
         if last in ("ip", "ips") or "ip" in w and "address" in w:
             return "203.0.113.%d" % r.randint(1, 254)
-        if w & TEXT_WORDS:
+        if last == "type" and w & {"content", "mime", "media", "file"}:
+            return r.choice(["application/pdf", "image/png", "text/csv", "application/json",
+                             "application/vnd.openxmlformats-officedocument.wordprocessingml.document"])
+        if last in ("date", "day"):
+            return "20%02d-%02d-%02d" % (r.randint(20, 27), r.randint(1, 12), r.randint(1, 28))
+        if last in ("at", "time", "since", "until", "timestamp") and len(words) > 1 or last == "timestamp":
+            return self.date_time()
+        # The last word names what a field holds: `message_text` is text,
+        # `content_type` or `comment_count` is not.
+        if last in TEXT_WORDS:
             return self.free_text()
-        if w & {"title", "subject", "label", "headline", "topic", "purpose"}:
+        if last in ("title", "subject", "label", "headline", "topic", "purpose"):
             return r.choice(pools.TITLES)
-        if w & {"q", "query", "search", "keyword", "keywords", "term", "terms"}:
+        if last in ("q", "query", "search", "keyword", "keywords", "term", "terms"):
             return r.choice(pools.SEARCHES)
-        if w & {"tag", "tags", "category", "categories", "keyword"}:
+        if last in ("tag", "tags", "category", "categories"):
             return r.choice(["urgent", "c++", "q&a", "how-to", "billing/invoices", "ui/ux", "node.js", "r&d"])
         if w & {"sort", "order", "orderby", "sortby"}:
             return r.choice(["created_at", "-updated_at", "name:asc", "created desc", "priority,-due_date"])

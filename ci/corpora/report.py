@@ -81,6 +81,18 @@ print("\n| class (all sources) | cases | flagged | rate |\n|---|---:|---:|---:|"
 for cls, (n, f) in sorted(by_class.items()):
     print(f"| {cls} | {n} | {f} | {100 * f / n:.2f} % |")
 
+# Benign requests flagged, per class found (a request may count in several):
+# the target is <= 0.1 % per class and in total.
+benign_by_class = defaultdict(int)
+for c, v in zip(cases, verdicts):
+    if c["half"] == "held" and c["class"] == "benign":
+        for k in v.get("classes", []):
+            benign_by_class[k] += 1
+print("\n| benign flagged as (held back) | requests | rate |\n|---|---:|---:|")
+for k, n in sorted(benign_by_class.items(), key=lambda x: -x[1]):
+    print(f"| {k} | {n} | {100 * n / max(1, total_benign[0]):.2f} % |")
+print(f"| any | {total_benign[1]} | {100 * total_benign[1] / max(1, total_benign[0]):.2f} % |")
+
 if libinjection is None:
     print("\n(libinjection not importable: pip install libinjection-python)")
     sys.exit(0)

@@ -1,54 +1,64 @@
 //! Challenges answered without a valid cookie, per client, in the zone.
 //!
-//! A set-associative table of 64-bit atomic slots: [`BUCKETS`] buckets of
-//! [`WAYS`] slots (64 bytes each); a client's key hashes to one bucket.
-//! A slot is a 32-bit tag of the key, the minute of its last failure (16
-//! bits, wrapping) and a 16-bit count. A newcomer takes an empty slot of its
-//! bucket, else a lapsed one (no failure for [`LAPSE_MIN`] minutes: a client
-//! that gave up), else the one whose last failure is the oldest. A client
-//! leaves its slot when it passes or is escalated.
+//! A set-associative table of 64-bit atomic slots: buckets of [`WAYS`]
+//! slots (64 bytes each); a client's key hashes to one bucket. A slot is a
+//! 32-bit tag of the key, the minute of its last failure (16 bits,
+//! wrapping) and a 16-bit count. A newcomer takes an empty slot of its
+//! bucket, else a lapsed one (no failure for [`LAPSE_MIN`] minutes: a
+//! client that gave up), else the one whose last failure is the oldest. A
+//! client leaves its slot when it passes or is escalated.
 //!
-//! Sizing: 4,096 slots, 32 KiB of the zone's header (the smallest zone, 1m,
-//! still holds about 3,900 clients). Only clients failing right now hold a
-//! slot, at most one each, so the table holds 1,000 of them at once with
-//! room to spare (a bucket overflows when more than 8 of them meet in it:
-//! 0.1 of the 512 buckets is expected to at 1,000, about 10 at 2,000,
-//! about 200 at 4,000; `cargo test --lib challenge::failures` has 1,000
-//! exact); when one does, the client whose
-//! last failure is the oldest starts counting again, which delays its
-//! escalation (it never causes one). A false match of two clients' tags in
-//! one bucket (32 bits, 8 ways) is about one in 500 million lookups.
-//! No lock: one compare-and-swap per challenge served.
+//! Sizing: the table is sized with the zone, from the run-time list
+//! table's share ([`SHARE_OF_LISTS`]): every client failing a challenge
+//! holds a challenge list entry, so there is about one slot per list entry
+//! (a 64m zone: 86,304 slots beside 75,040 list entries; 4m: 4,384 beside
+//! 3,808; the smallest, 1m, 112 beside 96). Only clients failing right
+//! now hold a slot: at one failing client per four slots a bucket overflows
+//! rarely (4,096 slots and 1,000 clients at once: 0.1 of the 512 buckets is
+//! expected to, and `cargo test --lib challenge::failures` has all 1,000
+//! exact; at one per two slots about 2 % of the buckets do). When one does,
+//! the client whose last failure is the oldest starts counting again, which
+//! delays its escalation (it never causes one). A false match of two
+//! clients' tags in one bucket (32 bits, 8 ways) is about one in 500
+//! million lookups. No lock: one compare-and-swap per challenge served.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::table::ClientKey;
 
 pub const WAYS: usize = 8;
-pub const BUCKETS: usize = 512;
-pub const SLOTS: usize = WAYS * BUCKETS;
+/// The part of the list table's region the failure counts take (one slot
+/// of 8 bytes per list entry of about 40).
+pub const SHARE_OF_LISTS: usize = 6;
 /// A count lapses after this many minutes without a failure.
 pub const LAPSE_MIN: u16 = 60;
 const COUNT_MASK: u64 = 0xffff;
 const MINUTE_SHIFT: u32 = 16;
 const TAG_SHIFT: u32 = 32;
 
-/// 64 bytes; not aligned to a cache line, since the zone's header is not.
+/// 64 bytes; 64-aligned where the zone puts it.
 #[repr(C)]
-struct Bucket([AtomicU64; WAYS]);
+pub struct Bucket([AtomicU64; WAYS]);
 
-#[repr(C)]
+/// A view of the zone's failure slots.
 pub struct Failures {
-    buckets: [Bucket; BUCKETS],
+    buckets: *const Bucket,
+    len: usize,
 }
 
-const _: () = assert!(std::mem::size_of::<Failures>() == SLOTS * 8);
+/// Splits the list table's region of `total` bytes: (list table bytes,
+/// failure slot bytes), the second part starting 64-aligned.
+pub fn split(total: usize) -> (usize, usize) {
+    let slots = (total / SHARE_OF_LISTS) & !(size_of::<Bucket>() - 1);
+    let lists = (total - slots) & !(size_of::<Bucket>() - 1);
+    (lists, total - lists)
+}
 
-/// The bucket index and the tag (never 0) of `key`.
-fn place(key: ClientKey) -> (usize, u64) {
+/// The bucket index and the tag (never 0) of `key`, in `len` buckets.
+fn place(key: ClientKey, len: usize) -> (usize, u64) {
     let folded = (key as u64) ^ ((key >> 64) as u64).rotate_left(29);
     let h = folded.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    let bucket = (h >> 55) as usize % BUCKETS;
+    let bucket = ((h >> 32) as usize) % len.max(1);
     let tag = (h & 0xffff_ffff) | 1;
     (bucket, tag)
 }
@@ -75,9 +85,34 @@ fn lapsed(v: u64, now_min: u64) -> bool {
     v == 0 || age(v, now_min) > LAPSE_MIN
 }
 
+static EMPTY: Bucket = Bucket([const { AtomicU64::new(0) }; WAYS]);
+
 impl Failures {
+    /// The view of `bytes` bytes at `mem` (all-zero is empty).
+    ///
+    /// # Safety
+    /// `mem` must be 8-aligned, valid for `bytes` bytes, used for nothing
+    /// else, and live as long as the view.
+    pub unsafe fn from_raw(mem: *mut u8, bytes: usize) -> Failures {
+        Failures {
+            buckets: mem.cast_const().cast::<Bucket>(),
+            len: bytes / size_of::<Bucket>(),
+        }
+    }
+
+    /// Slots in the table.
+    pub fn capacity(&self) -> usize {
+        self.len * WAYS
+    }
+
     fn slots(&self, bucket: usize) -> &[AtomicU64; WAYS] {
-        &self.buckets[bucket].0
+        if bucket >= self.len {
+            // no table (a region too small): nothing is ever kept
+            return &EMPTY.0;
+        }
+        // SAFETY: `from_raw`'s contract: `len` buckets of atomics live at
+        // `buckets` as long as the view; the index was checked.
+        unsafe { &(*self.buckets.add(bucket)).0 }
     }
 
     fn find(&self, bucket: usize, tag: u64) -> Option<&AtomicU64> {
@@ -89,7 +124,10 @@ impl Failures {
     /// Counts one challenge served to `key` at `now_s` (Unix seconds);
     /// returns its count since it last passed (1 after a lapse).
     pub fn fail(&self, key: ClientKey, now_s: u64) -> u32 {
-        let (bucket, tag) = place(key);
+        if self.len == 0 {
+            return 1;
+        }
+        let (bucket, tag) = place(key, self.len);
         let now_min = minute(now_s);
         loop {
             let slot = self.find(bucket, tag).unwrap_or_else(|| {
@@ -122,7 +160,7 @@ impl Failures {
     /// A valid cookie came back (or the client was escalated): frees
     /// `key`'s slot and returns its count (0: nothing to clear, no write).
     pub fn pass(&self, key: ClientKey) -> u32 {
-        let (bucket, tag) = place(key);
+        let (bucket, tag) = place(key, self.len);
         let Some(slot) = self.find(bucket, tag) else {
             return 0;
         };
@@ -138,7 +176,7 @@ impl Failures {
 
     /// Failures counted for `key` at `now_s`.
     pub fn count(&self, key: ClientKey, now_s: u64) -> u32 {
-        let (bucket, tag) = place(key);
+        let (bucket, tag) = place(key, self.len);
         self.find(bucket, tag)
             .map(|s| s.load(Ordering::Relaxed))
             .filter(|v| !lapsed(*v, minute(now_s)))
@@ -153,11 +191,34 @@ mod tests {
 
     const NOW: u64 = 1_800_000_000;
 
-    fn zeroed() -> Box<Failures> {
-        // all-zero is the empty state, as in a fresh zone
-        Box::new(Failures {
-            buckets: std::array::from_fn(|_| Bucket(std::array::from_fn(|_| AtomicU64::new(0)))),
-        })
+    const BUCKETS: usize = 512;
+    const SLOTS: usize = BUCKETS * WAYS;
+
+    /// A table of 4,096 slots (a zone of about 4m) on the heap, all-zero
+    /// as in a fresh zone.
+    struct Heap {
+        _mem: Vec<Bucket>,
+        f: Failures,
+    }
+    // SAFETY: the view only reaches the atomics of the owned vector.
+    unsafe impl Send for Heap {}
+    // SAFETY: as above.
+    unsafe impl Sync for Heap {}
+
+    impl std::ops::Deref for Heap {
+        type Target = Failures;
+        fn deref(&self) -> &Failures {
+            &self.f
+        }
+    }
+
+    fn zeroed() -> Heap {
+        let mut mem: Vec<Bucket> = (0..BUCKETS)
+            .map(|_| Bucket(std::array::from_fn(|_| AtomicU64::new(0))))
+            .collect();
+        // SAFETY: the vector's memory, owned by the Heap as long as the view.
+        let f = unsafe { Failures::from_raw(mem.as_mut_ptr().cast(), BUCKETS * 64) };
+        Heap { _mem: mem, f }
     }
 
     /// IPv4-mapped keys of `n` addresses spread like a proxy pool's.
@@ -165,6 +226,24 @@ mod tests {
         (0..n)
             .map(|i| (0xffff << 32) | u128::from(0x6440_0000 + i * 257))
             .collect()
+    }
+
+    #[test]
+    fn the_lists_region_is_split_aligned() {
+        for total in [0, 63, 5_700, 57_344, 4 << 20, (4 << 20) + 17] {
+            let (lists, slots) = split(total);
+            assert_eq!(lists + slots, total);
+            assert_eq!(lists % 64, 0);
+            assert!(slots <= total / SHARE_OF_LISTS + 64, "{total}");
+        }
+        // no room: nothing kept, nothing escalated early
+        // SAFETY: a zero-length view reads nothing.
+        let none = unsafe { Failures::from_raw(std::ptr::null_mut(), 0) };
+        assert_eq!(
+            (none.fail(1, NOW), none.fail(1, NOW), none.count(1, NOW)),
+            (1, 1, 0)
+        );
+        assert_eq!(none.pass(1), 0);
     }
 
     #[test]
@@ -196,7 +275,7 @@ mod tests {
     fn a_thousand_concurrent_failing_clients_keep_their_counts() {
         // 8 threads, each failing 125 clients round-robin ten times, as many
         // clients in the middle of failing at once: every count is exact.
-        let f: Arc<Failures> = Arc::from(zeroed());
+        let f: Arc<Heap> = Arc::new(zeroed());
         let all = keys(1_000);
         let threads: Vec<_> = all
             .chunks(125)
@@ -237,6 +316,7 @@ mod tests {
                 f.fail(*k, NOW + round * 60);
             }
         }
+        assert_eq!(f.capacity(), SLOTS);
         // 8,000 at once, twice the slots: counts are lost (escalations
         // come later), never raised beyond the failures served
         let counts: Vec<u32> = all.iter().map(|k| f.count(*k, NOW + 180)).collect();

@@ -63,15 +63,15 @@ impl Default for Settings {
     }
 }
 
-/// What the zone keeps for challenges: the key (made once per zone, kept
-/// across reloads, and across restarts in the state file) and the failure
-/// counts.
+/// What the zone's header keeps for challenges: the key (made once per
+/// zone, kept across reloads, and across restarts in the state file) and
+/// the counters. The failure counts are sized with the zone, beside the list
+/// table ([`failures`], `Shared::challenge_failures`).
 #[repr(C)]
 pub struct ZoneState {
     /// The HMAC key, in four words: set when the zone is made (fresh, or
     /// from the state file) before any worker reads it, read by copy.
     key: [std::sync::atomic::AtomicU64; 4],
-    pub failures: Failures,
     /// Per [`Counter`], in its order (`api_abuse_challenges_total`).
     pub counters: [std::sync::atomic::AtomicU64; Counter::ALL.len()],
 }

@@ -681,8 +681,8 @@ fn the_challenge_path_does_not_allocate() {
         let c = cookie_value(header.as_bytes(), b"api_abuse_pass_abcdef").expect("cookie");
         let v = token::verify(&zone.key(), 9, ua, c, 1_800_000_000, 8);
         assert!(matches!(v, token::Verdict::Valid(_)));
-        let _ = zone.failures.fail(9, 1_800_000_000);
-        let _ = zone.failures.pass(9);
+        let _ = z.shared.challenge_failures().fail(9, 1_800_000_000);
+        let _ = z.shared.challenge_failures().pass(9);
         let t = token::mint(&zone.key(), 9, ua, 1_800_003_600);
         let _ = page::page(&mut buf, b"api_abuse_pass_abcdef", &t, 10, 3600).expect("fits");
         let _ = page::json(&mut buf, 3600).expect("fits");

@@ -94,7 +94,7 @@ pub unsafe fn preaccess(
     };
 
     if let Some(Verdict::Valid(_)) = verdict {
-        let after = zone.failures.pass(key);
+        let after = shared.challenge_failures().pass(key);
         if after > 0 {
             zone.count(Counter::Passed);
             event("challenge_passed", after, None);
@@ -127,12 +127,12 @@ pub unsafe fn preaccess(
         return None;
     }
 
-    let failures = zone.failures.fail(key, now_s);
+    let failures = shared.challenge_failures().fail(key, now_s);
     if failures == 1 {
         event("challenge_issued", failures, None);
     }
     if failures >= settings.failures {
-        zone.failures.pass(key);
+        shared.challenge_failures().pass(key);
         zone.count(Counter::Escalated);
         let escalated = escalate(shared, key, entry, settings.escalate, profile, now_s);
         let (list, expires, summary) = match escalated {

@@ -10,19 +10,21 @@
 //!   strings and header values): the field's bytes are kept next to the
 //!   verdict and compared in full on a hit, so a hit *is* the same field and
 //!   the index hash needs no key strength: XXH3 (seeded per process) instead
-//!   of SipHash, and no byte-class pass before it. A field is admitted on its
-//!   second miss within a short memory (a one-word "doorkeeper" per index),
-//!   so values seen once (per-client addresses, one-off queries) do not push
-//!   the hot ones out. Bytes live in a ring arena, entries in 4-way sets;
-//!   an entry whose bytes were overwritten is simply gone.
+//!   of SipHash, and no byte-class pass before it. A field is admitted when
+//!   the hashed level already knew it or on its second miss within a short
+//!   memory (a one-word "doorkeeper" per index), so values seen once
+//!   (per-client addresses, one-off queries) do not push the hot ones out.
+//!   Bytes live in a ring arena, entries in 4-way sets; an entry whose
+//!   bytes were overwritten is simply gone.
 //! - **Hashed** ([`Verdicts::lookup`]): four-way set-associative, a field
 //!   hashes (SipHash with a random key per process, so nobody can aim a
 //!   collision at a clean entry) to a bucket of four slots (one 64-byte
 //!   line), each holding a full 64-bit hash, the field's length and the
 //!   verdict, most recently used first; a new verdict evicts the least
 //!   recently used of the four. (Direct-mapped, a thousand product paths and
-//!   their probe verdicts missed one lookup in four on conflicts alone.) A
-//!   collision only costs a rescan.
+//!   their probe verdicts missed one lookup in four on conflicts alone.)
+//!   Equal hash and length are taken as the same field: with the secret
+//!   key, a chance of 2^-64 per pair that nobody outside can steer.
 //!
 //! Only complete verdicts are stored: a field scanned after a class was
 //! already found elsewhere in the request skips that class and is not
@@ -133,13 +135,16 @@ pub(super) struct Exact {
 
 pub(super) enum ExactLookup {
     Hit(Verdict),
-    /// Not kept; with `Some`, admit the verdict once computed (second miss).
+    /// Not kept (`None`: empty or too long to be). Admit the verdict once
+    /// computed if [`Admit::seen`] or if the hashed level knew the field.
     Miss(Option<Admit>),
 }
 
 pub(super) struct Admit {
     hash: u64,
     tag: u32,
+    /// A second miss in a short while (the doorkeeper's word matched).
+    pub seen: bool,
 }
 
 impl Exact {
@@ -163,22 +168,35 @@ impl Exact {
         &self.arena[at..at + usize::from(e.len)]
     }
 
+    fn matches(&self, e: &Entry, hash: u64, tag: u32, field: &[u8]) -> bool {
+        e.check == (hash >> 32) as u32
+            && e.tag == tag
+            && usize::from(e.len) == field.len()
+            && self.intact(e)
+            && self.bytes(e) == field
+    }
+
+    #[inline]
     pub(super) fn lookup(&mut self, tag: u32, field: &[u8]) -> ExactLookup {
         if field.is_empty() || field.len() > MAX_EXACT_LEN {
             return ExactLookup::Miss(None);
         }
         let hash = xxhash_rust::xxh3::xxh3_64_with_seed(field, self.seed)
             ^ u64::from(tag).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        let check = (hash >> 32) as u32;
         let set = hash as usize & (EXACT_SETS - 1);
-        let found = (0..WAYS).find(|&w| {
-            let e = &self.sets[set][w];
-            e.check == check
-                && e.tag == tag
-                && usize::from(e.len) == field.len()
-                && self.intact(e)
-                && self.bytes(e) == field
-        });
+        // Most hits are on the most recently used way.
+        let front = &self.sets[set][0];
+        if self.matches(front, hash, tag, field) {
+            self.hits += 1;
+            return ExactLookup::Hit(front.verdict);
+        }
+        self.lookup_rest(set, hash, tag, field)
+    }
+
+    /// [`Exact::lookup`] past the first way.
+    #[inline(never)]
+    fn lookup_rest(&mut self, set: usize, hash: u64, tag: u32, field: &[u8]) -> ExactLookup {
+        let found = (1..WAYS).find(|&w| self.matches(&self.sets[set][w], hash, tag, field));
         if let Some(way) = found {
             let ways = &mut self.sets[set];
             let verdict = ways[way].verdict;
@@ -186,16 +204,12 @@ impl Exact {
             self.hits += 1;
             return ExactLookup::Hit(verdict);
         }
-        // Admit on the second miss: a field seen once is not kept.
+        // Admitted on a second miss: a field seen once is not kept.
         let door = &mut self.doors[(hash >> 20) as usize & (DOORS - 1)];
         let word = hash as u32 | 1;
-        if *door == word {
-            *door = 0;
-            ExactLookup::Miss(Some(Admit { hash, tag }))
-        } else {
-            *door = word;
-            ExactLookup::Miss(None)
-        }
+        let seen = *door == word;
+        *door = if seen { 0 } else { word };
+        ExactLookup::Miss(Some(Admit { hash, tag, seen }))
     }
 
     /// Keeps `field`'s verdict (the field `admit` was given for).

@@ -23,6 +23,10 @@ pub enum Kind {
     FileName,
     /// A header of a multipart part other than its disposition and type.
     PartHeader,
+    /// A parameter that names a local directory or include file given a
+    /// remote URL (`mosConfig_absolute_path=http://evil/`): remote file
+    /// inclusion, judged.
+    RemoteInclude,
 }
 
 pub trait Visitor {
@@ -42,6 +46,9 @@ pub fn urlencoded(s: &[u8], v: &mut impl Visitor) -> bool {
         if let Some(value) = value {
             if bracket_operator(name, value) && !v.field(Kind::NosqlOperator, name, Encoding::FORM)
             {
+                return false;
+            }
+            if remote_include(name, value) && !v.field(Kind::RemoteInclude, name, Encoding::FORM) {
                 return false;
             }
             if !v.field(Kind::ArgName, name, Encoding::FORM)
@@ -96,6 +103,103 @@ fn bracket_operator(name: &[u8], value: &[u8]) -> bool {
         from = op_start;
     }
     false
+}
+
+/// `%XX`-decoded, lowercased copy of the first `N` bytes of `s` (names and
+/// URL prefixes are short).
+fn decoded<const N: usize>(s: &[u8]) -> ([u8; N], usize) {
+    let mut buf = [0u8; N];
+    let (mut i, mut n) = (0, 0);
+    while i < s.len() && n < N {
+        let hex = |b: u8| (b as char).to_digit(16);
+        let b = match (
+            s[i],
+            s.get(i + 1).and_then(|&b| hex(b)),
+            s.get(i + 2).and_then(|&b| hex(b)),
+        ) {
+            (b'%', Some(h), Some(l)) => {
+                i += 3;
+                (h * 16 + l) as u8
+            }
+            (b, _, _) => {
+                i += 1;
+                b
+            }
+        };
+        buf[n] = b.to_ascii_lowercase();
+        n += 1;
+    }
+    (buf, n)
+}
+
+/// Names of parameters that hold a local directory or an include file
+/// (`_CONF[path]`, `GALLERY_BASEDIR`, `config[root_dir]`, `appserv_root`,
+/// `include`): how PHP applications build the path they `include`.
+const INCLUDE_NAMES: &[&[u8]] = &[
+    b"path",
+    b"dir",
+    b"root",
+    b"basedir",
+    b"basepath",
+    b"docroot",
+    b"rootdir",
+    b"rootpath",
+    b"filepath",
+    b"include",
+    b"includes",
+    b"includedir",
+];
+
+/// Remote file inclusion: a parameter named like a local directory or
+/// include given a remote URL that points at a site root, a directory, a
+/// script or ends in `?` (what the application then appends its file name
+/// to). A URL to a document (`image_path=https://cdn/x.png`) passes.
+fn remote_include(name: &[u8], value: &[u8]) -> bool {
+    if value.len() < 8 || !matches!(value[0], b'h' | b'H' | b'f' | b'F') {
+        return false;
+    }
+    let (v, vn) = decoded::<256>(value);
+    let v = &v[..vn];
+    let Some(rest) = [b"http://" as &[u8], b"https://", b"ftp://", b"ftps://"]
+        .iter()
+        .find_map(|s| v.strip_prefix(*s))
+    else {
+        return false;
+    };
+    let (nb, nn) = decoded::<64>(name);
+    let name = nb[..nn].strip_suffix(b"]").unwrap_or(&nb[..nn]);
+    let last = name
+        .iter()
+        .rposition(|&b| b == b'[')
+        .map_or(name, |p| &name[p + 1..]);
+    // The last word of the name (`absolute_path`, not `redir`).
+    let word = last
+        .iter()
+        .rposition(|&b| matches!(b, b'_' | b'-' | b'.'))
+        .map_or(last, |p| &last[p + 1..]);
+    if !INCLUDE_NAMES.contains(&word) {
+        return false;
+    }
+    let path = rest
+        .iter()
+        .position(|&b| b == b'/' || b == b'?')
+        .map_or(&[][..], |p| &rest[p..]);
+    let path = path.split(|&b| b == b'#').next().unwrap_or(path);
+    let file = path.split(|&b| b == b'?').next().unwrap_or(path);
+    path.is_empty()
+        || path.ends_with(b"?")
+        || file.ends_with(b"/")
+        || [
+            b".php" as &[u8],
+            b".txt",
+            b".inc",
+            b".asp",
+            b".jsp",
+            b".pl",
+            b".cgi",
+        ]
+        .iter()
+        .any(|e| file.ends_with(e))
 }
 
 /// `a=1; b=2` (the Cookie header).
@@ -340,8 +444,11 @@ pub fn xml_text(s: &[u8], v: &mut impl Visitor) -> bool {
             continue;
         }
         let end = find_from(s, i, b"<").unwrap_or(s.len());
-        let text = s[i..end].trim_ascii();
-        if !text.is_empty() && !v.field(Kind::BodyValue, text, Encoding::RAW) {
+        // Whitespace between elements is skipped; a text node is passed
+        // whole, since a line break that opens it can be an injection
+        // (`<to>\r\nBcc: ...</to>`).
+        let text = &s[i..end];
+        if !text.trim_ascii().is_empty() && !v.field(Kind::BodyValue, text, Encoding::RAW) {
             return false;
         }
         i = end;
@@ -351,7 +458,22 @@ pub fn xml_text(s: &[u8], v: &mut impl Visitor) -> bool {
 
 /// A body of unknown type: one text field.
 pub fn raw_text(s: &[u8], v: &mut impl Visitor) -> bool {
-    v.field(Kind::BodyValue, s, Encoding::RAW)
+    // Text with `%XX` escapes and no literal space was form-encoded by
+    // whoever sent it (`%27+union+select+1`): its `+` are spaces.
+    let window = &s[..s.len().min(super::normalize::WINDOW)];
+    let form_encoded = !window
+        .iter()
+        .any(|b| b.is_ascii_whitespace() && *b != b'\n')
+        && window.contains(&b'+')
+        && window
+            .windows(3)
+            .any(|w| w[0] == b'%' && w[1].is_ascii_hexdigit() && w[2].is_ascii_hexdigit());
+    let enc = if form_encoded {
+        Encoding::FORM
+    } else {
+        Encoding::RAW
+    };
+    v.field(Kind::BodyValue, s, enc)
 }
 
 #[cfg(test)]
@@ -374,6 +496,20 @@ mod tests {
         urlencoded(b"a=1&user[$ne]=&x", &mut c);
         assert_eq!(c.0.len(), 6);
         assert_eq!(c.0[2].0, Kind::NosqlOperator);
+        for (q, rfi) in [
+            ("mosConfig_absolute_path=https://foo.bar", true),
+            ("_CONF%5Bpath%5D=http%3A%2F%2Fevil.example%2F", true),
+            ("config[root_dir]=ftp://evil.example/x.txt?", true),
+            ("include=http://evil.example/shell.php", true),
+            ("image_path=https://cdn.example.com/a/logo.png", false),
+            ("redirect=https://evil.example/", false),
+            ("redir=https://shop.example/", false),
+            ("path=/var/www", false),
+        ] {
+            let mut c = Collect::default();
+            urlencoded(q.as_bytes(), &mut c);
+            assert_eq!(c.0[0].0 == Kind::RemoteInclude, rfi, "{q}");
+        }
         let mut c = Collect::default();
         json(
             br#"{"name": "O\"Brien", "q": {"$gt": ""}, "n": 5, "k<x": 1}"#,

@@ -170,6 +170,22 @@ pub fn xxe(n: &Normalized) -> bool {
     {
         return true;
     }
+    // XSLT handed to a transformer: it reads files (`document()`), the
+    // processor (`system-property()`) and, with extensions, runs code.
+    const XSLT: Needles = Needles::new(&[
+        b"<xsl:stylesheet",
+        b"<xsl:transform",
+        b"<xsl:template",
+        b"<xsl:value-of",
+        b"<xsl:copy-of",
+        b"<xsl:include",
+        b"<xsl:import",
+        b"<xsl:for-each",
+        b"xmlns:php=\"http://php.net/xsl\"",
+    ]);
+    if XSLT.found_in(s) {
+        return true;
+    }
     let mut from = 0;
     while let Some(p) = s.get(from..).and_then(|t| find(t, b"<!doctype")) {
         let at = from + p;
@@ -192,8 +208,16 @@ pub fn xxe(n: &Normalized) -> bool {
     false
 }
 
+/// LDAP filter injection, and XPath injection (the other query language
+/// of directories and XML stores, judged in the same class).
 pub fn ldap(n: &Normalized) -> bool {
+    if n.has(trig::QUOTE | trig::PAREN | trig::COLON) && xpath(n.text) {
+        return true;
+    }
     let s = n.text;
+    if n.has(trig::STAR) && metacharacters_only(s) {
+        return true;
+    }
     if !n.has(trig::PAREN) {
         return false;
     }
@@ -225,6 +249,170 @@ pub fn ldap(n: &Normalized) -> bool {
             > 0
             && s[..p].contains(&b'(')
     })
+}
+
+/// XPath functions that read the document's structure or text, the ones a
+/// blind XPath injection enumerates it with.
+const XPATH_FUNCTIONS: &[&[u8]] = &[
+    b"name",
+    b"local-name",
+    b"namespace-uri",
+    b"count",
+    b"string-length",
+    b"substring",
+    b"substring-before",
+    b"substring-after",
+    b"contains",
+    b"starts-with",
+    b"string",
+    b"normalize-space",
+    b"translate",
+    b"concat",
+    b"position",
+    b"last",
+    b"text",
+    b"node",
+    b"boolean",
+    b"number",
+    b"sum",
+    b"document",
+    b"doc",
+    b"unparsed-text",
+    b"codepoints-to-string",
+    b"string-to-codepoints",
+    b"lower-case",
+    b"upper-case",
+    b"true",
+    b"false",
+    b"not",
+];
+
+/// A structure function applied to the document root (`name(/*)`,
+/// `count(//user)`): an XPath expression, not text.
+const XPATH_ROOTED: Needles = Needles::new(&[
+    b"count(/",
+    b"name(/",
+    b"local-name(/",
+    b"string(/",
+    b"string-length(/",
+    b"sum(/",
+]);
+
+/// Axes, as written in a location step (`child::node()`).
+const XPATH_AXES: Needles = Needles::new(&[
+    b"child::",
+    b"parent::",
+    b"ancestor::",
+    b"ancestor-or-self::",
+    b"descendant::",
+    b"descendant-or-self::",
+    b"following::",
+    b"following-sibling::",
+    b"preceding::",
+    b"preceding-sibling::",
+    b"attribute::",
+    b"self::",
+    b"namespace::",
+]);
+
+/// Bytes after a quote breakout read for the XPath that follows it.
+const XPATH_SPAN: usize = 64;
+
+/// XPath injection: a quote that closes the application's string literal
+/// followed by a boolean or union operator and XPath (a structure function
+/// such as `name()` or `count(`, an axis, a rooted path: `' or name()='x`,
+/// `') or count(/*)=1 or ('`, `'] | //*`), or a location step with an
+/// axis anywhere (`count(/child::node())`). A quote followed by words
+/// ("it's or") or by SQL is not XPath.
+fn xpath(s: &[u8]) -> bool {
+    if s.contains(&b'(') && XPATH_ROOTED.found_in(s) {
+        return true;
+    }
+    if s.contains(&b':')
+        && XPATH_AXES.any_match(s, |axis, p| {
+            let before = p.checked_sub(1).map(|b| s[b]);
+            let after = &s[p + axis.len()..];
+            // `/child::x`, `(child::x`, or a node test: `child::node()`, `self::*`.
+            matches!(before, Some(b'/' | b'(' | b'[' | b'|'))
+                || after.starts_with(b"*")
+                || after.starts_with(b"node()")
+                || after.starts_with(b"text()")
+        })
+    {
+        return true;
+    }
+    // The first quote of each kind: the one that would end the literal.
+    for q in [b'\'', b'"'] {
+        let Some(at) = s.iter().position(|&b| b == q) else {
+            continue;
+        };
+        let tail = &s[at + 1..s.len().min(at + 1 + XPATH_SPAN)];
+        // Closers of the predicate the literal was in: `')`, `']`.
+        let mut i = tail
+            .iter()
+            .take_while(|&&b| matches!(b, b')' | b']' | b' '))
+            .count();
+        let closed = tail[..i].contains(&b']');
+        let op = if tail[i..].starts_with(b"or ") || tail[i..].starts_with(b"and ") {
+            if tail[i] == b'o' {
+                3
+            } else {
+                4
+            }
+        } else if tail[i..].starts_with(b"|") {
+            1
+        } else {
+            continue;
+        };
+        i += op;
+        while tail.get(i) == Some(&b' ') {
+            i += 1;
+        }
+        let rest = &tail[i..];
+        // `| //user`, `or /*`: a union or test on a rooted path.
+        if rest.starts_with(b"//") || rest.starts_with(b"/*") {
+            return true;
+        }
+        if op == 1 && !closed {
+            continue;
+        }
+        // `or name()=`, `or count(/`, `or not(contains(`.
+        let rest = rest
+            .strip_prefix(b"not(")
+            .or_else(|| rest.strip_prefix(b"("))
+            .unwrap_or(rest);
+        let name = rest
+            .iter()
+            .take_while(|b| b.is_ascii_lowercase() || **b == b'-')
+            .count();
+        let call = rest[name..]
+            .iter()
+            .find(|&&b| b != b' ')
+            .is_some_and(|&b| b == b'(');
+        if call && XPATH_FUNCTIONS.contains(&&rest[..name]) {
+            return true;
+        }
+    }
+    false
+}
+
+/// A value made only of filter or path metacharacters around a wildcard:
+/// an LDAP filter fragment (`*)`, `*|`, `*()|&`, `(*))`) or an XPath
+/// wildcard step (`//*`, `@*`, `/*[1]`). No name, number or text is
+/// punctuation alone; `*`, `*/*` (a media range) and `**` pass.
+fn metacharacters_only(s: &[u8]) -> bool {
+    if s.len() < 2 || s.len() > 64 || !s.contains(&b'*') {
+        return false;
+    }
+    let ldap = s
+        .iter()
+        .all(|b| matches!(b, b'*' | b'(' | b')' | b'|' | b'&' | b'!' | b'='))
+        && s.iter().any(|b| matches!(b, b'(' | b')' | b'|' | b'&'));
+    let xpath = s
+        .iter()
+        .all(|b| matches!(b, b'*' | b'/' | b'@' | b'[' | b']' | b'|' | b'0'..=b'9'))
+        && (find(s, b"//").is_some() || s.contains(&b'@') || s.contains(&b'['));
+    ldap || xpath
 }
 
 /// `attr=`, `attr>=`, `attr~=` at the start of `s`.
@@ -437,6 +625,32 @@ const HEADERS: &[&[u8]] = &[
     b"content-security-policy",
 ];
 
+/// Mail headers whose value is an address (sorted).
+const ADDRESS_HEADERS: &[&[u8]] = &[
+    b"bcc",
+    b"cc",
+    b"from",
+    b"reply-to",
+    b"return-path",
+    b"sender",
+    b"to",
+];
+
+/// Mail headers an injected line break adds to a message the application
+/// sends (mail-form injection: `victim@example.com\nBcc: ...`).
+const MAIL_HEADERS: &[&[u8]] = &[
+    b"to",
+    b"cc",
+    b"bcc",
+    b"from",
+    b"subject",
+    b"reply-to",
+    b"sender",
+    b"return-path",
+    b"mime-version",
+    b"content-transfer-encoding",
+];
+
 /// Strictness of the CRLF check by location.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum CrlfMode {
@@ -454,6 +668,7 @@ pub fn crlf(n: &Normalized, mode: CrlfMode) -> bool {
         return false;
     }
     let mut from = 0;
+    let mut from_start = true;
     while let Some(p) = s
         .get(from..)
         .and_then(|t| t.iter().position(|&b| b == b'\n'))
@@ -472,14 +687,35 @@ pub fn crlf(n: &Normalized, mode: CrlfMode) -> bool {
         let colon = rest.get(name) == Some(&b':') || rest.get(name..name + 2) == Some(b" :");
         let token = &rest[..name];
         let known = HEADERS.contains(&token) || token.starts_with(b"x-");
+        // An address header names an address (`Bcc: x@evil.example`);
+        // "Hi,\nTo: the team" is a letter.
+        let line = rest.split(|&b| b == b'\n').next().unwrap_or(rest);
+        let mail = MAIL_HEADERS.contains(&token)
+            && (ADDRESS_HEADERS.binary_search(&token).is_err() || line.contains(&b'@'));
+        // What comes before the break: nothing (the value opens with it, as
+        // no text does), or one word with no space (an address, a name, a
+        // URL): the value was cut to end the line the application writes.
+        // Only the first break can have either (later ones follow a
+        // break), so the text before it is read once.
+        let initial = from_start;
+        from_start = false;
+        let first = initial && s[..at - 1].iter().all(|&b| b == b' ');
+        let one_token = initial && !first && !s[..at - 1].contains(&b' ');
+        let header_like = colon && name > 1;
+        let shaped = (first && (header_like || rest.starts_with(b"http/1.")))
+            || (one_token && colon && (known || mail))
+            || (first && mode != CrlfMode::Body && rest.first() == Some(&b'<'));
         // SMTP commands smuggled into a mail header or an SMTP session.
         let smtp = rest.starts_with(b"rcpt to:")
             || rest.starts_with(b"mail from:")
             || ((mode != CrlfMode::Body || at == 1)
                 && [b"quit" as &[u8], b"data", b"rset"].iter().any(|v| {
                     rest.starts_with(v) && matches!(rest.get(v.len()), None | Some(b'\n'))
-                }));
+                }))
+            || ((first || one_token || mode == CrlfMode::Strict)
+                && (smtp_verb(rest) || imap_command(rest)));
         let hit = smtp
+            || shaped
             || match mode {
                 CrlfMode::Strict => {
                     (colon && name > 1)
@@ -507,6 +743,57 @@ pub fn crlf(n: &Normalized, mode: CrlfMode) -> bool {
         }
     }
     false
+}
+
+/// An SMTP command with its argument as a whole line (`VRFY root`,
+/// `EHLO x`): what a break smuggles into a mail session.
+fn smtp_verb(line: &[u8]) -> bool {
+    let line = line.split(|&b| b == b'\n').next().unwrap_or(line);
+    [
+        b"helo " as &[u8],
+        b"ehlo ",
+        b"vrfy ",
+        b"expn ",
+        b"auth ",
+        b"starttls",
+        b"noop",
+    ]
+    .iter()
+    .any(|v| line.starts_with(v))
+        && line.len() < 80
+}
+
+/// An IMAP command line, a tag then a command (`a1 login x y`,
+/// `x2 select inbox`): IMAP injection through a mailbox or folder name.
+fn imap_command(line: &[u8]) -> bool {
+    let line = line.split(|&b| b == b'\n').next().unwrap_or(line);
+    let tag = line
+        .iter()
+        .take(12)
+        .take_while(|b| b.is_ascii_alphanumeric())
+        .count();
+    if tag == 0 || line.get(tag) != Some(&b' ') || !line[..tag].iter().any(u8::is_ascii_digit) {
+        return false;
+    }
+    let cmd = &line[tag + 1..];
+    [
+        b"login " as &[u8],
+        b"select ",
+        b"examine ",
+        b"fetch ",
+        b"uid fetch ",
+        b"store ",
+        b"delete ",
+        b"rename ",
+        b"capability",
+        b"logout",
+        b"list ",
+        b"authenticate ",
+        b"append ",
+        b"copy ",
+    ]
+    .iter()
+    .any(|c| cmd.starts_with(c))
 }
 
 #[cfg(test)]
@@ -570,5 +857,67 @@ mod tests {
             n,
             CrlfMode::Strict
         )));
+    }
+
+    #[test]
+    fn xpath_cases() {
+        for p in [
+            "' or name()='x",
+            "x') or count(/*)=1 or ('",
+            "'] | //user/*[1] | //*['",
+            "count(/child::node())",
+            "\") or contains(name(),'pass') or (\"",
+            "' or true() or '",
+            "name(/*)",
+            "' or string-length(name(/*[1]))>0 or 'a'='b",
+            "*)",
+            "*|",
+            "*()|&",
+            "//*",
+            "@*",
+        ] {
+            assert!(run(p, &ldap), "{p}");
+        }
+        for p in [
+            "it's or contains (nothing)",
+            "O'Brien or Smith",
+            "count (the items)",
+            "use child elements, or name the parent",
+            "std::vector and self-contained",
+            "'quoted' | piped",
+            "*",
+            "*/*",
+            "**",
+            "a*b",
+            "(1)",
+            "5*(2+3)",
+        ] {
+            assert!(!run(p, &ldap), "{p}");
+        }
+    }
+
+    #[test]
+    fn crlf_shapes() {
+        let body = |p: &str| run(p, &|n| crlf(n, CrlfMode::Body));
+        let value = |p: &str| run(p, &|n| crlf(n, CrlfMode::Value));
+        // A break that opens the value: any header shape, or a status line.
+        assert!(body("%0d%0aX-Anything: 1"));
+        assert!(body("%0d%0aHTTP/1.1 200 OK"));
+        // One word, then a known response or mail header.
+        assert!(body("victim@example.com%0aBcc: all@evil.example"));
+        assert!(value("foo%0aSubject: spam"));
+        assert!(value("%0d%0a%0d%0a<html>"));
+        // Text: several words before the break, or headers further down.
+        assert!(!body("Dear team,%0aLocation: Paris"));
+        assert!(!body("Jane Doe%0aTo: the front desk"));
+        assert!(!value("Line 1%0aLine 2%0aTo: x"));
+        assert!(!body("Thanks%0aNote: hello"));
+        assert!(!body("Hi,%0aTo: the team"));
+        assert!(body("John%0aBcc: all@evil.example"));
+        // Mail sessions: SMTP and IMAP command lines after an opening break.
+        assert!(body("%0d%0aVRFY root%0d%0a"));
+        assert!(value("%0d%0aA01 LOGIN admin secret"));
+        assert!(!body("Dear team,%0aa1 list of items"));
+        assert!(!body("%0aStep 2 select the file"));
     }
 }

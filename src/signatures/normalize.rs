@@ -100,6 +100,10 @@ const TRIGGERS: [u32; 256] = {
 pub struct Normalized<'b> {
     pub text: &'b [u8],
     pub triggers: u32,
+    /// A comment was removed from markup: a `/* ... */` (SQL whitespace) in
+    /// a field holding a `<`, or an HTML comment holding one. What it hid
+    /// only [`normalize_markup`]'s view shows the XSS scanner.
+    pub hid_markup: bool,
 }
 
 impl Normalized<'_> {
@@ -110,6 +114,30 @@ impl Normalized<'_> {
 
 /// Copies `raw` (at most [`WINDOW`] bytes of it) into `buf` and normalises it.
 pub fn normalize<'b>(raw: &[u8], enc: Encoding, buf: &'b mut [u8; WINDOW]) -> Normalized<'b> {
+    normalize_with(raw, enc, buf, false)
+}
+
+/// As [`normalize`], but comments stay as text: the view of the markup a
+/// SQL comment hides (`GIF89a/*<svg/onload=alert(1)>*/`, which a browser
+/// renders since `/*` means nothing in HTML) or an HTML comment holds
+/// (`<!--<img src=x onerror=..>-->`, sent to break out of a comment the
+/// page already has, or to slip past filters that parse comments
+/// differently). Callers use it only when [`Normalized::hid_markup`] is
+/// set, so ordinary fields pay nothing.
+pub fn normalize_markup<'b>(
+    raw: &[u8],
+    enc: Encoding,
+    buf: &'b mut [u8; WINDOW],
+) -> Normalized<'b> {
+    normalize_with(raw, enc, buf, true)
+}
+
+fn normalize_with<'b>(
+    raw: &[u8],
+    enc: Encoding,
+    buf: &'b mut [u8; WINDOW],
+    keep_comments: bool,
+) -> Normalized<'b> {
     let mut len = raw.len().min(WINDOW);
     buf[..len].copy_from_slice(&raw[..len]);
     // Most fields carry no escape at all: skip the decoding passes.
@@ -126,10 +154,11 @@ pub fn normalize<'b>(raw: &[u8], enc: Encoding, buf: &'b mut [u8; WINDOW]) -> No
             break;
         }
     }
-    let (len, triggers) = finish(&mut buf[..len]);
+    let (len, triggers, hid_markup) = finish(&mut buf[..len], keep_comments);
     Normalized {
         text: &buf[..len],
         triggers,
+        hid_markup,
     }
 }
 
@@ -371,9 +400,12 @@ fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n' | 0x0b | 0x0c)
 }
 
-/// Final pass: look-alikes, comments, nulls, case, whitespace, triggers.
-fn finish(s: &mut [u8]) -> (usize, u32) {
+/// Final pass: look-alikes, comments, nulls, case, whitespace, triggers;
+/// also whether a removed C comment held a `<`.
+fn finish(s: &mut [u8], keep_comments: bool) -> (usize, u32, bool) {
     let (mut r, mut w, mut trig_bits) = (0usize, 0usize, 0u32);
+    let mut hid_markup = false;
+    let mut field_lt: Option<bool> = None;
     let mut in_version_comment = false;
     let (mut no_comment_end, mut no_html_comment_end) = (false, false);
     let (mut no_dash_comment_end, mut no_bang_comment_end) = (false, false);
@@ -383,7 +415,7 @@ fn finish(s: &mut [u8]) -> (usize, u32) {
             Some(x) => x,
             None => (1, s[r]),
         };
-        if b == b'/' && s.get(r + n) == Some(&b'*') {
+        if b == b'/' && !keep_comments && s.get(r + n) == Some(&b'*') {
             let body = r + n + 1;
             if s.get(body) == Some(&b'!') {
                 // MySQL executes the inside of /*!NNNNN ... */: keep it.
@@ -400,6 +432,10 @@ fn finish(s: &mut [u8]) -> (usize, u32) {
             // searching again for every `/*` would be quadratic.
             if !no_comment_end {
                 if let Some(end) = find_from(s, body, b"*/") {
+                    // Also a comment anywhere in markup: CSS reads
+                    // `ex/**/pression(` as one word, this view as two.
+                    hid_markup |=
+                        *field_lt.get_or_insert_with(|| memchr::memchr(b'<', s).is_some());
                     pending_space.get_or_insert(b' ');
                     r = end + 2;
                     continue;
@@ -417,6 +453,7 @@ fn finish(s: &mut [u8]) -> (usize, u32) {
         // that runs, so it stays; so does a server-side include directive
         // (`<!--#exec cmd="id"-->`).
         if b == b'<'
+            && !keep_comments
             && !no_html_comment_end
             && s.get(r + 1..r + 4) == Some(b"!--")
             && !matches!(s.get(r + 4), Some(b'[' | b'#'))
@@ -447,6 +484,7 @@ fn finish(s: &mut [u8]) -> (usize, u32) {
                 }
             });
             if let Some(end) = end {
+                hid_markup |= memchr::memchr(b'<', &s[r + 4..end]).is_some();
                 r = end;
                 continue;
             }
@@ -494,7 +532,7 @@ fn finish(s: &mut [u8]) -> (usize, u32) {
         w += 1;
         trig_bits |= trig::NEWLINE;
     }
-    (w, trig_bits)
+    (w, trig_bits, hid_markup)
 }
 
 /// Position of `needle` in `hay` at or after `from`.
@@ -555,6 +593,20 @@ mod tests {
         );
         assert_eq!(norm("%c0%ae%c0%ae%c0%af", Encoding::RAW), "../");
         assert_eq!(norm("/* not closed", Encoding::RAW), "/* not closed");
+    }
+
+    #[test]
+    fn markup_view_keeps_c_comments() {
+        let mut buf = [0u8; WINDOW];
+        let n = normalize(b"GIF89a/*<svg onload=x>*/1", Encoding::RAW, &mut buf);
+        assert!(n.hid_markup);
+        assert_eq!(n.text, b"gif89a 1");
+        let n = normalize(b"UNION/**/SELECT /* a < b */", Encoding::RAW, &mut buf);
+        assert!(n.hid_markup);
+        let n = normalize(b"UNION/**/SELECT", Encoding::RAW, &mut buf);
+        assert!(!n.hid_markup);
+        let m = normalize_markup(b"x/*%3Cb%3E*/", Encoding::RAW, &mut buf);
+        assert_eq!(m.text, b"x/*<b>*/");
     }
 
     #[test]

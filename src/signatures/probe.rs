@@ -18,6 +18,12 @@ const SEGMENTS: &[&[u8]] = &[
     b"iissamples",
     b"iishelp",
     b"iisadmpwd",
+    b"_mem_bin",
+    b"iisprotect",
+    b"cfide",
+    b"global.asa",
+    b"global.asax",
+    b"snoop.jsp",
     b".git",
     b".svn",
     b".hg",
@@ -269,6 +275,29 @@ pub fn probe(path: &[u8]) -> bool {
     false
 }
 
+/// Probes written in the query string (raw, as sent): IIS's log-append
+/// trick (`.asp?|-|0|404_Object_Not_Found`), PHP's easter-egg GUIDs
+/// (`?=PHPB8B5F2A0-3C92-11d3-...`, they fingerprint the PHP version) and
+/// PHP-CGI switches (`?-s`, `?-d+allow_url_include=1`, CVE-2012-1823): no
+/// application's own links have these shapes.
+pub fn query(q: &[u8]) -> bool {
+    if q.starts_with(b"|-|") || super::normalize::find(q, b"|-|0|").is_some() {
+        return true;
+    }
+    if q.len() > 12
+        && q[..4].eq_ignore_ascii_case(b"=php")
+        && q[4..12].iter().all(u8::is_ascii_hexdigit)
+    {
+        return true;
+    }
+    match q {
+        [b'-', f, rest @ ..] if f.is_ascii_alphabetic() => {
+            rest.is_empty() || rest[0] == b'+' || rest.starts_with(b"%20")
+        }
+        _ => false,
+    }
+}
+
 /// Old IIS handlers scanners still try (`/x.idc`, `/null.htw`, `/a.printer`),
 /// and programs under IIS's `/scripts/` (`/scripts/root.exe`, `..%c0%af../`).
 fn iis_handler(last: &[u8], under_scripts: bool) -> bool {
@@ -317,8 +346,30 @@ mod tests {
             "/dump.sql",
             "/.claude/settings.json",
             "/.cursorignore",
+            "/_mem_bin/formslogin.asp",
+            "/CFIDE/administrator/",
+            "/global.asa",
         ] {
             assert!(probe(p.to_ascii_lowercase().as_bytes()), "{p}");
+        }
+        for q in [
+            "|-|0|404_Object_Not_Found",
+            "id=1|-|0|404_Object_Not_Found",
+            "=PHPB8B5F2A0-3C92-11d3-A3A9-4C7B08C10000",
+            "-s",
+            "-d+allow_url_include%3d1+-d+auto_prepend_file%3dphp://input",
+        ] {
+            assert!(query(q.as_bytes()), "{q}");
+        }
+        for q in [
+            "q=a|b",
+            "-1",
+            "-price",
+            "sort=-price",
+            "=phpunit",
+            "q=php-8.2",
+        ] {
+            assert!(!query(q.as_bytes()), "{q}");
         }
         for p in [
             "/",

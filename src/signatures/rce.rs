@@ -250,7 +250,20 @@ pub fn detect(n: &Normalized) -> bool {
     {
         return true;
     }
-    if n.has(trig::BRACE) && deglobbed(s) {
+    if n.has(trig::BRACE) && (deglobbed(s) || brace_word(s)) {
+        return true;
+    }
+    if n.has(trig::SLASH) && bin_path(s) {
+        return true;
+    }
+    if n.has(trig::EQ) && php_ini(s) {
+        return true;
+    }
+    if n.has(trig::PAREN) && (php_function_call(s) || quoted_name_call(s)) {
+        return true;
+    }
+    if s.starts_with(b"sleep ") && s.len() <= 10 && s[6..].iter().all(u8::is_ascii_digit) {
+        // A delay probe (blind injection): the whole value is `sleep N`.
         return true;
     }
     if n.has(trig::PAREN) && n.has(trig::QUOTE) && concatenated_call(s) {
@@ -403,6 +416,8 @@ fn separators(s: &[u8]) -> bool {
         let (start, strong) = match b {
             b'&' if s.get(i + 1) == Some(&b'&') => (i + 2, true),
             b';' | b'&' | b'\n' => (i + 1, false),
+            // A line break written as `\n` (payload lists, JSON-ish text).
+            b'\\' if s.get(i + 1) == Some(&b'n') => (i + 2, false),
             b'|' => (i + 1, true),
             b'`' => (i + 1, backtick_opens(s, i)),
             b'$' if s.get(i + 1) == Some(&b'(') => (i + 2, true),
@@ -485,8 +500,23 @@ fn read_word(s: &[u8], i: usize, word: &mut [u8; 24]) -> Option<(usize, usize)> 
     while j < s.len() && j - i < 64 {
         let b = s[j];
         match b {
+            // A literal `\n` that ends the word: payload lists write the
+            // line break so (`;id\n`).
+            b'\\'
+                if len > 0
+                    && s.get(j + 1) == Some(&b'n')
+                    && !s.get(j + 2).is_some_and(u8::is_ascii_alphanumeric) =>
+            {
+                j += 2;
+                break;
+            }
             b'\'' | b'"' | b'\\' => {}
-            b'$' if s.get(j + 1) == Some(&b'@') => j += 1,
+            // Expansions that are empty in a shell: `$@`, `$*`, `$()`,
+            // an unset variable (`sh$xx`, `c${u}at`). `$IFS` is a space.
+            b'$' => match empty_expansion(s, j) {
+                Some(end) => j = end - 1,
+                None => break,
+            },
             b'/' | b':' => len = 0,
             b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-' | b'.' => {
                 if len == word.len() {
@@ -500,8 +530,47 @@ fn read_word(s: &[u8], i: usize, word: &mut [u8; 24]) -> Option<(usize, usize)> 
         j += 1;
     }
     let w = &word[..len];
-    let len = if w.ends_with(b".exe") { len - 4 } else { len };
+    let mut len = if w.ends_with(b".exe") { len - 4 } else { len };
+    // A versioned binary (`gcc10.1`, `python3.8`, `perl5`): the name
+    // without its version, when only that is a program.
+    if commands::lookup(&word[..len]).is_none() {
+        let bare = word[..len]
+            .iter()
+            .rposition(|b| !b.is_ascii_digit() && *b != b'.')
+            .map_or(0, |p| p + 1);
+        if bare >= 3 && bare < len && commands::lookup(&word[..bare]).is_some() {
+            len = bare;
+        }
+    }
     (len > 0).then_some((len, j))
+}
+
+/// The end of a shell expansion at `i` (a `$`) that is empty as far as the
+/// command word goes, or `None` (`$IFS`, `${IFS}` stand for a space; a
+/// `$` not followed by an expansion is a character).
+fn empty_expansion(s: &[u8], i: usize) -> Option<usize> {
+    let rest = s.get(i + 1..)?;
+    match rest.first()? {
+        b'@' | b'*' => Some(i + 2),
+        b'(' if rest.get(1) == Some(&b')') => Some(i + 3),
+        b'{' => {
+            let close = rest.iter().take(18).position(|&b| b == b'}')?;
+            let name = &rest[1..close];
+            (!name.is_empty()
+                && name != b"ifs"
+                && name.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_'))
+            .then_some(i + 2 + close)
+        }
+        b'a'..=b'z' | b'_' => {
+            let n = rest
+                .iter()
+                .take(16)
+                .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+                .count();
+            (&rest[..n] != b"ifs").then_some(i + 1 + n)
+        }
+        _ => None,
+    }
 }
 
 /// The word ends a command: end of value, a separator, a redirection, a quote.
@@ -537,7 +606,12 @@ fn known_command(s: &[u8], w: &[u8], j: usize, strong: bool, brace: bool) -> boo
     let next = s.get(j).copied();
     if brace {
         // `{cat,/etc/passwd}` brace expansion.
-        return next == Some(b',') && WITH_ARGS.contains(&w)
+        // `{id,name}` is a field list: the argument must look like one.
+        return next == Some(b',')
+            && WITH_ARGS.contains(&w)
+            && (commands::lookup(w) == Some(Word::Program)
+                || s.get(j + 1) == Some(&b'}')
+                || arg_shaped(s, j + 1, false))
             || (s.get(j.wrapping_sub(w.len() + 1)) == Some(&b',')
                 && matches!(next, Some(b',' | b'}'))
                 && commands::lookup(w).is_some());
@@ -637,7 +711,15 @@ fn command_line(s: &[u8]) -> bool {
     }
     match commands::lookup(w) {
         Some(Word::Program) => {
-            arg_shaped(s, j + 1, false)
+            // A compound binary name (`ansible-playbook`, `aa-disable`)
+            // with an argument, or a file argument (`x site.yml`).
+            let first = &rest[..rest.iter().position(|&b| b == b' ').unwrap_or(rest.len())];
+            let file_arg = first.iter().rposition(|&b| b == b'.').is_some_and(|d| {
+                d > 0 && d + 1 < first.len() && first[d + 1..].iter().all(u8::is_ascii_alphanumeric)
+            });
+            (w.contains(&b'-') && rest.first().is_some_and(u8::is_ascii_alphanumeric))
+                || file_arg
+                || arg_shaped(s, j + 1, false)
                 || rest
                     .iter()
                     .take(80)
@@ -798,6 +880,13 @@ fn java_class(s: &[u8]) -> bool {
     if JAVA_GADGETS.found_in(s) {
         return true;
     }
+    // `java.Runtime`, `java.lang.String ... Runtime`: the JDK named, then
+    // the class that runs programs.
+    if let Some(p) = find(s, b"java.") {
+        if find(&s[p..s.len().min(p + 256)], b"runtime").is_some() {
+            return true;
+        }
+    }
     // The value, or either side of one `=` (`java.lang.Runtime=x` in a
     // text body, `test=java.io.Reader`).
     let t = s.trim_ascii();
@@ -852,15 +941,21 @@ const PHP_FUNCTIONS: &[&[u8]] = &[
     b"eval",
     b"exec",
     b"extract",
+    b"fgets",
+    b"file",
     b"file_exists",
     b"file_get_contents",
     b"file_put_contents",
     b"fopen",
+    b"fpassthru",
+    b"fputs",
+    b"fread",
     b"fsockopen",
     b"fwrite",
     b"get_defined_functions",
     b"get_defined_vars",
     b"getenv",
+    b"glob",
     b"gzdecode",
     b"gzinflate",
     b"gzuncompress",
@@ -869,6 +964,9 @@ const PHP_FUNCTIONS: &[&[u8]] = &[
     b"include_once",
     b"ini_get",
     b"ini_set",
+    b"md5",
+    b"mkdir",
+    b"opendir",
     b"parse_str",
     b"passthru",
     b"pcntl_exec",
@@ -885,15 +983,21 @@ const PHP_FUNCTIONS: &[&[u8]] = &[
     b"preg_replace",
     b"proc_open",
     b"putenv",
+    b"readdir",
     b"readfile",
     b"require",
     b"require_once",
+    b"rmdir",
     b"scandir",
     b"shell_exec",
     b"show_source",
     b"str_rot13",
     b"strrev",
+    b"substr",
+    b"symlink",
     b"system",
+    b"tmpfile",
+    b"unlink",
     b"unpack",
     b"unserialize",
     b"usort",
@@ -902,7 +1006,7 @@ const PHP_FUNCTIONS: &[&[u8]] = &[
 
 /// Names that are English words too: called only without a space before `(`.
 const PHP_WORDS: &[&[u8]] = &[
-    b"system", b"exec", b"eval", b"assert", b"include", b"require",
+    b"system", b"exec", b"eval", b"assert", b"include", b"require", b"file", b"glob",
 ];
 
 /// Code markers matched in one pass: PHP (superglobals, `[php]` blocks,
@@ -941,6 +1045,24 @@ const PHP_ANYWHERE: Needles = Needles::new(&[
     b"process.env[",
     b"__proto__",
     b"constructor.prototype",
+    // Node.js reached through indirection: serialized functions, the
+    // constructor chain, React/Next server references (`$1:Module:prototype`),
+    // dynamic `require`, indirect console calls.
+    b"__js_function",
+    b"this.constructor",
+    b"constructor:constructor",
+    b"module:prototype",
+    b":__proto__:",
+    b"module.exports=",
+    b"require[",
+    b"require.main",
+    b"require.cache[",
+    b"process.dlopen(",
+    b"process.kill(",
+    b"process.setuid(",
+    b"global.process",
+    b"globalthis.process",
+    b".call(this,",
     b"constructor[prototype]",
     b"[constructor][prototype]",
 ]);
@@ -958,7 +1080,7 @@ fn php_code(s: &[u8]) -> bool {
             return true;
         }
     }
-    serialized_object(s) || variable_call(s) || php_call_value(s)
+    serialized_object(s) || variable_call(s) || php_call_value(s) || php_call_segment(s)
 }
 
 fn serialized_object(s: &[u8]) -> bool {
@@ -1072,16 +1194,36 @@ fn php_call_value(s: &[u8]) -> bool {
     let mut k = i + len;
     let mut spaced = false;
     let mut quoted = false;
+    let mut commented = false;
     while let Some(&b) = s.get(k) {
         match b {
             b' ' | b'\n' => spaced |= !quoted,
             b'\'' | b'"' | b')' => quoted = true,
+            // `exec#\n (x)`, `exec //x\n(x)`: a comment before the
+            // parenthesis is PHP, never prose.
+            b'#' | b'/' if b == b'#' || s.get(k + 1) == Some(&b'/') => {
+                match s[k..].iter().take(64).position(|&c| c == b'\n') {
+                    Some(nl) => k += nl,
+                    None => return false,
+                }
+                commented = true;
+            }
             _ => break,
         }
         k += 1;
     }
-    let code_arg = matches!(s.get(k + 1), Some(b'$' | b'\'' | b'"'));
-    s.get(k) == Some(&b'(') && !(spaced && !code_arg && PHP_WORDS.contains(&name))
+    // Code arguments, or none at all (`exec ()`, `file\n()`).
+    let code_arg = matches!(s.get(k + 1), Some(b'$' | b'\'' | b'"' | b')'));
+    s.get(k) == Some(&b'(') && (commented || !(spaced && !code_arg && PHP_WORDS.contains(&name)))
+}
+
+/// A path whose last segment is a call to a PHP function (`/x/unpack()`).
+fn php_call_segment(s: &[u8]) -> bool {
+    s.first() == Some(&b'/')
+        && s.ends_with(b")")
+        && s.iter()
+            .rposition(|&b| b == b'/')
+            .is_some_and(|p| p > 0 && php_call_value(&s[p + 1..]))
 }
 
 /// Extensions a web server runs (PHP, ASP, JSP, CGI, SSI) or reads as its
@@ -1198,6 +1340,259 @@ fn deglobbed(s: &[u8]) -> bool {
     t.len() + 2 <= s.len() - from && (ANYWHERE.found_in(t) || super::traversal::system_file(t))
 }
 
+/// A word hidden in a brace expansion the shell performs (`c{a,oun}t`,
+/// `{l,-lh}s`): the braces sit inside a word, and one of the words they
+/// expand to is a program. A bare list (`{id,name}`) is not inside a word.
+fn brace_word(s: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(p) = s.get(from..).and_then(|t| memchr::memchr(b'{', t)) {
+        let open = from + p;
+        from = open + 1;
+        let is_word = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.');
+        let prefix = s[..open]
+            .iter()
+            .rev()
+            .take(16)
+            .take_while(|b| is_word(b))
+            .count();
+        let Some(len) = s[open + 1..].iter().take(48).position(|&b| b == b'}') else {
+            continue;
+        };
+        let inner = &s[open + 1..open + 1 + len];
+        let after = &s[open + 2 + len..];
+        let suffix = after.iter().take(16).take_while(|b| is_word(b)).count();
+        if prefix + suffix == 0
+            || !inner.contains(&b',')
+            || !inner.iter().all(|b| is_word(b) || *b == b',')
+        {
+            continue;
+        }
+        let expands = inner.split(|&b| b == b',').any(|alt| {
+            let mut word = [0u8; 24];
+            let parts = [&s[open - prefix..open], alt, &after[..suffix]];
+            let n: usize = parts.iter().map(|p| p.len()).sum();
+            if n == 0 || n > word.len() {
+                return false;
+            }
+            let mut k = 0;
+            for part in parts {
+                word[k..k + part.len()].copy_from_slice(part);
+                k += part.len();
+            }
+            commands::lookup(&word[..n]).is_some()
+        });
+        if expands {
+            return true;
+        }
+    }
+    false
+}
+
+/// A program named by its path in a binary directory (`bin/ansible`,
+/// `/usr/sbin/useradd`, `/bin/busybox sh`): the value runs it.
+fn bin_path(s: &[u8]) -> bool {
+    let t = s.trim_ascii_start();
+    let t = t.strip_prefix(b"/").unwrap_or(t);
+    let t = t
+        .strip_prefix(b"usr/local/")
+        .or_else(|| t.strip_prefix(b"usr/"))
+        .unwrap_or(t);
+    let Some(t) = t.strip_prefix(b"bin/").or_else(|| t.strip_prefix(b"sbin/")) else {
+        return false;
+    };
+    let len = t
+        .iter()
+        .take(25)
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+        .count();
+    let next = t.get(len).copied();
+    len < 25 && (ends_command(next) || next == Some(b' ')) && commands::lookup(&t[..len]).is_some()
+}
+
+/// PHP configuration directives a value sets (`allow_url_include=1`,
+/// `auto_prepend_file=/tmp/x`, `memory_limit = 512M`): what a `-d` option
+/// of CGI PHP, a `.user.ini` or `php_value` injects. Sorted.
+const PHP_INI: &[&[u8]] = &[
+    b"allow_url_fopen",
+    b"allow_url_include",
+    b"auto_append_file",
+    b"auto_prepend_file",
+    b"default_socket_timeout",
+    b"disable_classes",
+    b"disable_functions",
+    b"display_errors",
+    b"display_startup_errors",
+    b"doc_root",
+    b"enable_dl",
+    b"engine",
+    b"error_log",
+    b"error_reporting",
+    b"expose_php",
+    b"extension",
+    b"extension_dir",
+    b"file_uploads",
+    b"html_errors",
+    b"include_path",
+    b"log_errors",
+    b"magic_quotes_gpc",
+    b"max_execution_time",
+    b"max_input_time",
+    b"max_input_vars",
+    b"memory_limit",
+    b"open_basedir",
+    b"output_buffering",
+    b"output_handler",
+    b"post_max_size",
+    b"precision",
+    b"realpath_cache_size",
+    b"register_argc_argv",
+    b"register_globals",
+    b"request_order",
+    b"safe_mode",
+    b"sendmail_path",
+    b"serialize_precision",
+    b"short_open_tag",
+    b"sys_temp_dir",
+    b"unserialize_callback_func",
+    b"unserialize_max_depth",
+    b"upload_max_filesize",
+    b"upload_tmp_dir",
+    b"user_dir",
+    b"variables_order",
+    b"zend_extension",
+];
+
+/// Sections of php.ini whose directives are dotted (`opcache.enable`).
+const PHP_INI_SECTIONS: &[&[u8]] = &[
+    b"assert.",
+    b"cgi.",
+    b"mbstring.",
+    b"opcache.",
+    b"pcre.",
+    b"phar.",
+    b"session.",
+    b"user_ini.",
+    b"xdebug.",
+    b"zend.",
+];
+
+/// A value that is one php.ini assignment: `directive = value`.
+fn php_ini(s: &[u8]) -> bool {
+    let t = s.trim_ascii();
+    let Some(eq) = t.iter().take(48).position(|&b| b == b'=') else {
+        return false;
+    };
+    let name = t[..eq].trim_ascii_end();
+    let value = t[eq + 1..].trim_ascii_start();
+    if value.is_empty()
+        || value.len() > 80
+        || value
+            .iter()
+            .any(|&b| matches!(b, b'=' | b'&' | b' ' | b'\n'))
+        || !name
+            .iter()
+            .all(|b| b.is_ascii_lowercase() || matches!(b, b'_' | b'.'))
+    {
+        return false;
+    }
+    PHP_INI.binary_search(&name).is_ok()
+        || PHP_INI_SECTIONS.iter().any(|p| {
+            name.strip_prefix(*p)
+                .is_some_and(|d| !d.is_empty() && !d.contains(&b'.'))
+        })
+}
+
+/// PHP functions no prose or other language names: a call to one of them is
+/// code wherever it is, even glued to a word (`FOOfsockopen()`) or with
+/// space or a comment before its parenthesis (`gzuncompress /**/ ()`).
+const PHP_ONLY: Needles = Needles::new(&[
+    b"assert_options",
+    b"base64_decode",
+    b"bzdecompress",
+    b"call_user_func",
+    b"create_function",
+    b"file_get_contents",
+    b"file_put_contents",
+    b"fsockopen",
+    b"get_defined_functions",
+    b"get_defined_vars",
+    b"gzdecode",
+    b"gzinflate",
+    b"gzuncompress",
+    b"highlight_file",
+    b"move_uploaded_file",
+    b"passthru",
+    b"pcntl_exec",
+    b"php_uname",
+    b"phpinfo",
+    b"posix_getpwuid",
+    b"posix_kill",
+    b"posix_setuid",
+    b"proc_open",
+    b"shell_exec",
+    b"show_source",
+    b"str_rot13",
+]);
+
+fn php_function_call(s: &[u8]) -> bool {
+    PHP_ONLY.any_match(s, |f, at| {
+        let mut k = at + f.len();
+        // `call_user_func_array(`: the listed name may go on.
+        k += s[k..]
+            .iter()
+            .take(8)
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+            .count();
+        call_follows(s, k)
+    })
+}
+
+/// Whether a call's parenthesis follows at `k`, after spaces and PHP
+/// comments (`#...` or `//...` to the line end).
+fn call_follows(s: &[u8], mut k: usize) -> bool {
+    for _ in 0..4 {
+        while matches!(s.get(k), Some(b' ' | b'\n')) {
+            k += 1;
+        }
+        match s.get(k) {
+            Some(b'(') => return true,
+            Some(b'#') => {}
+            Some(b'/') if s.get(k + 1) == Some(&b'/') => {}
+            _ => return false,
+        }
+        match s[k..].iter().take(64).position(|&b| b == b'\n') {
+            Some(nl) => k += nl + 1,
+            None => return false,
+        }
+    }
+    false
+}
+
+/// A function name in quotes called (`"system"(x)`, `'exec'('id')`):
+/// PHP calls a string.
+fn quoted_name_call(s: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(p) = s.get(from..).and_then(|t| memchr::memchr2(b'\'', b'"', t)) {
+        let at = from + p;
+        from = at + 1;
+        let q = s[at];
+        let len = s[at + 1..]
+            .iter()
+            .take(32)
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+            .count();
+        let name = &s[at + 1..at + 1 + len];
+        if len > 0
+            && s.get(at + 1 + len) == Some(&q)
+            && s.get(at + 2 + len) == Some(&b'(')
+            && PHP_FUNCTIONS.binary_search(&name).is_ok()
+        {
+            return true;
+        }
+    }
+    false
+}
+
 /// A PHP function name built from string pieces and called through
 /// parentheses: `'sys'.'tem'` ... `(x)('uname');`.
 fn concatenated_call(s: &[u8]) -> bool {
@@ -1294,6 +1689,24 @@ mod tests {
             "|| ping -c 10 127.0.0.1 ||",
             "& type c:\\windows\\win.ini",
             "__import__('os').system('id')",
+            // Shell reading: empty expansions, versions, `\n` written out.
+            "a; sh$XX -c whoami",
+            ";c${u}at /etc/hosts",
+            "$(ca$()t /etc/hosts)",
+            ";gcc10.1 -o /tmp/x x.c",
+            ";id\\n",
+            "c{a,oun}t /etc/hosts",
+            "{l,-lh}s",
+            "bin/ansible",
+            "/usr/sbin/useradd -m x",
+            "sleep 10",
+            // PHP configuration and calls in disguise.
+            "allow_url_include=1",
+            "memory_limit = 512M",
+            "opcache.jit_buffer_size=64M",
+            "FOOfsockopen()",
+            "a gzuncompress /* x */ ()",
+            "return\"system\"(xyz).s",
         ] {
             assert!(rce(p), "{p}");
         }
@@ -1321,6 +1734,16 @@ mod tests {
             "the system (of record)",
             "Tom & Jerry | Season 1",
             "ping me; cat pictures are cute",
+            "fields={id,name}",
+            "*.{jpg,png}",
+            "bin/readme.txt",
+            "sleep 8 hours",
+            "precision=high; engine=v8",
+            "timezone=Europe/Paris",
+            "Choose \"System\" (default)",
+            "Use fsockopen to open a socket",
+            "price: $5 or $10",
+            "C:\\new\\folder",
         ] {
             assert!(!rce(p), "{p}");
         }

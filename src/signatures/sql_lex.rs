@@ -149,7 +149,7 @@ fn keyword(w: &[u8]) -> Kw {
 }
 
 /// Builtins that SQL injections call and ordinary text does not.
-fn builtin(w: &[u8]) -> bool {
+pub fn builtin(w: &[u8]) -> bool {
     matches!(
         w,
         b"sleep"
@@ -229,6 +229,14 @@ fn builtin(w: &[u8]) -> bool {
             | b"typeof"
             | b"glob"
             | b"char_length"
+            | b"md5"
+            | b"sha1"
+            | b"strcmp"
+            | b"compress"
+            | b"uncompress"
+            | b"lo_get"
+            | b"lo_export"
+            | b"unistr"
     )
 }
 

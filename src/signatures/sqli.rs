@@ -23,7 +23,7 @@
 
 use super::needles::Needles;
 use super::normalize::{trig, Normalized};
-use super::sql_lex::{Kw, Lexer, Tok, T};
+use super::sql_lex::{self, Kw, Lexer, Tok, T};
 
 /// Tokens a rule looks ahead at most; bounds the work per start position.
 const LOOKAHEAD: usize = 12;
@@ -61,6 +61,59 @@ pub fn detect(n: &Normalized) -> bool {
     }
     (n.has(trig::PAREN | trig::SEMI | trig::PERCENT_AT | trig::SPACE)) && anywhere(s)
         || syntax_probe(s)
+        || (n.has(trig::PAREN | trig::COLON | trig::PERCENT_AT) && sql_value(s))
+}
+
+/// Values that are SQL by themselves without breaking out of anything, in
+/// shapes no other text has: a builtin opened and left open (`hex(`,
+/// `concat (`, `COALESCE(`: the probe of which function names get
+/// through), a PostgreSQL cast of a name or call to a SQL type
+/// (`password::int`, `starts_with(password,'a')::int`, the error-based
+/// extraction of PostgreSQL), and a JSON operator applied to a cast
+/// document (`'{"a":1}'::jsonb #>> '{a}'`); T-SQL variable declarations.
+fn sql_value(s: &[u8]) -> bool {
+    let lx = Lexer::new(s, 0, true);
+    let (p, _) = peek::<3>(lx);
+    if let [Some(a), Some(b), None] = p {
+        if matches!(a.t, T::Word { .. }) && b.t == T::LParen && sql_lex::builtin(lx.text(&a)) {
+            return true;
+        }
+    }
+    // T-SQL: `declare @x`, `DECLARE @b int`, `exec (@q)`: variables only
+    // a batch has.
+    if let [Some(a), Some(b), c] = p {
+        match kw(&a) {
+            Kw::Declare if b.t == T::Var => {
+                return c.is_none_or(|c| {
+                    matches!(c.t, T::Semi | T::Comment)
+                        || cast_kind(lx.text(&c)) == Cast::Sql
+                        || matches!(lx.text(&c), b"nvarchar" | b"table" | b"cursor" | b"as")
+                })
+            }
+            Kw::Exec if b.t == T::LParen => return c.is_some_and(|c| c.t == T::Var),
+            _ => {}
+        }
+    }
+    let mut cur = lx;
+    let Some(e) = expr(&mut cur, 0) else {
+        return false;
+    };
+    let (p, _) = peek::<2>(cur);
+    match e.cast {
+        Cast::Sql | Cast::Bool => {
+            matches!(e.kind, T::Word { .. } | T::LParen)
+                && p[0].is_none_or(|t| {
+                    matches!(t.t, T::Comment | T::Semi) || lx.text(&t) == b"precision"
+                })
+        }
+        // `'[..]'::jsonb - 1` is one expression of more than the cast.
+        Cast::Json => {
+            e.tokens > 3
+                || matches!(p, [Some(op), Some(b)] if matches!(op.t, T::Cmp | T::Arith)
+                && matches!(b.t, T::Str | T::Num))
+        }
+        _ => false,
+    }
 }
 
 /// A run of quote and punctuation characters holding both quote kinds
@@ -227,7 +280,13 @@ fn continuation(lx: &Lexer, t: Tok, bare_start: bool) -> bool {
         (T::Semi, _) => stacked(rest) || (!bare_start && next_is(rest, T::Comment)),
         // `admin'--`, `')#`: the rest of the query is commented out. A bare
         // value starting with `--` or `#` is not a breakout.
-        (T::Comment, _) => !bare_start && comment_terminates(lx, t),
+        // After a phrase of three words or more the quote is prose's
+        // ("BAMBOO CHARCOAL SOAP 1 '#", "... DRESSES' --INFANT -CHILD").
+        (T::Comment, _) => {
+            !bare_start
+                && comment_terminates(lx, t)
+                && lx.span(0, t.start).iter().filter(|&&b| b == b' ').count() <= 2
+        }
         (T::Cmp, _) => {
             let (p, _) = peek::<2>(rest);
             match p {
@@ -336,8 +395,14 @@ fn predicate_at(lx: Lexer, depth: u8) -> bool {
         first = ahead.next();
     }
     let Some(f) = first else { return false };
-    if is_builtin(&f) || matches!(kw(&f), Kw::Exists | Kw::Select) {
+    if is_builtin(&f) || kw(&f) == Kw::Exists {
         return true;
+    }
+    // `and select 1`, `or select @@version`; "script and select tags are
+    // removed" is prose.
+    if kw(&f) == Kw::Select {
+        let (p, _) = peek::<2>(ahead);
+        return matches!(p, [Some(b), c] if select_operand(&lx, b, c));
     }
     if f.t == T::LParen && depth < 3 {
         // `(1=1`, `(select`, `('a'='a`, `(pi()=pi())`
@@ -355,8 +420,8 @@ fn predicate_at(lx: Lexer, depth: u8) -> bool {
     let mut ahead = cur;
     let Some(op) = ahead.next() else {
         // `' or ''-'`, `" or ""^"`: literals joined by an operator up to the
-        // string the application's quote closes.
-        return a.tokens > 2 && a.open;
+        // string the application's quote closes; `and f(x)::bool`.
+        return (a.tokens > 2 && a.open) || a.cast == Cast::Bool;
     };
     match (op.t, kw(&op)) {
         (T::Cmp, _) => {
@@ -385,8 +450,15 @@ fn predicate_at(lx: Lexer, depth: u8) -> bool {
         }
         _ if lx.text(&op) == b"sounds" => next_is(ahead, T::Cmp),
         // `'||f(x)||'`: concatenation of a call (Oracle, PostgreSQL).
-        (T::Logic, _) => a.call,
-        (T::Comment | T::Semi, _) => a.literal && a.tokens == 1,
+        // `1'||'asd'||'`: a string concatenated up to the application's quote.
+        (T::Logic, _) => {
+            a.call
+                || (a.literal && lx.text(&op) == b"||" && {
+                    let mut r = ahead;
+                    r.next().is_some_and(|t| lx.open_string(&t)) && r.next().is_none()
+                })
+        }
+        (T::Comment | T::Semi, _) => (a.literal && a.tokens == 1) || a.cast == Cast::Bool,
         _ => false,
     }
 }
@@ -408,6 +480,34 @@ struct Expr {
     kind: T,
     /// It ends with a string left open at the end of the field.
     open: bool,
+    /// The type of a PostgreSQL cast in it (`x::int`), if any.
+    cast: Cast,
+}
+
+/// What a `::type` cast turns an operand into.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Cast {
+    None,
+    /// `::bool`, `::boolean`: a condition.
+    Bool,
+    /// `::json`, `::jsonb`: a document the JSON operators apply to.
+    Json,
+    /// Another SQL type (`::int`, `::text`, `::double precision`...).
+    Sql,
+    /// A word that is no SQL type (`std::string`).
+    Other,
+}
+
+fn cast_kind(ty: &[u8]) -> Cast {
+    match ty {
+        b"bool" | b"boolean" => Cast::Bool,
+        b"json" | b"jsonb" => Cast::Json,
+        b"int" | b"int2" | b"int4" | b"int8" | b"integer" | b"bigint" | b"smallint" | b"text"
+        | b"varchar" | b"char" | b"numeric" | b"decimal" | b"float" | b"float4" | b"float8"
+        | b"real" | b"double" | b"bytea" | b"regclass" | b"regproc" | b"oid" | b"xml" | b"inet"
+        | b"uuid" | b"money" => Cast::Sql,
+        _ => Cast::Other,
+    }
 }
 
 /// `operand (arith operand)*`, operands being literals, column names,
@@ -427,6 +527,7 @@ fn expr(lx: &mut Lexer, depth: u8) -> Option<Expr> {
                 literal: e.literal || o.literal,
                 call: e.call || o.call,
                 open: o.open,
+                cast: if o.cast == Cast::None { e.cast } else { o.cast },
                 ..e
             },
         });
@@ -463,6 +564,7 @@ fn operand(cur: &mut Lexer, depth: u8, budget: &mut usize) -> Option<Expr> {
         call: false,
         kind: t.t,
         open: cur.open_string(&t),
+        cast: Cast::None,
     };
     match t.t {
         T::Num | T::Str | T::Var => e.literal = true,
@@ -491,6 +593,7 @@ fn operand(cur: &mut Lexer, depth: u8, budget: &mut usize) -> Option<Expr> {
                 *budget = budget.checked_sub(2)?;
                 e.tokens += 2;
                 e.end = ty.end;
+                e.cast = cast_kind(cur.text(&ty));
                 *cur = ahead;
             }
             _ => break,
@@ -593,6 +696,12 @@ fn stacked(lx: Lexer) -> bool {
         Kw::Declare => b.is_some_and(|b| b.t == T::Var),
         Kw::Shutdown => b.is_none_or(|b| matches!(b.t, T::Comment | T::Semi)),
         Kw::Waitfor => true,
+        // `;if(1=1,sleep(5),0)`; C# and JavaScript have `;if (user is null)`.
+        _ if matches!(lx.text(&a), b"if" | b"iif") => {
+            let mut rest = lx;
+            rest.next();
+            delay_call(&lx, a, None, rest)
+        }
         _ => is_builtin(&a),
     }
 }
@@ -664,6 +773,13 @@ const CATALOGUE: Needles = Needles::new(&[
     b"pg_catalog.",
     b"msysaccessobjects",
     b"sqlite_compileoption",
+    // File and large-object primitives, Oracle dynamic SQL.
+    b"lo_import(",
+    b"lo_export(",
+    b"lo_get(",
+    b"pg_read_file(",
+    b"pg_ls_dir(",
+    b"execute immediate",
 ]);
 
 /// Signals that hold wherever they appear in the value.

@@ -115,6 +115,24 @@ const SYSTEM_FILES_MORE: Needles = Needles::paths(&[
     b"sys/class/",
     b"dev/tcp/",
     b"boot.ini",
+    b"web-inf/",
+]);
+
+/// procfs entries that leak the host (`proc/self/` is above).
+const PROCFS: Needles = Needles::paths(&[
+    b"proc/mounts",
+    b"proc/interrupts",
+    b"proc/meminfo",
+    b"proc/net/",
+    b"proc/partitions",
+    b"proc/modules",
+    b"proc/kcore",
+    b"proc/cmdline",
+    b"proc/loadavg",
+    b"proc/stat",
+    b"proc/devices",
+    b"proc/filesystems",
+    b"proc/kallsyms",
 ]);
 
 /// Top directories a value names when it is an absolute system path
@@ -196,7 +214,7 @@ fn absolute_system_path(s: &[u8]) -> bool {
 /// A system file or stream wrapper anywhere in `s` (also used on the
 /// de-globbed text of a command).
 pub fn system_file(s: &[u8]) -> bool {
-    SYSTEM_FILES.found_in(s) || SYSTEM_FILES_MORE.found_in(s)
+    SYSTEM_FILES.found_in(s) || SYSTEM_FILES_MORE.found_in(s) || PROCFS.found_in(s)
 }
 
 /// An uploaded file's name never holds a directory step (`../a.php`).
@@ -223,6 +241,7 @@ const ENCODED_STEPS: &[&[u8]] = &[
 /// as the normaliser lowercases it.
 const BASE64_PATHS: &[&[u8]] = &[
     b"li4vli4v",
+    b"li4vzxrj",
     b"li4uli4u",
     b"li5cli5c",
     b"l2v0yy9",
@@ -389,6 +408,14 @@ const WINDOWS_DIRS: &[&[u8]] = &[
 /// by climbing out of the root (`/../`, `/...`), is a Windows drive or
 /// backslash-rooted path, or steps up to a configuration file.
 fn value_path(s: &[u8]) -> bool {
+    // Nothing but navigation (`../`, `..\`, `..;.\.;\.`), or a value that
+    // opens with a Windows step (`..\pineapple`): no name or text is that.
+    let nav = s.iter().all(|b| matches!(b, b'.' | b'/' | b'\\' | b';'))
+        && s.windows(2).any(|w| w == b"..")
+        && s.iter().any(|&b| b == b'/' || b == b'\\');
+    if nav || s.starts_with(b"..\\") {
+        return true;
+    }
     // Leading separators and `./` then `..` (`/../`, `/.\..\`, `\\\..`).
     let lead = s.iter().take_while(|&&b| matches!(b, b'/' | b'\\')).count();
     if lead > 0 {
@@ -399,7 +426,14 @@ fn value_path(s: &[u8]) -> bool {
                 .or_else(|| rest.strip_prefix(b"\\"))
                 .unwrap_or(rest);
         }
-        if t.starts_with(b"..") {
+        // An absolute path that climbs back (`/AAAA/../`, `\x\..\`):
+        // what path-truncation and filter-evasion payloads send; clients
+        // send paths already resolved.
+        if t.starts_with(b"..")
+            || find(t, b"/../").is_some()
+            || find(t, b"\\..\\").is_some()
+            || t.ends_with(b"/..")
+        {
             return true;
         }
         // An absolute path to a log file (log poisoning, `/logs/x.log`).
@@ -448,6 +482,12 @@ pub fn traversal(n: &Normalized, is_path: bool) -> bool {
         return true;
     }
     if !is_path && (absolute_system_path(s) || value_path(s)) {
+        return true;
+    }
+    // A request path that is a Unix configuration file (`/etc/shells`):
+    // no site serves pages from `/etc/`.
+    let rooted = s.iter().take_while(|&&b| b == b'/').count();
+    if is_path && rooted > 0 && s[rooted..].starts_with(b"etc/") && s.len() > rooted + 4 {
         return true;
     }
     if BASE64_PATHS.iter().any(|p| s.starts_with(p)) {
@@ -528,7 +568,7 @@ pub fn ssrf(n: &Normalized) -> bool {
     if !n.has(trig::COLON | trig::SLASH) {
         return false;
     }
-    if schemeless_internal(s) {
+    if schemeless_internal(s) || unc_path(s) {
         return true;
     }
     let mut from = 0;
@@ -603,6 +643,19 @@ fn schemeless_internal(s: &[u8]) -> bool {
         && host.iter().any(u8::is_ascii_alphabetic)
         && ipv4(host).is_none()
         && internal_host(host)
+}
+
+/// A UNC path (`\\host\share\x.php`): Windows fetches it over SMB, the
+/// remote file inclusion of PHP on Windows and an NTLM hash leak.
+fn unc_path(s: &[u8]) -> bool {
+    let Some(rest) = s.strip_prefix(b"\\\\") else {
+        return false;
+    };
+    let host = rest
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+        .count();
+    host > 0 && rest.get(host) == Some(&b'\\')
 }
 
 /// A URL path naming a server-side script.

@@ -14,7 +14,7 @@
 //! `<?import>`) are flagged when given a source: rich text never has them.
 
 use super::needles::Needles;
-use super::normalize::{find, trig, Normalized};
+use super::normalize::{find, trig, Normalized, WINDOW};
 
 /// Bytes of a tag scanned for attributes before giving up.
 const TAG_SPAN: usize = 512;
@@ -27,7 +27,22 @@ pub fn detect(n: &Normalized) -> bool {
         || (n.has(trig::PAREN) && n.has(trig::QUOTE | trig::LT | trig::SEMI) && js_breakout(s))
         || (n.has(trig::PAREN | trig::QUOTE) && bare_sink_call(s))
         // Gated, as every rule here, on bytes the prefilter knows open XSS.
-        || (n.has(trig::PAREN | trig::QUOTE | trig::EQ) && sink_reference(s))
+        || (n.has(trig::PAREN | trig::QUOTE | trig::EQ | trig::BRACE) && sink_reference(s))
+        || (n.has(trig::DOT) && !n.has(trig::PAREN | trig::QUOTE | trig::EQ) && bare_cookie(s))
+}
+
+/// `document /**/ . cookie` with nothing around it (the forms with a call,
+/// quote or `=` are [`sink_reference`]'s).
+fn bare_cookie(s: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(p) = s.get(from..).and_then(|t| find(t, b"document")) {
+        let at = from + p;
+        if cookie_access(s, at) {
+            return true;
+        }
+        from = at + 8;
+    }
+    false
 }
 
 fn is_name(b: u8) -> bool {
@@ -109,8 +124,15 @@ fn active_tag(tag: &[u8], attrs: &[u8], rest: &[u8]) -> bool {
         }),
         b"style" => {
             let body = &rest[..rest.len().min(TAG_SPAN)];
-            find(body, b"@import").is_some() || css(body)
+            css_view(body, |t, changed| {
+                find(t, b"@import").is_some() || css_plain(t) || (changed && script_url(t))
+            })
         }
+        // Netscape layers load a document into the page.
+        b"layer" | b"ilayer" => has(b"src"),
+        // `<meta charset="utf-7">` turns `+ADw-script+AD4-` into a tag.
+        b"meta" => attr_value(attrs, b"charset")
+            .is_some_and(|v| find(v, b"utf-7").is_some() || find(v, b"utf7").is_some()),
         // SVG animation that rewrites a handler or a link (`<set
         // attributename="onmouseover" to="alert(1)">`).
         b"set" | b"animate" | b"animatetransform" | b"animatemotion" => {
@@ -175,7 +197,9 @@ fn dangerous_attrs(tag: &[u8], attrs: &[u8]) -> bool {
             v += 1;
         }
         let has_value = attrs.get(v) == Some(&b'=');
-        if name.len() > 4 && name.starts_with(b"on") && has_value {
+        // `x:ontimer=`, `xlink:onload=`: a prefix does not change the handler.
+        let local = name.rsplit(|&b| b == b':').next().unwrap_or(name);
+        if local.len() > 4 && local.starts_with(b"on") && has_value {
             return true;
         }
         let value_end = if has_value {
@@ -189,8 +213,30 @@ fn dangerous_attrs(tag: &[u8], attrs: &[u8]) -> bool {
             // IE data binding renders a data island's markup as HTML.
             b"datasrc" | b"dataformatas" if has_value => return true,
             b"href" if tag == b"base" && has_value => return true,
-            b"http-equiv" if tag == b"meta" => return true,
-            b"style" if has_value && css(value) => return true,
+            // `refresh` redirects (to `javascript:` or `data:` too),
+            // `set-cookie` writes a cookie, `link` pulls in a style sheet,
+            // a UTF-7 charset turns `+ADw-` into tags; `Content-Type` with
+            // a real charset and `X-UA-Compatible` are every email
+            // template's.
+            b"http-equiv"
+                if tag == b"meta"
+                    && has_value
+                    && ([b"refresh" as &[u8], b"set-cookie", b"link"]
+                        .iter()
+                        .any(|p| unquote(value).trim_ascii().starts_with(p))
+                        || find(attrs, b"utf-7").is_some()
+                        || find(attrs, b"utf7").is_some()) =>
+            {
+                return true
+            }
+            b"style"
+                if has_value
+                    && css_view(unquote(value), |t, changed| {
+                        css_plain(t) || (changed && script_url(t))
+                    }) =>
+            {
+                return true
+            }
             _ => {}
         }
         k = if has_value {
@@ -200,6 +246,18 @@ fn dangerous_attrs(tag: &[u8], attrs: &[u8]) -> bool {
         };
     }
     false
+}
+
+/// An attribute value without the quotes around it.
+fn unquote(v: &[u8]) -> &[u8] {
+    let v = v.trim_ascii();
+    match v.first() {
+        Some(&q @ (b'"' | b'\'')) => {
+            let v = &v[1..];
+            v.strip_suffix(&[q]).unwrap_or(v)
+        }
+        _ => v,
+    }
 }
 
 /// End of an attribute value starting at `i` (quoted or bare).
@@ -308,8 +366,90 @@ fn calls(body: &[u8]) -> bool {
     })
 }
 
-/// CSS that executes: `expression(`, `-moz-binding`, `behavior:url(`.
+/// CSS that executes: `expression(`, `-moz-binding`, `behavior:url(`;
+/// also written with CSS escapes (`\0065xpression(`, `exp\ression(`),
+/// which the CSS parser undoes before it reads the name.
 fn css(s: &[u8]) -> bool {
+    css_view(s, |t, _| css_plain(t))
+}
+
+/// Runs `f` on CSS text as the CSS parser reads it: escapes undone and
+/// comments removed (`ex/**/pression(`), when there are any; `f` is told
+/// whether the view differs from the field (so a script URL in it was
+/// hidden: `url(\6a\61vascript:..)`).
+fn css_view(s: &[u8], f: impl Fn(&[u8], bool) -> bool) -> bool {
+    if memchr::memchr(b'\\', s).is_none() && find(s, b"/*").is_none() {
+        return f(s, false);
+    }
+    let mut buf = [0u8; WINDOW];
+    let n = css_unescape(s, &mut buf);
+    f(&buf[..n], true)
+}
+
+/// Undoes CSS escapes into `out` (never longer than `s`, capped at its
+/// size): `\` + 1-6 hex digits + one optional space is that code point
+/// (kept only when ASCII, lowercased), `\` + any other byte is the byte;
+/// `/* ... */` comments are dropped.
+fn css_unescape(s: &[u8], out: &mut [u8; WINDOW]) -> usize {
+    let (mut r, mut w) = (0, 0);
+    let mut no_end = false;
+    // Inside a CSS string `/*` is text (`"*//*"` in the classic
+    // `no\xss:noxss("*//*");xss:ex/*XSS*//*/*/pression(..)`).
+    let mut quote = None;
+    while r < s.len() && w < out.len() {
+        let b = s[r];
+        r += 1;
+        if matches!(b, b'"' | b'\'') {
+            quote = match quote {
+                None => Some(b),
+                Some(q) if q == b => None,
+                q => q,
+            };
+        }
+        if b == b'/' && quote.is_none() && s.get(r) == Some(&b'*') && !no_end {
+            // Once no `*/` follows one opener, none follows a later one.
+            match find(&s[r + 1..], b"*/") {
+                Some(e) => {
+                    r += 1 + e + 2;
+                    continue;
+                }
+                None => no_end = true,
+            }
+        }
+        if b != b'\\' || r == s.len() {
+            out[w] = b;
+            w += 1;
+            continue;
+        }
+        let digits = s[r..]
+            .iter()
+            .take(6)
+            .take_while(|d| d.is_ascii_hexdigit())
+            .count();
+        if digits == 0 {
+            out[w] = s[r];
+            w += 1;
+            r += 1;
+            continue;
+        }
+        let cp = s[r..r + digits].iter().fold(0u32, |v, &d| {
+            v * 16 + char::from(d).to_digit(16).unwrap_or(0)
+        });
+        r += digits;
+        if s.get(r) == Some(&b' ') {
+            r += 1;
+        }
+        if let Ok(c) = u8::try_from(cp) {
+            if c.is_ascii_graphic() {
+                out[w] = c.to_ascii_lowercase();
+                w += 1;
+            }
+        }
+    }
+    w
+}
+
+fn css_plain(s: &[u8]) -> bool {
     if find(s, b"-moz-binding").is_some() || find(s, b"behavior:").is_some() {
         return true;
     }
@@ -338,7 +478,7 @@ fn css(s: &[u8]) -> bool {
 /// tag: an event handler after a quote or slash whose value runs script.
 fn loose_handler(s: &[u8]) -> bool {
     // After a quote or slash any call breaks out, and a known event handler
-    // with any value does; without one (an unquoted attribute, `x
+    // with any value or none does; without one (an unquoted attribute, `x
     // onerror=alert(1)`, or the value itself starting with the handler) only
     // a call to a script sink does.
     let first_quote = s.iter().position(|&b| b == b'"' || b == b'\'' || b == b'/');
@@ -359,9 +499,10 @@ fn loose_handler(s: &[u8]) -> bool {
         while j < s.len() && s[j].is_ascii_lowercase() {
             j += 1;
         }
-        if j - at < 5 || j - at > 24 {
+        if j - at < 5 || j - at > 42 {
             continue;
         }
+        let name = &s[at + 2..j];
         while matches!(s.get(j), Some(b' ' | b'\n')) {
             j += 1;
         }
@@ -372,17 +513,13 @@ fn loose_handler(s: &[u8]) -> bool {
         if quoted && (calls(value) || value.contains(&b'`')) {
             return true;
         }
-        // `" type=image src=x onerror=KCF "`: a real handler after a quote.
+        // `" type=image src=x onerror=KCF "`: a real handler after a quote,
+        // also with the value still to come (`"onzoom=`, the probe that
+        // tests whether the quote and the handler get through).
         let value = value.trim_ascii_start();
         if quoted
-            && value.first().is_some_and(|b| !matches!(b, b'"' | b'\''))
-            && HANDLERS.contains(
-                &&s[at + 2
-                    ..s[at..]
-                        .iter()
-                        .position(|b| !b.is_ascii_lowercase())
-                        .map_or(s.len(), |e| at + e)],
-            )
+            && value.first().is_none_or(|b| !matches!(b, b'"' | b'\''))
+            && HANDLERS.binary_search(&name).is_ok()
         {
             return true;
         }
@@ -405,6 +542,14 @@ fn bare_sink_call(s: &[u8]) -> bool {
         i += 1;
     }
     let rest = &s[i..];
+    // `setTimeout("..")`, `setInterval('..', 9)`: eval with a delay.
+    if [b"settimeout(" as &[u8], b"setinterval("]
+        .iter()
+        .filter_map(|w| rest.strip_prefix(*w))
+        .any(|arg| matches!(arg.trim_ascii_start().first(), Some(b'"' | b'\'' | b'`')))
+    {
+        return true;
+    }
     [b"alert" as &[u8], b"prompt", b"confirm", b"eval"]
         .iter()
         .filter_map(|w| rest.strip_prefix(*w))
@@ -418,59 +563,178 @@ fn bare_sink_call(s: &[u8]) -> bool {
         })
 }
 
-/// Event handlers that fire without user help or on any pointer or focus
-/// move, the ones attribute injections use (without the `on`).
+/// Event handler names without the `on`: HTML, SVG and the DOM's, and the
+/// old IE and WebKit ones attribute injections still use (`onzoom`,
+/// `onwebkitplaybacktargetavailabilitychanged`). Sorted: binary search.
 const HANDLERS: &[&[u8]] = &[
-    b"error",
-    b"load",
-    b"focus",
+    b"abort",
+    b"activate",
+    b"afterprint",
+    b"afterscriptexecute",
+    b"animationcancel",
+    b"animationend",
+    b"animationiteration",
+    b"animationstart",
+    b"auxclick",
+    b"beforeactivate",
+    b"beforecopy",
+    b"beforecut",
+    b"beforedeactivate",
+    b"beforeeditfocus",
+    b"beforeinput",
+    b"beforepaste",
+    b"beforeprint",
+    b"beforescriptexecute",
+    b"beforetoggle",
+    b"beforeunload",
+    b"begin",
     b"blur",
+    b"bounce",
+    b"cancel",
+    b"canplay",
+    b"canplaythrough",
+    b"cellchange",
+    b"change",
+    b"click",
+    b"close",
+    b"contextmenu",
+    b"controlselect",
+    b"copy",
+    b"cuechange",
+    b"cut",
+    b"dataavailable",
+    b"datasetchanged",
+    b"datasetcomplete",
+    b"dblclick",
+    b"deactivate",
+    b"drag",
+    b"dragend",
+    b"dragenter",
+    b"dragexit",
+    b"dragleave",
+    b"dragover",
+    b"dragstart",
+    b"drop",
+    b"durationchange",
+    b"emptied",
+    b"end",
+    b"ended",
+    b"error",
+    b"errorupdate",
+    b"filterchange",
+    b"finish",
+    b"focus",
     b"focusin",
     b"focusout",
-    b"mouseover",
+    b"formdata",
+    b"fullscreenchange",
+    b"fullscreenerror",
+    b"gotpointercapture",
+    b"hashchange",
+    b"help",
+    b"input",
+    b"invalid",
+    b"keydown",
+    b"keypress",
+    b"keyup",
+    b"layoutcomplete",
+    b"load",
+    b"loadeddata",
+    b"loadedmetadata",
+    b"loadend",
+    b"loadstart",
+    b"losecapture",
+    b"lostpointercapture",
+    b"message",
+    b"messageerror",
+    b"mousedown",
     b"mouseenter",
+    b"mouseleave",
     b"mousemove",
     b"mouseout",
-    b"mousedown",
+    b"mouseover",
     b"mouseup",
-    b"click",
-    b"dblclick",
-    b"pointerenter",
-    b"pointerover",
-    b"pointerdown",
-    b"pointermove",
-    b"animationstart",
-    b"animationend",
-    b"transitionend",
-    b"toggle",
-    b"begin",
-    b"end",
-    b"scroll",
-    b"wheel",
-    b"input",
-    b"change",
-    b"keydown",
-    b"keyup",
-    b"keypress",
+    b"mousewheel",
+    b"move",
+    b"moveend",
+    b"movestart",
+    b"mozfullscreenchange",
+    b"offline",
+    b"online",
+    b"pagehide",
+    b"pagereveal",
     b"pageshow",
-    b"hashchange",
-    b"resize",
-    b"start",
-    b"finish",
-    b"loadstart",
-    b"play",
-    b"canplay",
-    b"durationchange",
-    b"submit",
-    b"select",
-    b"copy",
+    b"pageswap",
     b"paste",
-    b"drag",
-    b"drop",
-    b"contextmenu",
-    b"auxclick",
-    b"beforescriptexecute",
-    b"afterscriptexecute",
+    b"pause",
+    b"play",
+    b"playing",
+    b"pointercancel",
+    b"pointerdown",
+    b"pointerenter",
+    b"pointerleave",
+    b"pointermove",
+    b"pointerout",
+    b"pointerover",
+    b"pointerrawupdate",
+    b"pointerup",
+    b"popstate",
+    b"progress",
+    b"propertychange",
+    b"ratechange",
+    b"readystatechange",
+    b"repeat",
+    b"reset",
+    b"resize",
+    b"resizeend",
+    b"resizestart",
+    b"rowenter",
+    b"rowexit",
+    b"rowsdelete",
+    b"rowsinserted",
+    b"scroll",
+    b"scrollend",
+    b"search",
+    b"securitypolicyviolation",
+    b"seeked",
+    b"seeking",
+    b"select",
+    b"selectionchange",
+    b"selectstart",
+    b"show",
+    b"slotchange",
+    b"stalled",
+    b"start",
+    b"storage",
+    b"submit",
+    b"suspend",
+    b"timer",
+    b"timeupdate",
+    b"toggle",
+    b"touchcancel",
+    b"touchend",
+    b"touchmove",
+    b"touchstart",
+    b"transitioncancel",
+    b"transitionend",
+    b"transitionrun",
+    b"transitionstart",
+    b"unhandledrejection",
+    b"unload",
+    b"volumechange",
+    b"waiting",
+    b"webkitanimationend",
+    b"webkitanimationiteration",
+    b"webkitanimationstart",
+    b"webkitmouseforcechanged",
+    b"webkitmouseforcedown",
+    b"webkitmouseforceup",
+    b"webkitmouseforcewillbegin",
+    b"webkitplaybacktargetavailabilitychanged",
+    b"webkittransitionend",
+    b"webkitwillrevealbottom",
+    b"wheel",
+    b"zoom",
 ];
 
 /// A dialog or eval sink used as a value rather than called by name, the
@@ -517,6 +781,29 @@ fn sink_as_value(s: &[u8], sink: &[u8], at: usize) -> bool {
             .is_some_and(|&b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.')
     };
     let end = at + sink.len();
+    // `window.alert(1)`, `top.confirm\`1\``, `x.parentwindow.alert(2)`: the
+    // sink called on the global object under one of its names.
+    if at > 0 && s[at - 1] == b'.' && matches!(s.get(end), Some(b'(' | b'`')) {
+        let obj = &s[..at - 1];
+        let word = obj
+            .iter()
+            .rposition(|&b| !(b.is_ascii_alphanumeric() || b == b'_'))
+            .map_or(obj, |p| &obj[p + 1..]);
+        if matches!(
+            word,
+            b"window"
+                | b"self"
+                | b"top"
+                | b"parent"
+                | b"frames"
+                | b"globalthis"
+                | b"opener"
+                | b"parentwindow"
+                | b"content"
+        ) {
+            return true;
+        }
+    }
     if (at > 0 && glued(at - 1)) || (glued(end) && s[end] != b'.') {
         return false;
     }
@@ -551,13 +838,44 @@ fn sink_as_value(s: &[u8], sink: &[u8], at: usize) -> bool {
 
 /// `(document.cookie)`, `+document.cookie`, `document["cookie"]=..`: the
 /// cookie read into an expression or written; prose mentions it bare.
+/// Spaces or a `)` between the name and the property (`document /*x*/ .
+/// cookie`, `(document/**/)["cookie"]`) are obfuscation nobody writes in
+/// prose: flagged unless a word comes before ("the document . cookie").
 fn cookie_access(s: &[u8], at: usize) -> bool {
-    let prop = s[at + 8..].trim_ascii_start();
-    let rest = [b".cookie" as &[u8], b"[\"cookie\"]", b"['cookie']"]
-        .iter()
-        .find_map(|p| prop.strip_prefix(*p));
-    let Some(rest) = rest else { return false };
+    let after = &s[at + 8..];
+    let gap = |t: &[u8]| {
+        t.iter()
+            .take_while(|b| matches!(b, b' ' | b'\n' | b')'))
+            .count()
+    };
+    let skip = gap(after);
+    let prop = &after[skip..];
+    let (rest, spread) = if let Some(p) = prop.strip_prefix(b".") {
+        let inner = gap(p);
+        match p[inner..].strip_prefix(b"cookie") {
+            Some(r) => (r, skip + inner > 0),
+            None => return false,
+        }
+    } else {
+        let Some(p) = prop.strip_prefix(b"[") else {
+            return false;
+        };
+        let p = p.trim_ascii_start();
+        let Some(r) = [b"\"cookie\"" as &[u8], b"'cookie'"]
+            .iter()
+            .find_map(|q| p.strip_prefix(*q))
+        else {
+            return false;
+        };
+        let Some(r) = r.trim_ascii_start().strip_prefix(b"]") else {
+            return false;
+        };
+        (r, skip > 0)
+    };
     let before = s[..at].iter().rev().find(|&&b| b != b' ').copied();
+    if spread && !before.is_some_and(|b| b.is_ascii_alphanumeric()) {
+        return true;
+    }
     let tail = rest.trim_ascii_start();
     matches!(before, Some(b'(' | b'+' | b'=' | b',' | b'[' | b'`' | b'{'))
         || (tail.starts_with(b"=") && !tail.starts_with(b"=="))
@@ -592,12 +910,22 @@ fn js_breakout(s: &[u8]) -> bool {
             return false;
         }
         // Walk back over JavaScript punctuation to the quote that broke out.
+        // Without a quote, a dialog or eval call as a statement of its own
+        // after `;` (`a29b1;alert(888)//`: a value written into a script
+        // unquoted) breaks out too.
         let mut k = at;
-        let mut punct = false;
+        let (mut punct, mut semi) = (false, false);
+        let dialog = matches!(sink, b"alert" | b"prompt" | b"confirm" | b"eval");
         while k > 0 {
             let b = s[k - 1];
+            semi |= b == b';';
             match b {
                 b'\'' | b'"' | b'`' | b'>' => return punct || b == b'>' || k - 1 == 0,
+                // `';if(1){alert(1)}`: a statement after `;` that
+                // reaches the call through a condition or a block.
+                _ if b.is_ascii_alphanumeric() && dialog => {
+                    return semi || s[k.saturating_sub(64)..k].contains(&b';')
+                }
                 b';' | b'+' | b'-' | b'*' | b'/' | b'|' | b'&' | b'^' | b'%' | b',' | b'('
                 | b')' | b'=' | b'{' | b'}' | b'!' | b'~' | b'?' | b':' => punct = true,
                 b' ' | b'\n' | b'\\' => {}
@@ -635,9 +963,16 @@ mod tests {
             "<object data=\"data:text/html;base64,PHNjcmlwdD4=\">",
             "</title><script>alert(1)</script>",
             "%253Cscript%253Ealert(1)%253C/script%253E",
+            "<div style=\"xss:\\0065xpression(alert(1))\">",
+            "<p style=\"w:exp\\ression(x)\">",
         ] {
             assert!(xss(p), "{p}");
         }
+    }
+
+    #[test]
+    fn handlers_sorted() {
+        assert!(HANDLERS.windows(2).all(|w| w[0] < w[1]));
     }
 
     #[test]

@@ -21,8 +21,9 @@ pub const USAGE: &str = "usage: abuse-sim [options]
   --concurrency C       clients in flight at once (default 64)
   --time-scale F        multiply think times and bot delays by F (default 0.05);
                         the module sees the compressed gaps too
-  --person-min-pause S  a person's pause is never compressed below S seconds
-                        (or below itself when shorter; default 1, smoke 0)
+  --person-min-pause S  legitimate clients' gaps (people's pauses, partners' and
+                        apps' periods) are compressed to a median of S seconds
+                        at most (default 1, smoke 0)
   --max-seconds T       time cap for the whole invocation (default 1200)
   --human-cap N         request cap per person (default 200)
   --bot-cap N           request cap per bot (default 300)

@@ -147,7 +147,7 @@ pub fn simulate(o: &Options, stop: &AtomicBool) -> Result<Vec<RunReport>, String
     let mut reports = Vec::new();
     eprintln!(
         "abuse-sim: {} -> {} run(s) of {} people (+{} hard cases), {} bots per type x {} types; time scale {} \
-         (a 10 s human pause lasts {:.2} s, never under {} s: the module sees the compressed gaps too)",
+         (a 10 s human pause lasts {:.2} s, legitimate clients' median gaps no shorter than {} s: the module sees the compressed gaps too)",
         target.origin(),
         runs.len(),
         o.humans,

@@ -5,10 +5,11 @@
 //!
 //! Time: "think" gaps (a person reading, a bot's configured delay) are
 //! multiplied by the run's time scale; gaps that a machine makes (a browser
-//! fetching a page's assets, network jitter) are not. A person's pause is
-//! never compressed below what a person does (see [`Clock::think`]): the
-//! module sees real time, and a person clicking 15 pages a second is no
-//! person, whatever the run's scale.
+//! fetching a page's assets, network jitter) are not. A legitimate client's
+//! gaps (a person's pauses, a partner's or an app's period) are compressed
+//! only down to a floor (see [`Clock::person`]): the module sees real time,
+//! and a person clicking 15 pages a second is no person, whatever the run's
+//! scale.
 
 use rand::Rng;
 use std::time::Duration;
@@ -42,8 +43,8 @@ pub fn lognormal<R: Rng>(rng: &mut R, median: f64, sigma: f64) -> f64 {
 pub struct Clock {
     pub now: Duration,
     scale: f64,
-    /// The shortest pause `think` makes (0 for bots: a tool can be set as
-    /// fast as its user likes).
+    /// The shortest median gap compression brings a legitimate client to
+    /// (0 for bots: a tool can be set as fast as its user likes).
     floor: f64,
 }
 
@@ -56,8 +57,12 @@ impl Clock {
         }
     }
 
-    /// A person's clock: [`Clock::think`] never compresses a pause below
-    /// `floor` seconds (or the pause itself, when it is shorter).
+    /// A legitimate client's clock (a person, or a partner's or an app's
+    /// integration): a gap of median `m` is scaled by `max(scale, floor / m)`
+    /// (at most 1), so compression brings its median down to `floor`
+    /// seconds and no further, and keeps its shape: the spread and the
+    /// heavy tail of a person's pauses, the jitter of a period. A constant
+    /// floor would make every pause the same, a machine's rhythm.
     pub fn person(mut self, floor: f64) -> Clock {
         self.floor = if floor.is_finite() {
             floor.max(0.0)
@@ -77,18 +82,25 @@ impl Clock {
 
     /// A scaled pause of `seconds` (human thinking, a bot's delay).
     pub fn wait(&mut self, seconds: f64) {
-        self.now += secs(seconds * self.scale);
+        self.now += secs(seconds * self.factor(seconds));
+    }
+
+    /// The scale for a gap of median `median` seconds on this clock.
+    fn factor(&self, median: f64) -> f64 {
+        if self.floor > 0.0 && median > 0.0 && self.scale < 1.0 {
+            self.scale.max((self.floor / median).min(1.0))
+        } else {
+            self.scale
+        }
     }
 
     /// A heavy-tailed pause (a person's, or a browser-like bot's delay),
-    /// capped so one sample cannot stall a run. On a person's clock the
-    /// scaled pause is never shorter than the floor, nor than the real pause
-    /// when that is shorter still: compression may make a slow reader a fast
-    /// clicker, never a machine.
+    /// capped so one sample cannot stall a run, scaled as [`Clock::person`]
+    /// says: compression may make a slow reader a fast clicker, never a
+    /// machine.
     pub fn think<R: Rng>(&mut self, rng: &mut R, median: f64, sigma: f64) {
         let real = lognormal(rng, median, sigma).min(180.0);
-        let scaled = real * self.scale;
-        self.now += secs(scaled.max(real.min(self.floor)));
+        self.now += secs(real * self.factor(median));
     }
 
     /// An unscaled machine gap (asset fetches, network jitter), in milliseconds.
@@ -142,40 +154,40 @@ mod tests {
     }
 
     #[test]
-    fn a_persons_pause_is_compressed_down_to_the_floor_only() {
-        let mut rng = StdRng::seed_from_u64(3);
-        let mut bot = Clock::new(0.05);
-        let mut person = Clock::new(0.05).person(1.0);
-        let mut real = Clock::new(1.0).person(1.0);
-        let (mut b, mut p, mut r) = (Duration::ZERO, Duration::ZERO, Duration::ZERO);
-        for _ in 0..2_000 {
-            let seed = rng.random::<u64>();
-            bot.think(&mut StdRng::seed_from_u64(seed), 1.0, 0.7);
-            person.think(&mut StdRng::seed_from_u64(seed), 1.0, 0.7);
-            real.think(&mut StdRng::seed_from_u64(seed), 1.0, 0.7);
-            let gap = |c: &Clock, last: &mut Duration| {
-                let g = c.now - *last;
-                *last = c.now;
-                g.as_secs_f64()
-            };
-            let (gb, gp, gr) = (gap(&bot, &mut b), gap(&person, &mut p), gap(&real, &mut r));
-            assert!(
-                (gb - gr * 0.05).abs() < 1e-6,
-                "a bot's delay is scaled freely"
-            );
-            assert!(gp >= gr.min(1.0) - 1e-6, "a person: {gp} for a real {gr}");
-            assert!(gp <= gr + 1e-6, "never slower than real");
-        }
-        // At real time the floor changes nothing.
-        assert_eq!(real.now, {
-            let mut c = Clock::new(1.0);
+    fn a_legit_clients_gaps_are_compressed_down_to_the_floor_keeping_their_shape() {
+        let gaps = |mut c: Clock, median: f64| {
             let mut rng = StdRng::seed_from_u64(3);
-            for _ in 0..2_000 {
-                let seed = rng.random::<u64>();
-                c.think(&mut StdRng::seed_from_u64(seed), 1.0, 0.7);
-            }
-            c.now
-        });
+            let mut v: Vec<f64> = (0..4_000)
+                .map(|_| {
+                    let before = c.now;
+                    c.think(&mut rng, median, 0.7);
+                    (c.now - before).as_secs_f64()
+                })
+                .collect();
+            v.sort_by(f64::total_cmp);
+            (v[v.len() / 10], v[v.len() / 2], v[v.len() * 9 / 10])
+        };
+        // a bot's delay is scaled freely
+        let (_, m, _) = gaps(Clock::new(0.05), 1.0);
+        assert!((0.045..0.055).contains(&m), "{m}");
+        // a reader (5 s) is brought to a 1 s median, with the same spread
+        let (lo, m, hi) = gaps(Clock::new(0.05).person(1.0), 5.0);
+        assert!((0.9..1.1).contains(&m), "{m}");
+        assert!(hi / lo > 5.0, "the spread is kept: {lo}..{hi}");
+        // a fast clicker (1 s) is not compressed at all
+        let real = gaps(Clock::new(1.0), 1.0);
+        assert_eq!(gaps(Clock::new(0.05).person(1.0), 1.0), real);
+        // nor anyone at real time, nor slowed down
+        assert_eq!(
+            gaps(Clock::new(1.0).person(1.0), 5.0),
+            gaps(Clock::new(1.0), 5.0)
+        );
+        let (_, m, _) = gaps(Clock::new(0.05).person(1.0), 0.5);
+        assert!((0.45..0.55).contains(&m), "{m}");
+        // a period: 2 s brought to 1 s
+        let mut c = Clock::new(0.05).person(1.0);
+        c.wait(2.0);
+        assert_eq!(c.now, Duration::from_secs(1));
     }
 
     #[test]
