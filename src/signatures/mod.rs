@@ -245,11 +245,16 @@ fn scan_with(
             }
             b"content-type" => content_type = value,
             b"content-length" | b"authorization" | b"host" => {}
-            // The usual ones, before the search for a file name below.
-            b"user-agent" | b"referer" | b"origin" | b"x-forwarded-for" | b"x-requested-with"
-            | b"x-real-ip" => {
+            // The usual ones, before the search for a file name below and
+            // with the checks `header_checks` gives them (a test keeps the
+            // two in step), without lowercasing the name again.
+            b"referer" | b"origin" | b"x-forwarded-for" | b"x-real-ip" => {
                 scan.location = Location::Header;
-                scan.header(name, value);
+                scan.run(value, Encoding::RAW, HEADER);
+            }
+            b"user-agent" | b"x-requested-with" => {
+                scan.location = Location::Header;
+                scan.run(value, Encoding::RAW, HEADER_URL);
             }
             // `X-File-Name`, `X-Filename`, `X_Filename`: uploads name their file here.
             _ if normalize::find(name, b"file").is_some()
@@ -556,25 +561,7 @@ impl<'a> Scan<'a> {
     }
 
     fn header(&mut self, name: &[u8], value: &[u8]) {
-        // Headers that carry the client's own or a proxy's addresses and
-        // URLs (a developer's `Referer: http://localhost:3000/`) are never
-        // judged for SSRF; any other header an application reads is.
-        let lower = lower_prefix::<32>(name);
-        let name = lower.as_slice();
-        let addresses = matches!(
-            name,
-            b"referer"
-                | b"origin"
-                | b"forwarded"
-                | b"via"
-                | b"x-real-ip"
-                | b"true-client-ip"
-                | b"x-client-ip"
-                | b"cf-connecting-ip"
-        ) || name.starts_with(b"x-forwarded-")
-            || name.starts_with(b"x-original-");
-        let checks = if addresses { HEADER } else { HEADER_URL };
-        self.run(value, Encoding::RAW, checks);
+        self.run(value, Encoding::RAW, header_checks(name));
     }
 
     fn body(&mut self, body: &[u8], content_type: &[u8]) {
@@ -785,6 +772,31 @@ fn detect(n: &Normalized, pending: u16, checks: Checks) -> u16 {
     hits
 }
 
+/// The checks of a header an application reads. Headers that carry the
+/// client's own or a proxy's addresses and URLs (a developer's `Referer:
+/// http://localhost:3000/`) are never judged for SSRF; any other is.
+fn header_checks(name: &[u8]) -> Checks {
+    let lower = lower_prefix::<32>(name);
+    let name = lower.as_slice();
+    let addresses = matches!(
+        name,
+        b"referer"
+            | b"origin"
+            | b"forwarded"
+            | b"via"
+            | b"x-real-ip"
+            | b"true-client-ip"
+            | b"x-client-ip"
+            | b"cf-connecting-ip"
+    ) || name.starts_with(b"x-forwarded-")
+        || name.starts_with(b"x-original-");
+    if addresses {
+        HEADER
+    } else {
+        HEADER_URL
+    }
+}
+
 /// A body sent without a content type that reads as `name=value&...`
 /// (frameworks parse those as forms).
 fn looks_urlencoded(body: &[u8]) -> bool {
@@ -893,6 +905,28 @@ mod tests {
                 headers,
                 body: Some(&bytes),
             });
+        }
+    }
+
+    /// The walk's shortcut for the usual headers gives them the checks
+    /// `header_checks` would.
+    #[test]
+    fn usual_headers_get_their_own_checks() {
+        for (name, checks) in [
+            (&b"referer"[..], HEADER),
+            (b"origin", HEADER),
+            (b"x-forwarded-for", HEADER),
+            (b"x-real-ip", HEADER),
+            (b"user-agent", HEADER_URL),
+            (b"x-requested-with", HEADER_URL),
+        ] {
+            let got = header_checks(name);
+            assert_eq!(
+                got.tag(Encoding::RAW),
+                checks.tag(Encoding::RAW),
+                "{}",
+                String::from_utf8_lossy(name)
+            );
         }
     }
 
