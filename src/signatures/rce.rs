@@ -617,6 +617,17 @@ fn known_command(s: &[u8], w: &[u8], j: usize, strong: bool, brace: bool) -> boo
                 && commands::lookup(w).is_some());
     }
     let ends = ends_command(next);
+    // After a weak separator, an ordinary word that ends at a line break
+    // (GraphQL selections: `{\n id\n name`) or goes on into a list
+    // (`hold;dir;park`) is an item, not a command.
+    let item = !strong
+        && commands::lookup(w) == Some(Word::Ordinary)
+        && (next == Some(b'\n')
+            || (matches!(next, Some(b';' | b'|' | b','))
+                && s.get(j + 1).is_some_and(u8::is_ascii_alphanumeric)));
+    if item {
+        return false;
+    }
     if BARE.contains(&w) && (ends || (next == Some(b' ') && arg_shaped(s, j + 1, false))) {
         return true;
     }
