@@ -145,6 +145,13 @@ fn worst_cases() -> Vec<Worst> {
             "form_document_dots",
             repeat(b"q=", b"document . ", BODY_LIMIT),
         ),
+        // Line breaks before header-like words (the CRLF scan per break),
+        // quotes before XPath operators and calls (the XPath scan).
+        form("form_line_breaks", repeat(b"q=", b"%0aa: ", BODY_LIMIT)),
+        form(
+            "form_xpath_quotes",
+            repeat(b"q=", b"' or name( /child::", BODY_LIMIT),
+        ),
         Worst {
             name: "multipart_parts",
             target: b"/upload".to_vec(),

@@ -51,6 +51,11 @@ struct Rule {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct SensitiveSet {
     rules: Vec<Rule>,
+    /// The distinct methods of the rules (upper case), and whether a rule
+    /// takes any method: most requests are GETs and most sensitive
+    /// endpoints are POSTs, so a method no rule names is answered at once.
+    methods: Vec<Box<[u8]>>,
+    any_method: bool,
 }
 
 impl SensitiveSet {
@@ -70,7 +75,18 @@ impl SensitiveSet {
             })?;
             out.push(rule);
         }
-        Ok(SensitiveSet { rules: out })
+        let mut methods: Vec<Box<[u8]>> = Vec::new();
+        for m in out.iter().filter_map(|r| r.method.as_ref()) {
+            if !methods.contains(m) {
+                methods.push(m.clone());
+            }
+        }
+        let any_method = out.iter().any(|r| r.method.is_none());
+        Ok(SensitiveSet {
+            rules: out,
+            methods,
+            any_method,
+        })
     }
 
     pub fn is_empty(&self) -> bool {
@@ -83,6 +99,9 @@ impl SensitiveSet {
 
     /// The kind of the first rule matching this request, if any.
     pub fn classify(&self, method: &[u8], path: &[u8]) -> Option<SensitiveKind> {
+        if !self.any_method && !self.methods.iter().any(|m| m.eq_ignore_ascii_case(method)) {
+            return None;
+        }
         self.rules
             .iter()
             .find(|r| r.matches(method, path))
@@ -91,7 +110,48 @@ impl SensitiveSet {
 }
 
 impl Rule {
+    /// Walks the path in place: a literal is compared where it must start
+    /// (no split, no copy), so most rules fail within a few bytes. Same
+    /// answer as matching `template::segments` one by one
+    /// ([`Rule::matches_by_segments`]).
     fn matches(&self, method: &[u8], path: &[u8]) -> bool {
+        if let Some(m) = &self.method {
+            if !m.eq_ignore_ascii_case(method) {
+                return false;
+            }
+        }
+        let mut pos = 0usize;
+        for want in self.segments.iter() {
+            pos = skip_slashes(path, pos);
+            let rest = path.get(pos..).unwrap_or_default();
+            if rest.is_empty() {
+                return false;
+            }
+            match want {
+                Segment::AnyOne => {
+                    pos += memchr::memchr(b'/', rest).unwrap_or(rest.len());
+                }
+                Segment::Literal(lit) => {
+                    let n = lit.len();
+                    if !rest.starts_with(lit) || rest.get(n).is_some_and(|&b| b != b'/') {
+                        return false;
+                    }
+                    pos += n;
+                }
+            }
+        }
+        let rest = path.get(skip_slashes(path, pos)..).unwrap_or_default();
+        match &self.tail {
+            Tail::Exact => rest.is_empty(),
+            Tail::Anything => true,
+            // A prefix holds no `/`, so it is a prefix of the segment too.
+            Tail::SegmentPrefix(p) => !rest.is_empty() && rest.starts_with(p),
+        }
+    }
+
+    /// The matching as first written (the tests' specification).
+    #[cfg(test)]
+    fn matches_by_segments(&self, method: &[u8], path: &[u8]) -> bool {
         if let Some(m) = &self.method {
             if !m.eq_ignore_ascii_case(method) {
                 return false;
@@ -175,6 +235,13 @@ fn is_placeholder(part: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'_')
 }
 
+fn skip_slashes(path: &[u8], mut pos: usize) -> usize {
+    while path.get(pos) == Some(&b'/') {
+        pos += 1;
+    }
+    pos
+}
+
 fn check_literal(part: &str) -> Result<(), String> {
     if part.contains(['*', '{', '}']) {
         return Err(format!(
@@ -239,6 +306,95 @@ mod tests {
         assert!(e("GET", "/a").is_empty());
         let many = vec![("GET", "/a", Auth); MAX_RULES + 1];
         assert!(SensitiveSet::compile(&many).is_err());
+    }
+
+    #[test]
+    fn the_method_prefilter_answers_as_the_rules_do() {
+        let posts = SensitiveSet::compile(&[
+            ("POST", "/api/login", Auth),
+            ("post", "/api/cart/*", Checkout),
+            ("PUT", "/api/users/*", Critical),
+        ])
+        .unwrap_or_default();
+        let paths: [&[u8]; 5] = [b"/api/login", b"/api/cart/9", b"/api/users/7", b"/", b"/x"];
+        for s in [set(), posts] {
+            for m in [
+                &b"GET"[..],
+                b"get",
+                b"POST",
+                b"Post",
+                b"PUT",
+                b"PATCH",
+                b"",
+                b"POSTX",
+            ] {
+                for p in paths {
+                    let by_rules = s.rules.iter().find(|r| r.matches(m, p)).map(|r| r.kind);
+                    assert_eq!(s.classify(m, p), by_rules, "{m:?} {p:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn the_path_walk_matches_as_segment_by_segment() {
+        let s = SensitiveSet::compile(&[
+            ("*", "/api/login", Auth),
+            ("*", "/api/users/{id}/password", Critical),
+            ("*", "/api/signup/**", Signup),
+            ("*", "/api/feedback*", Feedback),
+            ("*", "/api/*/x", Checkout),
+            ("*", "/", Critical),
+            ("*", "/**", Critical),
+            ("*", "/a*", Auth),
+            ("*", "/*", Auth),
+        ])
+        .unwrap_or_default();
+        let words: [&[u8]; 16] = [
+            b"api",
+            b"apix",
+            b"login",
+            b"logins",
+            b"users",
+            b"7",
+            b"password",
+            b"signup",
+            b"signupx",
+            b"feedback",
+            b"feedbacks",
+            b"feed",
+            b"x",
+            b"a",
+            b"ab",
+            b"",
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut path = Vec::new();
+        for _ in 0..50_000 {
+            path.clear();
+            for _ in 0..next() % 5 {
+                let slashes = 1 + (next() % 2) as usize;
+                path.extend(std::iter::repeat_n(b'/', slashes));
+                path.extend_from_slice(words[(next() % words.len() as u64) as usize]);
+            }
+            if next() % 4 == 0 {
+                path.push(b'/');
+            }
+            for r in &s.rules {
+                assert_eq!(
+                    r.matches(b"GET", &path),
+                    r.matches_by_segments(b"GET", &path),
+                    "{r:?} {:?}",
+                    String::from_utf8_lossy(&path)
+                );
+            }
+        }
     }
 
     #[test]

@@ -70,6 +70,20 @@ pub fn normalise(method: &[u8], path: &[u8]) -> Endpoint {
         }
         let seg_and_rest = &path[start..];
         resource.byte(b'/');
+        if let Some(len) = plain_name(seg_and_rest) {
+            // The common case (`api`, `products`): a name, hashed into both
+            // hashes without the identifier figures.
+            let seg = &seg_and_rest[..len];
+            resource.bytes(seg);
+            template.byte(b'/');
+            template.bytes(seg);
+            start += len;
+            depth = depth.saturating_add(1);
+            if start >= path.len() || path[start..].iter().all(|&b| b == b'/') {
+                asset = false;
+            }
+            continue;
+        }
         let shape = Shape::of(seg_and_rest, &mut resource);
         let seg = &seg_and_rest[..shape.len];
         start += shape.len;
@@ -101,6 +115,22 @@ pub fn normalise(method: &[u8], path: &[u8]) -> Endpoint {
         depth,
         asset,
     }
+}
+
+/// The length of the segment at the start of `bytes` (up to the next `/`)
+/// when it can only be a name: no digit, dot or `@`, and shorter than the
+/// 32 bytes of the longest-token rule. Every identifier rule then fails (a
+/// number, hex id, token with a digit or slug needs a digit, a UUID a digit
+/// or 36 bytes, an e-mail an `@`), and without a dot there is no extension,
+/// so it is not an asset either. `None`: the segment needs the full rules.
+#[inline]
+fn plain_name(bytes: &[u8]) -> Option<usize> {
+    for (i, &b) in bytes.iter().take(32).enumerate() {
+        if CLASS[usize::from(b)] & (DIGIT | SPECIAL) != 0 {
+            return (b == b'/').then_some(i);
+        }
+    }
+    (bytes.len() < 32).then_some(bytes.len())
 }
 
 /// Byte classes for the identifier rules (see [`is_identifier`]).
@@ -577,6 +607,38 @@ mod tests {
                 "{:?}",
                 String::from_utf8_lossy(&path)
             );
+        }
+        // Names (the fast path) around the 32-byte token rule: letters and
+        // token punctuation, now and then a digit, dot or `@`.
+        const NAMES: &[u8] = b"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ-_~=+%\xff";
+        for _ in 0..100_000 {
+            path.clear();
+            for _ in 0..1 + next() % 3 {
+                path.extend_from_slice(b"/");
+                let len = match next() % 3 {
+                    0 => 28 + (next() % 8) as usize,
+                    _ => (next() % 12) as usize,
+                };
+                for _ in 0..len {
+                    let b = match next() % 40 {
+                        0 => b'7',
+                        1 => b'.',
+                        2 => b'@',
+                        _ => NAMES[(next() % NAMES.len() as u64) as usize],
+                    };
+                    path.push(b);
+                }
+            }
+            assert_eq!(
+                normalise(b"GET", &path),
+                reference(b"GET", &path),
+                "{:?}",
+                String::from_utf8_lossy(&path)
+            );
+        }
+        for len in 30..=34 {
+            let p = [b"/".as_slice(), &vec![b'q'; len], b"/x.css"].concat();
+            assert_eq!(normalise(b"GET", &p), reference(b"GET", &p), "{len}");
         }
     }
 

@@ -159,20 +159,17 @@ pub fn xxe(n: &Normalized) -> bool {
     if !n.has(trig::LT) {
         return false;
     }
-    // `<!` in UTF-7 (`+ADwAIQ-`), declared or not: parsers that honour
-    // `encoding="UTF-7"` read a DOCTYPE no filter saw.
-    if find(s, b"+adwaiq").is_some() || find(s, b"encoding=\"utf-7\"").is_some() {
-        return true;
-    }
-    if find(s, b"<!entity").is_some()
-        || find(s, b"xmlns:xi=").is_some()
-        || find(s, b"<xi:include").is_some()
-    {
-        return true;
-    }
-    // XSLT handed to a transformer: it reads files (`document()`), the
-    // processor (`system-property()`) and, with extensions, runs code.
-    const XSLT: Needles = Needles::new(&[
+    // One needle pass: `<!` in UTF-7 (`+ADwAIQ-`), declared or not
+    // (parsers that honour `encoding="UTF-7"` read a DOCTYPE no filter
+    // saw), entity declarations, XInclude, and XSLT handed to a
+    // transformer: it reads files (`document()`), the processor
+    // (`system-property()`) and, with extensions, runs code.
+    const ANYWHERE: Needles = Needles::new(&[
+        b"+adwaiq",
+        b"encoding=\"utf-7\"",
+        b"<!entity",
+        b"xmlns:xi=",
+        b"<xi:include",
         b"<xsl:stylesheet",
         b"<xsl:transform",
         b"<xsl:template",
@@ -183,7 +180,7 @@ pub fn xxe(n: &Normalized) -> bool {
         b"<xsl:for-each",
         b"xmlns:php=\"http://php.net/xsl\"",
     ]);
-    if XSLT.found_in(s) {
+    if ANYWHERE.found_in(s) {
         return true;
     }
     let mut from = 0;
