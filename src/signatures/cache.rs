@@ -419,18 +419,7 @@ mod tests {
     }
     /// The corpus's attack and benign strings, with their raw separators.
     fn corpus() -> Vec<Vec<u8>> {
-        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus/signatures");
-        let mut out = Vec::new();
-        for entry in std::fs::read_dir(dir).expect("corpus directory") {
-            let text = std::fs::read_to_string(entry.expect("entry").path()).expect("corpus file");
-            for line in text.lines().filter(|l| !l.starts_with('#')) {
-                let data = line.split_once('\t').map_or(line, |(_, d)| d);
-                if !data.trim().is_empty() {
-                    out.push(data.as_bytes().to_vec());
-                }
-            }
-        }
-        out
+        crate::signatures::prefilter::tests::corpus_lines()
     }
 
     /// An owned request: target and headers.

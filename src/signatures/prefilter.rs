@@ -313,7 +313,7 @@ pub fn plain_pairs(s: &[u8], sep: u8) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::super::fields::{cookies, urlencoded, Kind, Visitor};
     use super::super::normalize::{normalize, Encoding, WINDOW};
     use super::super::{
@@ -433,7 +433,9 @@ mod tests {
         skipped
     }
 
-    fn corpus_lines() -> Vec<Vec<u8>> {
+    /// The corpus's attack and benign strings, with their raw separators
+    /// (also the cache's tests' input).
+    pub(in crate::signatures) fn corpus_lines() -> Vec<Vec<u8>> {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus/signatures");
         let mut out = Vec::new();
         for entry in std::fs::read_dir(dir).expect("corpus directory") {
