@@ -642,6 +642,15 @@ impl<'a> Scan<'a> {
         // them are not inspected (see `prefilter`), and a field whose bytes
         // cannot open the gate of any pending class is not normalised,
         // hashed or scanned.
+        // Before the plain-token skip (issue 9, RCE): PHP session file
+        // names (`sess_<id>`) and base64 that decodes to code are tokens.
+        let rce = 1 << A::Rce.index();
+        if pending & rce != 0
+            && ((checks.is_file_name && rce::session_file_name(raw))
+                || rce::base64_code(raw, self.buf))
+        {
+            self.found.add(A::Rce, self.location);
+        }
         let facts = prefilter::facts(raw);
         if prefilter::plain_token(facts) {
             return (true, false);
