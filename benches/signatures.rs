@@ -155,6 +155,12 @@ fn worst_cases() -> Vec<Worst> {
             "form_spaced_tags",
             repeat(b"q=", b"< x: s c r i p<f o r ", BODY_LIMIT),
         ),
+        // Statements as values: each field opens with `insert` and scans
+        // for `values (` (sqli.rs, fifth round).
+        form(
+            "form_sql_statements",
+            repeat(b"", b"q=insert values values x&", BODY_LIMIT),
+        ),
         form(
             "form_xss_probes",
             repeat(b"q=", b"'; self[ url( 'formaction srcdoc ", BODY_LIMIT),
