@@ -139,12 +139,13 @@ pub unsafe fn ctx_of<'a>(r: *const ngx_http_request_t) -> Option<&'a Ctx> {
 unsafe fn ctx_mut<'a>(r: *mut ngx_http_request_t) -> Option<&'a mut Ctx> {
     let idx = Module::module().ctx_index;
     // SAFETY: as in `ctx_of`; the new Ctx is allocated from the request's
-    // pool (zeroed, aligned for any type), so it lives as long as the
-    // request, and is written before its address is published.
+    // pool (aligned to NGX_ALIGNMENT, see the assertion on `Ctx`), so it
+    // lives as long as the request, and is written whole before its address
+    // is published (not zeroed first: `write` sets every byte it reads).
     unsafe {
         let slot = (*r).ctx.add(idx);
         if (*slot).is_null() {
-            let p = ngx::ffi::ngx_pcalloc((*r).pool, std::mem::size_of::<Ctx>()).cast::<Ctx>();
+            let p = ngx::ffi::ngx_palloc((*r).pool, std::mem::size_of::<Ctx>()).cast::<Ctx>();
             if p.is_null() {
                 return None;
             }
