@@ -353,41 +353,76 @@ impl Shape {
 }
 
 /// Whether `ext` (at most 5 bytes, see `Shape::ext_ok`) is a static asset's
-/// extension (stylesheet, script, image, font, media), in any case.
+/// extension (stylesheet, script, image, font, media), in any case. The
+/// extension, lowercased, is packed into one word and compared with the
+/// packed names: a few comparisons instead of a byte compare per name.
 fn is_asset_extension(ext: &[u8]) -> bool {
-    let mut lower = [0u8; 5];
-    let Some(buf) = lower.get_mut(..ext.len()) else {
+    if ext.len() > 5 {
         return false;
-    };
-    for (l, b) in buf.iter_mut().zip(ext) {
-        *l = b.to_ascii_lowercase();
+    }
+    // The length above the five bytes: `css` is not `css` and a NUL.
+    let mut word = (ext.len() as u64) << 40;
+    for (i, b) in ext.iter().enumerate() {
+        word |= u64::from(b.to_ascii_lowercase()) << (8 * i);
     }
     matches!(
-        &*buf,
-        b"css"
-            | b"js"
-            | b"mjs"
-            | b"map"
-            | b"png"
-            | b"jpg"
-            | b"jpeg"
-            | b"gif"
-            | b"svg"
-            | b"webp"
-            | b"avif"
-            | b"ico"
-            | b"bmp"
-            | b"woff"
-            | b"woff2"
-            | b"ttf"
-            | b"otf"
-            | b"eot"
-            | b"mp4"
-            | b"webm"
-            | b"mp3"
-            | b"ogg"
+        word,
+        CSS | JS
+            | MJS
+            | MAP
+            | PNG
+            | JPG
+            | JPEG
+            | GIF
+            | SVG
+            | WEBP
+            | AVIF
+            | ICO
+            | BMP
+            | WOFF
+            | WOFF2
+            | TTF
+            | OTF
+            | EOT
+            | MP4
+            | WEBM
+            | MP3
+            | OGG
     )
 }
+
+/// An extension packed as [`is_asset_extension`] packs it.
+const fn packed(ext: &[u8]) -> u64 {
+    let (mut word, mut i) = ((ext.len() as u64) << 40, 0);
+    while i < ext.len() {
+        word |= (ext[i] as u64) << (8 * i);
+        i += 1;
+    }
+    word
+}
+
+const CSS: u64 = packed(b"css");
+const JS: u64 = packed(b"js");
+const MJS: u64 = packed(b"mjs");
+const MAP: u64 = packed(b"map");
+const PNG: u64 = packed(b"png");
+const JPG: u64 = packed(b"jpg");
+const JPEG: u64 = packed(b"jpeg");
+const GIF: u64 = packed(b"gif");
+const SVG: u64 = packed(b"svg");
+const WEBP: u64 = packed(b"webp");
+const AVIF: u64 = packed(b"avif");
+const ICO: u64 = packed(b"ico");
+const BMP: u64 = packed(b"bmp");
+const WOFF: u64 = packed(b"woff");
+const WOFF2: u64 = packed(b"woff2");
+const TTF: u64 = packed(b"ttf");
+const OTF: u64 = packed(b"otf");
+const EOT: u64 = packed(b"eot");
+const MP4: u64 = packed(b"mp4");
+const WEBM: u64 = packed(b"webm");
+const MP3: u64 = packed(b"mp3");
+const OGG: u64 = packed(b"ogg");
 
 /// Renders the template of `path` (for events, debugging and tests).
 pub fn write_template(path: &[u8], out: &mut String) {
@@ -545,7 +580,19 @@ mod tests {
             assert!(is_asset_extension(e));
             assert!(is_asset_extension(&e.to_ascii_uppercase()));
         }
-        for e in [&b"json"[..], b"html", b"jsx", b"c", b"", b"woff22"] {
+        for e in [
+            &b"json"[..],
+            b"html",
+            b"jsx",
+            b"c",
+            b"",
+            b"woff22",
+            b"cs",
+            b"css\0",
+            b"\0css",
+            b"woff\0",
+            b"mp",
+        ] {
             assert!(!is_asset_extension(e));
         }
     }
