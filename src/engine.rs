@@ -408,7 +408,7 @@ pub fn min_requests(profile: &Profile) -> u32 {
 /// the parts of [`Assessment::lesson`] that `AppBaseline::record` reads for
 /// this observation (the rate sample's when a minute ended, the endpoints'
 /// when the client may teach them), computing every detector only when
-/// the endpoints need it.
+/// the endpoints need it and the record is not [`quiet`](crate::detect::scoring::quiet).
 pub fn early_lesson(
     state: &ClientState,
     obs: &Observation,
@@ -416,6 +416,9 @@ pub fn early_lesson(
     now_ms: u64,
 ) -> crate::detect::baseline::Lesson {
     if obs.learn_endpoint && obs.template != 0 {
+        if crate::detect::scoring::quiet(state, baseline) {
+            return quiet_lesson(state, obs, baseline, now_ms);
+        }
         return assess(state, baseline, now_ms).lesson();
     }
     crate::detect::baseline::Lesson {
