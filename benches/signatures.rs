@@ -148,6 +148,17 @@ fn worst_cases() -> Vec<Worst> {
         // Line breaks before header-like words (the CRLF scan per break),
         // quotes before XPath operators and calls (the XPath scan).
         form("form_line_breaks", repeat(b"q=", b"%0aa: ", BODY_LIMIT)),
+        // Spaced-out tags and namespace prefixes after every `<`, computed
+        // globals, `url(` and attribute names after a quote (xss.rs, fifth
+        // round).
+        form(
+            "form_spaced_tags",
+            repeat(b"q=", b"< x: s c r i p<f o r ", BODY_LIMIT),
+        ),
+        form(
+            "form_xss_probes",
+            repeat(b"q=", b"'; self[ url( 'formaction srcdoc ", BODY_LIMIT),
+        ),
         form(
             "form_xpath_quotes",
             repeat(b"q=", b"' or name( /child::", BODY_LIMIT),

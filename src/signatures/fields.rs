@@ -303,6 +303,30 @@ pub fn multipart(s: &[u8], content_type: &[u8], v: &mut impl Visitor) -> bool {
         .strip_prefix(b"\"")
         .and_then(|x| x.strip_suffix(b"\""))
         .unwrap_or(b);
+    parts(s, b, v)
+}
+
+/// The boundary of a body that is multipart by its shape: a first line of
+/// `--` and a boundary (RFC 2046: at most 70 characters, no space at its
+/// end), then a part header. Sent without a content type (or without its
+/// `boundary=`), such a body is still split by frameworks that sniff it,
+/// and by nothing that reads it as one text field.
+pub fn sniffed_boundary(s: &[u8]) -> Option<&[u8]> {
+    let rest = s.strip_prefix(b"--")?;
+    let eol = rest.iter().take(72).position(|&b| b == b'\n')?;
+    let b = rest[..eol].strip_suffix(b"\r").unwrap_or(&rest[..eol]);
+    let bchar = |c: &u8| c.is_ascii_alphanumeric() || b"'()+_,-./:=? ".contains(c);
+    if b.is_empty() || b.len() > 70 || b.ends_with(b" ") || !b.iter().all(bchar) {
+        return None;
+    }
+    rest[eol + 1..]
+        .get(..20)
+        .is_some_and(|h| h.eq_ignore_ascii_case(b"content-disposition:"))
+        .then_some(b)
+}
+
+/// Parts of a multipart body delimited by `--boundary`.
+fn parts(s: &[u8], b: &[u8], v: &mut impl Visitor) -> bool {
     let mut delim = [0u8; 74];
     if b.is_empty() || b.len() + 2 > delim.len() {
         return raw_text(s, v);
@@ -456,8 +480,27 @@ pub fn xml_text(s: &[u8], v: &mut impl Visitor) -> bool {
     true
 }
 
-/// A body of unknown type: one text field.
+/// Whether a body without a content type is JSON: an object, or an array
+/// whose first element is a JSON value (`[{`, `["a"`, `[1`, `[]`). A form
+/// body that opens with a bracketed name (`[$ne]=1`, `[user]=x`) is not.
+pub fn looks_json(s: &[u8]) -> bool {
+    let mut it = s.iter().copied().filter(|b| !b.is_ascii_whitespace());
+    match it.next() {
+        Some(b'{') => true,
+        Some(b'[') => matches!(
+            it.next(),
+            None | Some(b'{' | b'[' | b']' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n')
+        ),
+        _ => false,
+    }
+}
+
+/// A body of unknown type: a multipart body by its shape (see
+/// [`sniffed_boundary`]), else one text field.
 pub fn raw_text(s: &[u8], v: &mut impl Visitor) -> bool {
+    if let Some(b) = sniffed_boundary(s) {
+        return parts(s, b, v);
+    }
     // Text with `%XX` escapes and no literal space was form-encoded by
     // whoever sent it (`%27+union+select+1`): its `+` are spaces.
     let window = &s[..s.len().min(super::normalize::WINDOW)];
@@ -543,5 +586,65 @@ mod tests {
             c.0.iter().map(|f| f.1.as_str()).collect::<Vec<_>>(),
             vec!["7", "it's", "text", "<x>"]
         );
+    }
+
+    /// Bodies sent without a content type are split by their shape: a
+    /// multipart body by its first boundary line, a form that opens with
+    /// a bracketed operator name as a form, not as a JSON array.
+    #[test]
+    fn untyped_bodies_are_sniffed() {
+        use super::super::{inspect_all, Input};
+        use crate::model::AttackClass as A;
+        for (body, json) in [
+            (&b"{\"a\": 1}"[..], true),
+            (b" [ {\"a\": 1} ]", true),
+            (b"[\"a\", 2]", true),
+            (b"[1,2]", true),
+            (b"[]", true),
+            (b"[$ne]=1", false),
+            (b"[user]=alice", false),
+            (b"name=x", false),
+        ] {
+            assert_eq!(looks_json(body), json, "{}", String::from_utf8_lossy(body));
+        }
+        assert_eq!(
+            sniffed_boundary(b"--gtw\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nx"),
+            Some(&b"gtw"[..])
+        );
+        assert_eq!(
+            sniffed_boundary(b"------WebKitFormBoundary7MA4YWxk\ncontent-disposition: form-data"),
+            Some(&b"----WebKitFormBoundary7MA4YWxk"[..])
+        );
+        assert_eq!(sniffed_boundary(b"-- a comment\nContent-Type: x"), None);
+        assert_eq!(sniffed_boundary(b"--\nContent-Disposition: x"), None);
+        assert_eq!(sniffed_boundary(b"--x; rm -rf\nhello"), None);
+        let mut c = Collect::default();
+        raw_text(
+            b"--b\r\nContent-Disposition: form-data; name=\"q\"\r\n\r\nhello\r\n--b--\r\n",
+            &mut c,
+        );
+        assert_eq!(
+            c.0,
+            vec![
+                (Kind::ArgName, "q".to_string()),
+                (Kind::BodyValue, "hello".to_string())
+            ]
+        );
+        let untyped = |body: &[u8]| {
+            inspect_all(&Input {
+                target: b"/api/post",
+                headers: &[],
+                body: Some(body),
+            })
+        };
+        // The part's value is read as a value, the file's bytes are not.
+        let part = b"--gtw\r\nContent-Disposition: form-data; name=\"data\"\r\n\r\n{\"$where\": \"sleep(5000)\"}\r\n--gtw--\r\n";
+        assert!(untyped(part).contains(A::Nosql));
+        let file = b"--gtw\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\n\r\n' or 1=1 -- <script>\r\n--gtw--\r\n";
+        assert!(untyped(file).is_empty());
+        assert!(untyped(b"[$ne]=1").contains(A::Nosql));
+        assert!(untyped(b"user[$ne]=1&pass[$ne]=1").contains(A::Nosql));
+        assert!(untyped(b"[1, 2, 3]").is_empty());
+        assert!(untyped(b"[{\"price\": \"$5\"}]").is_empty());
     }
 }

@@ -568,9 +568,7 @@ impl<'a> Scan<'a> {
         let ct = lower_prefix::<128>(content_type);
         let ct = ct.as_slice();
         let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
-        if normalize::find(ct, b"json").is_some()
-            || (ct.is_empty() && matches!(first, Some(b'{' | b'[')))
-        {
+        if normalize::find(ct, b"json").is_some() || (ct.is_empty() && fields::looks_json(body)) {
             fields::json(body, self);
         } else if normalize::find(ct, b"x-www-form-urlencoded").is_some()
             || (ct.is_empty() && looks_urlencoded(body))
@@ -804,7 +802,7 @@ fn looks_urlencoded(body: &[u8]) -> bool {
         .iter()
         .take(64)
         .take_while(|b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'[' | b']' | b'%')
+            b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'[' | b']' | b'%' | b'$')
         })
         .count();
     name > 0 && body.get(name) == Some(&b'=')
