@@ -242,7 +242,7 @@ fn headers_paths_and_query_probes_are_fields() {
 /// field's value is), a form whose first name is a bracketed MongoDB
 /// operator as a form rather than a JSON array; a header or argument
 /// holding a line break written out as text (`\r\n`) before a response
-/// header is header injection.
+/// header is header injection; a base64 value is read decoded.
 #[test]
 fn untyped_bodies_and_written_out_line_breaks() {
     let n = start("sig-untyped");
@@ -281,4 +281,17 @@ fn untyped_bodies_and_written_out_line_breaks() {
         403
     );
     assert_eq!(get("/api/file?path=C:%5Cnew%5Cnotes.txt", &[]), 200);
+    // Base64 that carries text is read decoded (`' or 1=1--`, `../../../etc/passwd`).
+    assert_eq!(get("/api/items?q=JyBvciAxPTEtLQ", &[]), 403);
+    assert_eq!(
+        get(
+            "/api/items",
+            &[("Cookie", "state=Li4vLi4vLi4vZXRjL3Bhc3N3ZA")]
+        ),
+        403
+    );
+    assert_eq!(
+        get("/api/items?q=aGVsbG8gd29ybGQ&id=8f3a2c9e1b7d4a60", &[]),
+        200
+    );
 }

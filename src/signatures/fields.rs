@@ -52,11 +52,11 @@ pub fn urlencoded(s: &[u8], v: &mut impl Visitor) -> bool {
                 return false;
             }
             if !v.field(Kind::ArgName, name, Encoding::FORM)
-                || !v.field(Kind::ArgValue, value, Encoding::FORM)
+                || !self::value(v, Kind::ArgValue, value, Encoding::FORM)
             {
                 return false;
             }
-        } else if !v.field(Kind::ArgValue, name, Encoding::FORM) {
+        } else if !self::value(v, Kind::ArgValue, name, Encoding::FORM) {
             // A bare `?payload` is read by apps as a value as often as a name.
             return false;
         }
@@ -202,6 +202,111 @@ fn remote_include(name: &[u8], value: &[u8]) -> bool {
         .any(|e| file.ends_with(e))
 }
 
+/// Bytes of text read from one base64 value: payloads are short, and an
+/// encoded document is not all decoded.
+pub const BASE64_SPAN: usize = 768;
+
+/// The text a value carries in base64 (standard or URL-safe alphabet,
+/// padded or not, `%2B %2F %3D` allowed as they arrive in a URL), or
+/// `None` for anything else. Applications decode such values (serialized
+/// cookies and state, `data=` parameters of SDKs) and scanners send their
+/// payloads that way (GoTestWAF's `Base64Flat`), while the value itself is a
+/// plain token that no detector would read. Only text counts: decoding
+/// stops at the first byte that is not printable ASCII or whitespace, so
+/// ids, hashes, keys and images (random bytes: a 9-character token decodes
+/// to six printable bytes one time in 300) cost a few bytes of work and are
+/// not inspected again. One pass over at most `BASE64_SPAN * 4 / 3` bytes.
+pub fn base64_text<'b>(raw: &[u8], out: &'b mut [u8; BASE64_SPAN]) -> Option<&'b [u8]> {
+    if raw.len() < 8 {
+        return None;
+    }
+    let (mut acc, mut bits, mut n, mut i) = (0u32, 0u32, 0usize, 0usize);
+    let (mut std, mut url, mut pad) = (false, false, 0);
+    while i < raw.len() && n < BASE64_SPAN {
+        let mut c = raw[i];
+        i += 1;
+        if c == b'%' {
+            c = match raw.get(i..i + 2) {
+                Some(b"2B" | b"2b") => b'+',
+                Some(b"2F" | b"2f") => b'/',
+                Some(b"3D" | b"3d") => b'=',
+                _ => return None,
+            };
+            i += 2;
+        }
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' | b'/' => {
+                std = true;
+                if c == b'+' {
+                    62
+                } else {
+                    63
+                }
+            }
+            b'-' | b'_' => {
+                url = true;
+                if c == b'-' {
+                    62
+                } else {
+                    63
+                }
+            }
+            b'=' => {
+                pad += 1;
+                continue;
+            }
+            _ => return None,
+        };
+        // Padding ends the value; the two alphabets do not mix.
+        if pad > 0 || (std && url) {
+            return None;
+        }
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            let b = (acc >> bits) as u8;
+            acc &= (1 << bits) - 1;
+            if !(b.is_ascii_graphic() || matches!(b, b' ' | b'\t' | b'\n' | b'\r')) {
+                return None;
+            }
+            out[n] = b;
+            n += 1;
+        }
+    }
+    (n >= 6 && pad <= 2).then_some(&out[..n])
+}
+
+/// Whether a value of `s` split at `sep` (`&` for a query string, `;` for
+/// a Cookie header) carries text in base64: a list of plain tokens is
+/// otherwise not split at all (`prefilter::plain_pairs`).
+pub fn base64_pairs(s: &[u8], sep: u8) -> bool {
+    let mut buf = [0u8; BASE64_SPAN];
+    s.split(|&b| b == sep).any(|pair| {
+        let value = pair
+            .iter()
+            .position(|&b| b == b'=')
+            .map_or(pair, |p| &pair[p + 1..]);
+        base64_text(value.trim_ascii(), &mut buf).is_some()
+    })
+}
+
+/// A value, and the text it carries in base64 if it is such a value
+/// ([`base64_text`]), read with the same checks.
+fn value(v: &mut impl Visitor, kind: Kind, raw: &[u8], enc: Encoding) -> bool {
+    if !v.field(kind, raw, enc) {
+        return false;
+    }
+    let mut buf = [0u8; BASE64_SPAN];
+    match base64_text(raw, &mut buf) {
+        Some(text) => v.field(kind, text, Encoding::RAW),
+        None => true,
+    }
+}
+
 /// `a=1; b=2` (the Cookie header).
 pub fn cookies(s: &[u8], v: &mut impl Visitor) -> bool {
     for pair in s.split(|&b| b == b';') {
@@ -217,7 +322,7 @@ pub fn cookies(s: &[u8], v: &mut impl Visitor) -> bool {
             return false;
         }
         if (!name.is_empty() && !v.field(Kind::CookieName, name, Encoding::RAW))
-            || !v.field(Kind::CookieValue, value, Encoding::RAW)
+            || !self::value(v, Kind::CookieValue, value, Encoding::RAW)
         {
             return false;
         }
@@ -261,7 +366,8 @@ pub fn json(s: &[u8], v: &mut impl Visitor) -> bool {
                     .take(OPERAND_SPAN)
                     .position(|&b| b == b',' || b == b'}')
                     .map_or((vstart + OPERAND_SPAN).min(s.len()), |e| vstart + e);
-                if nosql_operator(op, s.get(vstart..vend).unwrap_or(&[]))
+                if (nosql_operator(op, s.get(vstart..vend).unwrap_or(&[]))
+                    || empty_branch(op, s.get(vstart..).unwrap_or(&[])))
                     && !v.field(Kind::NosqlOperator, text, Encoding::JSON)
                 {
                     return false;
@@ -285,11 +391,26 @@ pub fn json(s: &[u8], v: &mut impl Visitor) -> bool {
                 continue;
             }
         }
-        if !text.is_empty() && !v.field(Kind::BodyValue, text, Encoding::JSON) {
+        if !text.is_empty() && !self::value(v, Kind::BodyValue, text, Encoding::JSON) {
             return false;
         }
     }
     true
+}
+
+/// `"$or": [{}, ...]` (also `$and`, `$nor`): a branch with no condition
+/// matches every document. Read within `OPERAND_SPAN` bytes, whitespace
+/// skipped.
+fn empty_branch(op: &[u8], after: &[u8]) -> bool {
+    if !matches!(op, b"or" | b"and" | b"nor") {
+        return false;
+    }
+    let mut shape = after
+        .iter()
+        .take(OPERAND_SPAN)
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace());
+    shape.next() == Some(b'[') && shape.next() == Some(b'{') && shape.next() == Some(b'}')
 }
 
 /// Parts of a `multipart/form-data` body; file contents are skipped, their
@@ -365,7 +486,7 @@ fn parts(s: &[u8], b: &[u8], v: &mut impl Visitor) -> bool {
             }
             continue;
         }
-        if !body.is_empty() && !v.field(Kind::BodyValue, body, Encoding::RAW) {
+        if !body.is_empty() && !self::value(v, Kind::BodyValue, body, Encoding::RAW) {
             return false;
         }
     }
@@ -432,7 +553,7 @@ fn xml_attributes(tag: &[u8], v: &mut impl Visitor) -> bool {
         let schema = name.starts_with(b"xmlns")
             || name.ends_with(b"schemaLocation")
             || name.ends_with(b"noNamespaceSchemaLocation");
-        if !schema && !value.is_empty() && !v.field(Kind::BodyValue, value, Encoding::RAW) {
+        if !schema && !value.is_empty() && !self::value(v, Kind::BodyValue, value, Encoding::RAW) {
             return false;
         }
         i = end.min(tag.len() - 1) + 1;
@@ -472,7 +593,7 @@ pub fn xml_text(s: &[u8], v: &mut impl Visitor) -> bool {
         // whole, since a line break that opens it can be an injection
         // (`<to>\r\nBcc: ...</to>`).
         let text = &s[i..end];
-        if !text.trim_ascii().is_empty() && !v.field(Kind::BodyValue, text, Encoding::RAW) {
+        if !text.trim_ascii().is_empty() && !value(v, Kind::BodyValue, text, Encoding::RAW) {
             return false;
         }
         i = end;
@@ -516,7 +637,7 @@ pub fn raw_text(s: &[u8], v: &mut impl Visitor) -> bool {
     } else {
         Encoding::RAW
     };
-    v.field(Kind::BodyValue, s, enc)
+    value(v, Kind::BodyValue, s, enc)
 }
 
 #[cfg(test)]
@@ -646,5 +767,59 @@ mod tests {
         assert!(untyped(b"user[$ne]=1&pass[$ne]=1").contains(A::Nosql));
         assert!(untyped(b"[1, 2, 3]").is_empty());
         assert!(untyped(b"[{\"price\": \"$5\"}]").is_empty());
+    }
+
+    /// Text carried in base64 is read as well as the value; random tokens
+    /// and binary data are not decoded past their first bytes.
+    #[test]
+    fn base64_values_carry_text() {
+        use super::super::{inspect_all, Input};
+        use crate::model::AttackClass as A;
+        let text = |raw: &[u8]| {
+            let mut buf = [0u8; BASE64_SPAN];
+            base64_text(raw, &mut buf).map(|t| String::from_utf8_lossy(t).into_owned())
+        };
+        // GoTestWAF's Base64Flat (padding removed), standard, URL-safe, in a URL.
+        assert_eq!(text(b"JyBvciAxPTE").as_deref(), Some("' or 1=1"));
+        assert_eq!(text(b"JyBvciAxPTEtLQ==").as_deref(), Some("' or 1=1--"));
+        assert_eq!(
+            text(b"L2V0Yy9tYXN0ZXIucGFzc3dk").as_deref(),
+            Some("/etc/master.passwd")
+        );
+        assert_eq!(text(b"PD94bWw%2BPC8%2B").as_deref(), Some("<?xml></>"));
+        assert_eq!(text(b"Pz8_Pz8_Pz8_").as_deref(), Some("?????????"));
+        for token in [
+            &b"8f3a2c9e1b7d4a60"[..],
+            b"550e8400-e29b-41d4-a716-446655440000",
+            b"username",
+            b"1234567890",
+            b"iVBORw0KGgoAAAANSUhEUgAAAAEAAAAB",
+            b"YWJj",
+            b"abc+def-ghij",
+            b"SGVsbG8=d29ybGQ",
+            b"q=a&b=c",
+        ] {
+            assert_eq!(text(token), None, "{}", String::from_utf8_lossy(token));
+        }
+        let get = |target: &[u8], cookie: &[u8]| {
+            inspect_all(&Input {
+                target,
+                headers: &[
+                    (b"cookie", cookie),
+                    (b"x-data", b"Li4vLi4vLi4vZXRjL3Bhc3N3ZA"),
+                ],
+                body: None,
+            })
+        };
+        let found = get(b"/get?q=JyBvciAxPTEtLQ", b"sid=e30");
+        assert!(found.contains(A::Sqli) && found.contains(A::Traversal));
+        let found = get(b"/get?q=1", b"sid=eyIkbmUiOiBudWxsfQ");
+        assert!(found.contains(A::Nosql), "{{\"$ne\": null}} in a cookie");
+        let clean = inspect_all(&Input {
+            target: b"/get?q=aGVsbG8gd29ybGQ&id=8f3a2c9e1b7d4a60",
+            headers: &[(b"cookie", b"sid=eyJ1c2VyIjogImFsaWNlIn0")],
+            body: Some(br#"{"avatar": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAAB", "note": "SGVsbG8sIE8nQnJpZW4h"}"#),
+        });
+        assert!(clean.is_empty(), "{clean:?}");
     }
 }

@@ -166,8 +166,22 @@ pub fn xxe(n: &Normalized) -> bool {
     // (`system-property()`) and, with extensions, runs code.
     const ANYWHERE: Needles = Needles::new(&[
         b"+adwaiq",
+        b"+adw-!",
         b"encoding=\"utf-7\"",
+        b"encoding='utf-7'",
         b"<!entity",
+        // XInclude and XSLT by their namespaces, whatever the prefix (or
+        // none: `<include xmlns="http://www.w3.org/2001/XInclude" href=..>`).
+        b"http://www.w3.org/2001/xinclude",
+        b"http://www.w3.org/1999/xsl/transform",
+        // A stylesheet the XML asks its reader to fetch and apply.
+        b"<?xml-stylesheet type=\"text/xsl\"",
+        b"<?xml-stylesheet type='text/xsl'",
+        // A CDATA section holding nothing but `<` or `>`: markup split so
+        // that no filter sees it, joined again by the parser
+        // (`<![CDATA[<]]>script<![CDATA[>]]>`).
+        b"<![cdata[<]]>",
+        b"<![cdata[>]]>",
         b"xmlns:xi=",
         b"<xi:include",
         b"<xsl:stylesheet",
@@ -195,10 +209,27 @@ pub fn xxe(n: &Normalized) -> bool {
         let decl = &s[at..end];
         // An internal subset or an external DTD; `<!DOCTYPE html PUBLIC
         // "-//W3C//..."` is ordinary HTML.
-        if decl.contains(&b'[') || find(decl, b" system ").is_some() {
+        // The keywords are separated by any whitespace (normalisation
+        // leaves one space, or one `\n` for a run with a line break).
+        let keyword = |k: &[u8]| {
+            let mut from = 0;
+            while let Some(p) = decl.get(from..).and_then(|t| find(t, k)) {
+                let at = from + p;
+                from = at + 1;
+                let before = at.checked_sub(1).map(|b| decl[b]);
+                let after = decl.get(at + k.len()).copied();
+                if matches!(before, Some(b' ' | b'\n'))
+                    && matches!(after, None | Some(b' ' | b'\n' | b'"' | b'\''))
+                {
+                    return true;
+                }
+            }
+            false
+        };
+        if decl.contains(&b'[') || keyword(b"system") {
             return true;
         }
-        if find(decl, b" public ").is_some() && find(decl, b"-//w3c//").is_none() {
+        if keyword(b"public") && find(decl, b"-//w3c//").is_none() {
             return true;
         }
     }
@@ -541,6 +572,36 @@ pub fn nosql(n: &Normalized) -> bool {
     ]);
     if JS.found_in(s) || mongo_shell(s) {
         return true;
+    }
+    // The quote that ends the application's JavaScript string, then a
+    // statement or a logical operator reaching into the document:
+    // `'; return this.a != '`, `"; sleep(5000); "`, `' || this.role`.
+    if let Some(q) = s.iter().position(|&b| b == b'\'' || b == b'"') {
+        let t = s[q + 1..s.len().min(q + 48)].trim_ascii_start();
+        let after = [b";" as &[u8], b"||", b"&&"]
+            .iter()
+            .find_map(|op| t.strip_prefix(*op))
+            .map(<[u8]>::trim_ascii_start);
+        const STATEMENTS: &[&[u8]] = &[
+            b"return ",
+            b"return(",
+            b"return!",
+            b"this.",
+            b"this[",
+            b"sleep(",
+            b"while(",
+            b"while (",
+            b"do{",
+            b"do {",
+            b"for(",
+            b"throw ",
+            b"db.",
+            b"process.",
+            b"tojson(",
+        ];
+        if after.is_some_and(|a| STATEMENTS.iter().any(|k| a.starts_with(k))) {
+            return true;
+        }
     }
     // A value that opens with a JavaScript condition (`|| 1==1`).
     let t = s.trim_ascii_start();

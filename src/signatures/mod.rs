@@ -226,7 +226,8 @@ fn scan_with(
             if probe::query(q) {
                 scan.found.add(A::ScannerProbe, Location::Query);
             }
-            if !scan.prefilter || !prefilter::plain_pairs(q, b'&') {
+            if !scan.prefilter || !prefilter::plain_pairs(q, b'&') || fields::base64_pairs(q, b'&')
+            {
                 fields::urlencoded(q, scan);
             }
         });
@@ -239,7 +240,10 @@ fn scan_with(
                 // client's next request is usually too far away for the
                 // exact level (measured: a loss at 200,000 clients).
                 scan.location = Location::Cookie;
-                if !scan.prefilter || !prefilter::plain_pairs(value, b';') {
+                if !scan.prefilter
+                    || !prefilter::plain_pairs(value, b';')
+                    || fields::base64_pairs(value, b';')
+                {
                     fields::cookies(value, &mut scan);
                 }
             }
@@ -561,7 +565,14 @@ impl<'a> Scan<'a> {
     }
 
     fn header(&mut self, name: &[u8], value: &[u8]) {
-        self.run(value, Encoding::RAW, header_checks(name));
+        let checks = header_checks(name);
+        if self.run(value, Encoding::RAW, checks) {
+            // The text a base64 value carries (`fields::base64_text`).
+            let mut text = [0u8; fields::BASE64_SPAN];
+            if let Some(t) = fields::base64_text(value, &mut text) {
+                self.run(t, Encoding::RAW, checks);
+            }
+        }
     }
 
     fn body(&mut self, body: &[u8], content_type: &[u8]) {
