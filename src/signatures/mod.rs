@@ -226,7 +226,8 @@ fn scan_with(
             if probe::query(q) {
                 scan.found.add(A::ScannerProbe, Location::Query);
             }
-            if !scan.prefilter || !prefilter::plain_pairs(q, b'&') {
+            if !scan.prefilter || !prefilter::plain_pairs(q, b'&') || fields::base64_pairs(q, b'&')
+            {
                 fields::urlencoded(q, scan);
             }
         });
@@ -239,7 +240,10 @@ fn scan_with(
                 // client's next request is usually too far away for the
                 // exact level (measured: a loss at 200,000 clients).
                 scan.location = Location::Cookie;
-                if !scan.prefilter || !prefilter::plain_pairs(value, b';') {
+                if !scan.prefilter
+                    || !prefilter::plain_pairs(value, b';')
+                    || fields::base64_pairs(value, b';')
+                {
                     fields::cookies(value, &mut scan);
                 }
             }
@@ -561,16 +565,21 @@ impl<'a> Scan<'a> {
     }
 
     fn header(&mut self, name: &[u8], value: &[u8]) {
-        self.run(value, Encoding::RAW, header_checks(name));
+        let checks = header_checks(name);
+        if self.run(value, Encoding::RAW, checks) {
+            // The text a base64 value carries (`fields::base64_text`).
+            let mut text = [0u8; fields::BASE64_SPAN];
+            if let Some(t) = fields::base64_text(value, &mut text) {
+                self.run(t, Encoding::RAW, checks);
+            }
+        }
     }
 
     fn body(&mut self, body: &[u8], content_type: &[u8]) {
         let ct = lower_prefix::<128>(content_type);
         let ct = ct.as_slice();
         let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
-        if normalize::find(ct, b"json").is_some()
-            || (ct.is_empty() && matches!(first, Some(b'{' | b'[')))
-        {
+        if normalize::find(ct, b"json").is_some() || (ct.is_empty() && fields::looks_json(body)) {
             fields::json(body, self);
         } else if normalize::find(ct, b"x-www-form-urlencoded").is_some()
             || (ct.is_empty() && looks_urlencoded(body))
@@ -642,12 +651,11 @@ impl<'a> Scan<'a> {
         // them are not inspected (see `prefilter`), and a field whose bytes
         // cannot open the gate of any pending class is not normalised,
         // hashed or scanned.
-        // Before the plain-token skip (issue 9, RCE): PHP session file
-        // names (`sess_<id>`) and base64 that decodes to code are tokens.
-        let rce = 1 << A::Rce.index();
-        if pending & rce != 0
-            && ((checks.is_file_name && rce::session_file_name(raw))
-                || rce::base64_code(raw, self.buf))
+        // Before the plain-token skip (issue 9, RCE): an upload named as a
+        // PHP session file (`sess_<id>`) is a token.
+        if checks.is_file_name
+            && pending & (1 << A::Rce.index()) != 0
+            && rce::session_file_name(raw)
         {
             self.found.add(A::Rce, self.location);
         }
@@ -813,7 +821,7 @@ fn looks_urlencoded(body: &[u8]) -> bool {
         .iter()
         .take(64)
         .take_while(|b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'[' | b']' | b'%')
+            b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'[' | b']' | b'%' | b'$')
         })
         .count();
     name > 0 && body.get(name) == Some(&b'=')

@@ -11,9 +11,7 @@
 
 use super::commands::{self, Word};
 use super::needles::Needles;
-use super::normalize::{find, normalize, trig, Encoding, Normalized, WINDOW};
-use base64::alphabet;
-use base64::engine::{DecodePaddingMode, Engine, GeneralPurpose, GeneralPurposeConfig};
+use super::normalize::{find, trig, Normalized};
 
 /// Commands that do damage or leak without arguments.
 const BARE: &[&[u8]] = &[
@@ -1964,100 +1962,6 @@ pub fn session_file_name(raw: &[u8]) -> bool {
         && base[5..]
             .iter()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b',' | b'-'))
-}
-
-/// Code that deserializers and `eval` sinks are sent base64-encoded:
-/// node-serialize's function marker, Node's process and module objects,
-/// PHP open tags, Log4Shell lookups, and values that are a JavaScript loop
-/// or function literal (`while(true);`, CRS 934100/934160).
-const ENCODED_CODE: Needles = Needles::new(&[
-    b"_$$nd_func$$_",
-    b"child_process",
-    b"process.mainmodule",
-    b"require(",
-    b"<?php",
-    b"${jndi:",
-    b"runtime.getruntime(",
-    b"__import__(",
-    b"eval(",
-]);
-
-/// Base64 decoders as applications use them: either alphabet, padding
-/// optional, loose trailing bits accepted.
-const BASE64: [GeneralPurpose; 2] = {
-    let config = GeneralPurposeConfig::new()
-        .with_decode_padding_mode(DecodePaddingMode::Indifferent)
-        .with_decode_allow_trailing_bits(true);
-    [
-        GeneralPurpose::new(&alphabet::STANDARD, config),
-        GeneralPurpose::new(&alphabet::URL_SAFE, config),
-    ]
-};
-
-/// How much of a base64 field is decoded (the code markers sit at the
-/// start of what is sent).
-const BASE64_PREFIX: usize = 1024;
-
-/// A field that is base64 (at least 16 characters of one alphabet, mixed
-/// case, padding only at the end) whose decoded text carries code
-/// ([`ENCODED_CODE`]). Decodes at most [`BASE64_PREFIX`] characters into a
-/// stack buffer, then normalises the text into `buf` (so `\u0077hile`
-/// reads `while`). A base64 blob of binary data stops at the printable check.
-pub fn base64_code(raw: &[u8], buf: &mut [u8; WINDOW]) -> bool {
-    let mut body = raw;
-    for _ in 0..2 {
-        body = body
-            .strip_suffix(b"=")
-            .or_else(|| body.strip_suffix(b"%3d"))
-            .or_else(|| body.strip_suffix(b"%3D"))
-            .unwrap_or(body);
-    }
-    if body.len() < 16 {
-        return false;
-    }
-    let (mut upper, mut lower, mut url, mut std) = (false, false, false, false);
-    for &b in body {
-        match b {
-            b'A'..=b'Z' => upper = true,
-            b'a'..=b'z' => lower = true,
-            b'0'..=b'9' => {}
-            b'-' | b'_' => url = true,
-            b'+' | b'/' => std = true,
-            _ => return false,
-        }
-    }
-    if !(upper && lower) || (url && std) {
-        return false;
-    }
-    let engine = &BASE64[usize::from(url)];
-    let mut out = [0u8; BASE64_PREFIX / 4 * 3];
-    let printable = |text: &[u8]| {
-        let p = text
-            .iter()
-            .filter(|&&b| matches!(b, b' '..=b'~' | b'\n' | b'\r' | b'\t'))
-            .count();
-        p * 10 >= text.len() * 9
-    };
-    // Random tokens (session ids, keys) decode to binary: 16 characters
-    // tell, before the rest is decoded.
-    match engine.decode_slice(&body[..16], &mut out) {
-        Ok(n) if printable(&out[..n]) => {}
-        _ => return false,
-    }
-    let take = body.len().min(BASE64_PREFIX);
-    let Ok(n) = engine.decode_slice(&body[..take], &mut out) else {
-        return false;
-    };
-    let text = &out[..n];
-    if !printable(text) {
-        return false;
-    }
-    let n = normalize(text, Encoding::RAW, buf);
-    let t = n.text;
-    ENCODED_CODE.found_in(t)
-        || t.starts_with(b"while(")
-        || t.starts_with(b"for(;;)")
-        || t.starts_with(b"function(")
 }
 
 /// Commands too specific to appear in prose: any argument counts.
