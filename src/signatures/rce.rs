@@ -1356,9 +1356,20 @@ fn deglobbed(s: &[u8]) -> bool {
 /// expand to is a program. A bare list (`{id,name}`) is not inside a word.
 fn brace_word(s: &[u8]) -> bool {
     let mut from = 0;
+    // The first `}` after the current `{`, found once for every `{` before
+    // it: `{{{{...` costs one pass, not 48 bytes per brace.
+    // (`usize::MAX`: no `}` after it at all.)
+    let mut close = 0;
     while let Some(p) = s.get(from..).and_then(|t| memchr::memchr(b'{', t)) {
         let open = from + p;
         from = open + 1;
+        if close <= open {
+            close = memchr::memchr(b'}', &s[open + 1..]).map_or(usize::MAX, |c| open + 1 + c);
+        }
+        let len = close.saturating_sub(open + 1);
+        if len >= 48 {
+            continue;
+        }
         let is_word = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.');
         let prefix = s[..open]
             .iter()
@@ -1366,9 +1377,6 @@ fn brace_word(s: &[u8]) -> bool {
             .take(16)
             .take_while(|b| is_word(b))
             .count();
-        let Some(len) = s[open + 1..].iter().take(48).position(|&b| b == b'}') else {
-            continue;
-        };
         let inner = &s[open + 1..open + 1 + len];
         let after = &s[open + 2 + len..];
         let suffix = after.iter().take(16).take_while(|b| is_word(b)).count();
