@@ -148,10 +148,45 @@ fn worst_cases() -> Vec<Worst> {
         // Line breaks before header-like words (the CRLF scan per break),
         // quotes before XPath operators and calls (the XPath scan).
         form("form_line_breaks", repeat(b"q=", b"%0aa: ", BODY_LIMIT)),
+        // Spaced-out tags and namespace prefixes after every `<`, computed
+        // globals, `url(` and attribute names after a quote (xss.rs, fifth
+        // round).
+        form(
+            "form_spaced_tags",
+            repeat(b"q=", b"< x: s c r i p<f o r ", BODY_LIMIT),
+        ),
+        // Statements as values: each field opens with `insert` and scans
+        // for `values (` (sqli.rs, fifth round).
+        form(
+            "form_sql_statements",
+            repeat(b"", b"q=insert values values x&", BODY_LIMIT),
+        ),
+        form(
+            "form_xss_probes",
+            repeat(b"q=", b"'; self[ url( 'formaction srcdoc ", BODY_LIMIT),
+        ),
         form(
             "form_xpath_quotes",
             repeat(b"q=", b"' or name( /child::", BODY_LIMIT),
         ),
+        // Values that decode from base64 to text (`'"(<$;|{{`), one long
+        // and many short; line breaks written out as text; a multipart
+        // body recognised by its shape, without a content type.
+        form(
+            "form_base64_text",
+            repeat(b"q=", b"JyIoPCQ7fHt7", BODY_LIMIT),
+        ),
+        form(
+            "form_base64_fields",
+            repeat(b"", b"q=JyIoPCQ7fHt7&", BODY_LIMIT),
+        ),
+        form("form_written_breaks", repeat(b"q=", b"\\na: ", BODY_LIMIT)),
+        Worst {
+            name: "untyped_multipart_parts",
+            target: b"/upload".to_vec(),
+            headers: vec![],
+            body: Some(multipart.clone()),
+        },
         Worst {
             name: "multipart_parts",
             target: b"/upload".to_vec(),

@@ -245,6 +245,12 @@ fn detect(
         app.teach(&obs, early_lesson(&scored, &obs, app.baseline(), now_ms));
         return None;
     }
+    if crate::detect::scoring::quiet(&scored, app.baseline()) {
+        // No core detector fires: no vote can detect anything either, and
+        // the lesson needs two detectors more at most.
+        app.teach(&obs, quiet_lesson(&scored, &obs, app.baseline(), now_ms));
+        return None;
+    }
     let (assessment, detection) = score(&scored, app.baseline(), profile, now_ms);
     let (det, below) = match detection {
         Some(d) => (d, false),
@@ -402,7 +408,7 @@ pub fn min_requests(profile: &Profile) -> u32 {
 /// the parts of [`Assessment::lesson`] that `AppBaseline::record` reads for
 /// this observation (the rate sample's when a minute ended, the endpoints'
 /// when the client may teach them), computing every detector only when
-/// the endpoints need it.
+/// the endpoints need it and the record is not [`quiet`](crate::detect::scoring::quiet).
 pub fn early_lesson(
     state: &ClientState,
     obs: &Observation,
@@ -410,6 +416,9 @@ pub fn early_lesson(
     now_ms: u64,
 ) -> crate::detect::baseline::Lesson {
     if obs.learn_endpoint && obs.template != 0 {
+        if crate::detect::scoring::quiet(state, baseline) {
+            return quiet_lesson(state, obs, baseline, now_ms);
+        }
         return assess(state, baseline, now_ms).lesson();
     }
     crate::detect::baseline::Lesson {
@@ -418,6 +427,27 @@ pub fn early_lesson(
                 state, baseline, now_ms,
             )),
         endpoints: false,
+    }
+}
+
+/// [`early_lesson`] for a record that is [`quiet`](crate::detect::scoring::quiet):
+/// what [`Assessment::lesson`] teaches, from the rate detector and, when
+/// the endpoints are taught, the two detectors that may still make the
+/// client not ordinary.
+pub fn quiet_lesson(
+    state: &ClientState,
+    obs: &Observation,
+    baseline: &AppBaseline,
+    now_ms: u64,
+) -> crate::detect::baseline::Lesson {
+    crate::detect::baseline::Lesson {
+        rate: obs.minute_sample == 0
+            || crate::detect::assessment::rate_lesson(&crate::detect::request_rate::evaluate(
+                state, baseline, now_ms,
+            )),
+        endpoints: obs.learn_endpoint
+            && obs.template != 0
+            && crate::detect::scoring::quiet_is_ordinary(state),
     }
 }
 

@@ -236,3 +236,62 @@ fn headers_paths_and_query_probes_are_fields() {
         "{log}"
     );
 }
+
+/// A body sent without a content type is split by its shape: a multipart
+/// body by its boundary line (a file part's bytes are not inspected, its
+/// field's value is), a form whose first name is a bracketed MongoDB
+/// operator as a form rather than a JSON array; a header or argument
+/// holding a line break written out as text (`\r\n`) before a response
+/// header is header injection; a base64 value is read decoded.
+#[test]
+fn untyped_bodies_and_written_out_line_breaks() {
+    let n = start("sig-untyped");
+    let gray = "203.0.113.9";
+    let raw = |path: &str, body: &str| {
+        n.request("POST", path, &[("X-Forwarded-For", gray)], Some(body))
+            .status
+    };
+    let part = |name: &str, value: &str| {
+        format!("--gtw\r\nContent-Disposition: form-data; name=\"d\"{name}\r\n\r\n{value}\r\n--gtw--\r\n")
+    };
+    assert_eq!(raw("/api/up", &part("", "hello world")), 200);
+    // The bytes of a file part are not read: SQL in an uploaded text file.
+    assert_eq!(
+        raw("/api/up", &part("; filename=\"a.txt\"", "' or 1=1 --")),
+        200
+    );
+    assert_eq!(raw("/api/up", &part("", "*)(uid=*))(|(uid=*")), 403);
+    assert_eq!(raw("/api/login", "user[$ne]=x&pass[$ne]=x"), 403);
+    assert_eq!(raw("/api/login", "[$ne]=1"), 403);
+    assert_eq!(raw("/api/list", "[1, 2, 3]"), 200);
+    let get = |path: &str, headers: &[(&str, &str)]| {
+        let mut h = vec![("X-Forwarded-For", gray)];
+        h.extend_from_slice(headers);
+        n.get(path, &h).status
+    };
+    assert_eq!(
+        get("/api/go?next=/home%5Cr%5CnSet-Cookie:%20sid=1", &[]),
+        403
+    );
+    assert_eq!(
+        get(
+            "/api/x",
+            &[("X-Note", "a\\r\\nLocation: https://evil.example/")]
+        ),
+        403
+    );
+    assert_eq!(get("/api/file?path=C:%5Cnew%5Cnotes.txt", &[]), 200);
+    // Base64 that carries text is read decoded (`' or 1=1--`, `../../../etc/passwd`).
+    assert_eq!(get("/api/items?q=JyBvciAxPTEtLQ", &[]), 403);
+    assert_eq!(
+        get(
+            "/api/items",
+            &[("Cookie", "state=Li4vLi4vLi4vZXRjL3Bhc3N3ZA")]
+        ),
+        403
+    );
+    assert_eq!(
+        get("/api/items?q=aGVsbG8gd29ybGQ&id=8f3a2c9e1b7d4a60", &[]),
+        200
+    );
+}

@@ -202,16 +202,16 @@ fn redis_going_away_is_not_an_outage() {
     let traffic = {
         let port = a.port;
         std::thread::spawn(move || {
-            let mut worst = Duration::ZERO;
+            let mut took = Vec::with_capacity(150);
             for i in 0..150 {
                 let t = Instant::now();
                 let ip = format!("198.51.100.{}", i + 1);
                 let r = crate::harness::request(port, "GET", "/", &xff(&ip), None);
                 assert_eq!(r.status, 200);
-                worst = worst.max(t.elapsed());
+                took.push(t.elapsed());
                 std::thread::sleep(Duration::from_millis(10));
             }
-            worst
+            took
         })
     };
     std::thread::sleep(Duration::from_millis(200));
@@ -230,10 +230,19 @@ fn redis_going_away_is_not_an_outage() {
     api(&b, "DELETE", "?addr=192.0.2.31");
     assert_eq!(status(&b, "192.0.2.31"), 200);
     assert_eq!(status(&a, "192.0.2.31"), 403, "a cannot know yet");
-    let worst = traffic.join().expect("traffic");
+    // A request path that waited on Redis would be slow on every request
+    // after the kill; a busy machine makes one or two slow at random. So: a
+    // few slow ones are tolerated, a run of them is not.
+    let took = traffic.join().expect("traffic");
+    let slow = took
+        .iter()
+        .filter(|t| **t > Duration::from_millis(300))
+        .count();
+    let worst = took.iter().max().copied().unwrap_or_default();
     assert!(
-        worst < Duration::from_millis(500),
-        "no request waited on Redis: worst {worst:?}"
+        slow <= 3 && worst < Duration::from_secs(5),
+        "no request waited on Redis: {slow} of {} over 300 ms, worst {worst:?}",
+        took.len()
     );
     // Several reconnection attempts, one [error] per node for the outage.
     std::thread::sleep(Duration::from_millis(1500));

@@ -21,6 +21,8 @@
 
 use super::assessment::Assessment;
 use super::bad_user_agent::UaClass;
+use super::baseline::AppBaseline;
+use super::state::ClientState;
 use super::DetectorResult;
 use crate::model::{BotType, SensitiveKind, Tolerance};
 
@@ -331,6 +333,84 @@ pub fn decide(a: &Assessment, tolerance: Tolerance, bot_types_mask: u8) -> Optio
         (Some(b), Some(n)) if b.bot_type == BotType::TrafficSpike => Some(n),
         _ => best,
     }
+}
+
+/// The signals [`quiet`] evaluates: every core and required signal of
+/// every bot type (what [`decide`] needs one of before it acts), and
+/// business logic on every kind (what [`Assessment::is_ordinary`] reads
+/// besides the bad User-Agent and the suspicious behaviour).
+const QUIET_SIGNALS: u32 = mask(Spike)
+    | mask(ScannerUa)
+    | mask(WideScope)
+    | mask(AuthFailures)
+    | mask(NotFound)
+    | mask(Denied)
+    | mask(Enumeration)
+    | mask(AttackSigns)
+    | (((1u32 << SensitiveKind::COUNT) - 1) << PLAIN.len());
+
+/// Every core and required signal, over all bot types.
+const CORE_SIGNALS: u32 = {
+    let (mut m, mut i) = (0u32, 0);
+    while i < BY_BOT.len() {
+        m |= BY_BOT[i].1;
+        i += 1;
+    }
+    m
+};
+const _: () = assert!(CORE_SIGNALS & !QUIET_SIGNALS == 0);
+
+/// The lowest spike-bucket level of any tolerance.
+const LOWEST_SPIKE_LEVEL: f32 = {
+    let (mut l, mut i) = (f32::MAX, 0);
+    while i < TOLERANCE.len() {
+        if TOLERANCE[i].1.spike_excess < l {
+            l = TOLERANCE[i].1.spike_excess;
+        }
+        i += 1;
+    }
+    l
+};
+
+/// True when no signal of [`QUIET_SIGNALS`] fires for the record, at any
+/// tolerance: then [`decide`] answers `None` for every tolerance and mask
+/// (no bot type has a core signal), and the assessment's lesson depends on
+/// the bad User-Agent and suspicious behaviour results alone (see
+/// [`quiet_is_ordinary`]). It runs the core detectors only, on the record
+/// as [`assess`](super::assess) would: the request path skips the other
+/// detectors, the assessment and the vote for a client with nothing
+/// against it, which is most requests of most clients past the minimum.
+pub fn quiet(s: &ClientState, baseline: &AppBaseline) -> bool {
+    use super::{
+        attack_signs, business_logic, enumeration, request_rate, response_codes, wide_scope,
+    };
+    // As `Signals::new`: the spike fires with the rate detector working
+    // (enough requests) and the bucket at the tolerance's level.
+    if s.requests() >= request_rate::MIN_REQUESTS && s.spike_excess >= LOWEST_SPIKE_LEVEL {
+        return false;
+    }
+    if s.ua_class() == UaClass::Scanner {
+        return false;
+    }
+    if SensitiveKind::ALL
+        .iter()
+        .any(|k| business_logic::evaluate(s, *k).0.fired())
+    {
+        return false;
+    }
+    let rc = response_codes::evaluate(s);
+    !(rc.auth_failures.fired()
+        || rc.not_found.fired()
+        || rc.denied.fired()
+        || attack_signs::evaluate(s).fired()
+        || enumeration::evaluate(s).fired()
+        || wide_scope::evaluate(s, baseline).fired())
+}
+
+/// [`Assessment::is_ordinary`] for a record that is [`quiet`].
+pub fn quiet_is_ordinary(s: &ClientState) -> bool {
+    !(super::bad_user_agent::evaluate(s.ua_class(), s.requests()).fired()
+        || super::suspicious_behaviour::evaluate(s).fired())
 }
 
 /// Every signal's worked, fired and strong bits (bit [`slot`] for the plain

@@ -40,6 +40,7 @@ fn drive(
         let kind = s.classify(v.method, v.path);
         let obs = state.observe(&v, kind, b, r.t);
         let a = assess(&state, b, r.t);
+        check_quiet(&state, b, &a, &obs, r.t);
         match decide(&a, tol, u8::MAX) {
             Some(d) => return Some((i + 1, d.bot_type)),
             None if learn => b.learn(&obs, a.lesson(), r.t),
@@ -47,6 +48,34 @@ fn drive(
         }
     }
     None
+}
+
+/// The request path's shortcut (`scoring::quiet`): a quiet record is
+/// decided on by no tolerance and mask, and teaches the baseline what the
+/// full assessment's lesson teaches. Every session of every test below
+/// goes through it, the bots' as well as the people's.
+fn check_quiet(
+    state: &ClientState,
+    b: &AppBaseline,
+    a: &super::Assessment,
+    obs: &super::Observation,
+    now_ms: u64,
+) {
+    if !super::scoring::quiet(state, b) {
+        return;
+    }
+    for tol in [Tolerance::Low, Tolerance::Normal, Tolerance::High] {
+        assert_eq!(decide(a, tol, u8::MAX), None, "{state:?}");
+    }
+    let quick = crate::engine::quiet_lesson(state, obs, b, now_ms);
+    let full = a.lesson();
+    assert_eq!(
+        quick.rate || obs.minute_sample == 0,
+        full.rate || obs.minute_sample == 0
+    );
+    if obs.learn_endpoint && obs.template != 0 {
+        assert_eq!(quick.endpoints, full.endpoints, "{state:?}");
+    }
 }
 
 const T0: u64 = 1_700_000_000_000;

@@ -70,17 +70,36 @@ pub fn normalise(method: &[u8], path: &[u8]) -> Endpoint {
         }
         let seg_and_rest = &path[start..];
         resource.byte(b'/');
-        if let Some(len) = plain_name(seg_and_rest) {
+        if let Some(len) = plain_name(seg_and_rest, &mut template, &mut resource) {
             // The common case (`api`, `products`): a name, hashed into both
-            // hashes without the identifier figures.
-            let seg = &seg_and_rest[..len];
-            resource.bytes(seg);
-            template.byte(b'/');
-            template.bytes(seg);
+            // hashes in the pass that found it is one.
             start += len;
             depth = depth.saturating_add(1);
             if start >= path.len() || path[start..].iter().all(|&b| b == b'/') {
                 asset = false;
+            }
+            continue;
+        }
+        if let Some((len, digits)) = number(seg_and_rest) {
+            // The common identifier (`42`, `42.json`): the rules' answer is
+            // known from its shape.
+            let seg = &seg_and_rest[..len];
+            resource.bytes(seg);
+            let (id, ext) = (&seg[..digits], seg.get(digits + 1..).unwrap_or_default());
+            template.byte(b'/');
+            template.bytes(b"{id}");
+            if !ext.is_empty() {
+                template.byte(b'.');
+                template.bytes(ext);
+            }
+            object = Some(ObjectId {
+                hash: hash_bytes(id),
+                number: parse_number(id),
+            });
+            start += len;
+            depth = depth.saturating_add(1);
+            if start >= path.len() || path[start..].iter().all(|&b| b == b'/') {
+                asset = !ext.is_empty() && is_asset_extension(ext);
             }
             continue;
         }
@@ -122,15 +141,57 @@ pub fn normalise(method: &[u8], path: &[u8]) -> Endpoint {
 /// 32 bytes of the longest-token rule. Every identifier rule then fails (a
 /// number, hex id, token with a digit or slug needs a digit, a UUID a digit
 /// or 36 bytes, an e-mail an `@`), and without a dot there is no extension,
-/// so it is not an asset either. `None`: the segment needs the full rules.
+/// so it is not an asset either. The name (after a `/`) is then hashed into
+/// `template` and `resource` (which has its `/` already), in the same pass.
+/// `None`: the segment needs the full rules, and neither hash changed.
 #[inline]
-fn plain_name(bytes: &[u8]) -> Option<usize> {
+fn plain_name(bytes: &[u8], template: &mut Fnv, resource: &mut Fnv) -> Option<usize> {
+    let (mut t, mut r) = (*template, *resource);
+    t.byte(b'/');
+    let mut len = bytes.len();
     for (i, &b) in bytes.iter().take(32).enumerate() {
         if CLASS[usize::from(b)] & (DIGIT | SPECIAL) != 0 {
-            return (b == b'/').then_some(i);
+            if b != b'/' {
+                return None;
+            }
+            len = i;
+            break;
         }
+        t.byte(b);
+        r.byte(b);
     }
-    (bytes.len() < 32).then_some(bytes.len())
+    if len >= 32 {
+        return None;
+    }
+    (*template, *resource) = (t, r);
+    Some(len)
+}
+
+/// The segment at the start of `bytes` when it is decimal digits, alone or
+/// with one dot and an extension of one to five letters and digits, not all
+/// digits (`42`, `42.json`): its length and the number of digits. All
+/// digits is an identifier whole; with such an extension the segment has a
+/// dot, so no rule takes it whole (a dot is neither hex nor a token byte,
+/// nor in a UUID, and there is no `@`), and its stem is all digits. `None`:
+/// the segment needs the full rules.
+#[inline]
+fn number(bytes: &[u8]) -> Option<(usize, usize)> {
+    let digits = bytes.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits == 0 {
+        return None;
+    }
+    match bytes.get(digits) {
+        None | Some(b'/') => return Some((digits, digits)),
+        Some(b'.') => {}
+        Some(_) => return None,
+    }
+    let ext = &bytes[digits + 1..];
+    let n = ext.iter().take(6).take_while(|&&b| b != b'/').count();
+    let ext = &ext[..n];
+    let ok = (1..=5).contains(&n)
+        && ext.iter().all(u8::is_ascii_alphanumeric)
+        && !ext.iter().all(u8::is_ascii_digit);
+    ok.then_some((digits + 1 + n, digits))
 }
 
 /// Byte classes for the identifier rules (see [`is_identifier`]).
@@ -292,41 +353,76 @@ impl Shape {
 }
 
 /// Whether `ext` (at most 5 bytes, see `Shape::ext_ok`) is a static asset's
-/// extension (stylesheet, script, image, font, media), in any case.
+/// extension (stylesheet, script, image, font, media), in any case. The
+/// extension, lowercased, is packed into one word and compared with the
+/// packed names: a few comparisons instead of a byte compare per name.
 fn is_asset_extension(ext: &[u8]) -> bool {
-    let mut lower = [0u8; 5];
-    let Some(buf) = lower.get_mut(..ext.len()) else {
+    if ext.len() > 5 {
         return false;
-    };
-    for (l, b) in buf.iter_mut().zip(ext) {
-        *l = b.to_ascii_lowercase();
+    }
+    // The length above the five bytes: `css` is not `css` and a NUL.
+    let mut word = (ext.len() as u64) << 40;
+    for (i, b) in ext.iter().enumerate() {
+        word |= u64::from(b.to_ascii_lowercase()) << (8 * i);
     }
     matches!(
-        &*buf,
-        b"css"
-            | b"js"
-            | b"mjs"
-            | b"map"
-            | b"png"
-            | b"jpg"
-            | b"jpeg"
-            | b"gif"
-            | b"svg"
-            | b"webp"
-            | b"avif"
-            | b"ico"
-            | b"bmp"
-            | b"woff"
-            | b"woff2"
-            | b"ttf"
-            | b"otf"
-            | b"eot"
-            | b"mp4"
-            | b"webm"
-            | b"mp3"
-            | b"ogg"
+        word,
+        CSS | JS
+            | MJS
+            | MAP
+            | PNG
+            | JPG
+            | JPEG
+            | GIF
+            | SVG
+            | WEBP
+            | AVIF
+            | ICO
+            | BMP
+            | WOFF
+            | WOFF2
+            | TTF
+            | OTF
+            | EOT
+            | MP4
+            | WEBM
+            | MP3
+            | OGG
     )
 }
+
+/// An extension packed as [`is_asset_extension`] packs it.
+const fn packed(ext: &[u8]) -> u64 {
+    let (mut word, mut i) = ((ext.len() as u64) << 40, 0);
+    while i < ext.len() {
+        word |= (ext[i] as u64) << (8 * i);
+        i += 1;
+    }
+    word
+}
+
+const CSS: u64 = packed(b"css");
+const JS: u64 = packed(b"js");
+const MJS: u64 = packed(b"mjs");
+const MAP: u64 = packed(b"map");
+const PNG: u64 = packed(b"png");
+const JPG: u64 = packed(b"jpg");
+const JPEG: u64 = packed(b"jpeg");
+const GIF: u64 = packed(b"gif");
+const SVG: u64 = packed(b"svg");
+const WEBP: u64 = packed(b"webp");
+const AVIF: u64 = packed(b"avif");
+const ICO: u64 = packed(b"ico");
+const BMP: u64 = packed(b"bmp");
+const WOFF: u64 = packed(b"woff");
+const WOFF2: u64 = packed(b"woff2");
+const TTF: u64 = packed(b"ttf");
+const OTF: u64 = packed(b"otf");
+const EOT: u64 = packed(b"eot");
+const MP4: u64 = packed(b"mp4");
+const WEBM: u64 = packed(b"webm");
+const MP3: u64 = packed(b"mp3");
+const OGG: u64 = packed(b"ogg");
 
 /// Renders the template of `path` (for events, debugging and tests).
 pub fn write_template(path: &[u8], out: &mut String) {
@@ -484,7 +580,19 @@ mod tests {
             assert!(is_asset_extension(e));
             assert!(is_asset_extension(&e.to_ascii_uppercase()));
         }
-        for e in [&b"json"[..], b"html", b"jsx", b"c", b"", b"woff22"] {
+        for e in [
+            &b"json"[..],
+            b"html",
+            b"jsx",
+            b"c",
+            b"",
+            b"woff22",
+            b"cs",
+            b"css\0",
+            b"\0css",
+            b"woff\0",
+            b"mp",
+        ] {
             assert!(!is_asset_extension(e));
         }
     }
@@ -567,6 +675,17 @@ mod tests {
             b"/x/1234.JSON",
             b"/x/a@b.c@d.e",
             b"/x/abc.de.fgh",
+            b"/api/v1/products/123.json",
+            b"/x/123.",
+            b"/x/123./y",
+            b"/x/123.abcde",
+            b"/x/123.abcdef",
+            b"/x/123.12",
+            b"/x/0.css/",
+            b"/x/7.a/b",
+            b"/x/12.3a.b",
+            b"/abcdefghijklmnopqrstuvwxyzabcdef/x",
+            b"/abcdefghijklmnopqrstuvwxyzabcde",
             b"\xff/\xfe",
         ];
         for p in fixed {

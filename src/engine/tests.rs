@@ -748,6 +748,92 @@ fn a_request_nothing_can_be_decided_on_teaches_what_a_full_assessment_would() {
 }
 
 #[test]
+fn a_quiet_client_is_decided_on_and_teaches_as_the_full_assessment_would() {
+    // `detect` skips the other detectors and the vote for a record on which
+    // no core detector fires (`scoring::quiet`): no tolerance may detect
+    // such a record, and what it teaches must be the full lesson's.
+    use crate::detect::facts::extract;
+    use crate::detect::scoring::quiet;
+    use crate::model::Tolerance;
+    let mut learned = AppBaseline::boxed();
+    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+    let mut next = move || {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed
+    };
+    let paths = ["/", "/a", "/b/1", "/b/2", "/login", "/app.js", "/c/2/d"];
+    let uas: [&[u8]; 4] = [
+        b"curl/8.0",
+        b"sqlmap/1.7",
+        b"Mozilla/5.0 (X11; Linux x86_64) Firefox/133.0",
+        b"Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36",
+    ];
+    let (mut quiet_seen, mut loud_seen, mut detected, mut endpoints) = (0, 0, 0, 0);
+    for client in 0..400u64 {
+        let mut s = ClientState::ZERO;
+        let mut t = T0 + client * 7_919;
+        // Each client leans one way: mostly 200s, or failures, or a burst.
+        let lean = next() % 4;
+        for i in 0..60u64 {
+            t += match (lean, next() % 4) {
+                (3, _) => 20,
+                (2, _) => 900,
+                (_, 0) => 5,
+                (_, 1) => 800,
+                (_, 2) => 5_000,
+                _ => 61_000,
+            };
+            let path = paths[(next() % paths.len() as u64) as usize];
+            let status = match lean {
+                1 => [200, 401, 401][(next() % 3) as usize],
+                2 => [200, 404, 404][(next() % 3) as usize],
+                _ => [200, 200, 200, 200, 401, 404][(next() % 6) as usize],
+            };
+            let ids = format!("/items/{}", client * 1000 + i);
+            let v = RequestView {
+                method: if next() % 5 == 0 { b"POST" } else { b"GET" },
+                path: if lean == 2 && next() % 10 != 0 {
+                    ids.as_bytes()
+                } else {
+                    path.as_bytes()
+                },
+                user_agent: Some(uas[(client % 4) as usize]),
+                status,
+                http_version: 1001,
+                attack: (next() % 40 == 0).then_some(AttackClass::Sqli),
+                ..Default::default()
+            };
+            let kind = (path == "/login").then_some(SensitiveKind::Auth);
+            let f = extract(&v, kind);
+            let obs = s.update(&f, &learned, t);
+            learned.learn(&obs, crate::detect::baseline::Lesson::ALL, t);
+            let a = assess(&s, &learned, t);
+            let any = [Tolerance::Low, Tolerance::Normal, Tolerance::High]
+                .iter()
+                .any(|tol| decide(&a, *tol, u8::MAX).is_some());
+            detected += usize::from(any);
+            if !quiet(&s, &learned) {
+                loud_seen += 1;
+                continue;
+            }
+            quiet_seen += 1;
+            assert!(!any, "a quiet record was detected: {s:?}");
+            let quick = quiet_lesson(&s, &obs, &learned, t);
+            let (mut x, mut y) = (AppBaseline::boxed(), AppBaseline::boxed());
+            assert_eq!(x.record(&obs, a.lesson()), y.record(&obs, quick));
+            assert_eq!(bytemuck::bytes_of(&*x), bytemuck::bytes_of(&*y), "{obs:?}");
+            endpoints += usize::from(obs.learn_endpoint);
+        }
+    }
+    assert!(
+        quiet_seen > 5_000 && loud_seen > 2_000 && detected > 500 && endpoints > 1_000,
+        "{quiet_seen} quiet, {loud_seen} not, {detected} detected, {endpoints} taught endpoints"
+    );
+}
+
+#[test]
 fn min_requests_is_the_lowest_tolerance_the_profile_votes_with() {
     use crate::detect::scoring::rule;
     use crate::model::Tolerance;

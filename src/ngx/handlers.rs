@@ -139,12 +139,13 @@ pub unsafe fn ctx_of<'a>(r: *const ngx_http_request_t) -> Option<&'a Ctx> {
 unsafe fn ctx_mut<'a>(r: *mut ngx_http_request_t) -> Option<&'a mut Ctx> {
     let idx = Module::module().ctx_index;
     // SAFETY: as in `ctx_of`; the new Ctx is allocated from the request's
-    // pool (zeroed, aligned for any type), so it lives as long as the
-    // request, and is written before its address is published.
+    // pool (aligned to NGX_ALIGNMENT, see the assertion on `Ctx`), so it
+    // lives as long as the request, and is written whole before its address
+    // is published (not zeroed first: `write` sets every byte it reads).
     unsafe {
         let slot = (*r).ctx.add(idx);
         if (*slot).is_null() {
-            let p = ngx::ffi::ngx_pcalloc((*r).pool, std::mem::size_of::<Ctx>()).cast::<Ctx>();
+            let p = ngx::ffi::ngx_palloc((*r).pool, std::mem::size_of::<Ctx>()).cast::<Ctx>();
             if p.is_null() {
                 return None;
             }
@@ -657,10 +658,16 @@ unsafe fn country<'a>(r: *mut ngx_http_request_t, mcf: &MainConf) -> Option<&'a 
 /// Headers that carry input, kept for the attack signatures.
 const MAX_INSPECTED_HEADERS: usize = 24;
 
+/// A header kept for the signatures: its lowercase name and its value.
+type Inspected = (&'static [u8], &'static [u8]);
+
 struct HeaderScan {
     bits: u16,
     count: u16,
-    inspect: [(&'static [u8], &'static [u8]); MAX_INSPECTED_HEADERS],
+    /// The first `n` are written (see [`HeaderScan::inspected`]); the rest
+    /// is never read, so the array is not initialised up front (24 pairs of
+    /// slices: a hundred stores per request).
+    inspect: [std::mem::MaybeUninit<Inspected>; MAX_INSPECTED_HEADERS],
     n: usize,
     fp: crate::campaign::Builder,
     /// The last User-Agent header the fingerprint hashed is
@@ -672,7 +679,8 @@ struct HeaderScan {
 /// the input-carrying headers for the signatures.
 ///
 /// Fills `scan` in place: returned by value, its 800 bytes were copied
-/// once more per request.
+/// once more per request. The figures are gathered in locals (registers)
+/// and stored once, after the walk.
 ///
 /// # Safety
 /// `r` must be a live request, and the scan not kept beyond it.
@@ -686,24 +694,34 @@ unsafe fn scan_headers(r: *mut ngx_http_request_t, scan: &mut HeaderScan) {
             headers_in::<'static>(r),
         )
     };
+    let (mut bits, mut count, mut n) = (0u16, 0u16, 0usize);
+    let mut fp = crate::campaign::Builder::default();
+    let mut ua_is_headers_in = false;
     for h in headers {
-        scan.count = scan.count.saturating_add(1);
+        count = count.saturating_add(1);
         let name: &'static [u8] = lowcase_key(h);
         let value: &'static [u8] = bytes(&h.value);
         // One lookup per name: its bit, its part in the fingerprint and
         // whether the signatures read it.
         let class = crate::request::names::classify(name);
-        scan.fp.header_parts(class.fingerprint, class.slot, value);
+        fp.header_parts(class.fingerprint, class.slot, value);
         if class.slot == crate::campaign::ValueSlot::UserAgent {
-            scan.ua_is_headers_in =
+            ua_is_headers_in =
                 std::ptr::eq(h, ua_header) && value.len() <= crate::detect::facts::MAX_USER_AGENT;
         }
-        scan.bits |= class.bit_with(value);
-        if class.inspect && scan.n < MAX_INSPECTED_HEADERS {
-            scan.inspect[scan.n] = (name, value);
-            scan.n += 1;
+        bits |= class.bit_with(value);
+        if class.inspect {
+            if let Some(slot) = scan.inspect.get_mut(n) {
+                slot.write((name, value));
+                n += 1;
+            }
         }
     }
+    scan.bits = bits;
+    scan.count = count;
+    scan.n = n;
+    scan.fp = fp;
+    scan.ua_is_headers_in = ua_is_headers_in;
 }
 
 impl HeaderScan {
@@ -711,11 +729,19 @@ impl HeaderScan {
         HeaderScan {
             bits: 0,
             count: 0,
-            inspect: [(&[], &[]); MAX_INSPECTED_HEADERS],
+            inspect: [std::mem::MaybeUninit::uninit(); MAX_INSPECTED_HEADERS],
             n: 0,
             fp: crate::campaign::Builder::default(),
             ua_is_headers_in: false,
         }
+    }
+
+    /// The headers kept for the signatures.
+    fn inspected(&self) -> &[Inspected] {
+        let n = self.n.min(MAX_INSPECTED_HEADERS);
+        // SAFETY: `scan_headers` wrote the first `n` elements (it counts
+        // only what it wrote); `MaybeUninit<T>` has `T`'s layout.
+        unsafe { std::slice::from_raw_parts(self.inspect.as_ptr().cast::<Inspected>(), n) }
     }
 }
 
@@ -733,7 +759,7 @@ unsafe fn inspect(r: *mut ngx_http_request_t, scan: &HeaderScan) -> Option<Attac
     let (req, body) = unsafe { (&*r, super::body::in_memory(r)) };
     let input = signatures::Input {
         target: bytes(&req.unparsed_uri),
-        headers: &scan.inspect[..scan.n],
+        headers: scan.inspected(),
         body,
     };
     // SAFETY: a worker handles requests on one thread, and this is the only

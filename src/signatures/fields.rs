@@ -52,11 +52,11 @@ pub fn urlencoded(s: &[u8], v: &mut impl Visitor) -> bool {
                 return false;
             }
             if !v.field(Kind::ArgName, name, Encoding::FORM)
-                || !v.field(Kind::ArgValue, value, Encoding::FORM)
+                || !self::value(v, Kind::ArgValue, value, Encoding::FORM)
             {
                 return false;
             }
-        } else if !v.field(Kind::ArgValue, name, Encoding::FORM) {
+        } else if !self::value(v, Kind::ArgValue, name, Encoding::FORM) {
             // A bare `?payload` is read by apps as a value as often as a name.
             return false;
         }
@@ -202,6 +202,111 @@ fn remote_include(name: &[u8], value: &[u8]) -> bool {
         .any(|e| file.ends_with(e))
 }
 
+/// Bytes of text read from one base64 value: payloads are short, and an
+/// encoded document is not all decoded.
+pub const BASE64_SPAN: usize = 768;
+
+/// The text a value carries in base64 (standard or URL-safe alphabet,
+/// padded or not, `%2B %2F %3D` allowed as they arrive in a URL), or
+/// `None` for anything else. Applications decode such values (serialized
+/// cookies and state, `data=` parameters of SDKs) and scanners send their
+/// payloads that way (GoTestWAF's `Base64Flat`), while the value itself is a
+/// plain token that no detector would read. Only text counts: decoding
+/// stops at the first byte that is not printable ASCII or whitespace, so
+/// ids, hashes, keys and images (random bytes: a 9-character token decodes
+/// to six printable bytes one time in 300) cost a few bytes of work and are
+/// not inspected again. One pass over at most `BASE64_SPAN * 4 / 3` bytes.
+pub fn base64_text<'b>(raw: &[u8], out: &'b mut [u8; BASE64_SPAN]) -> Option<&'b [u8]> {
+    if raw.len() < 8 {
+        return None;
+    }
+    let (mut acc, mut bits, mut n, mut i) = (0u32, 0u32, 0usize, 0usize);
+    let (mut std, mut url, mut pad) = (false, false, 0);
+    while i < raw.len() && n < BASE64_SPAN {
+        let mut c = raw[i];
+        i += 1;
+        if c == b'%' {
+            c = match raw.get(i..i + 2) {
+                Some(b"2B" | b"2b") => b'+',
+                Some(b"2F" | b"2f") => b'/',
+                Some(b"3D" | b"3d") => b'=',
+                _ => return None,
+            };
+            i += 2;
+        }
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' | b'/' => {
+                std = true;
+                if c == b'+' {
+                    62
+                } else {
+                    63
+                }
+            }
+            b'-' | b'_' => {
+                url = true;
+                if c == b'-' {
+                    62
+                } else {
+                    63
+                }
+            }
+            b'=' => {
+                pad += 1;
+                continue;
+            }
+            _ => return None,
+        };
+        // Padding ends the value; the two alphabets do not mix.
+        if pad > 0 || (std && url) {
+            return None;
+        }
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            let b = (acc >> bits) as u8;
+            acc &= (1 << bits) - 1;
+            if !(b.is_ascii_graphic() || matches!(b, b' ' | b'\t' | b'\n' | b'\r')) {
+                return None;
+            }
+            out[n] = b;
+            n += 1;
+        }
+    }
+    (n >= 6 && pad <= 2).then_some(&out[..n])
+}
+
+/// Whether a value of `s` split at `sep` (`&` for a query string, `;` for
+/// a Cookie header) carries text in base64: a list of plain tokens is
+/// otherwise not split at all (`prefilter::plain_pairs`).
+pub fn base64_pairs(s: &[u8], sep: u8) -> bool {
+    let mut buf = [0u8; BASE64_SPAN];
+    s.split(|&b| b == sep).any(|pair| {
+        let value = pair
+            .iter()
+            .position(|&b| b == b'=')
+            .map_or(pair, |p| &pair[p + 1..]);
+        base64_text(value.trim_ascii(), &mut buf).is_some()
+    })
+}
+
+/// A value, and the text it carries in base64 if it is such a value
+/// ([`base64_text`]), read with the same checks.
+fn value(v: &mut impl Visitor, kind: Kind, raw: &[u8], enc: Encoding) -> bool {
+    if !v.field(kind, raw, enc) {
+        return false;
+    }
+    let mut buf = [0u8; BASE64_SPAN];
+    match base64_text(raw, &mut buf) {
+        Some(text) => v.field(kind, text, Encoding::RAW),
+        None => true,
+    }
+}
+
 /// `a=1; b=2` (the Cookie header).
 pub fn cookies(s: &[u8], v: &mut impl Visitor) -> bool {
     for pair in s.split(|&b| b == b';') {
@@ -217,7 +322,7 @@ pub fn cookies(s: &[u8], v: &mut impl Visitor) -> bool {
             return false;
         }
         if (!name.is_empty() && !v.field(Kind::CookieName, name, Encoding::RAW))
-            || !v.field(Kind::CookieValue, value, Encoding::RAW)
+            || !self::value(v, Kind::CookieValue, value, Encoding::RAW)
         {
             return false;
         }
@@ -261,7 +366,8 @@ pub fn json(s: &[u8], v: &mut impl Visitor) -> bool {
                     .take(OPERAND_SPAN)
                     .position(|&b| b == b',' || b == b'}')
                     .map_or((vstart + OPERAND_SPAN).min(s.len()), |e| vstart + e);
-                if nosql_operator(op, s.get(vstart..vend).unwrap_or(&[]))
+                if (nosql_operator(op, s.get(vstart..vend).unwrap_or(&[]))
+                    || empty_branch(op, s.get(vstart..).unwrap_or(&[])))
                     && !v.field(Kind::NosqlOperator, text, Encoding::JSON)
                 {
                     return false;
@@ -285,11 +391,26 @@ pub fn json(s: &[u8], v: &mut impl Visitor) -> bool {
                 continue;
             }
         }
-        if !text.is_empty() && !v.field(Kind::BodyValue, text, Encoding::JSON) {
+        if !text.is_empty() && !self::value(v, Kind::BodyValue, text, Encoding::JSON) {
             return false;
         }
     }
     true
+}
+
+/// `"$or": [{}, ...]` (also `$and`, `$nor`): a branch with no condition
+/// matches every document. Read within `OPERAND_SPAN` bytes, whitespace
+/// skipped.
+fn empty_branch(op: &[u8], after: &[u8]) -> bool {
+    if !matches!(op, b"or" | b"and" | b"nor") {
+        return false;
+    }
+    let mut shape = after
+        .iter()
+        .take(OPERAND_SPAN)
+        .copied()
+        .filter(|b| !b.is_ascii_whitespace());
+    shape.next() == Some(b'[') && shape.next() == Some(b'{') && shape.next() == Some(b'}')
 }
 
 /// Parts of a `multipart/form-data` body; file contents are skipped, their
@@ -303,6 +424,30 @@ pub fn multipart(s: &[u8], content_type: &[u8], v: &mut impl Visitor) -> bool {
         .strip_prefix(b"\"")
         .and_then(|x| x.strip_suffix(b"\""))
         .unwrap_or(b);
+    parts(s, b, v)
+}
+
+/// The boundary of a body that is multipart by its shape: a first line of
+/// `--` and a boundary (RFC 2046: at most 70 characters, no space at its
+/// end), then a part header. Sent without a content type (or without its
+/// `boundary=`), such a body is still split by frameworks that sniff it,
+/// and by nothing that reads it as one text field.
+pub fn sniffed_boundary(s: &[u8]) -> Option<&[u8]> {
+    let rest = s.strip_prefix(b"--")?;
+    let eol = rest.iter().take(72).position(|&b| b == b'\n')?;
+    let b = rest[..eol].strip_suffix(b"\r").unwrap_or(&rest[..eol]);
+    let bchar = |c: &u8| c.is_ascii_alphanumeric() || b"'()+_,-./:=? ".contains(c);
+    if b.is_empty() || b.len() > 70 || b.ends_with(b" ") || !b.iter().all(bchar) {
+        return None;
+    }
+    rest[eol + 1..]
+        .get(..20)
+        .is_some_and(|h| h.eq_ignore_ascii_case(b"content-disposition:"))
+        .then_some(b)
+}
+
+/// Parts of a multipart body delimited by `--boundary`.
+fn parts(s: &[u8], b: &[u8], v: &mut impl Visitor) -> bool {
     let mut delim = [0u8; 74];
     if b.is_empty() || b.len() + 2 > delim.len() {
         return raw_text(s, v);
@@ -341,7 +486,7 @@ pub fn multipart(s: &[u8], content_type: &[u8], v: &mut impl Visitor) -> bool {
             }
             continue;
         }
-        if !body.is_empty() && !v.field(Kind::BodyValue, body, Encoding::RAW) {
+        if !body.is_empty() && !self::value(v, Kind::BodyValue, body, Encoding::RAW) {
             return false;
         }
     }
@@ -408,7 +553,7 @@ fn xml_attributes(tag: &[u8], v: &mut impl Visitor) -> bool {
         let schema = name.starts_with(b"xmlns")
             || name.ends_with(b"schemaLocation")
             || name.ends_with(b"noNamespaceSchemaLocation");
-        if !schema && !value.is_empty() && !v.field(Kind::BodyValue, value, Encoding::RAW) {
+        if !schema && !value.is_empty() && !self::value(v, Kind::BodyValue, value, Encoding::RAW) {
             return false;
         }
         i = end.min(tag.len() - 1) + 1;
@@ -417,6 +562,29 @@ fn xml_attributes(tag: &[u8], v: &mut impl Visitor) -> bool {
         }
     }
     true
+}
+
+/// Local names (any namespace prefix) of the XHTML and SVG elements that
+/// run script or carry event handlers a browser fires without a click.
+const ACTIVE_ELEMENTS: &[&[u8]] = &[
+    b"script", b"svg", b"img", b"image", b"iframe", b"animate", b"set", b"handler", b"body",
+    b"html", b"object", b"embed",
+];
+
+/// Whether a start tag (without `<`) is of an [`ACTIVE_ELEMENTS`] element.
+fn active_element(tag: &[u8]) -> bool {
+    let name_len = tag
+        .iter()
+        .take_while(|b| !b.is_ascii_whitespace() && !matches!(b, b'/' | b'>'))
+        .count();
+    let name = &tag[..name_len];
+    let local = name
+        .iter()
+        .rposition(|&b| b == b':')
+        .map_or(name, |p| &name[p + 1..]);
+    ACTIVE_ELEMENTS
+        .iter()
+        .any(|e| local.eq_ignore_ascii_case(e))
 }
 
 /// Text nodes, CDATA sections and attribute values of an XML document
@@ -440,6 +608,19 @@ pub fn xml_text(s: &[u8], v: &mut impl Visitor) -> bool {
             if !matches!(tag.first(), Some(b'?' | b'!' | b'/')) && !xml_attributes(tag, v) {
                 return false;
             }
+            // An element that runs script in the XHTML or SVG a document
+            // embeds (`<x:script xmlns:x="http://www.w3.org/1999/xhtml">`,
+            // `<svg onload=...>`): the start tag itself is a field, so the
+            // markup scanner reads it whole.
+            if active_element(tag)
+                && !v.field(
+                    Kind::BodyValue,
+                    &s[i..(end + 1).min(s.len())],
+                    Encoding::RAW,
+                )
+            {
+                return false;
+            }
             i = end + 1;
             continue;
         }
@@ -448,7 +629,7 @@ pub fn xml_text(s: &[u8], v: &mut impl Visitor) -> bool {
         // whole, since a line break that opens it can be an injection
         // (`<to>\r\nBcc: ...</to>`).
         let text = &s[i..end];
-        if !text.trim_ascii().is_empty() && !v.field(Kind::BodyValue, text, Encoding::RAW) {
+        if !text.trim_ascii().is_empty() && !value(v, Kind::BodyValue, text, Encoding::RAW) {
             return false;
         }
         i = end;
@@ -456,8 +637,27 @@ pub fn xml_text(s: &[u8], v: &mut impl Visitor) -> bool {
     true
 }
 
-/// A body of unknown type: one text field.
+/// Whether a body without a content type is JSON: an object, or an array
+/// whose first element is a JSON value (`[{`, `["a"`, `[1`, `[]`). A form
+/// body that opens with a bracketed name (`[$ne]=1`, `[user]=x`) is not.
+pub fn looks_json(s: &[u8]) -> bool {
+    let mut it = s.iter().copied().filter(|b| !b.is_ascii_whitespace());
+    match it.next() {
+        Some(b'{') => true,
+        Some(b'[') => matches!(
+            it.next(),
+            None | Some(b'{' | b'[' | b']' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n')
+        ),
+        _ => false,
+    }
+}
+
+/// A body of unknown type: a multipart body by its shape (see
+/// [`sniffed_boundary`]), else one text field.
 pub fn raw_text(s: &[u8], v: &mut impl Visitor) -> bool {
+    if let Some(b) = sniffed_boundary(s) {
+        return parts(s, b, v);
+    }
     // Text with `%XX` escapes and no literal space was form-encoded by
     // whoever sent it (`%27+union+select+1`): its `+` are spaces.
     let window = &s[..s.len().min(super::normalize::WINDOW)];
@@ -473,7 +673,7 @@ pub fn raw_text(s: &[u8], v: &mut impl Visitor) -> bool {
     } else {
         Encoding::RAW
     };
-    v.field(Kind::BodyValue, s, enc)
+    value(v, Kind::BodyValue, s, enc)
 }
 
 #[cfg(test)]
@@ -543,5 +743,132 @@ mod tests {
             c.0.iter().map(|f| f.1.as_str()).collect::<Vec<_>>(),
             vec!["7", "it's", "text", "<x>"]
         );
+        let mut c = Collect::default();
+        xml_text(
+            b"<r><x:script xmlns:x=\"http://www.w3.org/1999/xhtml\">a</x:script><order onHold=\"1\"/></r>",
+            &mut c,
+        );
+        assert_eq!(
+            c.0.iter().map(|f| f.1.as_str()).collect::<Vec<_>>(),
+            vec![
+                "<x:script xmlns:x=\"http://www.w3.org/1999/xhtml\">",
+                "a",
+                "1"
+            ]
+        );
+    }
+
+    /// Bodies sent without a content type are split by their shape: a
+    /// multipart body by its first boundary line, a form that opens with
+    /// a bracketed operator name as a form, not as a JSON array.
+    #[test]
+    fn untyped_bodies_are_sniffed() {
+        use super::super::{inspect_all, Input};
+        use crate::model::AttackClass as A;
+        for (body, json) in [
+            (&b"{\"a\": 1}"[..], true),
+            (b" [ {\"a\": 1} ]", true),
+            (b"[\"a\", 2]", true),
+            (b"[1,2]", true),
+            (b"[]", true),
+            (b"[$ne]=1", false),
+            (b"[user]=alice", false),
+            (b"name=x", false),
+        ] {
+            assert_eq!(looks_json(body), json, "{}", String::from_utf8_lossy(body));
+        }
+        assert_eq!(
+            sniffed_boundary(b"--gtw\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\nx"),
+            Some(&b"gtw"[..])
+        );
+        assert_eq!(
+            sniffed_boundary(b"------WebKitFormBoundary7MA4YWxk\ncontent-disposition: form-data"),
+            Some(&b"----WebKitFormBoundary7MA4YWxk"[..])
+        );
+        assert_eq!(sniffed_boundary(b"-- a comment\nContent-Type: x"), None);
+        assert_eq!(sniffed_boundary(b"--\nContent-Disposition: x"), None);
+        assert_eq!(sniffed_boundary(b"--x; rm -rf\nhello"), None);
+        let mut c = Collect::default();
+        raw_text(
+            b"--b\r\nContent-Disposition: form-data; name=\"q\"\r\n\r\nhello\r\n--b--\r\n",
+            &mut c,
+        );
+        assert_eq!(
+            c.0,
+            vec![
+                (Kind::ArgName, "q".to_string()),
+                (Kind::BodyValue, "hello".to_string())
+            ]
+        );
+        let untyped = |body: &[u8]| {
+            inspect_all(&Input {
+                target: b"/api/post",
+                headers: &[],
+                body: Some(body),
+            })
+        };
+        // The part's value is read as a value, the file's bytes are not.
+        let part = b"--gtw\r\nContent-Disposition: form-data; name=\"data\"\r\n\r\n{\"$where\": \"sleep(5000)\"}\r\n--gtw--\r\n";
+        assert!(untyped(part).contains(A::Nosql));
+        let file = b"--gtw\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a.txt\"\r\n\r\n' or 1=1 -- <script>\r\n--gtw--\r\n";
+        assert!(untyped(file).is_empty());
+        assert!(untyped(b"[$ne]=1").contains(A::Nosql));
+        assert!(untyped(b"user[$ne]=1&pass[$ne]=1").contains(A::Nosql));
+        assert!(untyped(b"[1, 2, 3]").is_empty());
+        assert!(untyped(b"[{\"price\": \"$5\"}]").is_empty());
+    }
+
+    /// Text carried in base64 is read as well as the value; random tokens
+    /// and binary data are not decoded past their first bytes.
+    #[test]
+    fn base64_values_carry_text() {
+        use super::super::{inspect_all, Input};
+        use crate::model::AttackClass as A;
+        let text = |raw: &[u8]| {
+            let mut buf = [0u8; BASE64_SPAN];
+            base64_text(raw, &mut buf).map(|t| String::from_utf8_lossy(t).into_owned())
+        };
+        // GoTestWAF's Base64Flat (padding removed), standard, URL-safe, in a URL.
+        assert_eq!(text(b"JyBvciAxPTE").as_deref(), Some("' or 1=1"));
+        assert_eq!(text(b"JyBvciAxPTEtLQ==").as_deref(), Some("' or 1=1--"));
+        assert_eq!(
+            text(b"L2V0Yy9tYXN0ZXIucGFzc3dk").as_deref(),
+            Some("/etc/master.passwd")
+        );
+        assert_eq!(text(b"PD94bWw%2BPC8%2B").as_deref(), Some("<?xml></>"));
+        assert_eq!(text(b"Pz8_Pz8_Pz8_").as_deref(), Some("?????????"));
+        for token in [
+            &b"8f3a2c9e1b7d4a60"[..],
+            b"550e8400-e29b-41d4-a716-446655440000",
+            b"username",
+            b"1234567890",
+            b"iVBORw0KGgoAAAANSUhEUgAAAAEAAAAB",
+            b"YWJj",
+            b"abc+def-ghij",
+            b"SGVsbG8=d29ybGQ",
+            b"q=a&b=c",
+        ] {
+            assert_eq!(text(token), None, "{}", String::from_utf8_lossy(token));
+        }
+        let get = |target: &[u8], cookie: &[u8]| {
+            inspect_all(&Input {
+                target,
+                headers: &[
+                    (b"cookie", cookie),
+                    (b"x-data", b"Li4vLi4vLi4vZXRjL3Bhc3N3ZA"),
+                ],
+                body: None,
+            })
+        };
+        let found = get(b"/get?q=JyBvciAxPTEtLQ", b"sid=e30");
+        assert!(found.contains(A::Sqli) && found.contains(A::Traversal));
+        let found = get(b"/get?q=1", b"sid=eyIkbmUiOiBudWxsfQ");
+        assert!(found.contains(A::Nosql), "{{\"$ne\": null}} in a cookie");
+        let clean = inspect_all(&Input {
+            target: b"/get?q=aGVsbG8gd29ybGQ&id=8f3a2c9e1b7d4a60",
+            headers: &[(b"cookie", b"sid=eyJ1c2VyIjogImFsaWNlIn0")],
+            body: Some(br#"{"avatar": "iVBORw0KGgoAAAANSUhEUgAAAAEAAAAB", "note": "SGVsbG8sIE8nQnJpZW4h"}"#),
+        });
+        assert!(clean.is_empty(), "{clean:?}");
     }
 }

@@ -166,8 +166,22 @@ pub fn xxe(n: &Normalized) -> bool {
     // (`system-property()`) and, with extensions, runs code.
     const ANYWHERE: Needles = Needles::new(&[
         b"+adwaiq",
+        b"+adw-!",
         b"encoding=\"utf-7\"",
+        b"encoding='utf-7'",
         b"<!entity",
+        // XInclude and XSLT by their namespaces, whatever the prefix (or
+        // none: `<include xmlns="http://www.w3.org/2001/XInclude" href=..>`).
+        b"http://www.w3.org/2001/xinclude",
+        b"http://www.w3.org/1999/xsl/transform",
+        // A stylesheet the XML asks its reader to fetch and apply.
+        b"<?xml-stylesheet type=\"text/xsl\"",
+        b"<?xml-stylesheet type='text/xsl'",
+        // A CDATA section holding nothing but `<` or `>`: markup split so
+        // that no filter sees it, joined again by the parser
+        // (`<![CDATA[<]]>script<![CDATA[>]]>`).
+        b"<![cdata[<]]>",
+        b"<![cdata[>]]>",
         b"xmlns:xi=",
         b"<xi:include",
         b"<xsl:stylesheet",
@@ -195,10 +209,27 @@ pub fn xxe(n: &Normalized) -> bool {
         let decl = &s[at..end];
         // An internal subset or an external DTD; `<!DOCTYPE html PUBLIC
         // "-//W3C//..."` is ordinary HTML.
-        if decl.contains(&b'[') || find(decl, b" system ").is_some() {
+        // The keywords are separated by any whitespace (normalisation
+        // leaves one space, or one `\n` for a run with a line break).
+        let keyword = |k: &[u8]| {
+            let mut from = 0;
+            while let Some(p) = decl.get(from..).and_then(|t| find(t, k)) {
+                let at = from + p;
+                from = at + 1;
+                let before = at.checked_sub(1).map(|b| decl[b]);
+                let after = decl.get(at + k.len()).copied();
+                if matches!(before, Some(b' ' | b'\n'))
+                    && matches!(after, None | Some(b' ' | b'\n' | b'"' | b'\''))
+                {
+                    return true;
+                }
+            }
+            false
+        };
+        if decl.contains(&b'[') || keyword(b"system") {
             return true;
         }
-        if find(decl, b" public ").is_some() && find(decl, b"-//w3c//").is_none() {
+        if keyword(b"public") && find(decl, b"-//w3c//").is_none() {
             return true;
         }
     }
@@ -542,6 +573,36 @@ pub fn nosql(n: &Normalized) -> bool {
     if JS.found_in(s) || mongo_shell(s) {
         return true;
     }
+    // The quote that ends the application's JavaScript string, then a
+    // statement or a logical operator reaching into the document:
+    // `'; return this.a != '`, `"; sleep(5000); "`, `' || this.role`.
+    if let Some(q) = s.iter().position(|&b| b == b'\'' || b == b'"') {
+        let t = s[q + 1..s.len().min(q + 48)].trim_ascii_start();
+        let after = [b";" as &[u8], b"||", b"&&"]
+            .iter()
+            .find_map(|op| t.strip_prefix(*op))
+            .map(<[u8]>::trim_ascii_start);
+        const STATEMENTS: &[&[u8]] = &[
+            b"return ",
+            b"return(",
+            b"return!",
+            b"this.",
+            b"this[",
+            b"sleep(",
+            b"while(",
+            b"while (",
+            b"do{",
+            b"do {",
+            b"for(",
+            b"throw ",
+            b"db.",
+            b"process.",
+            b"tojson(",
+        ];
+        if after.is_some_and(|a| STATEMENTS.iter().any(|k| a.starts_with(k))) {
+            return true;
+        }
+    }
     // A value that opens with a JavaScript condition (`|| 1==1`).
     let t = s.trim_ascii_start();
     if (t.starts_with(b"||") || t.starts_with(b"&&"))
@@ -659,18 +720,59 @@ pub enum CrlfMode {
     Body,
 }
 
+/// The next line break at or after `from`: its start, where the next line
+/// begins, and whether it was written out rather than sent. Besides `\n`
+/// (normalisation turns every CR/LF run into one): NEL (U+0085, and a
+/// lone byte 0x85, the Latin-1 one), which Java's and several mail
+/// libraries' line readers end a line at, and a break written out as text
+/// (`\r\n`, `\n`), which unescaping code (`stripcslashes`, a template, a
+/// logger, a header built from a JSON-escaped string) turns into one.
+fn next_break(s: &[u8], from: usize) -> Option<(usize, usize, bool)> {
+    let mut i = from;
+    while let Some(p) = s
+        .get(i..)
+        .and_then(|t| memchr::memchr3(b'\n', b'\\', 0x85, t))
+    {
+        let at = i + p;
+        i = at + 1;
+        match s[at] {
+            b'\n' => return Some((at, at + 1, false)),
+            0x85 if at > 0 && s[at - 1] == 0xc2 => return Some((at - 1, at + 1, false)),
+            0x85 if at == 0 || s[at - 1] < 0x80 => return Some((at, at + 1, false)),
+            b'\\' => {
+                let len = match s.get(at + 1..at + 4) {
+                    Some(b"r\\n") => 4,
+                    _ if s.get(at + 1) == Some(&b'n') => 2,
+                    _ => continue,
+                };
+                // A run of them is one break, as a run of CR/LF is.
+                let mut end = at + len;
+                loop {
+                    match s.get(end..end + 2) {
+                        Some(b"\\r" | b"\\n") => end += 2,
+                        _ if s.get(end) == Some(&b'\n') => end += 1,
+                        _ => break,
+                    }
+                }
+                return Some((at, end, true));
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
 pub fn crlf(n: &Normalized, mode: CrlfMode) -> bool {
     let s = n.text;
-    if !n.has(trig::NEWLINE) {
+    // A written-out break needs a backslash, NEL a byte over 0x7f (the
+    // prefilter never drops a field holding either: normalisation could
+    // rewrite it).
+    if !n.has(trig::NEWLINE | trig::SLASH) && !s.contains(&0x85) {
         return false;
     }
     let mut from = 0;
     let mut from_start = true;
-    while let Some(p) = s
-        .get(from..)
-        .and_then(|t| t.iter().position(|&b| b == b'\n'))
-    {
-        let at = from + p + 1;
+    while let Some((brk, at, literal)) = next_break(s, from) {
         from = at;
         let mut k = at;
         while s.get(k) == Some(&b' ') {
@@ -696,8 +798,8 @@ pub fn crlf(n: &Normalized, mode: CrlfMode) -> bool {
         // break), so the text before it is read once.
         let initial = from_start;
         from_start = false;
-        let first = initial && s[..at - 1].iter().all(|&b| b == b' ');
-        let one_token = initial && !first && !s[..at - 1].contains(&b' ');
+        let first = initial && s[..brk].iter().all(|&b| b == b' ');
+        let one_token = initial && !first && !s[..brk].contains(&b' ');
         let header_like = colon && name > 1;
         let shaped = (first && (header_like || rest.starts_with(b"http/1.")))
             || (one_token && colon && (known || mail))
@@ -705,31 +807,40 @@ pub fn crlf(n: &Normalized, mode: CrlfMode) -> bool {
         // SMTP commands smuggled into a mail header or an SMTP session.
         let smtp = rest.starts_with(b"rcpt to:")
             || rest.starts_with(b"mail from:")
-            || ((mode != CrlfMode::Body || at == 1)
+            || ((mode != CrlfMode::Body || brk == 0)
                 && [b"quit" as &[u8], b"data", b"rset"].iter().any(|v| {
                     rest.starts_with(v) && matches!(rest.get(v.len()), None | Some(b'\n'))
                 }))
             || ((first || one_token || mode == CrlfMode::Strict)
                 && (smtp_verb(rest) || imap_command(rest)));
-        let hit = smtp
-            || shaped
-            || match mode {
-                CrlfMode::Strict => {
-                    (colon && name > 1)
-                        || rest.starts_with(b"http/1.")
-                        || rest.first() == Some(&b'<')
+        // A written-out break: only a response or mail header, a status
+        // line or an SMTP envelope command after it (a path or code sample
+        // holds `\n` followed by other text).
+        let hit = if literal {
+            (colon && (known || mail) && (mode != CrlfMode::Body || first || one_token))
+                || (mode != CrlfMode::Body && rest.starts_with(b"http/1."))
+                || rest.starts_with(b"rcpt to:")
+                || rest.starts_with(b"mail from:")
+        } else {
+            smtp || shaped
+                || match mode {
+                    CrlfMode::Strict => {
+                        (colon && name > 1)
+                            || rest.starts_with(b"http/1.")
+                            || rest.first() == Some(&b'<')
+                    }
+                    CrlfMode::Value => {
+                        // After a URL or path (a redirect target) any header name is
+                        // an injection: `http://x/%0d%0aX-Any: 1`.
+                        let before = &s[..brk];
+                        let url = before.starts_with(b"/") || find(before, b"://").is_some();
+                        (colon && (known || (url && name > 1 && !before.contains(&b' '))))
+                            || rest.starts_with(b"http/1.")
+                            || rest.starts_with(b"<script")
+                    }
+                    CrlfMode::Body => colon && token == b"set-cookie",
                 }
-                CrlfMode::Value => {
-                    // After a URL or path (a redirect target) any header name is
-                    // an injection: `http://x/%0d%0aX-Any: 1`.
-                    let before = &s[..at - 1];
-                    let url = before.starts_with(b"/") || find(before, b"://").is_some();
-                    (colon && (known || (url && name > 1 && !before.contains(&b' '))))
-                        || rest.starts_with(b"http/1.")
-                        || rest.starts_with(b"<script")
-                }
-                CrlfMode::Body => colon && token == b"set-cookie",
-            };
+        };
         if hit {
             return true;
         }
@@ -916,5 +1027,18 @@ mod tests {
         assert!(value("%0d%0aA01 LOGIN admin secret"));
         assert!(!body("Dear team,%0aa1 list of items"));
         assert!(!body("%0aStep 2 select the file"));
+        // Breaks written out as text, and NEL.
+        assert!(value("x\\r\\nSet-Cookie: a=b"));
+        assert!(value("%5cr%5cnLocation: https://evil.example"));
+        assert!(body("victim@example.com\\nBcc: all@evil.example"));
+        assert!(value("/home\\r\\n\\r\\nHTTP/1.1 200 OK"));
+        assert!(value("%c2%85Set-Cookie: a=b"));
+        assert!(value("x%85Location: https://evil.example"));
+        assert!(value("a\\r\\nRCPT TO: <x@evil.example>"));
+        assert!(!value("C:\\new\\folder"));
+        assert!(!value("printf(\"a\\nb: c\")"));
+        assert!(!body("Dear team,\\nLocation: Paris"));
+        assert!(!value("caf%c3%a9 %c2%85 na%c3%afve"));
+        assert!(!body("see page 2\\nX-Note: 1"));
     }
 }

@@ -234,7 +234,10 @@ impl Scan<'_> {
                 if probe::query(q) {
                     scan.found.add(A::ScannerProbe, Location::Query);
                 }
-                if !scan.prefilter || !prefilter::plain_pairs(q, b'&') {
+                if !scan.prefilter
+                    || !prefilter::plain_pairs(q, b'&')
+                    || fields::base64_pairs(q, b'&')
+                {
                     fields::urlencoded(q, scan);
                 }
             });
@@ -247,7 +250,10 @@ impl Scan<'_> {
                     // client's next request is usually too far away for the
                     // exact level (measured: a loss at 200,000 clients).
                     scan.location = Location::Cookie;
-                    if !scan.prefilter || !prefilter::plain_pairs(value, b';') {
+                    if !scan.prefilter
+                        || !prefilter::plain_pairs(value, b';')
+                        || fields::base64_pairs(value, b';')
+                    {
                         fields::cookies(value, scan);
                     }
                 }
@@ -593,16 +599,21 @@ impl<'a> Scan<'a> {
     }
 
     fn header(&mut self, name: &[u8], value: &[u8]) {
-        self.run(value, Encoding::RAW, header_checks(name));
+        let checks = header_checks(name);
+        if self.run(value, Encoding::RAW, checks) {
+            // The text a base64 value carries (`fields::base64_text`).
+            let mut text = [0u8; fields::BASE64_SPAN];
+            if let Some(t) = fields::base64_text(value, &mut text) {
+                self.run(t, Encoding::RAW, checks);
+            }
+        }
     }
 
     fn body(&mut self, body: &[u8], content_type: &[u8]) {
         let ct = lower_prefix::<128>(content_type);
         let ct = ct.as_slice();
         let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
-        if normalize::find(ct, b"json").is_some()
-            || (ct.is_empty() && matches!(first, Some(b'{' | b'[')))
-        {
+        if normalize::find(ct, b"json").is_some() || (ct.is_empty() && fields::looks_json(body)) {
             fields::json(body, self);
         } else if normalize::find(ct, b"x-www-form-urlencoded").is_some()
             || (ct.is_empty() && looks_urlencoded(body))
@@ -852,7 +863,7 @@ fn looks_urlencoded(body: &[u8]) -> bool {
         .iter()
         .take(64)
         .take_while(|b| {
-            b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'[' | b']' | b'%')
+            b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'[' | b']' | b'%' | b'$')
         })
         .count();
     name > 0 && body.get(name) == Some(&b'=')

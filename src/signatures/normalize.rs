@@ -104,6 +104,11 @@ pub struct Normalized<'b> {
     /// a field holding a `<`, or an HTML comment holding one. What it hid
     /// only [`normalize_markup`]'s view shows the XSS scanner.
     pub hid_markup: bool,
+    /// An HTML character reference (`&#x3c;`, `&lt`) or a JavaScript
+    /// escape (`\x3c`, `\u003c`; not a JSON string's own escapes, which
+    /// serialisers write for `<`) was decoded: the sender encoded markup
+    /// for a parser that undoes it.
+    pub char_refs: bool,
 }
 
 impl Normalized<'_> {
@@ -144,12 +149,14 @@ fn normalize_with<'b>(
     let escapes = raw[..len]
         .iter()
         .any(|&b| matches!(b, b'%' | b'&' | b'\\' | b'+'));
+    let mut char_refs = false;
     for pass in 0..MAX_DECODE_PASSES {
         if !escapes {
             break;
         }
-        let (n, changed) = decode_pass(&mut buf[..len], enc, pass == 0);
+        let (n, changed, refs) = decode_pass(&mut buf[..len], enc, pass == 0);
         len = n;
+        char_refs |= refs;
         if !changed {
             break;
         }
@@ -159,6 +166,7 @@ fn normalize_with<'b>(
         text: &buf[..len],
         triggers,
         hid_markup,
+        char_refs,
     }
 }
 
@@ -194,17 +202,21 @@ fn put_char(s: &mut [u8], w: usize, cp: u32) -> usize {
     w + enc.len()
 }
 
-/// One decoding pass in place; returns the new length and whether anything
-/// was decoded.
-fn decode_pass(s: &mut [u8], enc: Encoding, first: bool) -> (usize, bool) {
-    let (mut r, mut w, mut changed) = (0usize, 0usize, false);
+/// One decoding pass in place; returns the new length, whether anything
+/// was decoded and whether a character reference or JavaScript escape was.
+fn decode_pass(s: &mut [u8], enc: Encoding, first: bool) -> (usize, bool, bool) {
+    let (mut r, mut w, mut changed, mut refs) = (0usize, 0usize, false, false);
     while r < s.len() {
         let b = s[r];
+        let json = enc.json && first;
         // Each arm yields (bytes consumed, Some(code point) or None for raw byte).
         let decoded: Option<(usize, u32, bool)> = match b {
             b'%' => percent(s, r),
-            b'&' => entity(s, r).map(|(n, cp)| (n, cp, true)),
-            b'\\' => backslash(s, r, enc.json && first),
+            b'&' => entity(s, r).map(|(n, cp)| {
+                refs = true;
+                (n, cp, true)
+            }),
+            b'\\' => backslash(s, r, json).inspect(|_| refs |= !json),
             b'+' if first && enc.plus_is_space => Some((1, u32::from(b' '), false)),
             _ => None,
         };
@@ -228,7 +240,7 @@ fn decode_pass(s: &mut [u8], enc: Encoding, first: bool) -> (usize, bool) {
             }
         }
     }
-    (w, changed)
+    (w, changed, refs)
 }
 
 /// `%XX` (a byte) or `%uXXXX` (an IIS code point).

@@ -419,7 +419,9 @@ pub(super) mod tests {
             }
         }
         for sep in [b'&', b';'] {
-            if plain_pairs(s, sep) {
+            // The glue splits a list of tokens after all when one carries
+            // text in base64 (`fields::base64_pairs`).
+            if plain_pairs(s, sep) && !super::super::fields::base64_pairs(s, sep) {
                 skipped += 1;
                 let mut fields = Fields::default();
                 if sep == b'&' {

@@ -271,6 +271,11 @@ impl<'a> Lexer<'a> {
         self.s.get(a..b).unwrap_or(&[])
     }
 
+    /// At most `n` bytes of the field from `a`.
+    pub fn span_upto(&self, a: usize, n: usize) -> &'a [u8] {
+        self.span(a, self.s.len().min(a.saturating_add(n)))
+    }
+
     /// Whether token `t` is a string literal left open at the end of the
     /// field (the application's own quote closes it).
     pub fn open_string(&self, t: &Tok) -> bool {

@@ -62,6 +62,8 @@ pub fn detect(n: &Normalized) -> bool {
     (n.has(trig::PAREN | trig::SEMI | trig::PERCENT_AT | trig::SPACE)) && anywhere(s)
         || syntax_probe(s)
         || (n.has(trig::PAREN | trig::COLON | trig::PERCENT_AT) && sql_value(s))
+        || (n.has(trig::QUOTE) && string_comparison(s))
+        || (n.has(trig::SPACE) && statement_value(s))
 }
 
 /// Values that are SQL by themselves without breaking out of anything, in
@@ -123,9 +125,10 @@ fn syntax_probe(s: &[u8]) -> bool {
     let mut run = 0;
     let (mut single, mut double) = (false, false);
     for &b in s {
+        // `'\"`: which quote the escape protects.
         if matches!(
             b,
-            b'\'' | b'"' | b'(' | b')' | b',' | b'.' | b'<' | b'>' | b'`'
+            b'\'' | b'"' | b'(' | b')' | b',' | b'.' | b'<' | b'>' | b'`' | b'\\'
         ) {
             run += 1;
             single |= b == b'\'';
@@ -244,7 +247,9 @@ fn operator_between_quotes(lx: &Lexer, at: usize, t: Tok) -> bool {
 fn continuation(lx: &Lexer, t: Tok, bare_start: bool) -> bool {
     let rest = *lx;
     match (t.t, kw(&t)) {
-        (T::Word { .. }, Kw::Or | Kw::And | Kw::Xor) | (T::Logic, _) => predicate(rest),
+        (T::Word { .. }, Kw::Or | Kw::And | Kw::Xor) | (T::Logic, _) => {
+            predicate(rest) || lone_condition(lx, t, bare_start)
+        }
         (T::Word { .. }, Kw::Union) => union_select(rest),
         (T::Word { .. }, Kw::Having) => predicate(rest),
         // `' where 1=1`: a condition on literals ("error near 'WHERE id='"
@@ -277,15 +282,30 @@ fn continuation(lx: &Lexer, t: Tok, bare_start: bool) -> bool {
             let (p, _) = peek::<1>(rest);
             p[0].is_some_and(|a| matches!(lx.text(&a), b"outfile" | b"dumpfile"))
         }
-        (T::Semi, _) => stacked(rest) || (!bare_start && next_is(rest, T::Comment)),
+        (T::Semi, _) => {
+            stacked(rest)
+                || (!bare_start && next_is(rest, T::Comment))
+                // `';select name`: right after the quote any select list.
+                || (!bare_start && {
+                    let (p, _) = peek::<2>(rest);
+                    p[0].is_some_and(|a| kw(&a) == Kw::Select)
+                        && p[1].is_some_and(|b| matches!(b.t, T::Word { kw: Kw::None, .. }))
+                        && lx.span(0, t.start).trim_ascii_end().ends_with(b"'")
+                })
+        }
         // `admin'--`, `')#`: the rest of the query is commented out. A bare
         // value starting with `--` or `#` is not a breakout.
         // After a phrase of three words or more the quote is prose's
         // ("BAMBOO CHARCOAL SOAP 1 '#", "... DRESSES' --INFANT -CHILD").
+        // `#` also ends a hashtag or a number in prose ("FOO BAR'# BLAH"):
+        // before it, one word only (`admin'#`).
         (T::Comment, _) => {
+            let words = lx.span(0, t.start).trim_ascii_end();
+            let words = &words[..words.len().saturating_sub(1)];
+            let spaces = words.iter().filter(|&&b| b == b' ').count();
             !bare_start
                 && comment_terminates(lx, t)
-                && lx.span(0, t.start).iter().filter(|&&b| b == b' ').count() <= 2
+                && spaces <= if lx.text(&t).starts_with(b"#") { 0 } else { 2 }
         }
         (T::Cmp, _) => {
             let (p, _) = peek::<2>(rest);
@@ -310,6 +330,124 @@ fn continuation(lx: &Lexer, t: Tok, bare_start: bool) -> bool {
         (T::Word { builtin: true, .. }, _) => !bare_start,
         _ => false,
     }
+}
+
+/// `AND 1`, `' or 1`, `9999 or true`: a logical operator and one literal,
+/// then the end of the value or a comment: the boolean probe. Opening the
+/// value (no left operand) or after a quote any number or boolean; after a
+/// leading number only `true`/`false` ("10 or 12" is a quantity).
+fn lone_condition(lx: &Lexer, t: Tok, bare_start: bool) -> bool {
+    let (p, _) = peek::<2>(*lx);
+    let Some(a) = p[0] else { return false };
+    if p[1].is_some_and(|b| b.t != T::Comment) {
+        return false;
+    }
+    let before = lx.span(0, t.start).trim_ascii();
+    // `' or "`: the value is a quote, the operator and the other quote.
+    if a.t == T::Str {
+        return !bare_start && p[1].is_none() && matches!(before, b"'" | b"\"");
+    }
+    let boolean = matches!(lx.text(&a), b"true" | b"false");
+    (a.t == T::Num || boolean) && (!bare_start || before.is_empty() || boolean)
+}
+
+/// `'x'!='y`, `"a"="a`, `'1'='1`: a value that is two strings compared, the
+/// second left open for the application's closing quote.
+fn string_comparison(s: &[u8]) -> bool {
+    let Some(&q) = s.first().filter(|&&b| b == b'\'' || b == b'"') else {
+        return false;
+    };
+    let Some(close) = s[1..].iter().take(32).position(|&b| b == q) else {
+        return false;
+    };
+    let rest = s[close + 2..].trim_ascii_start();
+    let ops: [&[u8]; 7] = [b"!=", b"<>", b"<=", b">=", b"=", b"<", b">"];
+    let Some(op) = ops.iter().find(|o| rest.starts_with(o)) else {
+        return false;
+    };
+    let rest = rest[op.len()..].trim_ascii_start();
+    rest.len() <= 33
+        && rest.first() == Some(&q)
+        && !rest[1..].contains(&q)
+        && !rest[1..].contains(&b' ')
+        && !s[1..close + 1].contains(&b' ')
+}
+
+/// A value that is a schema or administration statement by itself:
+/// `ALTER TABLE t CHANGE ..`, `CREATE TABLE t (`, `CREATE FUNCTION f (..)
+/// RETURNS`, `REPLACE t (a) VALUES (`, `BACKUP DATABASE x TO DISK`, `AS x
+/// WHERE 1=1` (a select list continued). The name alone ("create table for
+/// six") is prose.
+fn statement_value(s: &[u8]) -> bool {
+    let lx = Lexer::new(s, 0, true);
+    let (p, _) = peek::<4>(lx);
+    let w = |t: &Tok| lx.text(t);
+    // `select pg_sleep`, `select benchmark`: a delay named, cut off.
+    if let [Some(a), Some(b), None, _] = p {
+        return kw(&a) == Kw::Select && matches!(w(&b), b"sleep" | b"pg_sleep" | b"benchmark");
+    }
+    let [Some(a), Some(b), Some(c), d] = p else {
+        return false;
+    };
+    match (w(&a), w(&b)) {
+        (b"alter", b"table") => d.is_some_and(|d| {
+            matches!(
+                w(&d),
+                b"add" | b"drop" | b"change" | b"modify" | b"rename" | b"alter" | b"engine"
+            )
+        }),
+        (b"create", b"table") => {
+            d.is_some_and(|d| d.t == T::LParen)
+                || (w(&c) == b"if" && d.is_some_and(|d| w(&d) == b"not"))
+        }
+        (b"create", b"function" | b"procedure" | b"trigger") => {
+            d.is_some_and(|d| d.t == T::LParen)
+                && find_word(s, b"returns" as &[u8]) | find_word(s, b"begin")
+        }
+        (b"replace" | b"insert", _) => values_list(s),
+        (b"backup", b"database" | b"log") => find_word(s, b"to"),
+        (b"as", _) if matches!(c.t, T::Word { kw: Kw::Where, .. }) => {
+            let mut r = lx;
+            r.next();
+            r.next();
+            r.next();
+            predicate(r)
+        }
+        _ => false,
+    }
+}
+
+/// `values (`: the row list of an insert.
+fn values_list(s: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(p) = s
+        .get(from..)
+        .and_then(|t| super::normalize::find(t, b"values"))
+    {
+        let at = from + p;
+        from = at + 6;
+        if at > 0 && s[at - 1].is_ascii_alphanumeric() {
+            continue;
+        }
+        if s[from..].trim_ascii_start().starts_with(b"(") {
+            return true;
+        }
+    }
+    false
+}
+
+/// Whether `w` occurs in `s` as a whole word.
+fn find_word(s: &[u8], w: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(p) = s.get(from..).and_then(|t| super::normalize::find(t, w)) {
+        let at = from + p;
+        from = at + 1;
+        let glued = |k: Option<&u8>| k.is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_');
+        if !glued(at.checked_sub(1).and_then(|k| s.get(k))) && !glued(s.get(at + w.len())) {
+            return true;
+        }
+    }
+    false
 }
 
 fn next_kw(lx: Lexer, k: Kw) -> bool {
@@ -645,7 +783,8 @@ fn select_statement(lx: Lexer) -> bool {
         cur = ahead;
     }
     let (mut strong, mut called) = (false, false);
-    for _ in 0..16 {
+    // sqlmap's column counts reach 20 and more (`select 1,2,...,18 from`).
+    for _ in 0..32 {
         let mut ahead = cur;
         match ahead.next() {
             Some(t) if t.t == T::Arith && lx.text(&t) == b"*" => {
@@ -712,6 +851,8 @@ fn stacked(lx: Lexer) -> bool {
         }),
         Kw::Declare => b.is_some_and(|b| b.t == T::Var),
         Kw::Shutdown => b.is_none_or(|b| matches!(b.t, T::Comment | T::Semi)),
+        // `;replace t (id) values (..)`: MySQL's insert-or-update.
+        _ if lx.text(&a) == b"replace" => values_list(lx.span_upto(a.end, 256)),
         Kw::Waitfor => true,
         // `;if(1=1,sleep(5),0)`; C# and JavaScript have `;if (user is null)`.
         _ if matches!(lx.text(&a), b"if" | b"iif") => {

@@ -21,7 +21,14 @@ const TAG_SPAN: usize = 512;
 
 pub fn detect(n: &Normalized) -> bool {
     let s = n.text;
-    (n.has(trig::LT) && tags(s))
+    (n.has(trig::LT) && (tags(s) || spaced_tag(s) || (n.char_refs && encoded_lt(s))))
+        || (n.has(trig::QUOTE) && n.has(trig::LT | trig::EQ) && (locator(s) || quoted_url_attr(s)))
+        || (n.has(trig::EQ) && handler_probe(s))
+        || (n.has(trig::PAREN | trig::EQ) && dom_write(s))
+        || (n.has(trig::BRACE) && (jsfuck(s) || global_index(s)))
+        || (n.has(trig::PAREN) && (css_script_url(s) || new_function(s)))
+        || (n.has(trig::DOT) && dom_property_alone(s))
+        || (n.has(trig::HASH_DASH) && utf7_tag(s))
         || (n.has(trig::COLON) && (script_url(s) || css(s)))
         || (n.has(trig::EQ) && loose_handler(s))
         || (n.has(trig::PAREN) && n.has(trig::QUOTE | trig::LT | trig::SEMI) && js_breakout(s))
@@ -29,6 +36,218 @@ pub fn detect(n: &Normalized) -> bool {
         // Gated, as every rule here, on bytes the prefilter knows open XSS.
         || (n.has(trig::PAREN | trig::QUOTE | trig::EQ | trig::BRACE) && sink_reference(s))
         || (n.has(trig::DOT) && !n.has(trig::PAREN | trig::QUOTE | trig::EQ) && bare_cookie(s))
+}
+
+/// A value that is nothing but `<` (or `<>`) written as a character
+/// reference or escape (`&#x0003c`, `&lt`, `\x3c`): the probe of which
+/// encodings of `<` a filter decodes. `<` typed as itself or percent-encoded
+/// (a comparison operator in a filter) is not flagged.
+fn encoded_lt(s: &[u8]) -> bool {
+    // A path is `/` and the value.
+    let s = s.strip_prefix(b"/").unwrap_or(s);
+    s.contains(&b'<') && s.iter().all(|&b| matches!(b, b'<' | b'>' | b' '))
+}
+
+/// The XSS locator (`'';!--"<XSS>=&{()}`): a quote closing a JavaScript
+/// string, `;` ending the statement, then a tag, with nothing but
+/// punctuation between; "it's; <b>" has a letter in between.
+fn locator(s: &[u8]) -> bool {
+    let Some(q) = s.iter().position(|&b| b == b'\'' || b == b'"') else {
+        return false;
+    };
+    let mut semi = false;
+    for k in q + 1..s.len().min(q + 24) {
+        match s[k] {
+            b';' => semi = true,
+            b'<' => return semi && s.get(k + 1).is_some_and(u8::is_ascii_alphabetic),
+            b'\'' | b'"' | b'!' | b'-' | b'/' | b'>' | b' ' | b')' => {}
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// After a quote (an attribute broken out of), an attribute that runs or
+/// loads script by itself, with any value or none: `'formaction=`,
+/// `" srcdoc=`.
+fn quoted_url_attr(s: &[u8]) -> bool {
+    let Some(q) = s.iter().position(|&b| b == b'\'' || b == b'"') else {
+        return false;
+    };
+    [b"formaction" as &[u8], b"srcdoc"].iter().any(|name| {
+        let mut from = q + 1;
+        while let Some(p) = s.get(from..).and_then(|t| find(t, name)) {
+            let at = from + p;
+            from = at + 1;
+            if !matches!(s[at - 1], b' ' | b'/' | b'"' | b'\'' | b'\n' | b'+') {
+                continue;
+            }
+            if s[at + name.len()..].trim_ascii_start().starts_with(b"=") {
+                return true;
+            }
+        }
+        false
+    })
+}
+
+/// A field that is only a known event handler and `=` (`onload=`,
+/// ` onwebkitplaybacktargetavailabilitychanged= `, also as an argument
+/// name): the probe of whether a handler gets through.
+fn handler_probe(s: &[u8]) -> bool {
+    let Some(rest) = s.strip_prefix(b"on") else {
+        return false;
+    };
+    let n = rest.iter().take_while(|b| b.is_ascii_lowercase()).count();
+    HANDLERS.binary_search(&&rest[..n]).is_ok()
+        && rest[n..].trim_ascii().iter().all(|&b| b == b'=')
+        && rest[n..].contains(&b'=')
+}
+
+/// `<f o r m`, `<s c r i p t>`, `< x: script`: an element that runs or
+/// submits written with its letters spread out, for back ends that strip
+/// whitespace (or namespace it with spaces around the prefix); nobody types
+/// a tag so.
+fn spaced_tag(s: &[u8]) -> bool {
+    const NAMES: &[&[u8]] = &[
+        b"script", b"form", b"iframe", b"frame", b"object", b"embed", b"applet", b"svg", b"style",
+        b"meta", b"base", b"link", b"body", b"input", b"button", b"isindex",
+    ];
+    let mut from = 0;
+    while let Some(p) = memchr::memchr(b'<', &s[from..]) {
+        let lt = from + p;
+        from = lt + 1;
+        let mut j = lt + 1;
+        let gap = s.get(j) == Some(&b' ');
+        j += usize::from(gap);
+        // An optional `prefix:` and a space.
+        let mut prefixed = false;
+        let w = s[j..]
+            .iter()
+            .take(16)
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count();
+        if w > 0 && s.get(j + w) == Some(&b':') {
+            j += w + 1;
+            prefixed = true;
+            if s.get(j) == Some(&b' ') {
+                j += 1;
+            }
+        }
+        for name in NAMES {
+            let Some(e) = spaced_match(s, j, name) else {
+                continue;
+            };
+            let spread = e - j > name.len();
+            let ends = matches!(s.get(e), None | Some(b' ' | b'>' | b'/' | b'\n'));
+            if ends && (spread || (prefixed && (gap || s[j - 1] == b' '))) {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// Script that writes markup into the page: `document.write(`,
+/// `document.createElement(`, `.innerHTML =`, `.insertAdjacentHTML(`.
+/// Only script does this; prose names the APIs without calling them.
+fn dom_write(s: &[u8]) -> bool {
+    DOM_WRITES.any_match(s, |needle, at| {
+        let rest = s[at + needle.len()..].trim_ascii_start();
+        match needle {
+            b".innerhtml" | b".outerhtml" => rest.starts_with(b"=") && !rest.starts_with(b"=="),
+            _ => rest.starts_with(b"(") || rest.starts_with(b"`"),
+        }
+    })
+}
+
+const DOM_WRITES: Needles = Needles::new(&[
+    b"document.write",
+    b"document.writeln",
+    b"document.createelement",
+    b".innerhtml",
+    b".outerhtml",
+    b".insertadjacenthtml",
+]);
+
+/// A value made only of JSFuck's alphabet (`[]()!+`, `+` read as a space
+/// from a form), with its atoms `![]` or `+[]`: code with no letters.
+fn jsfuck(s: &[u8]) -> bool {
+    s.len() >= 8
+        && s.iter()
+            .all(|b| matches!(b, b'[' | b']' | b'(' | b')' | b'!' | b'+' | b' '))
+        && (find(s, b"![]").is_some() || find(s, b"+[]").is_some() || find(s, b"! []").is_some())
+}
+
+/// A property of the global object fetched by a computed name:
+/// `self["\x24"]`, `top['al'+'ert']`, `window[ "x" ]`: how payloads reach a
+/// sink without writing its name.
+fn global_index(s: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(p) = memchr::memchr(b'[', &s[from..]) {
+        let at = from + p;
+        from = at + 1;
+        let word_start = s[..at]
+            .iter()
+            .rposition(|b| !b.is_ascii_alphanumeric())
+            .map_or(0, |k| k + 1);
+        if !matches!(
+            &s[word_start..at],
+            b"self" | b"top" | b"window" | b"parent" | b"frames" | b"globalthis" | b"opener"
+        ) || (word_start > 0 && matches!(s[word_start - 1], b'.' | b'_' | b'$'))
+        {
+            continue;
+        }
+        if matches!(
+            s[at + 1..].trim_ascii_start().first(),
+            Some(b'"' | b'\'' | b'`')
+        ) {
+            return true;
+        }
+    }
+    false
+}
+
+/// `url(javascript:..)`, `url( 'vbscript` in CSS, with or without the
+/// scheme's colon (cut-off payloads).
+fn css_script_url(s: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(p) = s.get(from..).and_then(|t| find(t, b"url(")) {
+        let at = from + p + 4;
+        from = at;
+        let mut j = at;
+        while matches!(s.get(j), Some(b' ' | b'"' | b'\'')) {
+            j += 1;
+        }
+        if spaced_match(s, j, b"javascript").is_some() || spaced_match(s, j, b"vbscript").is_some()
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// `new Function(..)` opening the value: eval under another name.
+fn new_function(s: &[u8]) -> bool {
+    let t = s.trim_ascii_start();
+    let t = t.strip_prefix(b"(").unwrap_or(t);
+    t.strip_prefix(b"new function")
+        .is_some_and(|r| r.trim_ascii_start().starts_with(b"("))
+}
+
+/// A field that is only a reference to the page's cookie, domain or
+/// location (`document.cookie`, `window.location`, also as an argument or
+/// cookie name): the probe of whether the name gets through. A sentence
+/// about the API has other words.
+fn dom_property_alone(s: &[u8]) -> bool {
+    matches!(
+        s.trim_ascii(),
+        b"document.cookie"
+            | b"document.domain"
+            | b"document.location"
+            | b"window.location"
+            | b"document.location.href"
+            | b"window.location.href"
+    )
 }
 
 /// `document /**/ . cookie` with nothing around it (the forms with a call,
@@ -68,6 +287,25 @@ fn tags(s: &[u8]) -> bool {
         if name.is_empty() || !name[0].is_ascii_alphabetic() {
             continue;
         }
+        // `<importimplementation=..>`: IE reads the attribute glued to the name.
+        if !closing
+            && name.starts_with(b"import")
+            && find(
+                &s[name_start..s.len().min(name_start + TAG_SPAN)],
+                b"implementation",
+            )
+            .is_some()
+        {
+            return true;
+        }
+        // `<?xml:namespace prefix=t ns=..>`: IE's import of an element
+        // behaviour (HTML+TIME), the first half of `<t:set attributename=..>`.
+        if pi && name == b"xml:namespace" {
+            let tag = &s[j..s.len().min(j + TAG_SPAN)];
+            if attr_value(tag, b"ns").is_some() || attr_value(tag, b"prefix").is_some() {
+                return true;
+            }
+        }
         let after = s.get(j).copied();
         // Browsers end a tag name at whitespace (CR, LF, tab: `\n` here), `/`
         // and `>`; `+` reaches them as a space from forms and some decoders.
@@ -91,6 +329,15 @@ fn tags(s: &[u8]) -> bool {
             .map_or(s.len(), |e| j + e);
         let attrs = &s[j..end.min(j + TAG_SPAN)];
         if dangerous_attrs(local, attrs) || active_tag(local, attrs, &s[j..]) {
+            return true;
+        }
+        // `<iframe src=//evil/x.html <`: a frame left half open, closed by
+        // the next tag's `<`, the trick that slips past filters matching
+        // whole tags; editors never emit it.
+        if matches!(local, b"iframe" | b"frame")
+            && s.get(end) == Some(&b'<')
+            && attr_value(attrs, b"src").is_some_and(|v| !v.is_empty())
+        {
             return true;
         }
     }
@@ -208,6 +455,11 @@ fn dangerous_attrs(tag: &[u8], attrs: &[u8]) -> bool {
             v
         };
         let value = attrs.get(v + 1..value_end).unwrap_or(&[]);
+        // XML Events (`<listener event="load" handler="#y">`, `ev:handler=`)
+        // run the script element the handler names.
+        if local == b"handler" && has_value && find(attrs, b"event").is_some() {
+            return true;
+        }
         match name {
             b"srcdoc" if has_value => return true,
             // IE data binding renders a data island's markup as HTML.
@@ -229,10 +481,14 @@ fn dangerous_attrs(tag: &[u8], attrs: &[u8]) -> bool {
             {
                 return true
             }
+            // In a style attribute `expression(` runs wherever it stands
+            // (IE's parser recovers from `xexpression(`).
             b"style"
                 if has_value
                     && css_view(unquote(value), |t, changed| {
-                        css_plain(t) || (changed && script_url(t))
+                        css_plain(t)
+                            || find(t, b"expression(").is_some()
+                            || (changed && script_url(t))
                     }) =>
             {
                 return true
@@ -314,6 +570,18 @@ fn script_url(s: &[u8]) -> bool {
                 ];
                 if DATA.iter().any(|d| rest.starts_with(d)) {
                     return true;
+                }
+                // `data:,<x>`: no media type, markup in the data (every
+                // image or SVG data URL names its type).
+                if let Some(d) = rest.strip_prefix(b"data:") {
+                    let d = d.trim_ascii_start();
+                    if let Some(d) = d.strip_prefix(b",") {
+                        let d = d.trim_ascii_start();
+                        if d.first() == Some(&b'<') && d.get(1).is_some_and(u8::is_ascii_alphabetic)
+                        {
+                            return true;
+                        }
+                    }
                 }
                 None
             }
@@ -472,7 +740,7 @@ fn css_plain(s: &[u8]) -> bool {
     let mut from = 0;
     while let Some(p) = s.get(from..).and_then(|t| find(t, b"expression(")) {
         let at = from + p;
-        let before = s[..at].iter().rev().find(|&&b| b != b' ');
+        let before = s[..at].iter().rev().find(|&&b| !matches!(b, b' ' | b'+'));
         if matches!(before, Some(b':')) {
             return true;
         }
@@ -758,14 +1026,31 @@ fn sink_reference(s: &[u8]) -> bool {
         b".call" => s[at + 5..].trim_ascii_start().starts_with(b"`"),
         b"!+[]" | b"![]+[]" => true,
         b"document" => cookie_access(s, at),
-        b"adw-" => {
-            let name = &s[at + 4..];
-            (name.first().is_some_and(u8::is_ascii_alphabetic) || name.starts_with(b"/"))
-                && find(&name[..name.len().min(64)], b"ad4-").is_some()
-        }
+        b"adw-" => utf7_tag_at(s, at),
         b"\xc2\xbcscript" | b"\xbcscript" => true,
         sink => sink_as_value(s, sink, at),
     })
+}
+
+/// `+ADw-p+AD4-`: a tag in UTF-7 (`+ADw-` is `<`, `+AD4-` is `>`), at `at`.
+fn utf7_tag_at(s: &[u8], at: usize) -> bool {
+    let name = &s[at + 4..];
+    (name.first().is_some_and(u8::is_ascii_alphabetic) || name.starts_with(b"/"))
+        && find(&name[..name.len().min(64)], b"ad4-").is_some()
+}
+
+/// Any UTF-7 tag, also without a call or quote in the field (markup in
+/// UTF-7 is never text: it waits for a page read as UTF-7).
+fn utf7_tag(s: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(p) = s.get(from..).and_then(|t| find(t, b"adw-")) {
+        let at = from + p;
+        if utf7_tag_at(s, at) {
+            return true;
+        }
+        from = at + 4;
+    }
+    false
 }
 
 const REFS: Needles = Needles::new(&[
@@ -859,7 +1144,11 @@ fn cookie_access(s: &[u8], at: usize) -> bool {
     let prop = &after[skip..];
     let (rest, spread) = if let Some(p) = prop.strip_prefix(b".") {
         let inner = gap(p);
-        match p[inner..].strip_prefix(b"cookie") {
+        // `alert(document.domain)`: the proof-of-concept's argument.
+        match p[inner..]
+            .strip_prefix(b"cookie")
+            .or_else(|| p[inner..].strip_prefix(b"domain"))
+        {
             Some(r) => (r, skip + inner > 0),
             None => return false,
         }
