@@ -998,14 +998,17 @@ mod tests {
         v
     }
 
-    /// Requests at the documented limits (8 KiB target, 32 KiB of headers,
-    /// 64 KiB body, thousands of arguments), hostile and benign.
-    fn at_the_limits() -> Vec<(
+    /// A request as the tests build it: name, target, headers, body.
+    type Request = (
         &'static str,
         Vec<u8>,
         Vec<(Vec<u8>, Vec<u8>)>,
         Option<Vec<u8>>,
-    )> {
+    );
+
+    /// Requests at the documented limits (8 KiB target, 32 KiB of headers,
+    /// 64 KiB body, thousands of arguments), hostile and benign.
+    fn at_the_limits() -> Vec<Request> {
         let form = |b: &[u8]| b.to_vec();
         let ct = |v: &[u8]| vec![(b"content-type".to_vec(), v.to_vec())];
         let urlenc = b"application/x-www-form-urlencoded";
