@@ -42,12 +42,9 @@ pub mod fact {
     pub const ESCAPE: u32 = 1 << 26;
     /// `+` (a space in query strings and forms).
     pub const PLUS: u32 = 1 << 27;
-    /// A control or non-ASCII byte (also [`ESCAPE`]): normalisation maps
-    /// some to ASCII, and no gate below speaks for what is left of them.
-    pub const BINARY: u32 = 1 << 28;
 }
 
-use fact::{BINARY, ESCAPE, LETTER, NOT_TOKEN, PLUS};
+use fact::{ESCAPE, LETTER, NOT_TOKEN, PLUS};
 
 /// Facts of each byte value: one load and one OR per byte.
 const CLASS: [u32; 256] = {
@@ -84,7 +81,7 @@ const CLASS: [u32; 256] = {
                     // Decoded or dropped by normalisation: `&` also starts
                     // entities, `%` percent-escapes, `\` backslash escapes.
                     b'%' | b'&' | b'\\' => ESCAPE,
-                    0..=0x1f | 0x7f..=0xff => ESCAPE | BINARY,
+                    0..=0x1f | 0x7f..=0xff => ESCAPE,
                     _ => 0,
                 }
         };
@@ -228,20 +225,13 @@ pub fn candidates(raw: &[u8], enc: Encoding, f: u32, wanted: u16) -> u16 {
 /// The classes of `wanted` that could fire on one window as normalised
 /// (`text`, its trigger bits `triggers`): the same gates as [`candidates`],
 /// asked about the bytes the detectors will read rather than the raw ones,
-/// so a field with escapes, or longer than a window, is gated too. The
-/// text holds no comment, `+` or escape normalisation would still undo;
-/// `triggers` brings the bits of the bytes [`facts`] leaves out (`%`, `&`,
-/// `\`, a dropped null byte). A control or non-ASCII byte left in the
-/// text keeps every class.
+/// so a field longer than a window, or one whose escapes decoded into
+/// plain text, is gated too. `triggers` brings what the text no longer
+/// shows (a dropped null byte). A `%`, `&`, `\`, control or non-ASCII byte
+/// left in the text keeps every class, as in a raw field: detectors read
+/// escapes written as text (`\r\n`, `%0a`).
 pub fn after_normalize(text: &[u8], triggers: u32, wanted: u16) -> u16 {
-    let f = facts(text);
-    if f & BINARY != 0 {
-        return wanted;
-    }
-    // What is left of `%`, `&` and `\` is text now: their bits come from
-    // `triggers`; the raw-bytes step adds what a comment or a leading
-    // number could still open.
-    match self::triggers(text, Encoding::RAW, (f | triggers) & !ESCAPE) {
+    match self::triggers(text, Encoding::RAW, facts(text) | triggers) {
         Some(f) => gated(text, f, wanted),
         None => wanted,
     }
