@@ -154,8 +154,9 @@ fn worst_cases() -> Vec<Worst> {
         form("form_cmd_for", repeat(b"q=", b"f^or %a in(", BODY_LIMIT)),
         form(
             "form_shell_expansions",
-            repeat(b"q=", b"${a:$((", BODY_LIMIT),
+            repeat(b"q=", b"$((a ", BODY_LIMIT),
         ),
+        form("form_param_expansions", repeat(b"q=", b"${a:", BODY_LIMIT)),
         form("form_computed_calls", repeat(b"q=", b"')('a' ", BODY_LIMIT)),
         form(
             "form_pipes_to_sh",

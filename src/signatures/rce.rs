@@ -1915,14 +1915,22 @@ fn computed_call(s: &[u8]) -> bool {
 /// `${#x}`, `${!x}`, `${x:-y}`): the obfuscations that build a command or
 /// a `/` out of variables. A plain `${name}` is a template placeholder.
 fn shell_expansion(s: &[u8]) -> bool {
+    // The next `))` and `}` at or after a position, found again only once
+    // passed, so a field of open expansions is read once (linear).
+    let (mut close_paren, mut close_brace) = (0usize, 0usize);
+    let next = |cache: &mut usize, from: usize, needle: &[u8]| {
+        if *cache < from {
+            *cache = find(&s[from.min(s.len())..], needle).map_or(usize::MAX, |p| from + p);
+        }
+        *cache
+    };
     let mut from = 0;
     while let Some(p) = s.get(from..).and_then(|t| memchr::memchr(b'$', t)) {
         let at = from + p;
         from = at + 1;
         match s.get(at + 1) {
             Some(b'(') if s.get(at + 2) == Some(&b'(') => {
-                let body = &s[at + 3..s.len().min(at + 67)];
-                if find(body, b"))").is_some() {
+                if next(&mut close_paren, at + 3, b"))") <= at + 67 {
                     return true;
                 }
             }
@@ -1947,8 +1955,7 @@ fn shell_expansion(s: &[u8]) -> bool {
                     [b'}', ..] => k > at + 2,
                     _ => false,
                 };
-                let closed = s[k + name..].iter().take(64).any(|&b| b == b'}');
-                if operator && closed {
+                if operator && next(&mut close_brace, k + name, b"}") < k + name + 64 {
                     return true;
                 }
             }
