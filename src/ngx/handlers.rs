@@ -290,7 +290,16 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
     // now counts it, so a first visit would look like a second one.
     // SAFETY: see above.
     let redirected = unsafe { (*r).internal() } != 0;
-    if !decision.refuse && campaign_checked && ctx.action != Action::Monitor && !redirected {
+    // Most of the time no campaign is active: the check would answer
+    // nothing, so it is not prepared at all.
+    let campaigns_active =
+        || crate::campaign::react::active_for(shared, lcf.app(), now_s).is_some();
+    if !decision.refuse
+        && campaign_checked
+        && ctx.action != Action::Monitor
+        && !redirected
+        && campaigns_active()
+    {
         // a challenged client is not listed again by a gray or challenge
         // campaign reaction (it already is, at least as strictly)
         let gray = matches!(decision.list, ListTag::Gray | ListTag::Challenge);
