@@ -530,20 +530,29 @@ extern "C" fn log_handler(r: *mut ngx_http_request_t) -> ngx_int_t {
 ///
 /// # Safety
 /// `r` must be a live request.
+#[inline]
 unsafe fn log_recovery(r: *mut ngx_http_request_t) {
-    if let Some((pid, dropped)) = crate::table::take_recovery_note() {
+    if let Some(note) = crate::table::take_recovery_note() {
         // SAFETY: the caller's live request.
-        unsafe {
-            log_request(
-                r,
-                ngx::ffi::NGX_LOG_ALERT as ngx_uint_t,
-                &format!(
-                    "api_abuse: took over a shared-zone lock held by process {pid}, which died \
-                     inside it; {dropped} damaged records dropped"
-                ),
-            )
-        };
+        unsafe { log_recovery_note(r, note) };
     }
+}
+
+/// # Safety
+/// `r` must be a live request.
+#[cold]
+unsafe fn log_recovery_note(r: *mut ngx_http_request_t, (pid, dropped): (u32, u32)) {
+    // SAFETY: the caller's live request.
+    unsafe {
+        log_request(
+            r,
+            ngx::ffi::NGX_LOG_ALERT as ngx_uint_t,
+            &format!(
+                "api_abuse: took over a shared-zone lock held by process {pid}, which died \
+                 inside it; {dropped} damaged records dropped"
+            ),
+        )
+    };
 }
 
 /// # Safety
