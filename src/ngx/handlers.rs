@@ -582,7 +582,7 @@ unsafe fn log_phase(r: *mut ngx_http_request_t) {
     // a trusted proxy's rather than the client's, and listing a proxy would
     // refuse everyone behind it.
     // SAFETY: see above.
-    let Some(mut ctx) = (unsafe { ctx_of(r) }).copied() else {
+    let Some(ctx) = (unsafe { ctx_of(r) }) else {
         return;
     };
     match ctx.action {
@@ -623,7 +623,7 @@ unsafe fn log_phase(r: *mut ngx_http_request_t) {
         .before
         .unwrap_or_else(|| super::campaign::before(shared, key, now_ms()));
     // SAFETY: see above.
-    let (endpoint, sensitive) = unsafe { super::extract::endpoint(r, &mut ctx, profile) };
+    let (endpoint, sensitive) = unsafe { super::extract::endpoint_of(r, ctx, profile) };
     // SAFETY: see above.
     unsafe {
         super::campaign::log(
@@ -634,7 +634,7 @@ unsafe fn log_phase(r: *mut ngx_http_request_t) {
             profile,
             key,
             addr,
-            &ctx,
+            ctx,
             crate::campaign::react::Target {
                 sensitive,
                 asset: endpoint.asset,
