@@ -564,6 +564,29 @@ fn xml_attributes(tag: &[u8], v: &mut impl Visitor) -> bool {
     true
 }
 
+/// Local names (any namespace prefix) of the XHTML and SVG elements that
+/// run script or carry event handlers a browser fires without a click.
+const ACTIVE_ELEMENTS: &[&[u8]] = &[
+    b"script", b"svg", b"img", b"image", b"iframe", b"animate", b"set", b"handler", b"body",
+    b"html", b"object", b"embed",
+];
+
+/// Whether a start tag (without `<`) is of an [`ACTIVE_ELEMENTS`] element.
+fn active_element(tag: &[u8]) -> bool {
+    let name_len = tag
+        .iter()
+        .take_while(|b| !b.is_ascii_whitespace() && !matches!(b, b'/' | b'>'))
+        .count();
+    let name = &tag[..name_len];
+    let local = name
+        .iter()
+        .rposition(|&b| b == b':')
+        .map_or(name, |p| &name[p + 1..]);
+    ACTIVE_ELEMENTS
+        .iter()
+        .any(|e| local.eq_ignore_ascii_case(e))
+}
+
 /// Text nodes, CDATA sections and attribute values of an XML document
 /// (namespace and schema attributes are URLs by design and skipped).
 pub fn xml_text(s: &[u8], v: &mut impl Visitor) -> bool {
@@ -583,6 +606,19 @@ pub fn xml_text(s: &[u8], v: &mut impl Visitor) -> bool {
             let end = find_from(s, i, b">").unwrap_or(s.len());
             let tag = &s[i + 1..end];
             if !matches!(tag.first(), Some(b'?' | b'!' | b'/')) && !xml_attributes(tag, v) {
+                return false;
+            }
+            // An element that runs script in the XHTML or SVG a document
+            // embeds (`<x:script xmlns:x="http://www.w3.org/1999/xhtml">`,
+            // `<svg onload=...>`): the start tag itself is a field, so the
+            // markup scanner reads it whole.
+            if active_element(tag)
+                && !v.field(
+                    Kind::BodyValue,
+                    &s[i..(end + 1).min(s.len())],
+                    Encoding::RAW,
+                )
+            {
                 return false;
             }
             i = end + 1;
@@ -706,6 +742,19 @@ mod tests {
         assert_eq!(
             c.0.iter().map(|f| f.1.as_str()).collect::<Vec<_>>(),
             vec!["7", "it's", "text", "<x>"]
+        );
+        let mut c = Collect::default();
+        xml_text(
+            b"<r><x:script xmlns:x=\"http://www.w3.org/1999/xhtml\">a</x:script><order onHold=\"1\"/></r>",
+            &mut c,
+        );
+        assert_eq!(
+            c.0.iter().map(|f| f.1.as_str()).collect::<Vec<_>>(),
+            vec![
+                "<x:script xmlns:x=\"http://www.w3.org/1999/xhtml\">",
+                "a",
+                "1"
+            ]
         );
     }
 

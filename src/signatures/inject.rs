@@ -762,6 +762,10 @@ fn next_break(s: &[u8], from: usize) -> Option<(usize, usize, bool)> {
     None
 }
 
+/// Bytes after a line break read for the header, status or command line
+/// it may open.
+const LINE_SPAN: usize = 256;
+
 pub fn crlf(n: &Normalized, mode: CrlfMode) -> bool {
     let s = n.text;
     // A written-out break needs a backslash, NEL a byte over 0x7f (the
@@ -778,7 +782,10 @@ pub fn crlf(n: &Normalized, mode: CrlfMode) -> bool {
         while s.get(k) == Some(&b' ') {
             k += 1;
         }
-        let rest = &s[k.min(s.len())..];
+        // What follows a break is read a header line's worth at most: a
+        // run of breaks written out as text has no `\n` to end each line
+        // at, and reading to the window's end at each would be quadratic.
+        let rest = &s[k.min(s.len())..s.len().min(k + LINE_SPAN)];
         let name = rest
             .iter()
             .take_while(|b| b.is_ascii_alphanumeric() || **b == b'-' || **b == b'_')
@@ -788,7 +795,8 @@ pub fn crlf(n: &Normalized, mode: CrlfMode) -> bool {
         let known = HEADERS.contains(&token) || token.starts_with(b"x-");
         // An address header names an address (`Bcc: x@evil.example`);
         // "Hi,\nTo: the team" is a letter.
-        let line = rest.split(|&b| b == b'\n').next().unwrap_or(rest);
+        // The line ends at the next break, sent or written out.
+        let line = &rest[..memchr::memchr2(b'\n', b'\\', rest).unwrap_or(rest.len())];
         let mail = MAIL_HEADERS.contains(&token)
             && (ADDRESS_HEADERS.binary_search(&token).is_err() || line.contains(&b'@'));
         // What comes before the break: nothing (the value opens with it, as
@@ -812,7 +820,7 @@ pub fn crlf(n: &Normalized, mode: CrlfMode) -> bool {
                     rest.starts_with(v) && matches!(rest.get(v.len()), None | Some(b'\n'))
                 }))
             || ((first || one_token || mode == CrlfMode::Strict)
-                && (smtp_verb(rest) || imap_command(rest)));
+                && (smtp_verb(line) || imap_command(line)));
         // A written-out break: only a response or mail header, a status
         // line or an SMTP envelope command after it (a path or code sample
         // holds `\n` followed by other text).

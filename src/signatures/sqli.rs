@@ -297,15 +297,32 @@ fn continuation(lx: &Lexer, t: Tok, bare_start: bool) -> bool {
         // value starting with `--` or `#` is not a breakout.
         // After a phrase of three words or more the quote is prose's
         // ("BAMBOO CHARCOAL SOAP 1 '#", "... DRESSES' --INFANT -CHILD").
-        // `#` also ends a hashtag or a number in prose ("FOO BAR'# BLAH"):
-        // before it, one word only (`admin'#`).
+        // `#` also opens a hashtag or a number in prose ("FOO BAR'# BLAH",
+        // "BAR'# BLAH"): before it one word only and nothing after it but
+        // more comment marks (`admin'#`, `1')#--`). `--` glued to a word is
+        // a search's exclusion (`CCBCUSTOMDRESSES' --INFANT`).
         (T::Comment, _) => {
             let words = lx.span(0, t.start).trim_ascii_end();
             let words = &words[..words.len().saturating_sub(1)];
             let spaces = words.iter().filter(|&&b| b == b' ').count();
-            !bare_start
-                && comment_terminates(lx, t)
-                && spaces <= if lx.text(&t).starts_with(b"#") { 0 } else { 2 }
+            let text = lx.text(&t);
+            // sqlmap's `--RaNdOm\nAND--x\n9227=9227`: the query goes on
+            // after the comment's line.
+            let more_lines = lx.span(t.end, t.end + 1) == b"\n";
+            let ok = match text.first() {
+                Some(b'#') => {
+                    spaces == 0
+                        && (more_lines
+                            || text[1..]
+                                .iter()
+                                .all(|b| matches!(b, b'#' | b'-' | b' ' | b';')))
+                }
+                Some(b'-') => {
+                    spaces <= 2 && (more_lines || !text.get(2).is_some_and(u8::is_ascii_alphabetic))
+                }
+                _ => spaces <= 2,
+            };
+            !bare_start && comment_terminates(lx, t) && ok
         }
         (T::Cmp, _) => {
             let (p, _) = peek::<2>(rest);
@@ -343,12 +360,19 @@ fn lone_condition(lx: &Lexer, t: Tok, bare_start: bool) -> bool {
         return false;
     }
     let before = lx.span(0, t.start).trim_ascii();
-    // `' or "`: the value is a quote, the operator and the other quote.
+    // `' or "`: the value is a quote, the operator and the other quote
+    // ("'and'" is a quoted word).
     if a.t == T::Str {
-        return !bare_start && p[1].is_none() && matches!(before, b"'" | b"\"");
+        let other = lx.span(a.start, a.start + 1);
+        return !bare_start
+            && p[1].is_none()
+            && lx.span(a.start.saturating_sub(1), a.start) == b" "
+            && matches!((before, other), (b"'", b"\"") | (b"\"", b"'"));
     }
     let boolean = matches!(lx.text(&a), b"true" | b"false");
-    (a.t == T::Num || boolean) && (!bare_start || before.is_empty() || boolean)
+    // The probe's literals are one digit (`AND 0`, `' or 1`): "or 1960".
+    let digit = a.t == T::Num && a.end - a.start == 1;
+    (digit || boolean) && (!bare_start || before.is_empty() || boolean)
 }
 
 /// `'x'!='y`, `"a"="a`, `'1'='1`: a value that is two strings compared, the

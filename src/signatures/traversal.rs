@@ -456,6 +456,33 @@ fn value_path(s: &[u8]) -> bool {
             return true;
         }
     }
+    // A Windows environment variable that names the system or a profile
+    // directory, opening a path (`%SystemRoot%\win.ini`,
+    // `%USERPROFILE%/.aws/credentials`): a file outside the application.
+    if let Some(var) = s.strip_prefix(b"%") {
+        const VARS: &[&[u8]] = &[
+            b"systemroot%",
+            b"windir%",
+            b"systemdrive%",
+            b"userprofile%",
+            b"appdata%",
+            b"localappdata%",
+            b"programdata%",
+            b"programfiles%",
+            b"allusersprofile%",
+            b"homedrive%",
+            b"homepath%",
+            b"public%",
+            b"temp%",
+            b"tmp%",
+        ];
+        if VARS
+            .iter()
+            .any(|v| var.starts_with(v) && matches!(var.get(v.len()), Some(b'\\' | b'/')))
+        {
+            return true;
+        }
+    }
     if let [b'\\', rest @ ..] = s {
         let seg = rest
             .iter()
@@ -807,10 +834,15 @@ mod tests {
             "....//....//x",
             "..\\..\\windows\\win.ini",
             "php://filter/convert.base64-encode/resource=index",
+            "%SystemRoot%\\win.ini",
+            "%25windir%25%5csystem32%5cdrivers%5cetc%5chosts",
+            "%USERPROFILE%/.aws/credentials",
         ] {
             assert!(check(p, trav), "{p}");
         }
         for p in [
+            "%TEMP% is full",
+            "100%/day",
             "../images/a.png",
             "v1.2..1.3",
             "see ... and ...",
