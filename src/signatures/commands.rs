@@ -605,9 +605,27 @@ const BY_FIRST_BYTE: [u16; 257] = {
     index
 };
 
+/// The lengths (bit `n` for `n` bytes, 63 for 63 and more) of the names
+/// starting with each byte: most words after a separator are rejected
+/// without a search (`;a|;a|...` is a field of one-letter words).
+const LENGTHS_BY_FIRST_BYTE: [u64; 256] = {
+    let mut lengths = [0u64; 256];
+    let mut i = 0;
+    while i < PROGRAMS.len() {
+        let name = PROGRAMS[i].0;
+        let len = if name.len() < 63 { name.len() } else { 63 };
+        lengths[name[0] as usize] |= 1 << len;
+        i += 1;
+    }
+    lengths
+};
+
 /// Whether `word` (lowercase, without a directory or `.exe`) names a program.
 pub fn lookup(word: &[u8]) -> Option<Word> {
     let first = usize::from(*word.first()?);
+    if LENGTHS_BY_FIRST_BYTE[first] & (1 << word.len().min(63)) == 0 {
+        return None;
+    }
     let bucket =
         &PROGRAMS[usize::from(BY_FIRST_BYTE[first])..usize::from(BY_FIRST_BYTE[first + 1])];
     bucket

@@ -1356,9 +1356,20 @@ fn deglobbed(s: &[u8]) -> bool {
 /// expand to is a program. A bare list (`{id,name}`) is not inside a word.
 fn brace_word(s: &[u8]) -> bool {
     let mut from = 0;
+    // The first `}` after the current `{`, found once for every `{` before
+    // it: `{{{{...` costs one pass, not 48 bytes per brace.
+    // (`usize::MAX`: no `}` after it at all.)
+    let mut close = 0;
     while let Some(p) = s.get(from..).and_then(|t| memchr::memchr(b'{', t)) {
         let open = from + p;
         from = open + 1;
+        if close <= open {
+            close = memchr::memchr(b'}', &s[open + 1..]).map_or(usize::MAX, |c| open + 1 + c);
+        }
+        let len = close.saturating_sub(open + 1);
+        if len >= 48 {
+            continue;
+        }
         let is_word = |b: &u8| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.');
         let prefix = s[..open]
             .iter()
@@ -1366,9 +1377,6 @@ fn brace_word(s: &[u8]) -> bool {
             .take(16)
             .take_while(|b| is_word(b))
             .count();
-        let Some(len) = s[open + 1..].iter().take(48).position(|&b| b == b'}') else {
-            continue;
-        };
         let inner = &s[open + 1..open + 1 + len];
         let after = &s[open + 2 + len..];
         let suffix = after.iter().take(16).take_while(|b| is_word(b)).count();
@@ -1607,14 +1615,19 @@ fn quoted_name_call(s: &[u8]) -> bool {
 /// A PHP function name built from string pieces and called through
 /// parentheses: `'sys'.'tem'` ... `(x)('uname');`.
 fn concatenated_call(s: &[u8]) -> bool {
-    let joined = [b"'.'" as &[u8], b"\".\"", b"' . '", b"\" . \"", b"'+'"]
-        .iter()
-        .any(|j| find(s, j).is_some())
-        || find(s, b").(").is_some();
+    // The cheap test first: text full of quotes has no `;` more often than
+    // not, and every `find` of a quote-led needle stops at each quote.
+    if memchr::memchr(b';', s).is_none() {
+        return false;
+    }
     let called = [b")('" as &[u8], b")(\"", b") ('", b") (\""]
         .iter()
         .any(|c| find(s, c).is_some());
-    joined && called && s.contains(&b';')
+    called
+        && ([b"'.'" as &[u8], b"\".\"", b"' . '", b"\" . \"", b"'+'"]
+            .iter()
+            .any(|j| find(s, j).is_some())
+            || find(s, b").(").is_some())
 }
 
 /// Commands too specific to appear in prose: any argument counts.
