@@ -148,6 +148,19 @@ fn worst_cases() -> Vec<Worst> {
         // Line breaks before header-like words (the CRLF scan per break),
         // quotes before XPath operators and calls (the XPath scan).
         form("form_line_breaks", repeat(b"q=", b"%0aa: ", BODY_LIMIT)),
+        // RCE, fifth round: cmd.exe's reading of `for` loops (`rce::cmd_reading`),
+        // shell-only expansions left open, computed calls and pipes into a
+        // shell after prose (each pipe reads back to the one before).
+        form("form_cmd_for", repeat(b"q=", b"f^or %a in(", BODY_LIMIT)),
+        form(
+            "form_shell_expansions",
+            repeat(b"q=", b"${a:$((", BODY_LIMIT),
+        ),
+        form("form_computed_calls", repeat(b"q=", b"')('a' ", BODY_LIMIT)),
+        form(
+            "form_pipes_to_sh",
+            repeat(b"q=", b"a b c | sh ", BODY_LIMIT),
+        ),
         // Spaced-out tags and namespace prefixes after every `<`, computed
         // globals, `url(` and attribute names after a quote (xss.rs, fifth
         // round).
@@ -222,6 +235,46 @@ fn worst_cases() -> Vec<Worst> {
             target: b"/".to_vec(),
             headers: many_headers,
             body: None,
+        },
+        // Loops with no scan behind them: the walk over 16,000 plain
+        // arguments, 13,000 plain JSON keys, 1,000 plain headers (32 KiB).
+        form("form_plain_args", repeat(b"", b"a=1&", BODY_LIMIT)),
+        json("json_plain_keys", repeat(b"{", b"\"a\":1,", BODY_LIMIT)),
+        Worst {
+            name: "headers_1000_plain",
+            target: b"/".to_vec(),
+            headers: (0..1000)
+                .map(|i| (format!("x-h-{i}").into_bytes(), b"0123456789abcdef0123".to_vec()))
+                .collect(),
+            body: None,
+        },
+        // Every path segment gets the SQL check of its own.
+        Worst {
+            name: "path_segments",
+            target: repeat(b"/", b"a'b/", TARGET_LIMIT),
+            headers: vec![],
+            body: None,
+        },
+        // An absolute-form target: the SSRF check on the whole target first.
+        Worst {
+            name: "absolute_target",
+            target: repeat(b"http://169.254.169.254/", b"a'(", TARGET_LIMIT),
+            headers: vec![],
+            body: None,
+        },
+        // Parts whose file names get the upload checks.
+        Worst {
+            name: "multipart_file_names",
+            target: b"/upload".to_vec(),
+            headers: vec![(
+                b"content-type".to_vec(),
+                b"multipart/form-data; boundary=xx".to_vec(),
+            )],
+            body: Some(repeat(
+                b"",
+                b"--xx\r\nContent-Disposition: form-data; name=\"f\"; filename=\"a'(<$;|.txt\"\r\n\r\nx\r\n",
+                BODY_LIMIT,
+            )),
         },
         Worst {
             name: "cookie_many",

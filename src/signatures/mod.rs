@@ -212,72 +212,82 @@ fn scan_with(
     prefilter: bool,
 ) -> Findings {
     let mut scan = Scan::new(buf, cache, prefilter);
-    let target = &input.target[..input.target.len().min(MAX_TARGET_BYTES)];
-    let (path, query) = match memchr::memchr(b'?', target) {
-        Some(q) => (&target[..q], Some(&target[q + 1..])),
-        None => (target, None),
-    };
-    // The path and the query string repeat whole (API paths, paging): each
-    // is cached as one verdict.
-    scan.part(cache::WHOLE_PATH_TAG, path, true, |scan| scan.path(path));
-    if let Some(q) = query {
-        scan.location = Location::Query;
-        scan.part(cache::WHOLE_QUERY_TAG, q, false, |scan| {
-            if probe::query(q) {
-                scan.found.add(A::ScannerProbe, Location::Query);
-            }
-            if !scan.prefilter || !prefilter::plain_pairs(q, b'&') || fields::base64_pairs(q, b'&')
-            {
-                fields::urlencoded(q, scan);
-            }
-        });
-    }
-    let mut content_type: &[u8] = &[];
-    for &(name, value) in input.headers {
-        match name {
-            b"cookie" => {
-                // Not cached whole: a Cookie header is per client, and a
-                // client's next request is usually too far away for the
-                // exact level (measured: a loss at 200,000 clients).
-                scan.location = Location::Cookie;
+    scan.request(input);
+    scan.found
+}
+
+impl Scan<'_> {
+    /// Every field of `input`, in order, until the budget runs out.
+    fn request(&mut self, input: &Input) {
+        let scan = self;
+        let target = &input.target[..input.target.len().min(MAX_TARGET_BYTES)];
+        let (path, query) = match memchr::memchr(b'?', target) {
+            Some(q) => (&target[..q], Some(&target[q + 1..])),
+            None => (target, None),
+        };
+        // The path and the query string repeat whole (API paths, paging): each
+        // is cached as one verdict.
+        scan.part(cache::WHOLE_PATH_TAG, path, true, |scan| scan.path(path));
+        if let Some(q) = query {
+            scan.location = Location::Query;
+            scan.part(cache::WHOLE_QUERY_TAG, q, false, |scan| {
+                if probe::query(q) {
+                    scan.found.add(A::ScannerProbe, Location::Query);
+                }
                 if !scan.prefilter
-                    || !prefilter::plain_pairs(value, b';')
-                    || fields::base64_pairs(value, b';')
+                    || !prefilter::plain_pairs(q, b'&')
+                    || fields::base64_pairs(q, b'&')
                 {
-                    fields::cookies(value, &mut scan);
+                    fields::urlencoded(q, scan);
+                }
+            });
+        }
+        let mut content_type: &[u8] = &[];
+        for &(name, value) in input.headers {
+            match name {
+                b"cookie" => {
+                    // Not cached whole: a Cookie header is per client, and a
+                    // client's next request is usually too far away for the
+                    // exact level (measured: a loss at 200,000 clients).
+                    scan.location = Location::Cookie;
+                    if !scan.prefilter
+                        || !prefilter::plain_pairs(value, b';')
+                        || fields::base64_pairs(value, b';')
+                    {
+                        fields::cookies(value, scan);
+                    }
+                }
+                b"content-type" => content_type = value,
+                b"content-length" | b"authorization" | b"host" => {}
+                // The usual ones, before the search for a file name below and
+                // with the checks `header_checks` gives them (a test keeps the
+                // two in step), without lowercasing the name again.
+                b"referer" | b"origin" | b"x-forwarded-for" | b"x-real-ip" => {
+                    scan.location = Location::Header;
+                    scan.run(value, Encoding::RAW, HEADER);
+                }
+                b"user-agent" | b"x-requested-with" => {
+                    scan.location = Location::Header;
+                    scan.run(value, Encoding::RAW, HEADER_URL);
+                }
+                // `X-File-Name`, `X-Filename`, `X_Filename`: uploads name their file here.
+                _ if normalize::find(name, b"file").is_some()
+                    && normalize::find(name, b"name").is_some() =>
+                {
+                    scan.location = Location::Header;
+                    scan.run(value, Encoding::RAW, FILE_NAME);
+                }
+                _ => {
+                    scan.location = Location::Header;
+                    scan.header(name, value);
                 }
             }
-            b"content-type" => content_type = value,
-            b"content-length" | b"authorization" | b"host" => {}
-            // The usual ones, before the search for a file name below and
-            // with the checks `header_checks` gives them (a test keeps the
-            // two in step), without lowercasing the name again.
-            b"referer" | b"origin" | b"x-forwarded-for" | b"x-real-ip" => {
-                scan.location = Location::Header;
-                scan.run(value, Encoding::RAW, HEADER);
-            }
-            b"user-agent" | b"x-requested-with" => {
-                scan.location = Location::Header;
-                scan.run(value, Encoding::RAW, HEADER_URL);
-            }
-            // `X-File-Name`, `X-Filename`, `X_Filename`: uploads name their file here.
-            _ if normalize::find(name, b"file").is_some()
-                && normalize::find(name, b"name").is_some() =>
-            {
-                scan.location = Location::Header;
-                scan.run(value, Encoding::RAW, FILE_NAME);
-            }
-            _ => {
-                scan.location = Location::Header;
-                scan.header(name, value);
-            }
+        }
+        if let Some(body) = input.body {
+            scan.location = Location::Body;
+            scan.body(&body[..body.len().min(MAX_BODY_BYTES)], content_type);
         }
     }
-    if let Some(body) = input.body {
-        scan.location = Location::Body;
-        scan.body(&body[..body.len().min(MAX_BODY_BYTES)], content_type);
-    }
-    scan.found
 }
 
 /// Which detectors run on a field.
@@ -415,6 +425,9 @@ struct Scan<'a> {
     /// Inside a part cached whole ([`Scan::part`]): its fields skip the
     /// exact level (the part is kept there instead).
     in_part: bool,
+    /// Bytes handed to the normaliser and then the detectors: every one of
+    /// them is charged to `budget` (the tests hold the two together).
+    touched: usize,
 }
 
 impl<'a> Scan<'a> {
@@ -432,6 +445,18 @@ impl<'a> Scan<'a> {
             prefilter,
             exhausted: false,
             in_part: false,
+            touched: 0,
+        }
+    }
+
+    /// The one way a field's bytes reach the detectors: normalised into the
+    /// scratch window (`markup`: the comment-kept view) and counted.
+    fn normalize(&mut self, raw: &[u8], enc: Encoding, markup: bool) -> Normalized<'_> {
+        self.touched += raw.len().min(normalize::WINDOW);
+        if markup {
+            normalize::normalize_markup(raw, enc, self.buf)
+        } else {
+            normalize(raw, enc, self.buf)
         }
     }
 
@@ -522,6 +547,37 @@ impl<'a> Scan<'a> {
             }
         }
         self.run(path, Encoding::RAW, PATH);
+        // The probe check reads the path's first window once more, cached
+        // or not: it is charged the same either way.
+        let cost = path.len().min(normalize::WINDOW);
+        if cost > self.budget {
+            self.budget = 0;
+            self.exhausted = true;
+            return;
+        }
+        self.budget -= cost;
+        let probe_bit = 1 << A::ScannerProbe.index();
+        let probed = match self
+            .cache
+            .as_deref_mut()
+            .map(|c| c.lookup(cache::PROBE_TAG, path))
+        {
+            Some(cache::Lookup::Hit(v)) => v.mask & probe_bit != 0,
+            other => {
+                let n = self.normalize(path, Encoding::RAW, false);
+                let hit = probe::probe(n.text);
+                if let (Some(cache::Lookup::Miss(key)), Some(c)) =
+                    (other, self.cache.as_deref_mut())
+                {
+                    let mask = if hit { probe_bit } else { 0 };
+                    c.store(key, cache::Verdict { mask, cost: 0 });
+                }
+                hit
+            }
+        };
+        if probed {
+            self.found.add(A::ScannerProbe, Location::Path);
+        }
         // Injections in a path segment (`/items/1 AND 1=1`) start at the
         // segment, not at the path: the SQL detector looks at value starts.
         // No segment can hold one when the path's bytes cannot (see
@@ -539,28 +595,6 @@ impl<'a> Scan<'a> {
                     },
                 );
             }
-        }
-        let probe_bit = 1 << A::ScannerProbe.index();
-        let probed = match self
-            .cache
-            .as_deref_mut()
-            .map(|c| c.lookup(cache::PROBE_TAG, path))
-        {
-            Some(cache::Lookup::Hit(v)) => v.mask & probe_bit != 0,
-            other => {
-                let n = normalize(path, Encoding::RAW, self.buf);
-                let hit = probe::probe(n.text);
-                if let (Some(cache::Lookup::Miss(key)), Some(c)) =
-                    (other, self.cache.as_deref_mut())
-                {
-                    let mask = if hit { probe_bit } else { 0 };
-                    c.store(key, cache::Verdict { mask, cost: 0 });
-                }
-                hit
-            }
-        };
-        if probed {
-            self.found.add(A::ScannerProbe, Location::Path);
         }
     }
 
@@ -651,6 +685,14 @@ impl<'a> Scan<'a> {
         // them are not inspected (see `prefilter`), and a field whose bytes
         // cannot open the gate of any pending class is not normalised,
         // hashed or scanned.
+        // Before the plain-token skip (issue 9, RCE): an upload named as a
+        // PHP session file (`sess_<id>`) is a token.
+        if checks.is_file_name
+            && pending & (1 << A::Rce.index()) != 0
+            && rce::session_file_name(raw)
+        {
+            self.found.add(A::Rce, self.location);
+        }
         let facts = prefilter::facts(raw);
         if prefilter::plain_token(facts) {
             return (true, false);
@@ -689,6 +731,7 @@ impl<'a> Scan<'a> {
     /// false when the request's inspection budget ran out.
     fn run_windows(&mut self, raw: &[u8], enc: Encoding, checks: Checks, pending: u16) -> bool {
         let limit = raw.len().min(MAX_FIELD_BYTES);
+        let gate = self.prefilter;
         let mut start = 0;
         loop {
             let end = (start + WINDOW).min(limit);
@@ -700,12 +743,27 @@ impl<'a> Scan<'a> {
                 return false;
             }
             self.budget -= cost;
-            let n = normalize(chunk, enc, self.buf);
-            let mut hits = detect(&n, pending, checks);
+            let n = self.normalize(chunk, enc, false);
+            // The gates again, on the bytes the detectors read: a long
+            // field or one with escapes skipped the raw prefilter.
+            let gated = if gate {
+                prefilter::after_normalize(n.text, n.triggers, pending)
+            } else {
+                pending
+            };
+            let mut hits = detect(&n, gated, checks);
             // Markup a `/* */` comment hid from the SQL-stripped view.
+            // It reads the window again: charged as a window of its own.
             let xss = 1 << A::Xss.index();
             if n.hid_markup && pending & xss & !hits != 0 {
-                let m = normalize::normalize_markup(chunk, enc, self.buf);
+                if chunk.len() > self.budget {
+                    self.found.add_mask(hits, self.location);
+                    self.budget = 0;
+                    self.exhausted = true;
+                    return false;
+                }
+                self.budget -= chunk.len();
+                let m = self.normalize(chunk, enc, true);
                 if xss::detect(&m) {
                     hits |= xss;
                 }
@@ -936,6 +994,183 @@ mod tests {
                 "{}",
                 String::from_utf8_lossy(name)
             );
+        }
+    }
+
+    /// `unit` repeated up to `limit` bytes after `prefix`.
+    fn repeat(prefix: &[u8], unit: &[u8], limit: usize) -> Vec<u8> {
+        let mut v = prefix.to_vec();
+        while v.len() + unit.len() <= limit {
+            v.extend_from_slice(unit);
+        }
+        v
+    }
+
+    /// A request as the tests build it: name, target, headers, body.
+    type Request = (
+        &'static str,
+        Vec<u8>,
+        Vec<(Vec<u8>, Vec<u8>)>,
+        Option<Vec<u8>>,
+    );
+
+    /// Requests at the documented limits (8 KiB target, 32 KiB of headers,
+    /// 64 KiB body, thousands of arguments), hostile and benign.
+    fn at_the_limits() -> Vec<Request> {
+        let form = |b: &[u8]| b.to_vec();
+        let ct = |v: &[u8]| vec![(b"content-type".to_vec(), v.to_vec())];
+        let urlenc = b"application/x-www-form-urlencoded";
+        let headers: Vec<_> = (0..400)
+            .map(|i| {
+                (
+                    format!("x-custom-{i}").into_bytes(),
+                    repeat(b"", b"a'(<$%;", 70),
+                )
+            })
+            .collect();
+        let mut cookie_and_headers = headers.clone();
+        cookie_and_headers.truncate(100);
+        cookie_and_headers.push((b"cookie".to_vec(), repeat(b"", b"a='(;", 4096)));
+        cookie_and_headers.push((b"user-agent".to_vec(), repeat(b"", b"() { :; }; ", 2048)));
+        vec![
+            (
+                "hostile query",
+                repeat(b"/s?q=", b"'(\"", 8192),
+                vec![],
+                None,
+            ),
+            (
+                "2,000 arguments",
+                repeat(b"/s?", b"a=1&", 8192),
+                vec![],
+                None,
+            ),
+            (
+                "1,000 hostile arguments",
+                repeat(b"/s?", b"a=<%&", 8192),
+                vec![],
+                None,
+            ),
+            (
+                "hostile path",
+                repeat(b"/", b"../.;/%2e", 8192),
+                vec![],
+                None,
+            ),
+            (
+                "absolute target",
+                repeat(b"http://169.254.169.254/", b"a", 8192),
+                vec![],
+                None,
+            ),
+            ("400 hostile headers", b"/".to_vec(), headers, None),
+            (
+                "cookie and headers",
+                b"/.env".to_vec(),
+                cookie_and_headers,
+                None,
+            ),
+            (
+                "form of braces",
+                b"/f".to_vec(),
+                ct(urlenc),
+                Some(repeat(b"q=", b"{", 65536)),
+            ),
+            (
+                "form in markup comments",
+                b"/f".to_vec(),
+                ct(urlenc),
+                Some(repeat(b"q=", b"<a /*<b*/ ", 65536)),
+            ),
+            (
+                "7,000 operator arguments",
+                b"/f".to_vec(),
+                ct(urlenc),
+                Some(repeat(b"", b"a[$ne]=1&", 65536)),
+            ),
+            (
+                "16,000 plain arguments",
+                b"/f".to_vec(),
+                ct(urlenc),
+                Some(repeat(b"", b"a=1&", 65536)),
+            ),
+            (
+                "json keys",
+                b"/j".to_vec(),
+                ct(b"application/json"),
+                Some(repeat(b"{", b"\"$a\":", 65536)),
+            ),
+            (
+                "json strings",
+                b"/j".to_vec(),
+                ct(b"application/json"),
+                Some(repeat(b"[", b"\"a'b\",", 65536)),
+            ),
+            (
+                "multipart",
+                b"/u".to_vec(),
+                ct(b"multipart/form-data; boundary=xx"),
+                Some(repeat(
+                    b"",
+                    b"--xx\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\n'\"<{{$\r\n",
+                    65536,
+                )),
+            ),
+            (
+                "xml",
+                b"/x".to_vec(),
+                ct(b"text/xml"),
+                Some(repeat(b"<?xml version=\"1.0\"?>", b"<a b=\"'\">{{", 65536)),
+            ),
+            (
+                "text",
+                b"/t".to_vec(),
+                vec![],
+                Some(form(&repeat(b"", b"a; b|", 65536))),
+            ),
+        ]
+    }
+
+    /// The budget pays for every byte any detector reads: whatever a
+    /// request at the limits holds, the bytes handed to the normaliser (the
+    /// XSS scanner's second view and the probe check included) are at most
+    /// what was charged, and the charge at most the budget; a verdict cache
+    /// charges a repeated request exactly what its first scan cost.
+    #[test]
+    fn every_byte_scanned_is_charged_at_the_limits() {
+        let mut cache = cache::Verdicts::default();
+        for (name, target, headers, body) in at_the_limits() {
+            let hdrs: Vec<(&[u8], &[u8])> = headers
+                .iter()
+                .map(|(n, v)| (n.as_slice(), v.as_slice()))
+                .collect();
+            let input = Input {
+                target: &target,
+                headers: &hdrs,
+                body: body.as_deref(),
+            };
+            let mut charged = Vec::new();
+            for round in 0..3 {
+                let mut buf = [0; WINDOW];
+                let mut scan = Scan::new(&mut buf, (round > 0).then_some(&mut cache), true);
+                scan.request(&input);
+                let used = MAX_REQUEST_BYTES - scan.budget;
+                assert!(
+                    scan.touched <= used,
+                    "{name} (round {round}): {} bytes read, {used} charged",
+                    scan.touched
+                );
+                charged.push((used, scan.found));
+            }
+            assert!(
+                charged.iter().all(|c| *c == charged[0]),
+                "{name}: cached and uncached scans differ: {charged:?}"
+            );
+            // Not vacuous: the hostile ones spend most of the budget (plain
+            // tokens and JSON keys such as `"$a"` are walked, not scanned).
+            if !["2,000 arguments", "16,000 plain arguments", "json keys"].contains(&name) {
+                assert!(charged[0].0 > MAX_REQUEST_BYTES / 2, "{name}: {charged:?}");
+            }
         }
     }
 

@@ -839,6 +839,23 @@ fn select_statement(lx: Lexer) -> bool {
 
 /// A statement after `;` that only SQL has.
 fn stacked(lx: Lexer) -> bool {
+    // One token decides for most statements (`;a|;a|...` lexes each once).
+    let mut rest = lx;
+    let Some(a) = rest.next() else { return false };
+    match kw(&a) {
+        Kw::Select
+        | Kw::Insert
+        | Kw::Delete
+        | Kw::Drop
+        | Kw::Update
+        | Kw::Exec
+        | Kw::Declare
+        | Kw::Shutdown => {}
+        Kw::Waitfor => return true,
+        // `;if(1=1,sleep(5),0)`; C# and JavaScript have `;if (user is null)`.
+        _ if matches!(lx.text(&a), b"if" | b"iif") => return delay_call(&lx, a, None, rest),
+        _ => return is_builtin(&a),
+    }
     let (p, _) = peek::<3>(lx);
     let [Some(a), b, c] = p else { return false };
     let b_kw = b.map_or(Kw::None, |t| kw(&t));

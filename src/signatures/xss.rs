@@ -649,6 +649,13 @@ fn css_view(s: &[u8], f: impl Fn(&[u8], bool) -> bool) -> bool {
     if memchr::memchr(b'\\', s).is_none() && find(s, b"/*").is_none() {
         return f(s, false);
     }
+    // A style attribute is short: a small buffer to clear, not a window
+    // per attribute (`<a style='\65/**/` repeated).
+    if s.len() <= 256 {
+        let mut buf = [0u8; 256];
+        let n = css_unescape(s, &mut buf);
+        return f(&buf[..n], true);
+    }
     let mut buf = [0u8; WINDOW];
     let n = css_unescape(s, &mut buf);
     f(&buf[..n], true)
@@ -658,7 +665,7 @@ fn css_view(s: &[u8], f: impl Fn(&[u8], bool) -> bool) -> bool {
 /// size): `\` + 1-6 hex digits + one optional space is that code point
 /// (kept only when ASCII, lowercased), `\` + any other byte is the byte;
 /// `/* ... */` comments are dropped.
-fn css_unescape(s: &[u8], out: &mut [u8; WINDOW]) -> usize {
+fn css_unescape(s: &[u8], out: &mut [u8]) -> usize {
     let (mut r, mut w) = (0, 0);
     let mut no_end = false;
     // Inside a CSS string `/*` is text (`"*//*"` in the classic
