@@ -148,6 +148,19 @@ fn worst_cases() -> Vec<Worst> {
         // Line breaks before header-like words (the CRLF scan per break),
         // quotes before XPath operators and calls (the XPath scan).
         form("form_line_breaks", repeat(b"q=", b"%0aa: ", BODY_LIMIT)),
+        // RCE, fifth round: cmd.exe's reading of `for` loops (`rce::cmd_reading`),
+        // shell-only expansions left open, computed calls and pipes into a
+        // shell after prose (each pipe reads back to the one before).
+        form("form_cmd_for", repeat(b"q=", b"f^or %a in(", BODY_LIMIT)),
+        form(
+            "form_shell_expansions",
+            repeat(b"q=", b"${a:$((", BODY_LIMIT),
+        ),
+        form("form_computed_calls", repeat(b"q=", b"')('a' ", BODY_LIMIT)),
+        form(
+            "form_pipes_to_sh",
+            repeat(b"q=", b"a b c | sh ", BODY_LIMIT),
+        ),
         // Spaced-out tags and namespace prefixes after every `<`, computed
         // globals, `url(` and attribute names after a quote (xss.rs, fifth
         // round).

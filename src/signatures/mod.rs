@@ -694,6 +694,14 @@ impl<'a> Scan<'a> {
         // them are not inspected (see `prefilter`), and a field whose bytes
         // cannot open the gate of any pending class is not normalised,
         // hashed or scanned.
+        // Before the plain-token skip (issue 9, RCE): an upload named as a
+        // PHP session file (`sess_<id>`) is a token.
+        if checks.is_file_name
+            && pending & (1 << A::Rce.index()) != 0
+            && rce::session_file_name(raw)
+        {
+            self.found.add(A::Rce, self.location);
+        }
         let facts = prefilter::facts(raw);
         if prefilter::plain_token(facts) {
             return (true, false);

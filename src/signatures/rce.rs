@@ -171,10 +171,6 @@ const ANYWHERE: Needles = Needles::new(&[
     b"ncat -e ",
     b"/bin/sh",
     b"/bin/bash",
-    b"|sh\n",
-    b"| sh",
-    b"|bash",
-    b"| bash",
     b"xp_cmdshell",
     b"/usr/bin/id",
     b"/bin/cat ",
@@ -237,7 +233,7 @@ pub fn detect(n: &Normalized) -> bool {
         return true;
     }
     if n.has(trig::SPACE | trig::SEMI | trig::PIPE_AMP | trig::NEWLINE | trig::QUOTE | trig::SLASH)
-        && (command_line(s) || windows_batch(s))
+        && (command_line(s) || windows_batch(s) || cmd_reading(s))
     {
         return true;
     }
@@ -248,6 +244,9 @@ pub fn detect(n: &Normalized) -> bool {
         trig::DOLLAR | trig::LT | trig::BRACE | trig::COLON | trig::PAREN | trig::DOT | trig::SLASH,
     ) && php_code(s)
     {
+        return true;
+    }
+    if n.has(trig::DOLLAR) && shell_expansion(s) {
         return true;
     }
     if n.has(trig::BRACE) && (deglobbed(s) || brace_word(s)) {
@@ -266,7 +265,7 @@ pub fn detect(n: &Normalized) -> bool {
         // A delay probe (blind injection): the whole value is `sleep N`.
         return true;
     }
-    if n.has(trig::PAREN) && n.has(trig::QUOTE) && concatenated_call(s) {
+    if n.has(trig::PAREN) && n.has(trig::QUOTE) && (concatenated_call(s) || computed_call(s)) {
         return true;
     }
     s.starts_with(b"xyqktkrfrlvoqyqk")
@@ -378,8 +377,20 @@ fn exec_call(s: &[u8]) -> bool {
         }
         let rest = s.get(at + f.len()..).unwrap_or(&[]);
         matches!(rest.first(), Some(b'\'' | b'"' | b'$' | b'`' | b')'))
-            || rest.starts_with(b"base64_decode(")
-            || rest.starts_with(b"chr(")
+            || [
+                b"base64_decode(" as &[u8],
+                b"chr(",
+                b"atob(",
+                b"unescape(",
+                b"string.fromcharcode(",
+                b"buffer.from(",
+                b"decodeuricomponent(",
+                b"gzinflate(",
+                b"str_rot13(",
+                b"hex2bin(",
+            ]
+            .iter()
+            .any(|d| rest.starts_with(d))
     })
 }
 
@@ -395,13 +406,20 @@ fn separators(s: &[u8]) -> bool {
         .iter()
         .take_while(|&&c| matches!(c, b'\'' | b'"' | b' '))
         .count();
+    // A first token that is no word (`127.0.0.1`, `a.txt`): a backtick
+    // pair right after it is a substitution on an argument, not a code span.
+    let argument_first = !s[opening..first_space.max(opening)]
+        .iter()
+        .all(u8::is_ascii_alphabetic);
     while i < s.len() {
         let b = s[i];
         if b == b'`' {
             backticks += 1;
-            // A markdown code span (opened after a space, closed later) is
-            // text about commands, not a substitution: skip it whole.
-            if backticks % 2 == 1 && !backtick_opens(s, i) {
+            // A markdown code span or fenced block (opened after a space or
+            // at a line start, closed later) is text about commands, not a
+            // substitution: skip it whole.
+            let after_argument = argument_first && i == first_space + 1;
+            if backticks % 2 == 1 && !backtick_opens(s, i) && !after_argument {
                 if let Some(close) = s[i + 1..].iter().position(|&c| c == b'`') {
                     i += close + 2;
                     backticks += 1;
@@ -419,7 +437,10 @@ fn separators(s: &[u8]) -> bool {
             // A line break written as `\n` (payload lists, JSON-ish text).
             b'\\' if s.get(i + 1) == Some(&b'n') => (i + 2, false),
             b'|' => (i + 1, true),
-            b'`' => (i + 1, backtick_opens(s, i)),
+            b'`' => (
+                i + 1,
+                backtick_opens(s, i) || (argument_first && i == first_space + 1),
+            ),
             b'$' if s.get(i + 1) == Some(&b'(') => (i + 2, true),
             // Process substitution `<(cat file)`.
             b'<' | b'>' if s.get(i + 1) == Some(&b'(') => (i + 2, true),
@@ -438,6 +459,18 @@ fn separators(s: &[u8]) -> bool {
         } else {
             start
         };
+        // `... | sh`: a shell reading the pipe runs what the left side
+        // prints, so it is an attack only when a command feeds it (not
+        // prose: "to install run curl -fsSL https://x/i.sh | sh").
+        if b == b'|'
+            && s.get(i + 1) != Some(&b'|')
+            && s.get(i.wrapping_sub(1)) != Some(&b'|')
+            && shell_reads_stdin(s, start)
+            && fed_by_prose(s, i)
+        {
+            i += 1;
+            continue;
+        }
         // A value that opens with a separator (`;id`, `';htop'`) is not text.
         let opens = i <= opening;
         let context = Context {
@@ -450,6 +483,60 @@ fn separators(s: &[u8]) -> bool {
         i += 1;
     }
     false
+}
+
+/// Shells that run a script read from their standard input.
+const SHELLS: &[&[u8]] = &[
+    b"sh", b"bash", b"zsh", b"ksh", b"dash", b"ash", b"csh", b"tcsh",
+];
+
+/// A shell at `i` that reads its script from the pipe: no argument but
+/// options (`| sh`, `|bash -s`, `| sh -x;`).
+fn shell_reads_stdin(s: &[u8], i: usize) -> bool {
+    let mut word = [0u8; 24];
+    let i = i + s[i.min(s.len())..]
+        .iter()
+        .take_while(|&&b| b == b' ')
+        .count();
+    let Some((len, mut j)) = read_word(s, i, &mut word) else {
+        return false;
+    };
+    if !SHELLS.contains(&&word[..len]) {
+        return false;
+    }
+    loop {
+        match s.get(j) {
+            Some(b' ') if s.get(j + 1) == Some(&b'-') => {
+                j += 2;
+                j += s[j..]
+                    .iter()
+                    .take_while(|b| b.is_ascii_alphabetic())
+                    .count();
+            }
+            next => return ends_command(next.copied()) || next == Some(&b' '),
+        }
+    }
+}
+
+/// Whether the left side of the pipe at `p` is prose: it starts (after the
+/// value start or the last separator) with a word that is no program and
+/// holds three words or more, so nothing the shell runs feeds the pipe.
+fn fed_by_prose(s: &[u8], p: usize) -> bool {
+    let lo = p.saturating_sub(256);
+    let from = s[lo..p]
+        .iter()
+        .rposition(|&b| matches!(b, b';' | b'|' | b'&' | b'\n' | b'`' | b'(' | b'{'))
+        .map_or(if lo == 0 { 0 } else { p }, |k| lo + k + 1);
+    let segment = &s[from..p];
+    let words = segment
+        .split(|&b| b == b' ')
+        .filter(|w| !w.is_empty())
+        .count();
+    let start = from + segment.iter().take_while(|&&b| b == b' ').count();
+    let mut word = [0u8; 24];
+    words >= 3
+        && read_word(s, start, &mut word)
+            .is_none_or(|(len, _)| commands::lookup(&word[..len]).is_none())
 }
 
 /// How sure the position before a command word is a shell separator.
@@ -473,6 +560,11 @@ fn command_at(s: &[u8], mut i: usize, context: Context, brace: bool) -> bool {
     while matches!(s.get(i), Some(b' ' | b'\n' | b'(' | b'!' | b'`'))
         || (brace && s.get(i) == Some(&b','))
     {
+        // A markdown fence (```` ```bash ````) opens a code block: its info
+        // string names a language, not a command.
+        if s.get(i..i + 3) == Some(b"```") {
+            return false;
+        }
         i += 1;
     }
     let mut word = [0u8; 24];
@@ -510,7 +602,9 @@ fn read_word(s: &[u8], i: usize, word: &mut [u8; 24]) -> Option<(usize, usize)> 
                 j += 2;
                 break;
             }
-            b'\'' | b'"' | b'\\' => {}
+            // Quotes and escapes the shell drops; `^` is cmd.exe's escape
+            // (`w^h^o^a^m^i`).
+            b'\'' | b'"' | b'\\' | b'^' => {}
             // Expansions that are empty in a shell: `$@`, `$*`, `$()`,
             // an unset variable (`sh$xx`, `c${u}at`). `$IFS` is a space.
             b'$' => match empty_expansion(s, j) {
@@ -720,7 +814,12 @@ fn command_line(s: &[u8]) -> bool {
             .count();
         return rest.get(name) == Some(&b'=') || option(rest) || rest.first() == Some(&b'+');
     }
+    // The program word itself quoted, as a shell reads it (`'cscli' alerts
+    // list`, `"netsh" wlan show`): quoting no prose does.
+    let quoted_word = s[..i].iter().any(|&b| b == b'\'' || b == b'"')
+        && matches!(s[i..j].last(), Some(b'\'' | b'"'));
     match commands::lookup(w) {
+        Some(Word::Program) if quoted_word => true,
         Some(Word::Program) => {
             // A compound binary name (`ansible-playbook`, `aa-disable`)
             // with an argument, or a file argument (`x site.yml`).
@@ -837,6 +936,85 @@ fn windows_batch(s: &[u8]) -> bool {
     OPS.iter().any(|op| find(head, op).is_some())
         || (find(head, b"==").is_some()
             && head.iter().any(|&b| matches!(b, b'%' | b'"' | b'[' | b'{')))
+}
+
+/// `cmd.exe` control flow as cmd reads it: `^` escapes and quotes dropped,
+/// `,` `;` and `=` as spaces, no space needed before `/` or `(`
+/// (`f^or /f %i in(x)do`, `for,/l,%x,in,(1,1,9),do`, `if("a"=="a")`).
+/// Only for values that hold one of those bytes; at most 1 KiB is read.
+fn cmd_reading(s: &[u8]) -> bool {
+    if !s
+        .iter()
+        .any(|&b| matches!(b, b'^' | b',' | b'(' | b'"' | b'\'' | b'='))
+    {
+        return false;
+    }
+    let mut buf = [0u8; 1024];
+    let mut n = 0;
+    for &b in s.iter().take(buf.len()) {
+        let c = match b {
+            b'^' | b'"' | b'\'' => continue,
+            b',' | b';' | b'=' | b'\t' => b' ',
+            _ => b,
+        };
+        if c == b' ' && n > 0 && buf[n - 1] == b' ' {
+            continue;
+        }
+        if matches!(c, b'/' | b'(') && n > 0 && buf[n - 1] == b' ' {
+            n -= 1;
+        }
+        buf[n] = c;
+        n += 1;
+    }
+    let t = &buf[..n];
+    // `for[/x ...] %v in(set)do`: the set and `do` glued or spaced.
+    let mut from = 0;
+    while let Some(p) = t.get(from..).and_then(|r| find(r, b"for")) {
+        let at = from + p;
+        from = at + 3;
+        if at > 0 && t[at - 1].is_ascii_alphanumeric() {
+            continue;
+        }
+        let head = &t[at + 3..t.len().min(at + 160)];
+        if !matches!(head.first(), Some(b' ' | b'/')) {
+            continue;
+        }
+        let (Some(var), Some(set)) = (find(head, b" %"), find(head, b" in(")) else {
+            continue;
+        };
+        if var < set
+            && find(&head[set..], b")").is_some_and(|c| {
+                let rest = &head[set + c + 1..];
+                rest.starts_with(b"do") || rest.starts_with(b" do")
+            })
+        {
+            return true;
+        }
+    }
+    // `if(...)`, `if /i`: the value, or a command after a separator.
+    let mut i = 0;
+    while matches!(t.get(i), Some(b' ' | b'&' | b'|' | b'\n')) {
+        i += 1;
+    }
+    let Some(rest) = t.get(i..).and_then(|r| r.strip_prefix(b"if")) else {
+        return false;
+    };
+    if rest.starts_with(b"/i ") || rest.starts_with(b"/i(") {
+        return true;
+    }
+    let head = &rest[..rest.len().min(80)];
+    rest.first() == Some(&b'(')
+        && [
+            b"==" as &[u8],
+            b" equ ",
+            b" neq ",
+            b" lss ",
+            b" leq ",
+            b" gtr ",
+            b" geq ",
+        ]
+        .iter()
+        .any(|op| find(head, op).is_some())
 }
 
 /// Java classes that deserialization gadget chains, expression languages
@@ -1076,6 +1254,16 @@ const PHP_ANYWHERE: Needles = Needles::new(&[
     b".call(this,",
     b"constructor[prototype]",
     b"[constructor][prototype]",
+    // Node objects reached by a string property (`console['log']`) or
+    // their loader's internals (`process[` and `require[` are above).
+    b"console[\"",
+    b"console['",
+    b"require.resolve(",
+    b"require.extensions",
+    b"process.execpath",
+    b"string.fromcharcode(",
+    b"new function(",
+    b"new function (",
 ]);
 
 /// PHP code: superglobals, `[php]` blocks, an open tag followed by code,
@@ -1090,8 +1278,46 @@ fn php_code(s: &[u8]) -> bool {
         if matches!(s.get(p + 2), None | Some(b' ' | b'\n')) {
             return true;
         }
+        // `<?xml` is a declaration only when attributes follow
+        // (`<?xml version=`); `<?xml :echo 1;` opens PHP (short tags).
+        if s.get(p + 2..p + 6) == Some(b"xml ")
+            && !s.get(p + 6).is_some_and(u8::is_ascii_alphabetic)
+        {
+            return true;
+        }
     }
-    serialized_object(s) || variable_call(s) || php_call_value(s) || php_call_segment(s)
+    serialized_object(s)
+        || quoted_variable_variable(s)
+        || variable_call(s)
+        || php_call_value(s)
+        || php_call_segment(s)
+}
+
+/// `$ {'name'}`, `$ { "a"."b" }`: a variable named by a string, with the
+/// spaces PHP allows between `$` and `{` (`${'` alone is in the needles).
+fn quoted_variable_variable(s: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(p) = s.get(from..).and_then(|t| memchr::memchr(b'$', t)) {
+        let at = from + p;
+        from = at + 1;
+        let mut k = at + 1;
+        let mut spaced = false;
+        while s.get(k) == Some(&b' ') {
+            k += 1;
+            spaced = true;
+        }
+        if !spaced || s.get(k) != Some(&b'{') {
+            continue;
+        }
+        k += 1;
+        while s.get(k) == Some(&b' ') {
+            k += 1;
+        }
+        if matches!(s.get(k), Some(b'\'' | b'"')) {
+            return true;
+        }
+    }
+    false
 }
 
 fn serialized_object(s: &[u8]) -> bool {
@@ -1156,13 +1382,14 @@ fn variable_call(s: &[u8]) -> bool {
                 _ => break,
             }
         }
+        // Spaces and PHP comments before `(` only when the variable opens
+        // the value (`$a //x\n()`).
+        // A PHP comment between them wherever the variable is (`$a #x\n()`).
         let opens = at <= opening;
-        if opens {
-            while matches!(s.get(k), Some(b' ' | b'\n')) {
-                k += 1;
-            }
-        }
-        if s.get(k) == Some(&b'(') {
+        let spaces = s[k..].iter().take_while(|&&b| b == b' ').count();
+        let comment = matches!(s.get(k + spaces), Some(b'#'))
+            || s.get(k + spaces..k + spaces + 2) == Some(b"//");
+        if s.get(k) == Some(&b'(') || ((opens || comment) && call_follows(s, k)) {
             return true;
         }
     }
@@ -1348,7 +1575,20 @@ fn deglobbed(s: &[u8]) -> bool {
         n += 1;
     }
     let t = &buf[..n];
-    t.len() + 2 <= s.len() - from && (ANYWHERE.found_in(t) || super::traversal::system_file(t))
+    // The system's own top directories spelled by a glob (`/[e///]tc`).
+    let root = [
+        b"/etc" as &[u8],
+        b"/bin",
+        b"/sbin",
+        b"/proc",
+        b"/dev",
+        b"/root",
+        b"/usr/bin",
+    ]
+    .iter()
+    .any(|d| t.starts_with(d) && matches!(t.get(d.len()), None | Some(b'/' | b' ')));
+    t.len() + 2 <= s.len() - from
+        && (root || ANYWHERE.found_in(t) || super::traversal::system_file(t))
 }
 
 /// A word hidden in a brace expansion the shell performs (`c{a,oun}t`,
@@ -1628,6 +1868,113 @@ fn concatenated_call(s: &[u8]) -> bool {
             .iter()
             .any(|j| find(s, j).is_some())
             || find(s, b").(").is_some())
+}
+
+/// A function computed by an expression and called with a string, as a
+/// statement: `(sy.(st).em)('uname');`, `"sys"."tem" ('id');`,
+/// `(z)[0][0]('uname');`. The callee ends in `)`, `]` or a string.
+fn computed_call(s: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(p) = s.get(from..).and_then(|t| memchr::memchr(b'(', t)) {
+        let at = from + p;
+        from = at + 1;
+        let before = s[..at].iter().rev().find(|&&b| b != b' ').copied();
+        if !matches!(before, Some(b')' | b']' | b'\'' | b'"')) {
+            continue;
+        }
+        let mut k = at + 1;
+        while s.get(k) == Some(&b' ') {
+            k += 1;
+        }
+        let Some(&q) = s.get(k).filter(|b| matches!(b, b'\'' | b'"')) else {
+            continue;
+        };
+        let Some(len) = s[k + 1..].iter().take(64).position(|&b| b == q) else {
+            continue;
+        };
+        let mut e = k + len + 2;
+        while s.get(e) == Some(&b' ') {
+            e += 1;
+        }
+        if s.get(e) != Some(&b')') {
+            continue;
+        }
+        e += 1;
+        while s.get(e) == Some(&b' ') {
+            e += 1;
+        }
+        if s.get(e) == Some(&b';') {
+            return true;
+        }
+    }
+    false
+}
+
+/// Shell-only expansions: arithmetic `$((...))` and parameter expansion
+/// with an operator (`${PATH:0:1}`, `${x#{}}`, `${a%b}`, `${x//y/z}`,
+/// `${#x}`, `${!x}`, `${x:-y}`): the obfuscations that build a command or
+/// a `/` out of variables. A plain `${name}` is a template placeholder.
+fn shell_expansion(s: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(p) = s.get(from..).and_then(|t| memchr::memchr(b'$', t)) {
+        let at = from + p;
+        from = at + 1;
+        match s.get(at + 1) {
+            Some(b'(') if s.get(at + 2) == Some(&b'(') => {
+                let body = &s[at + 3..s.len().min(at + 67)];
+                if find(body, b"))").is_some() {
+                    return true;
+                }
+            }
+            Some(b'{') => {
+                let mut k = at + 2;
+                if matches!(s.get(k), Some(b'#' | b'!')) {
+                    k += 1;
+                }
+                let name = s[k..]
+                    .iter()
+                    .take(32)
+                    .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+                    .count();
+                if name == 0 || s[k].is_ascii_digit() && name > 1 {
+                    continue;
+                }
+                let op = s.get(k + name..k + name + 2).unwrap_or(&[]);
+                let operator = match op {
+                    [b':', b'-' | b'=' | b'+' | b'?' | b'0'..=b'9', ..] => true,
+                    [b'#' | b'%' | b'/' | b'^' | b',', ..] => true,
+                    // `${#x}`, `${!x}`: length, indirection.
+                    [b'}', ..] => k > at + 2,
+                    _ => false,
+                };
+                let closed = s[k + name..].iter().take(64).any(|&b| b == b'}');
+                if operator && closed {
+                    return true;
+                }
+            }
+            _ => {}
+        }
+    }
+    false
+}
+
+/// An uploaded file named as a PHP session file (`sess_<id>`, also with a
+/// directory): session poisoning. Checked on the raw name, before the
+/// prefilter skips it as a plain token.
+pub fn session_file_name(raw: &[u8]) -> bool {
+    let quote = |b: &u8| matches!(b, b'"' | b'\'' | b' ');
+    let start = raw.iter().position(|b| !quote(b)).unwrap_or(raw.len());
+    let end = raw.iter().rposition(|b| !quote(b)).map_or(start, |e| e + 1);
+    let name = &raw[start..end.max(start)];
+    let base = name
+        .iter()
+        .rposition(|&b| b == b'/' || b == b'\\')
+        .map_or(name, |p| &name[p + 1..]);
+    base.len() > 5
+        && base[..5].eq_ignore_ascii_case(b"sess_")
+        && base[5..]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b',' | b'-'))
 }
 
 /// Commands too specific to appear in prose: any argument counts.
