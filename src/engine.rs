@@ -762,8 +762,12 @@ fn note_full() {
 }
 
 /// True once, after the client table first had to evict idle clients.
+/// Every request asks: a plain load first, the swap (a locked instruction)
+/// only when the note is set.
+#[inline]
 pub fn take_full_note() -> bool {
-    FULL_NOTED.swap(false, std::sync::atomic::Ordering::Relaxed)
+    FULL_NOTED.load(std::sync::atomic::Ordering::Relaxed)
+        && FULL_NOTED.swap(false, std::sync::atomic::Ordering::Relaxed)
 }
 
 /// Debug builds only: lets the dead-worker test park a worker inside the

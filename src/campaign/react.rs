@@ -185,6 +185,20 @@ pub struct Hit {
     pub event: Option<(String, String)>,
 }
 
+/// The application's campaigns when one of them is active at `now_s`:
+/// without, [`check`] answers `None` at once (the request path asks
+/// first, before it gathers what `check` needs).
+pub fn active_for<'a>(
+    shared: &'a Shared,
+    app: &[u8],
+    now_s: u32,
+) -> Option<&'a super::AppCampaigns> {
+    shared
+        .campaigns()
+        .find(app_key(app) as u64)
+        .filter(|c| c.any_active(now_s))
+}
+
 /// Checks a request against the application's active campaigns. Costs one
 /// scan of a few atomics when none is active; `target` is asked for only
 /// when one is.
@@ -203,10 +217,7 @@ pub fn check(
     now_ms: u64,
 ) -> Option<Hit> {
     let now_s = (now_ms / 1000) as u32;
-    let campaigns = shared.campaigns().find(app_key(app) as u64)?;
-    if !campaigns.any_active(now_s) {
-        return None;
-    }
+    let campaigns = active_for(shared, app, now_s)?;
     let target = target();
     let class = target.class();
     if target.asset {

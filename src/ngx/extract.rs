@@ -41,22 +41,47 @@ pub unsafe fn endpoint(
     ctx: &mut Ctx,
     profile: &Profile,
 ) -> (Endpoint, Option<SensitiveKind>) {
+    // SAFETY: the caller's live request.
+    let m = unsafe { memo(r, ctx, profile) };
+    ctx.endpoint = Some(m);
+    (m.endpoint, m.sensitive)
+}
+
+/// [`endpoint`] without keeping it in `ctx` (the LOG phase, the last to
+/// ask).
+///
+/// # Safety
+/// `r` must be a live request.
+pub unsafe fn endpoint_of(
+    r: *const ngx_http_request_t,
+    ctx: &Ctx,
+    profile: &Profile,
+) -> (Endpoint, Option<SensitiveKind>) {
+    // SAFETY: the caller's live request.
+    let m = unsafe { memo(r, ctx, profile) };
+    (m.endpoint, m.sensitive)
+}
+
+/// `ctx`'s memo when it is for the request's current method, URI and
+/// profile, else a new one.
+///
+/// # Safety
+/// `r` must be a live request.
+unsafe fn memo(r: *const ngx_http_request_t, ctx: &Ctx, profile: &Profile) -> Memo {
     // SAFETY: the caller passes a live request; its method and URI strings
     // live in its pool.
     let (method, uri) = unsafe { (bytes(&(*r).method_name), bytes(&(*r).uri)) };
     let pid = std::ptr::from_ref(profile) as usize;
     if let Some(m) = ctx.endpoint {
         if m.method == id(method) && m.uri == id(uri) && m.profile == pid {
-            return (m.endpoint, m.sensitive);
+            return m;
         }
     }
-    let m = Memo {
+    Memo {
         method: id(method),
         uri: id(uri),
         profile: pid,
         endpoint: template::normalise(method, uri),
         sensitive: profile.sensitive.classify(method, uri),
-    };
-    ctx.endpoint = Some(m);
-    (m.endpoint, m.sensitive)
+    }
 }

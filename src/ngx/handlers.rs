@@ -290,7 +290,16 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
     // now counts it, so a first visit would look like a second one.
     // SAFETY: see above.
     let redirected = unsafe { (*r).internal() } != 0;
-    if !decision.refuse && campaign_checked && ctx.action != Action::Monitor && !redirected {
+    // Most of the time no campaign is active: the check would answer
+    // nothing, so it is not prepared at all.
+    let campaigns_active =
+        || crate::campaign::react::active_for(shared, lcf.app(), now_s).is_some();
+    if !decision.refuse
+        && campaign_checked
+        && ctx.action != Action::Monitor
+        && !redirected
+        && campaigns_active()
+    {
         // a challenged client is not listed again by a gray or challenge
         // campaign reaction (it already is, at least as strictly)
         let gray = matches!(decision.list, ListTag::Gray | ListTag::Challenge);
@@ -521,20 +530,29 @@ extern "C" fn log_handler(r: *mut ngx_http_request_t) -> ngx_int_t {
 ///
 /// # Safety
 /// `r` must be a live request.
+#[inline]
 unsafe fn log_recovery(r: *mut ngx_http_request_t) {
-    if let Some((pid, dropped)) = crate::table::take_recovery_note() {
+    if let Some(note) = crate::table::take_recovery_note() {
         // SAFETY: the caller's live request.
-        unsafe {
-            log_request(
-                r,
-                ngx::ffi::NGX_LOG_ALERT as ngx_uint_t,
-                &format!(
-                    "api_abuse: took over a shared-zone lock held by process {pid}, which died \
-                     inside it; {dropped} damaged records dropped"
-                ),
-            )
-        };
+        unsafe { log_recovery_note(r, note) };
     }
+}
+
+/// # Safety
+/// `r` must be a live request.
+#[cold]
+unsafe fn log_recovery_note(r: *mut ngx_http_request_t, (pid, dropped): (u32, u32)) {
+    // SAFETY: the caller's live request.
+    unsafe {
+        log_request(
+            r,
+            ngx::ffi::NGX_LOG_ALERT as ngx_uint_t,
+            &format!(
+                "api_abuse: took over a shared-zone lock held by process {pid}, which died \
+                 inside it; {dropped} damaged records dropped"
+            ),
+        )
+    };
 }
 
 /// # Safety
@@ -564,7 +582,7 @@ unsafe fn log_phase(r: *mut ngx_http_request_t) {
     // a trusted proxy's rather than the client's, and listing a proxy would
     // refuse everyone behind it.
     // SAFETY: see above.
-    let Some(mut ctx) = (unsafe { ctx_of(r) }).copied() else {
+    let Some(ctx) = (unsafe { ctx_of(r) }) else {
         return;
     };
     match ctx.action {
@@ -605,7 +623,7 @@ unsafe fn log_phase(r: *mut ngx_http_request_t) {
         .before
         .unwrap_or_else(|| super::campaign::before(shared, key, now_ms()));
     // SAFETY: see above.
-    let (endpoint, sensitive) = unsafe { super::extract::endpoint(r, &mut ctx, profile) };
+    let (endpoint, sensitive) = unsafe { super::extract::endpoint_of(r, ctx, profile) };
     // SAFETY: see above.
     unsafe {
         super::campaign::log(
@@ -616,7 +634,7 @@ unsafe fn log_phase(r: *mut ngx_http_request_t) {
             profile,
             key,
             addr,
-            &ctx,
+            ctx,
             crate::campaign::react::Target {
                 sensitive,
                 asset: endpoint.asset,

@@ -31,6 +31,13 @@ pub enum Kind {
 
 pub trait Visitor {
     fn field(&mut self, kind: Kind, raw: &[u8], enc: Encoding) -> bool;
+
+    /// The walk's own work on one item that is no field (a JSON key looked
+    /// up as an operator), charged to the request's budget; false when it
+    /// ran out (thousands of `"$a":` keys end the walk, not the worker).
+    fn walked(&mut self) -> bool {
+        true
+    }
 }
 
 /// `a=1&b=2` (query strings and urlencoded forms).
@@ -358,6 +365,9 @@ pub fn json(s: &[u8], v: &mut impl Visitor) -> bool {
         let is_key = s.get(k) == Some(&b':');
         if is_key {
             if let Some(op) = text.strip_prefix(b"$") {
+                if !v.walked() {
+                    return false;
+                }
                 let vstart = k + 1;
                 // Operands that matter are short (`null`, `""`, `{}`): a
                 // bounded look keeps `{"$a":{"$a":...` linear.

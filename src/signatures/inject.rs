@@ -117,8 +117,17 @@ pub fn ssti(n: &Normalized) -> bool {
         let expr = &s[at..end.min(at + EXPR_SPAN)];
         judged_to = at + expr.len();
         // `{{7*7}}`, `${7*'7'}`, `<%= 1337*1337 %>`: arithmetic on literals.
-        arithmetic(expr) || SSTI_WORDS.found_in(expr)
+        arithmetic(expr) || SSTI_WORDS.found_in(expr) || (end < s.len() && spaced_sum(expr))
     })
+}
+
+/// A closed expression that is two numbers and a space (`{{4 8}}`): the
+/// `{{4+8}}` probe sent with a raw `+`, which a query string or form reads
+/// as a space; no template holds two bare numbers side by side.
+fn spaced_sum(e: &[u8]) -> bool {
+    let e = e.trim_ascii();
+    let a = e.iter().take_while(|b| b.is_ascii_digit()).count();
+    a > 0 && e.get(a) == Some(&b' ') && e.len() > a + 1 && e[a + 1..].iter().all(u8::is_ascii_digit)
 }
 
 fn arithmetic(e: &[u8]) -> bool {
@@ -920,6 +929,15 @@ mod tests {
     fn run(raw: &str, f: &dyn Fn(&Normalized) -> bool) -> bool {
         let mut buf = [0u8; WINDOW];
         f(&normalize(raw.as_bytes(), Encoding::FORM, &mut buf))
+    }
+
+    #[test]
+    fn ssti_raw_plus() {
+        assert!(run("{{4+8}}", &ssti), "a raw + in a query is a space");
+        assert!(run("${ 7+7 }", &ssti));
+        assert!(!run("{{4 items}}", &ssti));
+        assert!(!run("{{ 2024 }}", &ssti));
+        assert!(!run("{{4 8", &ssti));
     }
 
     #[test]

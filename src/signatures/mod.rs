@@ -51,6 +51,10 @@ pub const MAX_FIELD_BYTES: usize = 16 * 1024;
 /// 16 KiB keeps the crafted worst cases of `benches/signatures.rs` under 1 ms
 /// (48 KiB did not: docs/signatures.md, "Worst cases").
 pub const MAX_REQUEST_BYTES: usize = 16 * 1024;
+/// Share of [`MAX_REQUEST_BYTES`] the headers and cookies may spend: a
+/// request's headers cannot exhaust the budget before its body, and 32 KiB
+/// of hostile headers cost what 8 KiB do.
+pub const MAX_HEADER_BYTES: usize = 8 * 1024;
 /// Budget charged per field scanned on top of its bytes: the fixed cost of
 /// running the detectors, so thousands of tiny arguments stay bounded too.
 pub const FIELD_COST: usize = 32;
@@ -243,6 +247,10 @@ impl Scan<'_> {
             });
         }
         let mut content_type: &[u8] = &[];
+        // Headers (cookies included) spend at most their own share, so no
+        // number of them can leave the body uninspected.
+        let after_headers = scan.budget.saturating_sub(MAX_HEADER_BYTES);
+        scan.budget -= after_headers;
         for &(name, value) in input.headers {
             match name {
                 b"cookie" => {
@@ -283,6 +291,7 @@ impl Scan<'_> {
                 }
             }
         }
+        scan.budget += after_headers;
         if let Some(body) = input.body {
             scan.location = Location::Body;
             scan.body(&body[..body.len().min(MAX_BODY_BYTES)], content_type);
@@ -803,6 +812,16 @@ impl Visitor for Scan<'_> {
         };
         self.run(raw, enc, checks)
     }
+
+    fn walked(&mut self) -> bool {
+        if FIELD_COST > self.budget {
+            self.budget = 0;
+            self.exhausted = true;
+            return false;
+        }
+        self.budget -= FIELD_COST;
+        true
+    }
 }
 
 /// Urlencoded form bodies: multi-line text areas are normal there.
@@ -1167,11 +1186,34 @@ mod tests {
                 "{name}: cached and uncached scans differ: {charged:?}"
             );
             // Not vacuous: the hostile ones spend most of the budget (plain
-            // tokens and JSON keys such as `"$a"` are walked, not scanned).
-            if !["2,000 arguments", "16,000 plain arguments", "json keys"].contains(&name) {
+            // tokens are walked, not scanned; `"$a":` keys are charged).
+            if !["2,000 arguments", "16,000 plain arguments"].contains(&name) {
                 assert!(charged[0].0 > MAX_REQUEST_BYTES / 2, "{name}: {charged:?}");
             }
         }
+    }
+
+    /// 32 KiB of hostile headers spend their share, not the body's.
+    #[test]
+    fn headers_cannot_starve_the_body() {
+        let value = repeat(b"", b"a'(<$%;", 70);
+        let mut headers: Vec<(&[u8], &[u8])> =
+            vec![(b"content-type", b"application/x-www-form-urlencoded")];
+        let names: Vec<Vec<u8>> = (0..400)
+            .map(|i| format!("x-custom-{i}").into_bytes())
+            .collect();
+        headers.extend(names.iter().map(|n| (n.as_slice(), value.as_slice())));
+        let input = Input {
+            target: b"/f",
+            headers: &headers,
+            body: Some(b"q=1' union select password from users--"),
+        };
+        let mut buf = [0; WINDOW];
+        let mut scan = Scan::new(&mut buf, None, true);
+        scan.request(&input);
+        assert_eq!(scan.found.location(A::Sqli), Some(Location::Body));
+        // The path, the headers' share, the body's one field.
+        assert!(MAX_REQUEST_BYTES - scan.budget <= MAX_HEADER_BYTES + 256);
     }
 
     #[test]

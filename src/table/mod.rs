@@ -75,6 +75,7 @@ static RECOVERY_NOTE: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU6
 
 /// The last lock recovery of this process not yet logged: the dead holder's
 /// pid and how many invalid records its bucket lost.
+#[inline]
 pub fn take_recovery_note() -> Option<(u32, u32)> {
     if RECOVERY_NOTE.load(Ordering::Relaxed) == 0 {
         return None;
