@@ -1929,10 +1929,11 @@ fn shell_expansion(s: &[u8]) -> bool {
         let at = from + p;
         from = at + 1;
         match s.get(at + 1) {
-            Some(b'(') if s.get(at + 2) == Some(&b'(') => {
-                if next(&mut close_paren, at + 3, b"))") <= at + 67 {
-                    return true;
-                }
+            Some(b'(')
+                if s.get(at + 2) == Some(&b'(')
+                    && next(&mut close_paren, at + 3, b"))") <= at + 67 =>
+            {
+                return true;
             }
             Some(b'{') => {
                 let mut k = at + 2;
