@@ -1754,11 +1754,36 @@ fn php_ini(s: &[u8]) -> bool {
     {
         return false;
     }
+    // A directive that is also an ordinary word (`engine`, `precision`,
+    // `extension`) names settings outside PHP too (`engine=v8`,
+    // `precision=high`): it counts only with a value php.ini would take.
+    let word = !name.iter().any(|b| matches!(b, b'_' | b'.'));
+    if word && !ini_value(value) {
+        return false;
+    }
     PHP_INI.binary_search(&name).is_ok()
         || PHP_INI_SECTIONS.iter().any(|p| {
             name.strip_prefix(*p)
                 .is_some_and(|d| !d.is_empty() && !d.contains(&b'.'))
         })
+}
+
+/// A value of php.ini's own shapes: a switch (`on`, `off`, `1`...), a
+/// number with an optional size unit (`14`, `-1`, `512m`), a quoted string, a
+/// path, or a shared object (`x.so`, `php_x.dll`). Lowercased input.
+fn ini_value(v: &[u8]) -> bool {
+    let digits = v.strip_prefix(b"-").unwrap_or(v);
+    let digits = match digits.last() {
+        Some(b'k' | b'm' | b'g') => &digits[..digits.len() - 1],
+        _ => digits,
+    };
+    matches!(
+        v,
+        b"on" | b"off" | b"true" | b"false" | b"yes" | b"no" | b"none"
+    ) || (!digits.is_empty() && digits.iter().all(u8::is_ascii_digit))
+        || matches!(v.first(), Some(b'"' | b'\'' | b'/' | b'\\'))
+        || v.ends_with(b".so")
+        || v.ends_with(b".dll")
 }
 
 /// PHP functions no prose or other language names: a call to one of them is
@@ -2083,6 +2108,9 @@ mod tests {
             "allow_url_include=1",
             "memory_limit = 512M",
             "opcache.jit_buffer_size=64M",
+            "engine=Off",
+            "precision = 17",
+            "extension=/tmp/x.so",
             "FOOfsockopen()",
             "a gzuncompress /* x */ ()",
             "return\"system\"(xyz).s",
@@ -2106,6 +2134,9 @@ mod tests {
     #[test]
     fn prose() {
         for p in [
+            "engine=v8",
+            "precision=high",
+            "extension=pdf",
             "salt & pepper",
             "bring your ID; id cards only",
             "R&D; sleep well",
