@@ -46,6 +46,21 @@ const ASSET_EXTENSIONS: &[&[u8]] = &[
     b"ico", b"bmp", b"woff", b"woff2", b"ttf", b"otf", b"eot", b"mp4", b"webm", b"mp3", b"ogg",
 ];
 
+/// An identifier segment: `{id}` (and its extension) into the template hash,
+/// the identifier itself as the request's object.
+#[inline(always)]
+fn identifier_segment(template: &mut Fnv, id: &[u8], ext: &[u8]) -> ObjectId {
+    template.bytes(b"{id}");
+    if !ext.is_empty() {
+        template.byte(b'.');
+        template.bytes(ext);
+    }
+    ObjectId {
+        hash: hash_bytes(id),
+        number: parse_number(id),
+    }
+}
+
 /// Normalises one request's endpoint.
 ///
 /// One pass over the path: each byte is looked up once in [`CLASS`] and
@@ -87,15 +102,7 @@ pub fn normalise(method: &[u8], path: &[u8]) -> Endpoint {
             resource.bytes(seg);
             let (id, ext) = (&seg[..digits], seg.get(digits + 1..).unwrap_or_default());
             template.byte(b'/');
-            template.bytes(b"{id}");
-            if !ext.is_empty() {
-                template.byte(b'.');
-                template.bytes(ext);
-            }
-            object = Some(ObjectId {
-                hash: hash_bytes(id),
-                number: parse_number(id),
-            });
+            object = Some(identifier_segment(&mut template, id, ext));
             start += len;
             depth = depth.saturating_add(1);
             if start >= path.len() || path[start..].iter().all(|&b| b == b'/') {
@@ -109,17 +116,7 @@ pub fn normalise(method: &[u8], path: &[u8]) -> Endpoint {
         depth = depth.saturating_add(1);
         template.byte(b'/');
         match shape.identifier(seg) {
-            Some((id, ext)) => {
-                template.bytes(b"{id}");
-                if !ext.is_empty() {
-                    template.byte(b'.');
-                    template.bytes(ext);
-                }
-                object = Some(ObjectId {
-                    hash: hash_bytes(id),
-                    number: parse_number(id),
-                });
-            }
+            Some((id, ext)) => object = Some(identifier_segment(&mut template, id, ext)),
             None => template.bytes(seg),
         }
         if start >= path.len() || path[start..].iter().all(|&b| b == b'/') {
