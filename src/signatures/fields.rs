@@ -297,23 +297,15 @@ fn base64_decode(raw: &[u8], mut emit: impl FnMut(usize, u8)) -> Option<usize> {
     (n >= 6 && pad <= 2).then_some(n)
 }
 
-/// Whether a value of `s` split at `sep` (`&` for a query string, `;` for
-/// a Cookie header) carries text in base64 that the scan would read: a
-/// list of plain tokens is otherwise not split at all
-/// (`prefilter::plain_pairs`). Decoded text that is itself a plain token
-/// (`prefilter::plain_token`, e.g. what a hex session id decodes to) is
-/// skipped by the scan as its value is, so it does not count; nothing is
-/// written, the decoded bytes' facts are only gathered.
-pub fn base64_pairs(s: &[u8], sep: u8) -> bool {
-    s.split(|&b| b == sep).any(|pair| {
-        let value = pair
-            .iter()
-            .position(|&b| b == b'=')
-            .map_or(pair, |p| &pair[p + 1..]);
-        let mut facts = 0;
-        base64_decode(value.trim_ascii(), |_, b| facts |= prefilter::byte_facts(b))
-            .is_some_and(|_| !prefilter::plain_token(facts))
-    })
+/// Whether `value` carries text in base64 ([`base64_text`]) that the scan
+/// would read: decoded text that is itself a plain token
+/// (`prefilter::plain_token`) is skipped by the scan as the value is, so it
+/// does not count. Nothing is written; the decoded bytes' facts are only
+/// gathered (`prefilter::plain_pairs` asks it of every long value).
+pub fn base64_scanned(value: &[u8]) -> bool {
+    let mut facts = 0;
+    base64_decode(value, |_, b| facts |= prefilter::byte_facts(b))
+        .is_some_and(|_| !prefilter::plain_token(facts))
 }
 
 /// A value, and the text it carries in base64 if it is such a value

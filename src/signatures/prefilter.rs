@@ -318,25 +318,38 @@ pub fn segments_need_sql(path: &[u8], f: u32) -> bool {
 /// and values are all plain tokens: every field the splitters in `fields`
 /// would cut from it is skipped by [`plain_token`] (and none has a `[` or
 /// `%` to make a bracket operator), so the splitting itself can be skipped.
-/// Cookie pairs are trimmed of whitespace as `fields::cookies` does.
+/// Cookie pairs are trimmed of whitespace as `fields::cookies` does. The
+/// splitters also read a value's text in base64 (`fields::base64_text`):
+/// a value that decodes to text which is not itself a plain token (what a
+/// hex session id decodes to usually is) takes the long way too. One pass
+/// over the bytes; only values of 8 bytes or more are decoded, and the
+/// decoding stops at its first byte that is not text.
 pub fn plain_pairs(s: &[u8], sep: u8) -> bool {
     let cookie = sep == b';';
     // Whether the pair so far has its `=`, and holds only leading spaces.
     let (mut eq, mut leading) = (false, true);
-    for &b in s {
+    // Where the current pair's value starts (its name when it has no `=`).
+    let mut value = 0;
+    for (i, &b) in s.iter().enumerate() {
         if CLASS[usize::from(b)] & NOT_TOKEN == 0 {
-            leading = false;
+            if leading {
+                value = i;
+                leading = false;
+            }
         } else if b == sep {
-            (eq, leading) = (false, true);
+            if i - value >= 8 && super::fields::base64_scanned(&s[value..i]) {
+                return false;
+            }
+            (eq, leading, value) = (false, true, i + 1);
         } else if b == b'=' && !eq {
-            (eq, leading) = (true, false);
+            (eq, leading, value) = (true, false, i + 1);
         } else if !(cookie && leading && b == b' ') {
             // Anything else, including a space inside or after a cookie
             // pair (the splitter would hand it on), takes the long way.
             return false;
         }
     }
-    true
+    !(s.len() >= value + 8 && super::fields::base64_scanned(&s[value..]))
 }
 
 #[cfg(test)]
@@ -415,9 +428,7 @@ pub(super) mod tests {
             }
         }
         for sep in [b'&', b';'] {
-            // The glue splits a list of tokens after all when one carries
-            // text in base64 (`fields::base64_pairs`).
-            if plain_pairs(s, sep) && !super::super::fields::base64_pairs(s, sep) {
+            if plain_pairs(s, sep) {
                 skipped += 1;
                 let mut fields = Fields::default();
                 if sep == b'&' {
@@ -741,9 +752,10 @@ pub(super) mod tests {
                 (format!("fields=id,name&token={v}&page=2"), b'&'),
             ] {
                 let s = s.as_bytes();
-                let n = check_shortcuts(s);
-                skipped += n;
-                if n == 0 && plain_pairs(s, sep) {
+                skipped += check_shortcuts(s);
+                // Every list here is of tokens: it is split only for the
+                // text a value carries.
+                if !plain_pairs(s, sep) {
                     split += 1;
                 }
             }
@@ -755,8 +767,7 @@ pub(super) mod tests {
             let v = STANDARD_NO_PAD.encode(line);
             let s = format!("sid={v}; theme=light");
             assert!(
-                super::super::fields::base64_pairs(s.as_bytes(), b';')
-                    || !plain_pairs(s.as_bytes(), b';'),
+                !plain_pairs(s.as_bytes(), b';'),
                 "an encoded attack is split: {}",
                 String::from_utf8_lossy(line)
             );
@@ -838,6 +849,19 @@ pub(super) mod tests {
         assert_ne!(value(b"1/**/or", Encoding::RAW), 0);
         assert!(plain_pairs(b"fields=id,name&sort=-price&page=2&x", b'&'));
         assert!(plain_pairs(b"sid=0a1b; theme=light", b';'));
+        // A session id in hex decodes to a plain token, if to text at all.
+        assert!(plain_pairs(b"sid=e6b0189c46772c0a; theme=light", b';'));
+        assert!(plain_pairs(b"token=aGVsbG93b3JsZA&page=2", b'&'));
+        // Text in base64 that the scan reads (`' or 1=1`), wherever the
+        // value is in the list, with or without a name.
+        for (s, sep) in [
+            (&b"sid=JyBvciAxPTE; theme=light"[..], b';'),
+            (b"theme=light;  JyBvciAxPTE", b';'),
+            (b"JyBvciAxPTE", b'&'),
+            (b"page=2&q=JyBvciAxPTE&x=1", b'&'),
+        ] {
+            assert!(!plain_pairs(s, sep), "{s:?}");
+        }
         for (s, sep) in [
             (&b"q=a=b"[..], b'&'),
             (b"q=a b", b'&'),
