@@ -326,30 +326,38 @@ pub fn segments_need_sql(path: &[u8], f: u32) -> bool {
 /// decoding stops at its first byte that is not text.
 pub fn plain_pairs(s: &[u8], sep: u8) -> bool {
     let cookie = sep == b';';
-    // Whether the pair so far has its `=`, and holds only leading spaces.
-    let (mut eq, mut leading) = (false, true);
-    // Where the current pair's value starts (its name when it has no `=`).
-    let mut value = 0;
-    for (i, &b) in s.iter().enumerate() {
-        if CLASS[usize::from(b)] & NOT_TOKEN == 0 {
-            if leading {
-                value = i;
-                leading = false;
+    let token_end = |mut i: usize| {
+        while i < s.len() && CLASS[usize::from(s[i])] & NOT_TOKEN == 0 {
+            i += 1;
+        }
+        i
+    };
+    let mut i = 0;
+    loop {
+        if cookie {
+            while s.get(i) == Some(&b' ') {
+                i += 1;
             }
-        } else if b == sep {
-            if i - value >= 8 && super::fields::base64_scanned(&s[value..i]) {
-                return false;
-            }
-            (eq, leading, value) = (false, true, i + 1);
-        } else if b == b'=' && !eq {
-            (eq, leading, value) = (true, false, i + 1);
-        } else if !(cookie && leading && b == b' ') {
-            // Anything else, including a space inside or after a cookie
-            // pair (the splitter would hand it on), takes the long way.
+        }
+        // The name, then the value after the pair's first `=` (a pair
+        // without one is all value); anything but the separator after
+        // them, a space inside or after a cookie pair included, takes the
+        // long way.
+        let mut value = i;
+        i = token_end(i);
+        if s.get(i) == Some(&b'=') {
+            value = i + 1;
+            i = token_end(value);
+        }
+        if i - value >= 8 && super::fields::base64_scanned(&s[value..i]) {
             return false;
         }
+        match s.get(i) {
+            None => return true,
+            Some(&b) if b == sep => i += 1,
+            Some(_) => return false,
+        }
     }
-    !(s.len() >= value + 8 && super::fields::base64_scanned(&s[value..]))
 }
 
 #[cfg(test)]
@@ -438,7 +446,8 @@ pub(super) mod tests {
                 }
                 for (kind, raw) in fields.0 {
                     assert!(
-                        kind != Kind::NosqlOperator && plain_token(facts(&raw)),
+                        !matches!(kind, Kind::NosqlOperator | Kind::RemoteInclude)
+                            && plain_token(facts(&raw)),
                         "{kind:?} {:?} of {:?} skipped",
                         String::from_utf8_lossy(&raw),
                         String::from_utf8_lossy(s)
@@ -776,6 +785,60 @@ pub(super) mod tests {
             skipped > 30_000 && split > 1_000,
             "{skipped} skipped, {split} split"
         );
+    }
+
+    /// `plain_pairs` against the splitters themselves on random lists of
+    /// separators, `=`, spaces, tokens and base64: whenever it skips a
+    /// list, every field cut from it is a plain token.
+    #[test]
+    fn plain_pairs_is_what_the_splitters_cut() {
+        let pieces: [&[u8]; 14] = [
+            b"a",
+            b"Zq",
+            b"0",
+            b"=",
+            b"=",
+            b";",
+            b"&",
+            b" ",
+            b"-_,~",
+            b"%",
+            b"[",
+            b"e30",
+            b"JyBvciAxPTE",
+            b"8f3a2c9e1b7d4a60",
+        ];
+        let mut state = 0x5eed_5eed_1234_5678u64;
+        let mut next = move |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let mut skipped = 0;
+        for _ in 0..50_000 {
+            let s: Vec<u8> = (0..1 + next(10))
+                .flat_map(|_| pieces[next(pieces.len())].iter().copied())
+                .collect();
+            for sep in [b'&', b';'] {
+                let mut fields = Fields::default();
+                if sep == b'&' {
+                    urlencoded(&s, &mut fields);
+                } else {
+                    cookies(&s, &mut fields);
+                }
+                let plain = fields.0.iter().all(|(kind, raw)| {
+                    !matches!(kind, Kind::NosqlOperator | Kind::RemoteInclude)
+                        && plain_token(facts(raw))
+                });
+                let shown = String::from_utf8_lossy(&s);
+                if plain_pairs(&s, sep) {
+                    skipped += 1;
+                    assert!(plain, "{shown:?} skipped, {:?}", fields.0);
+                }
+            }
+        }
+        assert!(skipped > 5_000, "{skipped} skipped");
     }
 
     #[test]
