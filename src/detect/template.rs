@@ -134,30 +134,45 @@ pub fn normalise(method: &[u8], path: &[u8]) -> Endpoint {
 }
 
 /// The length of the segment at the start of `bytes` (up to the next `/`)
-/// when it can only be a name: no digit, dot or `@`, and shorter than the
-/// 32 bytes of the longest-token rule. Every identifier rule then fails (a
-/// number, hex id, token with a digit or slug needs a digit, a UUID a digit
-/// or 36 bytes, an e-mail an `@`), and without a dot there is no extension,
-/// so it is not an asset either. The name (after a `/`) is then hashed into
-/// `template` and `resource` (which has its `/` already), in the same pass.
-/// `None`: the segment needs the full rules, and neither hash changed.
+/// when it can only be a name: no dot or `@`, shorter than the 32 bytes of
+/// the longest-token rule, and either no digit or (`v1`, `2fa`, `mp3`)
+/// shorter than 8 bytes, not all digits, with fewer than 4 digits at the
+/// end. Every identifier rule then fails: a number needs all digits, a hex
+/// id 8 bytes or more, a token with a digit 16, a slug 4 trailing digits, a
+/// UUID 36 bytes, an e-mail an `@`; and without a dot there is no
+/// extension, so it is not an asset either. The name (after a `/`) is then
+/// hashed into `template` and `resource` (which has its `/` already), in
+/// the same pass. `None`: the segment needs the full rules (a segment that
+/// starts with a digit is sent there at once: most are numbers), and
+/// neither hash changed.
 #[inline]
 fn plain_name(bytes: &[u8], template: &mut Fnv, resource: &mut Fnv) -> Option<usize> {
     let (mut t, mut r) = (*template, *resource);
     t.byte(b'/');
     let mut len = bytes.len();
+    let (mut digits, mut trailing) = (0usize, 0usize);
     for (i, &b) in bytes.iter().take(32).enumerate() {
-        if CLASS[usize::from(b)] & (DIGIT | SPECIAL) != 0 {
-            if b != b'/' {
+        let c = CLASS[usize::from(b)];
+        if c & (DIGIT | SPECIAL) != 0 {
+            if c & SPECIAL != 0 {
+                if b != b'/' {
+                    return None;
+                }
+                len = i;
+                break;
+            }
+            if i == 0 {
                 return None;
             }
-            len = i;
-            break;
+            digits += 1;
+            trailing += 1;
+        } else {
+            trailing = 0;
         }
         t.byte(b);
         r.byte(b);
     }
-    if len >= 32 {
+    if len >= 32 || (digits > 0 && (len >= 8 || trailing >= 4)) {
         return None;
     }
     (*template, *resource) = (t, r);
@@ -683,6 +698,19 @@ mod tests {
             b"/x/12.3a.b",
             b"/abcdefghijklmnopqrstuvwxyzabcdef/x",
             b"/abcdefghijklmnopqrstuvwxyzabcde",
+            b"/api/v1/x",
+            b"/v2",
+            b"/a1",
+            b"/ab1234",
+            b"/abc123",
+            b"/x12345/y",
+            b"/a1b2c3d",
+            b"/a1b2c3d4",
+            b"/a1b2c3d4/x",
+            b"/1a",
+            b"/2fa/mp3",
+            b"/-1234",
+            b"/%1234",
             b"\xff/\xfe",
         ];
         for p in fixed {
