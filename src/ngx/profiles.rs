@@ -494,13 +494,30 @@ static mut CACHED: Option<Cached> = None;
 /// nginx re-enters (a body read, a finalisation that runs the LOG phase)
 /// may reload the cache while the outer call still uses what it got.
 pub fn current() -> Option<Arc<Profiles>> {
-    // SAFETY: CACHED is touched only here, on the worker's event thread
-    // (the caller's guarantee), and no reference to it outlives this call.
-    let cache = unsafe { &mut *addr_of_mut!(CACHED) };
-    cache
-        .get_or_insert_with(|| Cache::new(&CURRENT))
-        .load()
-        .clone()
+    // SAFETY: CACHED and SEEN are touched only here and in `generation`, on
+    // the worker's event thread (the caller's guarantee), and no reference
+    // to them outlives the call.
+    let (cache, seen) = unsafe { (&mut *addr_of_mut!(CACHED), &mut *addr_of_mut!(SEEN)) };
+    let p = cache.get_or_insert_with(|| Cache::new(&CURRENT)).load();
+    let at = p.as_ref().map_or(0, |p| Arc::as_ptr(p) as usize);
+    if at != seen.0 {
+        *seen = (at, seen.1 + 1);
+    }
+    p.clone()
+}
+
+/// The address of the profiles [`current`] last gave, and how many times
+/// that changed. The cache holds those profiles until it loads the next, so
+/// a new `Profiles` never has the address of the one it replaces: the count
+/// changes with every swap.
+static mut SEEN: (usize, u64) = (0, 0);
+
+/// Changes whenever this worker's profiles do (see [`SEEN`]): what a
+/// per-worker memo of a profile's answers is keyed by. On the worker's
+/// event thread only.
+pub fn generation() -> u64 {
+    // SAFETY: as in `current`.
+    unsafe { (*addr_of_mut!(SEEN)).1 }
 }
 
 /// The last answer of [`profile_for`] in this worker.
