@@ -287,6 +287,11 @@ fn base64_decode(raw: &[u8], mut emit: impl FnMut(usize, u8)) -> Option<usize> {
             bits -= 8;
             let b = (acc >> bits) as u8;
             acc &= (1 << bits) - 1;
+            // A null byte is dropped, as normalisation drops it (`<scr\0ipt`
+            // is `<script` to the detectors either way).
+            if b == 0 {
+                continue;
+            }
             if !(b.is_ascii_graphic() || matches!(b, b' ' | b'\t' | b'\n' | b'\r')) {
                 return None;
             }
@@ -854,6 +859,11 @@ mod tests {
         );
         assert_eq!(text(b"PD94bWw%2BPC8%2B").as_deref(), Some("<?xml></>"));
         assert_eq!(text(b"Pz8_Pz8_Pz8_").as_deref(), Some("?????????"));
+        assert_eq!(
+            text(b"PHNjcgBpcHQ+YWxlcnQoMSk8L3NjcmlwdD4").as_deref(),
+            Some("<script>alert(1)</script>"),
+            "a null byte is dropped, as normalisation drops it"
+        );
         for token in [
             &b"8f3a2c9e1b7d4a60"[..],
             b"550e8400-e29b-41d4-a716-446655440000",
