@@ -238,11 +238,26 @@ pub fn xxe(n: &Normalized) -> bool {
         if decl.contains(&b'[') || keyword(b"system") {
             return true;
         }
-        if keyword(b"public") && find(decl, b"-//w3c//").is_none() {
+        if keyword(b"public") && (find(decl, b"-//w3c//").is_none() || foreign_system_id(decl)) {
             return true;
         }
     }
     false
+}
+
+/// A `PUBLIC` declaration whose system identifier (the second literal, the
+/// one a parser fetches) is an absolute URL off `www.w3.org`: a W3C public
+/// id in front of an attacker's DTD (`PUBLIC "-//W3C//DTD XHTML 1.0//EN"
+/// "http://evil/x.dtd"`). HTML and SVG doctypes point at w3.org, or at a
+/// relative path in old documents.
+fn foreign_system_id(decl: &[u8]) -> bool {
+    let mut literals = decl.split(|&b| b == b'"' || b == b'\'').skip(1).step_by(2);
+    let Some(system) = literals.nth(1) else {
+        return false;
+    };
+    system.contains(&b':')
+        && !system.starts_with(b"http://www.w3.org/")
+        && !system.starts_with(b"https://www.w3.org/")
 }
 
 /// LDAP filter injection, and XPath injection (the other query language
@@ -365,6 +380,9 @@ fn xpath(s: &[u8]) -> bool {
     if s.contains(&b'(') && XPATH_ROOTED.found_in(s) {
         return true;
     }
+    if s.first() == Some(&b'/') && rooted_query(s) {
+        return true;
+    }
     if s.contains(&b':')
         && XPATH_AXES.any_match(s, |axis, p| {
             let before = p.checked_sub(1).map(|b| s[b]);
@@ -429,6 +447,78 @@ fn xpath(s: &[u8]) -> bool {
         if call && XPATH_FUNCTIONS.contains(&&rest[..name]) {
             return true;
         }
+    }
+    false
+}
+
+/// A value that is an XPath query on the document root: a location path
+/// (`//user`, `/users/user[1]`) whose predicate calls an XPath function or
+/// joins a comparison with `or`/`and` (`//user[position()=1]`,
+/// `//*[contains(name(),'pass')]`, `//user[name='a' or 1=1]`), or whose
+/// last step is a node test (`/users/user/password/text()`). A path with
+/// a numeric predicate (`/bookstore/book[1]/title`) passes.
+fn rooted_query(s: &[u8]) -> bool {
+    let s = &s[..s.len().min(XPATH_SPAN * 2)];
+    let mut i = 0;
+    loop {
+        let steps = s[i..]
+            .iter()
+            .take_while(|&&b| {
+                b.is_ascii_alphanumeric()
+                    || matches!(b, b'/' | b'*' | b'@' | b'_' | b'-' | b'.' | b':')
+            })
+            .count();
+        if i + steps < 2 {
+            return false;
+        }
+        let path = &s[..i + steps];
+        let rest = &s[i + steps..];
+        if rest.starts_with(b"()") {
+            return [&b"/text"[..], b"/node", b"/comment"]
+                .iter()
+                .any(|t| path.ends_with(t));
+        }
+        if rest.first() != Some(&b'[') {
+            return false;
+        }
+        let pred = &rest[1..];
+        let Some(end) = pred.iter().position(|&b| b == b']') else {
+            return predicate_query(pred);
+        };
+        if predicate_query(&pred[..end]) {
+            return true;
+        }
+        i += steps + 1 + end + 1;
+    }
+}
+
+/// The inside of an XPath predicate calls a function or joins a
+/// comparison with `or`/`and`.
+fn predicate_query(pred: &[u8]) -> bool {
+    let mut i = 0;
+    while i < pred.len() {
+        let name = pred[i..]
+            .iter()
+            .take_while(|b| b.is_ascii_lowercase() || **b == b'-')
+            .count();
+        if name == 0 {
+            i += 1;
+            continue;
+        }
+        let w = &pred[i..i + name];
+        let after = pred.get(i + name).copied();
+        let before = i.checked_sub(1).map(|b| pred[b]);
+        if after == Some(b'(') && XPATH_FUNCTIONS.contains(&w) {
+            return true;
+        }
+        if matches!(w, b"or" | b"and")
+            && before == Some(b' ')
+            && after == Some(b' ')
+            && pred.contains(&b'=')
+        {
+            return true;
+        }
+        i += name;
     }
     false
 }
@@ -972,6 +1062,17 @@ mod tests {
             &xxe
         ));
         assert!(!run("<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0//EN\" \"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd\">", &xxe));
+        // A W3C public id in front of a DTD fetched from elsewhere.
+        assert!(run("<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0//EN\" \"http://evil.example/x.dtd\"><html/>", &xxe));
+        assert!(run(
+            "<!DOCTYPE svg PUBLIC '-//W3C//DTD SVG 1.1//EN' 'file:///etc/passwd'>",
+            &xxe
+        ));
+        assert!(!run(
+            "<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Strict//EN\" \"DTD/xhtml1-strict.dtd\">",
+            &xxe
+        ));
+        assert!(!run("<!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\" \"https://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd\">", &xxe));
         assert!(run("*)(uid=*))(|(uid=*", &ldap));
         assert!(run("admin)(&)", &ldap));
         assert!(!run("call (555)(123-4567)", &ldap));
@@ -1009,6 +1110,11 @@ mod tests {
             "*()|&",
             "//*",
             "@*",
+            "//user[position()=1]",
+            "//*[contains(name(),'pass')]",
+            "//user[name='admin' or 1=1]",
+            "/users/user[1]/password/text()",
+            "/*[1]/*[2]",
         ] {
             assert!(run(p, &ldap), "{p}");
         }
@@ -1025,6 +1131,11 @@ mod tests {
             "a*b",
             "(1)",
             "5*(2+3)",
+            "/bookstore/book[1]/title",
+            "/items[0]/name",
+            "/api/v1/search(term)",
+            "/docs/or and more[see notes]",
+            "/wiki/Category:Text",
         ] {
             assert!(!run(p, &ldap), "{p}");
         }
