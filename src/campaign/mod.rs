@@ -37,7 +37,7 @@
 pub mod fingerprint;
 pub mod react;
 
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
 
 use crate::detect::hash::mix;
 use crate::model::{BotType, SensitiveKind};
@@ -411,19 +411,8 @@ impl Campaigns {
             .collect()
     }
 
-    /// Campaigns started so far (the last id given): a slot becomes active
-    /// only when a campaign starts in it (afterwards its last-seen time
-    /// moves only while it is active), and [`AppCampaigns::start`] takes
-    /// its id after writing the slot, so a reader that found no active
-    /// campaign after reading this value knows none is active while it
-    /// stays the same (see `react::active_for`).
-    pub fn starts(&self) -> u32 {
-        self.next_id.load(Ordering::Acquire)
-    }
-
     fn new_id(&self) -> u32 {
-        // Release: the slot written before is seen by whoever sees the id.
-        self.next_id.fetch_add(1, Ordering::Release).wrapping_add(1)
+        self.next_id.fetch_add(1, Relaxed).wrapping_add(1)
     }
 }
 
@@ -729,6 +718,7 @@ impl AppCampaigns {
             .filter(|s| !slot_active(s, now_s))?;
         let old = slot.key.load(Relaxed);
         slot.key.compare_exchange(old, key, Relaxed, Relaxed).ok()?;
+        slot.id.store(all.new_id(), Relaxed);
         slot.info.store(
             metric as u32 | u32::from(class_code(class)) << 8 | u32::from(by_hood) << 16,
             Relaxed,
@@ -742,8 +732,6 @@ impl AppCampaigns {
             .store(addresses.round() as u32, Relaxed);
         slot.matched.store(0, Relaxed);
         slot.listed.store(0, Relaxed);
-        // The id last: see `Campaigns::starts`.
-        slot.id.store(all.new_id(), Relaxed);
         Some(report(slot))
     }
 }

@@ -193,33 +193,10 @@ pub fn active_for<'a>(
     app: &[u8],
     now_s: u32,
 ) -> Option<&'a super::AppCampaigns> {
-    let all = shared.campaigns();
-    let key = app_key(app) as u64;
-    // Nothing changed since this thread last found no active campaign of
-    // the application (no campaign started since, the clock not gone back,
-    // the same zone): still none. Exact, and one compare where the scan
-    // reads every slot (see `Campaigns::starts`).
-    let starts = all.starts();
-    let quiet = (all as *const super::Campaigns as usize, key, starts);
-    let known = QUIET.with(|q| {
-        let (zone, app, gen, since) = q.get();
-        (zone, app, gen) == quiet && now_s >= since
-    });
-    if known {
-        return None;
-    }
-    let found = all.find(key).filter(|c| c.any_active(now_s));
-    if found.is_none() {
-        QUIET.with(|q| q.set((quiet.0, quiet.1, quiet.2, now_s)));
-    }
-    found
-}
-
-thread_local! {
-    /// The last "no active campaign" answer of this thread (a worker):
-    /// (zone, application, campaign starts then, time).
-    static QUIET: std::cell::Cell<(usize, u64, u32, u32)> =
-        const { std::cell::Cell::new((0, 0, 0, 0)) };
+    shared
+        .campaigns()
+        .find(app_key(app) as u64)
+        .filter(|c| c.any_active(now_s))
 }
 
 /// Checks a request against the application's active campaigns. Costs one

@@ -468,37 +468,3 @@ fn a_campus_of_first_visits_is_not_a_campaign() {
         assert!(r.is_none(), "{r:?}");
     }
 }
-
-#[test]
-fn a_campaign_started_after_a_quiet_answer_is_seen_at_once() {
-    // `react::active_for` remembers "no active campaign" until a campaign
-    // starts: the very next check after a start must find it.
-    let z = crate::shared::tests::heap_zone(4 << 20);
-    let now_s = (T0 / 1000) as u32;
-    for _ in 0..3 {
-        assert!(react::active_for(&z.shared, b"shop", now_s).is_none());
-    }
-    let all = z.shared.campaigns();
-    let key = crate::engine::app_key(b"shop") as u64;
-    let started = all.app(key, now_s).start(
-        all,
-        0xfeed,
-        false,
-        Metric::AuthFailures,
-        AUTH,
-        100.0,
-        50.0,
-        20.0,
-        10.0,
-        now_s,
-    );
-    assert!(started.is_some());
-    assert!(react::active_for(&z.shared, b"shop", now_s).is_some());
-    // Another application's quiet answer is its own.
-    assert!(react::active_for(&z.shared, b"other", now_s).is_none());
-    assert!(react::active_for(&z.shared, b"shop", now_s + 1).is_some());
-    // Idle past the campaign's lifetime: quiet again, and remembered.
-    let later = now_s + CAMPAIGN_IDLE_S + 1;
-    assert!(react::active_for(&z.shared, b"shop", later).is_none());
-    assert!(react::active_for(&z.shared, b"shop", later).is_none());
-}
