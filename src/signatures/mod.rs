@@ -238,10 +238,7 @@ impl Scan<'_> {
                 if probe::query(q) {
                     scan.found.add(A::ScannerProbe, Location::Query);
                 }
-                if !scan.prefilter
-                    || !prefilter::plain_pairs(q, b'&')
-                    || fields::base64_pairs(q, b'&')
-                {
+                if !scan.prefilter || !prefilter::plain_pairs(q, b'&') {
                     fields::urlencoded(q, scan);
                 }
             });
@@ -258,10 +255,7 @@ impl Scan<'_> {
                     // client's next request is usually too far away for the
                     // exact level (measured: a loss at 200,000 clients).
                     scan.location = Location::Cookie;
-                    if !scan.prefilter
-                        || !prefilter::plain_pairs(value, b';')
-                        || fields::base64_pairs(value, b';')
-                    {
+                    if !scan.prefilter || !prefilter::plain_pairs(value, b';') {
                         fields::cookies(value, scan);
                     }
                 }
