@@ -619,6 +619,17 @@ fn glob_command(s: &[u8], i: usize) -> bool {
                 wild_in_dir |= seg_wild;
                 seg_wild = false;
             }
+            // A negated bracket expression (`/[!a]in/cat`) is one wildcard;
+            // others (`/bi[n]/sh`) are read by `deglobbed`, and `[0]`,
+            // `[id]` are indexes and route parameters.
+            b'[' => match s[j..].iter().take(10).position(|&b| b == b']') {
+                Some(close) if close > 2 && matches!(s[j + 1], b'!' | b'^') => {
+                    wild += 1;
+                    seg_wild = true;
+                    j += close;
+                }
+                _ => break,
+            },
             b'?' | b'*' => {
                 wild += 1;
                 seg_wild = true;
@@ -1299,6 +1310,12 @@ const PHP_ANYWHERE: Needles = Needles::new(&[
     b"module:prototype",
     b":__proto__:",
     b"module.exports=",
+    b"module.exports =",
+    // The Function constructor given a source string (`Function("return
+    // process")()`); a function literal takes names, never a string.
+    b"function(\"",
+    b"function('",
+    b"function(`",
     b"require[",
     b"require.main",
     b"require.cache[",
@@ -2269,6 +2286,9 @@ mod tests {
             "Open3.capture2('id')",
             "{wh,}oami",
             "/[e///]tc/passwd",
+            "/[!a]in/cat /etc/hosts",
+            "module.exports = function() {}",
+            "Function(\"return process\")()",
         ] {
             assert!(rce(p), "{p}");
         }
@@ -2281,6 +2301,9 @@ mod tests {
             "$_GET is PHP's query array",
             "{w,ho}ami",
             "the `` empty code span",
+            "function(a, b) { return a + b }",
+            "/api/items[0]/name",
+            "see /docs/[id]/edit",
         ] {
             assert!(!rce(p), "{p}");
         }
