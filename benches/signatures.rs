@@ -287,6 +287,34 @@ fn worst_cases() -> Vec<Worst> {
                 BODY_LIMIT,
             )),
         },
+        // Sixth round: every path segment is base64 of text that opens
+        // most gates (`a'(<$%;b`), so each is decoded and scanned as a value.
+        Worst {
+            name: "path_base64_segments",
+            target: repeat(b"/", b"YScoPCQlO2I/", TARGET_LIMIT),
+            headers: vec![],
+            body: None,
+        },
+        // A Referer whose query arguments are each read as a value.
+        Worst {
+            name: "referer_arguments",
+            target: b"/".to_vec(),
+            headers: vec![(
+                b"referer".to_vec(),
+                repeat(b"https://a.example/?", b"a='(<$;&", 8 * 1024),
+            )],
+            body: None,
+        },
+        // XPath location paths with predicates, each read to its end.
+        Worst {
+            name: "form_xpath_predicates",
+            target: b"/api/v1/form".to_vec(),
+            headers: vec![(
+                b"content-type".to_vec(),
+                b"application/x-www-form-urlencoded".to_vec(),
+            )],
+            body: Some(repeat(b"", b"q=//a/b[1]/c[x y z]/d[a-b c-d('&", BODY_LIMIT)),
+        },
         Worst {
             name: "cookie_many",
             target: b"/".to_vec(),

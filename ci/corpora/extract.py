@@ -55,11 +55,11 @@ def half(src, payload):
 UA = "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/124.0 Safari/537.36"
 
 
-def add(src, cls, payload, target, headers=None, body=None):
+def add(src, cls, payload, target, headers=None, body=None, split_as=None):
     hs = list(headers or [])
     if not any(h[0] == "user-agent" for h in hs):
         hs.insert(0, ["user-agent", UA])
-    cases.append({"src": src, "class": cls, "half": half(src, payload), "payload": payload,
+    cases.append({"src": src, "class": cls, "half": half(split_as or src, payload), "payload": payload,
                   "target": target, "headers": hs, "body": body})
     counts[(src, cls)] = counts.get((src, cls), 0) + 1
 
@@ -111,14 +111,16 @@ GTW_CLASS = {
 }
 
 
-def placements(p, placeholders):
-    """GoTestWAF's placeholders, as its clients build them."""
+def placements(p, placeholders, encoded=False):
+    """GoTestWAF's placeholders, as its clients build them. `encoded`: `p` is
+    already the encoder's output (Base64Flat), placed as it is."""
+    u = p if encoded else q(p)
     for ph in placeholders:
         name = ph if isinstance(ph, str) else next(iter(ph))
         if name == "URLParam":
-            yield name, "/get?q=" + q(p), [], None
+            yield name, "/get?q=" + u, [], None
         elif name == "URLPath":
-            yield name, "/" + q(p).replace("%2F", "/"), [], None
+            yield name, "/" + u.replace("%2F", "/"), [], None
         elif name == "JSONRequest":
             yield name, "/post", [["content-type", "application/json"]], json.dumps({"test": True, "data": p})
         elif name == "JSONBody":
@@ -128,7 +130,7 @@ def placements(p, placeholders):
         elif name == "UserAgent":
             yield name, "/get", [["user-agent", p]], None
         elif name == "HTMLForm":
-            yield name, "/post", [["content-type", "application/x-www-form-urlencoded"]], "data=" + q(p)
+            yield name, "/post", [["content-type", "application/x-www-form-urlencoded"]], "data=" + u
         elif name == "HTMLMultipartForm":
             b = "--gtw\r\nContent-Disposition: form-data; name=\"data\"\r\n\r\n" + p + "\r\n--gtw--\r\n"
             yield name, "/post", [["content-type", "multipart/form-data; boundary=gtw"]], b
@@ -141,7 +143,12 @@ def placements(p, placeholders):
         elif name == "RequestBody":
             yield name, "/post", [], p
         elif name == "Cookie" or name == "RawCookie":
-            yield name, "/get", [["cookie", "session=" + q(p)]], None
+            yield name, "/get", [["cookie", "session=" + u]], None
+
+
+def base64_flat(p):
+    """GoTestWAF's `Base64Flat` encoder: standard base64 without `=`."""
+    return base64.b64encode(p.encode("utf-8")).decode("ascii").replace("=", "")
 
 
 def gotestwaf():
@@ -160,10 +167,17 @@ def gotestwaf():
             # go-yaml accepts `\'` in double-quoted scalars; PyYAML does not.
             doc = yaml.safe_load(text.replace("\\'", "'"))
         phs = doc.get("placeholder") or doc.get("placeholders") or []
+        encoders = doc.get("encoder") or doc.get("encoders") or []
         for p in doc.get("payload", []):
             p = str(p)
             for name, target, hs, body in placements(p, phs):
                 add("gotestwaf", cls, p, target, hs, body)
+            # The same payloads through the `Base64Flat` encoder, as GoTestWAF
+            # sends them (raw `+` and `/` in the URL), reported as their own
+            # source; split by the payload with the plain cases.
+            if cls != "benign" and "Base64Flat" in encoders:
+                for name, target, hs, body in placements(base64_flat(p), phs, encoded=True):
+                    add("gotestwaf-b64", cls, p, target, hs, body, split_as="gotestwaf")
 
 
 # --- OWASP CRS regression tests (coreruleset/coreruleset) -------------------

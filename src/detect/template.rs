@@ -134,30 +134,45 @@ pub fn normalise(method: &[u8], path: &[u8]) -> Endpoint {
 }
 
 /// The length of the segment at the start of `bytes` (up to the next `/`)
-/// when it can only be a name: no digit, dot or `@`, and shorter than the
-/// 32 bytes of the longest-token rule. Every identifier rule then fails (a
-/// number, hex id, token with a digit or slug needs a digit, a UUID a digit
-/// or 36 bytes, an e-mail an `@`), and without a dot there is no extension,
-/// so it is not an asset either. The name (after a `/`) is then hashed into
-/// `template` and `resource` (which has its `/` already), in the same pass.
-/// `None`: the segment needs the full rules, and neither hash changed.
+/// when it can only be a name: no dot or `@`, shorter than the 32 bytes of
+/// the longest-token rule, and either no digit or (`v1`, `2fa`, `mp3`)
+/// shorter than 8 bytes, not all digits, with fewer than 4 digits at the
+/// end. Every identifier rule then fails: a number needs all digits, a hex
+/// id 8 bytes or more, a token with a digit 16, a slug 4 trailing digits, a
+/// UUID 36 bytes, an e-mail an `@`; and without a dot there is no
+/// extension, so it is not an asset either. The name (after a `/`) is then
+/// hashed into `template` and `resource` (which has its `/` already), in
+/// the same pass. `None`: the segment needs the full rules (a segment that
+/// starts with a digit is sent there at once: most are numbers), and
+/// neither hash changed.
 #[inline]
 fn plain_name(bytes: &[u8], template: &mut Fnv, resource: &mut Fnv) -> Option<usize> {
     let (mut t, mut r) = (*template, *resource);
     t.byte(b'/');
     let mut len = bytes.len();
+    let (mut digits, mut trailing) = (0usize, 0usize);
     for (i, &b) in bytes.iter().take(32).enumerate() {
-        if CLASS[usize::from(b)] & (DIGIT | SPECIAL) != 0 {
-            if b != b'/' {
+        let c = CLASS[usize::from(b)];
+        if c & (DIGIT | SPECIAL) != 0 {
+            if c & SPECIAL != 0 {
+                if b != b'/' {
+                    return None;
+                }
+                len = i;
+                break;
+            }
+            if i == 0 {
                 return None;
             }
-            len = i;
-            break;
+            digits += 1;
+            trailing += 1;
+        } else {
+            trailing = 0;
         }
         t.byte(b);
         r.byte(b);
     }
-    if len >= 32 {
+    if len >= 32 || (digits > 0 && (len >= 8 || trailing >= 4)) {
         return None;
     }
     (*template, *resource) = (t, r);
@@ -421,6 +436,109 @@ const WEBM: u64 = packed(b"webm");
 const MP3: u64 = packed(b"mp3");
 const OGG: u64 = packed(b"ogg");
 
+/// Slots of [`Recent`]: a power of two.
+const RECENT_SLOTS: usize = 1024;
+/// Longer paths are not remembered (most API and page paths are shorter).
+const RECENT_PATH: usize = 64;
+
+/// A memo of the endpoints of recent paths, for one worker.
+///
+/// [`normalise`] and the profile's sensitive-endpoint match are pure
+/// functions of the method, the path and the profile, and cost about a
+/// thousand instructions a request together; a site's traffic repeats its
+/// paths (pages, assets, API collections, popular objects). This
+/// direct-mapped table (1024 slots, about 150 KiB, filled in place, never
+/// allocated) answers a path seen recently with one XXH3 of it and a
+/// comparison of the bytes: the whole key is kept and compared, so a
+/// crafted hash collision only costs a miss, never another path's answer.
+/// A path longer than 64 bytes or a method longer than 7 is computed each
+/// time. `context` names what else the answer depends on (the profile and
+/// its generation): another context is a miss.
+pub struct Recent<V: Copy> {
+    slots: [Slot<V>; RECENT_SLOTS],
+}
+
+#[derive(Clone, Copy)]
+struct Slot<V: Copy> {
+    hash: u64,
+    context: (usize, u64),
+    /// The method packed with its length (see [`method_word`]); 0: empty.
+    method: u64,
+    len: u8,
+    path: [u8; RECENT_PATH],
+    value: Option<V>,
+}
+
+/// The method's bytes and length in one word; `None` beyond 7 bytes.
+fn method_word(method: &[u8]) -> Option<u64> {
+    if method.len() > 7 {
+        return None;
+    }
+    let mut word = (method.len() as u64 + 1) << 56;
+    for (i, &b) in method.iter().enumerate() {
+        word |= u64::from(b) << (8 * i);
+    }
+    Some(word)
+}
+
+impl<V: Copy> Recent<V> {
+    pub const fn new() -> Recent<V> {
+        Recent {
+            slots: [Slot {
+                hash: 0,
+                context: (0, 0),
+                method: 0,
+                len: 0,
+                path: [0; RECENT_PATH],
+                value: None,
+            }; RECENT_SLOTS],
+        }
+    }
+
+    /// The remembered value for `(context, method, path)`, or `compute()`'s,
+    /// remembered.
+    pub fn get_or(
+        &mut self,
+        context: (usize, u64),
+        method: &[u8],
+        path: &[u8],
+        compute: impl FnOnce() -> V,
+    ) -> V {
+        let Some(word) = method_word(method).filter(|_| path.len() <= RECENT_PATH) else {
+            return compute();
+        };
+        let seed = word
+            ^ (context.0 as u64).rotate_left(29)
+            ^ context.1.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let hash = xxhash_rust::xxh3::xxh3_64_with_seed(path, seed);
+        let slot = &mut self.slots[hash as usize & (RECENT_SLOTS - 1)];
+        if slot.hash == hash
+            && slot.method == word
+            && slot.context == context
+            && usize::from(slot.len) == path.len()
+            && slot.path[..path.len()] == *path
+        {
+            if let Some(v) = slot.value {
+                return v;
+            }
+        }
+        let v = compute();
+        slot.hash = hash;
+        slot.method = word;
+        slot.context = context;
+        slot.len = path.len() as u8;
+        slot.path[..path.len()].copy_from_slice(path);
+        slot.value = Some(v);
+        v
+    }
+}
+
+impl<V: Copy> Default for Recent<V> {
+    fn default() -> Self {
+        Recent::new()
+    }
+}
+
 /// Renders the template of `path` (for events, debugging and tests).
 pub fn write_template(path: &[u8], out: &mut String) {
     let mut any = false;
@@ -683,6 +801,19 @@ mod tests {
             b"/x/12.3a.b",
             b"/abcdefghijklmnopqrstuvwxyzabcdef/x",
             b"/abcdefghijklmnopqrstuvwxyzabcde",
+            b"/api/v1/x",
+            b"/v2",
+            b"/a1",
+            b"/ab1234",
+            b"/abc123",
+            b"/x12345/y",
+            b"/a1b2c3d",
+            b"/a1b2c3d4",
+            b"/a1b2c3d4/x",
+            b"/1a",
+            b"/2fa/mp3",
+            b"/-1234",
+            b"/%1234",
             b"\xff/\xfe",
         ];
         for p in fixed {
@@ -755,6 +886,60 @@ mod tests {
         for len in 30..=34 {
             let p = [b"/".as_slice(), &vec![b'q'; len], b"/x.css"].concat();
             assert_eq!(normalise(b"GET", &p), reference(b"GET", &p), "{len}");
+        }
+    }
+
+    #[test]
+    fn recent_paths_are_answered_as_computed() {
+        let mut recent = Recent::new();
+        let paths: &[&[u8]] = &[
+            b"/api/v1/products/123.json",
+            b"/api/v1/products/124.json",
+            b"/",
+            b"",
+            b"/static/app.js",
+            &[b'a'; 64],
+            &[b'a'; 65],
+        ];
+        for round in 0..3 {
+            for p in paths {
+                for m in [&b"GET"[..], b"POST", b"PROPFIND", b""] {
+                    for ctx in [(1, 1), (1, 2), (2, 1)] {
+                        // Asked twice in a row: computed once when it can
+                        // be remembered (at most once in later rounds),
+                        // twice when not.
+                        let mut calls = 0;
+                        for _ in 0..2 {
+                            let got = recent.get_or(ctx, m, p, || {
+                                calls += 1;
+                                normalise(m, p)
+                            });
+                            assert_eq!(got, normalise(m, p), "{round}");
+                        }
+                        let kept = p.len() <= 64 && m.len() <= 7;
+                        match (kept, round) {
+                            (false, _) => assert_eq!(calls, 2),
+                            (true, 0) => assert_eq!(calls, 1),
+                            (true, _) => assert!(calls <= 1),
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn recent_keeps_the_whole_key() {
+        // Paths that share a slot replace each other; a path is never
+        // answered with another's value, whatever the slot holds.
+        let mut recent: Recent<u32> = Recent::new();
+        let mut seed = 7u64;
+        for _ in 0..20_000 {
+            seed = seed.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1);
+            let n = (seed >> 40) % 3000;
+            let path = format!("/p/{n}");
+            let got = recent.get_or((0, 0), b"GET", path.as_bytes(), || n as u32);
+            assert_eq!(got, n as u32);
         }
     }
 

@@ -1,6 +1,6 @@
 //! What PREACCESS and LOG both derive from a request, computed once: the
-//! endpoint template (with the profile's sensitive kind) and the hash of the
-//! User-Agent. PREACCESS computes the template only when an active campaign
+//! endpoint template (with the profile's sensitive kind, remembered per
+//! worker for recent paths) and the hash of the User-Agent. PREACCESS computes the template only when an active campaign
 //! needs it; LOG reuses it, or computes it for the URI the request ended
 //! with.
 
@@ -77,11 +77,26 @@ unsafe fn memo(r: *const ngx_http_request_t, ctx: &Ctx, profile: &Profile) -> Me
             return m;
         }
     }
+    let context = (pid, super::profiles::generation());
+    // SAFETY: RECENT is touched only here, on the worker's event thread
+    // (request handlers), one call at a time.
+    let recent = unsafe { &mut *std::ptr::addr_of_mut!(RECENT) };
+    let (endpoint, sensitive) = recent.get_or(context, method, uri, || {
+        (
+            template::normalise(method, uri),
+            profile.sensitive.classify(method, uri),
+        )
+    });
     Memo {
         method: id(method),
         uri: id(uri),
         profile: pid,
-        endpoint: template::normalise(method, uri),
-        sensitive: profile.sensitive.classify(method, uri),
+        endpoint,
+        sensitive,
     }
 }
+
+/// This worker's recent endpoints (see [`template::Recent`]), keyed by the
+/// profile and the profiles' generation as well: the sensitive kind is the
+/// profile's.
+static mut RECENT: template::Recent<(Endpoint, Option<SensitiveKind>)> = template::Recent::new();

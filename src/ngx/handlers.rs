@@ -406,7 +406,7 @@ unsafe fn detect_start(
     addr: std::net::IpAddr,
     ctx: &mut Ctx,
 ) -> bool {
-    let Some(profile) = profiles.and_then(|p| p.profile_for(lcf.app())) else {
+    let Some(profile) = profiles.and_then(|p| super::profiles::profile_for(p, lcf.app())) else {
         return false;
     };
     // SAFETY: the caller's live request.
@@ -594,7 +594,7 @@ unsafe fn log_phase(r: *mut ngx_http_request_t) {
         return;
     };
     let app = lcf.app();
-    let Some(profile) = profiles.profile_for(app) else {
+    let Some(profile) = super::profiles::profile_for(profiles, app) else {
         return;
     };
 

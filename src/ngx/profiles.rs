@@ -38,6 +38,7 @@ use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
+use arc_swap::cache::Cache;
 use arc_swap::ArcSwapOption;
 use ngx::core::Pool;
 use ngx::ffi::{
@@ -48,7 +49,7 @@ use ngx::ffi::{
 
 use super::conf::ConfError;
 use super::worker::{log_line, spawn_quiet};
-use crate::config::Profiles;
+use crate::config::{Profile, Profiles};
 use crate::lists::Image;
 
 const ZONE_NAME: &str = "api_abuse:profiles";
@@ -480,9 +481,88 @@ pub fn exit_master(zone: *mut ngx_shm_zone_t) {
 
 static CURRENT: ArcSwapOption<Profiles> = ArcSwapOption::const_empty();
 
-/// The profiles in force in this process.
-pub fn current() -> arc_swap::Guard<Option<Arc<Profiles>>> {
-    CURRENT.load()
+/// This worker's handle on [`CURRENT`]: checking it is one relaxed load and
+/// a compare, where `ArcSwapOption::load` takes and releases a debt slot
+/// (about a hundred instructions, twice per request).
+type Cached = Cache<&'static ArcSwapOption<Profiles>, Option<Arc<Profiles>>>;
+static mut CACHED: Option<Cached> = None;
+
+/// The profiles in force in this process. On the worker's event thread
+/// only (the request handlers and timers).
+///
+/// A clone of the `Arc`, not a reference into the cache: a handler that
+/// nginx re-enters (a body read, a finalisation that runs the LOG phase)
+/// may reload the cache while the outer call still uses what it got.
+pub fn current() -> Option<Arc<Profiles>> {
+    // SAFETY: CACHED and SEEN are touched only here and in `generation`, on
+    // the worker's event thread (the caller's guarantee), and no reference
+    // to them outlives the call.
+    let (cache, seen) = unsafe { (&mut *addr_of_mut!(CACHED), &mut *addr_of_mut!(SEEN)) };
+    let p = cache.get_or_insert_with(|| Cache::new(&CURRENT)).load();
+    let at = p.as_ref().map_or(0, |p| Arc::as_ptr(p) as usize);
+    if at != seen.0 {
+        *seen = (at, seen.1 + 1);
+    }
+    p.clone()
+}
+
+/// The address of the profiles [`current`] last gave, and how many times
+/// that changed. The cache holds those profiles until it loads the next, so
+/// a new `Profiles` never has the address of the one it replaces: the count
+/// changes with every swap.
+static mut SEEN: (usize, u64) = (0, 0);
+
+/// Changes whenever this worker's profiles do (see [`SEEN`]): what a
+/// per-worker memo of a profile's answers is keyed by. On the worker's
+/// event thread only.
+pub fn generation() -> u64 {
+    // SAFETY: as in `current`.
+    unsafe { (*addr_of_mut!(SEEN)).1 }
+}
+
+/// The last answer of [`profile_for`] in this worker.
+#[derive(Clone, Copy)]
+struct Covering {
+    /// Address and version of the profiles it was found in (0: none yet).
+    profiles: (usize, u64),
+    /// Address and length of the application name: a location's name lives
+    /// in the configuration, which a worker keeps for its whole life.
+    app: (usize, usize),
+    index: Option<usize>,
+}
+
+static mut COVERING: Covering = Covering {
+    profiles: (0, 0),
+    app: (0, 0),
+    index: None,
+};
+
+/// `profiles.profile_for(app)`, remembered for the next request of the same
+/// application (both phases of every request ask; the search compares the
+/// name with every profile's applications). On the worker's event thread
+/// only.
+///
+/// Keyed by the profiles' address and version (a hash of the file): a new
+/// `Profiles` at the address of a freed one is either the same file, with
+/// the same answer, or has another version. What is kept is an index, so a
+/// wrong key could at worst give a wrong profile, never a dangling one.
+pub fn profile_for<'p>(profiles: &'p Profiles, app: &[u8]) -> Option<&'p Profile> {
+    let key = (std::ptr::from_ref(profiles) as usize, profiles.version);
+    let app_key = (app.as_ptr() as usize, app.len());
+    // SAFETY: COVERING is touched only here, on the worker's event thread
+    // (the caller's guarantee), one call at a time.
+    let memo = unsafe { &mut *addr_of_mut!(COVERING) };
+    if memo.profiles != key || memo.app != app_key {
+        *memo = Covering {
+            profiles: key,
+            app: app_key,
+            index: profiles
+                .profiles
+                .iter()
+                .position(|p| p.enabled && p.covers(app)),
+        };
+    }
+    memo.index.and_then(|i| profiles.profiles.get(i))
 }
 
 type Compiled = Result<(u64, String), String>;
@@ -563,6 +643,9 @@ pub unsafe fn init_worker(zone: *mut ngx_shm_zone_t, log: *mut ngx_log_t) -> boo
 /// # Safety
 /// On the worker's event thread.
 pub unsafe fn tick(log: *mut ngx_log_t) -> usize {
+    // The cache lets go of profiles a swap replaced, even in a worker that
+    // serves no request.
+    drop(current());
     // SAFETY: on the event thread (the caller's guarantee), the only one
     // that touches WORKER; no other reference to it is alive.
     let Some(w) = (unsafe { &mut *addr_of_mut!(WORKER) }).as_mut() else {

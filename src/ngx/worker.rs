@@ -31,7 +31,7 @@ const STATE_REPORT_MS: usize = 1000;
 static mut SAVER_RUNNING: bool = false;
 
 /// The profiles in force in this process (see `super::profiles`).
-pub fn profiles() -> arc_swap::Guard<Option<Arc<Profiles>>> {
+pub fn profiles() -> Option<Arc<Profiles>> {
     super::profiles::current()
 }
 

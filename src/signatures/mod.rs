@@ -239,10 +239,7 @@ impl Scan<'_> {
                 if probe::query(q) {
                     scan.found.add(A::ScannerProbe, Location::Query);
                 }
-                if !scan.prefilter
-                    || !prefilter::plain_pairs(q, b'&')
-                    || fields::base64_pairs(q, b'&')
-                {
+                if !scan.prefilter || !prefilter::plain_pairs(q, b'&') {
                     fields::urlencoded(q, scan);
                 }
             });
@@ -259,10 +256,7 @@ impl Scan<'_> {
                     // client's next request is usually too far away for the
                     // exact level (measured: a loss at 200,000 clients).
                     scan.location = Location::Cookie;
-                    if !scan.prefilter
-                        || !prefilter::plain_pairs(value, b';')
-                        || fields::base64_pairs(value, b';')
-                    {
+                    if !scan.prefilter || !prefilter::plain_pairs(value, b';') {
                         fields::cookies(value, scan);
                     }
                 }
@@ -273,7 +267,9 @@ impl Scan<'_> {
                 // two in step), without lowercasing the name again.
                 b"referer" | b"origin" | b"x-forwarded-for" | b"x-real-ip" => {
                     scan.location = Location::Header;
-                    scan.run(value, Encoding::RAW, HEADER);
+                    if scan.run(value, Encoding::RAW, HEADER) && name == b"referer" {
+                        scan.referer_arguments(value);
+                    }
                 }
                 b"user-agent" | b"x-requested-with" => {
                     scan.location = Location::Header;
@@ -562,6 +558,7 @@ impl<'a> Scan<'a> {
             }
         }
         self.run(path, Encoding::RAW, PATH);
+        self.path_base64(path);
         // The probe check reads the path's first window once more, cached
         // or not: it is charged the same either way.
         let cost = path.len().min(normalize::WINDOW);
@@ -609,6 +606,58 @@ impl<'a> Scan<'a> {
                         ..PATH
                     },
                 );
+            }
+        }
+    }
+
+    /// Text a path carries in base64 (`fields::base64_text`), read as a
+    /// value: the path after its leading `/` as one value (standard base64
+    /// keeps its `/` raw in a path: GoTestWAF's `URLPath` placement with
+    /// `Base64Flat`), and each segment of a longer path (URL-safe ids and
+    /// state in a segment, `/v1/export/eyJ...`). A segment of random
+    /// base64 stops decoding at its first byte that is not text.
+    fn path_base64(&mut self, path: &[u8]) {
+        let mut text = [0u8; fields::BASE64_SPAN];
+        let whole = path.strip_prefix(b"/").unwrap_or(path);
+        if let Some(t) = fields::base64_text(whole, &mut text) {
+            if !self.run(t, Encoding::RAW, VALUE) {
+                return;
+            }
+        }
+        if !whole.contains(&b'/') {
+            return;
+        }
+        for seg in whole.split(|&b| b == b'/') {
+            if let Some(t) = fields::base64_text(seg, &mut text) {
+                if !self.run(t, Encoding::RAW, VALUE) {
+                    return;
+                }
+            }
+        }
+    }
+
+    /// The arguments of a Referer's query, each value read as a value with
+    /// the header's checks: an injection there starts at the value, not at
+    /// the header (`Referer: https://shop.example/p?id=1' AND 1=1--`),
+    /// which is how scanners that fuzz the Referer send it and how
+    /// analytics code parses it. Plain token values are skipped as
+    /// everywhere.
+    fn referer_arguments(&mut self, value: &[u8]) {
+        let Some(q) = memchr::memchr(b'?', value) else {
+            return;
+        };
+        let query = &value[q + 1..];
+        let query = &query[..memchr::memchr(b'#', query).unwrap_or(query.len())];
+        if self.prefilter && prefilter::plain_pairs(query, b'&') {
+            return;
+        }
+        for pair in query.split(|&b| b == b'&') {
+            let arg = pair
+                .iter()
+                .position(|&b| b == b'=')
+                .map_or(pair, |p| &pair[p + 1..]);
+            if !arg.is_empty() && !self.run(arg, Encoding::FORM, HEADER) {
+                return;
             }
         }
     }

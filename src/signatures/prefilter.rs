@@ -95,6 +95,12 @@ pub fn facts(raw: &[u8]) -> u32 {
     raw.iter().fold(0, |f, &b| f | CLASS[usize::from(b)])
 }
 
+/// The facts of one byte ([`facts`] of a field is their union).
+#[inline]
+pub fn byte_facts(b: u8) -> u32 {
+    CLASS[usize::from(b)]
+}
+
 /// Letters, digits, `-`, `_`, `,`, `~` only (see the module header).
 pub fn plain_token(f: u32) -> bool {
     f & NOT_TOKEN == 0
@@ -312,25 +318,46 @@ pub fn segments_need_sql(path: &[u8], f: u32) -> bool {
 /// and values are all plain tokens: every field the splitters in `fields`
 /// would cut from it is skipped by [`plain_token`] (and none has a `[` or
 /// `%` to make a bracket operator), so the splitting itself can be skipped.
-/// Cookie pairs are trimmed of whitespace as `fields::cookies` does.
+/// Cookie pairs are trimmed of whitespace as `fields::cookies` does. The
+/// splitters also read a value's text in base64 (`fields::base64_text`):
+/// a value that decodes to text which is not itself a plain token (what a
+/// hex session id decodes to usually is) takes the long way too. One pass
+/// over the bytes; only values of 8 bytes or more are decoded, and the
+/// decoding stops at its first byte that is not text.
 pub fn plain_pairs(s: &[u8], sep: u8) -> bool {
     let cookie = sep == b';';
-    // Whether the pair so far has its `=`, and holds only leading spaces.
-    let (mut eq, mut leading) = (false, true);
-    for &b in s {
-        if CLASS[usize::from(b)] & NOT_TOKEN == 0 {
-            leading = false;
-        } else if b == sep {
-            (eq, leading) = (false, true);
-        } else if b == b'=' && !eq {
-            (eq, leading) = (true, false);
-        } else if !(cookie && leading && b == b' ') {
-            // Anything else, including a space inside or after a cookie
-            // pair (the splitter would hand it on), takes the long way.
+    let token_end = |mut i: usize| {
+        while i < s.len() && CLASS[usize::from(s[i])] & NOT_TOKEN == 0 {
+            i += 1;
+        }
+        i
+    };
+    let mut i = 0;
+    loop {
+        if cookie {
+            while s.get(i) == Some(&b' ') {
+                i += 1;
+            }
+        }
+        // The name, then the value after the pair's first `=` (a pair
+        // without one is all value); anything but the separator after
+        // them, a space inside or after a cookie pair included, takes the
+        // long way.
+        let mut value = i;
+        i = token_end(i);
+        if s.get(i) == Some(&b'=') {
+            value = i + 1;
+            i = token_end(value);
+        }
+        if i - value >= 8 && super::fields::base64_scanned(&s[value..i]) {
             return false;
         }
+        match s.get(i) {
+            None => return true,
+            Some(&b) if b == sep => i += 1,
+            Some(_) => return false,
+        }
     }
-    true
 }
 
 #[cfg(test)]
@@ -409,9 +436,7 @@ pub(super) mod tests {
             }
         }
         for sep in [b'&', b';'] {
-            // The glue splits a list of tokens after all when one carries
-            // text in base64 (`fields::base64_pairs`).
-            if plain_pairs(s, sep) && !super::super::fields::base64_pairs(s, sep) {
+            if plain_pairs(s, sep) {
                 skipped += 1;
                 let mut fields = Fields::default();
                 if sep == b'&' {
@@ -421,7 +446,8 @@ pub(super) mod tests {
                 }
                 for (kind, raw) in fields.0 {
                     assert!(
-                        kind != Kind::NosqlOperator && plain_token(facts(&raw)),
+                        !matches!(kind, Kind::NosqlOperator | Kind::RemoteInclude)
+                            && plain_token(facts(&raw)),
                         "{kind:?} {:?} of {:?} skipped",
                         String::from_utf8_lossy(&raw),
                         String::from_utf8_lossy(s)
@@ -696,6 +722,125 @@ pub(super) mod tests {
         assert!(skipped > 1000, "{skipped} skips");
     }
 
+    /// Lists of tokens whose values are base64 (session ids, hashes,
+    /// encoded words and encoded attacks): the split is skipped only when
+    /// every decoded text is a plain token too (`check_shortcuts`), and an
+    /// encoded attack is always split.
+    #[test]
+    fn sound_on_base64_values() {
+        use base64::engine::general_purpose::{STANDARD_NO_PAD, URL_SAFE_NO_PAD};
+        use base64::Engine;
+        let lines = corpus_lines();
+        let words = runs(&lines, |b| b.is_ascii_alphanumeric() || b == b'_');
+        let mut state = 0x0ddc_0ffe_e0dd_f00du64;
+        let mut next = move |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let mut values: Vec<Vec<u8>> = Vec::new();
+        for _ in 0..20_000 {
+            let alphabet: &[u8] = match next(3) {
+                0 => b"0123456789abcdef",
+                1 => b"0123456789ABCDEF",
+                _ => b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789",
+            };
+            let len = 8 + next(40);
+            values.push((0..len).map(|_| alphabet[next(alphabet.len())]).collect());
+        }
+        for w in words.iter().chain(&lines) {
+            values.push(STANDARD_NO_PAD.encode(w).into_bytes());
+            values.push(URL_SAFE_NO_PAD.encode(w).into_bytes());
+        }
+        let (mut skipped, mut split) = (0, 0);
+        for v in &values {
+            let v = String::from_utf8_lossy(v);
+            for (s, sep) in [
+                (format!("sid={v}; theme=light"), b';'),
+                (format!("fields=id,name&token={v}&page=2"), b'&'),
+            ] {
+                let s = s.as_bytes();
+                skipped += check_shortcuts(s);
+                // Every list here is of tokens: it is split only for the
+                // text a value carries.
+                if !plain_pairs(s, sep) {
+                    split += 1;
+                }
+            }
+        }
+        for line in lines
+            .iter()
+            .filter(|l| !plain_token(facts(l)) && l.len() >= 6)
+        {
+            let v = STANDARD_NO_PAD.encode(line);
+            let s = format!("sid={v}; theme=light");
+            assert!(
+                !plain_pairs(s.as_bytes(), b';'),
+                "an encoded attack is split: {}",
+                String::from_utf8_lossy(line)
+            );
+        }
+        assert!(
+            skipped > 30_000 && split > 1_000,
+            "{skipped} skipped, {split} split"
+        );
+    }
+
+    /// `plain_pairs` against the splitters themselves on random lists of
+    /// separators, `=`, spaces, tokens and base64: whenever it skips a
+    /// list, every field cut from it is a plain token.
+    #[test]
+    fn plain_pairs_is_what_the_splitters_cut() {
+        let pieces: [&[u8]; 14] = [
+            b"a",
+            b"Zq",
+            b"0",
+            b"=",
+            b"=",
+            b";",
+            b"&",
+            b" ",
+            b"-_,~",
+            b"%",
+            b"[",
+            b"e30",
+            b"JyBvciAxPTE",
+            b"8f3a2c9e1b7d4a60",
+        ];
+        let mut state = 0x5eed_5eed_1234_5678u64;
+        let mut next = move |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        let mut skipped = 0;
+        for _ in 0..50_000 {
+            let s: Vec<u8> = (0..1 + next(10))
+                .flat_map(|_| pieces[next(pieces.len())].iter().copied())
+                .collect();
+            for sep in [b'&', b';'] {
+                let mut fields = Fields::default();
+                if sep == b'&' {
+                    urlencoded(&s, &mut fields);
+                } else {
+                    cookies(&s, &mut fields);
+                }
+                let plain = fields.0.iter().all(|(kind, raw)| {
+                    !matches!(kind, Kind::NosqlOperator | Kind::RemoteInclude)
+                        && plain_token(facts(raw))
+                });
+                let shown = String::from_utf8_lossy(&s);
+                if plain_pairs(&s, sep) {
+                    skipped += 1;
+                    assert!(plain, "{shown:?} skipped, {:?}", fields.0);
+                }
+            }
+        }
+        assert!(skipped > 5_000, "{skipped} skipped");
+    }
+
     #[test]
     fn dot_dot_as_windows_find_it() {
         let mut state = 0x1357_9bdf_2468_ace0u64;
@@ -767,6 +912,19 @@ pub(super) mod tests {
         assert_ne!(value(b"1/**/or", Encoding::RAW), 0);
         assert!(plain_pairs(b"fields=id,name&sort=-price&page=2&x", b'&'));
         assert!(plain_pairs(b"sid=0a1b; theme=light", b';'));
+        // A session id in hex decodes to a plain token, if to text at all.
+        assert!(plain_pairs(b"sid=e6b0189c46772c0a; theme=light", b';'));
+        assert!(plain_pairs(b"token=aGVsbG93b3JsZA&page=2", b'&'));
+        // Text in base64 that the scan reads (`' or 1=1`), wherever the
+        // value is in the list, with or without a name.
+        for (s, sep) in [
+            (&b"sid=JyBvciAxPTE; theme=light"[..], b';'),
+            (b"theme=light;  JyBvciAxPTE", b';'),
+            (b"JyBvciAxPTE", b'&'),
+            (b"page=2&q=JyBvciAxPTE&x=1", b'&'),
+        ] {
+            assert!(!plain_pairs(s, sep), "{s:?}");
+        }
         for (s, sep) in [
             (&b"q=a=b"[..], b'&'),
             (b"q=a b", b'&'),

@@ -205,6 +205,13 @@ fn context(s: &[u8], at: usize, start: bool) -> bool {
         closed = true;
         first = lx.next();
     }
+    // At the value start a line comment followed by more lines is only
+    // whitespace to the server: sqlmap's `1#\nAND 1=1`, `#\nOR 1=1`,
+    // `-- x\nUNION SELECT`. (After a quote, `continuation` reads the
+    // comment itself.)
+    while start && first.is_some_and(|c| c.t == T::Comment && lx.span(c.end, c.end + 1) == b"\n") {
+        first = lx.next();
+    }
     let Some(t) = first else { return false };
     let bare_start = start && !closed && at == 0;
     continuation(&lx, t, bare_start) || (!start && operator_between_quotes(&lx, at, t))
