@@ -767,7 +767,10 @@ impl<'a> Scan<'a> {
             }
         }
         let (before, budget) = (self.found.mask, self.budget);
-        let (complete, known) = self.run_hashed(raw, enc, checks, pending, complete_checks);
+        let (complete, known) = match self.prefiltered(raw, enc, checks, pending) {
+            None => (true, false),
+            Some(pending) => self.run_hashed(raw, enc, checks, pending, complete_checks),
+        };
         let admit = admit.filter(|a| a.seen || known);
         if let (Some(a), true, Some(c)) = (admit, complete, self.cache.as_deref_mut()) {
             if let Some(v) = cache::Verdict::new(self.found.mask & !before, budget - self.budget) {
@@ -777,19 +780,17 @@ impl<'a> Scan<'a> {
         complete
     }
 
-    /// [`Scan::run`] past the exact level: the prefilter, the hashed level,
-    /// the scan. Whether it completed, and whether the hashed level knew
-    /// the field. Out of line: [`Scan::run`] stays small for the fields
-    /// the exact level answers.
-    #[inline(never)]
-    fn run_hashed(
+    /// The classes of `pending` that could fire on `raw`, `None` when none
+    /// can (see [`prefilter`]). Inlined into [`Scan::run`]: most fields
+    /// that reach it end here.
+    #[inline]
+    fn prefiltered(
         &mut self,
         raw: &[u8],
         enc: Encoding,
         checks: Checks,
         pending: u16,
-        complete_checks: bool,
-    ) -> (bool, bool) {
+    ) -> Option<u16> {
         // Identifiers, numbers, UUIDs, tokens and comma-separated lists of
         // them are not inspected (see `prefilter`), and a field whose bytes
         // cannot open the gate of any pending class is not normalised,
@@ -804,16 +805,29 @@ impl<'a> Scan<'a> {
         }
         let facts = prefilter::facts(raw);
         if prefilter::plain_token(facts) {
-            return (true, false);
+            return None;
         }
         let pending = if self.prefilter {
             prefilter::candidates(raw, enc, facts, pending)
         } else {
             pending
         };
-        if pending == 0 {
-            return (true, false);
-        }
+        (pending != 0).then_some(pending)
+    }
+
+    /// [`Scan::run`] past the exact level and the prefilter (`pending`: the
+    /// classes left): the hashed level, the scan. Whether it completed, and
+    /// whether the hashed level knew the field. Out of line: [`Scan::run`]
+    /// stays small for the fields the exact level or the prefilter answer.
+    #[inline(never)]
+    fn run_hashed(
+        &mut self,
+        raw: &[u8],
+        enc: Encoding,
+        checks: Checks,
+        pending: u16,
+        complete_checks: bool,
+    ) -> (bool, bool) {
         // A field seen before with the same checks: its verdict is known.
         // Only complete verdicts are cached (nothing skipped as already found).
         let mut key = None;
