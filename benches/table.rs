@@ -5,7 +5,11 @@
 //!   with 65,536 clients cycled (cache misses) or 256 (cache-resident);
 //! - upsert/insert-evict: a new client in a full table, which reuses the slot
 //!   idle longest (the worst per-request case);
-//! - get/miss: a client the table does not know (two buckets checked).
+//! - get/miss: a client the table does not know (two buckets checked);
+//! - table-1m/upsert-random: the real record ([`ClientState`], 240 bytes)
+//!   in a table sized for 1,000,000 clients (the `K1M` sweep's zone), a
+//!   known client drawn at random on every call: each call is a cache and
+//!   TLB miss for the bucket and the record, as with a large zone in nginx.
 //!
 //! cargo bench --no-default-features --features standalone --bench table -- --warm-up-time 1 --measurement-time 2
 
@@ -16,6 +20,8 @@ use std::hint::black_box;
 use std::sync::Mutex;
 
 use criterion::{criterion_group, criterion_main, Criterion};
+use ngx_http_api_abuse_module::detect::{facts, AppBaseline, ClientState};
+use ngx_http_api_abuse_module::request::RequestView;
 use ngx_http_api_abuse_module::table::{Record, Table};
 
 #[repr(C)]
@@ -30,6 +36,11 @@ impl Record for Client {
 }
 
 const ZONE: usize = 64 << 20;
+
+/// Memory aligned as the zone's regions are (64 bytes).
+#[repr(C, align(64))]
+#[derive(Clone, Copy)]
+struct Line([u8; 64]);
 /// Known clients probed in the cold benchmarks, cycled through: their buckets
 /// are mostly out of cache, so these measure memory latency.
 const PROBES: u32 = 1 << 16;
@@ -47,7 +58,7 @@ fn evictable(_: &Client, _: u32) -> bool {
 }
 
 fn table_ops(c: &mut Criterion) {
-    let mut region = vec![0u128; ZONE / 16];
+    let mut region = vec![Line([0; 64]); ZONE / 64];
     // SAFETY: the region outlives the table, which is used by this thread only.
     let table = unsafe { Table::<Client>::create(region.as_mut_ptr().cast(), ZONE, 1) }
         .unwrap_or_else(|e| panic!("{e}"));
@@ -125,5 +136,75 @@ fn table_ops(c: &mut Criterion) {
     );
 }
 
-criterion_group!(benches, table_ops);
+/// Clients of the large-zone benchmark (the `K1M` sweep's count).
+const MILLION: u32 = 1_000_000;
+
+fn table_million(c: &mut Criterion) {
+    // Sized as the module sizes a zone: 80 % load at the wanted count.
+    let bytes = Table::<ClientState>::bytes_for(MILLION as usize * 5 / 4);
+    let mut region = vec![Line([0; 64]); bytes.div_ceil(64)];
+    // SAFETY: the region outlives the table, which is used by this thread only.
+    let table =
+        unsafe { Table::<ClientState>::create(region.as_mut_ptr().cast(), region.len() * 64, 7) }
+            .unwrap_or_else(|e| panic!("{e}"));
+    for i in 0..MILLION {
+        table.upsert(key(i), 1, |_, _| true, |_, _| ());
+    }
+    let s = table.stats();
+    println!(
+        "table-1m: {} MB, capacity {}, used {}, evictions while filling {}",
+        bytes >> 20,
+        s.capacity,
+        s.used,
+        s.evictions
+    );
+    let mut group = c.benchmark_group("table-1m");
+    let mut rng = 0x2545_f491_4f6c_dd1du64;
+    group.bench_function("upsert-random", |b| {
+        b.iter(|| {
+            // xorshift64: a fresh random known client on every call.
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            let i = (((rng >> 32) * u64::from(MILLION)) >> 32) as u32;
+            table.upsert(
+                black_box(key(i)),
+                2,
+                |_, _| true,
+                |s, new| new || s.requests() == 0,
+            )
+        })
+    });
+    // The same with what the request path does under the lock: the
+    // record update of one request (every field of the record is read).
+    let baseline = AppBaseline::boxed();
+    let view = RequestView {
+        method: b"GET",
+        path: b"/api/v1/products/42.json",
+        user_agent: Some(b"Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0"),
+        status: 200,
+        http_version: 1001,
+        ..Default::default()
+    };
+    let facts = facts::extract(&view, None);
+    let mut now_ms = 10_000_000u64;
+    group.bench_function("upsert-begin-random", |b| {
+        b.iter(|| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            let i = (((rng >> 32) * u64::from(MILLION)) >> 32) as u32;
+            now_ms += 1;
+            table.upsert(
+                black_box(key(i)),
+                (now_ms / 1000) as u32,
+                |_, _| true,
+                |s, _| s.begin(&facts, &baseline, now_ms).minute_sample,
+            )
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, table_ops, table_million);
 criterion_main!(benches);

@@ -226,35 +226,54 @@ fn detect(
     before: &mut (bool, Prior),
 ) -> Option<Outcome> {
     let app = learner.app(shared, app_key(app), app, now_ms);
-    let (mut state, obs, was) =
-        update_stage(shared, (key, place), facts, app.baseline(), now_ms, stage)?;
+    let min = min_requests(profile);
+    // Filled only when the record is to be scored: the common request
+    // copies nothing out of the critical section.
+    let mut copy: Option<ClientState> = None;
+    let (step, obs, was) = update_stage(
+        shared,
+        (key, place),
+        facts,
+        app.baseline(),
+        now_ms,
+        stage,
+        Some(min),
+        &mut copy,
+    )?;
     *before = was;
     let now_s = now_ms / 1000;
     // A monitor-only reaction does not keep an enforcing one from listing
     // the client later (see `ClientState::reported_mask`).
     let monitoring = monitor || profile.reaction == Reaction::Monitor;
-    if !monitoring {
-        rearm(shared, key, &mut state, now_s);
+    if let Step::Taught(lesson, reported) = step {
+        // Decided in the critical section: nothing can be detected on this
+        // request, and the lesson did not need the record again.
+        if !monitoring && reported != 0 {
+            rearm_reported(shared, key, reported, now_s);
+        }
+        app.teach(&obs, lesson);
+        return None;
     }
-    let mut scored = state;
-    scored.reported = state.reported_mask(monitoring);
-    if state.requests() < min_requests(profile) {
+    let state = copy.as_mut()?;
+    if !monitoring {
+        rearm(shared, key, state, now_s);
+    }
+    // Scored with the types not to report again masked out; the challenge
+    // below the threshold reads the record's own bits.
+    let reported = state.reported;
+    state.reported = state.reported_mask(monitoring);
+    if state.requests() < min {
         // No vote can detect anything on this request (every tolerance the
         // profile votes with wants more requests in the session): only what
         // it teaches the baseline is worked out.
-        app.teach(&obs, early_lesson(&scored, &obs, app.baseline(), now_ms));
+        app.teach(&obs, early_lesson(state, &obs, app.baseline(), now_ms));
         return None;
     }
-    if crate::detect::scoring::quiet(&scored, app.baseline()) {
-        // No core detector fires: no vote can detect anything either, and
-        // the lesson needs two detectors more at most.
-        app.teach(&obs, quiet_lesson(&scored, &obs, app.baseline(), now_ms));
-        return None;
-    }
-    let (assessment, detection) = score(&scored, app.baseline(), profile, now_ms);
+    let (assessment, detection) = score(state, app.baseline(), profile, now_ms);
+    state.reported = reported;
     let (det, below) = match detection {
         Some(d) => (d, false),
-        None => match challenge_below(&state, &assessment, profile) {
+        None => match challenge_below(state, &assessment, profile) {
             Some(d) => (d, true),
             None => {
                 app.teach(&obs, assessment.lesson());
@@ -300,6 +319,38 @@ fn detect(
     Some(outcome)
 }
 
+/// What the critical section leaves for the rest of [`detect`].
+enum Step {
+    /// Nothing can be detected on this request (too few requests in the
+    /// session, or a [`quiet`](crate::detect::scoring::quiet) record) and
+    /// the lesson was cheap to work out on the record in place: the
+    /// lesson, and the record's reported types (for [`rearm`]).
+    Taught(crate::detect::baseline::Lesson, u8),
+    /// The record was copied out, for the detectors and the vote without
+    /// the lock.
+    Score,
+}
+
+/// The lesson of a request nothing can be detected on, when it is cheap
+/// (no full assessment): what [`early_lesson`] or [`quiet_lesson`] would
+/// teach, or `None` when the record must be scored (or assessed) outside
+/// the lock. Bounded: a few detectors' arithmetic on the record.
+fn cheap_lesson(
+    state: &ClientState,
+    obs: &Observation,
+    baseline: &AppBaseline,
+    now_ms: u64,
+    min: u32,
+) -> Option<crate::detect::baseline::Lesson> {
+    // As `early_lesson`: without endpoints to teach, the quiet lesson's
+    // rate part is the whole lesson.
+    if state.requests() < min && !(obs.learn_endpoint && obs.template != 0) {
+        return Some(quiet_lesson(state, obs, baseline, now_ms));
+    }
+    crate::detect::scoring::quiet(state, baseline)
+        .then(|| quiet_lesson(state, obs, baseline, now_ms))
+}
+
 /// Stage 1, no lock: the request's facts, with the sensitive kind of the
 /// profile that covers it.
 pub fn extract(profile: &Profile, view: &RequestView<'_>) -> RequestFacts {
@@ -331,6 +382,7 @@ pub fn update(
     now_ms: u64,
 ) -> Option<(ClientState, Observation)> {
     let place = shared.clients.place(key);
+    let mut copy = None;
     update_stage(
         shared,
         (key, place),
@@ -338,12 +390,19 @@ pub fn update(
         baseline,
         now_ms,
         Stage::Finished,
+        None,
+        &mut copy,
     )
-    .map(|(state, obs, _)| (state, obs))
+    .and_then(|(_, obs, _)| Some((copy?, obs)))
 }
 
 /// [`update`]'s critical section; also says what the client had done
-/// before (see [`Started::before`]).
+/// before (see [`Started::before`]). With `min` (the profile's
+/// [`min_requests`]), a request nothing can be detected on (fewer than
+/// `min` requests in the session, or a quiet record) is decided on here,
+/// on the record in place, when its lesson is cheap: the record is copied
+/// out (into `copy`) only for scoring. Without, always copied out.
+#[allow(clippy::too_many_arguments)]
 fn update_stage(
     shared: &Shared,
     (key, place): (ClientKey, Place),
@@ -351,7 +410,9 @@ fn update_stage(
     baseline: &AppBaseline,
     now_ms: u64,
     stage: Stage,
-) -> Option<(ClientState, Observation, (bool, Prior))> {
+    min: Option<u32>,
+    copy: &mut Option<ClientState>,
+) -> Option<(Step, Observation, (bool, Prior))> {
     let now_s = (now_ms / 1000) as u32;
     let done = shared.clients.upsert_at(
         place,
@@ -370,10 +431,18 @@ fn update_stage(
             };
             #[cfg(debug_assertions)]
             test_hooks::park_if_asked();
-            (*state, obs, before)
+            let cheap = min.and_then(|min| cheap_lesson(state, &obs, baseline, now_ms, min));
+            let step = match cheap {
+                Some(lesson) => Step::Taught(lesson, state.reported()),
+                None => {
+                    *copy = Some(*state);
+                    Step::Score
+                }
+            };
+            (step, obs, before)
         },
     );
-    if shared.clients.stats().evictions > 0 && shared.clients.warn_once_full() {
+    if shared.clients.evicted() && shared.clients.warn_once_full() {
         note_full();
     }
     done
@@ -503,13 +572,21 @@ pub fn claim_for(shared: &Shared, key: ClientKey, bot: BotType, monitoring: bool
 /// was full), so a client that goes on is detected and listed again. Only
 /// clients with a reported type pay for the lookup. True when re-armed.
 pub fn rearm(shared: &Shared, key: ClientKey, state: &mut ClientState, now_s: u64) -> bool {
-    if state.reported() == 0
+    let done = rearm_reported(shared, key, state.reported(), now_s);
+    if done {
+        state.rearm();
+    }
+    done
+}
+
+/// [`rearm`] for a record of which only the reported types are at hand.
+fn rearm_reported(shared: &Shared, key: ClientKey, reported: u8, now_s: u64) -> bool {
+    if reported == 0
         || now_s < LIST_FULL_UNTIL.load(std::sync::atomic::Ordering::Relaxed)
         || shared.listed(key, now_s as u32).is_some()
     {
         return false;
     }
-    state.rearm();
     shared.clients.update(key, ClientState::rearm);
     true
 }

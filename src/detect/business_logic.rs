@@ -61,11 +61,20 @@ pub fn is_strong(r: &DetectorResult, share: f32) -> bool {
 pub const RELENTLESS: f32 = 4.0;
 
 pub fn rule(kind: SensitiveKind) -> (f32, f32) {
+    // RULES is in `SensitiveKind::ALL` order (asserted below): one index.
     RULES
-        .iter()
-        .find(|(k, _, _)| *k == kind)
+        .get(kind.index())
         .map_or((f32::MAX, 1.0), |(_, c, s)| (*c, *s))
 }
+
+const _: () = {
+    let mut i = 0;
+    while i < RULES.len() {
+        assert!(RULES[i].0 as usize == i);
+        i += 1;
+    }
+    assert!(RULES.len() == SensitiveKind::COUNT);
+};
 
 #[cfg(test)]
 mod tests {

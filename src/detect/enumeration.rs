@@ -33,6 +33,12 @@ pub fn evaluate(s: &ClientState) -> DetectorResult {
     DetectorResult::judged(reaches(ids, MIN_IDS) && walking, ids, MIN_IDS)
 }
 
+/// False only when [`evaluate`] cannot fire: it needs the hits and the
+/// distinct ids at their minimums first (the quiet check asks this first).
+pub fn may_fire(s: &ClientState) -> bool {
+    reaches(s.count(C::EnumHits), MIN_HITS) && reaches(s.count(C::EnumNewIds), MIN_IDS)
+}
+
 /// Twice the distinct ids: a long walk.
 pub fn is_strong(r: &DetectorResult) -> bool {
     r.fired() && reaches(r.figure, 2.0 * r.threshold)

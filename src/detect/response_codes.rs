@@ -51,6 +51,19 @@ pub fn evaluate(s: &ClientState) -> ResponseCodes {
     }
 }
 
+/// False only when no sub-result of [`evaluate`] can fire: each needs
+/// enough requests and its count at its minimum first. A few loads and
+/// compares, where `evaluate` divides three times: the quiet check
+/// (`scoring::quiet`) asks this first.
+pub fn may_fire(s: &ClientState) -> bool {
+    let auth = s.count(C::AuthFail);
+    let missing = s.count(C::NotFound);
+    s.requests >= MIN_REQUESTS
+        && (reaches(auth, AUTH_FAILURES.0)
+            || reaches(missing, NOT_FOUND.0)
+            || reaches(auth + missing, DENIED.0))
+}
+
 /// Auth failures that dominate the traffic, at twice the minimum count.
 pub fn auth_failures_strong(s: &ClientState, r: &DetectorResult) -> bool {
     r.fired() && r.figure >= STRONG_SHARE && reaches(s.count(C::AuthFail), 2.0 * AUTH_FAILURES.0)

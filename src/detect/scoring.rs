@@ -22,7 +22,7 @@
 use super::assessment::Assessment;
 use super::bad_user_agent::UaClass;
 use super::baseline::AppBaseline;
-use super::state::ClientState;
+use super::state::{ClientState, C};
 use super::DetectorResult;
 use crate::model::{BotType, SensitiveKind, Tolerance};
 
@@ -392,19 +392,27 @@ pub fn quiet(s: &ClientState, baseline: &AppBaseline) -> bool {
     if s.ua_class() == UaClass::Scanner {
         return false;
     }
-    if SensitiveKind::ALL
+    // A kind with less than half a request has no data (`evaluate`'s own
+    // first test), so most records skip the six evaluations.
+    if s.c[C::Kinds as usize..C::Kinds as usize + SensitiveKind::COUNT]
         .iter()
-        .any(|k| business_logic::evaluate(s, *k).0.fired())
+        .any(|&n| n >= 0.5)
+        && SensitiveKind::ALL
+            .iter()
+            .any(|k| business_logic::evaluate(s, *k).0.fired())
     {
         return false;
     }
-    let rc = response_codes::evaluate(s);
-    !(rc.auth_failures.fired()
-        || rc.not_found.fired()
-        || rc.denied.fired()
+    // Each `may_fire` is a necessary condition of its detector firing,
+    // without the ratios: most records stop there.
+    let codes = || {
+        let rc = response_codes::evaluate(s);
+        rc.auth_failures.fired() || rc.not_found.fired() || rc.denied.fired()
+    };
+    !((response_codes::may_fire(s) && codes())
         || attack_signs::evaluate(s).fired()
-        || enumeration::evaluate(s).fired()
-        || wide_scope::evaluate(s, baseline).fired())
+        || (enumeration::may_fire(s) && enumeration::evaluate(s).fired())
+        || (wide_scope::may_fire(s) && wide_scope::evaluate(s, baseline).fired()))
 }
 
 /// [`Assessment::is_ordinary`] for a record that is [`quiet`].
@@ -748,5 +756,46 @@ mod tests {
         );
         assert!(low.min_fired < normal.min_fired && normal.min_fired < high.min_fired);
         assert!(low.spike_excess < normal.spike_excess && normal.spike_excess < high.spike_excess);
+    }
+
+    #[test]
+    fn may_fire_is_necessary_for_firing() {
+        use crate::detect::{enumeration, response_codes, wide_scope, AppBaseline, ClientState};
+        // Random records around every minimum: a detector that fires
+        // must have said it may.
+        let mut rng = 0x2545_f491_4f6c_dd1du64;
+        let mut next = |range: f32| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            (rng >> 40) as f32 / (1u64 << 24) as f32 * range
+        };
+        let b = AppBaseline::boxed();
+        let mut fired = [0u32; 3];
+        for _ in 0..200_000 {
+            let mut s = ClientState::ZERO;
+            s.requests = next(40.0) as u32;
+            s.epoch_requests = next(60.0) as u16;
+            s.ua_seen = (next(1.0) * u32::MAX as f32) as u32;
+            for v in s.c.iter_mut() {
+                *v = next(40.0);
+            }
+            s.c[C::Total as usize] = next(60.0);
+            let rc = response_codes::evaluate(&s);
+            if rc.auth_failures.fired() || rc.not_found.fired() || rc.denied.fired() {
+                assert!(response_codes::may_fire(&s), "{s:?}");
+                fired[0] += 1;
+            }
+            if enumeration::evaluate(&s).fired() {
+                assert!(enumeration::may_fire(&s), "{s:?}");
+                fired[1] += 1;
+            }
+            if wide_scope::evaluate(&s, &b).fired() {
+                assert!(wide_scope::may_fire(&s), "{s:?}");
+                fired[2] += 1;
+            }
+        }
+        // The records did reach every detector's firing side.
+        assert!(fired.iter().all(|&n| n > 1000), "{fired:?}");
     }
 }

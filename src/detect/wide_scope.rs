@@ -73,6 +73,17 @@ pub fn evaluate(s: &ClientState, baseline: &AppBaseline) -> DetectorResult {
     DetectorResult::judged(crawling || sprawling, resources, threshold)
 }
 
+/// False only when [`evaluate`] cannot fire: its thresholds are the
+/// one-person ones times the people behind the address (at least one), so
+/// new resources under the lower one-person breadth and new templates
+/// under the one-person count fire neither way. No ratio, no baseline:
+/// the quiet check (`scoring::quiet`) asks this first.
+pub fn may_fire(s: &ClientState) -> bool {
+    s.requests >= MIN_REQUESTS
+        && (reaches(s.count(C::NewResources), BREADTH.min(BREADTH_NO_ASSETS))
+            || reaches(s.count(C::NewTemplates), TEMPLATES))
+}
+
 /// Fired by crawling with (almost) no resource fetched twice.
 pub fn is_strong(s: &ClientState, r: &DetectorResult) -> bool {
     r.fired()

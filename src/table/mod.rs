@@ -16,6 +16,12 @@
 //! no room (with nothing evictable), where single 8-way buckets overflow below
 //! half load; size a table of never-evicted entries with that margin.
 //!
+//! A lookup reads the bucket's first cache line (lock word, occupancy, a
+//! tag byte per slot, last-seen times) and opens only slots whose tag
+//! matches, each key sitting on its record's first line (see [`layout`]):
+//! with a zone far larger than the CPU's caches, the lines a request
+//! touches are what it costs.
+//!
 //! Closures run under a bucket lock: keep them short, and never call back into
 //! the same table from one (the bucket lock is not re-entrant).
 //!
@@ -46,7 +52,7 @@ pub use layout::WAYS;
 
 use key::{hash_key, hash_keys};
 use layout::{
-    split_key, Bucket, Geometry, Header, Locked, Slots, ALL_SLOTS, LAYOUT_VERSION, MAGIC,
+    split_key, tag_of, Bucket, Geometry, Header, Locked, Slots, ALL_SLOTS, LAYOUT_VERSION, MAGIC,
 };
 
 /// A record type that may live in shared memory.
@@ -136,6 +142,8 @@ pub struct TableStats {
 pub struct Place {
     a: u32,
     b: u32,
+    /// The key's tag in either bucket.
+    tag: u8,
     /// The key, as two halves: a `u128` would make the place (and the
     /// nginx request context that keeps it, allocated 8-aligned from the
     /// request's pool) 16-aligned.
@@ -190,8 +198,8 @@ impl<T: Record> Table<T> {
         Geometry::of::<T>().buckets_in(region_bytes) * WAYS
     }
 
-    /// Alignment the region must have (16 is always enough for records of
-    /// alignment up to 16).
+    /// Alignment the region must have: 64, buckets start on cache lines
+    /// (more only for records aligned to more).
     pub fn region_align() -> usize {
         Geometry::of::<T>().align
     }
@@ -314,10 +322,11 @@ impl<T: Record> Table<T> {
     /// key, computed once for the several operations of one request on the
     /// same record ([`Table::upsert_at`], [`Table::update_at`]).
     pub fn place(&self, key: ClientKey) -> Place {
-        let (a, b) = self.candidates(key);
+        let (a, b, tag) = self.candidates(key);
         Place {
             a: a as u32,
             b: b as u32,
+            tag,
             of: split_key(key),
             table: self.header.as_ptr() as usize,
         }
@@ -325,9 +334,9 @@ impl<T: Record> Table<T> {
 
     /// The candidates of `place` when it is `key`'s place in this table
     /// (the same table), else computed again.
-    fn candidates_at(&self, place: Place, key: ClientKey) -> (usize, usize) {
+    fn candidates_at(&self, place: Place, key: ClientKey) -> (usize, usize, u8) {
         if place.of == split_key(key) && place.table == self.header.as_ptr() as usize {
-            (place.a as usize, place.b as usize)
+            (place.a as usize, place.b as usize, place.tag)
         } else {
             self.candidates(key)
         }
@@ -342,14 +351,14 @@ impl<T: Record> Table<T> {
         evictable: impl Fn(&T, u32) -> bool,
         f: impl FnOnce(&mut T, bool) -> R,
     ) -> Option<R> {
-        let (a, b) = self.candidates_at(place, key);
+        let (a, b, tag) = self.candidates_at(place, key);
         // Known clients are the common case: one lock when found in `a`.
         for i in distinct(a, b) {
             let mut guard = self.lock(i);
             let slots = guard.slots();
-            if let Some(slot) = slots.find(key) {
+            if let Some(slot) = slots.find(key, tag) {
                 slots.last_seen[slot] = slots.last_seen[slot].max(now);
-                return Some(f(&mut slots.records[slot], false));
+                return Some(f(slots.record(slot), false));
             }
         }
         // Insert with both locks held, taken in index order (so two inserters
@@ -364,9 +373,9 @@ impl<T: Record> Table<T> {
         let mut both: [Option<&mut Slots<T>>; 2] =
             [Some(first.slots()), second.as_mut().map(Locked::slots)];
         for slots in both.iter_mut().flatten() {
-            if let Some(slot) = slots.find(key) {
+            if let Some(slot) = slots.find(key, tag) {
                 slots.last_seen[slot] = slots.last_seen[slot].max(now);
-                return Some(f(&mut slots.records[slot], false));
+                return Some(f(slots.record(slot), false));
             }
         }
         let Some((which, slot, evicted)) = choose_slot(&both, now, &evictable) else {
@@ -376,9 +385,11 @@ impl<T: Record> Table<T> {
             return None;
         };
         let slots = both.get_mut(which)?.as_deref_mut()?;
-        slots.keys[slot] = split_key(key);
+        slots.tags[slot] = tag;
         slots.last_seen[slot] = now;
-        slots.records[slot] = T::zeroed();
+        let entry = &mut slots.entries[slot];
+        entry.key = split_key(key);
+        entry.record = T::zeroed();
         // Occupied last: a process killed before this line leaves a free slot.
         slots.occupied |= 1 << slot;
         let header = self.header();
@@ -388,7 +399,7 @@ impl<T: Record> Table<T> {
         } else {
             header.used.fetch_add(1, Ordering::Relaxed);
         }
-        Some(f(&mut slots.records[slot], true))
+        Some(f(slots.record(slot), true))
     }
 
     /// Runs `f` on the record of `key`, if present. Does not touch last-seen.
@@ -409,12 +420,12 @@ impl<T: Record> Table<T> {
         key: ClientKey,
         f: impl FnOnce(&mut T) -> R,
     ) -> Option<R> {
-        let (a, b) = self.candidates_at(place, key);
+        let (a, b, tag) = self.candidates_at(place, key);
         for i in distinct(a, b) {
             let mut guard = self.lock(i);
             let slots = guard.slots();
-            if let Some(slot) = slots.find(key) {
-                return Some(f(&mut slots.records[slot]));
+            if let Some(slot) = slots.find(key, tag) {
+                return Some(f(slots.record(slot)));
             }
         }
         None
@@ -422,11 +433,11 @@ impl<T: Record> Table<T> {
 
     /// Deletes the record of `key`; `false` if there was none.
     pub fn remove(&self, key: ClientKey) -> bool {
-        let (a, b) = self.candidates(key);
+        let (a, b, tag) = self.candidates(key);
         for i in distinct(a, b) {
             let mut guard = self.lock(i);
             let slots = guard.slots();
-            if let Some(slot) = slots.find(key) {
+            if let Some(slot) = slots.find(key, tag) {
                 slots.occupied &= !(1 << slot);
                 self.header().used.fetch_sub(1, Ordering::Relaxed);
                 return true;
@@ -450,7 +461,11 @@ impl<T: Record> Table<T> {
                 *slots
             };
             for slot in copy.occupied_slots() {
-                f(copy.key(slot), copy.last_seen[slot], &copy.records[slot]);
+                f(
+                    copy.key(slot),
+                    copy.last_seen[slot],
+                    &copy.entries[slot].record,
+                );
             }
         }
     }
@@ -465,7 +480,7 @@ impl<T: Record> Table<T> {
             let slots = guard.slots();
             for slot in slots.occupied_slots() {
                 let key = slots.key(slot);
-                if !f(key, slots.last_seen[slot], &mut slots.records[slot]) {
+                if !f(key, slots.last_seen[slot], slots.record(slot)) {
                     slots.occupied &= !(1 << slot);
                     // Counted at once, so a later panic in `f` cannot skew `used`.
                     self.header().used.fetch_sub(1, Ordering::Relaxed);
@@ -503,6 +518,13 @@ impl<T: Record> Table<T> {
         self.len() == 0
     }
 
+    /// Whether any record was ever evicted (one relaxed load, for the
+    /// per-request "zone is full" check).
+    #[inline]
+    pub fn evicted(&self) -> bool {
+        self.header().evictions.load(Ordering::Relaxed) > 0
+    }
+
     /// `true` for the first caller only (across all processes and reloads of
     /// this zone), so "zone is full" reaches the error log once.
     pub fn warn_once_full(&self) -> bool {
@@ -523,7 +545,7 @@ impl<T: Record> Table<T> {
             slots.occupied &= ALL_SLOTS;
             let mut dropped = 0u32;
             for slot in slots.occupied_slots() {
-                if !slots.records[slot].is_valid() {
+                if !slots.entries[slot].record.is_valid() {
                     slots.occupied &= !(1 << slot);
                     self.header().used.fetch_sub(1, Ordering::Relaxed);
                     dropped += 1;
@@ -546,13 +568,14 @@ impl<T: Record> Table<T> {
     }
 
     /// The two buckets `key` may live in, from independent halves of its hash
-    /// (multiply-shift maps a 32-bit half onto `0..nbuckets` without division).
-    fn candidates(&self, key: ClientKey) -> (usize, usize) {
+    /// (multiply-shift maps a 32-bit half onto `0..nbuckets` without division),
+    /// and its tag in them.
+    fn candidates(&self, key: ClientKey) -> (usize, usize, u8) {
         let h = hash_key(self.hash_keys, key);
         let n = self.nbuckets as u64;
         let a = ((h & 0xffff_ffff) * n) >> 32;
         let b = ((h >> 32) * n) >> 32;
-        (a as usize, b as usize)
+        (a as usize, b as usize, tag_of(h))
     }
 }
 
@@ -585,7 +608,9 @@ fn choose_slot<T>(
         let Some(slots) = slots else { continue };
         for slot in slots.occupied_slots() {
             let seen = slots.last_seen[slot];
-            if oldest.is_none_or(|(t, _, _)| seen < t) && evictable(&slots.records[slot], now) {
+            if oldest.is_none_or(|(t, _, _)| seen < t)
+                && evictable(&slots.entries[slot].record, now)
+            {
                 oldest = Some((seen, which, slot));
             }
         }

@@ -5,22 +5,26 @@ use super::*;
 use std::collections::HashSet;
 use std::net::{IpAddr, Ipv4Addr};
 
-/// A heap region with the 16-byte alignment nginx's slab gives.
-struct Region(Vec<u128>);
+/// A heap region with the 64-byte alignment the zone's regions have.
+struct Region(Vec<Line>);
+
+#[repr(C, align(64))]
+#[derive(Clone, Copy)]
+struct Line([u8; 64]);
 
 impl Region {
     fn new(bytes: usize) -> Region {
-        Region(vec![0; bytes.div_ceil(16)])
+        Region(vec![Line([0; 64]); bytes.div_ceil(64)])
     }
     fn ptr(&mut self) -> *mut u8 {
         self.0.as_mut_ptr().cast()
     }
     fn len(&self) -> usize {
-        self.0.len() * 16
+        self.0.len() * 64
     }
     fn create<T: Record>(&mut self) -> Table<T> {
         let len = self.len();
-        // SAFETY: the region is this test's own 16-aligned buffer of `len`
+        // SAFETY: the region is this test's own 64-aligned buffer of `len`
         // bytes, alive as long as the table (both end with the test).
         unsafe { Table::create(self.ptr(), len, 7) }.unwrap()
     }
@@ -86,7 +90,7 @@ fn a_64mb_zone_holds_200k_clients() {
     assert!(Table::<Client>::bytes_for(capacity) <= zone);
     assert!(Table::<Client>::capacity_for(Table::<Client>::bytes_for(1000)) >= 1000);
     assert_eq!(Table::<Client>::capacity_for(100), 0);
-    assert_eq!(Table::<Client>::region_align(), 8);
+    assert_eq!(Table::<Client>::region_align(), 64);
 }
 
 #[test]
@@ -262,7 +266,7 @@ fn attach_sees_the_same_records_and_checks_the_layout() {
     let misaligned = unsafe { Table::<Small>::attach(p.wrapping_add(4), len - 16) }.err();
     assert!(matches!(
         misaligned,
-        Some(TableError::Misaligned { align: 8, .. })
+        Some(TableError::Misaligned { align: 64, .. })
     ));
     // SAFETY: attach refuses a null or misaligned address before reading it.
     let null = unsafe { Table::<Small>::attach(std::ptr::null_mut(), len) }.err();
@@ -441,7 +445,7 @@ fn a_living_holder_is_waited_for() {
     let mut r = Region::new(4096);
     let t: Table<Checked> = r.create();
     t.upsert(5, 1, |_, _| true, |c, _| c.value = 1);
-    let (a, _) = t.candidates(5);
+    let (a, _, _) = t.candidates(5);
     assert!(t.get(5, |_| ()).is_some());
     // Held by this very process (another thread, say): never taken over.
     t.bucket(a).abandon_to(layout::process_id());
@@ -494,4 +498,53 @@ fn a_place_is_used_only_with_its_own_table_and_key() {
     assert_eq!(t1.update_at(t1.place(other), k, |s| s.a), Some(1));
     assert_eq!(t1.stats().used, 1);
     assert_eq!(t2.stats().used, 1);
+}
+
+#[test]
+fn tag_matches_marks_exactly_the_equal_bytes() {
+    // Every tag against arrays that hold it, its neighbours (one bit
+    // apart, where borrow-based zero tests give false positives) and 0.
+    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+    for tag in 0..=255u8 {
+        for _ in 0..64 {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            let mut tags = rng.to_le_bytes();
+            for (i, t) in tags.iter_mut().enumerate() {
+                match (rng >> (8 * i + 3)) % 5 {
+                    0 => *t = tag,
+                    1 => *t = tag ^ 1,
+                    2 => *t = tag.wrapping_add(1),
+                    3 => *t = 0,
+                    _ => {}
+                }
+            }
+            let m = layout::tag_matches(tags, tag);
+            for (i, t) in tags.iter().enumerate() {
+                let marked = (m >> (8 * i)) & 0xff;
+                assert_eq!(marked, if *t == tag { 0x80 } else { 0 }, "{tags:?} {tag}");
+            }
+        }
+    }
+}
+
+#[test]
+fn keys_with_equal_tags_in_one_bucket_are_told_apart() {
+    // One bucket: every key lands in it, and 8 keys share few tag values
+    // often enough over many rounds; each must still find its own record.
+    let mut region = Region::new(Table::<Client>::bytes_for(WAYS));
+    let t = region.create::<Client>();
+    for round in 0..200u32 {
+        let keys: Vec<u128> = (0..WAYS as u32).map(|i| v4(round * 16 + i)).collect();
+        for (i, k) in keys.iter().enumerate() {
+            t.upsert(*k, round, any, |c, _| c.hits = i as u64);
+        }
+        for (i, k) in keys.iter().enumerate() {
+            assert_eq!(t.get(*k, |c| c.hits), Some(i as u64));
+        }
+        for k in &keys {
+            assert!(t.remove(*k));
+        }
+    }
 }
