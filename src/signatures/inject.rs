@@ -13,6 +13,8 @@ use super::normalize::{find, trig, Normalized};
 
 const SSTI_OPENERS: Needles = Needles::new(&[
     b"{{", b"${", b"#{", b"*{", b"@{", b"{%", b"<%", b"[[", b"%{", b"@(",
+    // Template Toolkit `[% 7*7 %]`, Latte `{=7*7}`.
+    b"[%", b"{=",
 ]);
 
 /// Words inside a template expression that reach the runtime.
@@ -56,6 +58,16 @@ const SSTI_WORDS: Needles = Needles::new(&[
     b"request.server",
     b"app.request",
     b"|join",
+    // Twig filters handed a PHP callable by name (`['id']|filter('system')`,
+    // `|map("passthru")`); templates pass arrow functions there.
+    b"|filter('",
+    b"|filter(\"",
+    b"|map('",
+    b"|map(\"",
+    b"|reduce('",
+    b"|reduce(\"",
+    b"|sort('",
+    b"|sort(\"",
 ]);
 
 /// Template statements that need no expression to be dangerous.
@@ -81,6 +93,8 @@ const SSTI_ANYWHERE: Needles = Needles::new(&[
     b"${{",
     b"*{t(",
     b"@(7*7)",
+    // Smarty's own variable reaches the engine (`{$smarty.version}`).
+    b"{$smarty.",
 ]);
 
 /// Bytes of a template expression read after its opener (`{{{{...` stays linear).
@@ -91,7 +105,7 @@ pub fn ssti(n: &Normalized) -> bool {
     if !n.has(trig::BRACE | trig::LT | trig::DOLLAR | trig::PAREN) {
         return false;
     }
-    if SSTI_ANYWHERE.found_in(s) {
+    if SSTI_ANYWHERE.found_in(s) || brace_product(s) {
         return true;
     }
     // An opener inside the expression of the previous one (`{{{{...`) has
@@ -121,6 +135,38 @@ pub fn ssti(n: &Normalized) -> bool {
     })
 }
 
+/// `{7*7}`: the single-brace probe of Smarty, Latte and Python's
+/// `str.format` family, a product of two numbers and nothing else. Only
+/// `*`, and not after `^`, `_` or a letter (LaTeX `x^{2+1}`, `\frac{a+b}`
+/// write sums there and name their products). One pass: a digit run stops
+/// at the next `{`.
+fn brace_product(s: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(p) = s.get(from..).and_then(|t| memchr::memchr(b'{', t)) {
+        let at = from + p;
+        from = at + 1;
+        if at > 0 && (s[at - 1].is_ascii_alphanumeric() || matches!(s[at - 1], b'^' | b'_' | b'\\'))
+        {
+            continue;
+        }
+        let digits = |k: usize| {
+            s[k.min(s.len())..]
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+                .count()
+        };
+        let a = digits(at + 1);
+        if a == 0 || s.get(at + 1 + a) != Some(&b'*') {
+            continue;
+        }
+        let b = digits(at + 2 + a);
+        if b > 0 && s.get(at + 2 + a + b) == Some(&b'}') {
+            return true;
+        }
+    }
+    false
+}
+
 /// A closed expression that is two numbers and a space (`{{4 8}}`): the
 /// `{{4+8}}` probe sent with a raw `+`, which a query string or form reads
 /// as a space; no template holds two bare numbers side by side.
@@ -143,6 +189,10 @@ fn arithmetic(e: &[u8]) -> bool {
             }
             if matches!(e.get(j), Some(b'*' | b'+')) {
                 j += 1;
+                // `7 ** 7`: exponentiation (Jinja, Twig, Python).
+                if e[j - 1] == b'*' && e.get(j) == Some(&b'*') {
+                    j += 1;
+                }
                 while matches!(e.get(j), Some(b' ' | b'\'' | b'"')) {
                     j += 1;
                 }
@@ -1102,6 +1152,35 @@ mod tests {
             "{% if cart %}x{% endif %}",
             "[[1, 2], [3, 4]]",
             "price: ${9.99 + tax}",
+        ] {
+            assert!(!run(p, &ssti), "{p}");
+        }
+    }
+
+    #[test]
+    fn ssti_engines_probed_by_scanners() {
+        for p in [
+            "{7*7}",
+            "x={1337*1337}",
+            "{$smarty.version}",
+            "{=7*7}",
+            "[% 7*7 %]",
+            "{{ 7 ** 7 }}",
+            "{{['id']|filter('system')}}",
+            "{{['cat /etc/passwd']|map(\"passthru\")|join}}",
+            "{{[0]|reduce('system','id')}}",
+        ] {
+            assert!(run(p, &ssti), "{p}");
+        }
+        for p in [
+            "x^{2*3} + \\frac{1*2}{3}",
+            "{{ users|filter(u => u.active) }}",
+            "{{ items|sort((a, b) => a.price <=> b.price) }}",
+            "{7 * 7 rows}",
+            "[%] of total",
+            "{a*b}",
+            "{=}",
+            "{\"n\": 7}",
         ] {
             assert!(!run(p, &ssti), "{p}");
         }

@@ -16,6 +16,7 @@
 
 mod commands;
 mod fields;
+mod identity;
 mod inject;
 mod needles;
 mod normalize;
@@ -276,6 +277,11 @@ impl Scan<'_> {
                 }
                 Known::Url => {
                     scan.location = Location::Header;
+                    // The tool's own name (issue 9): outside the verdict
+                    // cache, one pass over at most 256 bytes.
+                    if name == b"user-agent" && identity::scanner_user_agent(value) {
+                        scan.found.add(A::ScannerProbe, Location::Header);
+                    }
                     scan.run(value, Encoding::RAW, HEADER_URL);
                 }
                 // `X-File-Name`, `X-Filename`, `X_Filename`: uploads name their file here.
