@@ -249,6 +249,16 @@ fn worst_cases() -> Vec<Worst> {
                 .collect(),
             body: None,
         },
+        // Scanner identity (issue 9): 400 User-Agent headers, each a run of
+        // short tool names glued to letters (a candidate every 5 bytes).
+        Worst {
+            name: "user_agents_400_tool_prefixes",
+            target: b"/".to_vec(),
+            headers: (0..400)
+                .map(|_| (b"user-agent".to_vec(), repeat(b"", b"nmapx", 200)))
+                .collect(),
+            body: None,
+        },
         // Every path segment gets the SQL check of its own.
         Worst {
             name: "path_segments",

@@ -143,11 +143,13 @@ marks() { wc -l < "$W/logs/access.jsonl" 2>/dev/null || echo 0; }
 declare -A FROM TO
 
 FROM[sqlmap]=$(marks)
-timeout "$LIMIT" sqlmap -u "$BASE/search?q=test&id=1" --batch --level 2 --risk 1 \
+# `--random-agent`: sqlmap's own User-Agent names it and is refused for that
+# alone (scanner identity, docs/signatures.md); a browser's measures the payloads.
+timeout "$LIMIT" sqlmap -u "$BASE/search?q=test&id=1" --batch --level 2 --risk 1 --random-agent \
     --flush-session --output-dir="$W/out/sqlmap" --timeout 5 --retries 0 \
     >"$W/out/sqlmap.log" 2>&1 || true
 timeout "$LIMIT" sqlmap -u "$BASE/comment" --data "author=alice&comment=hello" --batch \
-    --level 1 --risk 1 --flush-session --output-dir="$W/out/sqlmap" --timeout 5 --retries 0 \
+    --level 1 --risk 1 --random-agent --flush-session --output-dir="$W/out/sqlmap" --timeout 5 --retries 0 \
     >>"$W/out/sqlmap.log" 2>&1 || true
 TO[sqlmap]=$(marks)
 

@@ -148,6 +148,25 @@ fn internal_redirects_are_counted_once() {
 }
 
 #[test]
+fn an_attack_in_a_redirected_request_is_seen_and_counted_once() {
+    let n = start("api-count-attack");
+    // "/" is answered through an internal redirect (index): the second
+    // PREACCESS pass takes the first's verdict on the client's target (the
+    // same `unparsed_uri`) instead of scanning again, and counts nothing.
+    for i in 0..3 {
+        let q = format!("/?id=1%27%20OR%20%271%27%3D%271&n={i}");
+        assert_eq!(n.get(&q, &xff("192.0.2.61")).status, 200);
+    }
+    let sqli = || json(&n, "GET", "/api-abuse/").1["statistics"]["attacks"]["sqli"].clone();
+    n.eventually(std::time::Duration::from_secs(2), || sqli() == 3);
+    assert_eq!(sqli(), 3);
+    // and the access log of the redirected request still names it
+    assert!(n.eventually(std::time::Duration::from_secs(2), || {
+        n.access_log().matches("[sqli]").count() >= 3
+    }));
+}
+
+#[test]
 fn metrics_are_prometheus_text() {
     let n = start("api-metrics");
     n.get("/", &xff("192.0.2.50"));

@@ -114,6 +114,13 @@ const SCANNERS: &[Sig] = &[
     Sig(b"qualys", false),
     Sig(b"jaeles", false),
     Sig(b"interactsh", false),
+    // ffuf's default; old worms and injection tools (signatures::identity).
+    Sig(b"fuzz faster u fool", false),
+    Sig(b"jorgee", false),
+    Sig(b"zmeu", false),
+    Sig(b"havij", false),
+    Sig(b"sqlninja", false),
+    Sig(b"morfeus", false),
 ];
 
 const HEADLESS: &[Sig] = &[

@@ -233,17 +233,28 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
         return NGX_DONE as ngx_int_t;
     }
 
-    let mut scan = HeaderScan::new();
     // SAFETY: see above.
-    unsafe { scan_headers(r, &mut scan) };
-    ctx.headers = scan.bits;
-    ctx.header_count = scan.count;
-    ctx.fingerprint = scan.fp.finish();
-    ctx.ua_hash = scan.ua_is_headers_in.then_some(ctx.fingerprint.ua);
-    // SAFETY: see above.
-    ctx.attack = unsafe { inspect(r, &scan) };
-    if let Some(a) = ctx.attack {
-        shared.count_attack(a);
+    let (pass, internal) = unsafe { (FirstPass::key(r), (*r).internal() != 0) };
+    match FirstPass::of(internal, pass) {
+        // Run again after an internal redirect (index, try_files,
+        // error_page): nginx cleared the context, but the headers, the
+        // client's target and the body it read are the first pass's.
+        Some(first) => first.restore(ctx),
+        None => {
+            let mut scan = HeaderScan::new();
+            // SAFETY: see above.
+            unsafe { scan_headers(r, &mut scan) };
+            ctx.headers = scan.bits;
+            ctx.header_count = scan.count;
+            ctx.fingerprint = scan.fp.finish();
+            ctx.ua_hash = scan.ua_is_headers_in.then_some(ctx.fingerprint.ua);
+            // SAFETY: see above.
+            ctx.attack = unsafe { inspect(r, &scan) };
+            if let Some(a) = ctx.attack {
+                shared.count_attack(a);
+            }
+            FirstPass::keep(pass, ctx);
+        }
     }
 
     let now_s = (now_ms() / 1000) as u32;
@@ -670,6 +681,95 @@ unsafe fn country<'a>(r: *mut ngx_http_request_t, mcf: &MainConf) -> Option<&'a 
             return None;
         }
         Some(std::slice::from_raw_parts(v.data, v.len() as usize))
+    }
+}
+
+/// Which request a PREACCESS pass is for, and the body it could see:
+/// (request address, connection number, the connection's request count,
+/// start time in ms, `request_body`, its first buffer link). The
+/// connection number is unique in a worker, and every request on a
+/// connection (every HTTP/2 or HTTP/3 stream too) has its own count.
+type PassKey = [usize; 6];
+
+/// What the header walk and the attack signatures found in a request's
+/// first PREACCESS pass. An internal redirect clears the module contexts
+/// and runs the phases again; the headers, `unparsed_uri` (what the
+/// signatures read: the client's target, not the rewritten URI) and, with
+/// the same `request_body`, the body are unchanged, so both answers are
+/// too. This worker keeps the last request's, and the next pass of that
+/// very request takes them instead of walking and scanning again (and the
+/// attack is counted once per request, not per pass).
+#[derive(Clone, Copy)]
+struct FirstPass {
+    key: PassKey,
+    headers: u16,
+    header_count: u16,
+    fingerprint: crate::campaign::Fingerprint,
+    ua_hash: Option<u32>,
+    attack: Option<AttackClass>,
+}
+
+/// The last first pass of this worker (touched on its event thread only).
+static mut FIRST_PASS: Option<FirstPass> = None;
+
+impl FirstPass {
+    /// # Safety
+    /// `r` must be a live request.
+    unsafe fn key(r: *mut ngx_http_request_t) -> PassKey {
+        // SAFETY: the caller's live request, with its connection; the body
+        // pointers are only compared, never followed beyond `bufs`.
+        unsafe {
+            let req = &*r;
+            let c = &*req.connection;
+            let rb = req.request_body;
+            let bufs = rb.as_ref().map_or(0, |b| b.bufs as usize);
+            let start = (req.start_sec as usize)
+                .wrapping_mul(1000)
+                .wrapping_add(req.start_msec);
+            [
+                r as usize,
+                c.number as usize,
+                c.requests,
+                start,
+                rb as usize,
+                bufs,
+            ]
+        }
+    }
+
+    /// The first pass of the request `key` names, when this pass follows
+    /// an internal redirect (`None`: this is the first, or this worker kept
+    /// another request's since).
+    fn of(internal: bool, key: PassKey) -> Option<FirstPass> {
+        if !internal {
+            return None;
+        }
+        // SAFETY: on the worker's event thread (request handlers), one call
+        // at a time; a copy is read.
+        let kept = unsafe { *std::ptr::addr_of!(FIRST_PASS) };
+        kept.filter(|f| f.key == key)
+    }
+
+    /// Keeps this pass's answers for a later pass of the same request.
+    fn keep(key: PassKey, ctx: &Ctx) {
+        let pass = FirstPass {
+            key,
+            headers: ctx.headers,
+            header_count: ctx.header_count,
+            fingerprint: ctx.fingerprint,
+            ua_hash: ctx.ua_hash,
+            attack: ctx.attack,
+        };
+        // SAFETY: as in `of`; no reference to FIRST_PASS is alive.
+        unsafe { *std::ptr::addr_of_mut!(FIRST_PASS) = Some(pass) };
+    }
+
+    fn restore(self, ctx: &mut Ctx) {
+        ctx.headers = self.headers;
+        ctx.header_count = self.header_count;
+        ctx.fingerprint = self.fingerprint;
+        ctx.ua_hash = self.ua_hash;
+        ctx.attack = self.attack;
     }
 }
 

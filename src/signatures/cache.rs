@@ -9,8 +9,12 @@
 //! - **Exact** ([`Exact`], looked up first, for whole paths, whole query
 //!   strings and header values): the field's bytes are kept next to the
 //!   verdict and compared in full on a hit, so a hit *is* the same field and
-//!   the index hash needs no key strength: XXH3 (seeded per process) instead
-//!   of SipHash, and no byte-class pass before it. A field is admitted when
+//!   the index hash needs no key strength: rustc-hash's `FxHasher` (seeded
+//!   per process; about 48 instructions a request fewer than XXH3 on
+//!   `ci/bench.sh`'s mix, docs/performance.md) instead of SipHash, and no
+//!   byte-class pass before it. Values aimed at one set can only evict its
+//!   entries: those fields then take the hashed level (SipHash-keyed, so
+//!   still a hit), bounded as any miss is. A field is admitted when
 //!   the hashed level already knew it or on its second miss within a short
 //!   memory (a one-word "doorkeeper" per index), so values seen once
 //!   (per-client addresses, one-off queries) do not push the hot ones out.
@@ -181,8 +185,9 @@ impl Exact {
         if field.is_empty() || field.len() > MAX_EXACT_LEN {
             return ExactLookup::Miss(None);
         }
-        let hash = xxhash_rust::xxh3::xxh3_64_with_seed(field, self.seed)
-            ^ u64::from(tag).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        let mut h = rustc_hash::FxHasher::with_seed(self.seed as usize);
+        h.write(field);
+        let hash = h.finish() ^ u64::from(tag).wrapping_mul(0x9e37_79b9_7f4a_7c15);
         let set = hash as usize & (EXACT_SETS - 1);
         // Most hits are on the most recently used way.
         let front = &self.sets[set][0];

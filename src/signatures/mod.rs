@@ -16,6 +16,7 @@
 
 mod commands;
 mod fields;
+mod identity;
 mod inject;
 mod needles;
 mod normalize;
@@ -249,8 +250,8 @@ impl Scan<'_> {
         let after_headers = scan.budget.saturating_sub(MAX_HEADER_BYTES);
         scan.budget -= after_headers;
         for &(name, value) in input.headers {
-            match name {
-                b"cookie" => {
+            match known_header(name) {
+                Known::Cookie => {
                     // Not cached whole: a Cookie header is per client, and a
                     // client's next request is usually too far away for the
                     // exact level (measured: a loss at 200,000 clients).
@@ -259,29 +260,39 @@ impl Scan<'_> {
                         fields::cookies(value, scan);
                     }
                 }
-                b"content-type" => content_type = value,
-                b"content-length" | b"authorization" | b"host" => {}
+                Known::ContentType => content_type = value,
+                Known::Skipped => {}
                 // The usual ones, before the search for a file name below and
                 // with the checks `header_checks` gives them (a test keeps the
                 // two in step), without lowercasing the name again.
-                b"referer" | b"origin" | b"x-forwarded-for" | b"x-real-ip" => {
+                Known::Address => {
                     scan.location = Location::Header;
-                    if scan.run(value, Encoding::RAW, HEADER) && name == b"referer" {
+                    scan.run(value, Encoding::RAW, HEADER);
+                }
+                Known::Referer => {
+                    scan.location = Location::Header;
+                    if scan.run(value, Encoding::RAW, HEADER) {
                         scan.referer_arguments(value);
                     }
                 }
-                b"user-agent" | b"x-requested-with" => {
+                Known::Url => {
                     scan.location = Location::Header;
+                    // The tool's own name (issue 9): outside the verdict
+                    // cache, one pass over at most 256 bytes.
+                    if name == b"user-agent" && identity::scanner_user_agent(value) {
+                        scan.found.add(A::ScannerProbe, Location::Header);
+                    }
                     scan.run(value, Encoding::RAW, HEADER_URL);
                 }
                 // `X-File-Name`, `X-Filename`, `X_Filename`: uploads name their file here.
-                _ if normalize::find(name, b"file").is_some()
-                    && normalize::find(name, b"name").is_some() =>
+                Known::No
+                    if normalize::find(name, b"file").is_some()
+                        && normalize::find(name, b"name").is_some() =>
                 {
                     scan.location = Location::Header;
                     scan.run(value, Encoding::RAW, FILE_NAME);
                 }
-                _ => {
+                Known::No => {
                     scan.location = Location::Header;
                     scan.header(name, value);
                 }
@@ -292,6 +303,50 @@ impl Scan<'_> {
             scan.location = Location::Body;
             scan.body(&body[..body.len().min(MAX_BODY_BYTES)], content_type);
         }
+    }
+}
+
+/// The headers [`Scan::request`] knows by name.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Known {
+    Cookie,
+    ContentType,
+    /// Not inspected: `content-length`, `authorization`, `host`.
+    Skipped,
+    /// Addresses and URLs by design ([`HEADER`]): `origin`,
+    /// `x-forwarded-for`, `x-real-ip`.
+    Address,
+    /// `referer`: as [`Known::Address`], and its query arguments too.
+    Referer,
+    /// [`HEADER_URL`]: `user-agent`, `x-requested-with`.
+    Url,
+    No,
+}
+
+/// Which known header a lowercase `name` is: by length and first byte,
+/// then one fixed-size comparison (a chain of slice patterns compared each
+/// name with every literal in turn).
+#[inline]
+fn known_header(name: &[u8]) -> Known {
+    fn is<const N: usize>(name: &[u8], literal: &[u8; N]) -> bool {
+        <&[u8; N]>::try_from(name).is_ok_and(|n| n == literal)
+    }
+    let Some(&first) = name.first() else {
+        return Known::No;
+    };
+    match (name.len(), first) {
+        (4, b'h') if is(name, b"host") => Known::Skipped,
+        (6, b'c') if is(name, b"cookie") => Known::Cookie,
+        (6, b'o') if is(name, b"origin") => Known::Address,
+        (7, b'r') if is(name, b"referer") => Known::Referer,
+        (9, b'x') if is(name, b"x-real-ip") => Known::Address,
+        (10, b'u') if is(name, b"user-agent") => Known::Url,
+        (12, b'c') if is(name, b"content-type") => Known::ContentType,
+        (13, b'a') if is(name, b"authorization") => Known::Skipped,
+        (14, b'c') if is(name, b"content-length") => Known::Skipped,
+        (15, b'x') if is(name, b"x-forwarded-for") => Known::Address,
+        (16, b'x') if is(name, b"x-requested-with") => Known::Url,
+        _ => Known::No,
     }
 }
 
@@ -718,7 +773,10 @@ impl<'a> Scan<'a> {
             }
         }
         let (before, budget) = (self.found.mask, self.budget);
-        let (complete, known) = self.run_hashed(raw, enc, checks, pending, complete_checks);
+        let (complete, known) = match self.prefiltered(raw, enc, checks, pending) {
+            None => (true, false),
+            Some(pending) => self.run_hashed(raw, enc, checks, pending, complete_checks),
+        };
         let admit = admit.filter(|a| a.seen || known);
         if let (Some(a), true, Some(c)) = (admit, complete, self.cache.as_deref_mut()) {
             if let Some(v) = cache::Verdict::new(self.found.mask & !before, budget - self.budget) {
@@ -728,17 +786,17 @@ impl<'a> Scan<'a> {
         complete
     }
 
-    /// [`Scan::run`] past the exact level: the prefilter, the hashed level,
-    /// the scan. Whether it completed, and whether the hashed level knew
-    /// the field.
-    fn run_hashed(
+    /// The classes of `pending` that could fire on `raw`, `None` when none
+    /// can (see [`prefilter`]). Inlined into [`Scan::run`]: most fields
+    /// that reach it end here.
+    #[inline]
+    fn prefiltered(
         &mut self,
         raw: &[u8],
         enc: Encoding,
         checks: Checks,
         pending: u16,
-        complete_checks: bool,
-    ) -> (bool, bool) {
+    ) -> Option<u16> {
         // Identifiers, numbers, UUIDs, tokens and comma-separated lists of
         // them are not inspected (see `prefilter`), and a field whose bytes
         // cannot open the gate of any pending class is not normalised,
@@ -753,16 +811,29 @@ impl<'a> Scan<'a> {
         }
         let facts = prefilter::facts(raw);
         if prefilter::plain_token(facts) {
-            return (true, false);
+            return None;
         }
         let pending = if self.prefilter {
             prefilter::candidates(raw, enc, facts, pending)
         } else {
             pending
         };
-        if pending == 0 {
-            return (true, false);
-        }
+        (pending != 0).then_some(pending)
+    }
+
+    /// [`Scan::run`] past the exact level and the prefilter (`pending`: the
+    /// classes left): the hashed level, the scan. Whether it completed, and
+    /// whether the hashed level knew the field. Out of line: [`Scan::run`]
+    /// stays small for the fields the exact level or the prefilter answer.
+    #[inline(never)]
+    fn run_hashed(
+        &mut self,
+        raw: &[u8],
+        enc: Encoding,
+        checks: Checks,
+        pending: u16,
+        complete_checks: bool,
+    ) -> (bool, bool) {
         // A field seen before with the same checks: its verdict is known.
         // Only complete verdicts are cached (nothing skipped as already found).
         let mut key = None;
@@ -1044,24 +1115,45 @@ mod tests {
     }
 
     /// The walk's shortcut for the usual headers gives them the checks
-    /// `header_checks` would.
+    /// `header_checks` would, and knows no other name.
     #[test]
     fn usual_headers_get_their_own_checks() {
-        for (name, checks) in [
-            (&b"referer"[..], HEADER),
-            (b"origin", HEADER),
-            (b"x-forwarded-for", HEADER),
-            (b"x-real-ip", HEADER),
-            (b"user-agent", HEADER_URL),
-            (b"x-requested-with", HEADER_URL),
+        for (name, known) in [
+            (&b"referer"[..], Known::Referer),
+            (b"origin", Known::Address),
+            (b"x-forwarded-for", Known::Address),
+            (b"x-real-ip", Known::Address),
+            (b"user-agent", Known::Url),
+            (b"x-requested-with", Known::Url),
+            (b"cookie", Known::Cookie),
+            (b"content-type", Known::ContentType),
+            (b"content-length", Known::Skipped),
+            (b"authorization", Known::Skipped),
+            (b"host", Known::Skipped),
         ] {
+            let shown = String::from_utf8_lossy(name);
+            assert_eq!(known_header(name), known, "{shown}");
+            let checks = match known {
+                Known::Address | Known::Referer => HEADER,
+                Known::Url => HEADER_URL,
+                _ => continue,
+            };
             let got = header_checks(name);
-            assert_eq!(
-                got.tag(Encoding::RAW),
-                checks.tag(Encoding::RAW),
-                "{}",
-                String::from_utf8_lossy(name)
-            );
+            assert_eq!(got.tag(Encoding::RAW), checks.tag(Encoding::RAW), "{shown}");
+            // A name of the same length and first byte is not it.
+            let mut near = name.to_vec();
+            *near.last_mut().unwrap() ^= 1;
+            assert_eq!(known_header(&near), Known::No, "{shown}");
+        }
+        for name in [
+            &b""[..],
+            b"x",
+            b"accept",
+            b"x-file-name",
+            b"cookie2",
+            b"Cookie",
+        ] {
+            assert_eq!(known_header(name), Known::No, "{name:?}");
         }
     }
 

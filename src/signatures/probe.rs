@@ -32,6 +32,15 @@ const SEGMENTS: &[&[u8]] = &[
     b".ssh",
     b".docker",
     b".kube",
+    // Credential stores of cloud and package tools (CRS's restricted files).
+    b".gnupg",
+    b".azure",
+    b".gsutil",
+    b".password-store",
+    b".git-credentials",
+    b".pgpass",
+    b".my.cnf",
+    b".s3cfg",
     b".htaccess",
     b".htpasswd",
     b".ds_store",
@@ -248,6 +257,12 @@ pub fn probe(path: &[u8]) -> bool {
         if seg.starts_with(b".env") || seg.starts_with(b"phpmyadmin") {
             return true;
         }
+        // Vite's dev server: `/@fs/` serves any file, `__x00__` is its
+        // spelling of a null byte in a module id (`/@id/__x00__virtual:..`,
+        // the file-read CVEs of 2025). No production site serves either.
+        if (first && seg == b"@fs") || super::normalize::find(seg, b"__x00__").is_some() {
+            return true;
+        }
         // A dot-file or dot-directory at the root (`/.claude/settings.json`,
         // `/.npmrc`): editors', tools' and agents' state, never a site's
         // page; `/.well-known/` is the standard's own exception. Deeper
@@ -349,6 +364,10 @@ mod tests {
             "/_mem_bin/formslogin.asp",
             "/CFIDE/administrator/",
             "/global.asa",
+            "/home/.gnupg/secring.gpg",
+            "/static/.git-credentials",
+            "/@fs/app/package.json",
+            "/@id/__x00__virtual:modulepreload-polyfill",
         ] {
             assert!(probe(p.to_ascii_lowercase().as_bytes()), "{p}");
         }
@@ -385,6 +404,8 @@ mod tests {
             "/api/manager/list",
             "/repos/o/r/contents/.gitignore",
             "/.well-known/openid-configuration",
+            "/users/@fs/posts",
+            "/@id/42",
         ] {
             assert!(!probe(p.as_bytes()), "{p}");
         }

@@ -176,6 +176,15 @@ const ANYWHERE: Needles = Needles::new(&[
     b"/bin/cat ",
     b"/bin/ls",
     b"/usr/bin/whoami",
+    // Perl's interpolated block runs code inside a string (`@{[system "id"]}`);
+    // Ruby's process calls.
+    b"@{[",
+    b"io.popen(",
+    b"kernel.exec(",
+    b"kernel.system(",
+    b"kernel.spawn(",
+    b"open3.popen",
+    b"open3.capture",
 ]);
 
 /// PHP and other interpreter functions that run commands, when called with a
@@ -252,7 +261,10 @@ pub fn detect(n: &Normalized) -> bool {
     if n.has(trig::BRACE) && (deglobbed(s) || brace_word(s)) {
         return true;
     }
-    if n.has(trig::SLASH) && bin_path(s) {
+    if n.has(trig::SLASH) && (bin_path(s) || glob_command(s, 0)) {
+        return true;
+    }
+    if n.has(trig::DOLLAR) && superglobal_alone(s) {
         return true;
     }
     if n.has(trig::EQ) && php_ini(s) {
@@ -567,6 +579,9 @@ fn command_at(s: &[u8], mut i: usize, context: Context, brace: bool) -> bool {
         }
         i += 1;
     }
+    if !brace && glob_command(s, i) {
+        return true;
+    }
     let mut word = [0u8; 24];
     let Some((len, j)) = read_word(s, i, &mut word) else {
         return false;
@@ -581,6 +596,56 @@ fn command_at(s: &[u8], mut i: usize, context: Context, brace: bool) -> bool {
         return true;
     }
     !brace && program(s, w, j, context)
+}
+
+/// A command word that is an absolute path spelled with glob wildcards
+/// (`/???/??t`, `/b?n/c?t`, `/usr/bin/w*mi`): the shell expands it to the
+/// program before running it, and no path in text is written so. Two
+/// directories at least, only path and glob characters up to the end of
+/// the word, and two wildcards, one in a directory or a `*` inside a name
+/// (`/api/search?` and `/shop/cart?step` are a URL's path and query,
+/// `/docs/*.md` a pattern, not a glob the shell runs).
+fn glob_command(s: &[u8], i: usize) -> bool {
+    if s.get(i) != Some(&b'/') {
+        return false;
+    }
+    let (mut slashes, mut wild, mut wild_in_dir, mut seg_wild) = (0, 0, false, false);
+    let mut starred = false;
+    let mut j = i;
+    while j < s.len() && j - i < 64 {
+        match s[j] {
+            b'/' => {
+                slashes += 1;
+                wild_in_dir |= seg_wild;
+                seg_wild = false;
+            }
+            // A negated bracket expression (`/[!a]in/cat`) is one wildcard;
+            // others (`/bi[n]/sh`) are read by `deglobbed`, and `[0]`,
+            // `[id]` are indexes and route parameters.
+            b'[' => match s[j..].iter().take(10).position(|&b| b == b']') {
+                Some(close) if close > 2 && matches!(s[j + 1], b'!' | b'^') => {
+                    wild += 1;
+                    seg_wild = true;
+                    j += close;
+                }
+                _ => break,
+            },
+            b'?' | b'*' => {
+                wild += 1;
+                seg_wild = true;
+                // `wh*mi`: a star inside a name (`/docs/*.md` is a pattern).
+                starred |= s[j] == b'*'
+                    && s[j - 1].is_ascii_alphanumeric()
+                    && s.get(j + 1).is_some_and(u8::is_ascii_alphanumeric);
+            }
+            b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-' | b'.' => {}
+            _ => break,
+        }
+        j += 1;
+    }
+    slashes >= 2
+        && (wild >= 2 || wild_in_dir || starred)
+        && (ends_command(s.get(j).copied()) || s.get(j) == Some(&b' '))
 }
 
 /// Reads a command word at `i` the way the shell does (quotes, `\` and `$@`
@@ -611,6 +676,8 @@ fn read_word(s: &[u8], i: usize, word: &mut [u8; 24]) -> Option<(usize, usize)> 
                 Some(end) => j = end - 1,
                 None => break,
             },
+            // An empty command substitution (`wh``oami`).
+            b'`' if len > 0 && s.get(j + 1) == Some(&b'`') => j += 1,
             b'/' | b':' => len = 0,
             b'a'..=b'z' | b'0'..=b'9' | b'_' | b'-' | b'.' => {
                 if len == word.len() {
@@ -1243,6 +1310,12 @@ const PHP_ANYWHERE: Needles = Needles::new(&[
     b"module:prototype",
     b":__proto__:",
     b"module.exports=",
+    b"module.exports =",
+    // The Function constructor given a source string (`Function("return
+    // process")()`); a function literal takes names, never a string.
+    b"function(\"",
+    b"function('",
+    b"function(`",
     b"require[",
     b"require.main",
     b"require.cache[",
@@ -1291,6 +1364,37 @@ fn php_code(s: &[u8]) -> bool {
         || variable_call(s)
         || php_call_value(s)
         || php_call_segment(s)
+}
+
+/// PHP's request and server variables, by name.
+const SUPERGLOBALS: &[&[u8]] = &[
+    b"$_cookie",
+    b"$_env",
+    b"$_files",
+    b"$_get",
+    b"$_post",
+    b"$_request",
+    b"$_server",
+    b"$_session",
+    b"$globals",
+    b"$http_cookie_vars",
+    b"$http_env_vars",
+    b"$http_get_vars",
+    b"$http_post_files",
+    b"$http_post_vars",
+    b"$http_raw_post_data",
+    b"$http_server_vars",
+    b"$http_session_vars",
+];
+
+/// A value that is one PHP superglobal (`$_GET`, `$GLOBALS`,
+/// `$HTTP_RAW_POST_DATA`, with a `;` after it at most): the probe of
+/// whether a value reaches PHP code that evaluates it; indexed ones
+/// (`$_SERVER[`) are flagged anywhere.
+fn superglobal_alone(s: &[u8]) -> bool {
+    let t = s.trim_ascii();
+    let t = t.strip_suffix(b";").unwrap_or(t);
+    SUPERGLOBALS.contains(&t)
 }
 
 /// `$ {'name'}`, `$ { "a"."b" }`: a variable named by a string, with the
@@ -1564,11 +1668,15 @@ fn deglobbed(s: &[u8]) -> bool {
         .map_or(0, |p| p + 1);
     let mut buf = [0u8; 256];
     let mut n = 0;
+    let mut in_class = false;
     for &b in s[from..].iter().take(512) {
         if n == buf.len() {
             break;
         }
-        if b == b'[' || b == b']' || (b == b'/' && n > 0 && buf[n - 1] == b'/') {
+        // A `/` inside a bracket expression matches nothing (`/[e///]tc`
+        // is `/etc`).
+        in_class = (in_class || b == b'[') && b != b']';
+        if b == b'[' || b == b']' || (b == b'/' && (in_class || n > 0 && buf[n - 1] == b'/')) {
             continue;
         }
         buf[n] = b;
@@ -1973,7 +2081,8 @@ fn shell_expansion(s: &[u8]) -> bool {
                 if name == 0 || s[k].is_ascii_digit() && name > 1 {
                     continue;
                 }
-                let op = s.get(k + name..k + name + 2).unwrap_or(&[]);
+                // Up to two bytes after the name (one when `}` ends the field: `${#path}`).
+                let op = s.get(k + name..).map_or(&[][..], |t| &t[..t.len().min(2)]);
                 let operator = match op {
                     [b':', b'-' | b'=' | b'+' | b'?' | b'0'..=b'9', ..] => true,
                     [b'#' | b'%' | b'/' | b'^' | b',', ..] => true,
@@ -2154,6 +2263,47 @@ mod tests {
             "Use fsockopen to open a socket",
             "price: $5 or $10",
             "C:\\new\\folder",
+        ] {
+            assert!(!rce(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn globs_substitutions_and_interpreters() {
+        for p in [
+            ";/???/??t /???/p??s??",
+            "/???/??t /???/p??s??",
+            "a|/b?n/cat /etc/hosts",
+            "; /usr/bin/wh*mi",
+            ";wh``oami",
+            "${#PATH}",
+            "$_GET",
+            "$GLOBALS;",
+            "$HTTP_RAW_POST_DATA",
+            "@{[system \"id\"]}",
+            "IO.popen(\"id\").read",
+            "Kernel.exec('id')",
+            "Open3.capture2('id')",
+            "{wh,}oami",
+            "/[e///]tc/passwd",
+            "/[!a]in/cat /etc/hosts",
+            "module.exports = function() {}",
+            "Function(\"return process\")()",
+        ] {
+            assert!(rce(p), "{p}");
+        }
+        for p in [
+            "/api/search?",
+            "next=/shop/cart?step",
+            "/files/*",
+            "see /docs/*.md",
+            "a; /api/v1/items?",
+            "$_GET is PHP's query array",
+            "{w,ho}ami",
+            "the `` empty code span",
+            "function(a, b) { return a + b }",
+            "/api/items[0]/name",
+            "see /docs/[id]/edit",
         ] {
             assert!(!rce(p), "{p}");
         }

@@ -595,7 +595,7 @@ pub fn ssrf(n: &Normalized) -> bool {
     if !n.has(trig::COLON | trig::SLASH) {
         return false;
     }
-    if schemeless_internal(s) || unc_path(s) {
+    if schemeless_internal(s) || unc_path(s) || trailing_query_url(s) {
         return true;
     }
     let mut from = 0;
@@ -609,7 +609,10 @@ pub fn ssrf(n: &Normalized) -> bool {
         if !scheme.is_empty() && SERVER_SCHEMES.contains(&scheme) {
             return true;
         }
-        if !matches!(scheme, b"" | b"http" | b"https" | b"ftp" | b"ws" | b"wss") {
+        if !matches!(
+            scheme,
+            b"" | b"http" | b"https" | b"ftp" | b"ftps" | b"ssh" | b"ws" | b"wss"
+        ) {
             continue;
         }
         let auth_end = s[from..]
@@ -644,8 +647,28 @@ pub fn ssrf(n: &Normalized) -> bool {
         if !scheme.is_empty() && literal && script_path(&s[auth_end..url_end]) {
             return true;
         }
+        // RFI: a value that is a URL to an address, not a name (CRS 931100:
+        // `http://203.0.113.9/`, `ftp://[2001:db8::1]/x`): what an include
+        // or fetch parameter is given when the attacker has no domain; an
+        // API's URL parameters name hosts. A URL inside text passes.
+        if !scheme.is_empty() && literal && at == scheme.len() + 1 {
+            return true;
+        }
     }
     false
+}
+
+/// A value that is a URL ending in `?`, however few slashes it has
+/// (`http:/evil.example/x.txt?`, `file:x?`): the remote include's trick
+/// of making the application's own suffix a query (CRS 931120). A scheme
+/// word without its colon (`https?`) is a question.
+fn trailing_query_url(s: &[u8]) -> bool {
+    if s.last() != Some(&b'?') || s.len() > URL_SPAN || s.contains(&b' ') {
+        return false;
+    }
+    [&b"http:"[..], b"https:", b"ftp:", b"ftps:", b"file:"]
+        .iter()
+        .any(|scheme| s.starts_with(scheme) && s.len() > scheme.len() + 1)
 }
 
 /// A value that starts with an internal host name and no scheme
@@ -847,6 +870,10 @@ mod tests {
             "v1.2..1.3",
             "see ... and ...",
             "/docs/a.b/c",
+            "etc/and so on",
+            "Etc/UTC",
+            "Etc/GMT+5",
+            "netc/x",
         ] {
             assert!(!check(p, trav), "{p}");
         }
@@ -868,6 +895,11 @@ mod tests {
             "https://abc.oast.fun",
             "http://evil.example/shell.txt?",
             "metadata.google.internal",
+            "http://8.8.8.8/",
+            "ftps://203.0.113.9/x",
+            "ssh://[2001:db8::1]/",
+            "http:/evil.example/x.txt?",
+            "ftp:evil.example/x??",
         ] {
             assert!(check(p, ssrf), "{p}");
         }
@@ -878,9 +910,13 @@ mod tests {
         for p in [
             "https://example.com/a?b=1",
             "https://cdn.example.org/img.png",
-            "http://8.8.8.8/",
             "10.0.0.5",
             "ftp://ftp.debian.org/debian/",
+            "the resolver at http://8.8.8.8/ answers",
+            "ssh://git@github.com/o/r.git",
+            "https?",
+            "file?",
+            "is it http: or https?",
         ] {
             assert!(!check(p, ssrf), "{p}");
         }
