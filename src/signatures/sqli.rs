@@ -283,6 +283,18 @@ fn continuation(lx: &Lexer, t: Tok, bare_start: bool) -> bool {
         {
             stacked(lx.rewind(t.start))
         }
+        // `exec master..xp_cmdshell`, `exec sp_configure`, `execute xp_dirtree`
+        // as the value: the procedures of SQL Server's own databases.
+        (T::Word { .. }, Kw::Exec) => {
+            let (p, _) = peek::<1>(rest);
+            p[0].is_some_and(|b| {
+                let w = lx.text(&b);
+                w.starts_with(b"xp_")
+                    || w.starts_with(b"sp_")
+                    || w.starts_with(b"master.")
+                    || w.starts_with(b"msdb.")
+            })
+        }
         (T::Word { .. }, Kw::Procedure) => true,
         (T::Word { .. }, Kw::Waitfor) => true,
         (T::Word { .. }, Kw::Into) => {
@@ -292,6 +304,16 @@ fn continuation(lx: &Lexer, t: Tok, bare_start: bool) -> bool {
         (T::Semi, _) => {
             stacked(rest)
                 || (!bare_start && next_is(rest, T::Comment))
+                // `admin';`, `root@example.com'/* x */;`: the statement
+                // ended right after the application's string, which held
+                // one token (a search's "DRESS WITH HAT 18';" is prose).
+                || (!bare_start && {
+                    let mut r = rest;
+                    let before = lx.span(0, t.start).trim_ascii_end();
+                    r.next().is_none()
+                        && before.ends_with(b"'")
+                        && !before[..before.len() - 1].contains(&b' ')
+                })
                 // `';select name`: right after the quote any select list.
                 || (!bare_start && {
                     let (p, _) = peek::<2>(rest);
@@ -858,6 +880,8 @@ fn stacked(lx: Lexer) -> bool {
         | Kw::Exec
         | Kw::Declare
         | Kw::Shutdown => {}
+        // `;replace t (id) values (..)`, judged below.
+        _ if lx.text(&a) == b"replace" => {}
         Kw::Waitfor => return true,
         // `;if(1=1,sleep(5),0)`; C# and JavaScript have `;if (user is null)`.
         _ if matches!(lx.text(&a), b"if" | b"iif") => return delay_call(&lx, a, None, rest),
@@ -1077,6 +1101,13 @@ mod tests {
             "' OR NOT 1234=1234#",
             "\" or \"a\"=\"a",
             "(CASE WHEN 1=1 THEN 1 ELSE 2 END)",
+            "1#\nAND 1=1",
+            "#\nOR 1=1",
+            "admin';",
+            "root@example.com'/* comment */;",
+            "exec master..xp_cmdshell",
+            "EXEC sp_configure 'show advanced options'",
+            ";replace into users (id) values (1)",
         ] {
             if p == "un/**/ion sel/**/ect" {
                 assert!(!sqli(p), "{p}");
@@ -1103,6 +1134,10 @@ mod tests {
             "2024-01-01",
             "#fff",
             "it's 5 o'clock -- time for tea",
+            "DRESS WITH HAT 18';",
+            "say 'hi';",
+            "exec meeting at noon",
+            "# Heading\nor 2 items = fine",
         ] {
             assert!(!sqli(p), "{p}");
         }
