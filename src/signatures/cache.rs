@@ -55,6 +55,8 @@ pub(super) const PROBE_TAG: u32 = 1 << 31;
 pub(super) const WHOLE_PATH_TAG: u32 = 1 << 30 | 1;
 /// Tag of a whole query string, every argument in it.
 pub(super) const WHOLE_QUERY_TAG: u32 = 1 << 30 | 2;
+/// Tag of the scanner-identity check on a User-Agent.
+pub(super) const IDENTITY_TAG: u32 = 1 << 30 | 3;
 
 /// What a field's scan found and what it cost.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -479,6 +481,44 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A scanner's User-Agent is found on every request through the
+    /// exact level, first seen, admitted and hit; a browser's is not, and a
+    /// scanner name after a cached browser prefix is its own value.
+    #[test]
+    fn scanner_identity_through_the_exact_level() {
+        let mut cache = ScanCache::default();
+        let browser: &[u8] =
+            b"Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
+        let tool: &[u8] = b"sqlmap/1.7.4#stable (https://sqlmap.org)";
+        let spoof = [browser, b" Nikto/2.1.6"].concat();
+        let reqs: Vec<Req> = [browser, tool, &spoof]
+            .iter()
+            .map(|ua| {
+                (
+                    b"/api/items?page=2".to_vec(),
+                    vec![(&b"user-agent"[..], ua.to_vec())],
+                )
+            })
+            .collect();
+        check_same(&reqs, &mut cache);
+        let before = cache.verdicts.exact_hits();
+        for _ in 0..3 {
+            for (ua, named) in [(browser, false), (tool, true), (&spoof[..], true)] {
+                let input = Input {
+                    target: b"/api/items?page=2",
+                    headers: &[(b"user-agent", ua)],
+                    body: None,
+                };
+                let found = inspect_all_cached(&input, &mut cache);
+                assert_eq!(
+                    found.contains(crate::model::AttackClass::ScannerProbe),
+                    named
+                );
+            }
+        }
+        assert!(cache.verdicts.exact_hits() >= before + 9, "hits");
     }
 
     #[test]
