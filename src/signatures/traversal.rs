@@ -647,13 +647,10 @@ pub fn ssrf(n: &Normalized) -> bool {
         if !scheme.is_empty() && literal && script_path(&s[auth_end..url_end]) {
             return true;
         }
-        // RFI: a value that is a URL to an address, not a name (CRS 931100:
-        // `http://203.0.113.9/`, `ftp://[2001:db8::1]/x`): what an include
-        // or fetch parameter is given when the attacker has no domain; an
-        // API's URL parameters name hosts. A URL inside text passes.
-        if !scheme.is_empty() && literal && at == scheme.len() + 1 {
-            return true;
-        }
+        // A URL to a public address alone (CRS 931100 flags
+        // `http://203.0.113.9/`) passes by decision: DNS-over-HTTPS
+        // resolvers, webhooks and health checks are configured that way
+        // in API bodies; with a script path it is flagged above.
     }
     false
 }
@@ -895,9 +892,7 @@ mod tests {
             "https://abc.oast.fun",
             "http://evil.example/shell.txt?",
             "metadata.google.internal",
-            "http://8.8.8.8/",
-            "ftps://203.0.113.9/x",
-            "ssh://[2001:db8::1]/",
+            "ftps://203.0.113.9/x.php",
             "http:/evil.example/x.txt?",
             "ftp:evil.example/x??",
         ] {
@@ -912,6 +907,10 @@ mod tests {
             "https://cdn.example.org/img.png",
             "10.0.0.5",
             "ftp://ftp.debian.org/debian/",
+            "http://8.8.8.8/",
+            "https://8.8.8.8/dns-query",
+            "http://203.0.113.5:8080/health",
+            "ssh://[2001:db8::1]/",
             "the resolver at http://8.8.8.8/ answers",
             "ssh://git@github.com/o/r.git",
             "https?",
