@@ -12,6 +12,7 @@
 #   ci/browser-test.sh --docs   screenshots to docs/ (the ones the README shows)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. ci/target-dir.sh
 command -v node >/dev/null || { echo "node is needed (apt-get install nodejs npm)" >&2; exit 1; }
 [ -x "${CHROMIUM:-/usr/bin/chromium}" ] || { echo "chromium is needed (apt-get install chromium)" >&2; exit 1; }
 (cd tests/browser && npm ci --no-audit --no-fund --loglevel=error >/dev/null)

@@ -13,6 +13,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
+. ci/target-dir.sh
+TARGET=${CARGO_TARGET_DIR:-$REPO/target}
 DEMO="$REPO/target/demo"
 SHOP_ADDR=127.0.0.1:8081
 TOKENS="$DEMO/conf/api-tokens"
@@ -22,7 +24,7 @@ nginx_bin() {
   out=$(cargo build --release --message-format=json 2>/dev/null \
         | grep -o '"out_dir":"[^"]*nginx-sys-[^"]*"' | tail -n1 | sed 's/"out_dir":"//; s/"$//')
   if [ -n "$out" ] && [ -x "$out/objs/nginx" ]; then echo "$out/objs/nginx"; return; fi
-  ls -t "$REPO"/target/release/build/nginx-sys-*/out/objs/nginx 2>/dev/null | head -n1
+  ls -t "$TARGET"/release/build/nginx-sys-*/out/objs/nginx 2>/dev/null | head -n1
 }
 
 stop() {
@@ -54,11 +56,11 @@ start() {
     (umask 077; od -An -N32 -tx1 /dev/urandom | tr -d ' \n' > "$TOKENS"; echo >> "$TOKENS")
   fi
   chmod 0600 "$TOKENS"
-  sed -e "s#@MODULE@#$REPO/target/release/libngx_http_api_abuse_module.so#" \
+  sed -e "s#@MODULE@#$TARGET/release/libngx_http_api_abuse_module.so#" \
       -e "s#@REPO@#$REPO#g" -e "s#@SHOP@#$SHOP_ADDR#" -e "s#@TOKENS@#$TOKENS#" \
       nginx-conf/nginx.conf > "$DEMO/conf/nginx.conf"
   if [ ! -f "$DEMO/shop.pid" ] || ! kill -0 "$(cat "$DEMO/shop.pid")" 2>/dev/null; then
-    nohup tools/target/release/demo-shop --listen "$SHOP_ADDR" --static "$REPO/nginx-conf/demo/static" \
+    nohup "${CARGO_TARGET_DIR:-tools/target}"/release/demo-shop --listen "$SHOP_ADDR" --static "$REPO/nginx-conf/demo/static" \
       > "$DEMO/logs/shop.log" 2>&1 &
     echo $! > "$DEMO/shop.pid"
   fi

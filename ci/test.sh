@@ -4,6 +4,7 @@
 # module and for the demo tools.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. ci/target-dir.sh
 ci/deps.sh
 
 echo "== format"

@@ -33,4 +33,6 @@ pub mod signatures;
 pub mod state;
 pub mod sync;
 pub mod table;
+#[cfg(test)]
+mod testing;
 pub mod timeline;

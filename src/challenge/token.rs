@@ -316,13 +316,8 @@ mod tests {
     /// Whatever a client sends as the cookie: a verdict, never a panic.
     #[test]
     fn arbitrary_cookies_are_refused_without_panicking() {
-        let mut x: u64 = 0x243f_6a88_85a3_08d3;
-        let mut next = || {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            x
-        };
+        let mut x_rng = crate::testing::XorShift64::new(0x243f_6a88_85a3_08d3);
+        let mut next = || x_rng.next_u64();
         let t = mint(&KEY, CLIENT, UA, 1_800_003_600);
         for _ in 0..20_000 {
             let len = (next() % 100) as usize;

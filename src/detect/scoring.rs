@@ -673,13 +673,8 @@ mod tests {
         use crate::detect::{assess, AppBaseline, ClientState, Verdict};
         let b = AppBaseline::boxed();
         let zero = assess(&ClientState::ZERO, &b, 0);
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut seed_rng = crate::testing::XorShift64::new(0x9e37_79b9_7f4a_7c15);
+        let mut next = move || seed_rng.next_u64();
         let result = |n: u64| DetectorResult {
             verdict: [Verdict::Fired, Verdict::NotFired, Verdict::NotEnoughData][(n % 3) as usize],
             figure: (n >> 8) as f32 % 50.0,
@@ -763,13 +758,8 @@ mod tests {
         use crate::detect::{enumeration, response_codes, wide_scope, AppBaseline, ClientState};
         // Random records around every minimum: a detector that fires
         // must have said it may.
-        let mut rng = 0x2545_f491_4f6c_dd1du64;
-        let mut next = |range: f32| {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
-            (rng >> 40) as f32 / (1u64 << 24) as f32 * range
-        };
+        let mut rng_rng = crate::testing::XorShift64::new(0x2545_f491_4f6c_dd1d);
+        let mut next = |range: f32| (rng_rng.next_u64() >> 40) as f32 / (1u64 << 24) as f32 * range;
         let b = AppBaseline::boxed();
         let mut fired = [0u32; 3];
         for _ in 0..200_000 {

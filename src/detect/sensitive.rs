@@ -368,13 +368,8 @@ mod tests {
             b"ab",
             b"",
         ];
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut seed_rng = crate::testing::XorShift64::new(0x9e37_79b9_7f4a_7c15);
+        let mut next = || seed_rng.next_u64();
         let mut path = Vec::new();
         for _ in 0..50_000 {
             path.clear();

@@ -826,13 +826,8 @@ mod tests {
         }
         // Random paths over the bytes the rules look at.
         const ALPHABET: &[u8] = b"/./.@09a1f2z8Z-_~=+%x\xff5555";
-        let mut seed = 0x2545_f491_4f6c_dd1du64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut seed_rng = crate::testing::XorShift64::new(0x2545_f491_4f6c_dd1d);
+        let mut next = || seed_rng.next_u64();
         let mut path = Vec::new();
         for _ in 0..200_000 {
             path.clear();

@@ -698,13 +698,8 @@ fn a_request_nothing_can_be_decided_on_teaches_what_a_full_assessment_would() {
     // the full assessment's lesson teaches, for every observation.
     use crate::detect::facts::extract;
     let mut learned = AppBaseline::boxed();
-    let mut seed = 0x2545_f491_4f6c_dd1du64;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut seed_rng = crate::testing::XorShift64::new(0x2545_f491_4f6c_dd1d);
+    let mut next = move || seed_rng.next_u64();
     let paths = ["/", "/a", "/b/1", "/login", "/app.js", "/c/2/d"];
     let uas: [&[u8]; 3] = [
         b"curl/8.0",
@@ -756,13 +751,8 @@ fn a_quiet_client_is_decided_on_and_teaches_as_the_full_assessment_would() {
     use crate::detect::scoring::quiet;
     use crate::model::Tolerance;
     let mut learned = AppBaseline::boxed();
-    let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-    let mut next = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 7;
-        seed ^= seed << 17;
-        seed
-    };
+    let mut seed_rng = crate::testing::XorShift64::new(0x9e37_79b9_7f4a_7c15);
+    let mut next = move || seed_rng.next_u64();
     let paths = ["/", "/a", "/b/1", "/b/2", "/login", "/app.js", "/c/2/d"];
     let uas: [&[u8]; 4] = [
         b"curl/8.0",

@@ -321,13 +321,8 @@ mod tests {
         // Names built from the known ones' pieces, to hit their lengths and
         // first bytes with other contents.
         let alphabet = b"acefhiklnorstuwx-";
-        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = || {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed
-        };
+        let mut seed_rng = crate::testing::XorShift64::new(0x9e37_79b9_7f4a_7c15);
+        let mut next = || seed_rng.next_u64();
         for _ in 0..20_000 {
             let base = NAMES[(next() % NAMES.len() as u64) as usize].as_bytes();
             let mut name = base.to_vec();

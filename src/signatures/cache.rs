@@ -546,13 +546,8 @@ mod tests {
     #[test]
     fn same_as_the_full_scan_on_random_and_long_requests() {
         const ALPHABET: &[u8] = b"%&#;:/\\.'\"`<>=()[]{}$|*-+!?@ \r\n\tsleporiund0123456789abcxyz";
-        let mut state = 0x0bad_5eed_1234_5678u64;
-        let mut next = move |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
+        let mut state_rng = crate::testing::XorShift64::new(0x0bad_5eed_1234_5678);
+        let mut next = move |n: usize| state_rng.below(n);
         let mut reqs = Vec::new();
         for _ in 0..1500 {
             let len = 1 + next(120);

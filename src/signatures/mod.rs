@@ -1109,13 +1109,8 @@ mod tests {
     fn never_panics_on_hostile_bytes() {
         const ALPHABET: &[u8] =
             b"%&#;:/\\.'\"`<>=()[]{}$|*-+!?@ \r\n\t\x00\xc0\xae\xef\xbc\x8eaAxu0123456789";
-        let mut state = 0x1234_5678_9abc_def0u64;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut state_rng = crate::testing::XorShift64::new(0x1234_5678_9abc_def0);
+        let mut next = || state_rng.next_u64();
         for round in 0..4000 {
             let len = (next() % 300) as usize;
             let bytes: Vec<u8> = (0..len)

@@ -152,11 +152,9 @@ mod tests {
         const LIST: &[&[u8]] = &[b"{{", b"{{'.", b"{{[", b"{%", b"a/", b"/b", b"a/b\\"];
         const L: Needles = Needles::new(LIST);
         const LP: Needles = Needles::paths(LIST);
-        let mut state = 0x2468_ace0_1357_9bdfu64;
+        let mut state_rng = crate::testing::XorShift64::new(0x2468_ace0_1357_9bdf);
         for round in 0..20_000 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
+            let state = state_rng.next_u64();
             let len = (state % 12) as usize;
             let hay: Vec<u8> = (0..len)
                 .map(|i| b"{{'.[%a/b\\"[((state >> (i * 4 + 8)) % 10) as usize])

@@ -668,13 +668,8 @@ pub(super) mod tests {
         let printable: Vec<u8> = (0x20..0x7f)
             .filter(|b| !matches!(b, b'%' | b'&' | b'\\'))
             .collect();
-        let mut state = 0x9e37_79b9_7f4a_7c15u64;
-        let mut next = move |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
+        let mut state_rng = crate::testing::XorShift64::new(0x9e37_79b9_7f4a_7c15);
+        let mut next = move |n: usize| state_rng.below(n);
         let mut skipped = 0;
         for _ in 0..20_000 {
             let seps: Vec<u8> = (0..1 + next(4))
@@ -732,13 +727,8 @@ pub(super) mod tests {
         use base64::Engine;
         let lines = corpus_lines();
         let words = runs(&lines, |b| b.is_ascii_alphanumeric() || b == b'_');
-        let mut state = 0x0ddc_0ffe_e0dd_f00du64;
-        let mut next = move |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
+        let mut state_rng = crate::testing::XorShift64::new(0x0ddc_0ffe_e0dd_f00d);
+        let mut next = move |n: usize| state_rng.below(n);
         let mut values: Vec<Vec<u8>> = Vec::new();
         for _ in 0..20_000 {
             let alphabet: &[u8] = match next(3) {
@@ -808,13 +798,8 @@ pub(super) mod tests {
             b"JyBvciAxPTE",
             b"8f3a2c9e1b7d4a60",
         ];
-        let mut state = 0x5eed_5eed_1234_5678u64;
-        let mut next = move |n: usize| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            (state % n as u64) as usize
-        };
+        let mut state_rng = crate::testing::XorShift64::new(0x5eed_5eed_1234_5678);
+        let mut next = move |n: usize| state_rng.below(n);
         let mut skipped = 0;
         for _ in 0..50_000 {
             let s: Vec<u8> = (0..1 + next(10))
@@ -843,11 +828,9 @@ pub(super) mod tests {
 
     #[test]
     fn dot_dot_as_windows_find_it() {
-        let mut state = 0x1357_9bdf_2468_ace0u64;
+        let mut state_rng = crate::testing::XorShift64::new(0x1357_9bdf_2468_ace0);
         for _ in 0..100_000 {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
+            let state = state_rng.next_u64();
             let len = (state % 40) as usize;
             let s: Vec<u8> = (0..len)
                 .map(|i| b"..a/\xfe\x00"[((state >> (i + 8)) % 6) as usize])

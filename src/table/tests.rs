@@ -504,12 +504,10 @@ fn a_place_is_used_only_with_its_own_table_and_key() {
 fn tag_matches_marks_exactly_the_equal_bytes() {
     // Every tag against arrays that hold it, its neighbours (one bit
     // apart, where borrow-based zero tests give false positives) and 0.
-    let mut rng = 0x9e37_79b9_7f4a_7c15u64;
+    let mut rng_rng = crate::testing::XorShift64::new(0x9e37_79b9_7f4a_7c15);
     for tag in 0..=255u8 {
         for _ in 0..64 {
-            rng ^= rng << 13;
-            rng ^= rng >> 7;
-            rng ^= rng << 17;
+            let rng = rng_rng.next_u64();
             let mut tags = rng.to_le_bytes();
             for (i, t) in tags.iter_mut().enumerate() {
                 match (rng >> (8 * i + 3)) % 5 {
