@@ -40,7 +40,6 @@ fn feed(
             prior,
             hood: fingerprint::neighbourhood(addr),
             address: fingerprint::address_hash(addr),
-            client: u64::from(i),
             browser: true,
         },
         now,
@@ -264,7 +263,6 @@ fn flash_crowd(
                     prior: p,
                     hood: fingerprint::neighbourhood(addr),
                     address: fingerprint::address_hash(addr),
-                    client: u64::from(i),
                     browser,
                 },
                 now,
@@ -398,7 +396,6 @@ fn neighbourhoods_group_a_datacentre_range_with_rotating_agents() {
                 prior: Prior::Nothing,
                 hood: fingerprint::neighbourhood(addr),
                 address: fingerprint::address_hash(addr),
-                client: u64::from(i),
                 browser: true,
             },
             now,
@@ -436,7 +433,8 @@ fn distinct_counting() {
 #[test]
 fn the_region_stays_small() {
     // It lives in the zone's header: a 1m zone must still hold its clients.
-    assert!(std::mem::size_of::<Campaigns>() <= 32 << 10);
+    // (36 KiB since the rate shards have a cache line each: 4 KiB more.)
+    assert!(std::mem::size_of::<Campaigns>() <= 36 << 10);
 }
 
 #[test]
@@ -460,7 +458,6 @@ fn a_campus_of_first_visits_is_not_a_campaign() {
                 prior: Prior::Nothing,
                 hood: fingerprint::neighbourhood(addr),
                 address: fingerprint::address_hash(addr),
-                client: u64::from(i),
                 browser: true,
             },
             now + u64::from(i) * 10,
