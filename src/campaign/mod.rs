@@ -46,8 +46,10 @@ pub use fingerprint::{Builder, Class, Fingerprint, Prior, ValueSlot};
 
 /// Width of one rate bucket; the sliding window is one bucket wide.
 pub const BUCKET_MS: u64 = 10_000;
-/// Counter shards per application (by worker: workers beyond this share).
-pub const SHARDS: usize = 8;
+/// Counter shards per application, one per worker (workers beyond this
+/// share, by worker number): a cache line each, and the region must stay
+/// small enough for a 1m zone (see the tests).
+pub const SHARDS: usize = 4;
 /// Applications with campaign state; more share by eviction of the idlest.
 pub const APPS: usize = 8;
 /// Heavy-hitter slots per application.
@@ -142,8 +144,9 @@ struct Hitter {
 }
 
 /// One worker's rate counters, on a cache line of its own: with the
-/// shards packed (8 x 12 bytes in two lines), every first-seen client of
-/// every worker wrote the same lines, and two workers took turns owning them.
+/// shards packed (8 shards by client, 12 bytes each, in two lines), every
+/// first-seen client of every worker wrote the same lines, and two workers
+/// took turns owning them.
 #[repr(C, align(64))]
 #[derive(Default)]
 struct Shard([AtomicU32; METRICS]);
