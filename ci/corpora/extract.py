@@ -66,7 +66,7 @@ def add(src, cls, payload, target, headers=None, body=None, split_as=None):
 
 def raw_query(s):
     """A payload meant to be pasted into a URL: escape only what would end it."""
-    return s.replace(" ", "%20").replace("#", "%23").replace("&", "%26")
+    return s.replace(" ", "%20").replace("#", "%23").replace("&", "%26").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def lines(text):
@@ -351,6 +351,34 @@ PATT_SKIP = ("event_handlers", "jsonp_endpoint", "xss_swf_fuzz", "LDAP_attribute
              "traversals-8-deep")
 
 
+# html5sec's test page (MarioXSSVectors.txt): every vector wrapped in
+# `<div id="N">...</div>`, several on one line or one over several lines.
+HTML5SEC_VECTOR = re.compile(r'<div id="\d+">')
+
+
+def html5sec_vectors(text):
+    """The vectors of a file laid out as html5sec's test page, each whole
+    (its line breaks kept), without the `<div id="N">` wrapper; None for a
+    file of another layout (one payload a line)."""
+    starts = [m.start() for m in HTML5SEC_VECTOR.finditer(text)]
+    if len(starts) < 10 or text.lstrip()[:8] != '<div id=':
+        return None
+    out = []
+    for a, b in zip(starts, starts[1:] + [len(text)]):
+        v = text[a:b].strip()
+        v = v[HTML5SEC_VECTOR.match(v).end():]
+        out.append(v[:-len("</div>")] if v.endswith("</div>") else v)
+    return out
+
+
+def fuzz_byte(line):
+    """A list line of at most two characters, neither a letter nor a digit
+    once URL-decoded (`(`, `|`, `//`, `%0a`): a byte the list probes a
+    parser with, not an injection (LDAP_FUZZ, the command-injection lists)."""
+    d = urllib.parse.unquote(line).strip()
+    return len(d) <= 2 and not any(c.isalnum() for c in d)
+
+
 def patt():
     repo = "swisskyrepo+PayloadsAllTheThings"
     for f in files(repo):
@@ -365,8 +393,8 @@ def patt():
                     add("patt", cls, block, "/api/import", [["content-type", "application/xml"]], block)
             continue
         seen = set()
-        for l in lines(text):
-            if l in seen:
+        for l in html5sec_vectors(text) or lines(text):
+            if l in seen or fuzz_byte(l):
                 continue
             seen.add(l)
             if cls == "traversal" and not l.startswith(("http", "php", "file", "data", "expect")):
