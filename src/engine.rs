@@ -195,8 +195,16 @@ pub fn end(shared: &Shared, key: ClientKey, answer: &Answer) {
     end_at(shared, key, shared.clients.place(key), answer);
 }
 
-/// [`end`] at the [`Place`] [`begin_at`] used.
+/// [`end`] at the [`Place`] [`begin_at`] used. Most answers (a 200 to
+/// anything, a 2xx/3xx asset) change no record: those take no lock.
 pub fn end_at(shared: &Shared, key: ClientKey, place: Place, answer: &Answer) {
+    #[cfg(debug_assertions)]
+    let parking = test_hooks::park_asked();
+    #[cfg(not(debug_assertions))]
+    let parking = false;
+    if !ClientState::answer_matters(answer) && !parking {
+        return;
+    }
     shared.clients.update_at(place, key, |state| {
         state.end(answer);
         #[cfg(debug_assertions)]
@@ -889,6 +897,11 @@ pub mod test_hooks {
     /// Parks the next [`super::update`] of this thread inside its lock.
     pub fn park_next_update() {
         PARK.with(|p| p.set(true));
+    }
+
+    /// A park is pending for this thread's next update.
+    pub(super) fn park_asked() -> bool {
+        PARK.with(Cell::get)
     }
 
     pub(super) fn park_if_asked() {

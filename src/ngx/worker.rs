@@ -68,6 +68,9 @@ pub fn init_process(cycle: *mut ngx_cycle_t) -> Status {
     unsafe {
         CYCLE = cycle;
         crate::campaign::set_worker(ngx_worker);
+        if let Some(shared) = super::zone::shared(mcf) {
+            shared.clients.prefault();
+        }
         if super::profiles::init_worker(mcf.profiles_zone, (*cycle).log) {
             arm(
                 addr_of_mut!(PROFILES_EVENT),

@@ -559,6 +559,29 @@ impl<T: Record> Table<T> {
         removed
     }
 
+    /// Maps every page of the table into this process, writable, ahead of
+    /// use (`madvise(MADV_POPULATE_WRITE)`, Linux 5.14 and later; elsewhere
+    /// nothing happens). The region's pages exist (the table was zeroed
+    /// when created), but each process takes a page fault on its first
+    /// touch of each of them: a zone sized for 200,000 clients is some
+    /// 20,000 pages, so a worker that meets new clients would otherwise
+    /// fault on most of its early requests, and two workers fault twice as
+    /// often as one. Called once per worker at start; a few milliseconds
+    /// for a 64 MB zone. Contents are not changed.
+    pub fn prefault(&self) {
+        let start = self.header.as_ptr() as usize;
+        let end = self.buckets.as_ptr() as usize + self.nbuckets * size_of::<Bucket<T>>();
+        // The region lies in one page-granular shared mapping, so the pages
+        // it starts and ends in are mapped as a whole.
+        const PAGE: usize = 4096;
+        let from = start & !(PAGE - 1);
+        let len = end.div_ceil(PAGE) * PAGE - from;
+        // SAFETY: the range covers only pages of the mapping that holds the
+        // table (see above); MADV_POPULATE_WRITE faults them in without
+        // changing a byte, and fails harmlessly (EINVAL) where unsupported.
+        let _ = unsafe { libc::madvise(from as *mut libc::c_void, len, libc::MADV_POPULATE_WRITE) };
+    }
+
     /// Slots in the table.
     pub fn capacity(&self) -> usize {
         self.nbuckets * WAYS

@@ -603,3 +603,18 @@ fn uncounted_upserts_say_what_they_did_and_are_added_later() {
     assert_eq!(t.stats().used, 0);
     assert_eq!(t.stats().inserts, 1);
 }
+
+#[test]
+fn prefault_changes_nothing() {
+    let mut region = Region::new(Table::<Client>::bytes_for(64 * WAYS));
+    let t: Table<Client> = region.create();
+    for i in 0..100 {
+        t.upsert(v4(i), i, any, |c, _| c.hits = u64::from(i) + 1);
+    }
+    let before = t.stats();
+    t.prefault();
+    assert_eq!(t.stats(), before);
+    for i in 0..100 {
+        assert_eq!(t.get(v4(i), |c| c.hits), Some(u64::from(i) + 1));
+    }
+}
