@@ -613,6 +613,21 @@ impl Table {
         }
     }
 
+    /// True when the summary alone says that no network of the table
+    /// contains `addr` (every level of its family covered, its bit clear,
+    /// or no level at all): what most lookups of a client on no list
+    /// answer, without setting up [`Table::matches`]. False: look.
+    #[inline]
+    pub fn surely_misses(&self, words: &[u64], addr: IpAddr) -> bool {
+        let (family, bits) = normalize_addr(addr);
+        let (levels, summary) = match family {
+            Family::V4 => (&self.v4[..], &self.summaries[0]),
+            Family::V6 => (&self.v6[..], &self.summaries[1]),
+        };
+        levels.is_empty()
+            || (summary.covered == levels.len() && !summary.may_hold(words, family, bits))
+    }
+
     /// Every value, grouped by network (not in input order).
     pub fn values<'a>(&self, words: &'a [u64]) -> &'a [u64] {
         words
@@ -904,6 +919,10 @@ mod tests {
             got.sort_unstable();
             want.sort_unstable();
             assert_eq!(got, want, "{probe}");
+            assert!(
+                !t.surely_misses(&words, probe) || want.is_empty(),
+                "{probe}"
+            );
             let (family, bits) = normalize_addr(probe);
             let summary = &t.summaries[family as usize];
             let long_match = want.iter().any(|&i| nets[i].prefix() >= summary.prefix);

@@ -13,7 +13,7 @@ use ngx::ffi::{
 use ngx::http::{HttpModule, HttpModuleLocationConf, HttpModuleMainConf, NgxHttpCoreModule};
 
 use super::conf::{LocConf, MainConf, Mode};
-use super::util::{bytes, client_addr, for_each_header, headers_in, lowcase_key, now_ms};
+use super::util::{bytes, client_addr, for_each_header, lowcase_key, now_ms};
 use super::{worker, zone, Module};
 use crate::access::{self, ListTag};
 use crate::model::{AttackClass, BotType};
@@ -845,7 +845,7 @@ impl HeaderScan {
         HeaderScan {
             bits: 0,
             count: 0,
-            inspect: [std::mem::MaybeUninit::uninit(); MAX_INSPECTED_HEADERS],
+            inspect: [const { std::mem::MaybeUninit::uninit() }; MAX_INSPECTED_HEADERS],
             n: 0,
             fp: crate::campaign::Builder::default(),
             ua_is_headers_in: false,
@@ -903,7 +903,7 @@ unsafe fn test_park(r: *mut ngx_http_request_t) {
         return;
     }
     // SAFETY: the caller's live request.
-    let mut headers = unsafe { headers_in(r) };
+    let mut headers = unsafe { super::util::headers_in(r) };
     if headers.any(|h| lowcase_key(h) == b"x-api-abuse-test-park") {
         // SAFETY: as above.
         unsafe {
