@@ -14,6 +14,11 @@
 //! same. Memory is about 15 to 35 bytes per network (key, directory share,
 //! value), against 60 or more for a hash map of boxed entries.
 //!
+//! Before the levels, a per-family summary (see [`Summary`]) answers most
+//! lookups of an address on no list with one word: one bit per hashed
+//! network prefix, so a large image costs a miss one memory access, not
+//! one per prefix length present.
+//!
 //! The hash has a fixed key so that the same lists always give the same
 //! image; the keys come from the operator's file, not from clients, so
 //! flooding resistance is not needed (a client's address only chooses which
