@@ -42,9 +42,11 @@ pub mod fact {
     pub const ESCAPE: u32 = 1 << 26;
     /// `+` (a space in query strings and forms).
     pub const PLUS: u32 = 1 << 27;
+    /// `~` or `!`: tilde and history expansion (`~+`, `~-1`, `!-2`).
+    pub const TILDE_BANG: u32 = 1 << 28;
 }
 
-use fact::{ESCAPE, LETTER, NOT_TOKEN, PLUS};
+use fact::{ESCAPE, LETTER, NOT_TOKEN, PLUS, TILDE_BANG};
 
 /// Facts of each byte value: one load and one OR per byte.
 const CLASS: [u32; 256] = {
@@ -54,8 +56,10 @@ const CLASS: [u32; 256] = {
         let c = b as u8;
         t[b] = if c.is_ascii_alphabetic() {
             LETTER
-        } else if c.is_ascii_digit() || c == b'_' || c == b',' || c == b'~' {
+        } else if c.is_ascii_digit() || c == b'_' || c == b',' {
             0
+        } else if c == b'~' {
+            TILDE_BANG
         } else if c == b'-' {
             trig::HASH_DASH
         } else {
@@ -78,6 +82,7 @@ const CLASS: [u32; 256] = {
                     b' ' | b'\t' | 0x0b | 0x0c => trig::SPACE,
                     b'\r' | b'\n' => trig::NEWLINE,
                     b'+' => PLUS,
+                    b'!' => TILDE_BANG,
                     // Decoded or dropped by normalisation: `&` also starts
                     // entities, `%` percent-escapes, `\` backslash escapes.
                     b'%' | b'&' | b'\\' => ESCAPE,
@@ -159,7 +164,9 @@ const GATES: [(A, u32); 10] = [
             | trig::QUOTE
             | trig::BRACE
             | trig::COLON
-            | LETTER,
+            | LETTER
+            // Tilde and history expansion (`~+`, `~-1`, `!-2`).
+            | TILDE_BANG,
     ),
     // System files by name and base64 of `../` need letters.
     (A::Traversal, trig::NUL | trig::SLASH | trig::COLON | LETTER),
