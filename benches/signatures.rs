@@ -315,6 +315,24 @@ fn worst_cases() -> Vec<Worst> {
             )],
             body: Some(repeat(b"", b"q=//a/b[1]/c[x y z]/d[a-b c-d('&", BODY_LIMIT)),
         },
+        // Issue 9, small classes: schema locations read to their closing
+        // quote, LDAP extensible matches looked back from every `:=`, and
+        // JSON strings of `\u00XX` escapes read back for base64.
+        Worst {
+            name: "xml_schema_locations",
+            target: b"/soap".to_vec(),
+            headers: vec![(b"content-type".to_vec(), b"text/xml".to_vec())],
+            body: Some(repeat(
+                b"<?xml version=\"1.0\"?>",
+                b"<a xsi:schemaLocation=\"a b c d e f:// g\">",
+                BODY_LIMIT,
+            )),
+        },
+        form("form_ldap_extensible", repeat(b"q=", b"a:b:1.2.3:=", BODY_LIMIT)),
+        json(
+            "json_escaped_base64",
+            repeat(b"{\"a\": \"", b"\\u004a\\u0079\\u0049\\u006f", BODY_LIMIT),
+        ),
         Worst {
             name: "cookie_many",
             target: b"/".to_vec(),

@@ -195,8 +195,16 @@ pub fn end(shared: &Shared, key: ClientKey, answer: &Answer) {
     end_at(shared, key, shared.clients.place(key), answer);
 }
 
-/// [`end`] at the [`Place`] [`begin_at`] used.
+/// [`end`] at the [`Place`] [`begin_at`] used. Most answers (a 200 to
+/// anything, a 2xx/3xx asset) change no record: those take no lock.
 pub fn end_at(shared: &Shared, key: ClientKey, place: Place, answer: &Answer) {
+    #[cfg(debug_assertions)]
+    let parking = test_hooks::park_asked();
+    #[cfg(not(debug_assertions))]
+    let parking = false;
+    if !ClientState::answer_matters(answer) && !parking {
+        return;
+    }
     shared.clients.update_at(place, key, |state| {
         state.end(answer);
         #[cfg(debug_assertions)]
@@ -414,7 +422,7 @@ fn update_stage(
     copy: &mut Option<ClientState>,
 ) -> Option<(Step, Observation, (bool, Prior))> {
     let now_s = (now_ms / 1000) as u32;
-    let done = shared.clients.upsert_at(
+    let done = shared.clients.upsert_uncounted(
         place,
         key,
         now_s,
@@ -442,10 +450,9 @@ fn update_stage(
             (step, obs, before)
         },
     );
-    if shared.clients.evicted() && shared.clients.warn_once_full() {
-        note_full();
-    }
-    done
+    let (done, upserted) = done?;
+    count_upsert(shared, upserted);
+    Some(done)
 }
 
 /// Stage 3a, no lock: every detector and the profile's vote on the record
@@ -819,16 +826,46 @@ pub fn count_request() {
     PENDING_REQUESTS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
 }
 
-/// Adds this worker's counted requests to the zone's statistics (the
-/// worker's one-second timer, and at exit).
-pub fn flush_counts(shared: &Shared) {
-    let n = PENDING_REQUESTS.swap(0, std::sync::atomic::Ordering::Relaxed);
-    if n > 0 {
-        shared
-            .stats()
-            .requests
-            .fetch_add(n, std::sync::atomic::Ordering::Relaxed);
+/// Client records this worker created, and of them those that replaced an
+/// evicted one, since the last [`flush_counts`]: the client table's
+/// statistics in the zone header are one line that every new client of
+/// every worker would otherwise write (and every request read).
+static PENDING_INSERTS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static PENDING_EVICTIONS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+/// This worker asked the zone whether "zone is full" was logged already
+/// (one locked instruction on the header, once per worker, not per eviction).
+static ASKED_FULL: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// Counts what the client table's upsert did, for [`flush_counts`].
+fn count_upsert(shared: &Shared, done: crate::table::Upserted) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let c = done.counts();
+    if c.inserts == 0 {
+        return;
     }
+    PENDING_INSERTS.fetch_add(c.inserts, Relaxed);
+    if c.evictions > 0 {
+        PENDING_EVICTIONS.fetch_add(c.evictions, Relaxed);
+        if !ASKED_FULL.swap(true, Relaxed) && shared.clients.warn_once_full() {
+            note_full();
+        }
+    }
+}
+
+/// Adds this worker's counted requests and client-table inserts to the
+/// zone's statistics (the worker's one-second timer, and at exit).
+pub fn flush_counts(shared: &Shared) {
+    use std::sync::atomic::Ordering::Relaxed;
+    let n = PENDING_REQUESTS.swap(0, Relaxed);
+    if n > 0 {
+        shared.stats().requests.fetch_add(n, Relaxed);
+    }
+    // Evictions first: `evictions <= inserts` holds in what is added.
+    let evictions = PENDING_EVICTIONS.swap(0, Relaxed);
+    let inserts = PENDING_INSERTS.swap(0, Relaxed).max(evictions);
+    shared
+        .clients
+        .add_counts(crate::table::Counts { inserts, evictions });
 }
 
 static FULL_NOTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -860,6 +897,11 @@ pub mod test_hooks {
     /// Parks the next [`super::update`] of this thread inside its lock.
     pub fn park_next_update() {
         PARK.with(|p| p.set(true));
+    }
+
+    /// A park is pending for this thread's next update.
+    pub(super) fn park_asked() -> bool {
+        PARK.with(Cell::get)
     }
 
     pub(super) fn park_if_asked() {

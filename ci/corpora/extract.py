@@ -64,13 +64,9 @@ def add(src, cls, payload, target, headers=None, body=None, split_as=None):
     counts[(src, cls)] = counts.get((src, cls), 0) + 1
 
 
-def q(s):
-    return urllib.parse.quote(s, safe="")
-
-
 def raw_query(s):
     """A payload meant to be pasted into a URL: escape only what would end it."""
-    return s.replace(" ", "%20").replace("#", "%23").replace("&", "%26")
+    return s.replace(" ", "%20").replace("#", "%23").replace("&", "%26").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def lines(text):
@@ -111,44 +107,145 @@ GTW_CLASS = {
 }
 
 
-def placements(p, placeholders, encoded=False):
-    """GoTestWAF's placeholders, as its clients build them. `encoded`: `p` is
-    already the encoder's output (Base64Flat), placed as it is."""
-    u = p if encoded else q(p)
+# Go's `net/url` escaping (url.go: shouldEscape), which GoTestWAF's `URL`
+# encoder (`url.PathEscape`) and its Go HTTP client use. Unreserved bytes are
+# never escaped; `$&+=:@` stay raw in a path segment, `/;,?` do not.
+GO_UNRESERVED = set(b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~")
+
+
+def go_escape(s, keep):
+    out = []
+    for b in s.encode("utf-8", "surrogateescape"):
+        c = chr(b)
+        out.append(c if b in GO_UNRESERVED or c in keep else "%%%02X" % b)
+    return "".join(out)
+
+
+def go_path_escape(s):
+    """`url.PathEscape`: GoTestWAF's `URL` encoder."""
+    return go_escape(s, "$&+=:@")
+
+
+def go_unescape(s):
+    """`url.PathUnescape`, or None where Go refuses the escape."""
+    if re.search(r"%(?![0-9A-Fa-f]{2})", s):
+        return None
+    return urllib.parse.unquote(s, errors="surrogateescape")
+
+
+def go_request_uri(rest):
+    """The request target Go's client writes for `http://host/` + `rest`:
+    `url.Parse` (fragment cut, path unescaped, query kept raw), then
+    `URL.RequestURI()` (the raw path if it is a valid encoding of the
+    path, else the path escaped again). None where `url.Parse` fails
+    (a control byte, a bad `%` escape in the path): GoTestWAF sends
+    nothing then."""
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in rest):
+        return None
+    rest = rest.split("#", 1)[0]
+    path, sep, query = rest.partition("?")
+    path = "/" + path
+    decoded = go_unescape(path)
+    if decoded is None:
+        return None
+    valid = all(c in "!$&'()*+,;=:@[]/%" or ord(c) in GO_UNRESERVED for c in path)
+    uri = path if valid else go_escape(decoded, "$&+,/:;=@")
+    return uri + (sep + query if sep else "")
+
+
+def go_xml_text(s):
+    """`xml.EscapeText`, as GoTestWAF's `XMLEntity` encoder writes a string."""
+    table = {'"': "&#34;", "'": "&#39;", "&": "&amp;", "<": "&lt;", ">": "&gt;", "\t": "&#x9;", "\n": "&#xA;",
+             "\r": "&#xD;"}
+    return "".join(table.get(c, c) for c in s)
+
+
+def random_hex(*key):
+    """GoTestWAF names each parameter, field and header with 5 random bytes
+    in hex; here a hash of the sample, so every run builds the same requests."""
+    return hashlib.sha256("\0".join(key).encode("utf-8", "surrogateescape")).hexdigest()[:10]
+
+
+def gtw_encode(encoder, p):
+    if encoder == "URL":
+        return go_path_escape(p)
+    if encoder in ("Base64", "Base64Flat"):
+        b = base64.b64encode(p.encode("utf-8")).decode("ascii")
+        return b if encoder == "Base64" else b.replace("=", "")
+    if encoder == "JSUnicode":
+        return js_unicode(p)
+    if encoder == "XMLEntity":
+        return "<string>" + go_xml_text(p) + "</string>"
+    return p  # Plain
+
+
+def js_unicode(s):
+    """GoTestWAF's `JSUnicode` encoder: every UTF-16 unit as `\\uXXXX`."""
+    units = s.encode("utf-16-be", "surrogatepass")
+    return "".join("\\u%02x%02x" % (units[i], units[i + 1]) for i in range(0, len(units), 2))
+
+
+SOAP_WRAPPER = ('<?xml version="1.0" encoding="UTF-8"?>\n<soapenv:Envelope '
+                'xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/"\n\t'
+                'xmlns:xsd="http://www.w3.org/2001/XMLSchema" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">\n'
+                '\t<soapenv:Header>\n\t\t<ns1:RequestHeader soapenv:actor="http://schemas.xmlsoap.org/soap/actor/next"\n'
+                '\t\t\tsoapenv:mustUnderstand="0" xmlns:ns1="https://www.google.com/apis/ads/publisher/v202002">\n'
+                '\t\t</ns1:RequestHeader>\n\t</soapenv:Header>\n\t<soapenv:Body>\n'
+                '\t\t<getAdUnitsByStatement xmlns="https://www.google.com/apis/ads/publisher/v202002">\n'
+                '\t\t\t<filterStatement>\n\t\t\t\t<{0}>{1}</{0}>\n\t\t\t</filterStatement>\n'
+                '\t\t</getAdUnitsByStatement>\n\t</soapenv:Body>\n</soapenv:Envelope>')
+
+
+def placements(e, p, placeholders):
+    """The requests GoTestWAF's Go client builds (internal/payload/placeholder)
+    for the encoder's output `e` of the payload `p`, against `http://host/`:
+    the encoded payload goes into every placeholder as it is (so a `URL`
+    encoded payload is percent-escaped in JSON and multipart bodies too, and
+    its raw `&` and `=` split a query or a form), JSONRequest escapes it again
+    as `\\uXXXX` and SOAPBody as XML text. RawRequest fills the case's own
+    method, path (`url.PathEscape` of the payload), headers and body."""
     for ph in placeholders:
         name = ph if isinstance(ph, str) else next(iter(ph))
+        key = random_hex(name, e)
         if name == "URLParam":
-            yield name, "/get?q=" + u, [], None
+            uri = go_request_uri("?" + key + "=" + e)
+            if uri is not None:
+                yield name, uri, [], None
         elif name == "URLPath":
-            yield name, "/" + u.replace("%2F", "/"), [], None
+            uri = go_request_uri(e)
+            if uri is not None:
+                yield name, uri, [], None
         elif name == "JSONRequest":
-            yield name, "/post", [["content-type", "application/json"]], json.dumps({"test": True, "data": p})
+            yield name, "/", [["content-type", "application/json"]], '{"test": true, "%s": "%s"}' % (key, js_unicode(e))
         elif name == "JSONBody":
-            yield name, "/post", [["content-type", "application/json"]], json.dumps(p)
-        elif name == "Header":
-            yield name, "/get", [["x-test-header", p]], None
-        elif name == "UserAgent":
-            yield name, "/get", [["user-agent", p]], None
+            yield name, "/", [["content-type", "application/json"]], e
+        elif name in ("Header", "UserAgent"):
+            # Go refuses a header value holding a line break or a control byte.
+            if not any(ord(c) < 0x20 and c != "\t" or ord(c) == 0x7F for c in e):
+                yield name, "/", [["x-" + key if name == "Header" else "user-agent", e]], None
         elif name == "HTMLForm":
-            yield name, "/post", [["content-type", "application/x-www-form-urlencoded"]], "data=" + u
+            yield name, "/", [["content-type", "application/x-www-form-urlencoded"]], key + "=" + e
         elif name == "HTMLMultipartForm":
-            b = "--gtw\r\nContent-Disposition: form-data; name=\"data\"\r\n\r\n" + p + "\r\n--gtw--\r\n"
-            yield name, "/post", [["content-type", "multipart/form-data; boundary=gtw"]], b
+            boundary = random_hex("boundary", e) * 3
+            b = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"{key}\"\r\n\r\n" + e
+                 + f"\r\n--{boundary}--\r\n")
+            yield name, "/", [["content-type", "multipart/form-data; boundary=" + boundary]], b
         elif name == "SOAPBody":
-            b = ('<?xml version="1.0"?><soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/">'
-                 "<soap:Body><data>" + p + "</data></soap:Body></soap:Envelope>")
-            yield name, "/post", [["content-type", "text/xml"]], b
+            b = SOAP_WRAPPER.format("ab" + key, gtw_encode("XMLEntity", e))
+            hs = [["soapaction", '"http://schemas.xmlsoap.org/soap/actor/next"'], ["content-type", "text/xml"]]
+            yield name, "/", hs, b
         elif name == "XMLBody":
-            yield name, "/post", [["content-type", "text/xml"]], p
+            yield name, "/", [["content-type", "application/xml"]], e
         elif name == "RequestBody":
-            yield name, "/post", [], p
-        elif name == "Cookie" or name == "RawCookie":
-            yield name, "/get", [["cookie", "session=" + u]], None
-
-
-def base64_flat(p):
-    """GoTestWAF's `Base64Flat` encoder: standard base64 without `=`."""
-    return base64.b64encode(p.encode("utf-8")).decode("ascii").replace("=", "")
+            yield name, "/", [], e
+        elif name == "RawRequest":
+            conf = ph[name] or {}
+            uri = go_request_uri(str(conf.get("path", "/")).lstrip("/").replace("{{payload}}", go_path_escape(e)))
+            if uri is None:
+                continue
+            hs = [[k.lower(), str(v).replace("{{payload}}", e)] for k, v in (conf.get("headers") or {}).items()]
+            body = conf.get("body")
+            yield name, uri, hs, (str(body).replace("{{payload}}", e) if body else None)
 
 
 def gotestwaf():
@@ -170,14 +267,15 @@ def gotestwaf():
         encoders = doc.get("encoder") or doc.get("encoders") or []
         for p in doc.get("payload", []):
             p = str(p)
-            for name, target, hs, body in placements(p, phs):
-                add("gotestwaf", cls, p, target, hs, body)
-            # The same payloads through the `Base64Flat` encoder, as GoTestWAF
-            # sends them (raw `+` and `/` in the URL), reported as their own
-            # source; split by the payload with the plain cases.
-            if cls != "benign" and "Base64Flat" in encoders:
-                for name, target, hs, body in placements(base64_flat(p), phs, encoded=True):
-                    add("gotestwaf-b64", cls, p, target, hs, body, split_as="gotestwaf")
+            # Each encoder's output in each placeholder, as GoTestWAF sends
+            # them; `Base64Flat` (raw `+` and `/` in a URL) is reported as a
+            # source of its own, split by the payload with the plain cases.
+            for enc in encoders or ["Plain"]:
+                if cls == "benign" and enc.startswith("Base64"):
+                    continue
+                src = "gotestwaf-b64" if enc.startswith("Base64") else "gotestwaf"
+                for name, target, hs, body in placements(gtw_encode(enc, p), p, phs):
+                    add(src, cls, p, target, hs, body, split_as="gotestwaf")
 
 
 # --- OWASP CRS regression tests (coreruleset/coreruleset) -------------------
@@ -253,6 +351,34 @@ PATT_SKIP = ("event_handlers", "jsonp_endpoint", "xss_swf_fuzz", "LDAP_attribute
              "traversals-8-deep")
 
 
+# html5sec's test page (MarioXSSVectors.txt): every vector wrapped in
+# `<div id="N">...</div>`, several on one line or one over several lines.
+HTML5SEC_VECTOR = re.compile(r'<div id="\d+">')
+
+
+def html5sec_vectors(text):
+    """The vectors of a file laid out as html5sec's test page, each whole
+    (its line breaks kept), without the `<div id="N">` wrapper; None for a
+    file of another layout (one payload a line)."""
+    starts = [m.start() for m in HTML5SEC_VECTOR.finditer(text)]
+    if len(starts) < 10 or text.lstrip()[:8] != '<div id=':
+        return None
+    out = []
+    for a, b in zip(starts, starts[1:] + [len(text)]):
+        v = text[a:b].strip()
+        v = v[HTML5SEC_VECTOR.match(v).end():]
+        out.append(v[:-len("</div>")] if v.endswith("</div>") else v)
+    return out
+
+
+def fuzz_byte(line):
+    """A list line of at most two characters, neither a letter nor a digit
+    once URL-decoded (`(`, `|`, `//`, `%0a`): a byte the list probes a
+    parser with, not an injection (LDAP_FUZZ, the command-injection lists)."""
+    d = urllib.parse.unquote(line).strip()
+    return len(d) <= 2 and not any(c.isalnum() for c in d)
+
+
 def patt():
     repo = "swisskyrepo+PayloadsAllTheThings"
     for f in files(repo):
@@ -267,8 +393,8 @@ def patt():
                     add("patt", cls, block, "/api/import", [["content-type", "application/xml"]], block)
             continue
         seen = set()
-        for l in lines(text):
-            if l in seen:
+        for l in html5sec_vectors(text) or lines(text):
+            if l in seen or fuzz_byte(l):
                 continue
             seen.add(l)
             if cls == "traversal" and not l.startswith(("http", "php", "file", "data", "expect")):

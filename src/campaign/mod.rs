@@ -29,15 +29,16 @@
 //! the profile's reaction and lists the address for a short duration.
 //!
 //! Everything is fixed-size atomics in the zone's header, valid when zero.
-//! A request touches a handful of atomics; the rates are sharded by client
-//! so that no counter is written by every request, and the per-bucket work
+//! A request touches a handful of atomics; the rates are sharded by worker
+//! (each shard on a cache line of its own, see [`set_worker`]) so that no
+//! counter is written by every worker's requests, and the per-bucket work
 //! (summing shards, learning) is done once per bucket by the worker that
 //! first sees it roll over. Races between workers cost at most a count.
 
 pub mod fingerprint;
 pub mod react;
 
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering::Relaxed};
 
 use crate::detect::hash::mix;
 use crate::model::{BotType, SensitiveKind};
@@ -45,8 +46,10 @@ pub use fingerprint::{Builder, Class, Fingerprint, Prior, ValueSlot};
 
 /// Width of one rate bucket; the sliding window is one bucket wide.
 pub const BUCKET_MS: u64 = 10_000;
-/// Counter shards per application (by client key).
-pub const SHARDS: usize = 8;
+/// Counter shards per application, one per worker (workers beyond this
+/// share, by worker number): a cache line each, and the region must stay
+/// small enough for a 1m zone (see the tests).
+pub const SHARDS: usize = 4;
 /// Applications with campaign state; more share by eviction of the idlest.
 pub const APPS: usize = 8;
 /// Heavy-hitter slots per application.
@@ -140,6 +143,27 @@ struct Hitter {
     addresses: AtomicU64,
 }
 
+/// One worker's rate counters, on a cache line of its own: with the
+/// shards packed (8 shards by client, 12 bytes each, in two lines), every
+/// first-seen client of every worker wrote the same lines, and two workers
+/// took turns owning them.
+#[repr(C, align(64))]
+#[derive(Default)]
+struct Shard([AtomicU32; METRICS]);
+
+const _: () = assert!(std::mem::size_of::<Shard>() == 64);
+
+/// This process's shard of the rate counters.
+static SHARD: AtomicUsize = AtomicUsize::new(0);
+
+/// Sets this process's shard from its worker number (`ngx_worker`), once
+/// when the worker starts: each worker then counts its requests on cache
+/// lines no other worker writes (up to [`SHARDS`] workers; more share).
+/// Unset (tests, tools, a single process): shard 0.
+pub fn set_worker(worker: usize) {
+    SHARD.store(worker % SHARDS, Relaxed);
+}
+
 /// One campaign slot.
 #[repr(C)]
 #[derive(Debug, Default)]
@@ -167,7 +191,7 @@ pub struct AppCampaigns {
     app: AtomicU64,
     last_used: AtomicU32,
     bucket: AtomicU32,
-    counts: [[AtomicU32; METRICS]; SHARDS],
+    counts: [Shard; SHARDS],
     prev: [AtomicU32; METRICS],
     mean: [AtomicU32; METRICS],
     samples: AtomicU32,
@@ -193,8 +217,6 @@ pub struct Feed {
     pub prior: Prior,
     pub hood: u32,
     pub address: u32,
-    /// Any stable per-client number (shard choice).
-    pub client: u64,
     /// The User-Agent claims a browser (only read for page requests).
     pub browser: bool,
 }
@@ -423,7 +445,7 @@ fn slot_active(s: &Slot, now_s: u32) -> bool {
 impl AppCampaigns {
     fn clear(&self) {
         for row in &self.counts {
-            for c in row {
+            for c in &row.0 {
                 c.store(0, Relaxed);
             }
         }
@@ -475,7 +497,7 @@ impl AppCampaigns {
         let mut out = [(0.0, 0.0); METRICS];
         for (m, o) in out.iter_mut().enumerate() {
             let (now, prev) = if current {
-                let n: u32 = self.counts.iter().map(|row| row[m].load(Relaxed)).sum();
+                let n: u32 = self.counts.iter().map(|row| row.0[m].load(Relaxed)).sum();
                 (n as f32, self.prev[m].load(Relaxed) as f32)
             } else {
                 (0.0, 0.0)
@@ -508,7 +530,11 @@ impl AppCampaigns {
         let mut totals = [0f32; METRICS];
         let mut surged = false;
         for (m, t) in totals.iter_mut().enumerate() {
-            let n: u32 = self.counts.iter().map(|row| row[m].swap(0, Relaxed)).sum();
+            let n: u32 = self
+                .counts
+                .iter()
+                .map(|row| row.0[m].swap(0, Relaxed))
+                .sum();
             *t = n as f32;
             self.prev[m].store(if gap == 1 { n } else { 0 }, Relaxed);
             surged |= *t > self.threshold(m);
@@ -574,10 +600,10 @@ impl AppCampaigns {
         self.roll(now_ms);
         let bucket = (now_ms / BUCKET_MS).min(u64::from(u32::MAX)) as u32;
         let frac = (now_ms % BUCKET_MS) as f32 / BUCKET_MS as f32;
-        let shard = (mix(f.client as u32 ^ (f.client >> 32) as u32) as usize) % SHARDS;
+        let shard = &self.counts[SHARD.load(Relaxed) % SHARDS].0;
         for m in Metric::ALL {
             if f.metrics & m.bit() != 0 {
-                self.counts[shard][m as usize].fetch_add(1, Relaxed);
+                shard[m as usize].fetch_add(1, Relaxed);
             }
         }
         let relevant = evidence?;

@@ -24,6 +24,8 @@ use crate::request::RequestView;
 /// Bytes of a User-Agent that are hashed and classified. Real browsers send
 /// 100-250 bytes; scanner and library names come first.
 pub const MAX_USER_AGENT: usize = 512;
+// Every capped value fits the verdict cache, which compares the bytes.
+const _: () = assert!(MAX_USER_AGENT <= ua_cache::MAX_USER_AGENT);
 
 /// Hash that stands for "no User-Agent header".
 pub(crate) const UA_MISSING_HASH: u32 = 1;
@@ -152,8 +154,7 @@ pub fn user_agent_hashed(ua: Option<&[u8]>, known: Option<u32>) -> UserAgent {
             h => h,
         },
     };
-    let len = ua.map_or(0, <[u8]>::len);
-    let (class, flags) = ua_cache::get_or(hash, len, || classify(ua));
+    let (class, flags) = ua_cache::get_or(hash, ua.unwrap_or_default(), || classify(ua));
     UserAgent { hash, class, flags }
 }
 
@@ -213,6 +214,23 @@ mod tests {
             user_agent_hashed(Some(CHROME), Some(fp.ua)),
             user_agent(Some(CHROME))
         );
+    }
+
+    #[test]
+    fn a_user_agent_colliding_with_a_cached_browser_is_classified_on_its_own() {
+        // The hash is public and unseeded: a scanner's User-Agent crafted
+        // to hash (and measure) like a cached browser's must not take the
+        // browser's class. The glue's known hash stands in for the collision.
+        let browser = user_agent(Some(CHROME));
+        assert_eq!(browser.class(), UaClass::Browser);
+        let mut forged = b"sqlmap/1.8.2#stable (https://sqlmap.org) ".to_vec();
+        forged.resize(CHROME.len(), b' ');
+        let ua = user_agent_hashed(Some(&forged), Some(browser.hash));
+        assert_eq!(ua.hash, browser.hash, "the collision the test stands for");
+        assert_eq!(ua.class(), UaClass::Scanner);
+        assert!(!ua.is_browser());
+        // And the browser, asked again, is still a browser.
+        assert_eq!(user_agent(Some(CHROME)), browser);
     }
 
     #[test]

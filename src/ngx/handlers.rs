@@ -643,7 +643,6 @@ unsafe fn log_phase(r: *mut ngx_http_request_t) {
             mcf,
             lcf,
             profile,
-            key,
             addr,
             ctx,
             crate::campaign::react::Target {

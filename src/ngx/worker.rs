@@ -67,6 +67,10 @@ pub fn init_process(cycle: *mut ngx_cycle_t) -> Status {
     // SAFETY: init_process runs once, single-threaded, before any event.
     unsafe {
         CYCLE = cycle;
+        crate::campaign::set_worker(ngx_worker);
+        if let Some(shared) = super::zone::shared(mcf) {
+            shared.clients.prefault();
+        }
         if super::profiles::init_worker(mcf.profiles_zone, (*cycle).log) {
             arm(
                 addr_of_mut!(PROFILES_EVENT),

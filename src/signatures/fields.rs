@@ -320,10 +320,56 @@ fn value(v: &mut impl Visitor, kind: Kind, raw: &[u8], enc: Encoding) -> bool {
         return false;
     }
     let mut buf = [0u8; BASE64_SPAN];
+    let mut unescaped = [0u8; JSON_BASE64_BYTES];
+    let raw = match enc.json {
+        true => json_ascii(raw, &mut unescaped).unwrap_or(raw),
+        false => raw,
+    };
     match base64_text(raw, &mut buf) {
         Some(text) => v.field(kind, text, Encoding::RAW),
         None => true,
     }
+}
+
+/// Bytes of a JSON string read back from its escapes for base64: enough
+/// for `BASE64_SPAN` decoded bytes.
+const JSON_BASE64_BYTES: usize = BASE64_SPAN * 4 / 3 + 4;
+
+/// A JSON string whose escapes are all ASCII `\uXXXX` or `\/`, unescaped
+/// (at most `JSON_BASE64_BYTES`), so that base64 written that way is read
+/// as base64: GoTestWAF's `JSONRequest` escapes every character of its
+/// (base64-encoded) payload as `\u00XX`. `None` when the string has no
+/// backslash or another escape (no base64 value has one).
+fn json_ascii<'b>(raw: &[u8], out: &'b mut [u8; JSON_BASE64_BYTES]) -> Option<&'b [u8]> {
+    if !raw.contains(&b'\\') {
+        return None;
+    }
+    let (mut i, mut n) = (0, 0);
+    while i < raw.len() && n < out.len() {
+        let mut c = raw[i];
+        i += 1;
+        if c == b'\\' {
+            match raw.get(i) {
+                Some(b'/') => i += 1,
+                Some(b'u') => {
+                    let hex = raw.get(i + 1..i + 5)?;
+                    let hex = std::str::from_utf8(hex).ok()?;
+                    c = u8::try_from(u16::from_str_radix(hex, 16).ok()?)
+                        .ok()
+                        .filter(u8::is_ascii)?;
+                    i += 5;
+                    out[n] = c;
+                    n += 1;
+                    continue;
+                }
+                _ => return None,
+            }
+            c = b'/';
+        }
+        out[n] = c;
+        n += 1;
+    }
+    Some(&out[..n])
 }
 
 /// `a=1; b=2` (the Cookie header).
@@ -889,6 +935,22 @@ mod tests {
         };
         let found = get(b"/get?q=JyBvciAxPTEtLQ", b"sid=e30");
         assert!(found.contains(A::Sqli) && found.contains(A::Traversal));
+        // In a JSON string written with `\u00XX` escapes (GoTestWAF's
+        // JSONRequest): `../../etc/passwd`.
+        let json = inspect_all(&Input {
+            target: b"/",
+            headers: &[(b"content-type", b"application/json")],
+            body: Some(
+                br#"{"test": true, "a": "\u004c\u0069\u0034\u0076\u004c\u0069\u0034\u0076\u005a\u0058\u0052\u006a\u004c\u0033\u0042\u0068\u0063\u0033\u004e\u0033\u005a\u0041"}"#,
+            ),
+        });
+        assert!(json.contains(A::Traversal), "{json:?}");
+        let mut out = [0u8; JSON_BASE64_BYTES];
+        assert_eq!(json_ascii(br"a\/b\u0041", &mut out), Some(&b"a/bA"[..]));
+        assert_eq!(json_ascii(br"ab", &mut out), None);
+        assert_eq!(json_ascii(br"a\nb", &mut out), None);
+        assert_eq!(json_ascii(br"a\u00e9", &mut out), None);
+        assert_eq!(json_ascii(br"a\u00", &mut out), None);
         let found = get(b"/get?q=1", b"sid=eyIkbmUiOiBudWxsfQ");
         assert!(found.contains(A::Nosql), "{{\"$ne\": null}} in a cookie");
         let clean = inspect_all(&Input {

@@ -252,8 +252,21 @@ pub fn xxe(n: &Normalized) -> bool {
         b"<xsl:import",
         b"<xsl:for-each",
         b"xmlns:php=\"http://php.net/xsl\"",
+        // An XML Schema that pulls in another document: a schema compiled
+        // from a request fetches it (SSRF, and `file:` reads).
+        b"<xs:include",
+        b"<xsd:include",
+        b"<xs:import",
+        b"<xsd:import",
+        b"<xs:redefine",
+        b"<xsd:redefine",
+        b"<xs:override",
+        b"<xsd:override",
     ]);
     if ANYWHERE.found_in(s) {
+        return true;
+    }
+    if find(s, b"schemalocation=").is_some() && foreign_schema_location(s) {
         return true;
     }
     if find(s, b"<?xml-stylesheet").is_some_and(|at| foreign_stylesheet(&s[at..])) {
@@ -298,6 +311,59 @@ pub fn xxe(n: &Normalized) -> bool {
     false
 }
 
+/// An `xsi:schemaLocation` / `xsi:noNamespaceSchemaLocation` whose
+/// location (the second of each namespace-location pair, or a lone URL) a
+/// validating parser would fetch and that holds no schema: a URL with a
+/// scheme other than http(s) (`file:`, `ftp:`, `jar:`...), or an http(s)
+/// URL to a site root or a directory
+/// (`xsi:schemaLocation="http://x.oast.example/"`, the out-of-band probe).
+/// Schemas are documents (`.../spring-beans.xsd`, `sitemap.xsd`);
+/// namespace names (`http://maven.apache.org/POM/4.0.0`) are not fetched.
+fn foreign_schema_location(s: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(p) = s.get(from..).and_then(|t| find(t, b"schemalocation=")) {
+        let at = from + p + b"schemalocation=".len();
+        from = at;
+        let Some(&q @ (b'"' | b'\'')) = s.get(at) else {
+            continue;
+        };
+        let value = &s[at + 1..s.len().min(at + 1 + DECL_SPAN)];
+        let value = &value[..value.iter().position(|&b| b == q).unwrap_or(value.len())];
+        // The next search starts after this value: each byte is read once.
+        from = at + 1 + value.len();
+        let lone = find(&s[at.saturating_sub(40)..at], b"nonamespace").is_some();
+        let tokens = value
+            .split(|b| b.is_ascii_whitespace())
+            .filter(|t| !t.is_empty());
+        let count = tokens.clone().count();
+        for (i, url) in tokens.enumerate() {
+            // Pairs: the odd tokens are locations; a last unpaired one too.
+            if !(lone || i % 2 == 1 || i + 1 == count) {
+                continue;
+            }
+            let Some(sep) = find(url, b"://") else {
+                continue;
+            };
+            let scheme = &url[..sep];
+            if !scheme.iter().all(u8::is_ascii_alphanumeric) || scheme.is_empty() {
+                continue;
+            }
+            if scheme != b"http" && scheme != b"https" {
+                return true;
+            }
+            let rest = &url[sep + 3..];
+            let path = rest
+                .iter()
+                .position(|&b| b == b'/')
+                .map_or(&b""[..], |p| &rest[p..]);
+            if path.is_empty() || path.ends_with(b"/") {
+                return true;
+            }
+        }
+    }
+    false
+}
+
 /// An `<?xml-stylesheet href=..?>` of any type but CSS (`text/xsl`, none,
 /// `application/xslt+xml`, `text/xml`): a transformation the document asks
 /// its reader to fetch and run. RSS and Atom feeds style themselves with
@@ -335,6 +401,9 @@ pub fn ldap(n: &Normalized) -> bool {
     }
     let s = n.text;
     if n.has(trig::STAR) && metacharacters_only(s) {
+        return true;
+    }
+    if n.has(trig::COLON) && extensible_match(s) {
         return true;
     }
     if !n.has(trig::PAREN) {
@@ -642,6 +711,43 @@ fn metacharacters_only(s: &[u8]) -> bool {
         .all(|b| matches!(b, b'*' | b'/' | b'@' | b'[' | b']' | b'|' | b'0'..=b'9'))
         && (find(s, b"//").is_some() || s.contains(&b'@') || s.contains(&b'['));
     ldap || xpath
+}
+
+/// An LDAP extensible match (RFC 4515: `attr[:dn][:rule]:=value`) with a
+/// `:dn` or a matching rule (an OID or a `...Match` name):
+/// `userPassword:2.5.13.18:=123`, `(cn:dn:=admin)`,
+/// `sn:caseExactMatch:=Smith`. Only a directory filter writes `:=` after
+/// such a component; Pascal's and Go's `x := 1` have none.
+fn extensible_match(s: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(p) = s.get(from..).and_then(|t| find(t, b":=")) {
+        let at = from + p;
+        from = at + 2;
+        // The component before `:=`, then the one before it when it is `dn`.
+        let comp = |end: usize| {
+            let start = s[..end]
+                .iter()
+                .rposition(|b| !(b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-')))
+                .map_or(0, |p| p + 1);
+            (start, &s[start..end])
+        };
+        let (start, rule) = comp(at);
+        // Matching rules' OIDs have three arcs or more (`2.5.13.2`,
+        // Active Directory's `1.2.840.113556.1.4.803`).
+        let oid = rule[..rule.len().min(1)].iter().all(u8::is_ascii_digit)
+            && rule.iter().filter(|&&b| b == b'.').count() >= 2
+            && rule.iter().all(|b| b.is_ascii_digit() || *b == b'.');
+        let named = rule.len() > 5 && rule.ends_with(b"match");
+        if !(oid || named || rule == b"dn") || start == 0 || s[start - 1] != b':' {
+            continue;
+        }
+        // `attr:rule:=`, `attr:dn:rule:=` or `:dn:rule:=` (no attribute).
+        let attr = comp(start - 1).1;
+        if (attr == b"dn" && rule != b"dn") || attr.first().is_some_and(u8::is_ascii_alphabetic) {
+            return true;
+        }
+    }
+    false
 }
 
 /// `attr=`, `attr>=`, `attr~=` at the start of `s`.
@@ -1216,6 +1322,25 @@ mod tests {
             &xxe
         ));
         assert!(!run("<!DOCTYPE svg PUBLIC \"-//W3C//DTD SVG 1.1//EN\" \"https://www.w3.org/Graphics/SVG/1.1/DTD/svg11.dtd\">", &xxe));
+        // Schemas that make the parser fetch a document.
+        for p in [
+            "<xs:schema xmlns:xs=\"http://www.w3.org/2001/XMLSchema\"><xs:include namespace=\"http://x.example/\"/></xs:schema>",
+            "<xsd:import schemaLocation=\"file:///etc/passwd\"/>",
+            "<x xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:schemaLocation=\"http://probe.oast.example/\"/>",
+            "<x xsi:schemaLocation=\"urn:x ftp://10.0.0.1/x.xsd\"/>",
+            "<x xsi:noNamespaceSchemaLocation='http://attacker.example'/>",
+        ] {
+            assert!(run(p, &xxe), "{p}");
+        }
+        for p in [
+            "<beans xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xsi:schemaLocation=\"http://www.springframework.org/schema/beans http://www.springframework.org/schema/beans/spring-beans.xsd\"/>",
+            "<project xsi:schemaLocation=\"http://maven.apache.org/POM/4.0.0 https://maven.apache.org/xsd/maven-4.0.0.xsd\"/>",
+            "<Document xsi:schemaLocation=\"urn:iso:std:iso:20022:tech:xsd:pain.001.001.03 pain.001.001.03.xsd\"/>",
+            "<x xsi:noNamespaceSchemaLocation=\"https://example.com/schemas/order.xsd\"/>",
+            "<xs:element name=\"include\"/>",
+        ] {
+            assert!(!run(p, &xxe), "{p}");
+        }
         assert!(run("*)(uid=*))(|(uid=*", &ldap));
         assert!(run("admin)(&)", &ldap));
         assert!(!run("call (555)(123-4567)", &ldap));
@@ -1264,6 +1389,11 @@ mod tests {
             "!(uid=admin)",
             "((uid=admin))",
             "(objectCategory=person)",
+            "userPassword:2.5.13.18:=123",
+            "(cn:dn:=admin)",
+            "(&(uid:dn:2.5.13.5:=admin))",
+            "sn:caseExactMatch:=Smith",
+            "(:dn:2.5.13.5:=x)",
         ] {
             assert!(run(p, &ldap), "{p}");
         }
@@ -1291,6 +1421,11 @@ mod tests {
             "(see note) (size=large)",
             "Shirt (blue) (size=L)",
             "/wiki/Category:Text",
+            "x := 1; y := x + 2",
+            "version:1.2:=ok",
+            "a:=b",
+            "ratio 2.5:=3",
+            "dn:=x",
         ] {
             assert!(!run(p, &ldap), "{p}");
         }

@@ -423,6 +423,14 @@ impl Iterator for Lexer<'_> {
                 self.i += if self.at(start + 2) == b'>' { 3 } else { 2 };
                 T::Cmp
             }
+            // `#-` (delete at a path) before its path literal: `'{..}'::jsonb
+            // #- '{a,0}'`; otherwise `#` opens a MySQL comment.
+            b'#' if n1 == b'-'
+                && (self.at(start + 2) == b'\''
+                    || (self.at(start + 2) == b' ' && self.at(start + 3) == b'\'')) =>
+            {
+                self.two(T::Cmp)
+            }
             b'?' if matches!(n1, b'|' | b'&') => self.two(T::Cmp),
             b'?' if matches!(n1, b' ' | b'\'') => self.one(T::Cmp),
             // `'x'::jsonb`, `password::int`: a PostgreSQL cast.

@@ -1108,6 +1108,7 @@ mod tests {
             "exec master..xp_cmdshell",
             "EXEC sp_configure 'show advanced options'",
             ";replace into users (id) values (1)",
+            "'[\"a\", {\"b\":1}]'::jsonb #- '{1,b}'",
         ] {
             if p == "un/**/ion sel/**/ect" {
                 assert!(!sqli(p), "{p}");
@@ -1138,6 +1139,8 @@ mod tests {
             "say 'hi';",
             "exec meeting at noon",
             "# Heading\nor 2 items = fine",
+            "#- 'quoted' note",
+            "room #- 'B'",
         ] {
             assert!(!sqli(p), "{p}");
         }

@@ -116,6 +116,9 @@ const SYSTEM_FILES_MORE: Needles = Needles::paths(&[
     b"dev/tcp/",
     b"boot.ini",
     b"web-inf/",
+    // Windows registry hives of a profile.
+    b"ntuser.dat",
+    b"usrclass.dat",
 ]);
 
 /// procfs entries that leak the host (`proc/self/` is above).
@@ -693,14 +696,18 @@ fn schemeless_internal(s: &[u8]) -> bool {
 }
 
 /// A UNC path (`\\host\share\x.php`): Windows fetches it over SMB, the
-/// remote file inclusion of PHP on Windows and an NTLM hash leak.
+/// remote file inclusion of PHP on Windows and an NTLM hash leak. The host
+/// may be an IPv6 literal, bare or bracketed (`\\::1\c$\`,
+/// `\\[fe80::1]\share`), or a `.ipv6-literal.net` name.
 fn unc_path(s: &[u8]) -> bool {
     let Some(rest) = s.strip_prefix(b"\\\\") else {
         return false;
     };
     let host = rest
         .iter()
-        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_'))
+        .take_while(|b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b'_' | b':' | b'[' | b']')
+        })
         .count();
     host > 0 && rest.get(host) == Some(&b'\\')
 }
@@ -857,6 +864,8 @@ mod tests {
             "%SystemRoot%\\win.ini",
             "%25windir%25%5csystem32%5cdrivers%5cetc%5chosts",
             "%USERPROFILE%/.aws/credentials",
+            "users/default/ntuser.dat",
+            "..\\..\\Users\\bob\\NTUSER.DAT",
         ] {
             assert!(check(p, trav), "{p}");
         }
@@ -895,6 +904,9 @@ mod tests {
             "ftps://203.0.113.9/x.php",
             "http:/evil.example/x.txt?",
             "ftp:evil.example/x??",
+            "\\\\::1\\c$\\users\\default\\ntuser.dat",
+            "\\\\[fe80::1]\\share\\x.php",
+            "\\\\evil.example\\share\\x.php",
         ] {
             assert!(check(p, ssrf), "{p}");
         }
@@ -916,6 +928,8 @@ mod tests {
             "https?",
             "file?",
             "is it http: or https?",
+            "C:\\Users\\alice\\Documents\\ntuser notes.txt",
+            "a\\\\b",
         ] {
             assert!(!check(p, ssrf), "{p}");
         }

@@ -546,3 +546,75 @@ fn keys_with_equal_tags_in_one_bucket_are_told_apart() {
         }
     }
 }
+
+#[test]
+fn uncounted_upserts_say_what_they_did_and_are_added_later() {
+    let mut region = Region::new(Table::<Client>::bytes_for(WAYS));
+    let t = one_bucket(&mut region);
+    let mut pending = Counts::default();
+    let mut add = |done: Upserted| {
+        let c = done.counts();
+        pending.inserts += c.inserts;
+        pending.evictions += c.evictions;
+    };
+    for i in 0..WAYS as u32 + 3 {
+        let (new, done) = t
+            .upsert_uncounted(t.place(v4(i)), v4(i), i, any, |_, new| new)
+            .unwrap();
+        assert!(new);
+        let want = if i < WAYS as u32 {
+            Upserted::Inserted
+        } else {
+            Upserted::Replaced
+        };
+        assert_eq!(done, want, "{i}");
+        add(done);
+    }
+    let (new, done) = t
+        .upsert_uncounted(
+            t.place(v4(WAYS as u32)),
+            v4(WAYS as u32),
+            50,
+            any,
+            |_, new| new,
+        )
+        .unwrap();
+    assert_eq!((new, done), (false, Upserted::Found));
+    add(done);
+    // Nothing in the header yet.
+    let s = t.stats();
+    assert_eq!((s.used, s.inserts, s.evictions), (0, 0, 0));
+    t.add_counts(pending);
+    let s = t.stats();
+    assert_eq!(
+        (s.used, s.inserts, s.evictions),
+        (WAYS as u64, WAYS as u64 + 3, 3),
+        "as if counted at once"
+    );
+    // A removal counted at once before the inserts were added does not
+    // show as a huge count.
+    let mut region = Region::new(Table::<Client>::bytes_for(WAYS));
+    let t = one_bucket(&mut region);
+    t.upsert_uncounted(t.place(v4(1)), v4(1), 1, any, |_, _| ())
+        .unwrap();
+    assert!(t.remove(v4(1)));
+    assert_eq!(t.stats().used, 0);
+    t.add_counts(Upserted::Inserted.counts());
+    assert_eq!(t.stats().used, 0);
+    assert_eq!(t.stats().inserts, 1);
+}
+
+#[test]
+fn prefault_changes_nothing() {
+    let mut region = Region::new(Table::<Client>::bytes_for(64 * WAYS));
+    let t: Table<Client> = region.create();
+    for i in 0..100 {
+        t.upsert(v4(i), i, any, |c, _| c.hits = u64::from(i) + 1);
+    }
+    let before = t.stats();
+    t.prefault();
+    assert_eq!(t.stats(), before);
+    for i in 0..100 {
+        assert_eq!(t.get(v4(i), |c| c.hits), Some(u64::from(i) + 1));
+    }
+}
