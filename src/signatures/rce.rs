@@ -299,7 +299,10 @@ pub fn detect(n: &Normalized) -> bool {
     if n.has(trig::EQ) && php_ini(s) {
         return true;
     }
-    if n.has(trig::PAREN) && (php_function_call(s) || quoted_name_call(s)) {
+    if n.has(trig::PAREN | trig::EQ | trig::SEMI | trig::BRACE) && php_function_call(s) {
+        return true;
+    }
+    if n.has(trig::PAREN) && quoted_name_call(s) {
         return true;
     }
     if s.starts_with(b"sleep ") && s.len() <= 10 && s[6..].iter().all(u8::is_ascii_digit) {
@@ -1995,7 +1998,10 @@ fn php_function_call(s: &[u8]) -> bool {
             .take(8)
             .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
             .count();
-        call_follows(s, k)
+        // Or code punctuation glued to the name (`Shell_exec=(bla)`,
+        // `$f=gzinflate;`, `passthru)`): the name in an expression, not in
+        // a sentence ("use shell_exec, not exec.").
+        call_follows(s, k) || matches!(s.get(k), Some(b'=' | b';' | b')' | b'[' | b'{'))
     })
 }
 
