@@ -21,7 +21,7 @@ use std::path::Path;
 use super::prefix::{PrefixSetError, Table};
 
 const MAGIC: u64 = u64::from_le_bytes(*b"ABUSEIMG");
-const FORMAT: u64 = 2;
+const FORMAT: u64 = 3;
 const HEADER: usize = 16;
 
 /// Where an image's bytes live.

@@ -136,8 +136,12 @@ impl AddrLists {
     /// module documentation for precedence). Allocates nothing.
     pub fn classify(&self, addr: IpAddr, now_unix: u64) -> Option<(ListKind, Hit)> {
         let img = self.image.as_deref()?;
+        let words = img.words();
+        if img.lists().surely_misses(words, addr) {
+            return None;
+        }
         let mut best: Option<(ListKind, u64)> = None;
-        for v in img.lists().matches(img.words(), addr) {
+        for v in img.lists().matches(words, addr) {
             let Some((kind, expires)) = unpack(v) else {
                 continue;
             };
@@ -197,7 +201,11 @@ impl NetSet {
     /// The value of the most specific network containing `addr`.
     pub fn find(&self, addr: IpAddr) -> Option<u64> {
         let img = self.image.as_deref()?;
-        img.exceptions().matches(img.words(), addr).next()
+        let words = img.words();
+        if img.exceptions().surely_misses(words, addr) {
+            return None;
+        }
+        img.exceptions().matches(words, addr).next()
     }
 
     pub fn contains(&self, addr: IpAddr) -> bool {

@@ -14,6 +14,11 @@
 //! same. Memory is about 15 to 35 bytes per network (key, directory share,
 //! value), against 60 or more for a hash map of boxed entries.
 //!
+//! Before the levels, a per-family summary (see [`Summary`]) answers most
+//! lookups of an address on no list with one word: one bit per hashed
+//! network prefix, so a large image costs a miss one memory access, not
+//! one per prefix length present.
+//!
 //! The hash has a fixed key so that the same lists always give the same
 //! image; the keys come from the operator's file, not from clients, so
 //! flooding resistance is not needed (a client's address only chooses which
@@ -214,8 +219,89 @@ const NONE: u64 = u64::MAX;
 pub struct Table {
     v4: Box<[Level]>,
     v6: Box<[Level]>,
+    /// One per family, IPv4 first.
+    summaries: [Summary; 2],
     values: usize,
     n_values: usize,
+}
+
+/// A family's summary: one bit per network prefix of `prefix` bits that
+/// holds any network of the family's first `covered` levels (the longest
+/// ones, every one of at least `prefix` bits), chosen by a hash of that
+/// prefix. A clear bit says that no network of any of those levels contains
+/// the address: one word read answers most misses instead of one directory
+/// slot per level, each a cache miss in a large image. The levels shorter
+/// than `prefix` (at most a sixteenth of the family's networks, see
+/// [`summary_prefix`]) are looked up as before.
+#[derive(Clone, Copy, Debug, Default)]
+struct Summary {
+    covered: usize,
+    prefix: u8,
+    /// log2 of the bits; the bitmap is `2^bits / 64` words at `at`.
+    bits: u32,
+    at: usize,
+}
+
+/// Words of a summary's descriptor.
+const SUMMARY_WORDS: usize = 3;
+/// Bits per covered network in a summary (about 12 % of the bits set when
+/// every network has a prefix of its own: as many false positives).
+const SUMMARY_BITS_PER_NET: u32 = 8;
+/// Summary sizes, log2 of the bits: 512 bits (8 words) to 16 Mbit (2 MiB,
+/// for two million networks of one family).
+const SUMMARY_MIN_BITS: u32 = 9;
+const SUMMARY_MAX_BITS: u32 = 24;
+
+/// The summary's prefix length for a family whose levels (longest first)
+/// hold `keys` distinct networks each: the shortest length such that the
+/// levels shorter than it hold less than a sixteenth of the networks, and
+/// at least 8 bits for IPv4 and 16 for IPv6 (a network shorter than that
+/// is looked up directly, as the first bits of every address share it).
+/// Returns the prefix and how many levels it covers.
+fn summary_prefix(family: Family, levels: &[(u8, usize)]) -> (u8, usize) {
+    let floor = match family {
+        Family::V4 => 8,
+        Family::V6 => 16,
+    };
+    let total: usize = levels.iter().map(|l| l.1).sum();
+    let (mut covered, mut held, mut prefix) = (0, 0usize, 0u8);
+    for &(len, keys) in levels {
+        if len < floor || (total - held) * 16 < total {
+            break;
+        }
+        covered += 1;
+        held += keys;
+        prefix = len;
+    }
+    (prefix, covered)
+}
+
+/// The summary bit of an address (family bits) at a summary's prefix.
+#[inline]
+fn summary_hash(family: Family, prefix: u8, bits: u128) -> u64 {
+    const SEED: u64 = 0x7375_6d6d_6172_7921;
+    match family {
+        Family::V4 => fold(SEED, u64::from((bits as u32) >> (32 - u32::from(prefix)))),
+        Family::V6 => {
+            let p = bits >> (128 - u32::from(prefix));
+            fold(fold(SEED, (p >> 64) as u64), p as u64)
+        }
+    }
+}
+
+impl Summary {
+    /// False when no network of the covered levels can contain `bits`.
+    #[inline]
+    fn may_hold(&self, words: &[u64], family: Family, bits: u128) -> bool {
+        if self.covered == 0 {
+            return true;
+        }
+        let h = summary_hash(family, self.prefix, bits) >> (64 - self.bits);
+        // A damaged offset reads as "may hold": the levels then decide.
+        words
+            .get(self.at + (h >> 6) as usize)
+            .is_none_or(|w| w & (1 << (h & 63)) != 0)
+    }
 }
 
 /// One network while the table is built.
@@ -266,6 +352,8 @@ impl Table {
         let n_values = items.len();
 
         let mut descs: [Vec<[u64; LEVEL_WORDS]>; 2] = [Vec::new(), Vec::new()];
+        // (length, distinct networks, first item) of each level, per family.
+        let mut sizes: [Vec<(u8, usize, usize)>; 2] = [Vec::new(), Vec::new()];
         let mut at = 0;
         while at < items.len() {
             let (family, len) = (items[at].family, items[at].len);
@@ -322,6 +410,7 @@ impl Table {
                 push_u32s(out, &starts);
                 s as u64
             };
+            sizes[family as usize].push((len, n, at));
             let m = mask(family, len);
             descs[family as usize].push([
                 m as u64,
@@ -337,6 +426,39 @@ impl Table {
             at = end;
         }
 
+        let mut summaries = [[0u64; SUMMARY_WORDS]; 2];
+        for (family, sizes) in [(Family::V4, &sizes[0]), (Family::V6, &sizes[1])] {
+            let lens: Vec<(u8, usize)> = sizes.iter().map(|l| (l.0, l.1)).collect();
+            let (prefix, covered) = summary_prefix(family, &lens);
+            let nets: usize = lens[..covered].iter().map(|l| l.1).sum();
+            let bits = (nets.max(1) * SUMMARY_BITS_PER_NET as usize)
+                .next_power_of_two()
+                .ilog2()
+                .clamp(SUMMARY_MIN_BITS, SUMMARY_MAX_BITS);
+            let mut map = vec![0u64; if covered == 0 { 0 } else { 1 << (bits - 6) }];
+            let end = sizes.get(covered).map_or_else(
+                || {
+                    items
+                        .iter()
+                        .rposition(|i| i.family == family)
+                        .map_or(0, |p| p + 1)
+                },
+                |l| l.2,
+            );
+            let start = sizes.first().map_or(end, |l| l.2);
+            for i in &items[start..end] {
+                let h = summary_hash(family, prefix, i.bits) >> (64 - bits);
+                map[(h >> 6) as usize] |= 1 << (h & 63);
+            }
+            let at = out.len();
+            out.extend_from_slice(&map);
+            summaries[family as usize] = [
+                u64::from(prefix) | (covered as u64) << 8,
+                u64::from(bits),
+                at as u64,
+            ];
+        }
+
         let desc_at = out.len();
         out.push(descs[0].len() as u64);
         out.push(descs[1].len() as u64);
@@ -344,6 +466,9 @@ impl Table {
         out.push(n_values as u64);
         for d in descs.iter().flatten() {
             out.extend_from_slice(d);
+        }
+        for s in &summaries {
+            out.extend_from_slice(s);
         }
         Ok(desc_at)
     }
@@ -432,9 +557,38 @@ impl Table {
             return Err("values not covered by the levels".into());
         }
         let v6 = levels.split_off(n4);
+        let mut summaries = [Summary::default(); 2];
+        for (f, (levels, width)) in [(&levels, 32u8), (&v6, 128)].into_iter().enumerate() {
+            let d = |i: usize| word(4 + (n4 + n6) * LEVEL_WORDS + f * SUMMARY_WORDS + i);
+            let (head, bits, at) = (d(0)?, d(1)?, count(d(2)?)?);
+            let (prefix, covered) = ((head & 0xff) as u8, count(head >> 8)?);
+            if covered == 0 {
+                continue;
+            }
+            let bits = u32::try_from(bits)
+                .ok()
+                .filter(|b| (SUMMARY_MIN_BITS..=SUMMARY_MAX_BITS).contains(b))
+                .ok_or("bad summary size")?;
+            // Every covered level is at least `prefix` long (the bit of a
+            // network is the bit of its addresses).
+            let long = levels
+                .get(..covered)
+                .is_some_and(|l| l.iter().all(|l| l.mask.count_ones() >= u32::from(prefix)));
+            if prefix == 0 || prefix > width || !long {
+                return Err("bad summary".into());
+            }
+            inside(words, at, 1 << (bits - 6), "summary")?;
+            summaries[f] = Summary {
+                covered,
+                prefix,
+                bits,
+                at,
+            };
+        }
         Ok(Table {
             v4: levels.into_boxed_slice(),
             v6: v6.into_boxed_slice(),
+            summaries,
             values,
             n_values,
         })
@@ -444,9 +598,16 @@ impl Table {
     /// first. Allocates nothing.
     pub fn matches<'a>(&'a self, words: &'a [u64], addr: IpAddr) -> Matches<'a> {
         let (family, bits) = normalize_addr(addr);
-        let levels = match family {
-            Family::V4 => &self.v4,
-            Family::V6 => &self.v6,
+        let (levels, summary) = match family {
+            Family::V4 => (&self.v4[..], &self.summaries[0]),
+            Family::V6 => (&self.v6[..], &self.summaries[1]),
+        };
+        // No network of the covered (longest) levels holds the address:
+        // only the shorter levels are left to look at.
+        let levels = if summary.may_hold(words, family, bits) {
+            levels
+        } else {
+            levels.get(summary.covered..).unwrap_or_default()
         };
         Matches {
             levels: levels.iter(),
@@ -455,6 +616,21 @@ impl Table {
             words,
             values: self.values,
         }
+    }
+
+    /// True when the summary alone says that no network of the table
+    /// contains `addr` (every level of its family covered, its bit clear,
+    /// or no level at all): what most lookups of a client on no list
+    /// answer, without setting up [`Table::matches`]. False: look.
+    #[inline]
+    pub fn surely_misses(&self, words: &[u64], addr: IpAddr) -> bool {
+        let (family, bits) = normalize_addr(addr);
+        let (levels, summary) = match family {
+            Family::V4 => (&self.v4[..], &self.summaries[0]),
+            Family::V6 => (&self.v6[..], &self.summaries[1]),
+        };
+        levels.is_empty()
+            || (summary.covered == levels.len() && !summary.may_hold(words, family, bits))
     }
 
     /// Every value, grouped by network (not in input order).
@@ -681,7 +857,7 @@ mod tests {
     #[test]
     fn damaged_words_are_refused_or_harmless() {
         let s = set(&["10.0.0.0/8", "10.1.0.0/16", "2001:db8::/32", "10.1.0.0/16"]);
-        let at = s.words.len() - (4 + 3 * LEVEL_WORDS);
+        let at = s.words.len() - (4 + 3 * LEVEL_WORDS + 2 * SUMMARY_WORDS);
         for i in 0..s.words.len() {
             for bad in [0, 1, u64::MAX, s.words[i] ^ 0x8000_0000] {
                 let mut w = s.words.clone();
@@ -695,6 +871,72 @@ mod tests {
         }
         assert!(Table::read(&s.words[..at + 5], at).is_err());
         assert!(Table::read(&s.words, s.words.len()).is_err());
+    }
+
+    /// A list of long prefixes, as deny lists are (hosts and /24s, /64s and
+    /// hosts): the summary answers most misses alone, and every answer is
+    /// the brute-force one, inside the networks, next to them and far away.
+    #[test]
+    fn the_summary_answers_misses_alone_and_never_hides_a_network() {
+        let mut x_rng = crate::testing::XorShift64::new(0x5eed_0f5a_3d00);
+        let mut rnd = move || x_rng.next_u64();
+        let mut nets: Vec<IpNetwork> = (0..4000)
+            .map(|_| {
+                let r = rnd();
+                if r % 2 == 0 {
+                    let a = std::net::Ipv4Addr::from(0x0a00_0000 | (r >> 40) as u32);
+                    IpNetwork::new(IpAddr::V4(a), [32, 32, 32, 24][(r >> 8) as usize % 4]).unwrap()
+                } else {
+                    let hi = 0x2001_0db8_0000_0000u128 | u128::from(rnd() >> 32);
+                    let a = std::net::Ipv6Addr::from(hi << 64 | u128::from(r));
+                    IpNetwork::new(IpAddr::V6(a), [128, 64][(r >> 8) as usize % 2]).unwrap()
+                }
+            })
+            .collect();
+        // A few short networks stay outside the summary, and still match.
+        nets.push(net("172.16.0.0/12"));
+        nets.push(net("2001:db8::/32"));
+        let mut words = Vec::new();
+        let at = Table::build(
+            nets.iter().enumerate().map(|(i, n)| (*n, i as u64)),
+            &mut words,
+        )
+        .unwrap();
+        let t = Table::read(&words, at).unwrap();
+        assert_eq!((t.summaries[0].prefix, t.summaries[1].prefix), (24, 64));
+        let (mut misses, mut answered) = (0, 0);
+        for k in 0..6000 {
+            let r = rnd();
+            let n = nets[(r % nets.len() as u64) as usize];
+            let probe = match k % 3 {
+                0 => n.network(),
+                1 => match n {
+                    IpNetwork::V4(n) => IpAddr::V4((u32::from(n.network()) ^ 0x100).into()),
+                    IpNetwork::V6(n) => IpAddr::V6((u128::from(n.network()) ^ 1 << 64).into()),
+                },
+                _ if r % 2 == 0 => IpAddr::V4(std::net::Ipv4Addr::from((r >> 32) as u32)),
+                _ => IpAddr::V6(std::net::Ipv6Addr::from(u128::from(rnd()) << 64 | 1)),
+            };
+            let mut got: Vec<usize> = t.matches(&words, probe).map(|v| v as usize).collect();
+            let mut want: Vec<usize> = (0..nets.len())
+                .filter(|&i| nets[i].contains(probe))
+                .collect();
+            got.sort_unstable();
+            want.sort_unstable();
+            assert_eq!(got, want, "{probe}");
+            assert!(
+                !t.surely_misses(&words, probe) || want.is_empty(),
+                "{probe}"
+            );
+            let (family, bits) = normalize_addr(probe);
+            let summary = &t.summaries[family as usize];
+            let long_match = want.iter().any(|&i| nets[i].prefix() >= summary.prefix);
+            if !long_match {
+                misses += 1;
+                answered += usize::from(!summary.may_hold(&words, family, bits));
+            }
+        }
+        assert!(answered * 10 >= misses * 8, "{answered} of {misses}");
     }
 
     /// Every network of a large random set is found from an address inside it,

@@ -13,7 +13,7 @@ use ngx::ffi::{
 use ngx::http::{HttpModule, HttpModuleLocationConf, HttpModuleMainConf, NgxHttpCoreModule};
 
 use super::conf::{LocConf, MainConf, Mode};
-use super::util::{bytes, client_addr, headers_in, lowcase_key, now_ms};
+use super::util::{bytes, client_addr, for_each_header, lowcase_key, now_ms};
 use super::{worker, zone, Module};
 use crate::access::{self, ListTag};
 use crate::model::{AttackClass, BotType};
@@ -805,35 +805,33 @@ unsafe fn scan_headers(r: *mut ngx_http_request_t, scan: &mut HeaderScan) {
     // SAFETY: the caller's live request. The scan lives only while this
     // PREACCESS run does, so the `'static` given to the header slices never
     // outlives the headers themselves.
-    let (ua_header, headers) = unsafe {
-        (
-            (*r).headers_in.user_agent.cast_const(),
-            headers_in::<'static>(r),
-        )
-    };
+    let ua_header = unsafe { (*r).headers_in.user_agent.cast_const() };
     let (mut bits, mut count, mut n) = (0u16, 0u16, 0usize);
     let mut fp = crate::campaign::Builder::default();
     let mut ua_is_headers_in = false;
-    for h in headers {
-        count = count.saturating_add(1);
-        let name: &'static [u8] = lowcase_key(h);
-        let value: &'static [u8] = bytes(&h.value);
-        // One lookup per name: its bit, its part in the fingerprint and
-        // whether the signatures read it.
-        let class = crate::request::names::classify(name);
-        fp.header_parts(class.fingerprint, class.slot, value);
-        if class.slot == crate::campaign::ValueSlot::UserAgent {
-            ua_is_headers_in =
-                std::ptr::eq(h, ua_header) && value.len() <= crate::detect::facts::MAX_USER_AGENT;
-        }
-        bits |= class.bit_with(value);
-        if class.inspect {
-            if let Some(slot) = scan.inspect.get_mut(n) {
-                slot.write((name, value));
-                n += 1;
+    // SAFETY: as above.
+    unsafe {
+        for_each_header::<'static>(r, |h| {
+            count = count.saturating_add(1);
+            let name: &'static [u8] = lowcase_key(h);
+            let value: &'static [u8] = bytes(&h.value);
+            // One lookup per name: its bit, its part in the fingerprint and
+            // whether the signatures read it.
+            let class = crate::request::names::classify(name);
+            fp.header_parts(class.fingerprint, class.slot, value);
+            if class.slot == crate::campaign::ValueSlot::UserAgent {
+                ua_is_headers_in = std::ptr::eq(h, ua_header)
+                    && value.len() <= crate::detect::facts::MAX_USER_AGENT;
             }
-        }
-    }
+            bits |= class.bit_with(value);
+            if class.inspect {
+                if let Some(slot) = scan.inspect.get_mut(n) {
+                    slot.write((name, value));
+                    n += 1;
+                }
+            }
+        })
+    };
     scan.bits = bits;
     scan.count = count;
     scan.n = n;
@@ -846,7 +844,7 @@ impl HeaderScan {
         HeaderScan {
             bits: 0,
             count: 0,
-            inspect: [std::mem::MaybeUninit::uninit(); MAX_INSPECTED_HEADERS],
+            inspect: [const { std::mem::MaybeUninit::uninit() }; MAX_INSPECTED_HEADERS],
             n: 0,
             fp: crate::campaign::Builder::default(),
             ua_is_headers_in: false,
@@ -904,7 +902,7 @@ unsafe fn test_park(r: *mut ngx_http_request_t) {
         return;
     }
     // SAFETY: the caller's live request.
-    let mut headers = unsafe { headers_in(r) };
+    let mut headers = unsafe { super::util::headers_in(r) };
     if headers.any(|h| lowcase_key(h) == b"x-api-abuse-test-park") {
         // SAFETY: as above.
         unsafe {

@@ -72,6 +72,34 @@ pub unsafe fn headers_in<'a>(
     })
 }
 
+/// Calls `f` with each of the request's headers, in the order they came:
+/// [`headers_in`] as plain loops over the list's parts, for the per-request
+/// walk (the iterator adaptors cost some 30 instructions a header more).
+///
+/// # Safety
+/// `r` must be a live request; the headers live as long as it (`'a`).
+#[inline]
+pub unsafe fn for_each_header<'a>(
+    r: *const ngx_http_request_t,
+    mut f: impl FnMut(&'a ngx_table_elt_t),
+) {
+    // SAFETY: the caller's live request owns its header list.
+    let mut part: *const ngx_list_part_t = unsafe { &(*r).headers_in.headers.part };
+    // SAFETY: the parts of an ngx_list_t are chained by `next`, null after
+    // the last, and live as long as the list; a part holds `nelts`
+    // initialised elements of the list's type, ngx_table_elt_t here.
+    while let Some(p) = unsafe { part.as_ref::<'a>() } {
+        if !p.elts.is_null() {
+            let elts = p.elts.cast::<ngx_table_elt_t>().cast_const();
+            for i in 0..p.nelts {
+                // SAFETY: see above: `i < nelts`.
+                f(unsafe { &*elts.add(i) });
+            }
+        }
+        part = p.next;
+    }
+}
+
 /// A header's lowercased name, empty when nginx did not make one.
 pub fn lowcase_key(h: &ngx_table_elt_t) -> &[u8] {
     if h.lowcase_key.is_null() {

@@ -57,6 +57,8 @@ pub(super) const WHOLE_PATH_TAG: u32 = 1 << 30 | 1;
 pub(super) const WHOLE_QUERY_TAG: u32 = 1 << 30 | 2;
 /// Tag of the scanner-identity check on a User-Agent.
 pub(super) const IDENTITY_TAG: u32 = 1 << 30 | 3;
+/// Tag of a User-Agent's scanner-identity check and header scan together.
+pub(super) const USER_AGENT_TAG: u32 = 1 << 30 | 4;
 
 /// What a field's scan found and what it cost.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

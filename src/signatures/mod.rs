@@ -278,9 +278,10 @@ impl Scan<'_> {
                 Known::Url => {
                     scan.location = Location::Header;
                     if name == b"user-agent" {
-                        scan.scanner_identity(value);
+                        scan.user_agent(value);
+                    } else {
+                        scan.run(value, Encoding::RAW, HEADER_URL);
                     }
-                    scan.run(value, Encoding::RAW, HEADER_URL);
                 }
                 // `X-File-Name`, `X-Filename`, `X_Filename`: uploads name their file here.
                 Known::No
@@ -739,6 +740,46 @@ impl<'a> Scan<'a> {
         }
     }
 
+    /// The User-Agent: the scanner-identity check and the header scan
+    /// ([`HEADER_URL`]), their verdicts kept as one in the exact level, so
+    /// the value every request carries is hashed and compared once, not
+    /// once per check. Whenever that one verdict cannot answer (a class
+    /// already found, a short value, a budget that cannot cover its cost)
+    /// each check goes its own way as before.
+    fn user_agent(&mut self, value: &[u8]) {
+        let whole = self.found.mask & HEADER_URL.classes == 0 && value.len() >= MIN_EXACT_LEN;
+        let mut admit = None;
+        if let (true, Some(c)) = (whole, self.cache.as_deref_mut()) {
+            match c.exact.lookup(cache::USER_AGENT_TAG, value) {
+                cache::ExactLookup::Hit(v) if self.charge(v) => return,
+                cache::ExactLookup::Hit(_) => {}
+                cache::ExactLookup::Miss(a) => admit = a,
+            }
+        }
+        let Some(a) = admit else {
+            self.scanner_identity(value);
+            self.run(value, Encoding::RAW, HEADER_URL);
+            return;
+        };
+        let named = identity::scanner_user_agent(value);
+        let (before, budget) = (self.found.mask, self.budget);
+        let (complete, known) =
+            self.run_pending(value, Encoding::RAW, HEADER_URL, HEADER_URL.classes, true);
+        let probe = 1 << A::ScannerProbe.index();
+        if named {
+            self.found.add(A::ScannerProbe, Location::Header);
+        }
+        let mask = (self.found.mask & !before & !probe) | if named { probe } else { 0 };
+        if let (true, true, Some(v), Some(c)) = (
+            a.seen || known,
+            complete,
+            cache::Verdict::new(mask, budget - self.budget),
+            self.cache.as_deref_mut(),
+        ) {
+            c.exact.admit(a, value, v);
+        }
+    }
+
     fn header(&mut self, name: &[u8], value: &[u8]) {
         let checks = header_checks(name);
         if self.run(value, Encoding::RAW, checks) {
@@ -801,10 +842,7 @@ impl<'a> Scan<'a> {
             }
         }
         let (before, budget) = (self.found.mask, self.budget);
-        let (complete, known) = match self.prefiltered(raw, enc, checks, pending) {
-            None => (true, false),
-            Some(pending) => self.run_hashed(raw, enc, checks, pending, complete_checks),
-        };
+        let (complete, known) = self.run_pending(raw, enc, checks, pending, complete_checks);
         let admit = admit.filter(|a| a.seen || known);
         if let (Some(a), true, Some(c)) = (admit, complete, self.cache.as_deref_mut()) {
             if let Some(v) = cache::Verdict::new(self.found.mask & !before, budget - self.budget) {
@@ -812,6 +850,24 @@ impl<'a> Scan<'a> {
             }
         }
         complete
+    }
+
+    /// [`Scan::run`] past the exact level: the prefilter, then the hashed
+    /// level and the scan. Whether it completed, and whether the hashed
+    /// level knew the field.
+    #[inline]
+    fn run_pending(
+        &mut self,
+        raw: &[u8],
+        enc: Encoding,
+        checks: Checks,
+        pending: u16,
+        complete_checks: bool,
+    ) -> (bool, bool) {
+        match self.prefiltered(raw, enc, checks, pending) {
+            None => (true, false),
+            Some(pending) => self.run_hashed(raw, enc, checks, pending, complete_checks),
+        }
     }
 
     /// The classes of `pending` that could fire on `raw`, `None` when none
@@ -840,6 +896,16 @@ impl<'a> Scan<'a> {
         let facts = prefilter::facts(raw);
         if prefilter::plain_token(facts) {
             return None;
+        }
+        let mut pending = pending;
+        if self.prefilter
+            && self.location == Location::Header
+            && prefilter::address_list(raw, facts)
+        {
+            pending &= prefilter::ADDRESS_KEEPS;
+            if pending == 0 {
+                return None;
+            }
         }
         let pending = if self.prefilter {
             prefilter::candidates(raw, enc, facts, pending)

@@ -42,11 +42,18 @@ pub mod fact {
     pub const ESCAPE: u32 = 1 << 26;
     /// `+` (a space in query strings and forms).
     pub const PLUS: u32 = 1 << 27;
+    /// A byte outside an address list's alphabet `[0-9A-Fa-f.:, ]`.
+    pub const NOT_ADDRESS: u32 = 1 << 28;
     /// `~` or `!`: tilde and history expansion (`~+`, `~-1`, `!-2`).
-    pub const TILDE_BANG: u32 = 1 << 28;
+    pub const TILDE_BANG: u32 = 1 << 29;
 }
 
-use fact::{ESCAPE, LETTER, NOT_TOKEN, PLUS, TILDE_BANG};
+use fact::{ESCAPE, LETTER, NOT_ADDRESS, NOT_TOKEN, PLUS, TILDE_BANG};
+
+/// Whether `c` may appear in an address list ([`address_list`]).
+const fn address_byte(c: u8) -> bool {
+    c.is_ascii_hexdigit() || matches!(c, b'.' | b':' | b',' | b' ')
+}
 
 /// Facts of each byte value: one load and one OR per byte.
 const CLASS: [u32; 256] = {
@@ -90,6 +97,9 @@ const CLASS: [u32; 256] = {
                     _ => 0,
                 }
         };
+        if !address_byte(c) {
+            t[b] |= NOT_ADDRESS;
+        }
         b += 1;
     }
     t
@@ -110,6 +120,26 @@ pub fn byte_facts(b: u8) -> u32 {
 pub fn plain_token(f: u32) -> bool {
     f & NOT_TOKEN == 0
 }
+
+/// An address list as proxies and clients send them in headers
+/// (`X-Forwarded-For: 203.0.113.7, 2001:db8::1`, `X-Real-IP`, ports
+/// after a colon): hex digits, dots, colons, commas and spaces only, and no
+/// `..` (a traversal step). No detector but SSRF's fires on a header value
+/// made of these bytes: the only words they spell are hex words (`dead`,
+/// `cafe`), and every other gate they open (a colon for markup and SQL
+/// casts, a space for SQL, a dot for sink references) needs a letter,
+/// quote or bracket outside the alphabet to become a match. SSRF does fire
+/// (a metadata address, `169.254.169.254`), so it is kept where a header
+/// is checked for it ([`ADDRESS_KEEPS`]). `tests::sound_*` hold the real
+/// scanners to that (random lists, corpus projections, every header
+/// kind). Such a value skips [`candidates`]' gate arithmetic (facts `f`).
+#[inline]
+pub fn address_list(raw: &[u8], f: u32) -> bool {
+    f & NOT_ADDRESS == 0 && !has_dot_dot(raw)
+}
+
+/// The classes an [`address_list`] header value keeps.
+pub const ADDRESS_KEEPS: u16 = bit(A::RfiSsrf);
 
 /// A superset of the trigger bits normalisation will record for `raw`,
 /// with the [`fact`] bits; `None` when normalisation could rewrite it (an
@@ -223,8 +253,14 @@ fn opened(f: u32) -> u16 {
 /// Trigger bits that, after a leading number or `-`, can make the SQL
 /// lexer see an operator, comparison or comment continuing it; a leading
 /// literal followed only by dots, dashes, letters and digits is one token.
-const SQL_AFTER_NUMBER: u32 =
-    !(trig::DIGIT_START | trig::DOT | trig::HASH_DASH | LETTER | PLUS | ESCAPE);
+const SQL_AFTER_NUMBER: u32 = !(trig::DIGIT_START
+    | trig::DOT
+    | trig::HASH_DASH
+    | LETTER
+    | PLUS
+    | ESCAPE
+    | NOT_ADDRESS
+    | TILDE_BANG);
 
 /// The classes of `wanted` that could fire on `raw` read with `enc` (`f`
 /// from [`facts`]); every other class is certain not to.
@@ -372,7 +408,8 @@ pub(super) mod tests {
     use super::super::fields::{cookies, urlencoded, Kind, Visitor};
     use super::super::normalize::{normalize, Encoding, WINDOW};
     use super::super::{
-        detect, Checks, Scan, BODY, BODY_FORM, COOKIE, FILE_NAME, HEADER, NAME, PATH, VALUE,
+        detect, Checks, Scan, BODY, BODY_FORM, COOKIE, FILE_NAME, HEADER, HEADER_URL, NAME, PATH,
+        VALUE,
     };
     use super::*;
 
@@ -489,10 +526,37 @@ pub(super) mod tests {
         skipped
     }
 
+    /// Every (checks, encoding) a header value is scanned with: the
+    /// [`address_list`] skip applies to these.
+    fn header_kinds() -> [(&'static str, Checks, Encoding); 3] {
+        [
+            ("header", HEADER, Encoding::RAW),
+            ("header url", HEADER_URL, Encoding::RAW),
+            ("referer argument", HEADER, Encoding::FORM),
+        ]
+    }
+
+    /// Asserts that the scanners find nothing in an [`address_list`]
+    /// value, in any header kind; 1 when `s` is one.
+    fn check_address(s: &[u8]) -> usize {
+        if !address_list(s, facts(s)) {
+            return 0;
+        }
+        for (what, checks, enc) in header_kinds() {
+            assert_eq!(
+                scanners(s, enc, checks) & !ADDRESS_KEEPS,
+                0,
+                "address list skipped but found ({what}): {:?}",
+                String::from_utf8_lossy(s)
+            );
+        }
+        1
+    }
+
     /// Asserts that no class the prefilter drops is found by the scanners.
     fn check(s: &[u8], kinds: &[(&str, Checks, Encoding)]) -> usize {
         let f = facts(s);
-        let mut skipped = check_shortcuts(s) + check_after(s, kinds);
+        let mut skipped = check_shortcuts(s) + check_after(s, kinds) + check_address(s);
         if plain_token(f) {
             return skipped;
         }
@@ -581,6 +645,7 @@ pub(super) mod tests {
             with(b"._-,;=/:"),
             b"0123456789.,: ".to_vec(),
             b"0123456789.:abcdef".to_vec(),
+            b"0123456789abcdefABCDEF.:, ".to_vec(),
         ];
         // Everything printable but one trigger's bytes.
         let printable: Vec<u8> = (0x20..0x7f).collect();
@@ -722,6 +787,59 @@ pub(super) mod tests {
             }
         }
         assert!(skipped > 1000, "{skipped} skips");
+    }
+
+    /// Address lists and anything else spelt with their bytes: random
+    /// strings of `[0-9A-Fa-f.:, ]` (hex words such as `dead`, `cafe`,
+    /// `face`, colons doubled as in IPv6, dots and commas anywhere) and
+    /// well-formed lists of IPv4 and IPv6 addresses with ports; the
+    /// scanners must find nothing where [`address_list`] skips, and real
+    /// lists must be skipped.
+    #[test]
+    fn sound_on_address_lists() {
+        const ALPHABET: &[u8] = b"0123456789abcdefABCDEF.:, ";
+        const WORDS: [&[u8]; 12] = [
+            b"dead", b"beef", b"cafe", b"face", b"fade", b"bad", b"decade", b"ace", b"add", b"dab",
+            b"fee", b"ebb",
+        ];
+        let mut state_rng = crate::testing::XorShift64::new(0xadd2_e55e_5000_0001);
+        let mut next = move |n: usize| state_rng.below(n);
+        let mut skipped = 0;
+        for _ in 0..20_000 {
+            let mut s = Vec::new();
+            for _ in 0..1 + next(12) {
+                match next(4) {
+                    0 => s.extend_from_slice(WORDS[next(WORDS.len())]),
+                    1 => s.extend((0..1 + next(3)).map(|_| b".:, "[next(4)])),
+                    _ => s.extend((0..1 + next(6)).map(|_| ALPHABET[next(ALPHABET.len())])),
+                }
+            }
+            skipped += check_address(&s);
+        }
+        assert!(skipped > 10_000, "{skipped} skips");
+        let lists: [&[u8]; 6] = [
+            b"203.0.113.7",
+            b"203.0.113.7, 198.51.100.23, 10.0.0.1",
+            b"2001:db8::1",
+            b"2001:db8:cafe::17, 203.0.113.7:8080",
+            b"::1",
+            b"fe80::1ff:fe23:4567:890a",
+        ];
+        for l in lists {
+            assert_eq!(check_address(l), 1, "{:?}", String::from_utf8_lossy(l));
+        }
+        for not in [
+            &b"1..2"[..],
+            b"10.0.0.1/8",
+            b"[::1]:80",
+            b"unknown, 1.2.3.4",
+        ] {
+            assert!(
+                !address_list(not, facts(not)),
+                "{:?}",
+                String::from_utf8_lossy(not)
+            );
+        }
     }
 
     /// Lists of tokens whose values are base64 (session ids, hashes,
