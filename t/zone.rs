@@ -182,11 +182,28 @@ fn a_full_list_table_says_so_and_keeps_room_for_operators() {
     assert!(limit < capacity, "{st}");
     eprintln!("1m zone: list capacity {capacity}, detection limit {limit}");
     assert_eq!(metric(&n, "api_abuse_list_capacity"), capacity);
-    // operators fill the table up to detection's share
-    for i in 0..limit {
+    // operators fill the table up to detection's share. The table is
+    // two-choice set-associative with a key drawn per start, so near that
+    // fill an address whose two buckets are both full may be refused (503)
+    // although the table has room: another address then takes its place.
+    let (mut added, mut refused) = (0u64, 0u64);
+    let mut i = 0u64;
+    while added < limit {
         let ip = format!("10.{}.{}.{}", (i >> 16) & 255, (i >> 8) & 255, i & 255);
+        i += 1;
         let (s, v) = api(&n, "POST", &format!("?addr={ip}&list=gray&duration=1h"));
-        assert_eq!(s, 200, "entry {i} of {limit}: {v}");
+        match s {
+            200 => added += 1,
+            503 => {
+                assert_eq!(v["error"], "the list table is full", "{v}");
+                refused += 1;
+                assert!(
+                    refused <= limit / 10,
+                    "entry {i}, {added} of {limit} in: {v}"
+                );
+            }
+            _ => panic!("entry {i}, {added} of {limit} in: {s} {v}"),
+        }
     }
     assert_eq!(metric(&n, "api_abuse_list_entries"), limit);
     // a detection now finds no room: it says so everywhere

@@ -59,6 +59,8 @@ pub(super) const WHOLE_QUERY_TAG: u32 = 1 << 30 | 2;
 pub(super) const IDENTITY_TAG: u32 = 1 << 30 | 3;
 /// Tag of a User-Agent's scanner-identity check and header scan together.
 pub(super) const USER_AGENT_TAG: u32 = 1 << 30 | 4;
+/// Tag of a Referer's header scan and its query arguments together.
+pub(super) const REFERER_TAG: u32 = 1 << 30 | 5;
 
 /// What a field's scan found and what it cost.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

@@ -269,11 +269,15 @@ impl Scan<'_> {
                     scan.location = Location::Header;
                     scan.run(value, Encoding::RAW, HEADER);
                 }
+                // The value and its query arguments as one verdict: the
+                // same Referer comes with every request from a page.
                 Known::Referer => {
                     scan.location = Location::Header;
-                    if scan.run(value, Encoding::RAW, HEADER) {
-                        scan.referer_arguments(value);
-                    }
+                    scan.part(cache::REFERER_TAG, value, false, |scan| {
+                        if scan.run(value, Encoding::RAW, HEADER) {
+                            scan.referer_arguments(value);
+                        }
+                    });
                 }
                 Known::Url => {
                     scan.location = Location::Header;
@@ -532,7 +536,7 @@ impl<'a> Scan<'a> {
         true
     }
 
-    /// Runs `scan` on `raw` (the path or the query string), with the
+    /// Runs `scan` on `raw` (the path, the query string, a Referer), with the
     /// verdict of the whole part kept in the cache's exact level: a part
     /// seen before is not split, hashed per field or byte-classified. With
     /// `hashed` the part is also kept in the hashed level (a path: its
