@@ -339,6 +339,17 @@ fn worst_cases() -> Vec<Worst> {
             headers: vec![(b"cookie".to_vec(), repeat(b"", b"a='(;", 32 * 1024))],
             body: None,
         },
+        // Seventh round (issue 9): spaced PHP variables, SQLite dot
+        // commands, cmd substrings, MathML links and disguised hosts in
+        // every tag, bracket placeholders after tag names.
+        form("form_spaced_variables", repeat(b"q=", b"$ { a $ {", BODY_LIMIT)),
+        form("form_sqlite_dots", repeat(b"q=", b";.shell .system ", BODY_LIMIT)),
+        form("form_cmd_substrings", repeat(b"q=", b"%a:~1,%:~", BODY_LIMIT)),
+        form(
+            "form_math_hosts",
+            repeat(b"q=<math>", b"<a b=http://0.1.0x ", BODY_LIMIT),
+        ),
+        form("form_bracket_tags", repeat(b"q=", b"<img[a]]on]onx=", BODY_LIMIT)),
     ]
 }
 

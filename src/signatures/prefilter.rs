@@ -44,9 +44,11 @@ pub mod fact {
     pub const PLUS: u32 = 1 << 27;
     /// A byte outside an address list's alphabet `[0-9A-Fa-f.:, ]`.
     pub const NOT_ADDRESS: u32 = 1 << 28;
+    /// `~` or `!`: tilde and history expansion (`~+`, `~-1`, `!-2`).
+    pub const TILDE_BANG: u32 = 1 << 29;
 }
 
-use fact::{ESCAPE, LETTER, NOT_ADDRESS, NOT_TOKEN, PLUS};
+use fact::{ESCAPE, LETTER, NOT_ADDRESS, NOT_TOKEN, PLUS, TILDE_BANG};
 
 /// Whether `c` may appear in an address list ([`address_list`]).
 const fn address_byte(c: u8) -> bool {
@@ -61,8 +63,10 @@ const CLASS: [u32; 256] = {
         let c = b as u8;
         t[b] = if c.is_ascii_alphabetic() {
             LETTER
-        } else if c.is_ascii_digit() || c == b'_' || c == b',' || c == b'~' {
+        } else if c.is_ascii_digit() || c == b'_' || c == b',' {
             0
+        } else if c == b'~' {
+            TILDE_BANG
         } else if c == b'-' {
             trig::HASH_DASH
         } else {
@@ -85,6 +89,7 @@ const CLASS: [u32; 256] = {
                     b' ' | b'\t' | 0x0b | 0x0c => trig::SPACE,
                     b'\r' | b'\n' => trig::NEWLINE,
                     b'+' => PLUS,
+                    b'!' => TILDE_BANG,
                     // Decoded or dropped by normalisation: `&` also starts
                     // entities, `%` percent-escapes, `\` backslash escapes.
                     b'%' | b'&' | b'\\' => ESCAPE,
@@ -189,7 +194,9 @@ const GATES: [(A, u32); 10] = [
             | trig::QUOTE
             | trig::BRACE
             | trig::COLON
-            | LETTER,
+            | LETTER
+            // Tilde and history expansion (`~+`, `~-1`, `!-2`).
+            | TILDE_BANG,
     ),
     // System files by name and base64 of `../` need letters.
     (A::Traversal, trig::NUL | trig::SLASH | trig::COLON | LETTER),
@@ -246,8 +253,14 @@ fn opened(f: u32) -> u16 {
 /// Trigger bits that, after a leading number or `-`, can make the SQL
 /// lexer see an operator, comparison or comment continuing it; a leading
 /// literal followed only by dots, dashes, letters and digits is one token.
-const SQL_AFTER_NUMBER: u32 =
-    !(trig::DIGIT_START | trig::DOT | trig::HASH_DASH | LETTER | PLUS | ESCAPE | NOT_ADDRESS);
+const SQL_AFTER_NUMBER: u32 = !(trig::DIGIT_START
+    | trig::DOT
+    | trig::HASH_DASH
+    | LETTER
+    | PLUS
+    | ESCAPE
+    | NOT_ADDRESS
+    | TILDE_BANG);
 
 /// The classes of `wanted` that could fire on `raw` read with `enc` (`f`
 /// from [`facts`]); every other class is certain not to.

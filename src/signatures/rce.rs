@@ -185,6 +185,16 @@ const ANYWHERE: Needles = Needles::new(&[
     b"kernel.spawn(",
     b"open3.popen",
     b"open3.capture",
+    // PowerShell download cradles and launch switches (`IEX(New-Object
+    // Net.WebClient).DownloadString(..)`, `-ExecutionPolicy Bypass`).
+    b"net.webclient",
+    b".downloadstring(",
+    b".downloadfile(",
+    b"iex(",
+    b"frombase64string(",
+    b"-executionpolicy bypass",
+    b"-encodedcommand ",
+    b"-windowstyle hidden",
 ]);
 
 /// PHP and other interpreter functions that run commands, when called with a
@@ -267,10 +277,32 @@ pub fn detect(n: &Normalized) -> bool {
     if n.has(trig::DOLLAR) && superglobal_alone(s) {
         return true;
     }
+    // One byte decides (`~`, `!`, `\\` first): free for every other field.
+    if matches!(s.first(), Some(b'~' | b'!' | b'\\')) && interactive_shell(s) {
+        return true;
+    }
+    if n.has(trig::DOLLAR) && spaced_variable_variable(s) {
+        return true;
+    }
+    if n.has(trig::SPACE) && (admin_command(s) || sqlite_shell(s)) {
+        return true;
+    }
+    if n.has(trig::PERCENT_AT) && cmd_variable(s) {
+        return true;
+    }
+    if n.has(trig::COLON) && (php_data_wrapper(s) || PHP_WRAPPERS.found_in(s)) {
+        return true;
+    }
+    if n.has(trig::QUOTE) && php_include(s) {
+        return true;
+    }
     if n.has(trig::EQ) && php_ini(s) {
         return true;
     }
-    if n.has(trig::PAREN) && (php_function_call(s) || quoted_name_call(s)) {
+    if n.has(trig::PAREN | trig::EQ | trig::SEMI | trig::BRACE) && php_function_call(s) {
+        return true;
+    }
+    if n.has(trig::PAREN) && quoted_name_call(s) {
         return true;
     }
     if s.starts_with(b"sleep ") && s.len() <= 10 && s[6..].iter().all(u8::is_ascii_digit) {
@@ -840,7 +872,12 @@ fn command_line(s: &[u8]) -> bool {
     if next != Some(b' ') {
         // `visudo\n`, `whoami;0`: a program, then the command ends; or a
         // quote breakout then a program (`" whoami`).
-        let quoted = s[..i].iter().any(|&b| b == b'"' || b == b'\'') || s.first() == Some(&b'\\');
+        // `w"h"o"a"m"i`: quotes inside the word, dropped by the shell.
+        let quoted = s[..i].iter().any(|&b| b == b'"' || b == b'\'')
+            || s.first() == Some(&b'\\')
+            || (next.is_none()
+                && s[i..j].len() > len + 1
+                && s[i + 1..j - 1].iter().any(|&b| b == b'"' || b == b'\''));
         return (next.is_some() || quoted)
             && ends_command(next)
             && commands::lookup(w) == Some(Word::Program);
@@ -855,6 +892,8 @@ fn command_line(s: &[u8]) -> bool {
     let path = |r: &[u8]| {
         let token = r.iter().take_while(|&&b| b != b' ').count();
         matches!(r, [b'/', b';' | b'*', ..] | [b'/'] | [b'~', b'/', ..])
+            // `~+/x`, `~-`: the current and previous directory.
+            || matches!(r, [b'~', b'+' | b'-'] | [b'~', b'+' | b'-', b'/' | b' ', ..])
             || (r.first() == Some(&b'/') && r[1..token].contains(&b'/'))
             || matches!(r, [b'a'..=b'z', b':', b'\\' | b'/', ..])
     };
@@ -1555,8 +1594,22 @@ fn php_call_value(s: &[u8]) -> bool {
         k += 1;
     }
     // Code arguments, or none at all (`exec ()`, `file\n()`).
-    let code_arg = matches!(s.get(k + 1), Some(b'$' | b'\'' | b'"' | b')'));
+    let code_arg = matches!(s.get(k + 1), Some(b'$' | b'\'' | b'"' | b')'))
+        || (matches!(name, b"exec" | b"eval") && single_token_call(s, k));
     s.get(k) == Some(&b'(') && (commented || !(spaced && !code_arg && PHP_WORDS.contains(&name)))
+}
+
+/// `exec (blah)`, `eval (x)` as the whole value: the call with one token
+/// as its argument and nothing after (`exec` and `eval` are the PHP words
+/// no label reads as: "System (default)" and "File (optional)" stay text).
+fn single_token_call(s: &[u8], open: usize) -> bool {
+    let arg = &s[open + 1..];
+    let len = arg
+        .iter()
+        .take(64)
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/'))
+        .count();
+    len > 0 && arg.get(len..) == Some(b")")
 }
 
 /// A path whose last segment is a call to a PHP function (`/x/unpack()`).
@@ -1905,25 +1958,35 @@ const PHP_ONLY: Needles = Needles::new(&[
     b"create_function",
     b"file_get_contents",
     b"file_put_contents",
+    b"fpassthru",
     b"fsockopen",
+    b"get_current_user",
     b"get_defined_functions",
     b"get_defined_vars",
     b"gzdecode",
     b"gzinflate",
     b"gzuncompress",
     b"highlight_file",
+    b"ini_get",
+    b"ini_set",
     b"move_uploaded_file",
     b"passthru",
     b"pcntl_exec",
     b"php_uname",
     b"phpinfo",
+    b"posix_geteuid",
     b"posix_getpwuid",
+    b"posix_getuid",
     b"posix_kill",
     b"posix_setuid",
+    b"print_r",
     b"proc_open",
+    b"scandir",
     b"shell_exec",
     b"show_source",
     b"str_rot13",
+    b"var_dump",
+    b"var_export",
 ]);
 
 fn php_function_call(s: &[u8]) -> bool {
@@ -1935,7 +1998,10 @@ fn php_function_call(s: &[u8]) -> bool {
             .take(8)
             .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
             .count();
-        call_follows(s, k)
+        // Or code punctuation glued to the name (`Shell_exec=(bla)`,
+        // `$f=gzinflate;`, `passthru)`): the name in an expression, not in
+        // a sentence ("use shell_exec, not exec.").
+        call_follows(s, k) || matches!(s.get(k), Some(b'=' | b';' | b')' | b'[' | b'{'))
     })
 }
 
@@ -2041,6 +2107,244 @@ fn computed_call(s: &[u8]) -> bool {
         }
     }
     false
+}
+
+/// What only an interactive shell reads, as the whole value: tilde
+/// expansion of the working directories (`~+`, `~-`, `~+2`, `~-/x`, the
+/// current and previous directory), history expansion (`!-1`, `!-2!-1`,
+/// the commands run before), and a command word escaped with `\` so that
+/// no alias replaces it (`\ls`, `\cat -n x`). Text has no such value: a
+/// tilde before a number is followed by the number (`~5`), LaTeX commands
+/// (`\frac{`) are no programs, and a written-out `\n` is one letter.
+fn interactive_shell(s: &[u8]) -> bool {
+    match s {
+        [b'~', b'+' | b'-', rest @ ..] => {
+            let digits = rest.iter().take_while(|b| b.is_ascii_digit()).count();
+            matches!(rest.get(digits), None | Some(b'/'))
+        }
+        [b'!', b'-', d, ..] => d.is_ascii_digit(),
+        [b'\\', rest @ ..] => {
+            let len = rest
+                .iter()
+                .take(24)
+                .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'))
+                .count();
+            let next = rest.get(len).copied();
+            len >= 2
+                && match commands::lookup(&rest[..len]) {
+                    Some(Word::Program) => matches!(next, None | Some(b' ')),
+                    Some(Word::Ordinary) => {
+                        next.is_none() || (next == Some(b' ') && arg_shaped(s, len + 2, false))
+                    }
+                    None => false,
+                }
+        }
+        _ => false,
+    }
+}
+
+/// `$ { CONSTANT }`: PHP's variable variable spaced out inside and out,
+/// which PHP reads and no template syntax writes (`${name}` is a
+/// placeholder in many, and "price $ {amount}" is text: neither is
+/// flagged).
+fn spaced_variable_variable(s: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(p) = s.get(from..).and_then(|t| find(t, b"$ {")) {
+        let at = from + p + 3;
+        from = at;
+        let mut k = at;
+        if !matches!(s.get(k), Some(b' ' | b'\n')) {
+            continue;
+        }
+        while matches!(s.get(k), Some(b' ' | b'\n')) {
+            k += 1;
+        }
+        let name = s[k..]
+            .iter()
+            .take(64)
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+            .count();
+        if name == 0 {
+            continue;
+        }
+        k += name;
+        if !matches!(s.get(k), Some(b' ' | b'\n')) {
+            continue;
+        }
+        while matches!(s.get(k), Some(b' ' | b'\n')) {
+            k += 1;
+        }
+        if s.get(k) == Some(&b'}') {
+            return true;
+        }
+    }
+    false
+}
+
+/// Programs that change or read a system's security state and take verbs,
+/// not options (`netsh firewall set opmode disable`, `wmic process call
+/// create calc`, `vssadmin delete shadows`): a value that runs one with an
+/// argument is a command line whatever the argument looks like, and prose
+/// does not open with these Windows tools (Linux ones such as `systemctl`
+/// open support tickets, "systemctl status shows..."; their options are
+/// read by [`command_line`]).
+const ADMIN_PROGRAMS: &[&[u8]] = &[
+    b"bcdedit",
+    b"fsutil",
+    b"icacls",
+    b"netsh",
+    b"schtasks",
+    b"takeown",
+    b"vssadmin",
+    b"wevtutil",
+    b"wmic",
+];
+
+fn admin_command(s: &[u8]) -> bool {
+    let s = s.trim_ascii_start();
+    let len = s
+        .iter()
+        .take(16)
+        .take_while(|b| b.is_ascii_alphanumeric())
+        .count();
+    let mut word = &s[..len];
+    let mut rest = &s[len..];
+    if let Some(r) = rest.strip_prefix(b".exe") {
+        rest = r;
+    }
+    if !ADMIN_PROGRAMS.contains(&word) {
+        return false;
+    }
+    word = rest.strip_prefix(b" ").unwrap_or(&[]);
+    word.first()
+        .is_some_and(|b| b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-'))
+}
+
+/// The SQLite shell's own commands that run a program (`.shell ls`,
+/// `;.system id`), where a value reaches the `sqlite3` command line.
+fn sqlite_shell(s: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(p) = s.get(from..).and_then(|t| memchr::memchr(b'.', t)) {
+        let at = from + p;
+        from = at + 1;
+        let opens = s[..at]
+            .iter()
+            .rev()
+            .find(|&&b| b != b' ')
+            .is_none_or(|&b| matches!(b, b';' | b'\n' | b'|' | b'&'));
+        let rest = &s[at + 1..];
+        if opens
+            && (rest.starts_with(b"shell ") || rest.starts_with(b"system "))
+            && rest.iter().position(|&b| b == b' ').is_some_and(|k| {
+                rest.get(k + 1)
+                    .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'/')
+            })
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// cmd.exe's variables used to build a command: the interpreter by its
+/// variable (`%COMSPEC% /c dir`) and a substring of a variable
+/// (`%CommonProgramFiles:~10,-18%`, a space cut out of a path: `ping%..%127.0.0.1`).
+fn cmd_variable(s: &[u8]) -> bool {
+    if find(s, b"%comspec%").is_some() {
+        return true;
+    }
+    let mut from = 0;
+    while let Some(p) = s.get(from..).and_then(|t| find(t, b":~")) {
+        let at = from + p;
+        from = at + 2;
+        let name = s[..at]
+            .iter()
+            .rev()
+            .take(40)
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+            .count();
+        if name == 0 || at - name == 0 || s[at - name - 1] != b'%' {
+            continue;
+        }
+        let args = &s[at + 2..];
+        let n = args
+            .iter()
+            .take(12)
+            .take_while(|b| b.is_ascii_digit() || matches!(b, b',' | b'-'))
+            .count();
+        // The closing `%` may be gone: `%12` after it decodes as an escape.
+        if n > 0 && args[0] != b',' {
+            return true;
+        }
+    }
+    false
+}
+
+/// PHP stream wrappers that run a command (`expect://id`, `ssh2.exec://`)
+/// or read a file through a filter the include then executes
+/// (`compress.zlib://`, `zlib://`, `rar://`, `ogg://`, `data://`, the form
+/// of `data:` only PHP reads). `php://`, `phar://`, `zip://` and `glob://`
+/// are the traversal class's.
+const PHP_WRAPPERS: Needles = Needles::new(&[
+    b"expect://",
+    b"ssh2.exec://",
+    b"ssh2.shell://",
+    b"ssh2.tunnel://",
+    b"ssh2.sftp://",
+    b"compress.zlib://",
+    b"compress.bzip2://",
+    b"zlib://",
+    b"bzip2://",
+    b"rar://",
+    b"ogg://",
+    b"data://",
+]);
+
+/// A value that is a `data:` URL of plain text or of no media type in
+/// base64 (`data:text/plain;base64,PD9w..`, `data:;base64,`): what a PHP
+/// `include` of a URL parameter reads as code (`allow_url_include`).
+/// Uploads as data URLs name their type (`data:image/png;base64,`).
+fn php_data_wrapper(s: &[u8]) -> bool {
+    let Some(rest) = s.trim_ascii_start().strip_prefix(b"data:") else {
+        return false;
+    };
+    let rest = rest.strip_prefix(b"text/plain").unwrap_or(rest);
+    rest.starts_with(b";base64,") || rest.starts_with(b",<?")
+}
+
+/// `include 'http://evil/x.txt'`, `require_once "x.php"`, `include_once(`:
+/// PHP's file inclusion statement given a URL or a script as a string
+/// (`include_once`/`require_once` with any string: no prose has them).
+fn php_include(s: &[u8]) -> bool {
+    let s = s.trim_ascii_start();
+    let s = s.strip_prefix(b"@").unwrap_or(s);
+    let Some((name, rest)) = [
+        b"include_once" as &[u8],
+        b"require_once",
+        b"include",
+        b"require",
+    ]
+    .iter()
+    .find_map(|w| s.strip_prefix(*w).map(|r| (*w, r))) else {
+        return false;
+    };
+    let rest = rest.trim_ascii_start();
+    let rest = rest.strip_prefix(b"(").unwrap_or(rest).trim_ascii_start();
+    let Some(&q) = rest.first().filter(|b| matches!(b, b'\'' | b'"')) else {
+        return false;
+    };
+    let Some(len) = rest[1..].iter().take(256).position(|&b| b == q) else {
+        return false;
+    };
+    let path = &rest[1..1 + len];
+    name.ends_with(b"_once")
+        || path.starts_with(b"http")
+        || path.starts_with(b"ftp")
+        || path.starts_with(b"//")
+        || path.contains(&b'/')
+        || SCRIPT_EXTENSIONS.iter().any(|e| {
+            path.len() > e.len() && path.ends_with(e) && path[path.len() - e.len() - 1] == b'.'
+        })
 }
 
 /// Shell-only expansions: arithmetic `$((...))` and parameter expansion

@@ -33,6 +33,7 @@ pub fn detect(n: &Normalized) -> bool {
         || (n.has(trig::EQ) && loose_handler(s))
         || (n.has(trig::PAREN) && n.has(trig::QUOTE | trig::LT | trig::SEMI) && js_breakout(s))
         || (n.has(trig::PAREN | trig::QUOTE) && bare_sink_call(s))
+        || (n.has(trig::PAREN | trig::EQ) && browser_call(s))
         // Gated, as every rule here, on bytes the prefilter knows open XSS.
         || (n.has(trig::PAREN | trig::QUOTE | trig::EQ | trig::BRACE) && sink_reference(s))
         || (n.has(trig::DOT) && !n.has(trig::PAREN | trig::QUOTE | trig::EQ) && bare_cookie(s))
@@ -264,6 +265,144 @@ fn bare_cookie(s: &[u8]) -> bool {
     false
 }
 
+/// `]onerror=` in a tag whose name runs into `[..]` placeholders
+/// (`<img[a]src[b]=x[c]onerror=[d]alert(1)>`): once a back end strips
+/// them, a known handler is left.
+fn bracketed_handler(attrs: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(p) = attrs.get(from..).and_then(|t| find(t, b"]on")) {
+        let at = from + p + 3;
+        from = at;
+        let n = attrs[at..]
+            .iter()
+            .take(48)
+            .take_while(|b| b.is_ascii_lowercase())
+            .count();
+        if attrs.get(at + n) == Some(&b'=') && HANDLERS.binary_search(&&attrs[at..at + n]).is_ok() {
+            return true;
+        }
+    }
+    false
+}
+
+/// A URL in a tag whose host is an IPv4 address in a notation nobody
+/// writes by hand (`http://0102.0146.0007.00000223/` octal,
+/// `http://1113982867/` one number, `http://0x42.0x66.0x7.0x93/` hex):
+/// links and sources disguised from filters that match addresses and
+/// from the reader; dotted decimal (`http://66.102.7.147/`) is not.
+fn obfuscated_host(attrs: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(p) = attrs.get(from..).and_then(|t| find(t, b"://")) {
+        let at = from + p + 3;
+        from = at;
+        let host = &attrs[at..];
+        let len = host
+            .iter()
+            .take(40)
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'.')
+            .count();
+        let host = &host[..len];
+        if host.is_empty() || !host[0].is_ascii_digit() {
+            continue;
+        }
+        let parts = host.split(|&b| b == b'.').filter(|p| !p.is_empty());
+        let (mut n, mut odd) = (0, false);
+        let mut numeric = true;
+        for part in parts {
+            n += 1;
+            let hex = part.starts_with(b"0x");
+            let digits = if hex { &part[2..] } else { part };
+            numeric &= if hex {
+                digits.iter().all(u8::is_ascii_hexdigit)
+            } else {
+                digits.iter().all(u8::is_ascii_digit)
+            };
+            // Hex, or a leading zero (octal), or more than three digits.
+            odd |= hex || (part.len() > 1 && part[0] == b'0') || part.len() > 3;
+        }
+        if numeric && n <= 4 && (odd || n == 1 && len >= 8) {
+            return true;
+        }
+    }
+    false
+}
+
+/// A value that is a call of a browser function or an assignment to the
+/// page's location, as injected into a script context: `atob(..)`,
+/// `btoa()`, `fetch(..)`, `import(..)`, `setTimeout(code, 1)`,
+/// `navigator.vibrate(500)`, `window.open(..)`,
+/// `location.href='//evil'` (a string or URL assigned). A parameter holds such a value only as
+/// script; code in comment fields comes with other text around it (a
+/// sentence or a Markdown fence: "use setTimeout(fn, 100) to wait").
+/// `console.log(..)` is left out: it runs nothing, and code samples in
+/// API fields open with it (a held-back benign request of the Twilio
+/// specs did).
+fn browser_call(s: &[u8]) -> bool {
+    let mut i = 0;
+    while matches!(s.get(i), Some(b'(' | b' ' | b';' | b'{')) {
+        i += 1;
+    }
+    let rest = &s[i..];
+    const CALLS: &[&[u8]] = &[
+        b"atob",
+        b"btoa",
+        b"fetch",
+        b"import",
+        b"settimeout",
+        b"setinterval",
+        b"window.open",
+        b"location.assign",
+        b"location.replace",
+        b"document.location.assign",
+        b"document.location.replace",
+        b"window.location.assign",
+        b"window.location.replace",
+    ];
+    if CALLS.iter().any(|c| {
+        rest.strip_prefix(*c)
+            .is_some_and(|r| r.starts_with(b"(") || r.starts_with(b"?.(") || r.starts_with(b"`"))
+    }) {
+        return true;
+    }
+    // `navigator.vibrate(500)`, `navigator.sendBeacon(..)`: the browser's
+    // own object, called.
+    if let Some(r) = rest.strip_prefix(b"navigator.") {
+        let n = r
+            .iter()
+            .take(32)
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count();
+        if n > 0 && r.get(n) == Some(&b'(') {
+            return true;
+        }
+    }
+    // `location='//evil'`, `document.location.href = "javascript:.."`.
+    let target = [
+        b"document.location.href" as &[u8],
+        b"window.location.href",
+        b"top.location.href",
+        b"location.href",
+        b"document.location",
+        b"window.location",
+        b"top.location",
+        b"self.location",
+        b"location",
+    ]
+    .iter()
+    .find_map(|t| rest.strip_prefix(*t));
+    // The right side a string or URL: `location=berlin` is a filter.
+    target.is_some_and(|r| {
+        let r = r.trim_ascii_start();
+        r.strip_prefix(b"=").is_some_and(|v| {
+            let v = v.trim_ascii_start();
+            matches!(v.first(), Some(b'"' | b'\'' | b'`'))
+                || v.starts_with(b"//")
+                || v.starts_with(b"http")
+                || v.starts_with(b"javascript:")
+        })
+    })
+}
+
 fn is_name(b: u8) -> bool {
     b.is_ascii_alphanumeric() || b == b'-' || b == b':' || b == b'_'
 }
@@ -271,6 +410,9 @@ fn is_name(b: u8) -> bool {
 /// Every `<tag ...` in the value.
 fn tags(s: &[u8]) -> bool {
     let mut i = 0;
+    // Inside `<math>`: MathML makes any element a link (`<math><a
+    // xlink:href=..>`, `<maction href=..>`), which no rich text emits.
+    let mut math = false;
     while let Some(p) = s.get(i..).and_then(|t| t.iter().position(|&b| b == b'<')) {
         let lt = i + p;
         i = lt + 1;
@@ -300,7 +442,7 @@ fn tags(s: &[u8]) -> bool {
         }
         // `<?xml:namespace prefix=t ns=..>`: IE's import of an element
         // behaviour (HTML+TIME), the first half of `<t:set attributename=..>`.
-        if pi && name == b"xml:namespace" {
+        if name == b"xml:namespace" {
             let tag = &s[j..s.len().min(j + TAG_SPAN)];
             if attr_value(tag, b"ns").is_some() || attr_value(tag, b"prefix").is_some() {
                 return true;
@@ -311,9 +453,11 @@ fn tags(s: &[u8]) -> bool {
         // and `>`; `+` reaches them as a space from forms and some decoders.
         // `<img=x onerror=..>`, `` <img`x` ``: junk glued to the name still
         // leaves the attributes after it.
+        // `<img[a][b]src[c]=x onerror=..>`: placeholders a back end strips
+        // (or a filter does not parse) between the name and its attributes.
         let ends = matches!(
             after,
-            None | Some(b'>' | b' ' | b'/' | b'\n' | b'+' | b'=' | b'`')
+            None | Some(b'>' | b' ' | b'/' | b'\n' | b'+' | b'=' | b'`' | b'[')
         );
         // `<x:script xmlns:x=..>`: a namespace prefix does not change the element.
         let local = name.rsplit(|&b| b == b':').next().unwrap_or(name);
@@ -329,6 +473,18 @@ fn tags(s: &[u8]) -> bool {
             .map_or(s.len(), |e| j + e);
         let attrs = &s[j..end.min(j + TAG_SPAN)];
         if dangerous_attrs(local, attrs) || active_tag(local, attrs, &s[j..]) {
+            return true;
+        }
+        if after == Some(b'[') && bracketed_handler(attrs) {
+            return true;
+        }
+        math |= local == b"math";
+        if math
+            && (attr_value(attrs, b"href").is_some() || attr_value(attrs, b"xlink:href").is_some())
+        {
+            return true;
+        }
+        if obfuscated_host(attrs) {
             return true;
         }
         // `<iframe src=//evil/x.html <`: a frame left half open, closed by
@@ -375,6 +531,16 @@ fn active_tag(tag: &[u8], attrs: &[u8], rest: &[u8]) -> bool {
                 find(t, b"@import").is_some() || css_plain(t) || (changed && script_url(t))
             })
         }
+        // A form that posts elsewhere (credentials phished from the page).
+        b"form" => attr_value(attrs, b"action").is_some_and(|v| {
+            let v = v.trim_ascii_start();
+            v.starts_with(b"http") || v.starts_with(b"//") || v.starts_with(b"ftp")
+        }),
+        // SVG `<use>` of a document in a data URL runs its script (old
+        // engines); sprites use a fragment or a file.
+        b"use" => [b"href" as &[u8], b"xlink:href"].iter().any(|a| {
+            attr_value(attrs, a).is_some_and(|v| v.trim_ascii_start().starts_with(b"data:"))
+        }),
         // Netscape layers load a document into the page.
         b"layer" | b"ilayer" => has(b"src"),
         // `<meta charset="utf-7">` turns `+ADw-script+AD4-` into a tag.
