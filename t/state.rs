@@ -42,6 +42,11 @@ fn set_aside(n: &Nginx) -> Vec<PathBuf> {
 #[test]
 fn list_changes_survive_a_crash_one_second_later() {
     let mut n = start("state-crash");
+    // the thread is started by worker 0's init, which may finish after the
+    // first request was answered by the other worker
+    n.eventually(Duration::from_secs(3), || {
+        !n.pids_with_thread("api-abuse-state").is_empty()
+    });
     assert_eq!(
         n.pids_with_thread("api-abuse-state").len(),
         1,
