@@ -281,7 +281,11 @@ pub fn detect(n: &Normalized) -> bool {
     if matches!(s.first(), Some(b'~' | b'!' | b'\\')) && interactive_shell(s) {
         return true;
     }
-    if n.has(trig::DOLLAR) && spaced_variable_variable(s) {
+    if n.has(trig::DOLLAR)
+        && n.has(trig::BRACE)
+        && n.has(trig::SPACE)
+        && spaced_variable_variable(s)
+    {
         return true;
     }
     if n.has(trig::SPACE) && (admin_command(s) || sqlite_shell(s)) {
@@ -455,8 +459,23 @@ fn separators(s: &[u8]) -> bool {
     let argument_first = !s[opening..first_space.max(opening)]
         .iter()
         .all(u8::is_ascii_alphabetic);
+    // The next `,` at or after a position, found again only once passed:
+    // a brace expansion (`{cat,/etc/passwd}`, `{,id}`) needs one within the
+    // word after `{`, so a field of `{` without (`${a:${a:...`) reads no word.
+    let mut comma = 0usize;
     while i < s.len() {
         let b = s[i];
+        if b == b'{' && !matches!(s.get(i + 1), Some(b' ' | b'\n' | b'(' | b'!' | b'`')) {
+            if comma <= i {
+                comma = memchr::memchr(b',', &s[i + 1..]).map_or(usize::MAX, |p| i + 1 + p);
+            }
+            // The word is read from `i + 1` for at most 64 bytes, and the
+            // comma follows it or opens it.
+            if comma > i + 66 {
+                i += 1;
+                continue;
+            }
+        }
         if b == b'`' {
             backticks += 1;
             // A markdown code span or fenced block (opened after a space or
@@ -1490,6 +1509,7 @@ fn serialized_object(s: &[u8]) -> bool {
 /// variable opens the value (`$function (23)`).
 fn variable_call(s: &[u8]) -> bool {
     let opening = s.iter().take_while(|&&b| b == b'@' || b == b' ').count();
+    let mut closer = NextCloser::default();
     let mut from = 0;
     while let Some(p) = s.get(from..).and_then(|t| memchr::memchr(b'$', t)) {
         let at = from + p;
@@ -1503,7 +1523,7 @@ fn variable_call(s: &[u8]) -> bool {
             k += 1;
         }
         match s.get(k) {
-            Some(b'{') => match close_group(s, k) {
+            Some(b'{') => match close_group(s, k, &mut closer) {
                 Some(e) => k = e,
                 None => continue,
             },
@@ -1518,7 +1538,7 @@ fn variable_call(s: &[u8]) -> bool {
         }
         for _ in 0..4 {
             match s.get(k) {
-                Some(b'[' | b'{') => match close_group(s, k) {
+                Some(b'[' | b'{') => match close_group(s, k, &mut closer) {
                     Some(e) => k = e,
                     None => break,
                 },
@@ -1539,9 +1559,50 @@ fn variable_call(s: &[u8]) -> bool {
     false
 }
 
+/// Where the next closing bracket (`]`, `}`, `)`) is, read forward only: a
+/// field of groups that never close (`${a:${a:...`) is read once, not 48
+/// bytes per opener.
+#[derive(Default)]
+struct NextCloser {
+    /// No closer in `from..clear`; `found`: `clear` is one.
+    from: usize,
+    clear: usize,
+    found: bool,
+}
+
+impl NextCloser {
+    /// The first closer in `from..from + reach`, if any.
+    fn find(&mut self, s: &[u8], from: usize, reach: usize) -> Option<usize> {
+        let end = s.len().min(from + reach);
+        if from < self.from || from > self.clear {
+            // Behind what was read (a group inside the last one): start
+            // again there.
+            *self = NextCloser {
+                from,
+                clear: from,
+                found: false,
+            };
+        }
+        if !self.found && self.clear < end {
+            // Read ahead in long strides (the next openers ask about the
+            // bytes after this one's reach).
+            let ahead = s.len().min(end + 512);
+            match memchr::memchr3(b']', b'}', b')', &s[self.clear..ahead]) {
+                Some(p) => {
+                    self.clear += p;
+                    self.found = true;
+                }
+                None => self.clear = ahead,
+            }
+        }
+        (self.found && self.clear < end).then_some(self.clear)
+    }
+}
+
 /// The index after the bracket closing the one at `open` (nesting allowed,
-/// at most 48 bytes).
-fn close_group(s: &[u8], open: usize) -> Option<usize> {
+/// at most 48 bytes). No closer within reach: known without reading them.
+fn close_group(s: &[u8], open: usize, closer: &mut NextCloser) -> Option<usize> {
+    closer.find(s, open + 1, 47)?;
     let mut depth = 0;
     for (k, &b) in s.iter().enumerate().skip(open).take(48) {
         match b {
@@ -1766,6 +1827,10 @@ fn brace_word(s: &[u8]) -> bool {
         from = open + 1;
         if close <= open {
             close = memchr::memchr(b'}', &s[open + 1..]).map_or(usize::MAX, |c| open + 1 + c);
+        }
+        if close == usize::MAX {
+            // No `}` after this `{`, so none after any later one.
+            break;
         }
         let len = close.saturating_sub(open + 1);
         if len >= 48 {
