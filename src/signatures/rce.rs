@@ -539,6 +539,10 @@ fn separators(s: &[u8]) -> bool {
         let context = Context {
             strong: strong || opens,
             token: i < first_space,
+            // `;`, `&`, `&&`, `` ` ``, `$(` opening the value (not a line
+            // break or a pipe: text and Markdown tables start so).
+            opens: opens && !matches!(b, b'\n' | b'|' | b'\\' | b'{'),
+            pipe: b == b'|' && s.get(i + 1) != Some(&b'|'),
         };
         if command_at(s, start, context, b == b'{') {
             return true;
@@ -609,6 +613,11 @@ struct Context {
     strong: bool,
     /// The separator follows a single token (`x;ls -la`).
     token: bool,
+    /// The separator opens the value: any word after the program is an
+    /// argument (`;ps aux`, `';which python`, `&&tar cf x.tar /etc`).
+    opens: bool,
+    /// A single `|`.
+    pipe: bool,
 }
 
 /// A backtick substitutes a command unless it opens a markdown code span in
@@ -633,6 +642,12 @@ fn command_at(s: &[u8], mut i: usize, context: Context, brace: bool) -> bool {
     if !brace && glob_command(s, i) {
         return true;
     }
+    if !brace
+        && (context.strong || context.token)
+        && (assigned_variable_run(s, i) || context.strong && dot_source(s, i))
+    {
+        return true;
+    }
     let mut word = [0u8; 24];
     let Some((len, j)) = read_word(s, i, &mut word) else {
         return false;
@@ -647,6 +662,78 @@ fn command_at(s: &[u8], mut i: usize, context: Context, brace: bool) -> bool {
         return true;
     }
     !brace && program(s, w, j, context)
+}
+
+/// A variable run as the command after the value assigned it
+/// (`CMD=$'id';$CMD`, `a=id;${a}`): the shell expands the word and runs
+/// what it holds. The assignment is a shell one: the name opens the value
+/// or follows a separator, and is not a PHP variable (`$cmd = 'x'; $cmd`).
+/// Only in the first 128 bytes (where such a line starts): a constant cost
+/// per separator.
+fn assigned_variable_run(s: &[u8], i: usize) -> bool {
+    if s.get(i) != Some(&b'$') || i > 128 {
+        return false;
+    }
+    let braced = s.get(i + 1) == Some(&b'{');
+    let k = i + 1 + usize::from(braced);
+    let len = s
+        .get(k..)
+        .unwrap_or(&[])
+        .iter()
+        .take(32)
+        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+        .count();
+    if len == 0 || !s[k].is_ascii_alphabetic() && s[k] != b'_' {
+        return false;
+    }
+    let mut e = k + len;
+    if braced {
+        if s.get(e) != Some(&b'}') {
+            return false;
+        }
+        e += 1;
+    }
+    if !(ends_command(s.get(e).copied()) || s.get(e) == Some(&b' ')) {
+        return false;
+    }
+    let name = &s[k..k + len];
+    let before = &s[..i];
+    let mut from = 0;
+    while let Some(p) = before.get(from..).and_then(|t| find(t, name)) {
+        let at = from + p;
+        from = at + 1;
+        let opens = at == 0
+            || matches!(
+                before[at - 1],
+                b';' | b'&' | b'|' | b'\n' | b' ' | b'\'' | b'"' | b'`'
+            );
+        if opens && before.get(at + len) == Some(&b'=') && (at == 0 || before[at - 1] != b'$') {
+            return true;
+        }
+    }
+    false
+}
+
+/// `. /path/script` after a strong separator: the shell's `source`.
+fn dot_source(s: &[u8], i: usize) -> bool {
+    s.get(i) == Some(&b'.')
+        && s.get(i + 1) == Some(&b' ')
+        && matches!(s.get(i + 2), Some(b'/' | b'~'))
+}
+
+/// `ps` options in the BSD and System V styles a shell user types
+/// (`ps aux`, `ps auxww`, `ps ef`): what no sentence writes after "ps".
+fn ps_options(rest: &[u8]) -> bool {
+    let token = rest
+        .iter()
+        .take(8)
+        .take_while(|b| b.is_ascii_alphabetic())
+        .count();
+    matches!(
+        &rest[..token],
+        b"aux" | b"auxf" | b"auxw" | b"auxww" | b"axu" | b"axjf" | b"ax" | b"ef" | b"eaf" | b"elf"
+    ) && ends_command(rest.get(token).copied())
+        || rest.get(token) == Some(&b' ') && matches!(&rest[..token], b"aux" | b"auxf" | b"auxww")
 }
 
 /// A command word that is an absolute path spelled with glob wildcards
@@ -745,7 +832,9 @@ fn read_word(s: &[u8], i: usize, word: &mut [u8; 24]) -> Option<(usize, usize)> 
     let mut len = if w.ends_with(b".exe") { len - 4 } else { len };
     // A versioned binary (`gcc10.1`, `python3.8`, `perl5`): the name
     // without its version, when only that is a program.
-    if commands::lookup(&word[..len]).is_none() {
+    if matches!(word[len.max(1) - 1], b'0'..=b'9' | b'.')
+        && commands::lookup(&word[..len]).is_none()
+    {
         let bare = word[..len]
             .iter()
             .rposition(|b| !b.is_ascii_digit() && *b != b'.')
@@ -807,7 +896,16 @@ fn program(s: &[u8], w: &[u8], j: usize, context: Context) -> bool {
     match kind {
         Word::Program => ends_command(next) || matches!(next, Some(b' ' | b'$' | b'{' | b'+')),
         Word::Ordinary => {
-            let with_arg = next == Some(b' ') && arg_shaped(s, j + 1, false);
+            // `| Free | $0 |`, `| date\n`: a cell of a Markdown table, not
+            // a command reading the pipe.
+            let cell = s[j..].iter().take(2).find(|&&b| b != b' ');
+            if context.pipe && matches!(cell, Some(b'|' | b'\n')) {
+                return false;
+            }
+            let with_arg = next == Some(b' ')
+                && (arg_shaped(s, j + 1, false)
+                    || (context.opens && s.get(j + 1).is_some_and(u8::is_ascii_alphanumeric))
+                    || (w == b"ps" && ps_options(&s[j + 1..])));
             (context.strong && (ends_command(next) || with_arg)) || (context.token && with_arg)
         }
     }
@@ -961,7 +1059,7 @@ fn command_line(s: &[u8]) -> bool {
                     .enumerate()
                     .any(|(k, &b)| b == b' ' && option(&rest[k + 1..]))
         }
-        Some(Word::Ordinary) => option(rest) || path(rest),
+        Some(Word::Ordinary) => option(rest) || path(rest) || (w == b"ps" && ps_options(rest)),
         None => false,
     }
 }
@@ -987,6 +1085,10 @@ fn windows_verb(w: &[u8], rest: &[u8]) -> bool {
         b"reg" => &[b"add ", b"query ", b"delete ", b"save ", b"export "],
         _ => return false,
     };
+    // `localgroup` is no English word: any group named after it.
+    if w == b"net" && rest.starts_with(b"localgroup ") {
+        return true;
+    }
     // With a switch (`/add`, `/v`), a registry root, or nothing after.
     let line = &rest[..rest.len().min(200)];
     verbs.iter().any(|v| rest.starts_with(v))
@@ -2437,6 +2539,10 @@ fn shell_expansion(s: &[u8]) -> bool {
             {
                 return true;
             }
+            // Bash's old arithmetic `$[2+2]`, `$[a*7]`: operands joined by
+            // an operator, closed within 32 bytes (JSONPath's `$[0]`,
+            // `$[*]`, `$['a']` and `$[?(@.x)]` have no such expression).
+            Some(b'[') if arithmetic(&s[at + 2..]) => return true,
             Some(b'{') => {
                 let mut k = at + 2;
                 if matches!(s.get(k), Some(b'#' | b'!')) {
@@ -2467,6 +2573,41 @@ fn shell_expansion(s: &[u8]) -> bool {
         }
     }
     false
+}
+
+/// `2+2]`, `a*7]`, `(1<<3)-1]`: an arithmetic expression up to `]` with an
+/// operator between two operands.
+fn arithmetic(t: &[u8]) -> bool {
+    let len = t
+        .iter()
+        .take(32)
+        .take_while(|&&b| {
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'_' | b'+'
+                        | b'-'
+                        | b'*'
+                        | b'/'
+                        | b'%'
+                        | b'('
+                        | b')'
+                        | b' '
+                        | b'<'
+                        | b'>'
+                        | b'^'
+                )
+        })
+        .count();
+    if t.get(len) != Some(&b']') {
+        return false;
+    }
+    let e = &t[..len];
+    e.windows(3).any(|w| {
+        w[0].is_ascii_alphanumeric()
+            && matches!(w[1], b'+' | b'-' | b'*' | b'/' | b'%')
+            && (w[2].is_ascii_alphanumeric() || w[2] == b'(')
+    }) || e.windows(2).any(|w| w == b"**")
 }
 
 /// An uploaded file named as a PHP session file (`sess_<id>`, also with a
