@@ -157,6 +157,10 @@ fn worst_cases() -> Vec<Worst> {
             repeat(b"q=", b"$((a ", BODY_LIMIT),
         ),
         form("form_param_expansions", repeat(b"q=", b"${a:", BODY_LIMIT)),
+        // Bash's `$[..]` arithmetic left open after every `$`, and variables
+        // run after separators (rce.rs, eighth round).
+        form("form_arith_expansions", repeat(b"q=", b"$[1+", BODY_LIMIT)),
+        form("form_variable_runs", repeat(b"q=a=", b"1;$a ", BODY_LIMIT)),
         form("form_computed_calls", repeat(b"q=", b"')('a' ", BODY_LIMIT)),
         form(
             "form_pipes_to_sh",

@@ -256,6 +256,12 @@ pub fn detect(n: &Normalized) -> bool {
     {
         return true;
     }
+    // `$ifconfig` alone, `>(id)`: what the gates above do not open for.
+    if s.first() == Some(&b'$') && command_line(s)
+        || n.has(trig::PAREN) && find(s, b">(").is_some() && separators(s)
+    {
+        return true;
+    }
     if n.has(trig::DOT) && java_class(s) {
         return true;
     }
@@ -648,6 +654,18 @@ fn command_at(s: &[u8], mut i: usize, context: Context, brace: bool) -> bool {
     {
         return true;
     }
+    if !brace && context.strong {
+        // `;$ifconfig`: a program's name expanded as the command.
+        if s.get(i) == Some(&b'$') && expanded_program(s, i + 1) {
+            return true;
+        }
+        // `;VAR=xyz ifconfig`: assignments before the command word.
+        // (Two at most; the inner call sees no third, so it recurses no
+        // further.)
+        if let Some(e) = assignment(s, i).map(|e| assignment(s, e).unwrap_or(e)) {
+            return assignment(s, e).is_none() && command_at(s, e, context, false);
+        }
+    }
     let mut word = [0u8; 24];
     let Some((len, j)) = read_word(s, i, &mut word) else {
         return false;
@@ -980,12 +998,73 @@ fn command_line(s: &[u8]) -> bool {
     while matches!(s.get(i), Some(b' ' | b'\'' | b'"' | b'@')) {
         i += 1;
     }
+    // A subshell or group (`(id)`, `( ifconfig )`, `{ ifconfig; }`), a
+    // negated command (`! ifconfig`), the shell's prefixes before the word.
+    let group = matches!(s.get(i), Some(b'(' | b'{' | b'!'));
+    if group {
+        i += 1;
+        if s[i - 1] == b'{' && s.get(i) != Some(&b' ') {
+            // `{id}` is a placeholder; a group needs the space.
+            return false;
+        }
+        while s.get(i) == Some(&b' ') {
+            i += 1;
+        }
+    }
+    // Assignments before the command (`LD_PRELOAD=/tmp/x.so whoami`,
+    // `VAR=xyz ifconfig`): the shell runs the word after them.
+    let mut assigned = false;
+    for _ in 0..2 {
+        match assignment(s, i) {
+            Some(e) => {
+                i = e;
+                assigned = true;
+            }
+            None => break,
+        }
+    }
     let mut word = [0u8; 24];
     let Some((len, j)) = read_word(s, i, &mut word) else {
-        return false;
+        // `$ifconfig`, `$whoami`: a program's name expanded as the command.
+        return s.get(i) == Some(&b'$') && expanded_program(s, i + 1);
     };
     let w = &word[..len];
     let next = s.get(j).copied();
+    let kind = commands::lookup(w);
+    if (group || assigned) && kind.is_some() {
+        // After a group opener or an assignment, a program with anything,
+        // an ordinary word closed, separated or with an argument like one.
+        let closed = matches!(next, Some(b')' | b'}' | b';' | b'|' | b'&'))
+            || next == Some(b' ') && matches!(s.get(j + 1), Some(b')' | b'}'));
+        // An option, a path or a redirection (`(ls -la)`), not a number or
+        // a word: "(python 3 only)", "(curl is required)" are remarks.
+        let with_arg = next == Some(b' ')
+            && matches!(
+                s.get(j + 1),
+                Some(b'-' | b'/' | b'~' | b'$' | b'\\' | b'>' | b'<' | b'|')
+            );
+        let ends = next.is_none() || closed;
+        // `(free)`, `! date`: an ordinary word alone in a group is a label.
+        let program = kind == Some(Word::Program) && (ends || assigned && next == Some(b' '));
+        if program || with_arg || assigned && ends {
+            return true;
+        }
+    }
+    if next.is_some_and(|b| matches!(b, b';' | b'|' | b'&'))
+        && matches!(s.get(j + 1), None | Some(b';' | b'|' | b'&' | b'#'))
+        && kind.is_some()
+    {
+        // `id;`, `ls|`, `who&&`: the word, then a separator that goes on
+        // into no item (`php;java;ruby` is a list).
+        return true;
+    }
+    if next.is_none() && kind == Some(Word::Ordinary) && j > len + i && !group {
+        // `i\d`, `l\s`: a word the shell reads with its escapes dropped
+        // ("I'd" keeps its quote: English).
+        if s[i..j].contains(&b'\\') && s[i].is_ascii_alphabetic() {
+            return true;
+        }
+    }
     if next != Some(b' ') {
         // `visudo\n`, `whoami;0`: a program, then the command ends; or a
         // quote breakout then a program (`" whoami`).
@@ -1008,7 +1087,7 @@ fn command_line(s: &[u8]) -> bool {
     // a home path, a drive path; `/a` alone is a Windows switch.
     let path = |r: &[u8]| {
         let token = r.iter().take_while(|&&b| b != b' ').count();
-        matches!(r, [b'/', b';' | b'*', ..] | [b'/'] | [b'~', b'/', ..])
+        matches!(r, [b'/', b';' | b'*' | b' ', ..] | [b'/'] | [b'~', b'/', ..])
             // `~+/x`, `~-`: the current and previous directory.
             || matches!(r, [b'~', b'+' | b'-'] | [b'~', b'+' | b'-', b'/' | b' ', ..])
             || (r.first() == Some(&b'/') && r[1..token].contains(&b'/'))
@@ -1016,7 +1095,14 @@ fn command_line(s: &[u8]) -> bool {
     };
     if commands::PREFIXES.contains(&w) {
         let mut next = [0u8; 24];
-        if let Some((n, e)) = read_word(s, j + 1, &mut next) {
+        let mut k = j + 1;
+        for _ in 0..2 {
+            match assignment(s, k) {
+                Some(e) => k = e,
+                None => break,
+            }
+        }
+        if let Some((n, e)) = read_word(s, k, &mut next) {
             // The program ends the value or takes an argument like one.
             let after = s.get(e).copied();
             let runs = ends_command(after) || (after == Some(b' ') && arg_shaped(s, e + 1, false));
@@ -1024,6 +1110,42 @@ fn command_line(s: &[u8]) -> bool {
                 return true;
             }
         }
+    }
+    // `cmd /c whoami`, `cmd.exe /k dir`: the switches that run a command.
+    if w == b"cmd"
+        && rest.len() > 2
+        && rest[0] == b'/'
+        && matches!(rest[1], b'c' | b'k' | b'r')
+        && rest[2] == b' '
+    {
+        return true;
+    }
+    // `kill -9 1`, `su -`, `wget x`, `nc x 80`: shapes no sentence has.
+    if w == b"kill" && rest.first() == Some(&b'-') && rest.get(1).is_some_and(u8::is_ascii_digit)
+        || w == b"su" && rest == b"-"
+        || ANY_ARG.contains(&w)
+            && rest.first().is_some_and(u8::is_ascii_alphanumeric)
+            && !rest.contains(&b' ')
+    {
+        return true;
+    }
+    // `telnet x 23`, `nc host 4444`: a host and a port number.
+    if NETWORK.contains(&w) || ANY_ARG.contains(&w) {
+        let host = rest.iter().take_while(|&&b| b != b' ').count();
+        let port = rest.get(host + 1..).unwrap_or(&[]);
+        if host > 0
+            && rest[..host].contains(&b'.')
+            && rest.get(host) == Some(&b' ')
+            && (1..=5).contains(&port.len())
+            && port.iter().all(u8::is_ascii_digit)
+        {
+            return true;
+        }
+    }
+    // `cat x.txt`, `tail app.log`: the programs that print a file, given a
+    // file name with an extension as the whole argument.
+    if FILE_READERS.contains(&w) && file_name(rest) {
+        return true;
     }
     if windows_verb(w, rest) {
         return true;
@@ -1062,6 +1184,64 @@ fn command_line(s: &[u8]) -> bool {
         Some(Word::Ordinary) => option(rest) || path(rest) || (w == b"ps" && ps_options(rest)),
         None => false,
     }
+}
+
+/// A program that is no ordinary word at `i`, ending the command or
+/// followed by a space (`ifconfig` in `$ifconfig`).
+fn expanded_program(s: &[u8], i: usize) -> bool {
+    let mut word = [0u8; 24];
+    read_word(s, i, &mut word).is_some_and(|(len, j)| {
+        commands::lookup(&word[..len]) == Some(Word::Program)
+            && (ends_command(s.get(j).copied()) || s.get(j) == Some(&b' '))
+    })
+}
+
+/// Programs that print the file they are given.
+const FILE_READERS: &[&[u8]] = &[
+    b"cat", b"tac", b"head", b"tail", b"more", b"less", b"nl", b"strings", b"type", b"xxd", b"od",
+];
+
+/// The argument is one file name with a short extension (`x.txt`,
+/// `app.log`, `id_rsa.pub`) and nothing after it.
+fn file_name(rest: &[u8]) -> bool {
+    let Some(dot) = rest.iter().rposition(|&b| b == b'.') else {
+        return false;
+    };
+    let ext = &rest[dot + 1..];
+    dot > 0
+        && (1..=4).contains(&ext.len())
+        && ext.iter().all(u8::is_ascii_alphanumeric)
+        && rest[..dot]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/'))
+}
+
+/// A shell assignment at `i` followed by a space (`VAR=xyz `, `a='x y' `,
+/// `LD_PRELOAD=/tmp/x.so `): where the next word starts.
+fn assignment(s: &[u8], i: usize) -> Option<usize> {
+    let name = s
+        .get(i..)?
+        .iter()
+        .take(32)
+        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+        .count();
+    if name == 0 || s[i].is_ascii_digit() || s.get(i + name) != Some(&b'=') {
+        return None;
+    }
+    let mut k = i + name + 1;
+    match s.get(k) {
+        Some(&q @ (b'\'' | b'"')) => {
+            k += 1 + s[k + 1..].iter().take(64).position(|&b| b == q)? + 1;
+        }
+        _ => {
+            k += s[k..]
+                .iter()
+                .take(64)
+                .take_while(|&&b| !matches!(b, b' ' | b';' | b'|' | b'&' | b'\n'))
+                .count();
+        }
+    }
+    (s.get(k) == Some(&b' ')).then_some(k + 1)
 }
 
 /// Windows `net` and `reg` with their verbs (`net user x y /add`,
@@ -1119,18 +1299,34 @@ fn windows_batch(s: &[u8]) -> bool {
             }
         }
     }
-    let mut i = 0;
-    while matches!(s.get(i), Some(b' ' | b'&' | b'|' | b';' | b'\n')) {
-        i += 1;
+    // `if` opening the value or a command after a separator
+    // (`x&&if errorlevel 0 whoami`); each occurrence is read once, at most
+    // 120 bytes.
+    let mut from = 0;
+    while let Some(p) = s.get(from..).and_then(|t| find(t, b"if ")) {
+        let at = from + p;
+        from = at + 3;
+        let before = s[..at].iter().rev().find(|&&b| b != b' ').copied();
+        if (before.is_none() || matches!(before, Some(b'&' | b'|' | b';' | b'\n' | b'(')))
+            && batch_if(&s[at + 3..s.len().min(at + 123)])
+        {
+            return true;
+        }
     }
-    let Some(mut rest) = s.get(i..).and_then(|r| r.strip_prefix(b"if ")) else {
-        return false;
-    };
+    false
+}
+
+/// The rest of a `cmd` `if` after `if `.
+fn batch_if(mut rest: &[u8]) -> bool {
     // `/i` (case-insensitive compare) is cmd.exe's alone.
     if rest.starts_with(b"/i ") {
         return true;
     }
+    let negated = rest.starts_with(b"not ");
     rest = rest.strip_prefix(b"not ").unwrap_or(rest);
+    if c_condition(rest) {
+        return false;
+    }
     // `exist` takes a path, `errorlevel` and `cmdextversion` a number,
     // `defined` a variable then a command with cmd syntax.
     let arg = |t: &[u8]| {
@@ -1158,11 +1354,42 @@ fn windows_batch(s: &[u8]) -> bool {
             return true;
         }
     }
+    // `if exist foo echo`, `if defined x echo y`: the operand, then a
+    // command (`exist` and `defined` after `if` are not English).
+    for t in [b"exist " as &[u8], b"defined "] {
+        if rest.starts_with(t) {
+            let (_, tail) = arg(t);
+            if tail.first() == Some(&b' ') && runs_command(&tail[1..]) {
+                return true;
+            }
+        }
+    }
     let head = &rest[..rest.len().min(60)];
     const OPS: &[&[u8]] = &[b" equ ", b" neq ", b" lss ", b" leq ", b" gtr ", b" geq "];
-    OPS.iter().any(|op| find(head, op).is_some())
+    if OPS.iter().any(|op| find(head, op).is_some())
         || (find(head, b"==").is_some()
             && head.iter().any(|&b| matches!(b, b'%' | b'"' | b'[' | b'{')))
+    {
+        return true;
+    }
+    // `if a==a echo x`, `if not (1)==(2) echo`: one token comparing with
+    // `==`, then a command or a parenthesised block (`if (a==b) {` and
+    // `if a==b:` are code, `if a == b then` prose).
+    let token = rest.iter().take_while(|&&b| b != b' ').count();
+    find(&rest[..token], b"==").is_some_and(|e| e > 0 && e + 2 < token)
+        && rest.get(token) == Some(&b' ')
+        && !rest[..token].ends_with(b":")
+        && (rest.first() != Some(&b'(') || negated)
+        && (rest.get(token + 1) == Some(&b'(') || runs_command(&rest[token + 1..]))
+}
+
+/// The text starts with a program name that ends there or takes an argument.
+fn runs_command(t: &[u8]) -> bool {
+    let mut word = [0u8; 24];
+    read_word(t, 0, &mut word).is_some_and(|(len, j)| {
+        commands::lookup(&word[..len]).is_some()
+            && (ends_command(t.get(j).copied()) || t.get(j) == Some(&b' '))
+    })
 }
 
 /// `cmd.exe` control flow as cmd reads it: `^` escapes and quotes dropped,
@@ -1178,9 +1405,12 @@ fn cmd_reading(s: &[u8]) -> bool {
     }
     let mut buf = [0u8; 1024];
     let mut n = 0;
-    for &b in s.iter().take(buf.len()) {
+    for (k, &b) in s.iter().take(buf.len()).enumerate() {
+        // `==` is cmd's comparison, a lone `=` a delimiter.
+        let pair = b == b'=' && (s.get(k + 1) == Some(&b'=') || k > 0 && s[k - 1] == b'=');
         let c = match b {
             b'^' | b'"' | b'\'' => continue,
+            b'=' if pair => b,
             b',' | b';' | b'=' | b'\t' => b' ',
             _ => b,
         };
@@ -1242,6 +1472,17 @@ fn cmd_reading(s: &[u8]) -> bool {
         ]
         .iter()
         .any(|op| find(head, op).is_some())
+        && !c_condition(rest)
+}
+
+/// `(a==b) {`, `(x == y) return`: a C-family condition after `if`, where
+/// cmd runs a command after the condition.
+fn c_condition(rest: &[u8]) -> bool {
+    rest.first() == Some(&b'(')
+        && close_group(rest, 0, &mut NextCloser::default()).is_some_and(|e| {
+            let after = rest[e..].trim_ascii_start();
+            after.first() == Some(&b'{') || after.starts_with(b"return")
+        })
 }
 
 /// Java classes that deserialization gadget chains, expression languages
