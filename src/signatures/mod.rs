@@ -14,6 +14,7 @@
 //! [`MAX_REQUEST_BYTES`]. Nothing is allocated; all signatures are constant
 //! tables compiled into the binary, so there is nothing to build at start-up.
 
+mod code;
 mod commands;
 mod fields;
 mod identity;
@@ -260,7 +261,17 @@ impl Scan<'_> {
                         fields::cookies(value, scan);
                     }
                 }
-                Known::ContentType => content_type = value,
+                Known::ContentType => {
+                    content_type = value;
+                    // A media type never holds `{` (neither its tokens nor a
+                    // boundary's characters): one that does carries an
+                    // expression, Struts' OGNL `%{(#_='multipart/form-data')..}`
+                    // (CVE-2017-5638), and is read as a header.
+                    if memchr::memchr(b'{', value).is_some() {
+                        scan.location = Location::Header;
+                        scan.run(value, Encoding::RAW, HEADER);
+                    }
+                }
                 Known::Skipped => {}
                 // The usual ones, before the search for a file name below and
                 // with the checks `header_checks` gives them (a test keeps the
