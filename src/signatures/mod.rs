@@ -14,6 +14,7 @@
 //! [`MAX_REQUEST_BYTES`]. Nothing is allocated; all signatures are constant
 //! tables compiled into the binary, so there is nothing to build at start-up.
 
+mod code;
 mod commands;
 mod fields;
 mod identity;
@@ -252,37 +253,56 @@ impl Scan<'_> {
         for &(name, value) in input.headers {
             match known_header(name) {
                 Known::Cookie => {
-                    // Not cached whole: a Cookie header is per client, and a
-                    // client's next request is usually too far away for the
-                    // exact level (measured: a loss at 200,000 clients).
+                    // Not in the exact level: a Cookie header is per client,
+                    // and a client's next request is usually too far away
+                    // for it (measured: a loss at 200,000 clients). The
+                    // per-client level keeps it instead.
                     scan.location = Location::Cookie;
-                    if !scan.prefilter || !prefilter::plain_pairs(value, b';') {
-                        fields::cookies(value, scan);
+                    scan.per_client(cache::ClientField::Cookie, value, |scan| {
+                        if !scan.prefilter || !prefilter::plain_pairs(value, b';') {
+                            fields::cookies(value, scan);
+                        }
+                    });
+                }
+                Known::ContentType => {
+                    content_type = value;
+                    // A media type never holds `{` (neither its tokens nor a
+                    // boundary's characters): one that does carries an
+                    // expression, Struts' OGNL `%{(#_='multipart/form-data')..}`
+                    // (CVE-2017-5638), and is read as a header.
+                    if memchr::memchr(b'{', value).is_some() {
+                        scan.location = Location::Header;
+                        scan.run(value, Encoding::RAW, HEADER);
                     }
                 }
-                Known::ContentType => content_type = value,
                 Known::Skipped => {}
                 // The usual ones, before the search for a file name below and
                 // with the checks `header_checks` gives them (a test keeps the
                 // two in step), without lowercasing the name again.
                 Known::Address => {
                     scan.location = Location::Header;
-                    scan.run(value, Encoding::RAW, HEADER);
+                    scan.per_client(cache::ClientField::Address, value, |scan| {
+                        scan.run(value, Encoding::RAW, HEADER);
+                    });
                 }
                 // The value and its query arguments as one verdict: the
                 // same Referer comes with every request from a page.
                 Known::Referer => {
                     scan.location = Location::Header;
-                    scan.part(cache::REFERER_TAG, value, false, |scan| {
-                        if scan.run(value, Encoding::RAW, HEADER) {
-                            scan.referer_arguments(value);
-                        }
+                    scan.per_client(cache::ClientField::Referer, value, |scan| {
+                        scan.part(cache::REFERER_TAG, value, false, |scan| {
+                            if scan.run(value, Encoding::RAW, HEADER) {
+                                scan.referer_arguments(value);
+                            }
+                        });
                     });
                 }
                 Known::Url => {
                     scan.location = Location::Header;
                     if name == b"user-agent" {
-                        scan.user_agent(value);
+                        scan.per_client(cache::ClientField::UserAgent, value, |scan| {
+                            scan.user_agent(value);
+                        });
                     } else {
                         scan.run(value, Encoding::RAW, HEADER_URL);
                     }
@@ -585,6 +605,34 @@ impl<'a> Scan<'a> {
         }
     }
 
+    /// Runs `scan` on `raw`, a value the client sends with every request
+    /// (User-Agent, Cookie, an address header), with its verdict kept in
+    /// the cache's per-client level: the client's last value of the kind,
+    /// found from the client's address and compared whole. Cached, as in
+    /// [`Scan::part`], only when nothing was found before it and the
+    /// budget lasted.
+    fn per_client(&mut self, field: cache::ClientField, raw: &[u8], scan: impl FnOnce(&mut Self)) {
+        let cacheable = self.found.mask == 0 && !self.exhausted;
+        if let (true, Some(c)) = (cacheable, self.cache.as_deref_mut()) {
+            if let Some(v) = c.per_client.lookup(field, raw) {
+                if self.charge(v) {
+                    return;
+                }
+            }
+        }
+        let budget = self.budget;
+        scan(self);
+        let verdict = cache::Verdict::new(self.found.mask, budget - self.budget);
+        if let (true, false, Some(v), Some(c)) = (
+            cacheable,
+            self.exhausted,
+            verdict,
+            self.cache.as_deref_mut(),
+        ) {
+            c.per_client.keep(field, raw, v);
+        }
+    }
+
     fn path(&mut self, raw: &[u8]) {
         // Absolute-form targets (`GET http://169.254.169.254/`) are proxy probes.
         let mut path = raw;
@@ -649,15 +697,18 @@ impl<'a> Scan<'a> {
         if !self.found.contains(A::Sqli)
             && (!self.prefilter || prefilter::segments_need_sql(path, prefilter::facts(path)))
         {
+            let segment = Checks {
+                classes: bits(&[A::Sqli]),
+                ..PATH
+            };
             for seg in path.split(|&b| b == b'/').filter(|s| s.len() > 2) {
-                self.run(
-                    seg,
-                    Encoding::RAW,
-                    Checks {
-                        classes: bits(&[A::Sqli]),
-                        ..PATH
-                    },
-                );
+                self.run(seg, Encoding::RAW, segment);
+                // A `name=value` segment (matrix parameters, `;id=`, and
+                // frameworks that map `/payload=..` to an argument): the
+                // value starts after the `=` (issue 9, SQLi).
+                if let Some(v) = segment_value(seg) {
+                    self.run(v, Encoding::RAW, segment);
+                }
             }
         }
     }
@@ -899,6 +950,11 @@ impl<'a> Scan<'a> {
         }
         let facts = prefilter::facts(raw);
         if prefilter::plain_token(facts) {
+            // The one plain token that is SQL by itself (issue 9, SQLi): a
+            // catalogue name as the whole value (`tempdb`, CRS 942140).
+            if pending & (1 << A::Sqli.index()) != 0 && sqli::catalogue_token(raw) {
+                self.found.add(A::Sqli, self.location);
+            }
             return None;
         }
         let mut pending = pending;
@@ -1135,6 +1191,19 @@ impl<const N: usize> LowerBuf<N> {
     fn as_slice(&self) -> &[u8] {
         &self.buf[..self.len]
     }
+}
+
+/// The value of a `name=value` path segment: after the first `=`, when
+/// what comes before it is a name (letters, digits, `_ - . ;`) and the
+/// value is longer than two bytes.
+fn segment_value(seg: &[u8]) -> Option<&[u8]> {
+    let eq = memchr::memchr(b'=', seg)?;
+    let name_ok = eq > 0
+        && seg[..eq]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b';'));
+    let v = &seg[eq + 1..];
+    (name_ok && v.len() > 2).then_some(v)
 }
 
 #[cfg(test)]
