@@ -266,6 +266,13 @@ fn worst_cases() -> Vec<Worst> {
             headers: vec![],
             body: None,
         },
+        // `name=value` segments (issue 9, SQLi): each value read again.
+        Worst {
+            name: "path_segment_values",
+            target: repeat(b"/", b"a=b'(/", TARGET_LIMIT),
+            headers: vec![],
+            body: None,
+        },
         // An absolute-form target: the SSRF check on the whole target first.
         Worst {
             name: "absolute_target",

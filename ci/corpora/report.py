@@ -2,8 +2,21 @@
 """Tables for docs/signatures.md from OUT/cases.jsonl and OUT/verdicts.jsonl,
 and libinjection (the `libinjection-python` package, if importable) as an
 oracle: its SQLi/XSS verdict on every decoded argument and body value of the
-same requests, agreement both ways on the held-back half."""
+same requests, agreement both ways on the held-back half.
+
+The oracle is run twice. *As the application reads it*: query and form
+values decoded once, JSON strings unescaped, other bodies whole. *As our
+inspection reads it*: each of those values also with its percent-escapes
+undone until none is left (at most 4 passes, as `normalize.rs` does) and,
+when it is written in the base64 alphabet and carries text, that text
+(`fields::base64_text`): GoTestWAF's `JSONRequest` places its `URL`-encoded
+payload in a JSON string (`"\\u0025\\u0033\\u0043..."` is `%3C...` once
+unescaped), and its `Base64Flat` cases carry the payload in base64; both
+readings give libinjection what our detectors are given."""
+import base64
+import binascii
 import json
+import re
 import sys
 import urllib.parse
 from collections import defaultdict
@@ -49,8 +62,39 @@ def values(c):
     return out
 
 
-def li(c, kind):
-    for v in values(c):
+BASE64 = re.compile(r"[A-Za-z0-9+/_-]{8,}={0,2}")
+
+
+def inspected(v):
+    """The forms of a value our inspection reads besides the value itself:
+    percent-escapes undone (repeated, at most 4 passes) and the text a
+    base64 value carries (printable ASCII and whitespace only)."""
+    out = []
+    w = v
+    for _ in range(4):
+        u = urllib.parse.unquote(w)
+        if u == w:
+            break
+        w = u
+    if w != v:
+        out.append(w)
+    for x in (v, w):
+        if BASE64.fullmatch(x):
+            b = x.rstrip("=").replace("-", "+").replace("_", "/")
+            try:
+                t = base64.b64decode(b + "=" * (-len(b) % 4)).decode("ascii")
+            except (binascii.Error, UnicodeDecodeError, ValueError):
+                continue
+            if t and all(ch.isprintable() or ch in "\t\r\n" for ch in t):
+                out.append(t)
+    return out
+
+
+def li(c, kind, decoded=True):
+    vs = values(c)
+    if decoded:
+        vs = vs + [w for v in vs for w in inspected(v)]
+    for v in vs:
         if kind == "sqli" and libinjection.is_sql_injection(v)["is_sqli"]:
             return True
         if kind == "xss" and libinjection.is_xss(v)["is_xss"]:
@@ -97,28 +141,31 @@ if libinjection is None:
     print("\n(libinjection not importable: pip install libinjection-python)")
     sys.exit(0)
 
-print("\n## libinjection as an oracle (held-back half)\n")
-print("| set | cases | ours | libinjection | both | only ours | only libinjection |")
-print("|---|---:|---:|---:|---:|---:|---:|")
-for kind in ("sqli", "xss"):
-    for label in (kind, "benign"):
-        n = ours = lib = both = 0
-        only_lib = []
-        for c, v in zip(cases, verdicts):
-            if c["class"] != label:
-                continue
-            a, b = v["flagged"], li(c, kind)
-            if c["half"] != "held":
-                # Candidates to look at come from the tuning half only: the
-                # held-back half is what the table reports, never read.
-                if b and not a:
-                    only_lib.append(c["payload"])
-                continue
-            n += 1
-            ours += a
-            lib += b
-            both += a and b
-        name = f"{kind} attacks" if label == kind else f"benign, libinjection {kind}"
-        print(f"| {name} | {n} | {ours} | {lib} | {both} | {ours - both} | {lib - both} |")
-        with open(f"{OUT}/only-libinjection-{kind}-{label}.txt", "w") as fh:
-            fh.write("\n".join(only_lib))
+for decoded in (False, True):
+    reading = "as our inspection reads it" if decoded else "as the application reads it"
+    print(f"\n## libinjection as an oracle (held-back half, {reading})\n")
+    print("| set | cases | ours | libinjection | both | only ours | only libinjection |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for kind in ("sqli", "xss"):
+        for label in (kind, "benign"):
+            n = ours = lib = both = 0
+            only_lib = []
+            for c, v in zip(cases, verdicts):
+                if c["class"] != label:
+                    continue
+                a, b = v["flagged"], li(c, kind, decoded)
+                if c["half"] != "held":
+                    # Candidates to look at come from the tuning half only: the
+                    # held-back half is what the table reports, never read.
+                    if b and not a:
+                        only_lib.append(c["payload"])
+                    continue
+                n += 1
+                ours += a
+                lib += b
+                both += a and b
+            name = f"{kind} attacks" if label == kind else f"benign, libinjection {kind}"
+            print(f"| {name} | {n} | {ours} | {lib} | {both} | {ours - both} | {lib - both} |")
+            if decoded:
+                with open(f"{OUT}/only-libinjection-{kind}-{label}.txt", "w") as fh:
+                    fh.write("\n".join(only_lib))

@@ -185,7 +185,14 @@ fn remote_include(name: &[u8], value: &[u8]) -> bool {
         .iter()
         .rposition(|&b| matches!(b, b'_' | b'-' | b'.'))
         .map_or(last, |p| &last[p + 1..]);
-    if !INCLUDE_NAMES.contains(&word) {
+    // Also a word that ends like one (`mainpath`, `e107path`, `libdir`,
+    // `sysFileDir`, `vsDragonRootPath`, `approot`; not `redir`): the
+    // parameter names of fuzzdb's RFI list (issue 9, RFI).
+    let suffixed = word.len() > 4
+        && (word.ends_with(b"path")
+            || word.ends_with(b"root")
+            || (word.ends_with(b"dir") && !word.ends_with(b"redir")));
+    if !INCLUDE_NAMES.contains(&word) && !suffixed {
         return false;
     }
     let path = rest
@@ -772,6 +779,11 @@ mod tests {
             ("image_path=https://cdn.example.com/a/logo.png", false),
             ("redirect=https://evil.example/", false),
             ("redir=https://shop.example/", false),
+            ("mainpath=http://evil.example/shell.txt", true),
+            ("_PSL[classdir]=http://evil.example/", true),
+            ("sysFileDir=http://evil.example/x.inc", true),
+            ("asset_redir=https://shop.example/", false),
+            ("thumbnailpath=https://cdn.example.com/t/1.png", false),
             ("path=/var/www", false),
         ] {
             let mut c = Collect::default();

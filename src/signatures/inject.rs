@@ -403,6 +403,9 @@ pub fn ldap(n: &Normalized) -> bool {
     if n.has(trig::STAR) && metacharacters_only(s) {
         return true;
     }
+    if n.has(trig::SLASH) && escaped_metacharacters(s) {
+        return true;
+    }
     if n.has(trig::COLON) && extensible_match(s) {
         return true;
     }
@@ -713,6 +716,26 @@ fn metacharacters_only(s: &[u8]) -> bool {
     ldap || xpath
 }
 
+/// A value that is only filter metacharacters written as RFC 4515 escapes
+/// (`\28`, `\29`, `\2a\29`, `\21`, `\26`, `\7c`, `\00`, `\5c`): the probe of
+/// whether the application decodes them into a filter, as a value that is
+/// only `<` written as a character reference is for markup (`xss.rs`). An
+/// escape inside text (`\28cn=\2a\29`, an escaped assertion value) passes.
+fn escaped_metacharacters(s: &[u8]) -> bool {
+    if s.len() < 3 || s.len() > 24 || s.len() % 3 != 0 {
+        return false;
+    }
+    s.chunks(3).all(|e| {
+        matches!(
+            e,
+            [b'\\', b'2', b'8' | b'9' | b'a' | b'1' | b'6']
+                | [b'\\', b'7', b'c']
+                | [b'\\', b'0', b'0']
+                | [b'\\', b'5', b'c']
+        )
+    })
+}
+
 /// An LDAP extensible match (RFC 4515: `attr[:dn][:rule]:=value`) with a
 /// `:dn` or a matching rule (an OID or a `...Match` name):
 /// `userPassword:2.5.13.18:=123`, `(cn:dn:=admin)`,
@@ -816,7 +839,12 @@ pub fn nosql(n: &Normalized) -> bool {
         let quoted = at > 0 && matches!(s[at - 1], b'"' | b'\'');
         let scan_to = if quoted { at - 1 } else { at };
         let before = s[..scan_to].iter().rev().find(|&&b| b != b' ');
-        let key = if quoted {
+        // At the value start, an operator key followed by `:` is the
+        // value spliced into a query object (`$where: '1 == 1'`).
+        let opens = at == 0;
+        let key = if opens {
+            true
+        } else if quoted {
             matches!(before, Some(b'{' | b'[' | b','))
         } else {
             matches!(before, Some(b'{' | b'['))
@@ -835,6 +863,9 @@ pub fn nosql(n: &Normalized) -> bool {
             k += 1;
         }
         if !matches!(s.get(k), Some(b':' | b'=')) && k < s.len() {
+            continue;
+        }
+        if opens && s.get(k) != Some(&b':') {
             continue;
         }
         let operand_end = s[k.min(s.len())..]
@@ -1348,6 +1379,12 @@ mod tests {
         assert!(run("' || '1'=='1", &nosql));
         assert!(!run("{\"price\": {\"$gt\": 100}}", &nosql));
         assert!(!run("cost is $5, or $6", &nosql));
+        // An operator key opening the value: spliced into a query object.
+        assert!(run("$where: '1 == 1'", &nosql));
+        assert!(run("$ne: 1", &nosql));
+        assert!(!run("$where is a MongoDB operator", &nosql));
+        assert!(!run("$5: the price", &nosql));
+        assert!(!run("$gt: 100", &nosql));
         assert!(run("%0d%0aSet-Cookie:%20a=b", &|n| crlf(
             n,
             CrlfMode::Value
@@ -1394,6 +1431,10 @@ mod tests {
             "(&(uid:dn:2.5.13.5:=admin))",
             "sn:caseExactMatch:=Smith",
             "(:dn:2.5.13.5:=x)",
+            "\\28",
+            "\\2a\\29",
+            "%5C29",
+            "\\7c\\26",
         ] {
             assert!(run(p, &ldap), "{p}");
         }

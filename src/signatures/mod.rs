@@ -649,15 +649,18 @@ impl<'a> Scan<'a> {
         if !self.found.contains(A::Sqli)
             && (!self.prefilter || prefilter::segments_need_sql(path, prefilter::facts(path)))
         {
+            let segment = Checks {
+                classes: bits(&[A::Sqli]),
+                ..PATH
+            };
             for seg in path.split(|&b| b == b'/').filter(|s| s.len() > 2) {
-                self.run(
-                    seg,
-                    Encoding::RAW,
-                    Checks {
-                        classes: bits(&[A::Sqli]),
-                        ..PATH
-                    },
-                );
+                self.run(seg, Encoding::RAW, segment);
+                // A `name=value` segment (matrix parameters, `;id=`, and
+                // frameworks that map `/payload=..` to an argument): the
+                // value starts after the `=` (issue 9, SQLi).
+                if let Some(v) = segment_value(seg) {
+                    self.run(v, Encoding::RAW, segment);
+                }
             }
         }
     }
@@ -899,6 +902,11 @@ impl<'a> Scan<'a> {
         }
         let facts = prefilter::facts(raw);
         if prefilter::plain_token(facts) {
+            // The one plain token that is SQL by itself (issue 9, SQLi): a
+            // catalogue name as the whole value (`tempdb`, CRS 942140).
+            if pending & (1 << A::Sqli.index()) != 0 && sqli::catalogue_token(raw) {
+                self.found.add(A::Sqli, self.location);
+            }
             return None;
         }
         let mut pending = pending;
@@ -1135,6 +1143,19 @@ impl<const N: usize> LowerBuf<N> {
     fn as_slice(&self) -> &[u8] {
         &self.buf[..self.len]
     }
+}
+
+/// The value of a `name=value` path segment: after the first `=`, when
+/// what comes before it is a name (letters, digits, `_ - . ;`) and the
+/// value is longer than two bytes.
+fn segment_value(seg: &[u8]) -> Option<&[u8]> {
+    let eq = memchr::memchr(b'=', seg)?;
+    let name_ok = eq > 0
+        && seg[..eq]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b';'));
+    let v = &seg[eq + 1..];
+    (name_ok && v.len() > 2).then_some(v)
 }
 
 #[cfg(test)]

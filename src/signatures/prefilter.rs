@@ -204,10 +204,10 @@ const GATES: [(A, u32); 10] = [
     (A::Ssti, trig::BRACE | trig::LT | trig::DOLLAR | trig::PAREN),
     (A::Xxe, trig::LT),
     // XPath injection needs a quote, a parenthesis or an axis's `::`;
-    // metacharacter-only fragments a `*`.
+    // metacharacter-only fragments a `*`, escaped ones (`\28`) a `\`.
     (
         A::Ldap,
-        trig::PAREN | trig::QUOTE | trig::COLON | trig::STAR,
+        trig::PAREN | trig::QUOTE | trig::COLON | trig::STAR | trig::SLASH,
     ),
     // Dots count only with letters (`this.password`, `db.x.find(`) or a
     // quote (`'=='`), below: an address list in a header is no NoSQL.
@@ -393,6 +393,11 @@ pub fn plain_pairs(s: &[u8], sep: u8) -> bool {
             i = token_end(value);
         }
         if i - value >= 8 && super::fields::base64_scanned(&s[value..i]) {
+            return false;
+        }
+        // A catalogue name as the value (`table=pg_catalog`) is the one
+        // plain token the SQL check reads (`sqli::catalogue_token`).
+        if i - value >= 4 && super::sqli::catalogue_token(&s[value..i]) {
             return false;
         }
         match s.get(i) {

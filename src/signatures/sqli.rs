@@ -63,6 +63,12 @@ pub fn detect(n: &Normalized) -> bool {
         || syntax_probe(s)
         || (n.has(trig::PAREN | trig::COLON | trig::PERCENT_AT) && sql_value(s))
         || (n.has(trig::QUOTE) && string_comparison(s))
+        // `'||UTL_HTTP.REQUEST`: a catalogue or package name reached with
+        // no space, parenthesis or `;` (Oracle's packages are dotted).
+        || (n.has(trig::QUOTE) && n.has(trig::DOT) && CATALOGUE.found_in(s))
+        || (n.has(trig::QUOTE) && dangling_logic(s))
+        || (n.has(trig::QUOTE) && json_expression(s))
+        || (n.has(trig::PAREN) && identity_call(s))
         || (n.has(trig::SPACE) && statement_value(s))
 }
 
@@ -596,6 +602,107 @@ fn lone_condition(lx: &Lexer, t: Tok, bare_start: bool) -> bool {
     // The probe's literals are one digit (`AND 0`, `' or 1`): "or 1960".
     let digit = a.t == T::Num && a.end - a.start == 1;
     (digit || boolean) && (!bare_start || before.is_empty() || boolean)
+}
+
+/// `' OR`, `") and`, `'||`: the value is a quote that ends the
+/// application's string, an optional `)`, and a logical operator left for
+/// the rest of the query: the first half of a tautology, as scanners send
+/// it (`&apos; OR` once the entity is read). A word before the quote
+/// ("rock 'n' or") is text.
+fn dangling_logic(s: &[u8]) -> bool {
+    let s = s.trim_ascii();
+    let Some(rest) = s.strip_prefix(b"'").or_else(|| s.strip_prefix(b"\"")) else {
+        return false;
+    };
+    let rest = rest.strip_prefix(b")").unwrap_or(rest).trim_ascii_start();
+    matches!(rest, b"or" | b"and" | b"xor" | b"||" | b"&&")
+}
+
+/// PostgreSQL's JSON operators, longest first.
+const JSON_OPERATORS: [&[u8]; 12] = [
+    b"->>", b"#>>", b"->", b"#>", b"#-", b"@>", b"<@", b"@?", b"@@", b"?|", b"?&", b"?",
+];
+
+fn json_operator(s: &[u8]) -> usize {
+    JSON_OPERATORS
+        .iter()
+        .find(|o| s.starts_with(o))
+        .map_or(0, |o| o.len())
+}
+
+/// A quoted JSON document (`'{`, `"[`), a quoted JSON path (`'$.a`,
+/// `'$[0]`) or an `array[` of keys: what a JSON operator takes.
+fn json_operand(s: &[u8]) -> bool {
+    matches!(
+        s,
+        [b'\'' | b'"', b'{' | b'[', ..] | [b'\'' | b'"', b'$', b'.' | b'[', ..]
+    ) || s.starts_with(b"array[")
+}
+
+/// JSON-based SQL (the WAF bypass of Claroty's Team82, CRS 942550): a
+/// quoted JSON document, cast or not, compared by a PostgreSQL JSON
+/// operator with another operand (`'{"a":1}' @> '{"a":1}'`,
+/// `'{..}'::jsonb @? '$.a[*] ? (@ > 2)'`, `'{..}'::jsonb ?| array['a']`),
+/// or a value that opens with such an operator and its operand (`@>
+/// '{"a":1}'`, `<@ '$.a'`: the tail of one). A JSON document in text is
+/// not followed by an operator.
+fn json_expression(s: &[u8]) -> bool {
+    let s = s.trim_ascii();
+    let lead = json_operator(s);
+    if lead >= 2 && json_operand(s[lead..].trim_ascii_start()) {
+        return true;
+    }
+    let Some(&q) = s.first().filter(|&&b| b == b'\'' || b == b'"') else {
+        return false;
+    };
+    if !matches!(s.get(1), Some(b'{' | b'[')) {
+        return false;
+    }
+    let Some(close) = s[1..].iter().take(256).position(|&b| b == q) else {
+        return false;
+    };
+    if !matches!(s[close], b'}' | b']') {
+        return false;
+    }
+    let r = s[close + 2..].trim_ascii_start();
+    let r = r
+        .strip_prefix(b"::jsonb")
+        .or_else(|| r.strip_prefix(b"::json"))
+        .unwrap_or(r)
+        .trim_ascii_start();
+    let op = json_operator(r);
+    op > 0 && {
+        let r = r[op..].trim_ascii_start();
+        matches!(r.first(), Some(b'\'' | b'"')) || r.starts_with(b"array[")
+    }
+}
+
+/// A value that is a niladic call reading the server's identity
+/// (`database()`, `db_name()`, `version()`, `current_user()`): the probe
+/// of whether the call reaches the query, as a function left open is.
+fn identity_call(s: &[u8]) -> bool {
+    let Some(name) = s.trim_ascii().strip_suffix(b")") else {
+        return false;
+    };
+    let Some(name) = name.trim_ascii_end().strip_suffix(b"(") else {
+        return false;
+    };
+    matches!(
+        name.trim_ascii(),
+        b"database"
+            | b"db_name"
+            | b"schema"
+            | b"current_database"
+            | b"current_schema"
+            | b"version"
+            | b"user"
+            | b"current_user"
+            | b"session_user"
+            | b"system_user"
+            | b"suser_sname"
+            | b"connection_id"
+            | b"last_insert_id"
+    )
 }
 
 /// `'x'!='y`, `"a"="a`, `'1'='1`: a value that is two strings compared, the
@@ -1134,6 +1241,55 @@ fn select_operand(lx: &Lexer, b: Tok, c: Option<Tok>) -> bool {
     }
 }
 
+/// Catalogue names that are a whole value by themselves (CRS 942140:
+/// `tempdb`, `INFORMATION_SCHEMA`, `sql_table=pg_catalog`): the schema,
+/// system-table and system-database names of MySQL, PostgreSQL, SQL Server,
+/// Access and SQLite, which only a database's own catalogue uses, and which
+/// an injection enumerates. Such a value is a plain token, which nothing
+/// else inspects (`prefilter::plain_token`); sample databases
+/// (`northwind`, a company name in examples) and column names
+/// (`schema_name`) are not listed. Sorted, lowercase.
+const CATALOGUE_TOKENS: &[&[u8]] = &[
+    b"all_tab_columns",
+    b"information_schema",
+    b"msdb",
+    b"msysaccessobjects",
+    b"msysaccessstorage",
+    b"msysaccessxml",
+    b"msysaces",
+    b"msysmodules",
+    b"msysmodules2",
+    b"msysobjects",
+    b"msysqueries",
+    b"msysrelationships",
+    b"pg_authid",
+    b"pg_catalog",
+    b"pg_shadow",
+    b"pg_toast",
+    b"sqlite_master",
+    b"sqlite_schema",
+    b"sqlite_temp_master",
+    b"sysaux",
+    b"syscolumns",
+    b"sysdatabases",
+    b"sysobjects",
+    b"tempdb",
+];
+
+/// Whether a plain token is one of [`CATALOGUE_TOKENS`] (any case). A
+/// length test first: called for plain tokens before they are skipped.
+pub fn catalogue_token(raw: &[u8]) -> bool {
+    const MAX: usize = 18;
+    if !(4..=MAX).contains(&raw.len()) {
+        return false;
+    }
+    let mut low = [0u8; MAX];
+    for (d, s) in low.iter_mut().zip(raw) {
+        *d = s.to_ascii_lowercase();
+    }
+    CATALOGUE_TOKENS.binary_search(&&low[..raw.len()]).is_ok()
+}
+
 /// Names that exist only in database catalogues and attack tooling.
 const CATALOGUE: Needles = Needles::new(&[
     b"information_schema",
@@ -1278,9 +1434,47 @@ mod tests {
     }
 
     #[test]
+    fn catalogue_tokens() {
+        assert!(CATALOGUE_TOKENS.windows(2).all(|w| w[0] < w[1]));
+        for t in [
+            "tempdb",
+            "msdb",
+            "INFORMATION_SCHEMA",
+            "pg_catalog",
+            "MSysAccessObjects",
+            "sqlite_master",
+        ] {
+            assert!(catalogue_token(t.as_bytes()), "{t}");
+        }
+        for t in [
+            "schema_name",
+            "northwind",
+            "temp",
+            "pg_catalogs",
+            "catalog",
+            "tempdb2",
+            "",
+        ] {
+            assert!(!catalogue_token(t.as_bytes()), "{t}");
+        }
+    }
+
+    #[test]
     fn injection_shapes() {
         for p in [
             "' or 1=1--",
+            "' OR",
+            "&apos; OR",
+            "\") and",
+            "'||UTL_HTTP.REQUEST",
+            "'{\"a\":1}' @> '{\"a\":1}'",
+            "'{\"a\":[1,2,3]}'::jsonb @? '$.a[*] ? (@ > 2)'",
+            "'{\"a\":1}'::jsonb ?| array['a','b']",
+            "@> '{\"a\":1}'",
+            "<@ '$.a'",
+            "database()",
+            "db_name ( )",
+            "x'||utl_inaddr.get_host_address",
             "admin'--",
             "1' AND '1'='1",
             "1 AND 5890=5890",
@@ -1342,6 +1536,15 @@ mod tests {
             "exec meeting at noon",
             "# Heading\nor 2 items = fine",
             "#- 'quoted' note",
+            "rock 'n' or",
+            "'either' or 'or'",
+            "'utl_http' is an Oracle package",
+            "see 'pg_catalog'",
+            "'{\"a\":1}' is the body",
+            "use '{\"a\":1}' or '[1]'",
+            "? '{\"a\":1}'",
+            "my database() helper",
+            "user(s)",
             "room #- 'B'",
             "cos(x) + sin(y)",
             "round(2.5)",
