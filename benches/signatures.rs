@@ -364,6 +364,17 @@ fn worst_cases() -> Vec<Worst> {
             repeat(b"q=<math>", b"<a b=http://0.1.0x ", BODY_LIMIT),
         ),
         form("form_bracket_tags", repeat(b"q=", b"<img[a]]on]onx=", BODY_LIMIT)),
+        // Code injection (code.rs): every `(` read back to a long name and a
+        // line comment before it; pipe opens, SpEL types, OGNL statics and
+        // lookups that never complete.
+        form(
+            "form_code_calls",
+            repeat(b"q=", b"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa #a\n(", BODY_LIMIT),
+        ),
+        form(
+            "form_code_lookups",
+            repeat(b"q=", b"open('a','b' t(java.a @java.a.b ${a send(:a ", BODY_LIMIT),
+        ),
     ]
 }
 
