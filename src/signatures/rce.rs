@@ -277,7 +277,7 @@ pub fn detect(n: &Normalized) -> bool {
     if n.has(trig::BRACE) && (deglobbed(s) || brace_word(s)) {
         return true;
     }
-    if n.has(trig::SLASH) && (bin_path(s) || glob_command(s, 0)) {
+    if n.has(trig::SLASH) && (bin_path(s) || glob_command(s, 0) || bin_path_in(s)) {
         return true;
     }
     if n.has(trig::DOLLAR) && superglobal_alone(s) {
@@ -2081,6 +2081,47 @@ const RESERVED_FILE_NAMES: &[&[u8]] = &[
     b"authorized_keys",
     b".bashrc",
     b".profile",
+    // Shell, login and tool start-up files, keys and credentials a server
+    // account reads (eighth round): an upload that replaces one runs code
+    // or grants access at the next login or tool run.
+    b".bash_profile",
+    b".bash_login",
+    b".bash_logout",
+    b".zshrc",
+    b".zprofile",
+    b".zshenv",
+    b".cshrc",
+    b".tcshrc",
+    b".kshrc",
+    b".login",
+    b".rhosts",
+    b".shosts",
+    b".netrc",
+    b".forward",
+    b".pgpass",
+    b".my.cnf",
+    b".npmrc",
+    b".pypirc",
+    b".gitconfig",
+    b".vimrc",
+    b".exrc",
+    b".wgetrc",
+    b".curlrc",
+    b".pam_environment",
+    b".xinitrc",
+    b".xsession",
+    b"id_rsa",
+    b"id_dsa",
+    b"id_ecdsa",
+    b"id_ed25519",
+    b".htdigest",
+    b".htgroup",
+    b"httpd.conf",
+    b"apache2.conf",
+    b"nginx.conf",
+    b"lighttpd.conf",
+    b"global.asa",
+    b"applicationhost.config",
 ];
 
 /// An uploaded file's name (multipart `filename=`, `X-File-Name`) that the
@@ -2236,6 +2277,52 @@ fn bin_path(s: &[u8]) -> bool {
         .count();
     let next = t.get(len).copied();
     len < 25 && (ends_command(next) || next == Some(b' ')) && commands::lookup(&t[..len]).is_some()
+}
+
+/// A program named by its full path later in the value (`x /bin/bash -c
+/// id`, `cmd=/usr/bin/python3 -c`): after a space, quote, `=` or `:`, a
+/// binary directory then a program that is no ordinary word, ending there
+/// or followed by an option. A shebang (`#!/bin/bash` in a code sample)
+/// names an interpreter, not a command run.
+fn bin_path_in(s: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(p) = s.get(from..).and_then(|t| find(t, b"bin/")) {
+        let at = from + p;
+        from = at + 4;
+        let dir = [
+            b"/usr/local/s" as &[u8],
+            b"/usr/local/",
+            b"/usr/s",
+            b"/usr/",
+            b"/s",
+            b"/",
+        ]
+        .iter()
+        .find(|d| s[..at].ends_with(d))
+        .map(|d| at - d.len());
+        let Some(start) = dir else { continue };
+        if start == 0
+            || !matches!(s[start - 1], b' ' | b'\'' | b'"' | b'=' | b':' | b'(')
+            || s[..start].ends_with(b"#!")
+            || s[..start].ends_with(b"#! ")
+        {
+            continue;
+        }
+        let t = &s[at + 4..];
+        let len = t
+            .iter()
+            .take(25)
+            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.'))
+            .count();
+        let next = t.get(len).copied();
+        // Run: the value or command ends, or an option follows ("set the
+        // interpreter to /usr/bin/python3 for x" names a file).
+        let runs = ends_command(next) || next == Some(b' ') && t.get(len + 1) == Some(&b'-');
+        if len < 25 && runs && commands::lookup(&t[..len]) == Some(Word::Program) {
+            return true;
+        }
+    }
+    false
 }
 
 /// PHP configuration directives a value sets (`allow_url_include=1`,
