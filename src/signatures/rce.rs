@@ -1302,16 +1302,23 @@ fn windows_batch(s: &[u8]) -> bool {
     }
     // `if` opening the value or a command after a separator
     // (`x&&if errorlevel 0 whoami`); each occurrence is read once, at most
-    // 120 bytes.
+    // 120 bytes, and the first 16 after separators at most (a constant
+    // cost per field: `;if a==b ;if a==b ...` is read 16 times, not once
+    // per 9 bytes).
     let mut from = 0;
+    let mut read = 0;
     while let Some(p) = s.get(from..).and_then(|t| find(t, b"if ")) {
         let at = from + p;
         from = at + 3;
         let before = s[..at].iter().rev().find(|&&b| b != b' ').copied();
-        if (before.is_none() || matches!(before, Some(b'&' | b'|' | b';' | b'\n' | b'(')))
-            && batch_if(&s[at + 3..s.len().min(at + 123)])
-        {
-            return true;
+        if before.is_none() || matches!(before, Some(b'&' | b'|' | b';' | b'\n' | b'(')) {
+            if batch_if(&s[at + 3..s.len().min(at + 123)]) {
+                return true;
+            }
+            read += 1;
+            if read == 16 {
+                break;
+            }
         }
     }
     false
