@@ -1,7 +1,8 @@
 //! The attack-signature scan of `ci/bench.sh`'s request mix, as one nginx
 //! worker runs it: the same clients (User-Agent, cookie, `X-Forwarded-For`),
 //! the same page / script / API requests with product ids, through the
-//! worker's verdict cache (`inspect_all_cached`). It prints the CPU time per
+//! worker's verdict cache (`inspect_all_cached_for`, the client named by
+//! its address as the glue does). It prints the CPU time per
 //! request; under callgrind it gives the instructions per request of the
 //! scan alone, without nginx:
 //!
@@ -14,9 +15,14 @@
 //!
 //! Arguments (all optional): clients (300, as `ci/bench.sh callgrind`; the
 //! capacity runs use 200,000), warm-up requests (20,000), counted requests
-//! (20,000).
+//! (20,000), and 0 to leave the client unnamed (no per-client level).
 
-use ngx_http_api_abuse_module::signatures::cache::{inspect_all_cached, ScanCache};
+use ngx_http_api_abuse_module::signatures::cache::{
+    inspect_all_cached, inspect_all_cached_for, ScanCache,
+};
+
+/// No client named: [`inspect_all_cached`] (the fourth argument 0).
+const ANONYMOUS: u128 = u128::MAX;
 use ngx_http_api_abuse_module::signatures::{Findings, Input};
 
 const UAS: [&str; 4] = [
@@ -42,6 +48,9 @@ impl Rng {
 /// One request of the mix: its target and the headers the glue hands to
 /// the scan (the input-carrying ones, in the order a browser sends them).
 struct Request {
+    /// The client's address as the glue names it to the scan
+    /// (`inspect_all_cached_for`): the IPv4 number.
+    client: u128,
     target: String,
     headers: Vec<(&'static [u8], Vec<u8>)>,
 }
@@ -90,12 +99,18 @@ impl Mix {
         headers.push((b"user-agent", ua));
         headers.push((b"cookie", cookie.into_bytes()));
         headers.push((b"x-forwarded-for", ip.into_bytes()));
-        Request { target, headers }
+        let client =
+            u128::from((172u32 << 24) | ((16 + a / 65536) as u32) << 16 | (a % 65536) as u32);
+        Request {
+            client,
+            target,
+            headers,
+        }
     }
 }
 
-/// A request as the scan takes it: target and (name, value) headers.
-type Scanned<'a> = (&'a [u8], Vec<(&'a [u8], &'a [u8])>);
+/// A request as the scan takes it: client, target and (name, value) headers.
+type Scanned<'a> = (u128, &'a [u8], Vec<(&'a [u8], &'a [u8])>);
 type Inputs<'a> = [Scanned<'a>];
 
 /// The requests as the scan takes them (built before anything is counted).
@@ -103,7 +118,7 @@ fn inputs(reqs: &[Request]) -> Vec<Scanned<'_>> {
     reqs.iter()
         .map(|r| {
             let h = r.headers.iter().map(|(n, v)| (*n, v.as_slice())).collect();
-            (r.target.as_bytes(), h)
+            (r.client, r.target.as_bytes(), h)
         })
         .collect()
 }
@@ -121,13 +136,17 @@ fn warm_up(reqs: &Inputs, cache: &mut ScanCache) -> usize {
 
 fn scan_all(reqs: &Inputs, cache: &mut ScanCache) -> usize {
     reqs.iter()
-        .filter(|(target, headers)| {
+        .filter(|(client, target, headers)| {
             let input = Input {
                 target,
                 headers,
                 body: None,
             };
-            let found: Findings = inspect_all_cached(&input, cache);
+            let found: Findings = if *client == ANONYMOUS {
+                inspect_all_cached(&input, cache)
+            } else {
+                inspect_all_cached_for(&input, cache, *client)
+            };
             !std::hint::black_box(found).is_empty()
         })
         .count()
@@ -152,6 +171,8 @@ fn main() {
     let clients = args.first().copied().unwrap_or(300).max(1);
     let warm = args.get(1).copied().unwrap_or(20_000) as usize;
     let count = args.get(2).copied().unwrap_or(20_000) as usize;
+    // 0: the client is not named (no per-client level), to compare.
+    let named = args.get(3).copied().unwrap_or(1) != 0;
     let mut mix = Mix {
         rng: Rng(7),
         clients,
@@ -160,20 +181,27 @@ fn main() {
     let mut cache = ScanCache::default();
     let warmup: Vec<Request> = (0..warm).map(|_| mix.next()).collect();
     let reqs: Vec<Request> = (0..count).map(|_| mix.next()).collect();
-    let (warmup, reqs) = (inputs(&warmup), inputs(&reqs));
+    let (mut warmup, mut reqs) = (inputs(&warmup), inputs(&reqs));
+    if !named {
+        for r in warmup.iter_mut().chain(reqs.iter_mut()) {
+            r.0 = ANONYMOUS;
+        }
+    }
     warm_up(&warmup, &mut cache);
-    let (h0, m0, e0) = (
+    let (h0, m0, e0, c0) = (
         cache.verdicts.hits,
         cache.verdicts.misses,
         cache.verdicts.exact_hits(),
+        cache.verdicts.client_hits(),
     );
     let t = thread_cpu_ns();
     let flagged = counted(&reqs, &mut cache);
     let ns = thread_cpu_ns() - t;
     println!(
         "signature_mix: {clients} clients, {count} requests: {:.0} ns cpu per request, \
-         exact hits {}, hashed hits {} misses {}, flagged {flagged}",
+         per-client hits {}, exact hits {}, hashed hits {} misses {}, flagged {flagged}",
         ns as f64 / count.max(1) as f64,
+        cache.verdicts.client_hits() - c0,
         cache.verdicts.exact_hits() - e0,
         cache.verdicts.hits - h0,
         cache.verdicts.misses - m0,

@@ -40,8 +40,11 @@
 #   BENCH_DENY=100000                  denylist entries in the profiles file
 #   BENCH_VARIANTS="A1 B1 A2 B2 PA PB" variants of the capacity run
 #   BENCH_PIN=1                        1-worker variants: nginx on CPU 0, wrk on CPU 1
-#   BENCH_CALLGRIND_SECONDS=15         counted seconds per callgrind variant
+#   BENCH_CALLGRIND_REQUESTS=10000     counted requests per callgrind variant (a fixed
+#   BENCH_CALLGRIND_WARMUP=4000        sequence: the warm-up's, then the counted ones)
+#   BENCH_CALLGRIND_TIMEOUT=900        seconds either part may take before the run fails
 #   BENCH_CALLGRIND_CLIENTS=300        clients of the callgrind run
+#   BENCH_CALLGRIND_OPTS=              more valgrind options (e.g. --dump-instr=yes)
 #   BENCH_REACTION=denylist            the profile's reaction (monitor: nobody is refused,
 #                                      detection still runs in full on every request)
 #   BENCH_PORT=18480                   first of the loopback ports used
@@ -422,7 +425,7 @@ local api = "Accept: application/json\r\nReferer: https://shop.example/\r\n"
 -- the page and its script, as a browser does.
 local sent = {}
 
-function request()
+local function next_request()
   local c = random(nclients)
   local n = sent[c] or 0
   sent[c] = n + 1
@@ -437,6 +440,55 @@ function request()
   local product = 1 + (c * 31 + 257 * random(0, 3)) % 1000
   return "GET /api/v1/products/" .. product .. ".json?fields=id,name,price&currency=EUR&sort="
     .. sorts[random(4)] .. "&page=" .. random(3) .. " HTTP/1.1\r\n" .. host .. api .. heads(c)
+end
+
+-- The callgrind mode's fixed sequence (wall-clock modes leave both unset):
+-- BENCH_SKIP requests are generated and dropped first (the warm-up sent
+-- them), and after BENCH_COUNT answers the run ends at once, so one
+-- connection sends exactly the same requests to every variant.
+local skip = tonumber(os.getenv("BENCH_SKIP") or "0")
+local count = tonumber(os.getenv("BENCH_COUNT") or "0")
+local answered, generated, non2xx = 0, 0, 0
+-- wrk asks for one request before the run to check it (and never sends
+-- it): while nothing is answered, the request asked first is asked again.
+local held
+
+function init(args)
+  for _ = 1, skip do
+    next_request()
+  end
+end
+
+if count > 0 then
+  function request()
+    if answered == 0 and held then
+      local r = held
+      held = nil
+      return r
+    end
+    generated = generated + 1
+    local r = next_request()
+    if answered == 0 then held = r end
+    return r
+  end
+
+  function response(status, headers, body)
+    answered = answered + 1
+    if status < 200 or status > 299 then
+      non2xx = non2xx + 1
+    end
+    if answered >= count then
+      -- One connection: each request is answered before the next is
+      -- asked, so generated > answered means a lost connection asked for
+      -- more (the sequence then differs from the other variant's).
+      io.write(string.format("BENCH requests=%d generated=%d non2xx=%d connect=0 read=0 write=0 timeout=0\n",
+        answered, generated, non2xx))
+      io.stdout:flush()
+      os.exit(0)
+    end
+  end
+else
+  request = next_request
 end
 
 function done(summary, latency, requests)
@@ -551,14 +603,22 @@ make_lua
 # ---------------------------------------------------------------- callgrind
 
 if [ "$MODE" = callgrind ]; then
-  CG_SECS=${BENCH_CALLGRIND_SECONDS:-15}
-  # Under valgrind nginx serves a few hundred requests a second: 300 clients
-  # keep it to about one request per client and second, and let every client
-  # get past its first page and script during the warm-up, so that plain
-  # nginx and the module count the same mix. The profile's reaction is
-  # monitor: what the module does per request is the same, and a client
+  CG_REQS=${BENCH_CALLGRIND_REQUESTS:-10000}
+  CG_WARM=${BENCH_CALLGRIND_WARMUP:-4000}
+  CG_LIMIT=${BENCH_CALLGRIND_TIMEOUT:-900}
+  if [ -n "${BENCH_CALLGRIND_SECONDS:-}" ]; then
+    say "bench: BENCH_CALLGRIND_SECONDS is no longer used: the callgrind mode sends a fixed sequence (BENCH_CALLGRIND_REQUESTS, BENCH_CALLGRIND_WARMUP)"
+  fi
+  # A fixed, seeded sequence on one connection: the warm-up sends its first
+  # CG_WARM requests, the counted run the CG_REQS after them, each asked
+  # only once the one before was answered, so A1 and B1 count exactly the
+  # same requests in the same order whatever valgrind's speed (it was a
+  # fixed time before: the mix then depended on how many requests fit).
+  # 300 clients: every one is past its first page and script in the
+  # warm-up, so the counted mix is the steady state. The profile's reaction
+  # is monitor: what the module does per request is the same, and a client
   # that happens to cross a threshold is not refused (which would change
-  # the mix).
+  # the answers).
   CLIENTS=${BENCH_CALLGRIND_CLIENTS:-300}
   make_profiles "$BENCH/profiles-B.toml" true "$DENY" monitor
   printf 'variant\trequests\tinstructions\tinstr_per_request\tmodule_preaccess\tmodule_log\n' > "$BENCH/callgrind.tsv"
@@ -567,18 +627,22 @@ if [ "$MODE" = callgrind ]; then
     prefix="$BENCH/$v"
     port=$(port_of "$v")
     "$NGINX" -p "$prefix" -c conf/nginx.conf -t -q || die "nginx -t failed for $v"
-    valgrind --tool=callgrind --callgrind-out-file="$prefix/callgrind.out" \
+    # shellcheck disable=SC2086 # options, split on purpose
+    valgrind --tool=callgrind ${BENCH_CALLGRIND_OPTS:-} --callgrind-out-file="$prefix/callgrind.out" \
       "$NGINX" -p "$prefix" -c conf/nginx.conf > "$prefix/logs/valgrind.log" 2>&1 &
     vpid=$!
     VALGRIND_PIDS="$VALGRIND_PIDS $vpid"
     wait_port "$port" "variant $v under valgrind (see $prefix/logs/valgrind.log)"
-    say "callgrind $v: 8 s warm-up, then ${CG_SECS} s counted (wrk -t1 -c4)"
-    wrk_cmd "$v" 8 4 > /dev/null
+    say "callgrind $v: $CG_WARM requests of warm-up, then $CG_REQS counted (wrk -t1 -c1, a fixed sequence)"
+    warm=$(BENCH_COUNT=$CG_WARM wrk_cmd "$v" "$CG_LIMIT" 1 | grep '^BENCH ' | tail -n1)
+    [ "$(printf '%s\n' "$warm" | field requests)" = "$CG_WARM" ] || die "$v: warm-up did not finish in ${CG_LIMIT} s: $warm"
     callgrind_control -z "$vpid" > /dev/null
-    line=$(wrk_cmd "$v" "$CG_SECS" 4 | grep '^BENCH ' | tail -n1)
+    line=$(BENCH_SKIP=$CG_WARM BENCH_COUNT=$CG_REQS wrk_cmd "$v" "$CG_LIMIT" 1 | grep '^BENCH ' | tail -n1)
     callgrind_control -d "$vpid" > /dev/null
     kill -QUIT "$vpid" 2>/dev/null || true
     wait "$vpid" 2>/dev/null || true
+    [ "$(printf '%s\n' "$line" | field requests)" = "$CG_REQS" ] || die "$v: counted run did not finish in ${CG_LIMIT} s: $line"
+    [ "$(printf '%s\n' "$line" | field generated)" = "$CG_REQS" ] || die "$v: more requests asked than answered (a connection was lost): $line"
     n=$(printf '%s\n' "$line" | field requests)
     bad=$(printf '%s\n' "$line" | awk '{ for (i = 2; i <= NF; i++) { split($i, kv, "="); f[kv[1]] = kv[2] } print f["non2xx"] + f["connect"] + f["read"] + f["write"] + f["timeout"] }')
     [ "$bad" = 0 ] || die "$v: $bad failed requests under callgrind: $line"
@@ -600,7 +664,7 @@ if [ "$MODE" = callgrind ]; then
   done
   echo
   echo "ngx_http_api_abuse_module: instructions per request (valgrind --tool=callgrind, user space only;"
-  echo "one nginx process (master_process off), wrk -t1 -c4 for ${CG_SECS} s after an 8 s warm-up, $CLIENTS clients, $DENY deny entries)"
+  echo "one nginx process (master_process off), the same $CG_REQS requests after $CG_WARM of warm-up, one connection, $CLIENTS clients, $DENY deny entries)"
   awk -F'\t' 'NR > 1 { printf "  %-3s %8d requests  %8d instructions per request", $1, $2, $4;
     if ($1 == "B1") printf "  (module handlers inclusive: PREACCESS %d, LOG %d)", $5, $6; printf "\n"; i[$1] = $4 }
     END { if (i["A1"] > 0) printf "  B1 - A1: %+d instructions per request; A1/B1 %.3f\n", i["B1"] - i["A1"], i["A1"] / i["B1"] }' "$BENCH/callgrind.tsv"

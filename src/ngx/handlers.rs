@@ -19,7 +19,7 @@ use crate::access::{self, ListTag};
 use crate::model::{AttackClass, BotType};
 use crate::request::RequestView;
 use crate::signatures;
-use crate::signatures::cache::{inspect_all_cached, ScanCache};
+use crate::signatures::cache::{inspect_all_cached_for, ScanCache};
 use crate::table::client_key;
 
 /// What the module decided for a request; read by the variables.
@@ -249,7 +249,7 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
             ctx.fingerprint = scan.fp.finish();
             ctx.ua_hash = scan.ua_is_headers_in.then_some(ctx.fingerprint.ua);
             // SAFETY: see above.
-            ctx.attack = unsafe { inspect(r, &scan) };
+            ctx.attack = unsafe { inspect(r, &scan, addr) };
             if let Some(a) = ctx.attack {
                 shared.count_attack(a);
             }
@@ -865,11 +865,16 @@ impl HeaderScan {
 static mut SCAN_CACHE: Option<ScanCache> = None;
 
 /// Attack signs in the request: target, input-carrying headers and, when
-/// nginx holds it in memory, the body.
+/// nginx holds it in memory, the body. `addr` (the client, after realip)
+/// names the client for the scan's per-client verdicts.
 ///
 /// # Safety
 /// `r` must be a live request, on the worker's event thread.
-unsafe fn inspect(r: *mut ngx_http_request_t, scan: &HeaderScan) -> Option<AttackClass> {
+unsafe fn inspect(
+    r: *mut ngx_http_request_t,
+    scan: &HeaderScan,
+    addr: std::net::IpAddr,
+) -> Option<AttackClass> {
     // SAFETY: the caller's live request.
     let (req, body) = unsafe { (&*r, super::body::in_memory(r)) };
     let input = signatures::Input {
@@ -881,7 +886,12 @@ unsafe fn inspect(r: *mut ngx_http_request_t, scan: &HeaderScan) -> Option<Attac
     // place that touches the cache, so no other reference to it is alive.
     let cache =
         unsafe { &mut *std::ptr::addr_of_mut!(SCAN_CACHE) }.get_or_insert_with(ScanCache::default);
-    inspect_all_cached(&input, cache)
+    let client = match addr {
+        std::net::IpAddr::V4(a) => u128::from(u32::from(a)),
+        // Apart from every IPv4 number (an IPv4-mapped address arrives as V4).
+        std::net::IpAddr::V6(a) => u128::from(a) | 1 << 127,
+    };
+    inspect_all_cached_for(&input, cache, client)
         .strongest()
         .map(|f| f.class)
 }

@@ -36,8 +36,23 @@
 //! charges the budget what the scan cost, so a cached request is inspected
 //! exactly as far as an uncached one (`tests::same_as_the_full_scan_*`).
 //!
+//! - **Per client** ([`PerClient`], for the User-Agent, the Cookie header,
+//!   address headers such as `X-Forwarded-For` and the Referer): the values
+//!   a client sends with every request (the Referer with every request of a
+//!   page: its scripts, styles and API calls), kept under the client's address (the glue
+//!   names the client, [`inspect_all_cached_for`]) as that client's last
+//!   value of each kind with its verdict. A hit is an exact byte compare
+//!   against one slot found from the address, with no hash of the value;
+//!   a miss (another client in the slot, or another value) costs a compare
+//!   or two. A Cookie is per client, so the exact level cannot keep it
+//!   (it pushed the hot paths out at 200,000 clients); here it only
+//!   replaces the previous value of a client whose slot it is. The address
+//!   picks the slot (with a per-process seed) and the bytes decide, so a
+//!   client that shares or aims at a slot only evicts.
+//!
 //! Memory per worker: hashed 128 KiB, exact 48 KiB of entries, a 64 KiB
-//! arena and 16 KiB of doorkeeper words, 256 KiB in all.
+//! arena and 16 KiB of doorkeeper words, per client 656 KiB (1,024 slots
+//! of 656 bytes), 912 KiB in all.
 
 use std::hash::{BuildHasher, Hasher};
 
@@ -246,9 +261,153 @@ impl Exact {
     }
 }
 
+/// Slots of the per-client level (a power of two).
+const CLIENT_SLOTS: usize = 1024;
+/// Bytes a per-client slot keeps: a User-Agent, a Cookie header, an
+/// address header and a Referer of up to [`ClientField::span`]'s length
+/// each.
+const CLIENT_BYTES: usize = 624;
+
+/// The values the per-client level keeps, one of each per client.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum ClientField {
+    UserAgent,
+    Cookie,
+    /// `X-Forwarded-For`, `X-Real-IP`, `Origin` (one value: a client that
+    /// sends two of them keeps the last).
+    Address,
+    /// The page a client's requests come from: the same for the page's
+    /// scripts, styles, images and API calls.
+    Referer,
+}
+
+impl ClientField {
+    /// Where the value lives in a slot's bytes, and its longest length.
+    const fn span(self) -> (usize, usize) {
+        match self {
+            ClientField::UserAgent => (0, 192),
+            ClientField::Cookie => (192, 192),
+            ClientField::Address => (384, 48),
+            ClientField::Referer => (432, 192),
+        }
+    }
+
+    const fn index(self) -> usize {
+        self as usize
+    }
+}
+
+// The spans tile the slot's bytes, in order.
+const _: () = {
+    let (ua, cookie, addr, referer) = (
+        ClientField::UserAgent.span(),
+        ClientField::Cookie.span(),
+        ClientField::Address.span(),
+        ClientField::Referer.span(),
+    );
+    assert!(ua.0 == 0 && cookie.0 == ua.0 + ua.1 && addr.0 == cookie.0 + cookie.1);
+    assert!(referer.0 == addr.0 + addr.1 && referer.0 + referer.1 == CLIENT_BYTES);
+};
+
+#[derive(Clone, Copy, Default)]
+struct Kept {
+    /// 0: nothing kept.
+    len: u16,
+    verdict: Verdict,
+}
+
+#[derive(Clone, Copy)]
+struct ClientSlot {
+    /// The client's seeded hash (0: empty).
+    client: u64,
+    kept: [Kept; 4],
+    bytes: [u8; CLIENT_BYTES],
+}
+
+const _: () = assert!(std::mem::size_of::<ClientSlot>() == 656);
+
+/// The per-client level (see the module header).
+pub(super) struct PerClient {
+    slots: Box<[ClientSlot]>,
+    seed: u64,
+    /// This scan's slot and client, when the caller named one.
+    current: Option<(usize, u64)>,
+    hits: u64,
+}
+
+impl PerClient {
+    fn new(seed: u64) -> Self {
+        let empty = ClientSlot {
+            client: 0,
+            kept: [Kept::default(); 4],
+            bytes: [0; CLIENT_BYTES],
+        };
+        PerClient {
+            slots: vec![empty; CLIENT_SLOTS].into_boxed_slice(),
+            seed,
+            current: None,
+            hits: 0,
+        }
+    }
+
+    /// The next scan is `client`'s (`None`: no client, the level is off).
+    fn begin(&mut self, client: Option<u128>) {
+        self.current = client.map(|c| {
+            let mut h = rustc_hash::FxHasher::with_seed(self.seed as usize);
+            h.write_u128(c);
+            let h = h.finish();
+            // FxHasher's high bits are its best mixed.
+            ((h >> 32) as usize & (CLIENT_SLOTS - 1), h | 1)
+        });
+    }
+
+    /// The client's verdict for `raw`, when `raw` is the value of this
+    /// kind the client sent last.
+    #[inline]
+    pub(super) fn lookup(&mut self, field: ClientField, raw: &[u8]) -> Option<Verdict> {
+        let (i, client) = self.current?;
+        let slot = self.slots.get(i)?;
+        let kept = slot.kept[field.index()];
+        if slot.client != client || kept.len == 0 || usize::from(kept.len) != raw.len() {
+            return None;
+        }
+        let (at, _) = field.span();
+        if slot.bytes.get(at..at + raw.len())? != raw {
+            return None;
+        }
+        self.hits += 1;
+        Some(kept.verdict)
+    }
+
+    /// Keeps `raw`'s verdict as the client's value of this kind (nothing
+    /// when no client is named or the value is too long to keep).
+    pub(super) fn keep(&mut self, field: ClientField, raw: &[u8], verdict: Verdict) {
+        let Some((i, client)) = self.current else {
+            return;
+        };
+        let (at, cap) = field.span();
+        if raw.is_empty() || raw.len() > cap {
+            return;
+        }
+        let Some(slot) = self.slots.get_mut(i) else {
+            return;
+        };
+        if slot.client != client {
+            slot.client = client;
+            slot.kept = [Kept::default(); 4];
+        }
+        slot.bytes[at..at + raw.len()].copy_from_slice(raw);
+        slot.kept[field.index()] = Kept {
+            len: raw.len() as u16,
+            verdict,
+        };
+    }
+}
+
 /// The verdicts, keyed by checks and field bytes.
 pub struct Verdicts {
     pub(super) exact: Exact,
+    pub(super) per_client: PerClient,
     buckets: Box<[Bucket]>,
     keys: std::collections::hash_map::RandomState,
     /// The field hashed last in this scan (address, length, hash): a path is
@@ -264,6 +423,7 @@ impl Default for Verdicts {
         let keys = std::collections::hash_map::RandomState::new();
         Verdicts {
             exact: Exact::new(keys.hash_one(0x5eed_u64)),
+            per_client: PerClient::new(keys.hash_one(0xc11e_u64)),
             buckets: vec![Bucket::default(); SLOTS / WAYS].into_boxed_slice(),
             keys,
             last: None,
@@ -277,6 +437,11 @@ impl Verdicts {
     /// Hits of the exact level.
     pub fn exact_hits(&self) -> u64 {
         self.exact.hits
+    }
+
+    /// Hits of the per-client level.
+    pub fn client_hits(&self) -> u64 {
+        self.per_client.hits
     }
 
     pub(super) fn lookup(&mut self, tag: u32, field: &[u8]) -> Lookup {
@@ -349,6 +514,19 @@ impl Default for ScanCache {
 
 /// [`super::inspect_all`] with the verdicts of fields seen before reused.
 pub fn inspect_all_cached(input: &Input, cache: &mut ScanCache) -> Findings {
+    cache.verdicts.per_client.begin(None);
+    scan(input, cache)
+}
+
+/// [`inspect_all_cached`] for a request from `client` (its address, as
+/// a number): the per-client level keeps its User-Agent, Cookie and
+/// address header verdicts too.
+pub fn inspect_all_cached_for(input: &Input, cache: &mut ScanCache, client: u128) -> Findings {
+    cache.verdicts.per_client.begin(Some(client));
+    scan(input, cache)
+}
+
+fn scan(input: &Input, cache: &mut ScanCache) -> Findings {
     // An address names the same bytes only within one request.
     cache.verdicts.last = None;
     scan_input(input, &mut cache.buf, Some(&mut cache.verdicts))
@@ -462,8 +640,14 @@ mod tests {
     /// hit), against the scan without a cache: the same classes at the same
     /// locations.
     fn check_same(reqs: &[Req], cache: &mut ScanCache) {
+        check_same_as(reqs, cache, |_| None);
+    }
+
+    /// [`check_same`] with the request at `i` from `client(i)` (`None`:
+    /// no client named, as [`inspect_all_cached`]).
+    fn check_same_as(reqs: &[Req], cache: &mut ScanCache, client: impl Fn(usize) -> Option<u128>) {
         for round in 0..2 {
-            for (target, headers) in reqs {
+            for (i, (target, headers)) in reqs.iter().enumerate() {
                 let h: Vec<(&[u8], &[u8])> =
                     headers.iter().map(|(n, v)| (*n, v.as_slice())).collect();
                 let input = Input {
@@ -473,8 +657,12 @@ mod tests {
                 };
                 let full = inspect_all(&input);
                 for _ in 0..3 {
+                    let cached = match client(i) {
+                        Some(c) => inspect_all_cached_for(&input, cache, c),
+                        None => inspect_all_cached(&input, cache),
+                    };
                     assert_eq!(
-                        inspect_all_cached(&input, cache),
+                        cached,
                         full,
                         "round {round}: {:?} {:?}",
                         String::from_utf8_lossy(target),
@@ -523,6 +711,86 @@ mod tests {
             }
         }
         assert!(cache.verdicts.exact_hits() >= before + 9, "hits");
+    }
+
+    /// The per-client level on the corpus: each attack and clean string
+    /// as a User-Agent, a Cookie, an `X-Forwarded-For` value and a Referer, the
+    /// requests shared out among a few clients (so a client's values
+    /// change from clean to attack and back, and clients share slots),
+    /// through the other levels too; the same findings as without a cache.
+    #[test]
+    fn per_client_same_as_the_full_scan_on_the_corpus() {
+        let lines = corpus();
+        let mut reqs: Vec<Req> = Vec::new();
+        for (i, s) in lines.iter().enumerate() {
+            let clean = &lines[(i * 7 + 3) % lines.len()];
+            let page: &[u8] = b"https://shop.example/";
+            let ip: &[u8] = b"203.0.113.9";
+            let sid: &[u8] = b"sid=e6b0189c46772c0a; theme=light";
+            for (ua, cookie, xff, referer) in [
+                (s.as_slice(), clean.as_slice(), ip, page),
+                (UA, s.as_slice(), ip, page),
+                (UA, clean.as_slice(), s.as_slice(), page),
+                (UA, sid, ip, s.as_slice()),
+                (UA, sid, ip, page),
+            ] {
+                reqs.push((
+                    b"/api/v1/products/7.json?page=2".to_vec(),
+                    vec![
+                        (b"user-agent", ua.to_vec()),
+                        (b"referer", referer.to_vec()),
+                        (b"cookie", cookie.to_vec()),
+                        (b"x-forwarded-for", xff.to_vec()),
+                    ],
+                ));
+            }
+        }
+        for clients in [1u128, 3, 5000] {
+            let mut cache = ScanCache::default();
+            check_same_as(&reqs, &mut cache, |i| Some(i as u128 % clients));
+            assert!(
+                cache.verdicts.client_hits() > 1_000,
+                "{clients} clients: the per-client level answers: {} hits",
+                cache.verdicts.client_hits()
+            );
+        }
+    }
+
+    /// A client's value seen clean, then an attack in the same place and
+    /// of the same length: found, whatever the level kept.
+    #[test]
+    fn per_client_value_changed_is_scanned() {
+        let mut cache = ScanCache::default();
+        let clean: &[u8] = b"sid=e6b0189c46772c0a; theme=light";
+        let attack: &[u8] = b"sid=e6b0189c4' or 1=1--heme=light";
+        assert_eq!(clean.len(), attack.len());
+        for (cookie, found) in [
+            (clean, false),
+            (clean, false),
+            (attack, true),
+            (clean, false),
+        ] {
+            let h: [(&[u8], &[u8]); 2] = [(b"user-agent", UA), (b"cookie", cookie)];
+            let input = Input {
+                target: b"/api/items?page=2",
+                headers: &h,
+                body: None,
+            };
+            let f = inspect_all_cached_for(&input, &mut cache, 7);
+            assert_eq!(
+                f.contains(crate::model::AttackClass::Sqli),
+                found,
+                "{cookie:?}"
+            );
+            if found {
+                assert_eq!(f.strongest().map(|f| f.location), Some(Location::Cookie));
+            }
+        }
+        assert!(
+            cache.verdicts.client_hits() >= 3,
+            "{}",
+            cache.verdicts.client_hits()
+        );
     }
 
     #[test]
@@ -575,6 +843,9 @@ mod tests {
         }
         let mut cache = ScanCache::default();
         check_same(&reqs, &mut cache);
+        // The same through the per-client level, a few clients sharing
+        // the requests (budget-limited ones included).
+        check_same_as(&reqs, &mut cache, |i| Some(i as u128 % 7));
         // Far more distinct values than the arena holds: overwritten entries
         // must drop out, never answer for other bytes.
         let mut wide = Vec::new();

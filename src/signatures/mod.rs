@@ -14,6 +14,7 @@
 //! [`MAX_REQUEST_BYTES`]. Nothing is allocated; all signatures are constant
 //! tables compiled into the binary, so there is nothing to build at start-up.
 
+mod code;
 mod commands;
 mod fields;
 mod identity;
@@ -252,37 +253,56 @@ impl Scan<'_> {
         for &(name, value) in input.headers {
             match known_header(name) {
                 Known::Cookie => {
-                    // Not cached whole: a Cookie header is per client, and a
-                    // client's next request is usually too far away for the
-                    // exact level (measured: a loss at 200,000 clients).
+                    // Not in the exact level: a Cookie header is per client,
+                    // and a client's next request is usually too far away
+                    // for it (measured: a loss at 200,000 clients). The
+                    // per-client level keeps it instead.
                     scan.location = Location::Cookie;
-                    if !scan.prefilter || !prefilter::plain_pairs(value, b';') {
-                        fields::cookies(value, scan);
+                    scan.per_client(cache::ClientField::Cookie, value, |scan| {
+                        if !scan.prefilter || !prefilter::plain_pairs(value, b';') {
+                            fields::cookies(value, scan);
+                        }
+                    });
+                }
+                Known::ContentType => {
+                    content_type = value;
+                    // A media type never holds `{` (neither its tokens nor a
+                    // boundary's characters): one that does carries an
+                    // expression, Struts' OGNL `%{(#_='multipart/form-data')..}`
+                    // (CVE-2017-5638), and is read as a header.
+                    if memchr::memchr(b'{', value).is_some() {
+                        scan.location = Location::Header;
+                        scan.run(value, Encoding::RAW, HEADER);
                     }
                 }
-                Known::ContentType => content_type = value,
                 Known::Skipped => {}
                 // The usual ones, before the search for a file name below and
                 // with the checks `header_checks` gives them (a test keeps the
                 // two in step), without lowercasing the name again.
                 Known::Address => {
                     scan.location = Location::Header;
-                    scan.run(value, Encoding::RAW, HEADER);
+                    scan.per_client(cache::ClientField::Address, value, |scan| {
+                        scan.run(value, Encoding::RAW, HEADER);
+                    });
                 }
                 // The value and its query arguments as one verdict: the
                 // same Referer comes with every request from a page.
                 Known::Referer => {
                     scan.location = Location::Header;
-                    scan.part(cache::REFERER_TAG, value, false, |scan| {
-                        if scan.run(value, Encoding::RAW, HEADER) {
-                            scan.referer_arguments(value);
-                        }
+                    scan.per_client(cache::ClientField::Referer, value, |scan| {
+                        scan.part(cache::REFERER_TAG, value, false, |scan| {
+                            if scan.run(value, Encoding::RAW, HEADER) {
+                                scan.referer_arguments(value);
+                            }
+                        });
                     });
                 }
                 Known::Url => {
                     scan.location = Location::Header;
                     if name == b"user-agent" {
-                        scan.user_agent(value);
+                        scan.per_client(cache::ClientField::UserAgent, value, |scan| {
+                            scan.user_agent(value);
+                        });
                     } else {
                         scan.run(value, Encoding::RAW, HEADER_URL);
                     }
@@ -582,6 +602,34 @@ impl<'a> Scan<'a> {
             if let Some(a) = admit.filter(|a| a.seen) {
                 c.exact.admit(a, raw, v);
             }
+        }
+    }
+
+    /// Runs `scan` on `raw`, a value the client sends with every request
+    /// (User-Agent, Cookie, an address header), with its verdict kept in
+    /// the cache's per-client level: the client's last value of the kind,
+    /// found from the client's address and compared whole. Cached, as in
+    /// [`Scan::part`], only when nothing was found before it and the
+    /// budget lasted.
+    fn per_client(&mut self, field: cache::ClientField, raw: &[u8], scan: impl FnOnce(&mut Self)) {
+        let cacheable = self.found.mask == 0 && !self.exhausted;
+        if let (true, Some(c)) = (cacheable, self.cache.as_deref_mut()) {
+            if let Some(v) = c.per_client.lookup(field, raw) {
+                if self.charge(v) {
+                    return;
+                }
+            }
+        }
+        let budget = self.budget;
+        scan(self);
+        let verdict = cache::Verdict::new(self.found.mask, budget - self.budget);
+        if let (true, false, Some(v), Some(c)) = (
+            cacheable,
+            self.exhausted,
+            verdict,
+            self.cache.as_deref_mut(),
+        ) {
+            c.per_client.keep(field, raw, v);
         }
     }
 

@@ -312,7 +312,8 @@ pub fn detect(n: &Normalized) -> bool {
     if n.has(trig::PAREN) && n.has(trig::QUOTE) && (concatenated_call(s) || computed_call(s)) {
         return true;
     }
-    s.starts_with(b"xyqktkrfrlvoqyqk")
+    super::code::detect(n)
+        || s.starts_with(b"xyqktkrfrlvoqyqk")
         || s.starts_with(b"while(")
         || s.starts_with(b"for(;;)")
         || (s.starts_with(b"function()")

