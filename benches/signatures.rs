@@ -157,6 +157,13 @@ fn worst_cases() -> Vec<Worst> {
             repeat(b"q=", b"$((a ", BODY_LIMIT),
         ),
         form("form_param_expansions", repeat(b"q=", b"${a:", BODY_LIMIT)),
+        // Bash's `$[..]` arithmetic left open after every `$`, and variables
+        // run after separators (rce.rs, eighth round).
+        form("form_arith_expansions", repeat(b"q=", b"$[1+", BODY_LIMIT)),
+        form("form_variable_runs", repeat(b"q=a=", b"1;$a ", BODY_LIMIT)),
+        // cmd `if` after every separator, and assignments before words.
+        form("form_cmd_if", repeat(b"q=", b";if a==b ", BODY_LIMIT)),
+        form("form_assignments", repeat(b"q=", b";a=b c=d ", BODY_LIMIT)),
         form("form_computed_calls", repeat(b"q=", b"')('a' ", BODY_LIMIT)),
         form(
             "form_pipes_to_sh",
@@ -357,6 +364,17 @@ fn worst_cases() -> Vec<Worst> {
             repeat(b"q=<math>", b"<a b=http://0.1.0x ", BODY_LIMIT),
         ),
         form("form_bracket_tags", repeat(b"q=", b"<img[a]]on]onx=", BODY_LIMIT)),
+        // Code injection (code.rs): every `(` read back to a long name and a
+        // line comment before it; pipe opens, SpEL types, OGNL statics and
+        // lookups that never complete.
+        form(
+            "form_code_calls",
+            repeat(b"q=", b"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa #a\n(", BODY_LIMIT),
+        ),
+        form(
+            "form_code_lookups",
+            repeat(b"q=", b"open('a','b' t(java.a @java.a.b ${a send(:a ", BODY_LIMIT),
+        ),
     ]
 }
 

@@ -434,7 +434,7 @@ fn update_stage(
                 (true, prior_of(Some(state), now_ms))
             };
             let obs = match stage {
-                Stage::Started => state.begin(facts, baseline, now_ms),
+                Stage::Started => state.begin_with(facts, baseline, now_ms, inserted),
                 Stage::Finished => state.update(facts, baseline, now_ms),
             };
             #[cfg(debug_assertions)]

@@ -304,10 +304,15 @@ impl AppBaseline {
         if !self.is_trained() {
             return None;
         }
-        let from = estimate(&self.popularity, prev);
-        let to = estimate(&self.popularity, cur);
+        // Each estimate only when the answer still depends on it.
+        if estimate(&self.popularity, cur) < 1.0 {
+            return Some(true);
+        }
         let seen = estimate(&self.transitions, pair(prev, cur));
-        Some(to < 1.0 || seen < (RARE_TRANSITION_SHARE * from).max(1.0))
+        if seen < 1.0 {
+            return Some(true);
+        }
+        Some(seen < RARE_TRANSITION_SHARE * estimate(&self.popularity, prev))
     }
 
     /// Share of asset requests in the learned traffic, `None` while untrained.
@@ -354,20 +359,78 @@ fn add<const W: usize>(sketch: &mut [[f32; W]; DEPTH], key: u32) {
 }
 
 fn estimate<const W: usize>(sketch: &[[f32; W]; DEPTH], key: u32) -> f32 {
-    sketch
-        .iter()
-        .zip(SEEDS)
-        .map(|(row, seed)| {
-            row.get(mix(key ^ seed) as usize % W)
-                .copied()
-                .unwrap_or(0.0)
-        })
-        .fold(f32::INFINITY, f32::min)
+    let [r0, r1] = sketch;
+    let [s0, s1] = SEEDS;
+    // `W` is a power of two: `%` is a mask, and the index is in bounds.
+    r0[mix(key ^ s0) as usize % W].min(r1[mix(key ^ s1) as usize % W])
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The transition test as first written: every estimate, folded.
+    fn rare_as_before(b: &AppBaseline, prev: u32, cur: u32) -> Option<bool> {
+        fn est<const W: usize>(sketch: &[[f32; W]; DEPTH], key: u32) -> f32 {
+            sketch
+                .iter()
+                .zip(SEEDS)
+                .map(|(row, seed)| {
+                    row.get(mix(key ^ seed) as usize % W)
+                        .copied()
+                        .unwrap_or(0.0)
+                })
+                .fold(f32::INFINITY, f32::min)
+        }
+        if !b.is_trained() {
+            return None;
+        }
+        let from = est(&b.popularity, prev);
+        let to = est(&b.popularity, cur);
+        let seen = est(&b.transitions, pair(prev, cur));
+        Some(to < 1.0 || seen < (RARE_TRANSITION_SHARE * from).max(1.0))
+    }
+
+    #[test]
+    fn transition_test_answers_as_before() {
+        let mut rng = crate::testing::XorShift64::new(0x7a2b);
+        let mut b = AppBaseline::boxed();
+        let mut answers = [0u32; 3];
+        for round in 0..40 {
+            b.requests = if round % 5 == 0 {
+                10.0
+            } else {
+                MIN_TRAINED_REQUESTS
+            };
+            // Sparse and dense sketches, counts below and above 1.
+            let scale = [0.5f32, 3.0, 200.0, 5_000.0][round % 4];
+            for v in b.popularity.iter_mut().flatten() {
+                *v = if rng.next_u64() % 3 == 0 {
+                    0.0
+                } else {
+                    (rng.next_u64() % 1000) as f32 / 1000.0 * scale
+                };
+            }
+            for v in b.transitions.iter_mut().flatten() {
+                *v = if rng.next_u64() % 2 == 0 {
+                    0.0
+                } else {
+                    (rng.next_u64() % 1000) as f32 / 1000.0 * scale
+                };
+            }
+            for _ in 0..2_000 {
+                let (prev, cur) = (rng.next_u64() as u32 % 300, rng.next_u64() as u32 % 300);
+                let want = rare_as_before(&b, prev, cur);
+                assert_eq!(b.transition_is_rare(prev, cur), want, "{prev} -> {cur}");
+                answers[match want {
+                    None => 0,
+                    Some(false) => 1,
+                    Some(true) => 2,
+                }] += 1;
+            }
+        }
+        assert!(answers.iter().all(|&n| n > 1_000), "{answers:?}");
+    }
 
     fn sample(n: u16) -> Observation {
         Observation {

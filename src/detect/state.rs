@@ -193,9 +193,27 @@ impl ClientState {
     /// while it is still in flight: a tool with 40 connections has 40
     /// requests past the access check before the first one is answered.
     pub fn begin(&mut self, f: &RequestFacts, baseline: &AppBaseline, now_ms: u64) -> Observation {
+        self.begin_with(f, baseline, now_ms, false)
+    }
+
+    /// [`ClientState::begin`] on a record the caller knows is
+    /// [`ClientState::ZERO`] when `fresh` (the table zeroed it on insert):
+    /// the new session does not zero it a second time. The same record
+    /// and observation as `begin` (`fresh_records_begin_as_zeroed_ones`).
+    pub fn begin_with(
+        &mut self,
+        f: &RequestFacts,
+        baseline: &AppBaseline,
+        now_ms: u64,
+        fresh: bool,
+    ) -> Observation {
+        debug_assert!(!fresh || *self == ClientState::ZERO);
         let now = now_ms.max(self.last_seen_ms);
         let mut dt = 0;
-        if self.requests == 0 || now - self.last_seen_ms >= SESSION_IDLE_MS {
+        if fresh {
+            self.first_seen_ms = now;
+            self.epoch_start_ms = now;
+        } else if self.requests == 0 || now - self.last_seen_ms >= SESSION_IDLE_MS {
             self.start_session(now);
         } else {
             dt = now - self.last_seen_ms;
@@ -389,6 +407,10 @@ impl ClientState {
     /// but only when each one is used for several requests. A client that
     /// changes its User-Agent on almost every request is rotating, not shared.
     pub(crate) fn people(&self) -> f32 {
+        // One User-Agent, the usual client: no bit count.
+        if self.ua_seen & self.ua_seen.wrapping_sub(1) == 0 {
+            return 1.0;
+        }
         let uas = self.ua_seen.count_ones();
         if uas >= 2 && uas * 4 <= u32::from(self.epoch_requests) {
             uas.min(8) as f32
@@ -717,6 +739,79 @@ mod tests {
             }
         }
         assert!(skipped > 300 * 2000, "{skipped}");
+    }
+
+    #[test]
+    fn fresh_records_begin_as_zeroed_ones() {
+        // `begin_with(.., fresh = true)` skips the second zeroing of a
+        // record the table has just zeroed: same bytes, same observation,
+        // whatever the request and the clock.
+        let trained = {
+            let mut b = AppBaseline::boxed();
+            let mut s = ClientState::ZERO;
+            for i in 0..2_000u64 {
+                let p = format!("/p/{}", i % 30);
+                let t = 1_000_000 + i * 3_000;
+                let v = RequestView {
+                    path: p.as_bytes(),
+                    ..view("/")
+                };
+                let obs = s.observe(&v, None, &b, t);
+                b.learn(&obs, crate::detect::baseline::Lesson::ALL, t);
+            }
+            assert!(b.is_trained());
+            b
+        };
+        let mut rng = crate::testing::XorShift64::new(0xf2e5);
+        for b in [AppBaseline::boxed(), trained] {
+            for _ in 0..500 {
+                let path = match rng.next_u64() % 4 {
+                    0 => format!("/users/{}", rng.next_u64() % 50),
+                    1 => format!("/img/{}.png", rng.next_u64() % 9),
+                    2 => "/login".to_string(),
+                    _ => "/".to_string(),
+                };
+                let ua: &'static [u8] = [
+                    &b"curl/8.0"[..],
+                    b"Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+                    b"",
+                ][(rng.next_u64() % 3) as usize];
+                let v = RequestView {
+                    path: path.as_bytes(),
+                    user_agent: (!ua.is_empty()).then_some(ua),
+                    headers: rng.next_u64() as u16,
+                    ..view("/")
+                };
+                let f = facts::extract(&v, None);
+                let now = rng.next_u64() % (1 << 42);
+                let (mut a, mut z) = (ClientState::ZERO, ClientState::ZERO);
+                let oa = a.begin_with(&f, &b, now, true);
+                let oz = z.begin(&f, &b, now);
+                assert_eq!(bytemuck::bytes_of(&a), bytemuck::bytes_of(&z), "{path}");
+                assert_eq!(oa, oz);
+            }
+        }
+    }
+
+    #[test]
+    fn people_counts_user_agents_as_before() {
+        let mut s = ClientState::ZERO;
+        let mut rng = crate::testing::XorShift64::new(0x9e09);
+        for _ in 0..5_000 {
+            s.ua_seen = match rng.next_u64() % 4 {
+                0 => 0,
+                1 => 1 << (rng.next_u64() % 32),
+                _ => rng.next_u64() as u32 & rng.next_u64() as u32,
+            };
+            s.epoch_requests = (rng.next_u64() % 80) as u16;
+            let uas = s.ua_seen.count_ones();
+            let want = if uas >= 2 && uas * 4 <= u32::from(s.epoch_requests) {
+                uas.min(8) as f32
+            } else {
+                1.0
+            };
+            assert_eq!(s.people(), want);
+        }
     }
 
     #[test]

@@ -16,8 +16,9 @@
 //! [`MAX_USER_AGENT`](super::facts::MAX_USER_AGENT) bytes; the comparison is
 //! one `memcmp` of a value the request already has in cache. The bytes live
 //! in one block per worker (1024 x 512 bytes, 512 KiB of address space,
-//! allocated on the worker's first lookup and touched only where values are
-//! stored), never reallocated.
+//! allocated when the worker starts ([`prepare`], so that no request
+//! allocates; on the first lookup in tests and tools) and touched only where
+//! values are stored), never reallocated.
 
 use std::cell::RefCell;
 
@@ -43,8 +44,8 @@ const EMPTY: Entry = Entry {
 
 struct Cache {
     entries: [Entry; SLOTS],
-    /// `SLOTS` values of `MAX_USER_AGENT` bytes; empty until the first
-    /// lookup of this worker.
+    /// `SLOTS` values of `MAX_USER_AGENT` bytes; empty until [`prepare`]
+    /// (or the first store of this thread).
     bytes: Vec<u8>,
 }
 
@@ -52,6 +53,19 @@ thread_local! {
     static CACHE: RefCell<Cache> = const {
         RefCell::new(Cache { entries: [EMPTY; SLOTS], bytes: Vec::new() })
     };
+}
+
+/// Allocates this worker's value block (the nginx glue's `init_process`):
+/// zeroed pages from the allocator (`calloc`, an anonymous mapping at this
+/// size), so nothing is touched until a value is stored.
+pub fn prepare() {
+    CACHE.with(|c| {
+        if let Ok(mut c) = c.try_borrow_mut() {
+            if c.bytes.is_empty() {
+                c.bytes = vec![0; SLOTS * MAX_USER_AGENT];
+            }
+        }
+    });
 }
 
 /// The cached `(class, flags)` of the User-Agent `ua` (at most
@@ -100,6 +114,20 @@ pub fn get_or(hash: u32, ua: &[u8], compute: impl FnOnce() -> (u8, u8)) -> (u8, 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn prepare_allocates_once_and_keeps_entries() {
+        prepare();
+        let ptr = CACHE.with(|c| c.borrow().bytes.as_ptr());
+        assert_eq!(get_or(0x5151_5151, b"curl/8.0", || (2, 0)), (2, 0));
+        prepare();
+        assert_eq!(get_or(0x5151_5151, b"curl/8.0", || unreachable!()), (2, 0));
+        assert_eq!(CACHE.with(|c| c.borrow().bytes.as_ptr()), ptr);
+        assert_eq!(
+            CACHE.with(|c| c.borrow().bytes.len()),
+            SLOTS * MAX_USER_AGENT
+        );
+    }
 
     #[test]
     fn computes_once() {

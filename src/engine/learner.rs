@@ -78,6 +78,7 @@ impl Learner {
 
     /// The application `key` (named `name`), pulled from the zone on its
     /// first request in this worker.
+    #[inline]
     pub fn app(
         &mut self,
         shared: &Shared,
@@ -92,6 +93,8 @@ impl Learner {
         &mut self.apps[i]
     }
 
+    #[cold]
+    #[inline(never)]
     fn add(&mut self, shared: &Shared, key: ClientKey, name: &[u8], now_ms: u64) -> usize {
         let mut app = if self.apps.len() < WORKER_APPS {
             let mut stored = [0u8; NAME_LEN];

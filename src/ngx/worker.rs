@@ -68,6 +68,7 @@ pub fn init_process(cycle: *mut ngx_cycle_t) -> Status {
     unsafe {
         CYCLE = cycle;
         crate::campaign::set_worker(ngx_worker);
+        crate::detect::ua_cache::prepare();
         if let Some(shared) = super::zone::shared(mcf) {
             shared.clients.prefault();
         }

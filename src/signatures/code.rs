@@ -35,7 +35,13 @@ use super::normalize::{find, trig, Normalized};
 
 pub fn detect(n: &Normalized) -> bool {
     let s = n.text;
-    (n.has(trig::PAREN) && (php_risky_call(s) || ruby_send(s) || pipe_open(s) || spel_type(s)))
+    (n.has(trig::PAREN)
+        && (php_risky_call(s)
+            || ruby_send(s)
+            || pipe_open(s)
+            || spel_type(s)
+            || grouped_callee(s)
+            || ruby_process_call(s)))
         || (n.has(trig::DOLLAR)
             && (PHP_VARIABLES.any_match(s, |v, at| php_variable(s, at, at + v.len()))
                 || nested_lookup(s)))
@@ -47,7 +53,15 @@ pub fn detect(n: &Normalized) -> bool {
         || (n.has(trig::DOT | trig::PAREN | trig::SPACE | trig::BRACE)
             && IN_CODE.any_match(s, |c, at| in_code(s, c, at)))
         || (n.has(trig::PAREN) && node_require(s))
-        || (n.has(trig::PERCENT_AT | trig::BRACE | trig::PAREN | trig::SLASH) && quoted_exec(s))
+        || (n.has(
+            trig::PERCENT_AT
+                | trig::BRACE
+                | trig::PAREN
+                | trig::SLASH
+                | trig::PIPE_AMP
+                | trig::LT
+                | trig::HASH_DASH,
+        ) && quoted_exec(s))
         || (n.has(trig::NEWLINE) && pickle_global(s))
         || (n.has(trig::PERCENT_AT) && ognl_static(s))
         || (n.has(trig::BRACE | trig::COLON | trig::QUOTE) && prototype_key(s))
@@ -429,6 +443,114 @@ fn php_breakout(s: &[u8], at: usize) -> bool {
         Some(b'{') => k >= 2 && s[k - 2] == b'$',
         _ => false,
     }
+}
+
+/// A PHP function name alone in brackets, then called as a statement:
+/// `(system)(ls);`, `[ 'system' ][0]('id');`, `( [ system ][ 0 ]) {0} ( ls );`
+/// (the `++` and comment padding of a filter bypass, read as spaces). The
+/// call must end the value or a statement: "Attachment (file) (optional)"
+/// is a label.
+fn grouped_callee(s: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(p) = s.get(from..).and_then(|t| memchr::memchr2(b'(', b'[', t)) {
+        let open = from + p;
+        from = open + 1;
+        let mut k = open + 1;
+        while matches!(s.get(k), Some(b' ' | b'\'' | b'"')) {
+            k += 1;
+        }
+        let len = s[k..]
+            .iter()
+            .take(32)
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+            .count();
+        if len == 0 {
+            continue;
+        }
+        let name = &s[k..k + len];
+        if PHP_RISKY.binary_search(&name).is_err() && PHP_WORDS.binary_search(&name).is_err() {
+            continue;
+        }
+        k += len;
+        while matches!(s.get(k), Some(b' ' | b'\'' | b'"')) {
+            k += 1;
+        }
+        if !matches!(s.get(k), Some(b')' | b']')) {
+            continue;
+        }
+        // The call's parenthesis within 48 bytes, its end, then `;` or
+        // the value's end.
+        let rest = &s[k + 1..s.len().min(k + 49)];
+        let Some(call) = rest.iter().position(|&b| b == b'(') else {
+            continue;
+        };
+        let Some(close) = rest[call..].iter().position(|&b| b == b')') else {
+            continue;
+        };
+        let mut e = k + 1 + call + close + 1;
+        while s.get(e) == Some(&b' ') {
+            e += 1;
+        }
+        // At the value's end only when glued (`(system)(ls)`).
+        if s.get(e) == Some(&b';') || (s.get(e).is_none() && call == 0) {
+            return true;
+        }
+    }
+    false
+}
+
+/// Ruby's process and I/O objects asked to run something, spaces allowed
+/// around the dot (`Process.spawn("id")`, `Kernel . exec 'id'`,
+/// `Open3.capture3(`, `PTY.spawn(`).
+fn ruby_process_call(s: &[u8]) -> bool {
+    const OBJECTS: &[&[u8]] = &[b"io", b"kernel", b"open3", b"process", b"pty"];
+    const METHODS: &[&[u8]] = &[
+        b"capture2",
+        b"capture2e",
+        b"capture3",
+        b"eval",
+        b"exec",
+        b"fork",
+        b"pipeline",
+        b"popen",
+        b"popen2",
+        b"popen3",
+        b"spawn",
+        b"syscall",
+        b"system",
+    ];
+    memchr::memchr_iter(b'.', s).any(|dot| {
+        let mut a = dot;
+        while a > 0 && s[a - 1] == b' ' {
+            a -= 1;
+        }
+        let len = s[..a]
+            .iter()
+            .rev()
+            .take(8)
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count();
+        if len == 0 || !OBJECTS.contains(&&s[a - len..a]) || !starts_name(s, a - len) {
+            return false;
+        }
+        let mut k = dot + 1;
+        while s.get(k) == Some(&b' ') {
+            k += 1;
+        }
+        let m = s[k..]
+            .iter()
+            .take(10)
+            .take_while(|b| b.is_ascii_alphanumeric())
+            .count();
+        if m == 0 || !METHODS.contains(&&s[k..k + m]) {
+            return false;
+        }
+        k += m;
+        while s.get(k) == Some(&b' ') {
+            k += 1;
+        }
+        matches!(s.get(k), Some(b'(' | b'\'' | b'"' | b'`'))
+    })
 }
 
 /// PHP's request, server and global variables by name (`$_GET`,
@@ -1298,6 +1420,8 @@ mod tests {
             "<?xml:namespace prefix=x>",
             "wp_remote_get('http://x')",
             "array_udiff($a,$b,'system')",
+            "(system)(ls);",
+            "( [ system ][ 0 ]) { 0} ( ls );",
             "data:application/x-httpd-php;base64,PD9waHAgcGhwaW5mbygpOz8+",
             "data:image/png;base64,PD89YGlkYDs/Pg==",
             "a:1:{i:0;C: 11:\"ArrayObject\":0:{}}",
@@ -1309,6 +1433,8 @@ mod tests {
             "$obj->ini_get('x')",
             "Use proc_nice to lower priority",
             "System (default)",
+            "Attachment (file) (optional)",
+            "section 3(a)(1)",
             "Print (color); copy (2)",
             "It's late; print (this)",
             "price: $_ 5",
@@ -1396,6 +1522,8 @@ mod tests {
             "--- !ruby/object:Gem::Installer\ni: x",
             "use IO::Socket;",
             "system \"id\"",
+            "Process . spawn (\"id\")",
+            "Open3.capture3('id')",
         ] {
             assert!(flags(attack), "{attack}");
         }
@@ -1405,6 +1533,8 @@ mod tests {
             "open(file, \"r\")",
             "open the door|close it",
             "send(:email)",
+            "the process. Spawn more workers",
+            "io.exec is a method name",
             "the system 'works'",
         ] {
             assert!(!flags(benign), "{benign}");

@@ -256,6 +256,12 @@ pub fn detect(n: &Normalized) -> bool {
     {
         return true;
     }
+    // `$ifconfig` alone, `>(id)`: what the gates above do not open for.
+    if s.first() == Some(&b'$') && command_line(s)
+        || n.has(trig::PAREN) && find(s, b">(").is_some() && separators(s)
+    {
+        return true;
+    }
     if n.has(trig::DOT) && java_class(s) {
         return true;
     }
@@ -281,7 +287,11 @@ pub fn detect(n: &Normalized) -> bool {
     if matches!(s.first(), Some(b'~' | b'!' | b'\\')) && interactive_shell(s) {
         return true;
     }
-    if n.has(trig::DOLLAR) && spaced_variable_variable(s) {
+    if n.has(trig::DOLLAR)
+        && n.has(trig::BRACE)
+        && n.has(trig::SPACE)
+        && spaced_variable_variable(s)
+    {
         return true;
     }
     if n.has(trig::SPACE) && (admin_command(s) || sqlite_shell(s)) {
@@ -456,8 +466,23 @@ fn separators(s: &[u8]) -> bool {
     let argument_first = !s[opening..first_space.max(opening)]
         .iter()
         .all(u8::is_ascii_alphabetic);
+    // The next `,` at or after a position, found again only once passed:
+    // a brace expansion (`{cat,/etc/passwd}`, `{,id}`) needs one within the
+    // word after `{`, so a field of `{` without (`${a:${a:...`) reads no word.
+    let mut comma = 0usize;
     while i < s.len() {
         let b = s[i];
+        if b == b'{' && !matches!(s.get(i + 1), Some(b' ' | b'\n' | b'(' | b'!' | b'`')) {
+            if comma <= i {
+                comma = memchr::memchr(b',', &s[i + 1..]).map_or(usize::MAX, |p| i + 1 + p);
+            }
+            // The word is read from `i + 1` for at most 64 bytes, and the
+            // comma follows it or opens it.
+            if comma > i + 66 {
+                i += 1;
+                continue;
+            }
+        }
         if b == b'`' {
             backticks += 1;
             // A markdown code span or fenced block (opened after a space or
@@ -521,6 +546,10 @@ fn separators(s: &[u8]) -> bool {
         let context = Context {
             strong: strong || opens,
             token: i < first_space,
+            // `;`, `&`, `&&`, `` ` ``, `$(` opening the value (not a line
+            // break or a pipe: text and Markdown tables start so).
+            opens: opens && !matches!(b, b'\n' | b'|' | b'\\' | b'{'),
+            pipe: b == b'|' && s.get(i + 1) != Some(&b'|'),
         };
         if command_at(s, start, context, b == b'{') {
             return true;
@@ -591,6 +620,11 @@ struct Context {
     strong: bool,
     /// The separator follows a single token (`x;ls -la`).
     token: bool,
+    /// The separator opens the value: any word after the program is an
+    /// argument (`;ps aux`, `';which python`, `&&tar cf x.tar /etc`).
+    opens: bool,
+    /// A single `|`.
+    pipe: bool,
 }
 
 /// A backtick substitutes a command unless it opens a markdown code span in
@@ -615,6 +649,24 @@ fn command_at(s: &[u8], mut i: usize, context: Context, brace: bool) -> bool {
     if !brace && glob_command(s, i) {
         return true;
     }
+    if !brace
+        && (context.strong || context.token)
+        && (assigned_variable_run(s, i) || context.strong && dot_source(s, i))
+    {
+        return true;
+    }
+    if !brace && context.strong {
+        // `;$ifconfig`: a program's name expanded as the command.
+        if s.get(i) == Some(&b'$') && expanded_program(s, i + 1) {
+            return true;
+        }
+        // `;VAR=xyz ifconfig`: assignments before the command word.
+        // (Two at most; the inner call sees no third, so it recurses no
+        // further.)
+        if let Some(e) = assignment(s, i).map(|e| assignment(s, e).unwrap_or(e)) {
+            return assignment(s, e).is_none() && command_at(s, e, context, false);
+        }
+    }
     let mut word = [0u8; 24];
     let Some((len, j)) = read_word(s, i, &mut word) else {
         return false;
@@ -629,6 +681,78 @@ fn command_at(s: &[u8], mut i: usize, context: Context, brace: bool) -> bool {
         return true;
     }
     !brace && program(s, w, j, context)
+}
+
+/// A variable run as the command after the value assigned it
+/// (`CMD=$'id';$CMD`, `a=id;${a}`): the shell expands the word and runs
+/// what it holds. The assignment is a shell one: the name opens the value
+/// or follows a separator, and is not a PHP variable (`$cmd = 'x'; $cmd`).
+/// Only in the first 128 bytes (where such a line starts): a constant cost
+/// per separator.
+fn assigned_variable_run(s: &[u8], i: usize) -> bool {
+    if s.get(i) != Some(&b'$') || i > 128 {
+        return false;
+    }
+    let braced = s.get(i + 1) == Some(&b'{');
+    let k = i + 1 + usize::from(braced);
+    let len = s
+        .get(k..)
+        .unwrap_or(&[])
+        .iter()
+        .take(32)
+        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+        .count();
+    if len == 0 || !s[k].is_ascii_alphabetic() && s[k] != b'_' {
+        return false;
+    }
+    let mut e = k + len;
+    if braced {
+        if s.get(e) != Some(&b'}') {
+            return false;
+        }
+        e += 1;
+    }
+    if !(ends_command(s.get(e).copied()) || s.get(e) == Some(&b' ')) {
+        return false;
+    }
+    let name = &s[k..k + len];
+    let before = &s[..i];
+    let mut from = 0;
+    while let Some(p) = before.get(from..).and_then(|t| find(t, name)) {
+        let at = from + p;
+        from = at + 1;
+        let opens = at == 0
+            || matches!(
+                before[at - 1],
+                b';' | b'&' | b'|' | b'\n' | b' ' | b'\'' | b'"' | b'`'
+            );
+        if opens && before.get(at + len) == Some(&b'=') && (at == 0 || before[at - 1] != b'$') {
+            return true;
+        }
+    }
+    false
+}
+
+/// `. /path/script` after a strong separator: the shell's `source`.
+fn dot_source(s: &[u8], i: usize) -> bool {
+    s.get(i) == Some(&b'.')
+        && s.get(i + 1) == Some(&b' ')
+        && matches!(s.get(i + 2), Some(b'/' | b'~'))
+}
+
+/// `ps` options in the BSD and System V styles a shell user types
+/// (`ps aux`, `ps auxww`, `ps ef`): what no sentence writes after "ps".
+fn ps_options(rest: &[u8]) -> bool {
+    let token = rest
+        .iter()
+        .take(8)
+        .take_while(|b| b.is_ascii_alphabetic())
+        .count();
+    matches!(
+        &rest[..token],
+        b"aux" | b"auxf" | b"auxw" | b"auxww" | b"axu" | b"axjf" | b"ax" | b"ef" | b"eaf" | b"elf"
+    ) && ends_command(rest.get(token).copied())
+        || rest.get(token) == Some(&b' ') && matches!(&rest[..token], b"aux" | b"auxf" | b"auxww")
 }
 
 /// A command word that is an absolute path spelled with glob wildcards
@@ -727,7 +851,9 @@ fn read_word(s: &[u8], i: usize, word: &mut [u8; 24]) -> Option<(usize, usize)> 
     let mut len = if w.ends_with(b".exe") { len - 4 } else { len };
     // A versioned binary (`gcc10.1`, `python3.8`, `perl5`): the name
     // without its version, when only that is a program.
-    if commands::lookup(&word[..len]).is_none() {
+    if matches!(word[len.max(1) - 1], b'0'..=b'9' | b'.')
+        && commands::lookup(&word[..len]).is_none()
+    {
         let bare = word[..len]
             .iter()
             .rposition(|b| !b.is_ascii_digit() && *b != b'.')
@@ -789,7 +915,16 @@ fn program(s: &[u8], w: &[u8], j: usize, context: Context) -> bool {
     match kind {
         Word::Program => ends_command(next) || matches!(next, Some(b' ' | b'$' | b'{' | b'+')),
         Word::Ordinary => {
-            let with_arg = next == Some(b' ') && arg_shaped(s, j + 1, false);
+            // `| Free | $0 |`, `| date\n`: a cell of a Markdown table, not
+            // a command reading the pipe.
+            let cell = s[j..].iter().take(2).find(|&&b| b != b' ');
+            if context.pipe && matches!(cell, Some(b'|' | b'\n')) {
+                return false;
+            }
+            let with_arg = next == Some(b' ')
+                && (arg_shaped(s, j + 1, false)
+                    || (context.opens && s.get(j + 1).is_some_and(u8::is_ascii_alphanumeric))
+                    || (w == b"ps" && ps_options(&s[j + 1..])));
             (context.strong && (ends_command(next) || with_arg)) || (context.token && with_arg)
         }
     }
@@ -864,12 +999,73 @@ fn command_line(s: &[u8]) -> bool {
     while matches!(s.get(i), Some(b' ' | b'\'' | b'"' | b'@')) {
         i += 1;
     }
+    // A subshell or group (`(id)`, `( ifconfig )`, `{ ifconfig; }`), a
+    // negated command (`! ifconfig`), the shell's prefixes before the word.
+    let group = matches!(s.get(i), Some(b'(' | b'{' | b'!'));
+    if group {
+        i += 1;
+        if s[i - 1] == b'{' && s.get(i) != Some(&b' ') {
+            // `{id}` is a placeholder; a group needs the space.
+            return false;
+        }
+        while s.get(i) == Some(&b' ') {
+            i += 1;
+        }
+    }
+    // Assignments before the command (`LD_PRELOAD=/tmp/x.so whoami`,
+    // `VAR=xyz ifconfig`): the shell runs the word after them.
+    let mut assigned = false;
+    for _ in 0..2 {
+        match assignment(s, i) {
+            Some(e) => {
+                i = e;
+                assigned = true;
+            }
+            None => break,
+        }
+    }
     let mut word = [0u8; 24];
     let Some((len, j)) = read_word(s, i, &mut word) else {
-        return false;
+        // `$ifconfig`, `$whoami`: a program's name expanded as the command.
+        return s.get(i) == Some(&b'$') && expanded_program(s, i + 1);
     };
     let w = &word[..len];
     let next = s.get(j).copied();
+    let kind = commands::lookup(w);
+    if (group || assigned) && kind.is_some() {
+        // After a group opener or an assignment, a program with anything,
+        // an ordinary word closed, separated or with an argument like one.
+        let closed = matches!(next, Some(b')' | b'}' | b';' | b'|' | b'&'))
+            || next == Some(b' ') && matches!(s.get(j + 1), Some(b')' | b'}'));
+        // An option, a path or a redirection (`(ls -la)`), not a number or
+        // a word: "(python 3 only)", "(curl is required)" are remarks.
+        let with_arg = next == Some(b' ')
+            && matches!(
+                s.get(j + 1),
+                Some(b'-' | b'/' | b'~' | b'$' | b'\\' | b'>' | b'<' | b'|')
+            );
+        let ends = next.is_none() || closed;
+        // `(free)`, `! date`: an ordinary word alone in a group is a label.
+        let program = kind == Some(Word::Program) && (ends || assigned && next == Some(b' '));
+        if program || with_arg || assigned && ends {
+            return true;
+        }
+    }
+    if next.is_some_and(|b| matches!(b, b';' | b'|' | b'&'))
+        && matches!(s.get(j + 1), None | Some(b';' | b'|' | b'&' | b'#'))
+        && kind.is_some()
+    {
+        // `id;`, `ls|`, `who&&`: the word, then a separator that goes on
+        // into no item (`php;java;ruby` is a list).
+        return true;
+    }
+    if next.is_none() && kind == Some(Word::Ordinary) && j > len + i && !group {
+        // `i\d`, `l\s`: a word the shell reads with its escapes dropped
+        // ("I'd" keeps its quote: English).
+        if s[i..j].contains(&b'\\') && s[i].is_ascii_alphabetic() {
+            return true;
+        }
+    }
     if next != Some(b' ') {
         // `visudo\n`, `whoami;0`: a program, then the command ends; or a
         // quote breakout then a program (`" whoami`).
@@ -892,7 +1088,7 @@ fn command_line(s: &[u8]) -> bool {
     // a home path, a drive path; `/a` alone is a Windows switch.
     let path = |r: &[u8]| {
         let token = r.iter().take_while(|&&b| b != b' ').count();
-        matches!(r, [b'/', b';' | b'*', ..] | [b'/'] | [b'~', b'/', ..])
+        matches!(r, [b'/', b';' | b'*' | b' ', ..] | [b'/'] | [b'~', b'/', ..])
             // `~+/x`, `~-`: the current and previous directory.
             || matches!(r, [b'~', b'+' | b'-'] | [b'~', b'+' | b'-', b'/' | b' ', ..])
             || (r.first() == Some(&b'/') && r[1..token].contains(&b'/'))
@@ -900,7 +1096,14 @@ fn command_line(s: &[u8]) -> bool {
     };
     if commands::PREFIXES.contains(&w) {
         let mut next = [0u8; 24];
-        if let Some((n, e)) = read_word(s, j + 1, &mut next) {
+        let mut k = j + 1;
+        for _ in 0..2 {
+            match assignment(s, k) {
+                Some(e) => k = e,
+                None => break,
+            }
+        }
+        if let Some((n, e)) = read_word(s, k, &mut next) {
             // The program ends the value or takes an argument like one.
             let after = s.get(e).copied();
             let runs = ends_command(after) || (after == Some(b' ') && arg_shaped(s, e + 1, false));
@@ -908,6 +1111,42 @@ fn command_line(s: &[u8]) -> bool {
                 return true;
             }
         }
+    }
+    // `cmd /c whoami`, `cmd.exe /k dir`: the switches that run a command.
+    if w == b"cmd"
+        && rest.len() > 2
+        && rest[0] == b'/'
+        && matches!(rest[1], b'c' | b'k' | b'r')
+        && rest[2] == b' '
+    {
+        return true;
+    }
+    // `kill -9 1`, `su -`, `wget x`, `nc x 80`: shapes no sentence has.
+    if w == b"kill" && rest.first() == Some(&b'-') && rest.get(1).is_some_and(u8::is_ascii_digit)
+        || w == b"su" && rest == b"-"
+        || ANY_ARG.contains(&w)
+            && rest.first().is_some_and(u8::is_ascii_alphanumeric)
+            && !rest.contains(&b' ')
+    {
+        return true;
+    }
+    // `telnet x 23`, `nc host 4444`: a host and a port number.
+    if NETWORK.contains(&w) || ANY_ARG.contains(&w) {
+        let host = rest.iter().take_while(|&&b| b != b' ').count();
+        let port = rest.get(host + 1..).unwrap_or(&[]);
+        if host > 0
+            && rest[..host].contains(&b'.')
+            && rest.get(host) == Some(&b' ')
+            && (1..=5).contains(&port.len())
+            && port.iter().all(u8::is_ascii_digit)
+        {
+            return true;
+        }
+    }
+    // `cat x.txt`, `tail app.log`: the programs that print a file, given a
+    // file name with an extension as the whole argument.
+    if FILE_READERS.contains(&w) && file_name(rest) {
+        return true;
     }
     if windows_verb(w, rest) {
         return true;
@@ -943,9 +1182,67 @@ fn command_line(s: &[u8]) -> bool {
                     .enumerate()
                     .any(|(k, &b)| b == b' ' && option(&rest[k + 1..]))
         }
-        Some(Word::Ordinary) => option(rest) || path(rest),
+        Some(Word::Ordinary) => option(rest) || path(rest) || (w == b"ps" && ps_options(rest)),
         None => false,
     }
+}
+
+/// A program that is no ordinary word at `i`, ending the command or
+/// followed by a space (`ifconfig` in `$ifconfig`).
+fn expanded_program(s: &[u8], i: usize) -> bool {
+    let mut word = [0u8; 24];
+    read_word(s, i, &mut word).is_some_and(|(len, j)| {
+        commands::lookup(&word[..len]) == Some(Word::Program)
+            && (ends_command(s.get(j).copied()) || s.get(j) == Some(&b' '))
+    })
+}
+
+/// Programs that print the file they are given.
+const FILE_READERS: &[&[u8]] = &[
+    b"cat", b"tac", b"head", b"tail", b"more", b"less", b"nl", b"strings", b"type", b"xxd", b"od",
+];
+
+/// The argument is one file name with a short extension (`x.txt`,
+/// `app.log`, `id_rsa.pub`) and nothing after it.
+fn file_name(rest: &[u8]) -> bool {
+    let Some(dot) = rest.iter().rposition(|&b| b == b'.') else {
+        return false;
+    };
+    let ext = &rest[dot + 1..];
+    dot > 0
+        && (1..=4).contains(&ext.len())
+        && ext.iter().all(u8::is_ascii_alphanumeric)
+        && rest[..dot]
+            .iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'.' | b'/'))
+}
+
+/// A shell assignment at `i` followed by a space (`VAR=xyz `, `a='x y' `,
+/// `LD_PRELOAD=/tmp/x.so `): where the next word starts.
+fn assignment(s: &[u8], i: usize) -> Option<usize> {
+    let name = s
+        .get(i..)?
+        .iter()
+        .take(32)
+        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+        .count();
+    if name == 0 || s[i].is_ascii_digit() || s.get(i + name) != Some(&b'=') {
+        return None;
+    }
+    let mut k = i + name + 1;
+    match s.get(k) {
+        Some(&q @ (b'\'' | b'"')) => {
+            k += 1 + s[k + 1..].iter().take(64).position(|&b| b == q)? + 1;
+        }
+        _ => {
+            k += s[k..]
+                .iter()
+                .take(64)
+                .take_while(|&&b| !matches!(b, b' ' | b';' | b'|' | b'&' | b'\n'))
+                .count();
+        }
+    }
+    (s.get(k) == Some(&b' ')).then_some(k + 1)
 }
 
 /// Windows `net` and `reg` with their verbs (`net user x y /add`,
@@ -969,6 +1266,10 @@ fn windows_verb(w: &[u8], rest: &[u8]) -> bool {
         b"reg" => &[b"add ", b"query ", b"delete ", b"save ", b"export "],
         _ => return false,
     };
+    // `localgroup` is no English word: any group named after it.
+    if w == b"net" && rest.starts_with(b"localgroup ") {
+        return true;
+    }
     // With a switch (`/add`, `/v`), a registry root, or nothing after.
     let line = &rest[..rest.len().min(200)];
     verbs.iter().any(|v| rest.starts_with(v))
@@ -999,18 +1300,34 @@ fn windows_batch(s: &[u8]) -> bool {
             }
         }
     }
-    let mut i = 0;
-    while matches!(s.get(i), Some(b' ' | b'&' | b'|' | b';' | b'\n')) {
-        i += 1;
+    // `if` opening the value or a command after a separator
+    // (`x&&if errorlevel 0 whoami`); each occurrence is read once, at most
+    // 120 bytes.
+    let mut from = 0;
+    while let Some(p) = s.get(from..).and_then(|t| find(t, b"if ")) {
+        let at = from + p;
+        from = at + 3;
+        let before = s[..at].iter().rev().find(|&&b| b != b' ').copied();
+        if (before.is_none() || matches!(before, Some(b'&' | b'|' | b';' | b'\n' | b'(')))
+            && batch_if(&s[at + 3..s.len().min(at + 123)])
+        {
+            return true;
+        }
     }
-    let Some(mut rest) = s.get(i..).and_then(|r| r.strip_prefix(b"if ")) else {
-        return false;
-    };
+    false
+}
+
+/// The rest of a `cmd` `if` after `if `.
+fn batch_if(mut rest: &[u8]) -> bool {
     // `/i` (case-insensitive compare) is cmd.exe's alone.
     if rest.starts_with(b"/i ") {
         return true;
     }
+    let negated = rest.starts_with(b"not ");
     rest = rest.strip_prefix(b"not ").unwrap_or(rest);
+    if c_condition(rest) {
+        return false;
+    }
     // `exist` takes a path, `errorlevel` and `cmdextversion` a number,
     // `defined` a variable then a command with cmd syntax.
     let arg = |t: &[u8]| {
@@ -1038,11 +1355,42 @@ fn windows_batch(s: &[u8]) -> bool {
             return true;
         }
     }
+    // `if exist foo echo`, `if defined x echo y`: the operand, then a
+    // command (`exist` and `defined` after `if` are not English).
+    for t in [b"exist " as &[u8], b"defined "] {
+        if rest.starts_with(t) {
+            let (_, tail) = arg(t);
+            if tail.first() == Some(&b' ') && runs_command(&tail[1..]) {
+                return true;
+            }
+        }
+    }
     let head = &rest[..rest.len().min(60)];
     const OPS: &[&[u8]] = &[b" equ ", b" neq ", b" lss ", b" leq ", b" gtr ", b" geq "];
-    OPS.iter().any(|op| find(head, op).is_some())
+    if OPS.iter().any(|op| find(head, op).is_some())
         || (find(head, b"==").is_some()
             && head.iter().any(|&b| matches!(b, b'%' | b'"' | b'[' | b'{')))
+    {
+        return true;
+    }
+    // `if a==a echo x`, `if not (1)==(2) echo`: one token comparing with
+    // `==`, then a command or a parenthesised block (`if (a==b) {` and
+    // `if a==b:` are code, `if a == b then` prose).
+    let token = rest.iter().take_while(|&&b| b != b' ').count();
+    find(&rest[..token], b"==").is_some_and(|e| e > 0 && e + 2 < token)
+        && rest.get(token) == Some(&b' ')
+        && !rest[..token].ends_with(b":")
+        && (rest.first() != Some(&b'(') || negated)
+        && (rest.get(token + 1) == Some(&b'(') || runs_command(&rest[token + 1..]))
+}
+
+/// The text starts with a program name that ends there or takes an argument.
+fn runs_command(t: &[u8]) -> bool {
+    let mut word = [0u8; 24];
+    read_word(t, 0, &mut word).is_some_and(|(len, j)| {
+        commands::lookup(&word[..len]).is_some()
+            && (ends_command(t.get(j).copied()) || t.get(j) == Some(&b' '))
+    })
 }
 
 /// `cmd.exe` control flow as cmd reads it: `^` escapes and quotes dropped,
@@ -1058,9 +1406,12 @@ fn cmd_reading(s: &[u8]) -> bool {
     }
     let mut buf = [0u8; 1024];
     let mut n = 0;
-    for &b in s.iter().take(buf.len()) {
+    for (k, &b) in s.iter().take(buf.len()).enumerate() {
+        // `==` is cmd's comparison, a lone `=` a delimiter.
+        let pair = b == b'=' && (s.get(k + 1) == Some(&b'=') || k > 0 && s[k - 1] == b'=');
         let c = match b {
             b'^' | b'"' | b'\'' => continue,
+            b'=' if pair => b,
             b',' | b';' | b'=' | b'\t' => b' ',
             _ => b,
         };
@@ -1122,6 +1473,17 @@ fn cmd_reading(s: &[u8]) -> bool {
         ]
         .iter()
         .any(|op| find(head, op).is_some())
+        && !c_condition(rest)
+}
+
+/// `(a==b) {`, `(x == y) return`: a C-family condition after `if`, where
+/// cmd runs a command after the condition.
+fn c_condition(rest: &[u8]) -> bool {
+    rest.first() == Some(&b'(')
+        && close_group(rest, 0, &mut NextCloser::default()).is_some_and(|e| {
+            let after = rest[e..].trim_ascii_start();
+            after.first() == Some(&b'{') || after.starts_with(b"return")
+        })
 }
 
 /// Java classes that deserialization gadget chains, expression languages
@@ -1491,6 +1853,7 @@ fn serialized_object(s: &[u8]) -> bool {
 /// variable opens the value (`$function (23)`).
 fn variable_call(s: &[u8]) -> bool {
     let opening = s.iter().take_while(|&&b| b == b'@' || b == b' ').count();
+    let mut closer = NextCloser::default();
     let mut from = 0;
     while let Some(p) = s.get(from..).and_then(|t| memchr::memchr(b'$', t)) {
         let at = from + p;
@@ -1504,7 +1867,7 @@ fn variable_call(s: &[u8]) -> bool {
             k += 1;
         }
         match s.get(k) {
-            Some(b'{') => match close_group(s, k) {
+            Some(b'{') => match close_group(s, k, &mut closer) {
                 Some(e) => k = e,
                 None => continue,
             },
@@ -1519,7 +1882,7 @@ fn variable_call(s: &[u8]) -> bool {
         }
         for _ in 0..4 {
             match s.get(k) {
-                Some(b'[' | b'{') => match close_group(s, k) {
+                Some(b'[' | b'{') => match close_group(s, k, &mut closer) {
                     Some(e) => k = e,
                     None => break,
                 },
@@ -1540,9 +1903,50 @@ fn variable_call(s: &[u8]) -> bool {
     false
 }
 
+/// Where the next closing bracket (`]`, `}`, `)`) is, read forward only: a
+/// field of groups that never close (`${a:${a:...`) is read once, not 48
+/// bytes per opener.
+#[derive(Default)]
+struct NextCloser {
+    /// No closer in `from..clear`; `found`: `clear` is one.
+    from: usize,
+    clear: usize,
+    found: bool,
+}
+
+impl NextCloser {
+    /// The first closer in `from..from + reach`, if any.
+    fn find(&mut self, s: &[u8], from: usize, reach: usize) -> Option<usize> {
+        let end = s.len().min(from + reach);
+        if from < self.from || from > self.clear {
+            // Behind what was read (a group inside the last one): start
+            // again there.
+            *self = NextCloser {
+                from,
+                clear: from,
+                found: false,
+            };
+        }
+        if !self.found && self.clear < end {
+            // Read ahead in long strides (the next openers ask about the
+            // bytes after this one's reach).
+            let ahead = s.len().min(end + 512);
+            match memchr::memchr3(b']', b'}', b')', &s[self.clear..ahead]) {
+                Some(p) => {
+                    self.clear += p;
+                    self.found = true;
+                }
+                None => self.clear = ahead,
+            }
+        }
+        (self.found && self.clear < end).then_some(self.clear)
+    }
+}
+
 /// The index after the bracket closing the one at `open` (nesting allowed,
-/// at most 48 bytes).
-fn close_group(s: &[u8], open: usize) -> Option<usize> {
+/// at most 48 bytes). No closer within reach: known without reading them.
+fn close_group(s: &[u8], open: usize, closer: &mut NextCloser) -> Option<usize> {
+    closer.find(s, open + 1, 47)?;
     let mut depth = 0;
     for (k, &b) in s.iter().enumerate().skip(open).take(48) {
         match b {
@@ -1767,6 +2171,10 @@ fn brace_word(s: &[u8]) -> bool {
         from = open + 1;
         if close <= open {
             close = memchr::memchr(b'}', &s[open + 1..]).map_or(usize::MAX, |c| open + 1 + c);
+        }
+        if close == usize::MAX {
+            // No `}` after this `{`, so none after any later one.
+            break;
         }
         let len = close.saturating_sub(open + 1);
         if len >= 48 {
@@ -2373,6 +2781,10 @@ fn shell_expansion(s: &[u8]) -> bool {
             {
                 return true;
             }
+            // Bash's old arithmetic `$[2+2]`, `$[a*7]`: operands joined by
+            // an operator, closed within 32 bytes (JSONPath's `$[0]`,
+            // `$[*]`, `$['a']` and `$[?(@.x)]` have no such expression).
+            Some(b'[') if arithmetic(&s[at + 2..]) => return true,
             Some(b'{') => {
                 let mut k = at + 2;
                 if matches!(s.get(k), Some(b'#' | b'!')) {
@@ -2403,6 +2815,41 @@ fn shell_expansion(s: &[u8]) -> bool {
         }
     }
     false
+}
+
+/// `2+2]`, `a*7]`, `(1<<3)-1]`: an arithmetic expression up to `]` with an
+/// operator between two operands.
+fn arithmetic(t: &[u8]) -> bool {
+    let len = t
+        .iter()
+        .take(32)
+        .take_while(|&&b| {
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'_' | b'+'
+                        | b'-'
+                        | b'*'
+                        | b'/'
+                        | b'%'
+                        | b'('
+                        | b')'
+                        | b' '
+                        | b'<'
+                        | b'>'
+                        | b'^'
+                )
+        })
+        .count();
+    if t.get(len) != Some(&b']') {
+        return false;
+    }
+    let e = &t[..len];
+    e.windows(3).any(|w| {
+        w[0].is_ascii_alphanumeric()
+            && matches!(w[1], b'+' | b'-' | b'*' | b'/' | b'%')
+            && (w[2].is_ascii_alphanumeric() || w[2] == b'(')
+    }) || e.windows(2).any(|w| w == b"**")
 }
 
 /// An uploaded file named as a PHP session file (`sess_<id>`, also with a

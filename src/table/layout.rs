@@ -199,6 +199,18 @@ impl<T> Bucket<T> {
     /// lock word holds the holder's pid; a waiter that finds the holder dead
     /// takes the lock over, and the guard says so ([`Locked::recovered`]) so
     /// the caller checks the slots before using them.
+    /// The lock if it is free now (one compare-and-swap, no waiting and no
+    /// recovery).
+    pub fn try_lock(&self) -> Option<Locked<'_, T>> {
+        self.lock
+            .compare_exchange(0, process_id(), Ordering::Acquire, Ordering::Relaxed)
+            .ok()
+            .map(|_| Locked {
+                bucket: self,
+                recovered: None,
+            })
+    }
+
     pub fn lock(&self) -> Locked<'_, T> {
         let me = process_id();
         let mut spins = 0u32;

@@ -408,31 +408,47 @@ impl<T: Record> Table<T> {
     ) -> Option<(R, Upserted)> {
         let (a, b, tag) = self.candidates_at(place, key);
         // Known clients are the common case: one lock when found in `a`.
-        for i in distinct(a, b) {
-            let mut guard = self.lock(i);
-            let slots = guard.slots();
-            if let Some(slot) = slots.find(key, tag) {
-                slots.last_seen[slot] = slots.last_seen[slot].max(now);
-                return Some((f(slots.record(slot), false), Upserted::Found));
+        let mut first = self.lock(a);
+        if let Some(slot) = first.slots().find(key, tag) {
+            return Some((found(first.slots(), slot, now, f), Upserted::Found));
+        }
+        // Not in `a`: take `b` as well while `a` is still held, so that no
+        // other process can insert the key in between and neither bucket
+        // needs a second look (a new client then costs two locks, not
+        // four). Locks nest only in index order, or when the second one is
+        // free at once (`try_lock` never waits): no two inserters can wait
+        // for each other. Otherwise `a` is released, both are taken in
+        // order, and `a` is looked at again.
+        let mut second = None;
+        if a != b {
+            let nested = if a < b {
+                Some(self.lock(b))
+            } else {
+                self.try_lock(b)
+            };
+            second = match nested {
+                Some(guard) => Some(guard),
+                None => {
+                    drop(first);
+                    let later = self.lock(b);
+                    first = self.lock(a);
+                    if let Some(slot) = first.slots().find(key, tag) {
+                        drop(later);
+                        return Some((found(first.slots(), slot, now, f), Upserted::Found));
+                    }
+                    Some(later)
+                }
+            };
+            if let Some(guard) = second.as_mut() {
+                if let Some(slot) = guard.slots().find(key, tag) {
+                    drop(first);
+                    return Some((found(guard.slots(), slot, now, f), Upserted::Found));
+                }
             }
         }
-        // Insert with both locks held, taken in index order (so two inserters
-        // cannot deadlock); look again, as another process may have won.
-        let (mut first, mut second) = if a <= b {
-            (self.lock(a), (a != b).then(|| self.lock(b)))
-        } else {
-            let later = self.lock(b);
-            (self.lock(a), Some(later))
-        };
         // `first` is always bucket `a`, the preferred one on ties.
         let mut both: [Option<&mut Slots<T>>; 2] =
             [Some(first.slots()), second.as_mut().map(Locked::slots)];
-        for slots in both.iter_mut().flatten() {
-            if let Some(slot) = slots.find(key, tag) {
-                slots.last_seen[slot] = slots.last_seen[slot].max(now);
-                return Some((f(slots.record(slot), false), Upserted::Found));
-            }
-        }
         let Some((which, slot, evicted)) = choose_slot(&both, now, &evictable) else {
             self.header()
                 .insert_failures
@@ -654,6 +670,13 @@ impl<T: Record> Table<T> {
         guard
     }
 
+    /// Takes bucket `i`'s lock if it is free at once: never waits, so it
+    /// may be taken while holding a lock of a higher index. A lock held by
+    /// a dead process is not free: [`Table::lock`] recovers it.
+    fn try_lock(&self, i: usize) -> Option<Locked<'_, T>> {
+        self.bucket(i).try_lock()
+    }
+
     fn bucket(&self, i: usize) -> &Bucket<T> {
         debug_assert!(i < self.nbuckets);
         // SAFETY: every caller passes `i < nbuckets`, and `attach` checked that
@@ -671,6 +694,18 @@ impl<T: Record> Table<T> {
         let b = ((h >> 32) * n) >> 32;
         (a as usize, b as usize, tag_of(h))
     }
+}
+
+/// A key found in `slots` at `slot`: its last-seen time moves on and `f`
+/// runs on its record.
+fn found<T, R>(
+    slots: &mut Slots<T>,
+    slot: usize,
+    now: u32,
+    f: impl FnOnce(&mut T, bool) -> R,
+) -> R {
+    slots.last_seen[slot] = slots.last_seen[slot].max(now);
+    f(slots.record(slot), false)
 }
 
 /// `a`, then `b` unless it is the same bucket.

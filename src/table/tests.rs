@@ -460,6 +460,81 @@ fn a_living_holder_is_waited_for() {
 }
 
 #[test]
+fn a_new_key_whose_second_bucket_is_busy_waits_in_order_and_is_stored_once() {
+    // A new key whose second bucket has the lower index: `a` is held, `b`
+    // is tried and found busy, so `a` is let go and both are taken in
+    // index order. Both orders, with `b` free and with `b` busy.
+    let mut r = Region::new(Table::<Small>::bytes_for(64 * WAYS));
+    let t: Table<Small> = r.create();
+    let mut keys = (0u32..).map(|i| 0x0a00_0000_u128 + u128::from(i));
+    let mut pick = |want: fn(usize, usize) -> bool| loop {
+        let k = keys.next().unwrap_or_default();
+        let (a, b, _) = t.candidates(k);
+        if want(a, b) {
+            return (k, a, b);
+        }
+    };
+    for want in [(|a, b| a < b) as fn(usize, usize) -> bool, |a, b| a > b] {
+        let (k, _, _) = pick(want);
+        assert_eq!(
+            t.upsert(
+                k,
+                1,
+                |_, _| true,
+                |c, new| {
+                    c.a += 1;
+                    new
+                }
+            ),
+            Some(true)
+        );
+        assert_eq!(
+            t.upsert(
+                k,
+                2,
+                |_, _| true,
+                |c, new| {
+                    c.a += 1;
+                    new
+                }
+            ),
+            Some(false)
+        );
+        let (k, a, b2) = pick(want);
+        // Held by this process (another thread, say) until released.
+        t.bucket(b2).abandon_to(layout::process_id());
+        let t2 = t;
+        let waiter = std::thread::spawn(move || {
+            t2.upsert(
+                k,
+                3,
+                |_, _| true,
+                |c, new| {
+                    c.a += 1;
+                    new
+                },
+            )
+        });
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        assert!(
+            !waiter.is_finished(),
+            "waits for the living holder of bucket {b2}"
+        );
+        // `a` is not held while waiting when `b` is the lower bucket.
+        if a > b2 {
+            assert!(!t.bucket(a).is_locked());
+        }
+        t.bucket(b2).abandon_to(0);
+        assert_eq!(waiter.join().ok().flatten(), Some(true));
+        assert_eq!(t.get(k, |c| c.a), Some(1));
+        assert!(!t.bucket(a).is_locked() && !t.bucket(b2).is_locked());
+    }
+    let mut seen = HashSet::new();
+    t.for_each(|k, _, _| assert!(seen.insert(k)));
+    assert_eq!(seen.len(), 4);
+}
+
+#[test]
 fn a_place_is_used_only_with_its_own_table_and_key() {
     let (mut r1, mut r2) = (Region::new(64 * 1024), Region::new(24 * 1024));
     let (t1, t2): (Table<Small>, Table<Small>) = (r1.create(), r2.create());
