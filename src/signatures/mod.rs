@@ -702,13 +702,11 @@ impl<'a> Scan<'a> {
                 ..PATH
             };
             for seg in path.split(|&b| b == b'/').filter(|s| s.len() > 2) {
-                self.run(seg, Encoding::RAW, segment);
                 // A `name=value` segment (matrix parameters, `;id=`, and
                 // frameworks that map `/payload=..` to an argument): the
-                // value starts after the `=` (issue 9, SQLi).
-                if let Some(v) = segment_value(seg) {
-                    self.run(v, Encoding::RAW, segment);
-                }
+                // value starts after the `=` (issue 9, SQLi); the name
+                // before it is a plain name, so only the value is read.
+                self.run(segment_value(seg).unwrap_or(seg), Encoding::RAW, segment);
             }
         }
     }

@@ -511,7 +511,7 @@ pub fn traversal(n: &Normalized, is_path: bool) -> bool {
     if n.has(trig::DOT) && dot_steps(s, is_path) {
         return true;
     }
-    if !is_path && (absolute_system_path(s) || value_path(s)) {
+    if !is_path && (absolute_system_path(s) || value_path(s) || relative_etc(s)) {
         return true;
     }
     // A request path that is a Unix configuration file (`/etc/shells`):
@@ -524,6 +524,21 @@ pub fn traversal(n: &Normalized, is_path: bool) -> bool {
         return true;
     }
     system_file(s) || dotfile(s) || dot_slash_run(s)
+}
+
+/// A value that is a path into `etc/` written relative to the root
+/// (`etc/mysql/my.cnf`, `etc/pam.d`, `etc/vsftpd.chroot_list`: CRS
+/// 930120's OS files, which the application puts after its own `/`). The
+/// IANA time zones under `Etc/` (`Etc/UTC`, `Etc/GMT+5`, `Etc/Zulu`) are
+/// no files, and a phrase ("etc/other notes") has a space.
+fn relative_etc(s: &[u8]) -> bool {
+    let Some(rest) = s.strip_prefix(b"etc/") else {
+        return false;
+    };
+    const ZONES: [&[u8]; 6] = [b"utc", b"uct", b"gmt", b"universal", b"zulu", b"greenwich"];
+    rest.first().is_some_and(u8::is_ascii_alphabetic)
+        && !s.contains(&b' ')
+        && !ZONES.iter().any(|z| rest.starts_with(z))
 }
 
 /// Schemes a browser never sends to a web API in a parameter.
@@ -866,6 +881,9 @@ mod tests {
             "%USERPROFILE%/.aws/credentials",
             "users/default/ntuser.dat",
             "..\\..\\Users\\bob\\NTUSER.DAT",
+            "etc/mysql/my.cnf",
+            "etc/pam.d",
+            "ETC/vsftpd.chroot_list",
         ] {
             assert!(check(p, trav), "{p}");
         }
@@ -879,6 +897,9 @@ mod tests {
             "etc/and so on",
             "Etc/UTC",
             "Etc/GMT+5",
+            "Etc/Zulu",
+            "Etc/GMT-3",
+            "Etc/Greenwich",
             "netc/x",
         ] {
             assert!(!check(p, trav), "{p}");
