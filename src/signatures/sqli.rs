@@ -1276,11 +1276,30 @@ const CATALOGUE_TOKENS: &[&[u8]] = &[
     b"tempdb",
 ];
 
+/// The letters (as `1 << (byte & 31)`) that the names of
+/// [`CATALOGUE_TOKENS`] have first and second.
+const CATALOGUE_LEADS: [u32; 2] = {
+    let mut m = [0u32; 2];
+    let mut i = 0;
+    while i < CATALOGUE_TOKENS.len() {
+        m[0] |= 1 << (CATALOGUE_TOKENS[i][0] & 31);
+        m[1] |= 1 << (CATALOGUE_TOKENS[i][1] & 31);
+        i += 1;
+    }
+    m
+};
+
 /// Whether a plain token is one of [`CATALOGUE_TOKENS`] (any case). A
 /// length test first: called for plain tokens before they are skipped.
 pub fn catalogue_token(raw: &[u8]) -> bool {
     const MAX: usize = 18;
     if !(4..=MAX).contains(&raw.len()) {
+        return false;
+    }
+    // Most plain tokens (`XMLHttpRequest`, ids, words) fail on their first
+    // two letters: each must be one that some catalogue name has there.
+    let letter = |b: u8| 1u32 << (b.to_ascii_lowercase() & 31);
+    if CATALOGUE_LEADS[0] & letter(raw[0]) == 0 || CATALOGUE_LEADS[1] & letter(raw[1]) == 0 {
         return false;
     }
     let mut low = [0u8; MAX];
