@@ -589,27 +589,7 @@ fn ruby_process_call(s: &[u8]) -> bool {
 
 /// PHP's request, server and global variables by name (`$_GET`,
 /// `$GLOBALS`, `$HTTP_RAW_POST_DATA`): what only PHP code reads.
-const PHP_VARIABLES: Needles = Needles::new(&[
-    b"$_cookie",
-    b"$_env",
-    b"$_files",
-    b"$_get",
-    b"$_post",
-    b"$_request",
-    b"$_server",
-    b"$_session",
-    b"$globals",
-    b"$http_cookie_vars",
-    b"$http_env_vars",
-    b"$http_get_vars",
-    b"$http_post_files",
-    b"$http_post_vars",
-    b"$http_raw_post_data",
-    b"$http_response_header",
-    b"$http_server_vars",
-    b"$http_session_vars",
-    b"$php_errormsg",
-]);
+const PHP_VARIABLES: Needles = Needles::new(super::rce::SUPERGLOBALS);
 
 /// A superglobal used as code: followed or preceded by code punctuation
 /// (`$_GET['x']`, `print_r($GLOBALS)`, `$_COOKIE;`, `.$_SERVER.`) or the

@@ -1790,8 +1790,9 @@ fn php_code(s: &[u8]) -> bool {
         || php_call_segment(s)
 }
 
-/// PHP's request and server variables, by name.
-const SUPERGLOBALS: &[&[u8]] = &[
+/// PHP's request, server and global variables, by name (also the code
+/// injection detector's, `code.rs`).
+pub(super) const SUPERGLOBALS: &[&[u8]] = &[
     b"$_cookie",
     b"$_env",
     b"$_files",
@@ -1807,8 +1808,10 @@ const SUPERGLOBALS: &[&[u8]] = &[
     b"$http_post_files",
     b"$http_post_vars",
     b"$http_raw_post_data",
+    b"$http_response_header",
     b"$http_server_vars",
     b"$http_session_vars",
+    b"$php_errormsg",
 ];
 
 /// A value that is one PHP superglobal (`$_GET`, `$GLOBALS`,
