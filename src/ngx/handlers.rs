@@ -864,6 +864,15 @@ impl HeaderScan {
 /// paths and arguments repeat across requests) and its scratch buffer.
 static mut SCAN_CACHE: Option<ScanCache> = None;
 
+/// Allocates this worker's scan cache (under 1 MB, most of it the
+/// per-client slots) when the worker starts, so that no request allocates it.
+pub(super) fn prepare_scan_cache() {
+    // SAFETY: called from init_process, on the worker's one thread, before
+    // it handles any request; `inspect` is the only other place that
+    // touches the cache, on the same thread.
+    unsafe { &mut *std::ptr::addr_of_mut!(SCAN_CACHE) }.get_or_insert_with(ScanCache::default);
+}
+
 /// Attack signs in the request: target, input-carrying headers and, when
 /// nginx holds it in memory, the body. `addr` (the client, after realip)
 /// names the client for the scan's per-client verdicts.
@@ -882,8 +891,9 @@ unsafe fn inspect(
         headers: scan.inspected(),
         body,
     };
-    // SAFETY: a worker handles requests on one thread, and this is the only
-    // place that touches the cache, so no other reference to it is alive.
+    // SAFETY: a worker handles requests on one thread, and only this and
+    // `prepare_scan_cache` (at worker start) touch the cache, so no other
+    // reference to it is alive.
     let cache =
         unsafe { &mut *std::ptr::addr_of_mut!(SCAN_CACHE) }.get_or_insert_with(ScanCache::default);
     let client = match addr {

@@ -69,6 +69,7 @@ pub fn init_process(cycle: *mut ngx_cycle_t) -> Status {
         CYCLE = cycle;
         crate::campaign::set_worker(ngx_worker);
         crate::detect::ua_cache::prepare();
+        super::handlers::prepare_scan_cache();
         if let Some(shared) = super::zone::shared(mcf) {
             shared.clients.prefault();
         }
