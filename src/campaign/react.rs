@@ -100,19 +100,24 @@ pub fn feed(
     }
     let all = shared.campaigns();
     let now_s = (now_ms / 1000) as u32;
-    let report = all.app(app_key(app) as u64, now_s).feed(
-        all,
-        &Feed {
-            metrics,
-            fingerprint: *fingerprint,
-            class,
-            prior,
-            hood: neighbourhood(addr),
-            address: address_hash(addr),
-            browser,
-        },
-        now_ms,
-    )?;
+    let mut feed = Feed {
+        metrics,
+        fingerprint: *fingerprint,
+        class,
+        prior,
+        hood: 0,
+        address: 0,
+        browser,
+    };
+    // The address hashes group evidence only: a request that just counts
+    // towards the rates (most first-seen clients) does not need them.
+    if feed.is_evidence() {
+        feed.hood = neighbourhood(addr);
+        feed.address = address_hash(addr);
+    }
+    let report = all
+        .app(app_key(app) as u64, now_s)
+        .feed(all, &feed, now_ms)?;
     if !profile.acts_on(report.bot_type) {
         return None;
     }
@@ -191,9 +196,11 @@ pub fn active_for<'a>(
     app: &[u8],
     now_s: u32,
 ) -> Option<&'a super::AppCampaigns> {
-    shared
-        .campaigns()
-        .find(app_key(app) as u64)
+    let all = shared.campaigns();
+    if !all.may_be_active(now_s) {
+        return None;
+    }
+    all.find(app_key(app) as u64)
         .filter(|c| c.any_active(now_s))
 }
 
@@ -236,7 +243,7 @@ pub fn check(
         fingerprint.hood(neighbourhood(addr), class, prior),
     ];
     let n = if class == Class::Page { 1 } else { 2 };
-    let hit = campaigns.matching(&keys[..n], now_s)?;
+    let hit = campaigns.matching(shared.campaigns(), &keys[..n], now_s)?;
     if !profile.acts_on(hit.bot_type) {
         return None;
     }
