@@ -25,7 +25,7 @@ use crate::table::{ClientKey, Record, Table, TableError};
 use crate::timeline::{HourCounter, Timeline};
 
 const MAGIC: u64 = 0x4150_4941_4255_5345; // "APIABUSE"
-const VERSION: u32 = 7;
+const VERSION: u32 = 8;
 /// Applications with a learned baseline; more are served by eviction of the
 /// one idle longest.
 pub const APP_SLOTS: usize = 8;

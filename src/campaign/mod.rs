@@ -205,6 +205,14 @@ pub struct AppCampaigns {
 pub struct Campaigns {
     apps: [AppCampaigns; APPS],
     next_id: AtomicU32,
+    /// No campaign of any application is active after this second: at
+    /// least the largest `last_seen + CAMPAIGN_IDLE_S` of any slot ever
+    /// started or matched (raised before the slot's own store, never
+    /// lowered). Every request asks ([`Campaigns::may_be_active`]); most
+    /// of the time the answer is no, with one load of a line that is
+    /// written about once a second while a campaign runs, and no walk
+    /// over the applications and their slots.
+    active_until: AtomicU32,
 }
 
 /// One request that counts towards the application's rates.
@@ -219,6 +227,14 @@ pub struct Feed {
     pub address: u32,
     /// The User-Agent claims a browser (only read for page requests).
     pub browser: bool,
+}
+
+impl Feed {
+    /// Whether the request is evidence for its fingerprint key (see
+    /// [`evidence`]): only then are `hood` and `address` read.
+    pub fn is_evidence(&self) -> bool {
+        evidence(self).is_some()
+    }
 }
 
 /// Whether a request is evidence for its fingerprint key, and the rates
@@ -436,6 +452,23 @@ impl Campaigns {
     fn new_id(&self) -> u32 {
         self.next_id.fetch_add(1, Relaxed).wrapping_add(1)
     }
+
+    /// False when no slot of any application can be active at `now_s`
+    /// (then [`AppCampaigns::any_active`] is false for all of them): exact,
+    /// since an active slot has `now_s <= last_seen + CAMPAIGN_IDLE_S`,
+    /// which `active_until` bounds.
+    #[inline]
+    pub fn may_be_active(&self, now_s: u32) -> bool {
+        now_s <= self.active_until.load(Relaxed)
+    }
+
+    /// A slot is about to be seen at `now_s` (started or matched).
+    fn seen_at(&self, now_s: u32) {
+        let until = now_s.saturating_add(CAMPAIGN_IDLE_S);
+        if self.active_until.load(Relaxed) < until {
+            self.active_until.fetch_max(until, Relaxed);
+        }
+    }
 }
 
 fn slot_active(s: &Slot, now_s: u32) -> bool {
@@ -474,13 +507,15 @@ impl AppCampaigns {
     }
 
     /// The active campaign whose key is one of `keys`; counts the match.
-    pub fn matching(&self, keys: &[u64], now_s: u32) -> Option<Match<'_>> {
+    /// `all`: the region this application's state lies in.
+    pub fn matching(&self, all: &Campaigns, keys: &[u64], now_s: u32) -> Option<Match<'_>> {
         let slot = self.slots.iter().find(|s| {
             let k = s.key.load(Relaxed);
             k != 0 && keys.contains(&k) && slot_active(s, now_s)
         })?;
         slot.matched.fetch_add(1, Relaxed);
         if slot.last_seen.load(Relaxed) != now_s {
+            all.seen_at(now_s);
             slot.last_seen.store(now_s, Relaxed);
         }
         let class = class_of(((slot.info.load(Relaxed) >> 8) & 0xff) as u8);
@@ -742,6 +777,9 @@ impl AppCampaigns {
                 }
             })
             .filter(|s| !slot_active(s, now_s))?;
+        // Before the key: a process that sees the slot active sees the
+        // hint too (at worst a hint for a slot that was not claimed).
+        all.seen_at(now_s);
         let old = slot.key.load(Relaxed);
         slot.key.compare_exchange(old, key, Relaxed, Relaxed).ok()?;
         slot.id.store(all.new_id(), Relaxed);

@@ -62,14 +62,16 @@ impl Target {
 
 /// Counts a finished request towards its application's rates. `known`:
 /// the client had a record before this request. Returns the events-file
-/// line and the error-log line of a campaign it started.
+/// line and the error-log line of a campaign it started. `fingerprint` is
+/// asked for only when the request counts towards a rate or is evidence
+/// (most requests are neither, and it costs value hashes).
 #[allow(clippy::too_many_arguments)]
 pub fn feed(
     shared: &Shared,
     profile: &Profile,
     app: &[u8],
     addr: IpAddr,
-    fingerprint: &Fingerprint,
+    fingerprint: impl FnOnce() -> Fingerprint,
     target: Target,
     status: u16,
     known: bool,
@@ -100,19 +102,24 @@ pub fn feed(
     }
     let all = shared.campaigns();
     let now_s = (now_ms / 1000) as u32;
-    let report = all.app(app_key(app) as u64, now_s).feed(
-        all,
-        &Feed {
-            metrics,
-            fingerprint: *fingerprint,
-            class,
-            prior,
-            hood: neighbourhood(addr),
-            address: address_hash(addr),
-            browser,
-        },
-        now_ms,
-    )?;
+    let mut feed = Feed {
+        metrics,
+        fingerprint: fingerprint(),
+        class,
+        prior,
+        hood: 0,
+        address: 0,
+        browser,
+    };
+    // The address hashes group evidence only: a request that just counts
+    // towards the rates (most first-seen clients) does not need them.
+    if feed.is_evidence() {
+        feed.hood = neighbourhood(addr);
+        feed.address = address_hash(addr);
+    }
+    let report = all
+        .app(app_key(app) as u64, now_s)
+        .feed(all, &feed, now_ms)?;
     if !profile.acts_on(report.bot_type) {
         return None;
     }
@@ -191,9 +198,11 @@ pub fn active_for<'a>(
     app: &[u8],
     now_s: u32,
 ) -> Option<&'a super::AppCampaigns> {
-    shared
-        .campaigns()
-        .find(app_key(app) as u64)
+    let all = shared.campaigns();
+    if !all.may_be_active(now_s) {
+        return None;
+    }
+    all.find(app_key(app) as u64)
         .filter(|c| c.any_active(now_s))
 }
 
@@ -236,7 +245,7 @@ pub fn check(
         fingerprint.hood(neighbourhood(addr), class, prior),
     ];
     let n = if class == Class::Page { 1 } else { 2 };
-    let hit = campaigns.matching(&keys[..n], now_s)?;
+    let hit = campaigns.matching(shared.campaigns(), &keys[..n], now_s)?;
     if !profile.acts_on(hit.bot_type) {
         return None;
     }

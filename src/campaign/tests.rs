@@ -110,18 +110,34 @@ fn stuffing_over_many_addresses_is_a_campaign_people_are_not() {
     assert!(after < 100, "started after {after} requests");
     let now_s = (now / 1000) as u32;
     let app = c.find(APP).expect("app");
-    let m = app.matching(&[key], now_s).expect("matches");
+    let m = app.matching(&c, &[key], now_s).expect("matches");
     assert_eq!(m.bot_type, BotType::CredentialStuffing);
     assert_eq!(m.listed(true).addresses_listed, 1);
     // a person logging in after browsing has other keys
     let person = fp("Mozilla/5.0 (Windows NT 10.0) Chrome/152.0.0.0", false);
     assert!(app
-        .matching(&[person.key(AUTH, Prior::Assets)], now_s)
+        .matching(&c, &[person.key(AUTH, Prior::Assets)], now_s)
         .is_none());
     assert_eq!(c.active(now_s).len(), 1);
     // it ends when nothing matches for a while
     assert!(c.active(now_s + CAMPAIGN_IDLE_S + 1).is_empty());
     assert!(!app.any_active(now_s + CAMPAIGN_IDLE_S + 1));
+    // The zone-wide hint says "maybe" whenever a slot is active, and "no"
+    // once every slot has been idle for longer than `CAMPAIGN_IDLE_S`.
+    assert!(!Campaigns::boxed().may_be_active((T0 / 1000) as u32));
+    for t in (T0 / 1000) as u32..now_s + 2 * CAMPAIGN_IDLE_S {
+        if app.any_active(t) {
+            assert!(c.may_be_active(t), "{t}");
+        }
+    }
+    assert!(c.may_be_active(now_s + CAMPAIGN_IDLE_S));
+    assert!(!c.may_be_active(now_s + CAMPAIGN_IDLE_S + 1));
+    // a match later moves both on
+    let later = now_s + CAMPAIGN_IDLE_S - 1;
+    assert!(app.matching(&c, &[key], later).is_some());
+    assert!(app.any_active(later + CAMPAIGN_IDLE_S));
+    assert!(c.may_be_active(later + CAMPAIGN_IDLE_S));
+    assert!(!c.may_be_active(later + CAMPAIGN_IDLE_S + 1));
 }
 
 #[test]
@@ -153,6 +169,7 @@ fn a_wave_of_people_is_never_a_campaign() {
     let app = c.find(APP).expect("app");
     assert!(app
         .matching(
+            &c,
             &[
                 f.key(AUTH, Prior::Assets),
                 f.key(Class::Page, Prior::Assets)
@@ -463,4 +480,75 @@ fn a_campus_of_first_visits_is_not_a_campaign() {
         );
         assert!(r.is_none(), "{r:?}");
     }
+}
+
+#[test]
+fn feeds_that_are_no_evidence_never_read_the_address_hashes() {
+    // The request path hashes the address and its neighbourhood only for
+    // evidence (`Feed::is_evidence`): the same feeds with and without the
+    // hashes on the others give the same campaigns, rates and reports.
+    let (a, b) = (Campaigns::boxed(), Campaigns::boxed());
+    let mut rng = crate::testing::XorShift64::new(0xfeed);
+    let bots = [
+        fp("Mozilla/5.0 (Windows NT 10.0) Chrome/152.0.0.0", false),
+        fp("python-requests/2.32", false),
+        fp("Mozilla/5.0 Chrome/153.0", true),
+    ];
+    let mut now = T0;
+    let mut reports = 0;
+    for step in 0..25_000u32 {
+        let class = match rng.next_u64() % 4 {
+            0 => Class::Page,
+            1 => AUTH,
+            k => Class::Sensitive(k as u8),
+        };
+        let prior = [Prior::Nothing, Prior::Pages, Prior::Assets][(rng.next_u64() % 3) as usize];
+        let addr = ip((rng.next_u64() % 900) as u32);
+        let mut full = Feed {
+            metrics: (rng.next_u64() % 8) as u8,
+            fingerprint: bots[(rng.next_u64() % 3) as usize],
+            class,
+            prior,
+            hood: fingerprint::neighbourhood(addr),
+            address: fingerprint::address_hash(addr),
+            browser: rng.next_u64() % 2 == 0,
+        };
+        if step >= 20_000 {
+            // Then a stuffing wave from 300 addresses: campaigns start.
+            let addr = ip(step % 300);
+            full = Feed {
+                metrics: LOGIN_FAIL | Metric::FirstSeen.bit(),
+                fingerprint: bots[0],
+                class: AUTH,
+                prior: Prior::Nothing,
+                hood: fingerprint::neighbourhood(addr),
+                address: fingerprint::address_hash(addr),
+                browser: true,
+            };
+        }
+        let lazy = if full.is_evidence() {
+            full
+        } else {
+            Feed {
+                hood: 0,
+                address: 0,
+                ..full
+            }
+        };
+        let now_s = (now / 1000) as u32;
+        let ra = a.app(APP, now_s).feed(&a, &full, now);
+        let rb = b.app(APP, now_s).feed(&b, &lazy, now);
+        assert_eq!(ra, rb);
+        reports += usize::from(ra.is_some());
+        now += if step < 20_000 {
+            rng.next_u64() % 60
+        } else {
+            40
+        };
+    }
+    let now_s = (now / 1000) as u32;
+    assert_eq!(a.active(now_s), b.active(now_s));
+    let (fa, fb) = (a.find(APP).expect("app"), b.find(APP).expect("app"));
+    assert_eq!(fa.rates(now), fb.rates(now));
+    assert!(reports > 0, "the sequence starts campaigns");
 }
