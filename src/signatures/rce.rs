@@ -857,11 +857,10 @@ fn glued_argument(s: &[u8], j: usize) -> bool {
     if rest.starts_with(b"$ifs") || rest.starts_with(b"${ifs}") {
         return true;
     }
-    match rest {
-        [b'<' | b'>', b'>', b'/' | b'~' | b'&', ..] => true,
-        [b'<' | b'>', b'/' | b'~' | b'&', ..] => true,
-        _ => false,
-    }
+    matches!(
+        rest,
+        [b'<' | b'>', b'>', b'/' | b'~' | b'&', ..] | [b'<' | b'>', b'/' | b'~' | b'&', ..]
+    )
 }
 
 /// Among the next three arguments of an ordinary-word program, one that
