@@ -45,6 +45,8 @@
 #   BENCH_CALLGRIND_TIMEOUT=900        seconds either part may take before the run fails
 #   BENCH_CALLGRIND_CLIENTS=300        clients of the callgrind run
 #   BENCH_CALLGRIND_OPTS=              more valgrind options (e.g. --dump-instr=yes)
+#   BENCH_CALLGRIND_VARIANTS="A1 B1"   variants of the callgrind run (B1 alone: the module's
+#                                      figures while iterating; plain nginx does not change)
 #   BENCH_REACTION=denylist            the profile's reaction (monitor: nobody is refused,
 #                                      detection still runs in full on every request)
 #   BENCH_PORT=18480                   first of the loopback ports used
@@ -622,7 +624,7 @@ if [ "$MODE" = callgrind ]; then
   CLIENTS=${BENCH_CALLGRIND_CLIENTS:-300}
   make_profiles "$BENCH/profiles-B.toml" true "$DENY" monitor
   printf 'variant\trequests\tinstructions\tinstr_per_request\tmodule_preaccess\tmodule_log\n' > "$BENCH/callgrind.tsv"
-  for v in A1 B1; do
+  for v in ${BENCH_CALLGRIND_VARIANTS:-A1 B1}; do
     make_conf "$v"
     prefix="$BENCH/$v"
     port=$(port_of "$v")

@@ -62,14 +62,16 @@ impl Target {
 
 /// Counts a finished request towards its application's rates. `known`:
 /// the client had a record before this request. Returns the events-file
-/// line and the error-log line of a campaign it started.
+/// line and the error-log line of a campaign it started. `fingerprint` is
+/// asked for only when the request counts towards a rate or is evidence
+/// (most requests are neither, and it costs value hashes).
 #[allow(clippy::too_many_arguments)]
 pub fn feed(
     shared: &Shared,
     profile: &Profile,
     app: &[u8],
     addr: IpAddr,
-    fingerprint: &Fingerprint,
+    fingerprint: impl FnOnce() -> Fingerprint,
     target: Target,
     status: u16,
     known: bool,
@@ -102,7 +104,7 @@ pub fn feed(
     let now_s = (now_ms / 1000) as u32;
     let mut feed = Feed {
         metrics,
-        fingerprint: *fingerprint,
+        fingerprint: fingerprint(),
         class,
         prior,
         hood: 0,

@@ -450,7 +450,7 @@ const RECENT_PATH: usize = 64;
 /// paths (pages, assets, API collections, popular objects). This table
 /// (1024 sets of two slots, about 300 KiB in the worker's static memory,
 /// filled in place, never allocated) answers a path seen recently with one
-/// XXH3 of it and a comparison of the bytes: the whole key is kept and
+/// hash of it (FxHash) and a comparison of the bytes: the whole key is kept and
 /// compared, so a crafted hash collision only costs a miss, never another
 /// path's answer. Two ways per set, the least recently used one replaced:
 /// a direct-mapped table of the same size lets two busy paths that share a
@@ -554,11 +554,19 @@ impl<V: Copy> Recent<V> {
         v
     }
 
+    /// Where a key lives (its low bits pick the set). The whole key is
+    /// kept and compared, so the hash needs no strength, only spread:
+    /// rustc-hash's `FxHasher` (about 40 instructions fewer a lookup than
+    /// XXH3 on a 30-byte path), seeded by the context, whose profile
+    /// address differs from process to process.
     fn hash(context: (usize, u64), word: u64, path: &[u8]) -> u64 {
+        use std::hash::Hasher;
         let seed = word
             ^ (context.0 as u64).rotate_left(29)
             ^ context.1.wrapping_mul(0x9e37_79b9_7f4a_7c15);
-        xxhash_rust::xxh3::xxh3_64_with_seed(path, seed)
+        let mut h = rustc_hash::FxHasher::with_seed(seed as usize);
+        h.write(path);
+        h.finish()
     }
 }
 

@@ -38,7 +38,7 @@ pub unsafe fn preaccess(
     // SAFETY: the caller passes a live request.
     let req = unsafe { &*r };
     let monitor = lcf.mode == Mode::Monitor;
-    let fingerprint = ctx.fingerprint;
+    let fingerprint = ctx.fingerprint.finish();
     let hit = react::check(
         shared,
         profile,
@@ -163,7 +163,7 @@ pub unsafe fn log(
         profile,
         lcf.app(),
         addr,
-        &ctx.fingerprint,
+        || ctx.fingerprint.finish(),
         target,
         status,
         known,

@@ -33,8 +33,11 @@ pub struct Ctx {
     pub headers: u16,
     pub header_count: u16,
     pub body: BodyRead,
-    /// The request-only fingerprint campaigns are grouped by.
-    pub fingerprint: crate::campaign::Fingerprint,
+    /// The request-only fingerprint campaigns are grouped by, its
+    /// `Accept*` values hashed only when asked (`finish`). The values are
+    /// the request's headers (`'static` stands for the request's life: the
+    /// context lives in the request's pool, as the headers do).
+    pub fingerprint: crate::request::names::FingerprintParts<'static>,
     /// The endpoint, once PREACCESS or LOG computed it (`super::extract`).
     pub endpoint: Option<super::extract::Memo>,
     /// Hash of `headers_in.user_agent`'s value when the fingerprint hashed
@@ -246,8 +249,8 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
             unsafe { scan_headers(r, &mut scan) };
             ctx.headers = scan.bits;
             ctx.header_count = scan.count;
-            ctx.fingerprint = scan.fp.finish();
-            ctx.ua_hash = scan.ua_is_headers_in.then_some(ctx.fingerprint.ua);
+            ctx.fingerprint = scan.fp;
+            ctx.ua_hash = scan.ua_is_headers_in.then_some(scan.fp.user_agent());
             // SAFETY: see above.
             ctx.attack = unsafe { inspect(r, &scan, addr) };
             if let Some(a) = ctx.attack {
@@ -703,7 +706,9 @@ struct FirstPass {
     key: PassKey,
     headers: u16,
     header_count: u16,
-    fingerprint: crate::campaign::Fingerprint,
+    /// Its values are the request's: read only in a later pass of the
+    /// same request (`of` compares the key).
+    fingerprint: crate::request::names::FingerprintParts<'static>,
     ua_hash: Option<u32>,
     attack: Option<AttackClass>,
 }
@@ -786,7 +791,7 @@ struct HeaderScan {
     /// slices: a hundred stores per request).
     inspect: [std::mem::MaybeUninit<Inspected>; MAX_INSPECTED_HEADERS],
     n: usize,
-    fp: crate::campaign::Builder,
+    fp: crate::request::names::FingerprintParts<'static>,
     /// The last User-Agent header the fingerprint hashed is
     /// `headers_in.user_agent`, short enough for detection to use its hash.
     ua_is_headers_in: bool,
@@ -807,7 +812,7 @@ unsafe fn scan_headers(r: *mut ngx_http_request_t, scan: &mut HeaderScan) {
     // outlives the headers themselves.
     let ua_header = unsafe { (*r).headers_in.user_agent.cast_const() };
     let (mut bits, mut count, mut n) = (0u16, 0u16, 0usize);
-    let mut fp = crate::campaign::Builder::default();
+    let mut fp = crate::request::names::FingerprintParts::default();
     let mut ua_is_headers_in = false;
     // SAFETY: as above.
     unsafe {
@@ -818,7 +823,7 @@ unsafe fn scan_headers(r: *mut ngx_http_request_t, scan: &mut HeaderScan) {
             // One lookup per name: its bit, its part in the fingerprint and
             // whether the signatures read it.
             let class = crate::request::names::classify(name);
-            fp.header_parts(class.fingerprint, class.slot, value);
+            fp.header(&class, value);
             if class.slot == crate::campaign::ValueSlot::UserAgent {
                 ua_is_headers_in = std::ptr::eq(h, ua_header)
                     && value.len() <= crate::detect::facts::MAX_USER_AGENT;
@@ -846,7 +851,7 @@ impl HeaderScan {
             count: 0,
             inspect: [const { std::mem::MaybeUninit::uninit() }; MAX_INSPECTED_HEADERS],
             n: 0,
-            fp: crate::campaign::Builder::default(),
+            fp: crate::request::names::FingerprintParts::default(),
             ua_is_headers_in: false,
         }
     }

@@ -190,6 +190,64 @@ impl Name {
     }
 }
 
+/// The campaign fingerprint as the request path's header walk leaves it:
+/// the names folded and the User-Agent hashed (detection's User-Agent
+/// cache takes that hash on every request), while the three `Accept*`
+/// values are only kept, to be hashed by [`FingerprintParts::finish`] when
+/// a campaign check or the campaign feed needs the whole fingerprint. Most
+/// requests need it nowhere (no campaign active, no campaign evidence in
+/// LOG): they skip three value hashes. The result is
+/// [`crate::campaign::Builder`]'s for the same headers (a value's last
+/// occurrence counts, as there).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct FingerprintParts<'a> {
+    names: crate::campaign::Builder,
+    ua: u32,
+    accept: [Option<&'a [u8]>; 3],
+}
+
+impl<'a> FingerprintParts<'a> {
+    /// One header, classified (`class` is [`classify`]'s for its name).
+    #[inline]
+    pub fn header(&mut self, class: &Name, value: &'a [u8]) {
+        match class.slot {
+            ValueSlot::UserAgent => {
+                self.ua = fast_hash(value);
+                self.names
+                    .header_parts(class.fingerprint, ValueSlot::None, value);
+            }
+            ValueSlot::Accept(i) => {
+                if let Some(a) = self.accept.get_mut(usize::from(i)) {
+                    *a = Some(value);
+                }
+                self.names
+                    .header_parts(class.fingerprint, ValueSlot::None, value);
+            }
+            slot => self.names.header_parts(class.fingerprint, slot, value),
+        }
+    }
+
+    /// The User-Agent value's hash (0: no User-Agent), the fingerprint's
+    /// `ua`.
+    pub fn user_agent(&self) -> u32 {
+        self.ua
+    }
+
+    /// The whole fingerprint.
+    pub fn finish(&self) -> crate::campaign::Fingerprint {
+        let mut b = self.names;
+        for (i, v) in (0u8..).zip(self.accept) {
+            if let Some(v) = v {
+                b.header_parts(None, ValueSlot::Accept(i), v);
+            }
+        }
+        crate::campaign::Fingerprint {
+            ua: self.ua,
+            ..b.finish()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -343,6 +401,37 @@ mod tests {
                 }
             }
             check(&name);
+        }
+    }
+
+    #[test]
+    fn deferred_parts_give_the_builders_fingerprint() {
+        let mut rng = crate::testing::XorShift64::new(0x5151_2026_1202_0808);
+        let mut next = || rng.next_u64();
+        let values: [&[u8]; 5] = [
+            b"",
+            b"*/*",
+            b"en-US,en;q=0.9",
+            b"gzip, br",
+            b"Mozilla/5.0 x",
+        ];
+        for _ in 0..5_000 {
+            let n = (next() % 14) as usize;
+            let headers: Vec<(&[u8], &[u8])> = (0..n)
+                .map(|_| {
+                    let name = NAMES[(next() % NAMES.len() as u64) as usize].as_bytes();
+                    (name, values[(next() % values.len() as u64) as usize])
+                })
+                .collect();
+            let mut whole = crate::campaign::Builder::default();
+            let mut parts = FingerprintParts::default();
+            for &(name, value) in &headers {
+                whole.header(name, value);
+                parts.header(&classify(name), value);
+            }
+            let whole = whole.finish();
+            assert_eq!(parts.finish(), whole, "{headers:?}");
+            assert_eq!(parts.user_agent(), whole.ua, "{headers:?}");
         }
     }
 }

@@ -396,10 +396,15 @@ fn foreign_system_id(decl: &[u8]) -> bool {
 /// LDAP filter injection, and XPath injection (the other query language
 /// of directories and XML stores, judged in the same class).
 pub fn ldap(n: &Normalized) -> bool {
-    if n.has(trig::QUOTE | trig::PAREN | trig::COLON) && xpath(n.text) {
+    let s = n.text;
+    // One pass of [`FILTER_NEEDLES`] for the filter shapes, the axes and the
+    // rooted structure functions (four passes until December 2).
+    if n.has(trig::PAREN | trig::COLON) && filter_needle(s) {
         return true;
     }
-    let s = n.text;
+    if n.has(trig::QUOTE | trig::PAREN | trig::COLON) && xpath(s) {
+        return true;
+    }
     if n.has(trig::STAR) && metacharacters_only(s) {
         return true;
     }
@@ -411,34 +416,6 @@ pub fn ldap(n: &Normalized) -> bool {
     }
     if !n.has(trig::PAREN) {
         return false;
-    }
-    const ALWAYS: Needles = Needles::new(&[
-        b"*)(",
-        b")(&)",
-        b")(|)",
-        b"(objectclass=",
-        b"*))",
-        b"*()|&",
-        b")(!(",
-        b")(&(",
-        b")(|(",
-        // Directory attributes no other syntax writes after `(`.
-        b"(objectcategory=",
-        b"(samaccountname=",
-        b"(userpassword=",
-        b"(unicodepwd=",
-        b"(memberof=",
-        b"(useraccountcontrol",
-    ]);
-    if ALWAYS.found_in(s) {
-        return true;
-    }
-    // `*) (`: a wildcard's filter closed and the next opened across a
-    // space, which lenient filter parsers skip (`*) (uid=*`); prose puts
-    // one parenthesis after another ("Shirt (blue) (size=L)").
-    const OPENERS: Needles = Needles::new(&[b")(", b"*) (", b"(|(", b"(&(", b"(!("]);
-    if OPENERS.any_match(s, |open, p| filter_item(&s[p + open.len()..])) {
-        return true;
     }
     // A value that opens with a filter operator or a nested filter
     // (`!(uid=admin)`, `|(cn=x)`, `((uid=admin))`).
@@ -495,19 +472,41 @@ const XPATH_FUNCTIONS: &[&[u8]] = &[
     b"not",
 ];
 
-/// A structure function applied to the document root (`name(/*)`,
-/// `count(//user)`): an XPath expression, not text.
-const XPATH_ROOTED: Needles = Needles::new(&[
+/// The needles of LDAP filters and XPath steps, read in one pass by
+/// [`filter_needle`].
+const FILTER_NEEDLES: Needles = Needles::new(&[
+    // Filters that close and reopen, or match everything.
+    b"*)(",
+    b")(&)",
+    b")(|)",
+    b"(objectclass=",
+    b"*))",
+    b"*()|&",
+    b")(!(",
+    b")(&(",
+    b")(|(",
+    // Directory attributes no other syntax writes after `(`.
+    b"(objectcategory=",
+    b"(samaccountname=",
+    b"(userpassword=",
+    b"(unicodepwd=",
+    b"(memberof=",
+    b"(useraccountcontrol",
+    // Openers, flagged when a filter item follows (`)(uid=`, `*) (cn=`).
+    b")(",
+    b"*) (",
+    b"(|(",
+    b"(&(",
+    b"(!(",
+    // A structure function applied to the document root (`name(/*)`,
+    // `count(//user)`): an XPath expression, not text.
     b"count(/",
     b"name(/",
     b"local-name(/",
     b"string(/",
     b"string-length(/",
     b"sum(/",
-]);
-
-/// Axes, as written in a location step (`child::node()`).
-const XPATH_AXES: Needles = Needles::new(&[
+    // Axes, as written in a location step (`child::node()`).
     b"child::",
     b"parent::",
     b"ancestor::",
@@ -523,6 +522,31 @@ const XPATH_AXES: Needles = Needles::new(&[
     b"namespace::",
 ]);
 
+/// Filters that close and reopen (`*)(`, `)(&)`, `(objectclass=`), an
+/// opener followed by a filter item (`*) (`: a wildcard's filter closed
+/// and the next opened across a space, which lenient filter parsers skip,
+/// `*) (uid=*`; prose puts one parenthesis after another, "Shirt (blue)
+/// (size=L)"), a structure function on the root (`count(/`), or a location
+/// step with an axis (`/child::x`, `(child::x`, or a node test:
+/// `child::node()`, `self::*`).
+fn filter_needle(s: &[u8]) -> bool {
+    FILTER_NEEDLES.any_match(s, |needle, p| {
+        let after = &s[p + needle.len()..];
+        match needle {
+            b")(" | b"*) (" | b"(|(" | b"(&(" | b"(!(" => filter_item(after),
+            axis if axis.ends_with(b"::") => {
+                matches!(
+                    p.checked_sub(1).map(|b| s[b]),
+                    Some(b'/' | b'(' | b'[' | b'|')
+                ) || after.starts_with(b"*")
+                    || after.starts_with(b"node()")
+                    || after.starts_with(b"text()")
+            }
+            _ => true,
+        }
+    })
+}
+
 /// Bytes after a quote breakout read for the XPath that follows it.
 const XPATH_SPAN: usize = 64;
 
@@ -533,23 +557,8 @@ const XPATH_SPAN: usize = 64;
 /// axis anywhere (`count(/child::node())`). A quote followed by words
 /// ("it's or") or by SQL is not XPath.
 fn xpath(s: &[u8]) -> bool {
-    if s.contains(&b'(') && XPATH_ROOTED.found_in(s) {
-        return true;
-    }
+    // (The rooted structure functions and the axes are in [`filter_needle`].)
     if s.first() == Some(&b'/') && rooted_query(s) {
-        return true;
-    }
-    if s.contains(&b':')
-        && XPATH_AXES.any_match(s, |axis, p| {
-            let before = p.checked_sub(1).map(|b| s[b]);
-            let after = &s[p + axis.len()..];
-            // `/child::x`, `(child::x`, or a node test: `child::node()`, `self::*`.
-            matches!(before, Some(b'/' | b'(' | b'[' | b'|'))
-                || after.starts_with(b"*")
-                || after.starts_with(b"node()")
-                || after.starts_with(b"text()")
-        })
-    {
         return true;
     }
     // A number that goes on with `or`/`and` and an XPath function call

@@ -377,21 +377,18 @@ fn lookalike(s: &[u8], i: usize) -> Option<(usize, u8)> {
     }
     let b1 = *s.get(i + 1)?;
     match (b0, b1) {
-        (0xc0, 0xae) | (0xc0, 0x2e) => return Some((2, b'.')),
-        (0xc0, 0xaf) | (0xc0, 0x2f) => return Some((2, b'/')),
-        (0xc1, 0x9c) | (0xc1, 0x1c) => return Some((2, b'\\')),
-        (0xc0, 0x80) => return Some((2, 0)),
+        // IIS read the continuation byte's low six bits whatever its top
+        // two: `%c0%2e`, `%c0%2f`, `%c1%1c` are `.`, `/`, `\`.
+        (0xc0, 0x2e) => return Some((2, b'.')),
+        (0xc0, 0x2f) => return Some((2, b'/')),
+        (0xc1, 0x1c) => return Some((2, b'\\')),
         (0xc2, 0xa0) => return Some((2, b' ')),
         _ => {}
     }
-    let b2 = *s.get(i + 2)?;
-    if b0 == 0xe0 && b1 == 0x80 {
-        return match b2 {
-            0xae => Some((3, b'.')),
-            0xaf => Some((3, b'/')),
-            _ => None,
-        };
+    if let Some(x) = overlong_ascii(s, i) {
+        return Some(x);
     }
+    let b2 = *s.get(i + 2)?;
     if b0 & 0xf0 == 0xe0 && b1 & 0xc0 == 0x80 && b2 & 0xc0 == 0x80 {
         let cp = (u32::from(b0 & 0x0f) << 12) | (u32::from(b1 & 0x3f) << 6) | u32::from(b2 & 0x3f);
         return match cp {
@@ -408,6 +405,51 @@ fn lookalike(s: &[u8], i: usize) -> Option<(usize, u8)> {
     None
 }
 
+/// An overlong UTF-8 form of an ASCII byte, 2 to 6 bytes long (`c0 ae`,
+/// `e0 80 ae`, `f0 80 80 ae`, `f8 80 80 80 ae`, `fc 80 80 80 80 ae` are all
+/// `.`): strict decoders refuse them, lax ones (old IIS, Tomcat, JREs
+/// before 1.4.2, hand-written ones that mask the bits without checking
+/// the range) return the ASCII byte, so a path or filter check before
+/// them is bypassed. The lead byte names the length (RFC 2279's 5- and
+/// 6-byte forms included); every continuation byte must be `10xxxxxx`, and
+/// the code point they spell below 0x80, which only an overlong form can.
+fn overlong_ascii(s: &[u8], i: usize) -> Option<(usize, u8)> {
+    let b0 = *s.get(i)?;
+    let (len, lead) = match b0 {
+        0xc0 | 0xc1 => (2, u32::from(b0 & 0x1f)),
+        0xe0 => (3, 0),
+        0xf0 => (4, 0),
+        0xf8 => (5, 0),
+        0xfc => (6, 0),
+        _ => return None,
+    };
+    let tail = s.get(i + 1..i + len)?;
+    let mut cp = lead;
+    for &c in tail {
+        if c & 0xc0 != 0x80 {
+            return None;
+        }
+        cp = (cp << 6) | u32::from(c & 0x3f);
+    }
+    // `cp < 0x80` fits a byte: the form is overlong by construction.
+    u8::try_from(cp)
+        .ok()
+        .filter(|b| b.is_ascii())
+        .map(|b| (len, b))
+}
+
+/// Bytes [`finish`] copies as they are, lowercased: printable ASCII but the
+/// comment bytes `/`, `*` and `<`.
+const PLAIN: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0x21;
+    while b < 0x7f {
+        t[b] = !matches!(b as u8, b'/' | b'*' | b'<');
+        b += 1;
+    }
+    t
+};
+
 fn is_space(b: u8) -> bool {
     matches!(b, b' ' | b'\t' | b'\r' | b'\n' | 0x0b | 0x0c)
 }
@@ -423,6 +465,22 @@ fn finish(s: &mut [u8], keep_comments: bool) -> (usize, u32, bool) {
     let (mut no_dash_comment_end, mut no_bang_comment_end) = (false, false);
     let mut pending_space: Option<u8> = None;
     while r < s.len() {
+        // Runs of plain printable ASCII (no look-alike, comment opener or
+        // closer, space or control byte) are what most fields are made of:
+        // copied lowercased with their trigger bits, as the full step below
+        // would, without its checks.
+        if w > 0 && pending_space.is_none() {
+            while let Some(&b) = s.get(r).filter(|&&b| PLAIN[usize::from(b)]) {
+                let b = b.to_ascii_lowercase();
+                trig_bits |= TRIGGERS[usize::from(b)];
+                s[w] = b;
+                w += 1;
+                r += 1;
+            }
+            if r >= s.len() {
+                break;
+            }
+        }
         let (n, mut b) = match lookalike(s, r) {
             Some(x) => x,
             None => (1, s[r]),
@@ -605,6 +663,53 @@ mod tests {
         );
         assert_eq!(norm("%c0%ae%c0%ae%c0%af", Encoding::RAW), "../");
         assert_eq!(norm("/* not closed", Encoding::RAW), "/* not closed");
+    }
+
+    #[test]
+    fn overlong_utf8_of_every_length_is_its_ascii() {
+        // `/` as 2-, 3-, 4-, 5- and 6-byte overlong forms, and IIS's masked
+        // continuation byte.
+        for slash in [
+            "%c0%af",
+            "%e0%80%af",
+            "%f0%80%80%af",
+            "%f8%80%80%80%af",
+            "%fc%80%80%80%80%af",
+            "%c0%2f",
+            "%25c0%25af",
+        ] {
+            assert_eq!(
+                norm(&format!("..{slash}etc"), Encoding::RAW),
+                "../etc",
+                "{slash}"
+            );
+        }
+        assert_eq!(norm("%c1%9c%c1%1c", Encoding::RAW), "\\\\");
+        assert_eq!(norm("%e0%81%80", Encoding::RAW), "@");
+        assert_eq!(norm("%c1%81", Encoding::RAW), "a");
+        // IIS `%u` code points, also past the BMP's ASCII: full-width forms.
+        assert_eq!(
+            norm("..%u2215..%u002f%uff0e%uFF0E%U005C", Encoding::RAW),
+            "../../..\\"
+        );
+        // Not overlong: the shortest form of a code point stays (é, ࠀ,
+        // U+10000), and a lead without its continuation bytes is a byte.
+        assert_eq!(norm("%c3%a9", Encoding::RAW), "\u{e9}");
+        assert_eq!(norm("%e0%a0%80", Encoding::RAW), "\u{800}");
+        assert_eq!(norm("%f0%90%80%80", Encoding::RAW), "\u{10000}");
+        let mut buf = [0u8; WINDOW];
+        for raw in [
+            &b"\xf0\x80\x80"[..],
+            b"\xfc\x80\x80\x80\x80",
+            b"\xe0\x80",
+            b"\xf0\x80\x80\x41",
+        ] {
+            let n = normalize(raw, Encoding::RAW, &mut buf);
+            assert!(
+                !n.text.contains(&b'/') && n.text.len() <= raw.len(),
+                "{raw:?}"
+            );
+        }
     }
 
     #[test]

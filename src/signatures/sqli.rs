@@ -1369,6 +1369,14 @@ fn anywhere(s: &[u8]) -> bool {
     if CATALOGUE.found_in(s) {
         return true;
     }
+    // Every signal below opens at a `;`, a `(` (a call or a subquery) or
+    // the word `union` or `case`: a field with none of them is not lexed.
+    if memchr::memchr2(b';', b'(', s).is_none()
+        && super::normalize::find(s, b"union").is_none()
+        && super::normalize::find(s, b"case").is_none()
+    {
+        return false;
+    }
     let lx = Lexer::new(s, 0, false);
     let mut it = lx;
     let mut prev: Option<Tok> = None;
@@ -1376,7 +1384,9 @@ fn anywhere(s: &[u8]) -> bool {
         let hit = match (t.t, kw(&t)) {
             (T::Word { .. }, Kw::Union) => union_select(it),
             (T::Semi, _) => stacked(it),
-            (T::LParen, _) => {
+            // Only a `(` that opens `select` is read ahead: peeking at
+            // every `(` lexed each token of `((((` four times.
+            (T::LParen, _) if select_follows(s, t.end) => {
                 let (p, _) = peek::<3>(it);
                 matches!(p, [Some(a), Some(b), c] if kw(&a) == Kw::Select && select_operand(&lx, b, c))
             }
@@ -1390,6 +1400,20 @@ fn anywhere(s: &[u8]) -> bool {
         prev = Some(t);
     }
     false
+}
+
+/// Whether the token after `at` is `select` (spaces and line breaks
+/// skipped, as the lexer skips them).
+fn select_follows(s: &[u8], at: usize) -> bool {
+    let rest = s.get(at..).unwrap_or(&[]);
+    let skip = rest
+        .iter()
+        .take_while(|b| matches!(b, b' ' | b'\n'))
+        .count();
+    rest[skip..].starts_with(b"select")
+        && !rest
+            .get(skip + 6)
+            .is_some_and(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'$' | b'.' | 0x80..))
 }
 
 /// `case when 1=1 then`: a conditional only SQL writes.
@@ -1407,7 +1431,8 @@ fn delay_call(lx: &Lexer, t: Tok, prev: Option<Tok>, rest: Lexer) -> bool {
     if prev.is_some_and(|p| lx.text(&p).ends_with(b".")) || name.contains(&b'.') {
         return false;
     }
-    let (p, _) = peek::<6>(rest);
+    // Four tokens: `if(1=1` and `ascii(user()` are the longest shapes read.
+    let (p, _) = peek::<4>(rest);
     let arg = p[1];
     match name {
         b"sleep" | b"benchmark" => arg.is_some_and(|a| matches!(a.t, T::Num | T::LParen | T::Str)),

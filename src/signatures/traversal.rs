@@ -588,6 +588,22 @@ const HOST_SUFFIXES: &[&[u8]] = &[
     b".svc.cluster.local",
 ];
 
+/// The last bytes of [`HOST_NAMES`] and [`HOST_SUFFIXES`].
+const NAME_ENDS: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < HOST_NAMES.len() {
+        t[HOST_NAMES[i][HOST_NAMES[i].len() - 1] as usize] = true;
+        i += 1;
+    }
+    let mut i = 0;
+    while i < HOST_SUFFIXES.len() {
+        t[HOST_SUFFIXES[i][HOST_SUFFIXES[i].len() - 1] as usize] = true;
+        i += 1;
+    }
+    t
+};
+
 /// Bytes of a URL read after its `//` (`http://http://...` stays linear).
 const URL_SPAN: usize = 2048;
 
@@ -769,10 +785,13 @@ fn internal_host(h: &[u8]) -> bool {
     if h.is_empty() {
         return false;
     }
-    if HOST_NAMES.contains(&h)
-        || HOST_SUFFIXES
-            .iter()
-            .any(|sfx| h.ends_with(sfx) || h == &sfx[1..])
+    // Most hosts end in a byte no listed name ends in: one table lookup
+    // instead of 35 comparisons (addresses, `example.org`).
+    if NAME_ENDS[usize::from(h[h.len() - 1])]
+        && (HOST_NAMES.contains(&h)
+            || HOST_SUFFIXES
+                .iter()
+                .any(|sfx| h.ends_with(sfx) || h == &sfx[1..]))
     {
         return true;
     }
