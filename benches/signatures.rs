@@ -375,6 +375,13 @@ fn worst_cases() -> Vec<Worst> {
             "form_code_lookups",
             repeat(b"q=", b"open('a','b' t(java.a @java.a.b ${a send(:a ", BODY_LIMIT),
         ),
+        // code.rs's one pass: an anchor at every few bytes, each rule's
+        // look-around read in full (a bracketed name's call, a comment line
+        // to a call, quoted pipe arguments, a Ruby object's method).
+        form(
+            "form_code_anchors",
+            repeat(b"q=", b"(system)a exec #aa open('|' io . a o:+1 ${ab ", BODY_LIMIT),
+        ),
     ]
 }
 

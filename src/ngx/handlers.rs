@@ -94,6 +94,9 @@ impl Action {
 }
 
 pub fn register(cf: *mut ngx_conf_t) -> Status {
+    // The signatures' one automaton is built here, in the master, so the
+    // workers share its pages from the fork instead of each building it.
+    crate::signatures::prepare();
     // SAFETY: cf is valid in postconfiguration.
     let Some(cmcf) = NgxHttpCoreModule::main_conf_mut(unsafe { &*cf }) else {
         return Status::NGX_ERROR;

@@ -26,63 +26,567 @@
 //!   `<%`). "Use `fs.readFileSync` here" or a Markdown fence with
 //!   `const fs = require('fs');` after text is not flagged.
 //!
-//! Every check is one pass over the field (a multi-needle scan or a
-//! `memchr` over one byte) with a bounded look-around from each match, so
-//! the cost stays linear in the field.
+//! **One pass.** Every rule starts at a literal anchor: a function or class
+//! name, a module's member, a marker (`${`, `data:`, `%x`, `o:`). All
+//! anchors (about 560) are compiled once into one deterministic automaton
+//! (the `aho-corasick` crate's DFA, stepped here byte by byte), so the
+//! window is read once whatever the number of rules; at each anchor found
+//! its rule reads a bounded look-around (a name's call parenthesis, a
+//! bracket before it, 96 bytes of arguments at most). What a rule would
+//! otherwise reread from the value's start (is everything before this
+//! position one token? is there a `+`, `;`, `{`, `|` or `&` before it?) is
+//! computed once per window and remembered, and the next `)` or `;` that
+//! ends an argument list is remembered for the anchors that follow. No
+//! parenthesis, dot or `=` is read back to the name before it: the name
+//! is found first and reads forward to its call.
 
-use super::needles::Needles;
-use super::normalize::{find, trig, Normalized};
+use std::cell::Cell;
+use std::sync::LazyLock;
+
+use aho_corasick::automaton::Automaton;
+use aho_corasick::dfa::DFA;
+use aho_corasick::{Anchored, MatchKind, StartKind};
+
+use super::normalize::{trig, Normalized};
 
 pub fn detect(n: &Normalized) -> bool {
-    let s = n.text;
-    (n.has(trig::PAREN)
-        && (php_risky_call(s)
-            || ruby_send(s)
-            || pipe_open(s)
-            || spel_type(s)
-            || grouped_callee(s)
-            || ruby_process_call(s)))
-        || (n.has(trig::DOLLAR)
-            && (PHP_VARIABLES.any_match(s, |v, at| php_variable(s, at, at + v.len()))
-                || nested_lookup(s)))
-        || (n.has(trig::COLON)
-            && (signed_serialized(s) || php_data(s) || find(s, b"<?xml:").is_some()))
-        || (n.has(trig::EQ) && ini_assignment(s))
-        || ATTACK_NAMES.any_match(s, |name, at| attack_name(s, name, at))
-        || JAVA_NAMES.found_in(s)
-        || (n.has(trig::DOT | trig::PAREN | trig::SPACE | trig::BRACE)
-            && IN_CODE.any_match(s, |c, at| in_code(s, c, at)))
-        || (n.has(trig::PAREN) && node_require(s))
-        || (n.has(
-            trig::PERCENT_AT
-                | trig::BRACE
-                | trig::PAREN
-                | trig::SLASH
-                | trig::PIPE_AMP
-                | trig::LT
-                | trig::HASH_DASH,
-        ) && quoted_exec(s))
-        || (n.has(trig::NEWLINE) && pickle_global(s))
-        || (n.has(trig::PERCENT_AT) && ognl_static(s))
-        || (n.has(trig::BRACE | trig::COLON | trig::QUOTE) && prototype_key(s))
-        || serialized_java(s)
-        || runtime_with_payload(s)
+    let Some(anchors) = &*ANCHORS else {
+        return false;
+    };
+    serialized_java(n.text) || Window::new(n).scan(anchors)
 }
 
-/// The JVM's process launchers named with what carries or stages a payload
-/// (`runtime` ... `getProperty`, `FileWriter`, an `Unmarshaller`, XStream's
-/// `Base64Data`): a deserialisation or expression payload, not a sentence
-/// about runtimes.
-fn runtime_with_payload(s: &[u8]) -> bool {
-    (find(s, b"runtime").is_some() || find(s, b"processbuilder").is_some())
-        && [
-            b"getproperty" as &[u8],
+/// Builds the automaton now (at worker start) rather than on the first
+/// request that reaches the code-injection rules.
+pub fn prepare() {
+    LazyLock::force(&ANCHORS);
+}
+
+/// What an anchor of [`LISTS`] starts.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Anchor {
+    PhpRisky,
+    PhpFamily,
+    PhpWord,
+    AttackName,
+    JavaName,
+    InCode,
+    Superglobal,
+    IniDirective,
+    Serialized,
+    DataUrl,
+    XmlShortTag,
+    Lookup,
+    QuotedExec,
+    RubySend,
+    PipeOpen,
+    SpelType,
+    RubyObject,
+    NodeRequire,
+    PickleGlobal,
+    OgnlStatic,
+    Prototype,
+    Runtime,
+    RuntimePayload,
+}
+
+/// Every anchor, by the rule it starts.
+const LISTS: &[(&[&[u8]], Anchor)] = &[
+    (PHP_RISKY, Anchor::PhpRisky),
+    (PHP_FAMILIES, Anchor::PhpFamily),
+    (PHP_WORDS, Anchor::PhpWord),
+    (ATTACK_NAMES, Anchor::AttackName),
+    (JAVA_NAMES, Anchor::JavaName),
+    (IN_CODE, Anchor::InCode),
+    (super::rce::SUPERGLOBALS, Anchor::Superglobal),
+    (PHP_INI_STRONG, Anchor::IniDirective),
+    (&[b"o:", b"c:"], Anchor::Serialized),
+    (&[b"data:"], Anchor::DataUrl),
+    (&[b"<?xml:"], Anchor::XmlShortTag),
+    (&[b"${"], Anchor::Lookup),
+    (&[b"%x", b"qx"], Anchor::QuotedExec),
+    (&[b"send"], Anchor::RubySend),
+    (
+        &[b"open(", b"open ", b"read(", b"readlines(", b"foreach("],
+        Anchor::PipeOpen,
+    ),
+    (&[b"t("], Anchor::SpelType),
+    (
+        &[b"io", b"kernel", b"open3", b"process", b"pty"],
+        Anchor::RubyObject,
+    ),
+    (&[b"require(", b"import("], Anchor::NodeRequire),
+    (PICKLE_MODULES, Anchor::PickleGlobal),
+    (OGNL_ROOTS, Anchor::OgnlStatic),
+    (&[b"constructor"], Anchor::Prototype),
+    (&[b"runtime", b"processbuilder"], Anchor::Runtime),
+    (
+        &[
+            b"getproperty",
             b"filewriter",
             b"unmarshaller",
             b"base64data",
-        ]
-        .iter()
-        .any(|w| find(s, w).is_some())
+        ],
+        Anchor::RuntimePayload,
+    ),
+];
+
+struct Anchors {
+    dfa: DFA,
+    /// The rule of each pattern, by pattern id.
+    rule: Vec<Anchor>,
+}
+
+/// Built once per process; `None` only if the automaton could not be
+/// built (a test builds it).
+static ANCHORS: LazyLock<Option<Anchors>> = LazyLock::new(|| {
+    let mut patterns: Vec<&[u8]> = Vec::new();
+    let mut rule = Vec::new();
+    for (list, anchor) in LISTS {
+        for p in *list {
+            patterns.push(p);
+            rule.push(*anchor);
+        }
+    }
+    let dfa = DFA::builder()
+        .match_kind(MatchKind::Standard)
+        .start_kind(StartKind::Unanchored)
+        .prefilter(false)
+        .byte_classes(true)
+        .build(&patterns)
+        .ok()?;
+    Some(Anchors { dfa, rule })
+});
+
+/// One window's scan: the text, and what the rules would otherwise
+/// recompute from the value's start at each anchor.
+struct Window<'a> {
+    n: &'a Normalized<'a>,
+    s: &'a [u8],
+    /// Length of the identifier run that opens the value.
+    lead: Cell<Option<usize>>,
+    /// First `+`, `;`, `{`, `|` or `&` (the value's length if none).
+    first_sep: Cell<Option<usize>>,
+    /// The last answer of [`Window::next_close`]: (from, the first `)` or
+    /// `;` at or after it).
+    close: Cell<(usize, usize)>,
+    runtime: bool,
+    runtime_payload: bool,
+}
+
+impl<'a> Window<'a> {
+    fn new(n: &'a Normalized<'a>) -> Self {
+        Window {
+            n,
+            s: n.text,
+            lead: Cell::new(None),
+            first_sep: Cell::new(None),
+            close: Cell::new((usize::MAX, 0)),
+            runtime: false,
+            runtime_payload: false,
+        }
+    }
+
+    /// Steps the automaton over the window once; each anchor it reports is
+    /// handed to its rule.
+    fn scan(&mut self, anchors: &Anchors) -> bool {
+        let dfa = &anchors.dfa;
+        let Ok(mut sid) = dfa.start_state(Anchored::No) else {
+            return false;
+        };
+        let s = self.s;
+        for (i, &b) in s.iter().enumerate() {
+            sid = dfa.next_state(Anchored::No, sid, b);
+            if !dfa.is_match(sid) {
+                continue;
+            }
+            for m in 0..dfa.match_len(sid) {
+                let pid = dfa.match_pattern(sid, m);
+                let at = i + 1 - dfa.pattern_len(pid);
+                if self.rule(anchors.rule[pid.as_usize()], &s[at..=i], at) {
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    fn rule(&mut self, anchor: Anchor, pat: &[u8], at: usize) -> bool {
+        let (s, n) = (self.s, self.n);
+        match anchor {
+            Anchor::PhpRisky | Anchor::PhpFamily | Anchor::PhpWord => {
+                self.php_function(anchor, pat, at)
+            }
+            Anchor::AttackName => attack_name(s, pat, at),
+            Anchor::JavaName | Anchor::XmlShortTag => true,
+            Anchor::InCode => self.in_code(pat, at),
+            Anchor::Superglobal => php_variable(s, at, at + pat.len()),
+            Anchor::IniDirective => ini_assignment(s, pat, at),
+            Anchor::Serialized => signed_serialized(s, at),
+            Anchor::DataUrl => php_data(s, at),
+            Anchor::Lookup => nested_lookup(s, at),
+            Anchor::QuotedExec => {
+                n.has(
+                    trig::PERCENT_AT
+                        | trig::BRACE
+                        | trig::PAREN
+                        | trig::SLASH
+                        | trig::PIPE_AMP
+                        | trig::LT
+                        | trig::HASH_DASH,
+                ) && quoted_exec(s, pat, at)
+            }
+            Anchor::RubySend => n.has(trig::PAREN) && ruby_send(s, at),
+            Anchor::PipeOpen => n.has(trig::PAREN) && self.pipe_open(pat, at),
+            Anchor::SpelType => spel_type(s, at),
+            Anchor::RubyObject => n.has(trig::PAREN) && ruby_process_call(s, pat, at),
+            Anchor::NodeRequire => self.node_require(pat, at),
+            Anchor::PickleGlobal => pickle_global(s, pat, at),
+            Anchor::OgnlStatic => ognl_static(s, pat, at),
+            Anchor::Prototype => {
+                n.has(trig::BRACE | trig::COLON | trig::QUOTE) && prototype_key(s, at)
+            }
+            Anchor::Runtime => {
+                self.runtime = true;
+                self.runtime_payload
+            }
+            Anchor::RuntimePayload => {
+                self.runtime_payload = true;
+                self.runtime
+            }
+        }
+    }
+
+    /// Whether the value opens with an identifier run of at least `len`
+    /// bytes (`s[..len]` is one bare token).
+    fn one_token(&self, len: usize) -> bool {
+        let lead = self.lead.get().unwrap_or_else(|| {
+            let l = self
+                .s
+                .iter()
+                .position(|b| !(b.is_ascii_alphanumeric() || *b == b'_'))
+                .unwrap_or(self.s.len());
+            self.lead.set(Some(l));
+            l
+        });
+        lead >= len
+    }
+
+    /// Whether a `+`, `;`, `{`, `|` or `&` comes before `at`.
+    fn sep_before(&self, at: usize) -> bool {
+        let first = self.first_sep.get().unwrap_or_else(|| {
+            let f = self
+                .s
+                .iter()
+                .position(|b| matches!(b, b'+' | b';' | b'{' | b'|' | b'&'))
+                .unwrap_or(self.s.len());
+            self.first_sep.set(Some(f));
+            f
+        });
+        first < at
+    }
+
+    /// The first `)` or `;` at or after `from` (the value's length if
+    /// none). Anchors come in order, so one remembered answer serves all
+    /// those before it.
+    fn next_close(&self, from: usize) -> usize {
+        let (memo_from, memo) = self.close.get();
+        if memo_from <= from && from <= memo {
+            return memo;
+        }
+        let at = memchr::memchr2(b')', b';', &self.s[from..]).map_or(self.s.len(), |p| from + p);
+        self.close.set((from, at));
+        at
+    }
+
+    /// A PHP function of the lists at `at`: called (`(` after the name,
+    /// spaces and a line comment allowed), or alone in brackets and then
+    /// called ([`grouped_callee`]). A family's prefix takes the rest of the
+    /// name (at most 40 bytes in all).
+    fn php_function(&self, anchor: Anchor, pat: &[u8], at: usize) -> bool {
+        let s = self.s;
+        if !starts_name(s, at) {
+            return false;
+        }
+        let mut end = at + pat.len();
+        if anchor == Anchor::PhpFamily {
+            let more = s[end..]
+                .iter()
+                .take(41)
+                .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+                .count();
+            if more == 0 || pat.len() + more > 40 {
+                return false;
+            }
+            end += more;
+        } else if !ends_name(s, end) {
+            return false;
+        }
+        self.php_called(anchor, at, end)
+            || (anchor != Anchor::PhpFamily && grouped_callee(s, at, end))
+    }
+
+    /// The call of the PHP function named at `at..end`. Methods of other
+    /// languages (`.serialize(`, `->exec(`, `::ini_get(`) are not PHP's
+    /// functions; the words of [`PHP_WORDS`] count after a breakout only.
+    fn php_called(&self, anchor: Anchor, at: usize, end: usize) -> bool {
+        let s = self.s;
+        let mut k = end;
+        while s.get(k) == Some(&b' ') {
+            k += 1;
+        }
+        // `name #comment\n(` or `name //comment\n(`: the call on the next
+        // line, the comment at most 64 bytes long.
+        if matches!(s.get(k), Some(b'#' | b'/')) {
+            let line = &s[k..s.len().min(k + 65)];
+            let Some(nl) = memchr::memchr(b'\n', line) else {
+                return false;
+            };
+            k += nl + 1;
+            while s.get(k) == Some(&b' ') {
+                k += 1;
+            }
+        }
+        if s.get(k) != Some(&b'(') {
+            return false;
+        }
+        let before = at.checked_sub(1).map(|i| s[i]);
+        // A `.` after a quote is PHP's concatenation.
+        let concatenated = before == Some(b'.') && at >= 2 && matches!(s[at - 2], b'\'' | b'"');
+        if matches!(before, Some(b'.' | b'$' | b'>' | b':' | b'\\')) && !concatenated {
+            return false;
+        }
+        anchor != Anchor::PhpWord || self.php_breakout(at)
+    }
+
+    /// Whether PHP code at `at` follows a breakout out of a string or
+    /// statement: `';`, `";`, one bare token and `;` opening the value
+    /// (`1;`), a concatenation (`'.`, `".`), or `${`. A `);` is not
+    /// enough for these words: "Print (color); copy (2)" is a label.
+    fn php_breakout(&self, at: usize) -> bool {
+        let s = self.s;
+        let mut k = at;
+        while k > 0 && matches!(s[k - 1], b' ' | b'\n' | b'@') {
+            k -= 1;
+        }
+        let mut j = k.saturating_sub(1);
+        while j > 0 && s[j - 1] == b' ' {
+            j -= 1;
+        }
+        let quoted = j > 0 && matches!(s[j - 1], b'\'' | b'"' | b'`');
+        match k.checked_sub(1).map(|i| s[i]) {
+            Some(b';') => quoted || self.one_token(j),
+            Some(b'.') => quoted,
+            Some(b'{') => k >= 2 && s[k - 2] == b'$',
+            _ => false,
+        }
+    }
+
+    /// Everyday code of [`IN_CODE`] at `at`, in an evaluated position.
+    fn in_code(&self, c: &[u8], at: usize) -> bool {
+        let s = self.s;
+        if !starts_name(s, at) || !self.code_position(at) {
+            return false;
+        }
+        let k = at + c.len();
+        match c {
+            // A member of the object (`fs.readFileSync(`, `process.env`,
+            // `os.getcwd()`), not a sentence's word after a dot.
+            b"fs." | b"process." | b"os." => {
+                let len = s[k..]
+                    .iter()
+                    .take(24)
+                    .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+                    .count();
+                // `process.env.NODE_ENV` is read by every Node program and
+                // named in searches and docs: `process.` counts when a call
+                // follows in the member chain (`process.kill(`,
+                // `process.mainModule.require(`).
+                let called = || {
+                    s[k..s.len().min(k + 48)]
+                        .iter()
+                        .take_while(|b| {
+                            b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'(')
+                        })
+                        .any(|&b| b == b'(')
+                };
+                len > 0
+                    && (c != b"os." || s.get(k + len) == Some(&b'('))
+                    && (c != b"process." || called() || self.sep_before(at))
+            }
+            // Loops whose condition is always true.
+            b"while(" | b"while (" => {
+                let cond = &s[k..s.len().min(k + 8)];
+                [b"true)" as &[u8], b"1)", b"!0)", b"!false)", b"!![])"]
+                    .iter()
+                    .any(|t| cond.starts_with(t))
+            }
+            // A function literal without parameters and with a body, as
+            // serialised functions and injected callbacks are
+            // (`function (){..}`); one with parameters is a snippet.
+            b"function(" | b"function (" => {
+                let mut e = k;
+                while s.get(e) == Some(&b' ') {
+                    e += 1;
+                }
+                if s.get(e) != Some(&b')') {
+                    return false;
+                }
+                e += 1;
+                while s.get(e) == Some(&b' ') {
+                    e += 1;
+                }
+                s.get(e) == Some(&b'{')
+            }
+            b"import os" | b"import subprocess" | b"import pty" | b"import socket" => {
+                matches!(s.get(k), None | Some(b';' | b'\n' | b',' | b' ' | b'.'))
+            }
+            _ => true,
+        }
+    }
+
+    /// Whether code at `at` sits where an evaluator runs it: it opens the
+    /// value after at most a few bytes that close the application's string
+    /// or call (`'`, `"`, `)`, `;`, `}`), or it follows a statement end
+    /// after a string, call or block (`');`), a concatenation to a string
+    /// (`'+`, `".`, `'||`), or an interpolation opener (`${`, `#{`, `{{`,
+    /// `<%`).
+    fn code_position(&self, at: usize) -> bool {
+        let s = self.s;
+        let head = &s[at.saturating_sub(16)..at];
+        let breakout = |b: &u8| {
+            matches!(
+                b,
+                b'\''
+                    | b'"'
+                    | b'`'
+                    | b')'
+                    | b']'
+                    | b'}'
+                    | b';'
+                    | b','
+                    | b' '
+                    | b'\n'
+                    | b'@'
+                    | b'('
+                    | b'+'
+                    | b'|'
+                    | b'&'
+                    | b'.'
+            )
+        };
+        if at <= 16 && head.iter().all(breakout) {
+            return true;
+        }
+        let mut k = at;
+        while k > 0 && matches!(s[k - 1], b' ' | b'\n' | b'(' | b'@') {
+            k -= 1;
+        }
+        let quote_before = |j: usize| {
+            let mut j = j;
+            while j > 0 && s[j - 1] == b' ' {
+                j -= 1;
+            }
+            j > 0 && matches!(s[j - 1], b'\'' | b'"' | b'`' | b')' | b']' | b'}')
+        };
+        match k.checked_sub(1).map(|i| s[i]) {
+            // After a string or call, or after one bare token opening the
+            // value (`1;phpinfo()`).
+            Some(b';') => {
+                let mut m = k - 1;
+                while m > 0 && s[m - 1].is_ascii_whitespace() {
+                    m -= 1;
+                }
+                quote_before(k - 1) || self.one_token(m)
+            }
+            Some(b'+' | b'.' | b',') => quote_before(k - 1),
+            Some(b'|' | b'&') => {
+                let j = if k >= 2 && s[k - 2] == s[k - 1] {
+                    k - 2
+                } else {
+                    k - 1
+                };
+                quote_before(j)
+            }
+            Some(b'{') => k >= 2 && matches!(s[k - 2], b'$' | b'#' | b'{'),
+            Some(b'%' | b'=') => {
+                let j = if s[k - 1] == b'=' { k - 1 } else { k };
+                j >= 2 && s[j - 2] == b'<' && s[j - 1] == b'%'
+            }
+            _ => false,
+        }
+    }
+
+    /// Perl's and Ruby's `open` of a pipe: `open(F, "|id")`, `open(F,
+    /// "id|")`, `open(my $fh, "-|", "id")`, `Kernel.open("|id")`,
+    /// `IO.read("|id")`: the quoted arguments (at most four, within 96
+    /// bytes and before the first `)` or `;`).
+    fn pipe_open(&self, c: &[u8], at: usize) -> bool {
+        let s = self.s;
+        if at > 0 && (s[at - 1].is_ascii_alphanumeric() || s[at - 1] == b'_') {
+            return false;
+        }
+        let from = at + c.len();
+        let end = self.next_close(from).min(from + 96).min(s.len());
+        let mut rest = &s[from..end];
+        for _ in 0..4 {
+            let Some(q) = memchr::memchr2(b'\'', b'"', rest) else {
+                return false;
+            };
+            let quote = rest[q];
+            let Some(len) = memchr::memchr(quote, &rest[q + 1..]) else {
+                return false;
+            };
+            let arg = rest[q + 1..q + 1 + len].trim_ascii();
+            let cmd = |t: &[u8]| {
+                t.first()
+                    .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'/')
+            };
+            if arg == b"-|" || arg == b"|-" {
+                return true;
+            }
+            if let Some(t) = arg.strip_prefix(b"|") {
+                if cmd(t.trim_ascii_start()) {
+                    return true;
+                }
+            }
+            if arg.len() > 1 && arg.ends_with(b"|") && cmd(arg) && c == b"open(" {
+                return true;
+            }
+            rest = &rest[q + len + 2..];
+        }
+        false
+    }
+
+    /// `require('fs')` or `import('net')` used at once
+    /// (`require('fs').readFileSync(`) or in an evaluated position; `const
+    /// fs = require('fs');` after prose is a snippet.
+    fn node_require(&self, pat: &[u8], at: usize) -> bool {
+        let s = self.s;
+        if !starts_name(s, at) {
+            return false;
+        }
+        let mut k = at + pat.len();
+        while s.get(k) == Some(&b' ') {
+            k += 1;
+        }
+        let Some(&q) = s.get(k).filter(|b| matches!(b, b'\'' | b'"' | b'`')) else {
+            return false;
+        };
+        let Some(len) = s[k + 1..].iter().take(24).position(|&b| b == q) else {
+            return false;
+        };
+        let module = &s[k + 1..k + 1 + len];
+        let module = module.strip_prefix(b"node:").unwrap_or(module);
+        if NODE_MODULES.binary_search(&module).is_err() {
+            return false;
+        }
+        let mut e = k + len + 2;
+        while s.get(e) == Some(&b' ') {
+            e += 1;
+        }
+        s.get(e) == Some(&b')') && (s.get(e + 1) == Some(&b'.') || self.code_position(at))
+    }
 }
 
 /// Whether a name ends at `k`: no identifier byte follows.
@@ -355,66 +859,9 @@ const PHP_FAMILIES: &[&[u8]] = &[
     b"xml_set_",
 ];
 
-/// A call to a [`PHP_RISKY`] function: every `(` is read back over spaces
-/// and a line comment to the name before it (at most 40 bytes), so one
-/// pass over the parentheses. Methods of other languages (`.serialize(`,
-/// `->exec(`, `::ini_get(`) are not PHP's functions.
-fn php_risky_call(s: &[u8]) -> bool {
-    memchr::memchr_iter(b'(', s).any(|open| {
-        let mut k = open;
-        while k > 0 && s[k - 1] == b' ' {
-            k -= 1;
-        }
-        // `name #comment\n(` or `name //comment\n(`: the line before.
-        if k > 0 && s[k - 1] == b'\n' {
-            let line_start = k - 1;
-            let from = line_start.saturating_sub(64);
-            let Some(c) = s[from..line_start]
-                .iter()
-                .rposition(|&b| b == b'#' || b == b'/')
-                .map(|p| from + p)
-            else {
-                return false;
-            };
-            k = if s[c] == b'/' && c > 0 && s[c - 1] == b'/' {
-                c - 1
-            } else {
-                c
-            };
-            while k > 0 && s[k - 1] == b' ' {
-                k -= 1;
-            }
-        }
-        let end = k;
-        let len = s[..end]
-            .iter()
-            .rev()
-            .take(41)
-            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
-            .count();
-        if len == 0 || len > 40 {
-            return false;
-        }
-        let at = end - len;
-        let before = at.checked_sub(1).map(|i| s[i]);
-        // A method (`.serialize(`, `->exec(`, `::ini_get(`) is no PHP
-        // function; a `.` after a quote is PHP's concatenation.
-        let concatenated = before == Some(b'.') && at >= 2 && matches!(s[at - 2], b'\'' | b'"');
-        if matches!(before, Some(b'.' | b'$' | b'>' | b':' | b'\\')) && !concatenated {
-            return false;
-        }
-        let name = &s[at..end];
-        PHP_RISKY.binary_search(&name).is_ok()
-            || PHP_FAMILIES
-                .iter()
-                .any(|f| name.len() > f.len() && name.starts_with(f))
-            || (PHP_WORDS.binary_search(&name).is_ok() && php_breakout(s, at))
-    })
-}
-
 /// PHP functions named like English words or other languages' functions
 /// (`system`, `file`, `copy`, `print`): PHP code only after a breakout
-/// (`';system (`, `x;exec (ls)`, `'.file(`), see [`code_position`]. Sorted.
+/// (`';system (`, `x;exec (ls)`, `'.file(`), see [`Window::php_breakout`]. Sorted.
 const PHP_WORDS: &[&[u8]] = &[
     b"assert",
     b"chmod",
@@ -451,93 +898,50 @@ const PHP_WORDS: &[&[u8]] = &[
     b"unlink",
 ];
 
-/// Whether PHP code at `at` follows a breakout out of a string or
-/// statement: `';`, `";`, one bare token and `;` opening the value
-/// (`1;`), a concatenation (`'.`, `".`), or `${`. A `);` is not
-/// enough for these words: "Print (color); copy (2)" is a label.
-fn php_breakout(s: &[u8], at: usize) -> bool {
-    let mut k = at;
-    while k > 0 && matches!(s[k - 1], b' ' | b'\n' | b'@') {
-        k -= 1;
-    }
-    let mut j = k.saturating_sub(1);
-    while j > 0 && s[j - 1] == b' ' {
-        j -= 1;
-    }
-    let quoted = j > 0 && matches!(s[j - 1], b'\'' | b'"' | b'`');
-    match k.checked_sub(1).map(|i| s[i]) {
-        Some(b';') => {
-            quoted
-                || s[..j]
-                    .iter()
-                    .all(|b| b.is_ascii_alphanumeric() || *b == b'_')
-        }
-        Some(b'.') => quoted,
-        Some(b'{') => k >= 2 && s[k - 2] == b'$',
-        _ => false,
-    }
-}
-
 /// A PHP function name alone in brackets, then called as a statement:
 /// `(system)(ls);`, `[ 'system' ][0]('id');`, `( [ system ][ 0 ]) {0} ( ls );`
 /// (the `++` and comment padding of a filter bypass, read as spaces). The
 /// call must end the value or a statement: "Attachment (file) (optional)"
-/// is a label.
-fn grouped_callee(s: &[u8]) -> bool {
-    let mut from = 0;
-    while let Some(p) = s.get(from..).and_then(|t| memchr::memchr2(b'(', b'[', t)) {
-        let open = from + p;
-        from = open + 1;
-        let mut k = open + 1;
-        while matches!(s.get(k), Some(b' ' | b'\'' | b'"')) {
-            k += 1;
-        }
-        let len = s[k..]
-            .iter()
-            .take(32)
-            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
-            .count();
-        if len == 0 {
-            continue;
-        }
-        let name = &s[k..k + len];
-        if PHP_RISKY.binary_search(&name).is_err() && PHP_WORDS.binary_search(&name).is_err() {
-            continue;
-        }
-        k += len;
-        while matches!(s.get(k), Some(b' ' | b'\'' | b'"')) {
-            k += 1;
-        }
-        if !matches!(s.get(k), Some(b')' | b']')) {
-            continue;
-        }
-        // The call's parenthesis within 48 bytes, its end, then `;` or
-        // the value's end.
-        let rest = &s[k + 1..s.len().min(k + 49)];
-        let Some(call) = rest.iter().position(|&b| b == b'(') else {
-            continue;
-        };
-        let Some(close) = rest[call..].iter().position(|&b| b == b')') else {
-            continue;
-        };
-        let mut e = k + 1 + call + close + 1;
-        while s.get(e) == Some(&b' ') {
-            e += 1;
-        }
-        // At the value's end only when glued and in parentheses
-        // (`(system)(ls)`): `[link](https://...)` is a Markdown link.
-        if s.get(e) == Some(&b';') || (s.get(e).is_none() && call == 0 && s[open] == b'(') {
-            return true;
-        }
+/// is a label. The name is `s[at..end]`; at most 16 spaces or quotes on
+/// each side of it.
+fn grouped_callee(s: &[u8], at: usize, end: usize) -> bool {
+    let padding = |b: u8| matches!(b, b' ' | b'\'' | b'"');
+    let mut j = at;
+    while j > 0 && at - j < 16 && padding(s[j - 1]) {
+        j -= 1;
     }
-    false
+    let Some(open) = j.checked_sub(1).filter(|&o| matches!(s[o], b'(' | b'[')) else {
+        return false;
+    };
+    let mut k = end;
+    while k - end < 16 && s.get(k).is_some_and(|&b| padding(b)) {
+        k += 1;
+    }
+    if !matches!(s.get(k), Some(b')' | b']')) {
+        return false;
+    }
+    // The call's parenthesis within 48 bytes, its end, then `;` or the
+    // value's end.
+    let rest = &s[k + 1..s.len().min(k + 49)];
+    let Some(call) = memchr::memchr(b'(', rest) else {
+        return false;
+    };
+    let Some(close) = memchr::memchr(b')', &rest[call..]) else {
+        return false;
+    };
+    let mut e = k + 1 + call + close + 1;
+    while s.get(e) == Some(&b' ') {
+        e += 1;
+    }
+    // At the value's end only when glued and in parentheses
+    // (`(system)(ls)`): `[link](https://...)` is a Markdown link.
+    s.get(e) == Some(&b';') || (s.get(e).is_none() && call == 0 && s[open] == b'(')
 }
 
 /// Ruby's process and I/O objects asked to run something, spaces allowed
 /// around the dot (`Process.spawn("id")`, `Kernel . exec 'id'`,
-/// `Open3.capture3(`, `PTY.spawn(`).
-fn ruby_process_call(s: &[u8]) -> bool {
-    const OBJECTS: &[&[u8]] = &[b"io", b"kernel", b"open3", b"process", b"pty"];
+/// `Open3.capture3(`, `PTY.spawn(`); the object's name is `obj` at `at`.
+fn ruby_process_call(s: &[u8], obj: &[u8], at: usize) -> bool {
     const METHODS: &[&[u8]] = &[
         b"capture2",
         b"capture2e",
@@ -553,43 +957,34 @@ fn ruby_process_call(s: &[u8]) -> bool {
         b"syscall",
         b"system",
     ];
-    memchr::memchr_iter(b'.', s).any(|dot| {
-        let mut a = dot;
-        while a > 0 && s[a - 1] == b' ' {
-            a -= 1;
-        }
-        let len = s[..a]
-            .iter()
-            .rev()
-            .take(8)
-            .take_while(|b| b.is_ascii_alphanumeric())
-            .count();
-        if len == 0 || !OBJECTS.contains(&&s[a - len..a]) || !starts_name(s, a - len) {
-            return false;
-        }
-        let mut k = dot + 1;
-        while s.get(k) == Some(&b' ') {
-            k += 1;
-        }
-        let m = s[k..]
-            .iter()
-            .take(10)
-            .take_while(|b| b.is_ascii_alphanumeric())
-            .count();
-        if m == 0 || !METHODS.contains(&&s[k..k + m]) {
-            return false;
-        }
-        k += m;
-        while s.get(k) == Some(&b' ') {
-            k += 1;
-        }
-        matches!(s.get(k), Some(b'(' | b'\'' | b'"' | b'`'))
-    })
+    if !starts_name(s, at) {
+        return false;
+    }
+    let mut k = at + obj.len();
+    while s.get(k) == Some(&b' ') {
+        k += 1;
+    }
+    if s.get(k) != Some(&b'.') {
+        return false;
+    }
+    k += 1;
+    while s.get(k) == Some(&b' ') {
+        k += 1;
+    }
+    let m = s[k..]
+        .iter()
+        .take(10)
+        .take_while(|b| b.is_ascii_alphanumeric())
+        .count();
+    if m == 0 || !METHODS.contains(&&s[k..k + m]) {
+        return false;
+    }
+    k += m;
+    while s.get(k) == Some(&b' ') {
+        k += 1;
+    }
+    matches!(s.get(k), Some(b'(' | b'\'' | b'"' | b'`'))
 }
-
-/// PHP's request, server and global variables by name (`$_GET`,
-/// `$GLOBALS`, `$HTTP_RAW_POST_DATA`): what only PHP code reads.
-const PHP_VARIABLES: Needles = Needles::new(super::rce::SUPERGLOBALS);
 
 /// A superglobal used as code: followed or preceded by code punctuation
 /// (`$_GET['x']`, `print_r($GLOBALS)`, `$_COOKIE;`, `.$_SERVER.`) or the
@@ -637,89 +1032,73 @@ const PHP_INI_STRONG: &[&[u8]] = &[
     b"zend_extension",
 ];
 
-/// `directive=value` for a [`PHP_INI_STRONG`] directive anywhere in the
-/// value, not only as the whole value (`rce.rs`): PHP-CGI's `-d
-/// allow_url_include=1 -d auto_prepend_file=php://input` (CVE-2012-1823,
-/// CVE-2024-4577), `.user.ini` and `php.ini` lines in a body.
-fn ini_assignment(s: &[u8]) -> bool {
-    memchr::memchr_iter(b'=', s).any(|eq| {
-        let mut end = eq;
-        while end > 0 && s[end - 1] == b' ' {
-            end -= 1;
-        }
-        let len = s[..end]
-            .iter()
-            .rev()
-            .take(33)
-            .take_while(|b| b.is_ascii_lowercase() || matches!(b, b'_' | b'.'))
-            .count();
-        let at = end - len;
-        len > 0
-            && len <= 32
-            && starts_name(s, at)
-            && s.get(eq + 1) != Some(&b'=')
-            && PHP_INI_STRONG.binary_search(&&s[at..end]).is_ok()
-    })
+/// `directive=value` for a [`PHP_INI_STRONG`] directive (`name` at `at`)
+/// anywhere in the value, not only as the whole value (`rce.rs`): PHP-CGI's
+/// `-d allow_url_include=1 -d auto_prepend_file=php://input`
+/// (CVE-2012-1823, CVE-2024-4577), `.user.ini` and `php.ini` lines in a
+/// body. No name byte, `.` or `$` before it; spaces, then one `=`.
+fn ini_assignment(s: &[u8], name: &[u8], at: usize) -> bool {
+    if at > 0 && (s[at - 1].is_ascii_alphanumeric() || matches!(s[at - 1], b'_' | b'.' | b'$')) {
+        return false;
+    }
+    let mut k = at + name.len();
+    while s.get(k) == Some(&b' ') {
+        k += 1;
+    }
+    s.get(k) == Some(&b'=') && s.get(k + 1) != Some(&b'=')
 }
 
 /// A serialized PHP object whose length carries a sign or a space
 /// (`O:+8:"stdClass"`, `C: 11:"ArrayObject"`): PHP's parser accepts both,
-/// and they hide the object from a reader of the plain form.
-fn signed_serialized(s: &[u8]) -> bool {
-    memchr::memchr_iter(b':', s).any(|at| {
-        if at == 0 || !matches!(s[at - 1], b'o' | b'c') || !starts_name(s, at - 1) {
-            return false;
-        }
-        let mut k = at + 1;
-        let mut signed = false;
-        while k < at + 4 && matches!(s.get(k), Some(b'+' | b' ')) {
-            k += 1;
-            signed = true;
-        }
-        let digits = s[k.min(s.len())..]
-            .iter()
-            .take(8)
-            .take_while(|b| b.is_ascii_digit())
-            .count();
-        signed && digits > 0 && s.get(k + digits..k + digits + 2) == Some(b":\"")
-    })
+/// and they hide the object from a reader of the plain form. `o:` or `c:`
+/// at `at`.
+fn signed_serialized(s: &[u8], at: usize) -> bool {
+    if !starts_name(s, at) {
+        return false;
+    }
+    let colon = at + 1;
+    let mut k = colon + 1;
+    let mut signed = false;
+    while k < colon + 4 && matches!(s.get(k), Some(b'+' | b' ')) {
+        k += 1;
+        signed = true;
+    }
+    let digits = s[k.min(s.len())..]
+        .iter()
+        .take(8)
+        .take_while(|b| b.is_ascii_digit())
+        .count();
+    signed && digits > 0 && s.get(k + digits..k + digits + 2) == Some(b":\"")
 }
 
-/// A `data:` URL that PHP's `include` runs: of a PHP media type, or whose
-/// base64 opens with `<?` (`PD8`, lowercased here), whatever its type
-/// says (`rce.rs` reads the plain-text and typeless forms).
-fn php_data(s: &[u8]) -> bool {
-    let mut from = 0;
-    while let Some(p) = s.get(from..).and_then(|t| find(t, b"data:")) {
-        let at = from + p;
-        from = at + 5;
-        let rest = &s[from..s.len().min(from + 64)];
-        let rest = rest.strip_prefix(b"//").unwrap_or(rest);
-        if [
-            b"application/x-httpd-php" as &[u8],
-            b"application/x-php",
-            b"text/x-php",
-            b"text/php",
-        ]
-        .iter()
-        .any(|t| rest.starts_with(t))
-        {
-            return true;
-        }
-        let Some(comma) = rest.iter().position(|&b| b == b',') else {
-            continue;
-        };
-        if rest[..comma].ends_with(b";base64") && rest[comma + 1..].starts_with(b"pd8") {
-            return true;
-        }
+/// A `data:` URL (at `at`) that PHP's `include` runs: of a PHP media type,
+/// or whose base64 opens with `<?` (`PD8`, lowercased here), whatever its
+/// type says (`rce.rs` reads the plain-text and typeless forms).
+fn php_data(s: &[u8], at: usize) -> bool {
+    let from = at + 5;
+    let rest = &s[from..s.len().min(from + 64)];
+    let rest = rest.strip_prefix(b"//").unwrap_or(rest);
+    if [
+        b"application/x-httpd-php" as &[u8],
+        b"application/x-php",
+        b"text/x-php",
+        b"text/php",
+    ]
+    .iter()
+    .any(|t| rest.starts_with(t))
+    {
+        return true;
     }
-    false
+    let Some(comma) = memchr::memchr(b',', rest) else {
+        return false;
+    };
+    rest[..comma].ends_with(b";base64") && rest[comma + 1..].starts_with(b"pd8")
 }
 
 /// Names only attacks write, in Python, Ruby, Perl, Node.js and
 /// Log4Shell payloads (each checked for a word start, and some for what
 /// follows, in [`attack_name`]).
-const ATTACK_NAMES: Needles = Needles::new(&[
+const ATTACK_NAMES: &[&[u8]] = &[
     // Python sandbox escapes and pickle gadgets.
     b"__subclasses__",
     b"__mro__",
@@ -789,7 +1168,7 @@ const ATTACK_NAMES: Needles = Needles::new(&[
     b"jndi:rmi",
     b"jndi:dns",
     b"jndi:iiop",
-]);
+];
 
 fn attack_name(s: &[u8], name: &[u8], at: usize) -> bool {
     if name[0].is_ascii_alphabetic() && !starts_name(s, at) {
@@ -818,7 +1197,7 @@ fn attack_name(s: &[u8], name: &[u8], at: usize) -> bool {
 /// script shells, H2's `INIT=RUNSCRIPT`; Node's synchronous child
 /// processes and `vm` evaluators; and Perl's `%ENV` (`$ENV{PATH}`),
 /// which no other language writes so.
-const JAVA_NAMES: Needles = Needles::new(&[
+const JAVA_NAMES: &[&[u8]] = &[
     b"java.lang.process",
     b"java.lang.unixprocess",
     b"java.lang.runtime",
@@ -885,11 +1264,11 @@ const JAVA_NAMES: Needles = Needles::new(&[
     b"platform.popen(",
     // Perl's environment hash, read or set.
     b"$env{",
-]);
+];
 
 /// Everyday code that counts only in an evaluated position
-/// ([`code_position`]).
-const IN_CODE: Needles = Needles::new(&[
+/// ([`Window::code_position`]).
+const IN_CODE: &[&[u8]] = &[
     // Node.js: the file system and process objects, evaluators, loops that
     // never end (a single-threaded server stops).
     b"fs.",
@@ -936,140 +1315,7 @@ const IN_CODE: Needles = Needles::new(&[
     b"eval \"",
     b"eval '",
     b"puts `",
-]);
-
-fn in_code(s: &[u8], c: &[u8], at: usize) -> bool {
-    if !starts_name(s, at) || !code_position(s, at) {
-        return false;
-    }
-    let k = at + c.len();
-    match c {
-        // A member of the object (`fs.readFileSync(`, `process.env`,
-        // `os.getcwd()`), not a sentence's word after a dot.
-        b"fs." | b"process." | b"os." => {
-            let len = s[k..]
-                .iter()
-                .take(24)
-                .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
-                .count();
-            // `process.env.NODE_ENV` is read by every Node program and
-            // named in searches and docs: `process.` counts when a call
-            // follows in the member chain (`process.kill(`,
-            // `process.mainModule.require(`).
-            let called = || {
-                s[k..s.len().min(k + 48)]
-                    .iter()
-                    .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'('))
-                    .any(|&b| b == b'(')
-            };
-            len > 0
-                && (c != b"os." || s.get(k + len) == Some(&b'('))
-                && (c != b"process."
-                    || called()
-                    || s[..at]
-                        .iter()
-                        .any(|b| matches!(b, b'+' | b';' | b'{' | b'|' | b'&')))
-        }
-        // Loops whose condition is always true.
-        b"while(" | b"while (" => {
-            let cond = &s[k..s.len().min(k + 8)];
-            [b"true)" as &[u8], b"1)", b"!0)", b"!false)", b"!![])"]
-                .iter()
-                .any(|t| cond.starts_with(t))
-        }
-        // A function literal without parameters and with a body, as
-        // serialised functions and injected callbacks are
-        // (`function (){..}`); one with parameters is a snippet.
-        b"function(" | b"function (" => {
-            let mut e = k;
-            while s.get(e) == Some(&b' ') {
-                e += 1;
-            }
-            if s.get(e) != Some(&b')') {
-                return false;
-            }
-            e += 1;
-            while s.get(e) == Some(&b' ') {
-                e += 1;
-            }
-            s.get(e) == Some(&b'{')
-        }
-        b"import os" | b"import subprocess" | b"import pty" | b"import socket" => {
-            matches!(s.get(k), None | Some(b';' | b'\n' | b',' | b' ' | b'.'))
-        }
-        _ => true,
-    }
-}
-
-/// Whether code at `at` sits where an evaluator runs it: it opens the value
-/// after at most a few bytes that close the application's string or call
-/// (`'`, `"`, `)`, `;`, `}`), or it follows a statement end after a string,
-/// call or block (`');`), a concatenation to a string (`'+`, `".`,
-/// `'||`), or an interpolation opener (`${`, `#{`, `{{`, `<%`).
-fn code_position(s: &[u8], at: usize) -> bool {
-    let head = &s[at.saturating_sub(16)..at];
-    let breakout = |b: &u8| {
-        matches!(
-            b,
-            b'\''
-                | b'"'
-                | b'`'
-                | b')'
-                | b']'
-                | b'}'
-                | b';'
-                | b','
-                | b' '
-                | b'\n'
-                | b'@'
-                | b'('
-                | b'+'
-                | b'|'
-                | b'&'
-                | b'.'
-        )
-    };
-    if at <= 16 && head.iter().all(breakout) {
-        return true;
-    }
-    let mut k = at;
-    while k > 0 && matches!(s[k - 1], b' ' | b'\n' | b'(' | b'@') {
-        k -= 1;
-    }
-    let quote_before = |j: usize| {
-        let mut j = j;
-        while j > 0 && s[j - 1] == b' ' {
-            j -= 1;
-        }
-        j > 0 && matches!(s[j - 1], b'\'' | b'"' | b'`' | b')' | b']' | b'}')
-    };
-    match k.checked_sub(1).map(|i| s[i]) {
-        // After a string or call, or after one bare token opening the
-        // value (`1;phpinfo()`).
-        Some(b';') => {
-            quote_before(k - 1)
-                || s[..k - 1]
-                    .trim_ascii_end()
-                    .iter()
-                    .all(|b| b.is_ascii_alphanumeric() || *b == b'_')
-        }
-        Some(b'+' | b'.' | b',') => quote_before(k - 1),
-        Some(b'|' | b'&') => {
-            let j = if k >= 2 && s[k - 2] == s[k - 1] {
-                k - 2
-            } else {
-                k - 1
-            };
-            quote_before(j)
-        }
-        Some(b'{') => k >= 2 && matches!(s[k - 2], b'$' | b'#' | b'{'),
-        Some(b'%' | b'=') => {
-            let j = if s[k - 1] == b'=' { k - 1 } else { k };
-            j >= 2 && s[j - 2] == b'<' && s[j - 1] == b'%'
-        }
-        _ => false,
-    }
-}
+];
 
 /// Node.js modules that reach the system.
 const NODE_MODULES: &[&[u8]] = &[
@@ -1093,78 +1339,29 @@ const NODE_MODULES: &[&[u8]] = &[
     b"worker_threads",
 ];
 
-/// `require('fs')` or `import('net')` used at once (`require('fs').readFileSync(`)
-/// or in an evaluated position; `const fs = require('fs');` after prose is
-/// a snippet.
-fn node_require(s: &[u8]) -> bool {
-    let mut from = 0;
-    while let Some(p) = s.get(from..).and_then(|t| memchr::memchr(b'(', t)) {
-        let open = from + p;
-        from = open + 1;
-        let at = if s[..open].ends_with(b"require") {
-            open - 7
-        } else if s[..open].ends_with(b"import") {
-            open - 6
+/// Ruby `%x(id)`, `%x{..}` and Perl `qx/id/`, `qx{..}` (`op` at `at`): a
+/// program's output read into a string, with a program name (or path, or
+/// variable) right inside the delimiter ("Infiniti QX(60)" has a digit).
+fn quoted_exec(s: &[u8], op: &[u8], at: usize) -> bool {
+    let k = at + 2;
+    let opener = matches!(
+        s.get(k),
+        Some(b'(' | b'{' | b'[' | b'<' | b'|' | b'!' | b'/' | b'#')
+    ) && s
+        .get(k + 1)
+        .is_some_and(|b| b.is_ascii_alphabetic() || matches!(b, b'/' | b'$' | b'.'));
+    opener
+        && if op == b"%x" {
+            at == 0 || !s[at - 1].is_ascii_alphanumeric()
         } else {
-            continue;
-        };
-        if !starts_name(s, at) {
-            continue;
+            starts_name(s, at)
         }
-        let mut k = open + 1;
-        while s.get(k) == Some(&b' ') {
-            k += 1;
-        }
-        let Some(&q) = s.get(k).filter(|b| matches!(b, b'\'' | b'"' | b'`')) else {
-            continue;
-        };
-        let Some(len) = s[k + 1..].iter().take(24).position(|&b| b == q) else {
-            continue;
-        };
-        let module = &s[k + 1..k + 1 + len];
-        let module = module.strip_prefix(b"node:").unwrap_or(module);
-        if NODE_MODULES.binary_search(&module).is_err() {
-            continue;
-        }
-        let mut e = k + len + 2;
-        while s.get(e) == Some(&b' ') {
-            e += 1;
-        }
-        if s.get(e) != Some(&b')') {
-            continue;
-        }
-        if s.get(e + 1) == Some(&b'.') || code_position(s, at) {
-            return true;
-        }
-    }
-    false
 }
 
-/// Ruby `%x(id)`, `%x{..}` and Perl `qx/id/`, `qx{..}`: a program's output
-/// read into a string, with a program name (or path, or variable) right
-/// inside the delimiter ("Infiniti QX(60)" has a digit).
-fn quoted_exec(s: &[u8]) -> bool {
-    let opener = |k: usize| {
-        matches!(
-            s.get(k),
-            Some(b'(' | b'{' | b'[' | b'<' | b'|' | b'!' | b'/' | b'#')
-        ) && s
-            .get(k + 1)
-            .is_some_and(|b| b.is_ascii_alphabetic() || matches!(b, b'/' | b'$' | b'.'))
-    };
-    memchr::memchr_iter(b'x', s).any(|x| {
-        x > 0
-            && match s[x - 1] {
-                b'%' => (x < 2 || !s[x - 2].is_ascii_alphanumeric()) && opener(x + 1),
-                b'q' => starts_name(s, x - 1) && opener(x + 1),
-                _ => false,
-            }
-    })
-}
-
-/// Ruby's `send(:system, ..)`, `public_send("eval", ..)`, `__send__(:exec`:
-/// a method named by a symbol or string, one of those that run code.
-fn ruby_send(s: &[u8]) -> bool {
+/// Ruby's `send(:system, ..)`, `public_send("eval", ..)`, `__send__(:exec`
+/// (`send` at `at`): a method named by a symbol or string, one of those
+/// that run code.
+fn ruby_send(s: &[u8], at: usize) -> bool {
     const METHODS: &[&[u8]] = &[
         b"`",
         b"class_eval",
@@ -1183,242 +1380,147 @@ fn ruby_send(s: &[u8]) -> bool {
         b"syscall",
         b"system",
     ];
-    let mut from = 0;
-    while let Some(p) = s.get(from..).and_then(|t| find(t, b"send")) {
-        let at = from + p;
-        from = at + 4;
-        let mut k = at + 4;
-        match s.get(k) {
-            Some(b'(') => k += 1,
-            Some(b' ') if s.get(k + 1) == Some(&b':') => k += 1,
-            _ => continue,
-        }
-        while s.get(k) == Some(&b' ') {
-            k += 1;
-        }
-        if !matches!(s.get(k), Some(b':' | b'\'' | b'"')) {
-            continue;
-        }
-        k += 1;
-        let len = s[k..]
-            .iter()
-            .take(24)
-            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'`'))
-            .count();
-        if len > 0 && METHODS.contains(&&s[k..k + len]) {
-            return true;
-        }
+    let mut k = at + 4;
+    match s.get(k) {
+        Some(b'(') => k += 1,
+        Some(b' ') if s.get(k + 1) == Some(&b':') => k += 1,
+        _ => return false,
     }
-    false
-}
-
-/// Perl's and Ruby's `open` of a pipe: `open(F, "|id")`, `open(F, "id|")`,
-/// `open(my $fh, "-|", "id")`, `Kernel.open("|id")`, `IO.read("|id")`.
-fn pipe_open(s: &[u8]) -> bool {
-    const CALLS: Needles =
-        Needles::new(&[b"open(", b"open ", b"read(", b"readlines(", b"foreach("]);
-    CALLS.any_match(s, |c, at| {
-        if at > 0 && (s[at - 1].is_ascii_alphanumeric() || s[at - 1] == b'_') {
-            return false;
-        }
-        let args = &s[at + c.len()..s.len().min(at + c.len() + 96)];
-        let args = &args[..args
-            .iter()
-            .position(|&b| b == b')' || b == b';')
-            .unwrap_or(args.len())];
-        // Each quoted argument (at most four).
-        let mut rest = args;
-        for _ in 0..4 {
-            let Some(q) = rest.iter().position(|b| matches!(b, b'\'' | b'"')) else {
-                return false;
-            };
-            let quote = rest[q];
-            let Some(len) = rest[q + 1..].iter().position(|&b| b == quote) else {
-                return false;
-            };
-            let arg = rest[q + 1..q + 1 + len].trim_ascii();
-            let cmd = |t: &[u8]| {
-                t.first()
-                    .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'/')
-            };
-            if arg == b"-|" || arg == b"|-" {
-                return true;
-            }
-            if let Some(t) = arg.strip_prefix(b"|") {
-                if cmd(t.trim_ascii_start()) {
-                    return true;
-                }
-            }
-            if arg.len() > 1 && arg.ends_with(b"|") && cmd(arg) && c == b"open(" {
-                return true;
-            }
-            rest = &rest[q + len + 2..];
-        }
-        false
-    })
+    while s.get(k) == Some(&b' ') {
+        k += 1;
+    }
+    if !matches!(s.get(k), Some(b':' | b'\'' | b'"')) {
+        return false;
+    }
+    k += 1;
+    let len = s[k..]
+        .iter()
+        .take(24)
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'`'))
+        .count();
+    len > 0 && METHODS.contains(&&s[k..k + len])
 }
 
 /// SpEL's type operator on a class (`T(java.lang.Runtime)`,
-/// `T(Runtime).getRuntime()`): the expression reaches a static method.
-fn spel_type(s: &[u8]) -> bool {
-    let mut from = 0;
-    while let Some(p) = s.get(from..).and_then(|t| find(t, b"t(")) {
-        let at = from + p;
-        from = at + 2;
-        if !starts_name(s, at) {
-            continue;
-        }
-        let k = at + 2;
-        let len = s[k..]
-            .iter()
-            .take(96)
-            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'$'))
-            .count();
-        let class = &s[k..k + len];
-        if s.get(k + len) != Some(&b')') {
-            continue;
-        }
-        let packaged = [
-            b"java." as &[u8],
-            b"javax.",
-            b"org.",
-            b"com.",
-            b"jdk.",
-            b"sun.",
-        ]
-        .iter()
-        .any(|p| class.starts_with(p) && class.len() > p.len());
-        let bare = [
-            b"runtime" as &[u8],
-            b"processbuilder",
-            b"system",
-            b"thread",
-            b"class",
-            b"classloader",
-            b"scriptenginemanager",
-            b"string",
-        ]
-        .contains(&class);
-        if packaged || (bare && s.get(k + len + 1) == Some(&b'.')) {
-            return true;
-        }
+/// `T(Runtime).getRuntime()`, `t(` at `at`): the expression reaches a
+/// static method.
+fn spel_type(s: &[u8], at: usize) -> bool {
+    if !starts_name(s, at) {
+        return false;
     }
-    false
+    let k = at + 2;
+    let len = s[k..]
+        .iter()
+        .take(96)
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'$'))
+        .count();
+    let class = &s[k..k + len];
+    if s.get(k + len) != Some(&b')') {
+        return false;
+    }
+    let packaged = [
+        b"java." as &[u8],
+        b"javax.",
+        b"org.",
+        b"com.",
+        b"jdk.",
+        b"sun.",
+    ]
+    .iter()
+    .any(|p| class.starts_with(p) && class.len() > p.len());
+    let bare = [
+        b"runtime" as &[u8],
+        b"processbuilder",
+        b"system",
+        b"thread",
+        b"class",
+        b"classloader",
+        b"scriptenginemanager",
+        b"string",
+    ]
+    .contains(&class);
+    packaged || (bare && s.get(k + len + 1) == Some(&b'.'))
 }
 
+/// Roots of the Java packages an OGNL static access names.
+const OGNL_ROOTS: &[&[u8]] = &[
+    b"@java.", b"@javax.", b"@ognl.", b"@org.", b"@com.", b"@sun.", b"@jdk.",
+];
+
 /// OGNL's static member access, `@java.lang.Runtime@getRuntime()`,
-/// `@ognl.OgnlContext@DEFAULT_MEMBER_ACCESS`: `@`, a dotted class name,
-/// `@` (a Java package root first: an e-mail address has one `@`, and a
-/// URL's `user@host` is not followed by another).
-fn ognl_static(s: &[u8]) -> bool {
-    let mut from = 0;
-    while let Some(p) = s.get(from..).and_then(|t| memchr::memchr(b'@', t)) {
-        let at = from + p;
-        from = at + 1;
-        let len = s[at + 1..]
-            .iter()
-            .take(96)
-            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'$'))
-            .count();
-        let class = &s[at + 1..at + 1 + len];
-        if s.get(at + 1 + len) == Some(&b'@')
-            && [
-                b"java." as &[u8],
-                b"javax.",
-                b"ognl.",
-                b"org.",
-                b"com.",
-                b"sun.",
-                b"jdk.",
-            ]
-            .iter()
-            .any(|r| class.starts_with(r) && class.len() > r.len())
-            && s.get(at + 2 + len)
-                .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
-        {
-            return true;
-        }
-    }
-    false
+/// `@ognl.OgnlContext@DEFAULT_MEMBER_ACCESS`: `@`, a dotted class name of
+/// a Java package root (`root` at `at`), `@` (an e-mail address has one
+/// `@`, and a URL's `user@host` is not followed by another).
+fn ognl_static(s: &[u8], root: &[u8], at: usize) -> bool {
+    let len = s[at + 1..]
+        .iter()
+        .take(96)
+        .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'$'))
+        .count();
+    len > root.len() - 1
+        && s.get(at + 1 + len) == Some(&b'@')
+        && s.get(at + 2 + len)
+            .is_some_and(|b| b.is_ascii_alphabetic() || *b == b'_')
 }
 
 /// Log4Shell's nesting: a lookup opened inside another one before it
 /// closes (`${j${lower:n}di:`, `${${::-j}`), the evasion of a filter on
-/// `${jndi:`; a template placeholder is never nested.
-fn nested_lookup(s: &[u8]) -> bool {
-    let mut from = 0;
-    while let Some(p) = s.get(from..).and_then(|t| find(t, b"${")) {
-        let at = from + p;
-        from = at + 2;
-        let inner = &s[at + 2..s.len().min(at + 2 + 32)];
-        let close = inner.iter().position(|&b| b == b'}').unwrap_or(inner.len());
-        if let Some(q) = find(&inner[..close], b"${") {
-            // `${a${` with letters only before the inner one.
-            if inner[..q].iter().all(|b| b.is_ascii_alphabetic()) {
-                return true;
-            }
-        }
-    }
-    false
+/// `${jndi:`; a template placeholder is never nested. `${` at `at`,
+/// letters only before the inner one, both within 32 bytes.
+fn nested_lookup(s: &[u8], at: usize) -> bool {
+    let inner = &s[at + 2..s.len().min(at + 2 + 32)];
+    let q = inner
+        .iter()
+        .position(|b| !b.is_ascii_alphabetic())
+        .unwrap_or(inner.len());
+    inner.get(q..q + 2) == Some(b"${")
 }
+
+/// Module lines of a protocol-0 pickle's `GLOBAL` opcode: `c`, a module
+/// that runs programs or code, a line break.
+const PICKLE_MODULES: &[&[u8]] = &[
+    b"c__builtin__\n",
+    b"cbuiltins\n",
+    b"ccommands\n",
+    b"cnt\n",
+    b"cos\n",
+    b"cposix\n",
+    b"cpty\n",
+    b"csocket\n",
+    b"csubprocess\n",
+];
 
 /// A pickle of protocol 0 importing a function that runs programs or code
 /// (`cos\nsystem\n(S'id'\ntR.`, `c__builtin__\neval\n`): what
-/// `pickle.loads` of the value would call.
-fn pickle_global(s: &[u8]) -> bool {
-    const MODULES: &[&[u8]] = &[
-        b"__builtin__",
-        b"builtins",
-        b"commands",
-        b"nt",
-        b"os",
-        b"posix",
-        b"pty",
-        b"socket",
-        b"subprocess",
-    ];
-    let mut line_start = 0;
-    for nl in memchr::memchr_iter(b'\n', s) {
-        let line = &s[line_start..nl];
-        line_start = nl + 1;
-        let line = line.strip_prefix(b"(").unwrap_or(line);
-        let Some(module) = line.strip_prefix(b"c") else {
-            continue;
-        };
-        if !MODULES.contains(&module) {
-            continue;
-        }
-        let name = &s[nl + 1..];
-        let len = name
-            .iter()
-            .take(24)
-            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
-            .count();
-        if len > 0 && name.get(len) == Some(&b'\n') {
-            return true;
-        }
+/// `pickle.loads` of the value would call. The module line `line` at `at`
+/// starts a line (after one `(` at most); the function's name fills the
+/// next one.
+fn pickle_global(s: &[u8], line: &[u8], at: usize) -> bool {
+    let line_start = |i: usize| i == 0 || s[i - 1] == b'\n';
+    if !(line_start(at) || (s[at - 1] == b'(' && line_start(at - 1))) {
+        return false;
     }
-    false
+    let name = &s[at + line.len()..];
+    let len = name
+        .iter()
+        .take(24)
+        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+        .count();
+    len > 0 && name.get(len) == Some(&b'\n')
 }
 
 /// JSON or query-string prototype pollution that names the constructor's
 /// prototype as two keys (`{"constructor":{"prototype":{..}}}`,
-/// `constructor][prototype`): `rce.rs` reads the dotted and bracketed forms.
-fn prototype_key(s: &[u8]) -> bool {
-    let mut from = 0;
-    while let Some(p) = s.get(from..).and_then(|t| find(t, b"constructor")) {
-        let at = from + p;
-        from = at + 11;
-        let gap = s[from..]
-            .iter()
-            .take(8)
-            .take_while(|b| matches!(b, b'"' | b'\'' | b':' | b'{' | b'[' | b']' | b' ' | b'='))
-            .count();
-        if gap > 0 && s[from + gap..].starts_with(b"prototype") {
-            return true;
-        }
-    }
-    false
+/// `constructor][prototype`, `constructor` at `at`): `rce.rs` reads the
+/// dotted and bracketed forms.
+fn prototype_key(s: &[u8], at: usize) -> bool {
+    let from = at + 11;
+    let gap = s[from..]
+        .iter()
+        .take(8)
+        .take_while(|b| matches!(b, b'"' | b'\'' | b':' | b'{' | b'[' | b']' | b' ' | b'='))
+        .count();
+    gap > 0 && s[from + gap..].starts_with(b"prototype")
 }
 
 /// A Java serialized object as the value: the stream's magic `AC ED 00 05`
@@ -1448,6 +1550,25 @@ mod tests {
     fn flags(raw: &str) -> bool {
         let mut buf = [0u8; WINDOW];
         detect(&normalize(raw.as_bytes(), Encoding::RAW, &mut buf))
+    }
+
+    #[test]
+    fn anchors_build_into_one_small_automaton() {
+        let start = std::time::Instant::now();
+        let a = LazyLock::force(&ANCHORS)
+            .as_ref()
+            .expect("the automaton builds");
+        let patterns: usize = LISTS.iter().map(|(l, _)| l.len()).sum();
+        assert_eq!(a.rule.len(), patterns);
+        let bytes = a.dfa.memory_usage();
+        println!(
+            "{patterns} anchors, DFA {bytes} bytes, built in {:?}",
+            start.elapsed()
+        );
+        assert!(bytes < 4 << 20, "{bytes} bytes");
+        assert!(LISTS.iter().all(|(l, _)| l
+            .iter()
+            .all(|p| !p.is_empty() && p.iter().all(|b| !b.is_ascii_uppercase()))));
     }
 
     #[test]

@@ -11,8 +11,10 @@
 //! Cost is bounded and linear: every detector makes a constant number of
 //! passes over a field, fields longer than a window are inspected in
 //! overlapping windows up to [`MAX_FIELD_BYTES`], and the whole request up to
-//! [`MAX_REQUEST_BYTES`]. Nothing is allocated; all signatures are constant
-//! tables compiled into the binary, so there is nothing to build at start-up.
+//! [`MAX_REQUEST_BYTES`]. Nothing is allocated per request; the signatures
+//! are constant tables compiled into the binary, except the code-injection
+//! anchors' automaton (`code.rs`), built once per process by [`prepare`]
+//! (in the master at configuration time, so workers share it from the fork).
 
 mod code;
 mod commands;
@@ -192,6 +194,14 @@ impl Findings {
 }
 
 pub mod cache;
+
+/// Builds what the signatures build once per process (the code-injection
+/// automaton, about 35 M instructions and 2 MB): called at configuration
+/// time so that no request pays for it. Without it the first request that
+/// reaches those rules builds it.
+pub fn prepare() {
+    code::prepare();
+}
 
 /// The first/strongest attack in the request, if any.
 pub fn inspect(input: &Input) -> Option<Finding> {
