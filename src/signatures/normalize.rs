@@ -66,6 +66,7 @@ pub mod trig {
     pub const SPACE: u32 = 1 << 15;
     pub const PERCENT_AT: u32 = 1 << 16; // % @
     pub const NUL: u32 = 1 << 17; // a null byte was dropped
+    pub const TRAILING_SPACE: u32 = 1 << 18; // spaces ending the field were dropped
 }
 
 /// Trigger bit of each byte value, so the final pass does one load per byte.
@@ -595,6 +596,11 @@ fn finish(s: &mut [u8], keep_comments: bool) -> (usize, u32, bool) {
         }
         s[w] = b;
         w += 1;
+    }
+    // Spaces that ended the field (`whoami `: a command typed up to its
+    // arguments, rce.rs) are dropped, but said.
+    if pending_space == Some(b' ') && w > 0 {
+        trig_bits |= trig::TRAILING_SPACE;
     }
     // A trailing line break is a classic header-injection ending.
     if pending_space == Some(b'\n') && w > 0 && w < s.len() {

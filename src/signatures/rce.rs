@@ -315,6 +315,12 @@ pub fn detect(n: &Normalized) -> bool {
     if n.has(trig::PAREN) && quoted_name_call(s) {
         return true;
     }
+    if n.has(trig::TRAILING_SPACE) && awaiting_arguments(s) {
+        return true;
+    }
+    if n.has(trig::SLASH) && cmd_arithmetic(s) {
+        return true;
+    }
     if s.starts_with(b"sleep ") && s.len() <= 10 && s[6..].iter().all(u8::is_ascii_digit) {
         // A delay probe (blind injection): the whole value is `sleep N`.
         return true;
@@ -330,6 +336,86 @@ pub fn detect(n: &Normalized) -> bool {
             && find(&s[..s.len().min(40)], b")").is_some_and(|p| {
                 matches!(s.get(p + 1..p + 3), Some(b"{" | b" {")) || s.get(p + 1) == Some(&b'{')
             }))
+}
+
+/// A command word that ends the value and was followed by spaces the
+/// normaliser dropped (`whoami `, `x;wget `, `|python `): a command line
+/// typed up to its arguments, the shape of a direct command injection
+/// "with a trailing space" (CRS 932250/932260). A program that is no
+/// ordinary word counts alone or after any separator; an ordinary word
+/// (`python`, `ls`) only after a strong separator or a single token
+/// (`x;python `), never alone (a search box sends "python " as it is typed)
+/// nor after prose ("I love python ").
+fn awaiting_arguments(s: &[u8]) -> bool {
+    let start = s
+        .iter()
+        .rposition(|&b| matches!(b, b' ' | b';' | b'|' | b'&' | b'\n' | b'`' | b'('))
+        .map_or(0, |p| p + 1);
+    let mut word = [0u8; 24];
+    let Some((len, j)) = read_word(s, start, &mut word) else {
+        return false;
+    };
+    let Some(kind) = commands::lookup(&word[..len]).filter(|_| j == s.len()) else {
+        return false;
+    };
+    let mut k = start;
+    while k > 0 && s[k - 1] == b' ' {
+        k -= 1;
+    }
+    let before = &s[..k];
+    // Quotes the value opens with close the application's string.
+    if before.iter().all(|&b| b == b'\'' || b == b'"') {
+        return kind == Word::Program;
+    }
+    let sep = before[before.len() - 1];
+    let strong = matches!(sep, b'|' | b'`')
+        || before.ends_with(b"&&")
+        || before.ends_with(b"$(")
+        || before[..before.len() - 1]
+            .iter()
+            .all(|&b| b == b'\'' || b == b'"');
+    // One token before the separator (`x;python `; `java;python;ruby ` is
+    // a list).
+    let token = !before[..before.len() - 1]
+        .iter()
+        .any(|&b| matches!(b, b' ' | b';' | b'|' | b'&' | b'\n'));
+    match sep {
+        b';' | b'|' | b'&' | b'\n' | b'`' => kind == Word::Program || strong || token,
+        b'(' => before.ends_with(b"$(") && (kind == Word::Program || strong),
+        _ => false,
+    }
+}
+
+/// cmd's arithmetic `set /a 3482*7301`, `set /a x=1+2` (at the value start
+/// or after a separator): an operator between operands, which "set /a
+/// budget" has not.
+fn cmd_arithmetic(s: &[u8]) -> bool {
+    let Some(p) = find(s, b"set /a ") else {
+        return false;
+    };
+    let before = s[..p].iter().rev().find(|&&b| b != b' ').copied();
+    if !matches!(
+        before,
+        None | Some(b';' | b'|' | b'&' | b'\n' | b'(' | b'`')
+    ) {
+        return false;
+    }
+    let e = &s[p + 7..s.len().min(p + 7 + 64)];
+    let len = e
+        .iter()
+        .take_while(|&&b| {
+            b.is_ascii_alphanumeric()
+                || matches!(
+                    b,
+                    b'_' | b'+' | b'-' | b'*' | b'/' | b'%' | b'=' | b'(' | b')'
+                )
+        })
+        .count();
+    e[..len].windows(3).any(|w| {
+        w[0].is_ascii_alphanumeric()
+            && matches!(w[1], b'+' | b'-' | b'*' | b'/' | b'%' | b'=')
+            && (w[2].is_ascii_alphanumeric() || w[2] == b'(')
+    })
 }
 
 /// `() { :; };` at the start of a value (CGI environment).
@@ -464,6 +550,19 @@ fn exec_call(s: &[u8]) -> bool {
     })
 }
 
+/// The bytes [`separators`] acts on: separators, the `\` of a written-out
+/// `\n`, and the openers of substitutions and brace expansions.
+const SEPARATOR_START: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut k = 0;
+    let bytes = b"{`&;\n\\|$<>";
+    while k < bytes.len() {
+        t[bytes[k] as usize] = true;
+        k += 1;
+    }
+    t
+};
+
 /// Every separator followed by a command.
 fn separators(s: &[u8]) -> bool {
     let mut i = 0;
@@ -486,6 +585,11 @@ fn separators(s: &[u8]) -> bool {
     // word after `{`, so a field of `{` without (`${a:${a:...`) reads no word.
     let mut comma = 0usize;
     while i < s.len() {
+        // Most bytes open nothing: one table load each to the next that may.
+        match s[i..].iter().position(|&b| SEPARATOR_START[usize::from(b)]) {
+            Some(p) => i += p,
+            None => break,
+        }
         let b = s[i];
         if b == b'{' && !matches!(s.get(i + 1), Some(b' ' | b'\n' | b'(' | b'!' | b'`')) {
             if comma <= i {
@@ -544,6 +648,10 @@ fn separators(s: &[u8]) -> bool {
         } else {
             start
         };
+        if plain_non_command(s, start) {
+            i += 1;
+            continue;
+        }
         // `... | sh`: a shell reading the pipe runs what the left side
         // prints, so it is an attack only when a command feeds it (not
         // prose: "to install run curl -fsSL https://x/i.sh | sh").
@@ -572,6 +680,45 @@ fn separators(s: &[u8]) -> bool {
         i += 1;
     }
     false
+}
+
+/// Whether the word at `i` (after spaces, `(` and `!`) is plainly no
+/// program: no word at all (the next separator, a closer, an operator), or
+/// letters, digits, `_` and `-` up to a byte the shell does not read into a
+/// word, and no name of the program list. [`command_at`] would read the
+/// same word and reject it after its other checks, none of which can fire
+/// on such a word (they need `/`, `$`, `.`, `=` or quotes): a field of
+/// separators before ordinary words (`;a|;a|...`, `$((a `) costs one short
+/// read and at most one lookup per separator.
+fn plain_non_command(s: &[u8], mut i: usize) -> bool {
+    while matches!(s.get(i), Some(b' ' | b'(' | b'!')) {
+        i += 1;
+    }
+    match s.get(i) {
+        // Nothing, or a byte no reading of a command starts with (the
+        // next separator, a closer, an operator).
+        None
+        | Some(
+            b';' | b'|' | b'&' | b')' | b'<' | b'>' | b'}' | b']' | b'#' | b'=' | b'*' | b'?'
+            | b'[' | b'%' | b'@' | b'+',
+        ) => return true,
+        Some(b) if !b.is_ascii_lowercase() => return false,
+        _ => {}
+    }
+    let len = s[i..]
+        .iter()
+        .take(25)
+        .take_while(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'_' | b'-'))
+        .count();
+    let plain_end = !matches!(
+        s.get(i + len),
+        Some(b'\'' | b'"' | b'\\' | b'^' | b'$' | b'`' | b'/' | b':' | b'.' | b'=' | b'{')
+    );
+    // A version suffix (`python3`) is stripped by `read_word`: not plain.
+    len <= 24
+        && plain_end
+        && !s[i + len - 1].is_ascii_digit()
+        && commands::lookup(&s[i..i + len]).is_none()
 }
 
 /// Shells that run a script read from their standard input.
@@ -692,10 +839,65 @@ fn command_at(s: &[u8], mut i: usize, context: Context, brace: bool) -> bool {
     if commands::lookup(w).is_none() {
         return false;
     }
+    if !brace && glued_argument(s, j) {
+        return true;
+    }
     if known_command(s, w, j, context.strong, brace) {
         return true;
     }
     !brace && program(s, w, j, context)
+}
+
+/// A program word glued to what only a shell reads after it: a
+/// redirection to or from a path (`cat</etc/passwd`, `id>/tmp/x`,
+/// `ls 2>&1`-style `>&`), or the field separator standing for the space
+/// (`cat$IFS/etc/passwd`, `cat${IFS}x`, `$IFS$9`).
+fn glued_argument(s: &[u8], j: usize) -> bool {
+    let rest = s.get(j..).unwrap_or(&[]);
+    if rest.starts_with(b"$ifs") || rest.starts_with(b"${ifs}") {
+        return true;
+    }
+    matches!(
+        rest,
+        [b'<' | b'>', b'>', b'/' | b'~' | b'&', ..] | [b'<' | b'>', b'/' | b'~' | b'&', ..]
+    )
+}
+
+/// Among the next three arguments of an ordinary-word program, one that
+/// only a command line has: a redirection to a path (`echo x > /tmp/y`)
+/// or an absolute path into the system's own directories (`grep root
+/// /etc/passwd`, `tar cf x.tar /etc`). Prose names such directories rarely
+/// and never after a program word and at most two words.
+fn later_system_argument(rest: &[u8]) -> bool {
+    const ROOTS: &[&[u8]] = &[
+        b"/etc", b"/tmp/", b"/bin/", b"/sbin/", b"/usr/", b"/var/", b"/dev/", b"/proc/", b"/root",
+        b"/home/", b"/opt/", b"/boot/", b"/sys/",
+    ];
+    let line = &rest[..rest
+        .iter()
+        .take(96)
+        .position(|&b| matches!(b, b';' | b'|' | b'&' | b'\n' | b'`'))
+        .unwrap_or(rest.len().min(96))];
+    line.split(|&b| b == b' ')
+        .filter(|t| !t.is_empty())
+        .take(3)
+        .enumerate()
+        .any(|(k, t)| {
+            let t = t
+                .strip_prefix(b">>")
+                .or_else(|| t.strip_prefix(b">"))
+                .or_else(|| t.strip_prefix(b"<"))
+                .unwrap_or(t);
+            k > 0
+                && ROOTS.iter().any(|r| {
+                    t.starts_with(r)
+                        && if r.ends_with(b"/") {
+                            t.len() > r.len()
+                        } else {
+                            matches!(t.get(r.len()), None | Some(b'/'))
+                        }
+                })
+        })
 }
 
 /// A variable run as the command after the value assigned it
@@ -939,7 +1141,8 @@ fn program(s: &[u8], w: &[u8], j: usize, context: Context) -> bool {
             let with_arg = next == Some(b' ')
                 && (arg_shaped(s, j + 1, false)
                     || (context.opens && s.get(j + 1).is_some_and(u8::is_ascii_alphanumeric))
-                    || (w == b"ps" && ps_options(&s[j + 1..])));
+                    || (w == b"ps" && ps_options(&s[j + 1..]))
+                    || later_system_argument(&s[j + 1..]));
             (context.strong && (ends_command(next) || with_arg)) || (context.token && with_arg)
         }
     }
@@ -1191,13 +1394,21 @@ fn command_line(s: &[u8]) -> bool {
             (w.contains(&b'-') && rest.first().is_some_and(u8::is_ascii_alphanumeric))
                 || file_arg
                 || arg_shaped(s, j + 1, false)
+                || later_system_argument(rest)
                 || rest
                     .iter()
                     .take(80)
                     .enumerate()
                     .any(|(k, &b)| b == b' ' && option(&rest[k + 1..]))
         }
-        Some(Word::Ordinary) => option(rest) || path(rest) || (w == b"ps" && ps_options(rest)),
+        Some(Word::Ordinary) => {
+            option(rest)
+                || path(rest)
+                || (w == b"ps" && ps_options(rest))
+                || later_system_argument(rest)
+                // `find . -name x`: the working directory, then an option.
+                || rest.starts_with(b". -")
+        }
         None => false,
     }
 }
