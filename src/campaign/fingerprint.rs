@@ -65,15 +65,18 @@ impl Class {
 }
 
 /// The request-only part of a fingerprint, collected while the glue walks
-/// the request headers once.
+/// the request headers once. The parts are folded into a key only when one
+/// is asked for ([`Fingerprint::key`]): most requests never need one.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Fingerprint {
-    /// Names of the headers, lowercase, in the order sent.
+    /// Names of the headers, lowercase, in the order sent (the fold, not
+    /// yet mixed).
     pub names: u32,
     /// `User-Agent` value (0: none).
     pub ua: u32,
-    /// `Accept`, `Accept-Language` and `Accept-Encoding` values, in that order.
-    pub accept: u32,
+    /// `Accept`, `Accept-Language` and `Accept-Encoding` values' hashes, in
+    /// that order (0: not sent).
+    pub accept: [u32; 3],
     pub cookie: bool,
 }
 
@@ -112,14 +115,10 @@ impl Builder {
     }
 
     pub fn finish(self) -> Fingerprint {
-        let [a, l, e] = self.accept;
         Fingerprint {
-            names: match mix(self.names) {
-                0 => 1,
-                h => h,
-            },
+            names: self.names,
             ua: self.ua,
-            accept: mix(a ^ mix(l ^ mix(e).rotate_left(7)).rotate_left(11)),
+            accept: self.accept,
             cookie: self.cookie,
         }
     }
@@ -231,14 +230,28 @@ fn combine(parts: &[u32]) -> u64 {
 }
 
 impl Fingerprint {
+    /// The names' part of the key (never 0).
+    fn names_part(&self) -> u32 {
+        match mix(self.names) {
+            0 => 1,
+            h => h,
+        }
+    }
+
+    /// The `Accept*` values' part of the key.
+    fn accept_part(&self) -> u32 {
+        let [a, l, e] = self.accept;
+        mix(a ^ mix(l ^ mix(e).rotate_left(7)).rotate_left(11))
+    }
+
     /// The key of requests from the same software, doing the same kind of
     /// request after the same kind of history.
     pub fn key(&self, class: Class, prior: Prior) -> u64 {
         combine(&[
             1,
-            self.names,
+            self.names_part(),
             self.ua,
-            self.accept,
+            self.accept_part(),
             u32::from(self.cookie),
             u32::from(class.code()),
             u32::from(prior == Prior::Assets),
@@ -281,6 +294,55 @@ mod tests {
         ("accept-encoding", "gzip, deflate, br"),
         ("accept-language", "en-US,en;q=0.9"),
     ];
+
+    #[test]
+    fn keys_are_those_of_the_parts_mixed_when_the_fingerprint_was_made() {
+        // `finish` keeps the parts and `key` mixes them: the keys are the
+        // ones the parts mixed at `finish` gave (the former way).
+        let mut rng = crate::testing::XorShift64::new(0xf1f0);
+        let pool: [(&[u8], &[u8]); 9] = [
+            (b"host", b"shop.example"),
+            (
+                b"user-agent",
+                b"Mozilla/5.0 (X11; Linux x86_64) Chrome/152.0.0.0",
+            ),
+            (b"user-agent", b"curl/8.5.0"),
+            (b"accept", b"text/html,application/xhtml+xml"),
+            (b"accept", b"*/*"),
+            (b"accept-language", b"en-US,en;q=0.9"),
+            (b"accept-encoding", b"gzip, deflate, br"),
+            (b"cookie", b"sid=1"),
+            (b"x-requested-with", b"XMLHttpRequest"),
+        ];
+        for _ in 0..3_000 {
+            let mut b = Builder::default();
+            for _ in 0..rng.next_u64() % 8 {
+                let (n, v) = pool[(rng.next_u64() % pool.len() as u64) as usize];
+                b.header(n, v);
+            }
+            let fp = b.finish();
+            let names = match mix(b.names) {
+                0 => 1,
+                h => h,
+            };
+            let [a, l, e] = b.accept;
+            let accept = mix(a ^ mix(l ^ mix(e).rotate_left(7)).rotate_left(11));
+            for class in [Class::Page, Class::Sensitive(0), Class::Sensitive(3)] {
+                for prior in [Prior::Nothing, Prior::Pages, Prior::Assets] {
+                    let old = combine(&[
+                        1,
+                        names,
+                        b.ua,
+                        accept,
+                        u32::from(b.cookie),
+                        u32::from(class.code()),
+                        u32::from(prior == Prior::Assets),
+                    ]);
+                    assert_eq!(fp.key(class, prior), old);
+                }
+            }
+        }
+    }
 
     #[test]
     fn same_software_same_key_whatever_the_values_of_other_headers() {

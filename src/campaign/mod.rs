@@ -633,8 +633,6 @@ impl AppCampaigns {
             return None;
         }
         self.roll(now_ms);
-        let bucket = (now_ms / BUCKET_MS).min(u64::from(u32::MAX)) as u32;
-        let frac = (now_ms % BUCKET_MS) as f32 / BUCKET_MS as f32;
         let shard = &self.counts[SHARD.load(Relaxed) % SHARDS].0;
         for m in Metric::ALL {
             if f.metrics & m.bit() != 0 {
@@ -642,6 +640,8 @@ impl AppCampaigns {
             }
         }
         let relevant = evidence?;
+        let bucket = (now_ms / BUCKET_MS).min(u64::from(u32::MAX)) as u32;
+        let frac = (now_ms % BUCKET_MS) as f32 / BUCKET_MS as f32;
         let now_s = (now_ms / 1000) as u32;
         let keys = [
             (f.fingerprint.key(f.class, f.prior), false),

@@ -300,6 +300,7 @@ impl AppBaseline {
 
     /// `Some(true)` when the transition `prev -> cur` (template hashes) is
     /// rare in the learned traffic, `None` while untrained.
+    #[inline]
     pub fn transition_is_rare(&self, prev: u32, cur: u32) -> Option<bool> {
         if !self.is_trained() {
             return None;

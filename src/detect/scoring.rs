@@ -225,11 +225,21 @@ pub const TOLERANCE: [(Tolerance, ToleranceRule); 3] = [
 ];
 
 pub fn rule(t: Tolerance) -> ToleranceRule {
-    TOLERANCE
-        .iter()
-        .find(|(k, _)| *k == t)
-        .map_or(TOLERANCE[1].1, |(_, r)| *r)
+    // The table lists the tolerances in their declared order (checked
+    // below): an index, not a search (the request path asks every time).
+    TOLERANCE[t as usize].1
 }
+
+const _: () = assert!(
+    TOLERANCE.len() == 3
+        && Tolerance::COUNT == 3
+        && matches!(TOLERANCE[0].0, Tolerance::Low)
+        && matches!(TOLERANCE[1].0, Tolerance::Normal)
+        && matches!(TOLERANCE[2].0, Tolerance::High)
+        && Tolerance::Low as usize == 0
+        && Tolerance::Normal as usize == 1
+        && Tolerance::High as usize == 2
+);
 
 /// One bot type's tally for one assessment.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -817,17 +817,29 @@ const NOSQL_COMPARE: &[&[u8]] = &[
 
 /// How an operator name (without `$`) counts, given its operand.
 pub fn nosql_operator(op: &[u8], operand: &[u8]) -> bool {
-    let is = |list: &[&[u8]]| list.iter().any(|x| x.eq_ignore_ascii_case(op));
-    if is(NOSQL_ALWAYS) {
+    // Every operator has 2 to 11 letters: other keys (`$a`, a long `$x...`)
+    // are not compared with the lists at all, and the lists are compared
+    // with one lowercase copy (as slices: a length test per entry).
+    if !(2..=OPERATOR_MAX).contains(&op.len()) {
+        return false;
+    }
+    let mut low = [0u8; OPERATOR_MAX];
+    let low = &mut low[..op.len()];
+    low.copy_from_slice(op);
+    low.make_ascii_lowercase();
+    let low: &[u8] = low;
+    if NOSQL_ALWAYS.contains(&low) {
         return true;
     }
-    let o = operand.trim_ascii();
-    is(NOSQL_COMPARE)
+    NOSQL_COMPARE.contains(&low)
         && matches!(
-            o,
+            operand.trim_ascii(),
             b"" | b"\"\"" | b"''" | b"null" | b"{}" | b"[]" | b"undefined"
         )
 }
+
+/// The longest operator name of the two lists (`accumulator`).
+const OPERATOR_MAX: usize = 11;
 
 /// Operators inside a value (`{"$ne": null}` in a parameter, `[$ne]` in a
 /// cookie) and JavaScript injected into `$where`.
@@ -866,6 +878,10 @@ pub fn nosql(n: &Normalized) -> bool {
             .iter()
             .take_while(|b| b.is_ascii_alphabetic())
             .count();
+        // No operator is shorter than two letters (`$a`, `$` alone).
+        if len < 2 {
+            continue;
+        }
         let op = &s[at + 1..at + 1 + len];
         let mut k = at + 1 + len;
         while matches!(s.get(k), Some(b'"' | b'\'' | b' ' | b']')) {
@@ -1267,6 +1283,17 @@ mod tests {
     fn run(raw: &str, f: &dyn Fn(&Normalized) -> bool) -> bool {
         let mut buf = [0u8; WINDOW];
         f(&normalize(raw.as_bytes(), Encoding::FORM, &mut buf))
+    }
+
+    #[test]
+    fn operator_names_fit_the_length_bounds() {
+        for op in NOSQL_ALWAYS.iter().chain(NOSQL_COMPARE) {
+            assert!((2..=OPERATOR_MAX).contains(&op.len()), "{op:?}");
+            assert!(nosql_operator(op, b"") && nosql_operator(&op.to_ascii_uppercase(), b"null"));
+        }
+        assert!(!nosql_operator(b"a", b""));
+        assert!(!nosql_operator(b"gt", b"18"));
+        assert!(nosql_operator(b"Ne", b"1"));
     }
 
     #[test]
