@@ -350,3 +350,73 @@ fn respawned_workers_follow_the_current_file() {
     assert_eq!(count(&n, "192.0.2.10", 4, 403), 4);
     assert_eq!(count(&n, "192.0.2.30", 4, 200), 4);
 }
+
+/// A server starting removes the image directories of servers that are gone
+/// (nobody holds their lock), and only those: not the directory of a server
+/// that runs, nor one whose server is still taking its lock (`lock.new`,
+/// renamed to `lock` once held).
+#[test]
+fn a_fresh_start_sweeps_only_directories_nobody_holds() {
+    use std::os::fd::AsRawFd;
+    let a = Nginx::start(
+        "profiles-sweep-a",
+        &http_conf("abuse:2m", ""),
+        &[("conf/profiles.toml", FIRST)],
+    );
+    let log = a.error_log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("compiled"))
+        .expect("the master compiled the file");
+    let start = line.find("image \"").expect("image path logged") + 7;
+    let image = std::path::PathBuf::from(&line[start..start + line[start..].find('"').unwrap()]);
+    let a_dir = image.parent().unwrap().to_path_buf();
+    let base = a_dir.parent().unwrap().to_path_buf();
+    let tag = std::process::id();
+    // a server that is gone: its lock file is there, nobody holds it
+    let stale = base.join(format!("nginx-api-abuse.5ea1{tag:012x}"));
+    std::fs::create_dir_all(&stale).unwrap();
+    std::fs::write(stale.join("lock"), b"").unwrap();
+    // a server between creating its directory and holding its lock
+    let pending = base.join(format!("nginx-api-abuse.9e4d{tag:012x}"));
+    std::fs::create_dir_all(&pending).unwrap();
+    let held = std::fs::File::create(pending.join("lock.new")).unwrap();
+    // SAFETY: flock on a descriptor `held` owns and keeps open.
+    assert_eq!(
+        unsafe { libc::flock(held.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) },
+        0
+    );
+
+    let mut b = Nginx::start(
+        "profiles-sweep-b",
+        &http_conf("abuse:2m", ""),
+        &[("conf/profiles.toml", SECOND)],
+    );
+    let kept_pending = pending.exists();
+    let _ = std::fs::remove_dir_all(&pending);
+    drop(held);
+    assert!(!stale.exists(), "{} swept", stale.display());
+    assert!(
+        kept_pending,
+        "{} kept while its lock is taken",
+        pending.display()
+    );
+    assert!(
+        a_dir.join("lock").exists(),
+        "the running server's directory kept"
+    );
+    // and the running server still writes its images there
+    rewrite(&a.path("conf/profiles.toml"), SECOND);
+    assert!(
+        a.eventually(Duration::from_millis(2500), || count(
+            &a,
+            "192.0.2.20",
+            4,
+            403
+        ) == 4),
+        "{}",
+        a.error_log()
+    );
+    assert_eq!(count(&b, "192.0.2.20", 4, 403), 4);
+    b.stop();
+}

@@ -414,10 +414,15 @@ unsafe fn prepare_dir(dir: &Path, fresh: bool, cycle: *mut ngx_cycle_t) -> std::
         }
     }
     if fresh {
-        let lock = std::fs::File::create(dir.join("lock"))?;
+        // The lock is taken under a name the sweep never opens, then renamed
+        // into place: another server starting at the same moment must not
+        // find a `lock` nobody holds yet and remove this directory.
+        let pending = dir.join("lock.new");
+        let lock = std::fs::File::create(&pending)?;
         use std::os::fd::AsRawFd;
         // SAFETY: flock on a descriptor `lock` owns and keeps open.
         if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } == 0 {
+            std::fs::rename(&pending, dir.join("lock"))?;
             // Held (and inherited by the workers) until the server is gone.
             std::mem::forget(lock);
         }
