@@ -1348,6 +1348,21 @@ fn command_line(s: &[u8]) -> bool {
     {
         return true;
     }
+    // `ping 127.0.0.1`, `dig 10.0.0.1`: a network program given an IPv4
+    // address and nothing else; `echo %username%`: a cmd variable printed.
+    if NETWORK.contains(&w)
+        && rest.iter().filter(|&&b| b == b'.').count() == 3
+        && rest.iter().all(|b| b.is_ascii_digit() || *b == b'.')
+        || w == b"echo"
+            && rest.len() > 2
+            && rest[0] == b'%'
+            && rest[rest.len() - 1] == b'%'
+            && rest[1..rest.len() - 1]
+                .iter()
+                .all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+    {
+        return true;
+    }
     // `telnet x 23`, `nc host 4444`: a host and a port number.
     if NETWORK.contains(&w) || ANY_ARG.contains(&w) {
         let host = rest.iter().take_while(|&&b| b != b' ').count();
