@@ -382,10 +382,8 @@ fn a_fresh_start_sweeps_only_directories_nobody_holds() {
     std::fs::create_dir_all(&pending).unwrap();
     let held = std::fs::File::create(pending.join("lock.new")).unwrap();
     // SAFETY: flock on a descriptor `held` owns and keeps open.
-    assert_eq!(
-        unsafe { libc::flock(held.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) },
-        0
-    );
+    let rc = unsafe { libc::flock(held.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+    assert_eq!(rc, 0);
 
     let mut b = Nginx::start(
         "profiles-sweep-b",
