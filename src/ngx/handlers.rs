@@ -334,6 +334,12 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
         // SAFETY: see above.
         let listed =
             unsafe { detect_start(r, shared, mcf, lcf, profiles.as_deref(), key, addr, ctx) };
+        if !internal {
+            // A later pass of this request (an index redirect) takes what
+            // the client had done before it from here, not from the record
+            // that now counts it.
+            FirstPass::note_before(pass, ctx.before);
+        }
         if listed && !monitor && !decision.refuse {
             // Listed by this very request: it is the first one refused.
             decision = access::decide(
@@ -448,7 +454,9 @@ unsafe fn detect_start(
     if req.internal() != 0 {
         // An internal redirect (index, error_page) of a request already
         // counted: only its answer is still to come.
-        ctx.before = Some(super::campaign::before_redirect(shared, key, now_ms()));
+        if ctx.before.is_none() {
+            ctx.before = Some(super::campaign::before_redirect(shared, key, now_ms()));
+        }
         return false;
     }
     let now = now_ms();
@@ -714,6 +722,9 @@ struct FirstPass {
     fingerprint: crate::request::names::FingerprintParts<'static>,
     ua_hash: Option<u32>,
     attack: Option<AttackClass>,
+    /// What the client had done before the request (campaigns' feed), when
+    /// the first pass ran detection.
+    before: Option<(bool, crate::campaign::Prior)>,
 }
 
 /// The last first pass of this worker (touched on its event thread only).
@@ -766,9 +777,22 @@ impl FirstPass {
             fingerprint: ctx.fingerprint,
             ua_hash: ctx.ua_hash,
             attack: ctx.attack,
+            before: None,
         };
         // SAFETY: as in `of`; no reference to FIRST_PASS is alive.
         unsafe { *std::ptr::addr_of_mut!(FIRST_PASS) = Some(pass) };
+    }
+
+    /// Adds the first pass's `before` (known once detection ran) to the
+    /// kept answers of the request `key` names.
+    fn note_before(key: PassKey, before: Option<(bool, crate::campaign::Prior)>) {
+        // SAFETY: as in `of`; the only reference to FIRST_PASS, for this
+        // statement.
+        if let Some(kept) = unsafe { &mut *std::ptr::addr_of_mut!(FIRST_PASS) } {
+            if kept.key == key {
+                kept.before = before;
+            }
+        }
     }
 
     fn restore(self, ctx: &mut Ctx) {
@@ -777,6 +801,7 @@ impl FirstPass {
         ctx.fingerprint = self.fingerprint;
         ctx.ua_hash = self.ua_hash;
         ctx.attack = self.attack;
+        ctx.before = self.before;
     }
 }
 
