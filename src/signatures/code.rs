@@ -28,9 +28,10 @@
 //!
 //! **One pass.** Every rule starts at a literal anchor: a function or class
 //! name, a module's member, a marker (`${`, `data:`, `%x`, `o:`). All
-//! anchors (about 560) are compiled once into one deterministic automaton
-//! (the `aho-corasick` crate's DFA, stepped here byte by byte), so the
-//! window is read once whatever the number of rules; at each anchor found
+//! anchors (about 830, with the needle lists of `rce.rs`'s shell and exec
+//! rules) are compiled once into one deterministic automaton (the
+//! `aho-corasick` crate's DFA, stepped here byte by byte), so the window
+//! is read once whatever the number of rules; at each anchor found
 //! its rule reads a bounded look-around (a name's call parenthesis, a
 //! bracket before it, 96 bytes of arguments at most). What a rule would
 //! otherwise reread from the value's start (is everything before this
@@ -88,6 +89,8 @@ enum Anchor {
     Prototype,
     Runtime,
     RuntimePayload,
+    /// A needle of one of `rce.rs`'s lists, judged there.
+    Listed(super::rce::Listed),
 }
 
 /// Every anchor, by the rule it starts.
@@ -146,6 +149,12 @@ static ANCHORS: LazyLock<Option<Anchors>> = LazyLock::new(|| {
         for p in *list {
             patterns.push(p);
             rule.push(*anchor);
+        }
+    }
+    for (list, listed) in super::rce::LISTED {
+        for p in *list {
+            patterns.push(p);
+            rule.push(Anchor::Listed(*listed));
         }
     }
     let dfa = DFA::builder()
@@ -254,6 +263,7 @@ impl<'a> Window<'a> {
                 self.runtime_payload = true;
                 self.runtime
             }
+            Anchor::Listed(list) => super::rce::listed(n, list, pat, at),
         }
     }
 
@@ -1547,9 +1557,33 @@ mod tests {
     use super::super::normalize::{normalize, Encoding, WINDOW};
     use super::*;
 
+    /// This file's own rules, without `rce.rs`'s lists that share the pass
+    /// (`$obj->ini_get('x')` is `rce.rs`'s `PHP_ONLY` call).
     fn flags(raw: &str) -> bool {
         let mut buf = [0u8; WINDOW];
-        detect(&normalize(raw.as_bytes(), Encoding::RAW, &mut buf))
+        let n = normalize(raw.as_bytes(), Encoding::RAW, &mut buf);
+        let a = LazyLock::force(&ANCHORS).as_ref().unwrap();
+        let mut w = Window::new(&n);
+        let mut sid = a.dfa.start_state(Anchored::No).unwrap();
+        if serialized_java(n.text) {
+            return true;
+        }
+        for (i, &b) in n.text.iter().enumerate() {
+            sid = a.dfa.next_state(Anchored::No, sid, b);
+            for m in 0..if a.dfa.is_match(sid) {
+                a.dfa.match_len(sid)
+            } else {
+                0
+            } {
+                let pid = a.dfa.match_pattern(sid, m);
+                let at = i + 1 - a.dfa.pattern_len(pid);
+                let rule = a.rule[pid.as_usize()];
+                if !matches!(rule, Anchor::Listed(_)) && w.rule(rule, &n.text[at..=i], at) {
+                    return true;
+                }
+            }
+        }
+        false
     }
 
     #[test]
@@ -1558,7 +1592,11 @@ mod tests {
         let a = LazyLock::force(&ANCHORS)
             .as_ref()
             .expect("the automaton builds");
-        let patterns: usize = LISTS.iter().map(|(l, _)| l.len()).sum();
+        let patterns: usize = LISTS.iter().map(|(l, _)| l.len()).sum::<usize>()
+            + super::super::rce::LISTED
+                .iter()
+                .map(|(l, _)| l.len())
+                .sum::<usize>();
         assert_eq!(a.rule.len(), patterns);
         let bytes = a.dfa.memory_usage();
         println!(
@@ -1569,6 +1607,97 @@ mod tests {
         assert!(LISTS.iter().all(|(l, _)| l
             .iter()
             .all(|p| !p.is_empty() && p.iter().all(|b| !b.is_ascii_uppercase()))));
+        assert!(super::super::rce::LISTED.iter().all(|(l, _)| l
+            .iter()
+            .all(|p| !p.is_empty() && p.iter().all(|b| !b.is_ascii_uppercase()))));
+    }
+
+    /// `rce.rs`'s needle lists, met in this file's pass: every occurrence
+    /// of every needle (overlapping, shared prefixes and suffixes, the same
+    /// needle in two lists) reaches its rule, as a naive search over every
+    /// position finds them, so the verdict is the one each list's own pass
+    /// gave.
+    #[test]
+    fn rce_lists_reach_their_rules_as_a_naive_search_finds_them() {
+        use super::super::rce::{listed, Listed, LISTED};
+        let a = LazyLock::force(&ANCHORS).as_ref().unwrap();
+        let by_automaton = |n: &Normalized| {
+            let mut sid = a.dfa.start_state(Anchored::No).unwrap();
+            let mut hits = Vec::new();
+            for (i, &b) in n.text.iter().enumerate() {
+                sid = a.dfa.next_state(Anchored::No, sid, b);
+                if !a.dfa.is_match(sid) {
+                    continue;
+                }
+                for m in 0..a.dfa.match_len(sid) {
+                    let pid = a.dfa.match_pattern(sid, m);
+                    let at = i + 1 - a.dfa.pattern_len(pid);
+                    if let Anchor::Listed(l) = a.rule[pid.as_usize()] {
+                        hits.push((l, at, i + 1));
+                    }
+                }
+            }
+            hits.sort_by_key(|&(l, at, end)| (at, end, l as u8));
+            hits
+        };
+        let naive = |n: &Normalized| {
+            let mut hits = Vec::new();
+            for at in 0..n.text.len() {
+                for (list, l) in LISTED {
+                    for p in *list {
+                        if n.text[at..].starts_with(p) {
+                            hits.push((*l, at, at + p.len()));
+                        }
+                    }
+                }
+            }
+            hits.sort_by_key(|&(l, at, end)| (at, end, l as u8));
+            hits
+        };
+        let verdict = |n: &Normalized, hits: &[(Listed, usize, usize)]| {
+            hits.iter()
+                .any(|&(l, at, end)| listed(n, l, &n.text[at..end], at))
+        };
+        let mut pieces: Vec<&[u8]> = LISTED.iter().flat_map(|(l, _)| l.iter().copied()).collect();
+        pieces.extend([
+            b"'" as &[u8],
+            b"\"",
+            b";",
+            b"(",
+            b")",
+            b" ",
+            b".",
+            b"$",
+            b"=",
+            b"{",
+            b"a",
+            b"x_",
+            b"'.",
+            b"\";",
+            b"1;",
+            b"\n",
+            b"|",
+            b"/e'",
+            b"`",
+            b"id",
+            b"sys",
+            b"tem(",
+        ]);
+        let mut rng = crate::testing::XorShift64::new(0x5eed_0f11_5700);
+        let mut buf = [0u8; WINDOW];
+        let mut flagged = 0;
+        for _ in 0..12_000 {
+            let mut raw = Vec::new();
+            for _ in 0..1 + rng.next_u64() % 6 {
+                raw.extend_from_slice(pieces[(rng.next_u64() % pieces.len() as u64) as usize]);
+            }
+            let n = normalize(&raw, Encoding::RAW, &mut buf);
+            let (got, want) = (by_automaton(&n), naive(&n));
+            assert_eq!(got, want, "{:?}", String::from_utf8_lossy(n.text));
+            flagged += usize::from(verdict(&n, &got));
+        }
+        // The rules judge, not only the presence of a needle.
+        assert!(flagged > 2_000 && flagged < 12_000, "{flagged}");
     }
 
     #[test]

@@ -128,7 +128,7 @@ const WITH_ARGS: &[&[u8]] = &[
 ];
 
 /// Code execution that needs no shell separator.
-const ANYWHERE: Needles = Needles::new(&[
+const ANYWHERE_LIST: &[&[u8]] = &[
     b"${jndi:",
     b"${lower:",
     b"${upper:",
@@ -195,11 +195,15 @@ const ANYWHERE: Needles = Needles::new(&[
     b"-executionpolicy bypass",
     b"-encodedcommand ",
     b"-windowstyle hidden",
-]);
+];
+
+/// [`ANYWHERE_LIST`] for a part of the value ([`deglobbed`]); the whole
+/// window meets it in `code.rs`'s one pass.
+const ANYWHERE: Needles = Needles::new(ANYWHERE_LIST);
 
 /// PHP and other interpreter functions that run commands, when called with a
 /// quoted, variable or empty argument.
-const EXEC_CALLS: Needles = Needles::new(&[
+const EXEC_CALLS: &[&[u8]] = &[
     b"system(",
     b"passthru(",
     b"shell_exec(",
@@ -217,16 +221,67 @@ const EXEC_CALLS: Needles = Needles::new(&[
     b"fwrite(",
     b"include(",
     b"require(",
-]);
+];
+
+/// The needle lists of this file that `code.rs` steps its one automaton
+/// over with its own anchors (one pass over the window instead of one per
+/// list): each needle found is handed to [`listed`] with its list.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(super) enum Listed {
+    Anywhere,
+    ExecCall,
+    CodeCall,
+    JavaGadget,
+    PhpAnywhere,
+    PhpWrapper,
+    PhpOnly,
+}
+
+pub(super) const LISTED: &[(&[&[u8]], Listed)] = &[
+    (ANYWHERE_LIST, Listed::Anywhere),
+    (EXEC_CALLS, Listed::ExecCall),
+    (CODE_CALLS, Listed::CodeCall),
+    (JAVA_GADGETS, Listed::JavaGadget),
+    (PHP_ANYWHERE, Listed::PhpAnywhere),
+    (PHP_WRAPPERS, Listed::PhpWrapper),
+    (PHP_ONLY, Listed::PhpOnly),
+];
+
+/// The rule of a needle of [`LISTED`] found at `at`, behind the trigger
+/// gate its check had when each list made a pass of its own.
+pub(super) fn listed(n: &Normalized, list: Listed, needle: &[u8], at: usize) -> bool {
+    let s = n.text;
+    match list {
+        Listed::Anywhere => n.has(
+            trig::DOLLAR | trig::SLASH | trig::LT | trig::SPACE | trig::PIPE_AMP | trig::PAREN,
+        ),
+        Listed::ExecCall => n.has(trig::PAREN) && exec_call_at(s, needle, at),
+        Listed::CodeCall => {
+            n.has(trig::PAREN)
+                && (n.has(trig::QUOTE) || s.first() == Some(&b';') || n.has(trig::SEMI))
+                && code_call_at(s, at)
+        }
+        Listed::JavaGadget => n.has(trig::DOT),
+        Listed::PhpAnywhere => n.has(
+            trig::DOLLAR
+                | trig::LT
+                | trig::BRACE
+                | trig::COLON
+                | trig::PAREN
+                | trig::DOT
+                | trig::SLASH,
+        ),
+        Listed::PhpWrapper => n.has(trig::COLON),
+        Listed::PhpOnly => {
+            n.has(trig::PAREN | trig::EQ | trig::SEMI | trig::BRACE) && php_only_at(s, needle, at)
+        }
+    }
+}
 
 pub fn detect(n: &Normalized) -> bool {
     let s = n.text;
-    if n.has(trig::DOLLAR | trig::SLASH | trig::LT | trig::SPACE | trig::PIPE_AMP | trig::PAREN)
-        && ANYWHERE.found_in(s)
-    {
-        return true;
-    }
-    if n.has(trig::PAREN) && (shellshock(s) || exec_call(s)) {
+    // The needle lists (`LISTED`) are met in `code::detect`'s pass below.
+    if n.has(trig::PAREN) && shellshock(s) {
         return true;
     }
     // Base64 of `<?php` (`data:;base64,PD9waHA...`), lowercased here.
@@ -235,7 +290,7 @@ pub fn detect(n: &Normalized) -> bool {
     }
     if n.has(trig::PAREN)
         && (n.has(trig::QUOTE) || s.first() == Some(&b';') || n.has(trig::SEMI))
-        && code_breakout(s)
+        && preg_eval(s)
     {
         return true;
     }
@@ -300,16 +355,13 @@ pub fn detect(n: &Normalized) -> bool {
     if n.has(trig::PERCENT_AT) && cmd_variable(s) {
         return true;
     }
-    if n.has(trig::COLON) && (php_data_wrapper(s) || PHP_WRAPPERS.found_in(s)) {
+    if n.has(trig::COLON) && php_data_wrapper(s) {
         return true;
     }
     if n.has(trig::QUOTE) && php_include(s) {
         return true;
     }
     if n.has(trig::EQ) && php_ini(s) {
-        return true;
-    }
-    if n.has(trig::PAREN | trig::EQ | trig::SEMI | trig::BRACE) && php_function_call(s) {
         return true;
     }
     if n.has(trig::PAREN) && quoted_name_call(s) {
@@ -425,7 +477,7 @@ fn shellshock(s: &[u8]) -> bool {
 
 /// Functions a PHP or JavaScript code injection calls right after breaking
 /// out of a string or statement (`';exit(0);//`, `".print_r(1)."`).
-const CODE_CALLS: Needles = Needles::new(&[
+const CODE_CALLS: &[&[u8]] = &[
     b"exit(",
     b"die(",
     b"print_r(",
@@ -462,41 +514,40 @@ const CODE_CALLS: Needles = Needles::new(&[
     b"settimeout(",
     b"process.exit(",
     b"require('child_process')",
-]);
+];
 
-/// A call placed where code, not text, continues: after a statement end or
-/// a quote (`';exit(0);//`), or concatenated to a string (`".system('id')."`).
-fn code_breakout(s: &[u8]) -> bool {
-    CODE_CALLS.any_match(s, |_, at| {
-        if s.get(at.wrapping_sub(1))
-            .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
-        {
-            return false;
-        }
-        let mut k = at;
-        while k > 0 && s[k - 1] == b' ' {
-            k -= 1;
-        }
-        match k.checked_sub(1).map(|i| s[i]) {
-            // `';exit(`, `");die(`: a statement ended right after a string or
-            // call closed (`It's late; exit(now)` is prose).
-            // A value that starts with a statement end, or one bare token
-            // before it (`a;exit(md5(...));//`), is code too.
-            Some(b';') => {
-                let mut j = k - 1;
-                while j > 0 && s[j - 1] == b' ' {
-                    j -= 1;
-                }
-                j == 0
-                    || matches!(s[j - 1], b'\'' | b'"' | b')')
-                    || s[..j]
-                        .iter()
-                        .all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+/// A call of [`CODE_CALLS`] at `at` placed where code, not text, continues:
+/// after a statement end or a quote (`';exit(0);//`), or concatenated to a
+/// string (`".system('id')."`).
+fn code_call_at(s: &[u8], at: usize) -> bool {
+    if s.get(at.wrapping_sub(1))
+        .is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_')
+    {
+        return false;
+    }
+    let mut k = at;
+    while k > 0 && s[k - 1] == b' ' {
+        k -= 1;
+    }
+    match k.checked_sub(1).map(|i| s[i]) {
+        // `';exit(`, `");die(`: a statement ended right after a string or
+        // call closed (`It's late; exit(now)` is prose).
+        // A value that starts with a statement end, or one bare token
+        // before it (`a;exit(md5(...));//`), is code too.
+        Some(b';') => {
+            let mut j = k - 1;
+            while j > 0 && s[j - 1] == b' ' {
+                j -= 1;
             }
-            Some(b'.') => k >= 2 && matches!(s[k - 2], b'\'' | b'"'),
-            _ => false,
+            j == 0
+                || matches!(s[j - 1], b'\'' | b'"' | b')')
+                || s[..j]
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || *b == b'_')
         }
-    }) || preg_eval(s)
+        Some(b'.') => k >= 2 && matches!(s[k - 2], b'\'' | b'"'),
+        _ => false,
+    }
 }
 
 /// `preg_replace('/x/e', ...)`: the `e` modifier evaluates the replacement.
@@ -508,46 +559,46 @@ fn preg_eval(s: &[u8]) -> bool {
     find(args, b"/e'").is_some() || find(args, b"/e\"").is_some()
 }
 
-fn exec_call(s: &[u8]) -> bool {
-    EXEC_CALLS.any_match(s, |f, at| {
-        let before = s.get(at.wrapping_sub(1)).copied();
-        // `os.system(` is listed on its own; `mysystem(` or `.exec(` on
-        // regexes are other functions.
-        if before.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.') {
-            return false;
-        }
-        let rest = s.get(at + f.len()..).unwrap_or(&[]);
-        // `require('fs')`, `require("express")`: Node.js loading a module
-        // by name (code snippets in comments); PHP includes a file, whose
-        // name has a dot, a slash or a scheme.
-        if matches!(f, b"require(" | b"include(") {
-            if let [q @ (b'\'' | b'"' | b'`'), name @ ..] = rest {
-                let module = name.iter().take(64).position(|b| b == q).is_some_and(|e| {
-                    name[..e]
-                        .iter()
-                        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'@'))
-                });
-                if module {
-                    return false;
-                }
+/// A call of [`EXEC_CALLS`] (`f`) at `at` with a quoted, variable or
+/// empty argument, or a decoder's output.
+fn exec_call_at(s: &[u8], f: &[u8], at: usize) -> bool {
+    let before = s.get(at.wrapping_sub(1)).copied();
+    // `os.system(` is listed on its own; `mysystem(` or `.exec(` on
+    // regexes are other functions.
+    if before.is_some_and(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'.') {
+        return false;
+    }
+    let rest = s.get(at + f.len()..).unwrap_or(&[]);
+    // `require('fs')`, `require("express")`: Node.js loading a module
+    // by name (code snippets in comments); PHP includes a file, whose
+    // name has a dot, a slash or a scheme.
+    if matches!(f, b"require(" | b"include(") {
+        if let [q @ (b'\'' | b'"' | b'`'), name @ ..] = rest {
+            let module = name.iter().take(64).position(|b| b == q).is_some_and(|e| {
+                name[..e]
+                    .iter()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'@'))
+            });
+            if module {
+                return false;
             }
         }
-        matches!(rest.first(), Some(b'\'' | b'"' | b'$' | b'`' | b')'))
-            || [
-                b"base64_decode(" as &[u8],
-                b"chr(",
-                b"atob(",
-                b"unescape(",
-                b"string.fromcharcode(",
-                b"buffer.from(",
-                b"decodeuricomponent(",
-                b"gzinflate(",
-                b"str_rot13(",
-                b"hex2bin(",
-            ]
-            .iter()
-            .any(|d| rest.starts_with(d))
-    })
+    }
+    matches!(rest.first(), Some(b'\'' | b'"' | b'$' | b'`' | b')'))
+        || [
+            b"base64_decode(" as &[u8],
+            b"chr(",
+            b"atob(",
+            b"unescape(",
+            b"string.fromcharcode(",
+            b"buffer.from(",
+            b"decodeuricomponent(",
+            b"gzinflate(",
+            b"str_rot13(",
+            b"hex2bin(",
+        ]
+        .iter()
+        .any(|d| rest.starts_with(d))
 }
 
 /// The bytes [`separators`] acts on: separators, the `\` of a written-out
@@ -1736,7 +1787,7 @@ fn c_condition(rest: &[u8]) -> bool {
 
 /// Java classes that deserialization gadget chains, expression languages
 /// and JNDI payloads name: dangerous in any request.
-const JAVA_GADGETS: Needles = Needles::new(&[
+const JAVA_GADGETS: &[&[u8]] = &[
     b"java.lang.reflect",
     b"java.lang.classloader",
     b"java.lang.system",
@@ -1777,15 +1828,13 @@ const JAVA_GADGETS: Needles = Needles::new(&[
     b"com.alibaba.fastjson",
     b"org.apache.tomcat.dbcp",
     b"com.mchange.v2",
-]);
+];
 
-/// Gadget class names anywhere, or a value (a JSON key, a header) that is
-/// nothing but a class of the JDK's own packages (`java.io.File`): what a
-/// polymorphic deserializer instantiates.
+/// A value (a JSON key, a header) that is nothing but a class of the JDK's
+/// own packages (`java.io.File`): what a polymorphic deserializer
+/// instantiates. ([`JAVA_GADGETS`], gadget class names anywhere, are met
+/// in `code.rs`'s pass.)
 fn java_class(s: &[u8]) -> bool {
-    if JAVA_GADGETS.found_in(s) {
-        return true;
-    }
     // `java.Runtime`, `java.lang.String ... Runtime`: the JDK named, then
     // the class that runs programs.
     if let Some(p) = find(s, b"java.") {
@@ -1919,7 +1968,7 @@ const PHP_WORDS: &[&[u8]] = &[
 /// variable variables, SSI exec); object construction by YAML tags;
 /// Node.js (node-serialize's function marker, native bindings, the process
 /// object by index, prototype pollution).
-const PHP_ANYWHERE: Needles = Needles::new(&[
+const PHP_ANYWHERE: &[&[u8]] = &[
     b"$_server[",
     b"$_get[",
     b"$_post[",
@@ -1987,16 +2036,13 @@ const PHP_ANYWHERE: Needles = Needles::new(&[
     b"string.fromcharcode(",
     b"new function(",
     b"new function (",
-]);
+];
 
 /// PHP code: superglobals, `[php]` blocks, an open tag followed by code,
 /// a serialized object (`O:8:"stdClass":1:{...}`, object injection), a
 /// variable called as a function (`$_(3)`, `$__['o'](5)`, `${'a'}(1)`), a
 /// value that is a call to a dangerous function.
 fn php_code(s: &[u8]) -> bool {
-    if PHP_ANYWHERE.found_in(s) {
-        return true;
-    }
     if let Some(p) = find(s, b"<?") {
         if matches!(s.get(p + 2), None | Some(b' ' | b'\n')) {
             return true;
@@ -2697,7 +2743,7 @@ fn ini_value(v: &[u8]) -> bool {
 /// PHP functions no prose or other language names: a call to one of them is
 /// code wherever it is, even glued to a word (`FOOfsockopen()`) or with
 /// space or a comment before its parenthesis (`gzuncompress /**/ ()`).
-const PHP_ONLY: Needles = Needles::new(&[
+const PHP_ONLY: &[&[u8]] = &[
     b"assert_options",
     b"base64_decode",
     b"bzdecompress",
@@ -2734,22 +2780,22 @@ const PHP_ONLY: Needles = Needles::new(&[
     b"str_rot13",
     b"var_dump",
     b"var_export",
-]);
+];
 
-fn php_function_call(s: &[u8]) -> bool {
-    PHP_ONLY.any_match(s, |f, at| {
-        let mut k = at + f.len();
-        // `call_user_func_array(`: the listed name may go on.
-        k += s[k..]
-            .iter()
-            .take(8)
-            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
-            .count();
-        // Or code punctuation glued to the name (`Shell_exec=(bla)`,
-        // `$f=gzinflate;`, `passthru)`): the name in an expression, not in
-        // a sentence ("use shell_exec, not exec.").
-        call_follows(s, k) || matches!(s.get(k), Some(b'=' | b';' | b')' | b'[' | b'{'))
-    })
+/// A function of [`PHP_ONLY`] (`f`) at `at` called or glued to code
+/// punctuation.
+fn php_only_at(s: &[u8], f: &[u8], at: usize) -> bool {
+    let mut k = at + f.len();
+    // `call_user_func_array(`: the listed name may go on.
+    k += s[k..]
+        .iter()
+        .take(8)
+        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+        .count();
+    // Or code punctuation glued to the name (`Shell_exec=(bla)`,
+    // `$f=gzinflate;`, `passthru)`): the name in an expression, not in
+    // a sentence ("use shell_exec, not exec.").
+    call_follows(s, k) || matches!(s.get(k), Some(b'=' | b';' | b')' | b'[' | b'{'))
 }
 
 /// Whether a call's parenthesis follows at `k`, after spaces and PHP
@@ -3032,7 +3078,7 @@ fn cmd_variable(s: &[u8]) -> bool {
 /// (`compress.zlib://`, `zlib://`, `rar://`, `ogg://`, `data://`, the form
 /// of `data:` only PHP reads). `php://`, `phar://`, `zip://` and `glob://`
 /// are the traversal class's.
-const PHP_WRAPPERS: Needles = Needles::new(&[
+const PHP_WRAPPERS: &[&[u8]] = &[
     b"expect://",
     b"ssh2.exec://",
     b"ssh2.shell://",
@@ -3045,7 +3091,7 @@ const PHP_WRAPPERS: Needles = Needles::new(&[
     b"rar://",
     b"ogg://",
     b"data://",
-]);
+];
 
 /// A value that is a `data:` URL of plain text or of no media type in
 /// base64 (`data:text/plain;base64,PD9w..`, `data:;base64,`): what a PHP
