@@ -31,6 +31,7 @@ use std::net::IpAddr;
 use crate::campaign::react::prior_of;
 use crate::campaign::Prior;
 use crate::config::{fnv1a, Profile, Reaction};
+use crate::detect::baseline::TransitionMemo;
 use crate::detect::facts::{self, Answer, RequestFacts};
 use crate::detect::{assess, decide, AppBaseline, Assessment, ClientState, Detection, Observation};
 use crate::model::BotType;
@@ -238,11 +239,12 @@ fn detect(
     // Filled only when the record is to be scored: the common request
     // copies nothing out of the critical section.
     let mut copy: Option<ClientState> = None;
+    let (baseline, memo) = app.baseline_memo();
     let (step, obs, was) = update_stage(
         shared,
         (key, place),
         facts,
-        app.baseline(),
+        (baseline, Some(memo)),
         now_ms,
         stage,
         Some(min),
@@ -395,7 +397,7 @@ pub fn update(
         shared,
         (key, place),
         facts,
-        baseline,
+        (baseline, None),
         now_ms,
         Stage::Finished,
         None,
@@ -415,7 +417,7 @@ fn update_stage(
     shared: &Shared,
     (key, place): (ClientKey, Place),
     facts: &RequestFacts,
-    baseline: &AppBaseline,
+    (baseline, memo): (&AppBaseline, Option<&mut TransitionMemo>),
     now_ms: u64,
     stage: Stage,
     min: Option<u32>,
@@ -434,7 +436,7 @@ fn update_stage(
                 (true, prior_of(Some(state), now_ms))
             };
             let obs = match stage {
-                Stage::Started => state.begin_with(facts, baseline, now_ms, inserted),
+                Stage::Started => state.begin_memo(facts, baseline, memo, now_ms, inserted),
                 Stage::Finished => state.update(facts, baseline, now_ms),
             };
             #[cfg(debug_assertions)]

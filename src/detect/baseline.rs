@@ -176,7 +176,7 @@ impl AppBaseline {
             self.rate_samples += 1.0;
             changed = true;
         }
-        if obs.learn_endpoint && obs.template != 0 && lesson.endpoints {
+        if Self::teaches_endpoints(obs, lesson) {
             changed = true;
             self.requests += 1.0;
             if obs.asset {
@@ -188,6 +188,50 @@ impl AppBaseline {
             }
         }
         changed
+    }
+
+    /// Whether [`AppBaseline::record`] adds `obs`'s endpoint (and
+    /// transition) to the sketches.
+    #[inline]
+    pub fn teaches_endpoints(obs: &Observation, lesson: Lesson) -> bool {
+        obs.learn_endpoint && obs.template != 0 && lesson.endpoints
+    }
+
+    /// [`AppBaseline::merge`] of a delta whose sketch counts were all
+    /// recorded from `taught` (each `(template, prev_template)` of an
+    /// observation [`AppBaseline::teaches_endpoints`]), and the delta reset
+    /// in the same pass: only the sketch cells those pairs hash to are
+    /// visited, not the 10,240 of both sketches, and the delta is all zero
+    /// afterwards. The same baseline as `merge` then `reset`
+    /// (`a_merge_of_the_taught_cells_is_the_full_merge`): every other cell
+    /// of the delta is 0.0, which the full merge adds to a count that is
+    /// never negative; a cell met twice (a repeated pair, a collision) adds
+    /// its count once, then 0.0.
+    pub fn merge_taught(&mut self, delta: &mut AppBaseline, taught: &[(u32, u32)], now_ms: u64) {
+        self.decay(now_ms);
+        self.rate_samples += delta.rate_samples;
+        self.requests += delta.requests;
+        self.assets += delta.assets;
+        for (a, b) in self.rate_hist.iter_mut().zip(delta.rate_hist.iter()) {
+            *a += b;
+        }
+        for &(template, prev) in taught {
+            move_cells(&mut self.popularity, &mut delta.popularity, template);
+            if prev != 0 {
+                move_cells(
+                    &mut self.transitions,
+                    &mut delta.transitions,
+                    pair(prev, template),
+                );
+            }
+        }
+        if delta.rate_samples > 0.0 {
+            self.update_threshold(now_ms);
+        }
+        delta.rate_samples = 0.0;
+        delta.requests = 0.0;
+        delta.assets = 0.0;
+        delta.rate_hist = [0.0; RATE_BOUNDS.len()];
     }
 
     /// Folds a delta of [`record`]ed counts into this baseline at `now_ms`:
@@ -316,6 +360,36 @@ impl AppBaseline {
         Some(seen < RARE_TRANSITION_SHARE * estimate(&self.popularity, prev))
     }
 
+    /// [`AppBaseline::transition_is_rare`] through a worker's `memo` of
+    /// this baseline's answers: the same answer, without the seven sketch
+    /// mixes when the pair was asked before. The memo must be
+    /// [`TransitionMemo::clear`]ed whenever this baseline changes (the
+    /// learner does it when it refreshes its view).
+    #[inline]
+    pub fn transition_is_rare_memo(
+        &self,
+        memo: &mut TransitionMemo,
+        prev: u32,
+        cur: u32,
+    ) -> Option<bool> {
+        if !self.is_trained() {
+            return None;
+        }
+        if prev == 0 {
+            // The one pair whose key would match an empty slot.
+            return self.transition_is_rare(prev, cur);
+        }
+        let key = (u64::from(prev) << 32) | u64::from(cur);
+        let slot = TransitionMemo::slot(prev, cur);
+        if memo.keys[slot] == key {
+            return Some(memo.rare[slot]);
+        }
+        let rare = self.transition_is_rare(prev, cur)?;
+        memo.keys[slot] = key;
+        memo.rare[slot] = rare;
+        Some(rare)
+    }
+
     /// Share of asset requests in the learned traffic, `None` while untrained.
     pub fn asset_share(&self) -> Option<f32> {
         self.is_trained()
@@ -344,6 +418,50 @@ impl AppBaseline {
     }
 }
 
+/// Slots of a [`TransitionMemo`]: a site's active endpoint pairs within one
+/// second of one worker are usually far fewer (a miss costs the sketch
+/// reads it replaces, plus a store).
+const MEMO_SLOTS: usize = 256;
+
+/// A worker's direct-mapped memo of `prev -> cur` transition answers for
+/// its view of one baseline ([`AppBaseline::transition_is_rare_memo`]).
+/// Each request of a known client asks about its transition, and a site's
+/// traffic walks the same few pairs again and again: a hit costs a multiply
+/// and a compare where the answer costs seven hash mixes and up to six
+/// sketch loads. Exact: a slot holds the full pair and the answer computed
+/// from the baseline as it is, and the memo is cleared whenever the
+/// baseline changes. Private to a worker (no lock, no sharing).
+#[derive(Clone)]
+pub struct TransitionMemo {
+    /// `prev << 32 | cur`; 0 (an empty slot) is never asked, `prev` being
+    /// non-zero.
+    keys: [u64; MEMO_SLOTS],
+    rare: [bool; MEMO_SLOTS],
+}
+
+impl Default for TransitionMemo {
+    fn default() -> Self {
+        TransitionMemo {
+            keys: [0; MEMO_SLOTS],
+            rare: [false; MEMO_SLOTS],
+        }
+    }
+}
+
+impl TransitionMemo {
+    /// Forgets every answer (the baseline changed).
+    pub fn clear(&mut self) {
+        self.keys = [0; MEMO_SLOTS];
+    }
+
+    /// Template hashes are well mixed already: one multiply spreads the pair.
+    #[inline]
+    fn slot(prev: u32, cur: u32) -> usize {
+        const _: () = assert!(MEMO_SLOTS == 256);
+        ((prev.rotate_left(16) ^ cur).wrapping_mul(0x9e37_79b9) >> 24) as usize
+    }
+}
+
 fn bucket_of(rpm: f32) -> usize {
     RATE_BOUNDS
         .iter()
@@ -355,6 +473,17 @@ fn add<const W: usize>(sketch: &mut [[f32; W]; DEPTH], key: u32) {
     for (row, seed) in sketch.iter_mut().zip(SEEDS) {
         if let Some(v) = row.get_mut(mix(key ^ seed) as usize % W) {
             *v += 1.0;
+        }
+    }
+}
+
+/// Adds the cells of `key` in `from` to `to` and zeroes them in `from`.
+fn move_cells<const W: usize>(to: &mut [[f32; W]; DEPTH], from: &mut [[f32; W]; DEPTH], key: u32) {
+    for ((rt, rf), seed) in to.iter_mut().zip(from.iter_mut()).zip(SEEDS) {
+        let i = mix(key ^ seed) as usize % W;
+        if let (Some(t), Some(f)) = (rt.get_mut(i), rf.get_mut(i)) {
+            *t += *f;
+            *f = 0.0;
         }
     }
 }
@@ -431,6 +560,118 @@ mod tests {
             }
         }
         assert!(answers.iter().all(|&n| n > 1_000), "{answers:?}");
+    }
+
+    #[test]
+    fn the_memo_answers_as_the_sketches() {
+        // Random baselines (trained or not, sparse and dense), pairs from
+        // a small set (repeats: hits), from the whole range (slot
+        // collisions) and with a zero `prev`; the memo is kept across
+        // questions and cleared when the baseline changes, as the learner
+        // does. Every answer must be the sketches' own.
+        let mut rng = crate::testing::XorShift64::new(0x3e30);
+        let mut b = AppBaseline::boxed();
+        let mut memo = TransitionMemo::default();
+        let (mut hits, mut asked) = (0u32, 0u32);
+        for round in 0..60 {
+            b.requests = if round % 6 == 0 {
+                10.0
+            } else {
+                MIN_TRAINED_REQUESTS
+            };
+            let scale = [0.5f32, 3.0, 200.0][round % 3];
+            for v in b
+                .popularity
+                .iter_mut()
+                .flatten()
+                .chain(b.transitions.iter_mut().flatten())
+            {
+                *v = if rng.next_u64() % 2 == 0 {
+                    0.0
+                } else {
+                    (rng.next_u64() % 1000) as f32 / 1000.0 * scale
+                };
+            }
+            memo.clear();
+            for _ in 0..3_000 {
+                let (prev, cur) = match rng.next_u64() % 4 {
+                    0 => (rng.next_u64() as u32, rng.next_u64() as u32),
+                    1 => (0, rng.next_u64() as u32 % 12),
+                    _ => (rng.next_u64() as u32 % 12, rng.next_u64() as u32 % 12),
+                };
+                let key = (u64::from(prev) << 32) | u64::from(cur);
+                let slot = TransitionMemo::slot(prev, cur);
+                hits += u32::from(prev != 0 && memo.keys[slot] == key);
+                asked += 1;
+                let want = b.transition_is_rare(prev, cur);
+                assert_eq!(want, rare_as_before(&b, prev, cur));
+                assert_eq!(
+                    b.transition_is_rare_memo(&mut memo, prev, cur),
+                    want,
+                    "{prev} -> {cur}"
+                );
+            }
+        }
+        // Many questions of the small set were answered by the memo.
+        assert!(hits > asked / 8, "{hits} of {asked}");
+    }
+
+    #[test]
+    fn a_merge_of_the_taught_cells_is_the_full_merge() {
+        // Zone baselines that learned a while, then deltas recorded as a
+        // worker records them (rate samples, endpoint lessons with and
+        // without a previous template, repeats, lessons that teach
+        // nothing), merged at times that do and do not decay: the merge of
+        // the taught cells gives the same bytes as the full merge, and
+        // leaves the delta as `reset` does.
+        let mut rng = crate::testing::XorShift64::new(0x3e76);
+        let mut full = AppBaseline::boxed();
+        let mut t = 10_000_000u64;
+        let obs = |rng: &mut crate::testing::XorShift64| Observation {
+            template: (rng.next_u64() % 60) as u32 * 7_919,
+            prev_template: [0, (rng.next_u64() % 60) as u32 * 7_919][(rng.next_u64() % 2) as usize],
+            asset: rng.next_u64() % 4 == 0,
+            learn_endpoint: rng.next_u64() % 5 != 0,
+            minute_sample: [0, 0, 0, (rng.next_u64() % 300) as u16][(rng.next_u64() % 4) as usize],
+        };
+        for _ in 0..3_000 {
+            full.learn(&obs(&mut rng), Lesson::ALL, t);
+            t += rng.next_u64() % 2_000;
+        }
+        let mut taught_cells = 0;
+        for round in 0..200 {
+            let mut delta = AppBaseline::boxed();
+            let mut taught = Vec::new();
+            for _ in 0..(rng.next_u64() % 120) {
+                let o = obs(&mut rng);
+                let lesson = Lesson {
+                    rate: rng.next_u64() % 3 != 0,
+                    endpoints: rng.next_u64() % 4 != 0,
+                };
+                delta.record(&o, lesson);
+                if AppBaseline::teaches_endpoints(&o, lesson) {
+                    taught.push((o.template, o.prev_template));
+                }
+            }
+            taught_cells += taught.len();
+            t += [1_000, 61_000, 3_600_000, 7 * 3_600_000][round % 4];
+            let mut part = full.clone();
+            let mut part_delta = delta.clone();
+            full.merge(&delta, t);
+            part.merge_taught(&mut part_delta, &taught, t);
+            assert_eq!(
+                bytemuck::bytes_of(&*full),
+                bytemuck::bytes_of(&*part),
+                "{round}"
+            );
+            assert_eq!(
+                bytemuck::bytes_of(&*part_delta),
+                bytemuck::bytes_of(&AppBaseline::ZERO),
+                "{round}"
+            );
+        }
+        assert!(full.is_trained() && full.threshold > 0.0);
+        assert!(taught_cells > 1_000, "{taught_cells}");
     }
 
     fn sample(n: u16) -> Observation {

@@ -18,9 +18,10 @@
 use super::bad_user_agent::UaClass;
 /// Defined next to the baseline it teaches; the record update makes it.
 pub use super::baseline::Observation;
+use super::baseline::{AppBaseline, TransitionMemo};
 use super::distinct::insert;
 use super::facts::{self, Answer, RequestFacts, UA_OUTDATED};
-use super::{baseline::AppBaseline, spike, template};
+use super::{spike, template};
 use crate::model::{BotType, SensitiveKind};
 use crate::request::RequestView;
 
@@ -207,6 +208,21 @@ impl ClientState {
         now_ms: u64,
         fresh: bool,
     ) -> Observation {
+        self.begin_memo(f, baseline, None, now_ms, fresh)
+    }
+
+    /// [`ClientState::begin_with`] asking the endpoint transition through
+    /// the worker's memo of `baseline`'s answers (the request path): the
+    /// same record and observation (`the_transition_memo_changes_nothing`).
+    #[inline]
+    pub fn begin_memo(
+        &mut self,
+        f: &RequestFacts,
+        baseline: &AppBaseline,
+        memo: Option<&mut TransitionMemo>,
+        now_ms: u64,
+        fresh: bool,
+    ) -> Observation {
         debug_assert!(!fresh || *self == ClientState::ZERO);
         let now = now_ms.max(self.last_seen_ms);
         let mut dt = 0;
@@ -264,7 +280,11 @@ impl ClientState {
 
         let prev = self.last_template;
         if prev != 0 {
-            if let Some(rare) = baseline.transition_is_rare(prev, ep.template) {
+            let rare = match memo {
+                Some(memo) => baseline.transition_is_rare_memo(memo, prev, ep.template),
+                None => baseline.transition_is_rare(prev, ep.template),
+            };
+            if let Some(rare) = rare {
                 self.bump(C::CheckedTransitions as usize);
                 if rare {
                     self.bump(C::RareTransitions as usize);
@@ -791,6 +811,50 @@ mod tests {
                 assert_eq!(oa, oz);
             }
         }
+    }
+
+    #[test]
+    fn the_transition_memo_changes_nothing() {
+        // Clients walking a site, one record updated with the plain
+        // transition test and one through a memo kept across requests (and
+        // cleared when the baseline learns, as the worker's view is
+        // refreshed): the same bytes and observations at every request.
+        let mut rng = crate::testing::XorShift64::new(0x7e30);
+        let mut b = AppBaseline::boxed();
+        let mut memo = TransitionMemo::default();
+        let mut t = 1_000_000u64;
+        let mut checked = 0;
+        for client in 0..60u64 {
+            let (mut plain, mut memoed) = (ClientState::ZERO, ClientState::ZERO);
+            for _ in 0..(rng.next_u64() % 120) {
+                let path = match rng.next_u64() % 5 {
+                    0 => format!("/users/{}", rng.next_u64() % 50),
+                    1 => format!("/img/{}.png", rng.next_u64() % 9),
+                    2 => "/login".to_string(),
+                    3 => format!("/p/{}/reviews", rng.next_u64() % 7),
+                    _ => format!("/x{}", rng.next_u64() % 30),
+                };
+                let v = RequestView {
+                    path: path.as_bytes(),
+                    ..view("/")
+                };
+                let f = facts::extract(&v, None);
+                t += rng.next_u64() % 20_000;
+                let fresh = plain == ClientState::ZERO;
+                let oa = plain.begin_with(&f, &b, t, fresh);
+                let ob = memoed.begin_memo(&f, &b, Some(&mut memo), t, fresh);
+                assert_eq!(bytemuck::bytes_of(&plain), bytemuck::bytes_of(&memoed));
+                assert_eq!(oa, ob);
+                checked += u32::from(plain.count(C::CheckedTransitions) > 0.0);
+                // The early clients teach the baseline until it is trained.
+                if client < 20 {
+                    b.learn(&oa, crate::detect::baseline::Lesson::ALL, t);
+                    memo.clear();
+                }
+            }
+        }
+        assert!(b.is_trained());
+        assert!(checked > 1_000, "{checked}");
     }
 
     #[test]

@@ -18,10 +18,18 @@
 //! other workers' teaching by a second at most, which the baseline's
 //! hour-scale dynamics do not notice.
 //!
-//! Memory: 2 x 41 KiB per application and worker, allocated on the first
-//! request of the application in the worker, never on later ones.
+//! - `memo`: the view's answers to the transition question, asked by each
+//!   request of a known client ([`AppBaseline::transition_is_rare_memo`]),
+//!   cleared whenever the view is refreshed;
+//! - `taught`: which sketch cells the delta's endpoint lessons touched, so
+//!   the merge visits those instead of all 10,240 cells of both sketches
+//!   ([`AppBaseline::merge_taught`]; past [`TAUGHT`] lessons in a second,
+//!   the whole delta as before).
+//!
+//! Memory: 2 x 41 KiB + 4.3 KiB per application and worker, allocated on the
+//! first request of the application in the worker, never on later ones.
 
-use crate::detect::baseline::Lesson;
+use crate::detect::baseline::{Lesson, TransitionMemo};
 use crate::detect::{AppBaseline, Observation};
 use crate::shared::Shared;
 use crate::table::ClientKey;
@@ -40,10 +48,25 @@ pub struct WorkerApp {
     name: [u8; NAME_LEN],
     name_len: usize,
     view: Box<AppBaseline>,
+    /// Transition answers of `view`, cleared whenever `view` changes.
+    memo: Box<TransitionMemo>,
     delta: Box<AppBaseline>,
+    /// The `(template, prev_template)` of every endpoint lesson in `delta`,
+    /// the first [`TAUGHT`] of them: the merge visits only their sketch
+    /// cells. `taught_len` past [`TAUGHT`]: too many, the whole delta is
+    /// merged.
+    taught: Box<[(u32, u32); TAUGHT]>,
+    taught_len: usize,
     dirty: bool,
     synced_ms: u64,
 }
+
+/// Endpoint lessons of one second whose sketch cells the merge visits one
+/// by one; more, and it sweeps both sketches whole as before (a worker
+/// teaches at most `LEARN_PER_MINUTE` endpoints per client-minute, so a
+/// second's lessons pass this only on a busy site, where the sweep is a
+/// small share of the second's work).
+pub const TAUGHT: usize = 256;
 
 impl WorkerApp {
     /// The baseline as last merged (read-only, no lock).
@@ -51,10 +74,24 @@ impl WorkerApp {
         &self.view
     }
 
+    /// [`WorkerApp::baseline`] with the memo of its transition answers,
+    /// for the record update ([`ClientState::begin_memo`]).
+    ///
+    /// [`ClientState::begin_memo`]: crate::detect::ClientState::begin_memo
+    pub fn baseline_memo(&mut self) -> (&AppBaseline, &mut TransitionMemo) {
+        (&self.view, &mut self.memo)
+    }
+
     /// Teaches one request to this worker's delta (no lock).
     pub fn teach(&mut self, obs: &Observation, lesson: Lesson) {
         if self.delta.record(obs, lesson) {
             self.dirty = true;
+            if AppBaseline::teaches_endpoints(obs, lesson) {
+                if let Some(t) = self.taught.get_mut(self.taught_len) {
+                    *t = (obs.template, obs.prev_template);
+                }
+                self.taught_len = self.taught_len.saturating_add(1);
+            }
         }
     }
 
@@ -105,7 +142,10 @@ impl Learner {
                 name: stored,
                 name_len: n,
                 view: AppBaseline::boxed(),
+                memo: Box::default(),
                 delta: AppBaseline::boxed(),
+                taught: Box::new([(0, 0); TAUGHT]),
+                taught_len: 0,
                 dirty: false,
                 synced_ms: 0,
             }
@@ -122,7 +162,9 @@ impl Learner {
             old.name[..n].copy_from_slice(&name[..n]);
             old.name_len = n;
             old.view.reset();
+            old.memo.clear();
             old.delta.reset();
+            old.taught_len = 0;
             old.dirty = false;
             old
         };
@@ -150,22 +192,29 @@ impl Learner {
 /// under the application's bucket lock.
 fn merge(shared: &Shared, app: &mut WorkerApp, now_ms: u64) {
     let now_s = (now_ms / 1000) as u32;
-    let (view, delta, dirty) = (&mut app.view, &app.delta, app.dirty);
+    let (view, delta, dirty) = (&mut app.view, &mut app.delta, app.dirty);
+    let taught = app.taught.get(..app.taught_len);
+    // Whatever the zone says now, the view's answers may change.
+    app.memo.clear();
     let done = shared.apps.upsert(
         app.key,
         now_s,
         |_, _| true,
         |rec, _| {
             if dirty {
-                rec.baseline.merge(delta, now_ms);
+                match taught {
+                    Some(taught) => rec.baseline.merge_taught(delta, taught, now_ms),
+                    None => {
+                        rec.baseline.merge(delta, now_ms);
+                        delta.reset();
+                    }
+                }
             }
             **view = rec.baseline;
         },
     );
     if done.is_some() {
-        if dirty {
-            app.delta.reset();
-        }
+        app.taught_len = 0;
         app.dirty = false;
     }
     app.synced_ms = now_ms;

@@ -324,6 +324,65 @@ fn workers_learn_through_deltas_merged_into_the_zone() {
     assert_eq!(view1, after_both);
 }
 
+#[test]
+fn a_merge_of_the_taught_cells_leaves_zone_and_view_as_the_full_merge() {
+    // One worker teaching seconds of few and of many (past `TAUGHT`)
+    // endpoint lessons, next to a reference that records the same lessons
+    // into a plain delta and merges it whole: after every merge the zone's
+    // baseline and the worker's view hold the reference's bytes.
+    use crate::detect::baseline::Lesson;
+    let z = heap_zone(4 << 20);
+    let key = app_key(b"shop");
+    let mut w = Learner::new();
+    let mut reference = AppBaseline::boxed();
+    let mut ref_delta = AppBaseline::boxed();
+    let mut rng = crate::testing::XorShift64::new(0x1ea4);
+    let mut t = T0;
+    for second in 0..40u64 {
+        let lessons = if second % 5 == 4 {
+            learner::TAUGHT as u64 + 50
+        } else {
+            rng.next_u64() % 60
+        };
+        let mut dirty = false;
+        for _ in 0..lessons {
+            let obs = Observation {
+                template: (rng.next_u64() % 500) as u32 + 1,
+                prev_template: (rng.next_u64() % 500) as u32,
+                asset: rng.next_u64() % 3 == 0,
+                learn_endpoint: rng.next_u64() % 6 != 0,
+                minute_sample: [0, 0, (rng.next_u64() % 90) as u16][(rng.next_u64() % 3) as usize],
+            };
+            let lesson = Lesson {
+                rate: rng.next_u64() % 4 != 0,
+                endpoints: rng.next_u64() % 5 != 0,
+            };
+            w.app(&z.shared, key, b"shop", t).teach(&obs, lesson);
+            dirty |= ref_delta.record(&obs, lesson);
+        }
+        t += if second % 7 == 6 { 3_600_000 } else { 1_000 };
+        w.sync(&z.shared, t);
+        // The worker merges only a delta that holds something.
+        if dirty {
+            reference.merge(&ref_delta, t);
+            ref_delta.reset();
+        }
+        let zone = z.shared.apps.get(key, |a| a.baseline).unwrap();
+        assert_eq!(
+            bytemuck::bytes_of(&zone),
+            bytemuck::bytes_of(&*reference),
+            "{second}"
+        );
+        let view = *w.app(&z.shared, key, b"shop", t).baseline();
+        assert_eq!(
+            bytemuck::bytes_of(&view),
+            bytemuck::bytes_of(&*reference),
+            "{second}"
+        );
+    }
+    assert!(reference.is_trained());
+}
+
 /// Counts this thread's heap allocations (the whole test binary's allocator;
 /// other threads are not counted).
 mod counting {
