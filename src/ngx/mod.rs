@@ -14,6 +14,7 @@ mod dashboard;
 mod events;
 mod extract;
 mod handlers;
+mod helper;
 mod profiles;
 mod saver;
 mod sync;

@@ -1,25 +1,27 @@
-//! Worker 0's maintenance thread: writes the zone's state file within a
-//! second of any list change (and every 10 s for baselines and
-//! statistics), so the event loop never waits on a write or an fsync; and
-//! once a second, when detection has filled its share of the list table,
-//! drops the records no longer in force (a walk over every bucket that no
-//! request should pay for).
+//! Worker 0's state helper: a process (see [`super::helper`]: no thread in a
+//! worker) that writes the zone's state file within a second of any list
+//! change (and every 10 s for baselines and statistics), so the event loop
+//! never waits on a write or an fsync; and once a second, when detection has
+//! filled its share of the list table, drops the records no longer in force
+//! (a walk over every bucket that no request should pay for).
 //!
-//! The thread touches shared memory and files only; what it has to say
-//! goes into a queue that the worker's timer drains into the error log
-//! (nginx's log functions are not for other threads). At exit the worker
-//! asks it for a last save and waits for it a bounded time.
+//! The helper touches shared memory and files only; its lines for the error
+//! log go to the worker, whose timer logs them. At exit the worker asks it
+//! for a last save and waits for it a bounded time; when the worker dies
+//! (killed, crashed) the helper still makes a last save, then exits.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::ptr::addr_of_mut;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Condvar, Mutex};
 use std::time::{Duration, Instant};
 
-use ngx::ffi::{NGX_LOG_ALERT, NGX_LOG_ERR, NGX_LOG_INFO, NGX_LOG_NOTICE};
+use ngx::ffi::{ngx_cycle_t, NGX_LOG_ALERT, NGX_LOG_ERR, NGX_LOG_INFO, NGX_LOG_NOTICE};
 
+use super::helper::{Helper, Link};
+use super::worker::log_line;
 use crate::shared::Shared;
 
-/// How often the thread looks at the list change counter.
+/// How often the helper looks at the list change counter.
 const POLL: Duration = Duration::from_millis(100);
 /// Least time between two writes (a burst of changes is one write).
 const MIN_GAP: Duration = Duration::from_millis(500);
@@ -29,82 +31,97 @@ const FULL_EVERY: Duration = Duration::from_secs(10);
 const PURGE_EVERY: Duration = Duration::from_secs(1);
 /// How long exit waits for the last save.
 const EXIT_WAIT: Duration = Duration::from_secs(5);
+/// Least time between two starts of the helper (one that keeps dying is
+/// started again at most this often).
+const RESTART_GAP: Duration = Duration::from_secs(1);
 
-#[derive(Default)]
-struct Control {
-    stop: bool,
-    done: bool,
-    /// (nginx log level, line) for the worker to log.
-    lines: Vec<(usize, String)>,
+struct Saver {
+    helper: Option<Helper>,
+    shared: &'static Shared,
+    path: Option<PathBuf>,
+    started: Instant,
 }
 
-pub struct Saver {
-    control: Mutex<Control>,
-    wake: Condvar,
+// On the worker's event thread only (init_process, its timers,
+// exit_process), one call at a time.
+static mut SAVER: Option<Saver> = None;
+
+/// Starts the helper, saving to `path` if given. False when no process could
+/// be had (the caller then saves on its timer).
+pub fn start(cycle: *mut ngx_cycle_t, shared: &'static Shared, path: Option<PathBuf>) -> bool {
+    let helper = spawn(cycle, shared, path.clone());
+    let ok = helper.is_some();
+    // SAFETY: on the worker's event thread (see SAVER).
+    unsafe {
+        *addr_of_mut!(SAVER) = Some(Saver {
+            helper,
+            shared,
+            path,
+            started: Instant::now(),
+        })
+    };
+    ok
 }
 
-static SAVER: Mutex<Option<Arc<Saver>>> = Mutex::new(None);
-
-fn lock(s: &Saver) -> std::sync::MutexGuard<'_, Control> {
-    s.control.lock().unwrap_or_else(|e| e.into_inner())
+fn spawn(cycle: *mut ngx_cycle_t, shared: &'static Shared, path: Option<PathBuf>) -> Option<Helper> {
+    super::helper::spawn(cycle, "state", move |link| run(link, shared, path.as_deref()))
 }
 
-/// Starts the thread, saving to `path` if given. False when no thread could
-/// be had (the caller then saves on its timer as before).
-pub fn start(shared: &'static Shared, path: Option<PathBuf>) -> bool {
-    let saver = Arc::new(Saver {
-        control: Mutex::new(Control::default()),
-        wake: Condvar::new(),
-    });
-    let me = saver.clone();
-    let spawned = super::worker::spawn_quiet_named("api-abuse-state", move || {
-        run(&me, shared, path.as_deref())
-    });
-    if spawned.is_none() {
-        return false;
+/// Logs what the helper reported; starts a new one if it died. On the
+/// worker's event thread.
+pub fn report(cycle: *mut ngx_cycle_t) {
+    // SAFETY: on the worker's event thread (see SAVER); nginx's cycle is live.
+    let (saver, log) = unsafe { ((*addr_of_mut!(SAVER)).as_mut(), (*cycle).log) };
+    let Some(s) = saver else { return };
+    if let Some(h) = s.helper.as_mut() {
+        let got = h.poll();
+        for (level, line) in &got.lines {
+            log_line(log, *level, line);
+        }
+        if got.exited {
+            log_line(
+                log,
+                NGX_LOG_ERR as usize,
+                &format!(
+                    "api_abuse: state helper process {} exited; starting another",
+                    h.pid()
+                ),
+            );
+            s.helper = None;
+        }
     }
-    *SAVER.lock().unwrap_or_else(|e| e.into_inner()) = Some(saver);
-    true
+    if s.helper.is_none() && s.started.elapsed() >= RESTART_GAP {
+        s.started = Instant::now();
+        s.helper = spawn(cycle, s.shared, s.path.clone());
+    }
 }
 
-/// Lines the thread queued for the error log.
-pub fn drain() -> Vec<(usize, String)> {
-    let s = SAVER.lock().unwrap_or_else(|e| e.into_inner()).clone();
-    s.map(|s| std::mem::take(&mut lock(&s).lines))
-        .unwrap_or_default()
-}
-
-/// Asks for the last save and waits for it (bounded). False when there
-/// is no saver thread (the caller saves itself).
-pub fn stop() -> bool {
-    let Some(s) = SAVER.lock().unwrap_or_else(|e| e.into_inner()).take() else {
+/// Asks for the last save and waits for it (bounded). False when there is
+/// no helper (the caller saves itself).
+pub fn stop(cycle: *mut ngx_cycle_t) -> bool {
+    // SAFETY: on the worker's event thread (see SAVER); nginx's cycle is live.
+    let (saver, log) = unsafe { ((*addr_of_mut!(SAVER)).take(), (*cycle).log) };
+    let Some(mut h) = saver.and_then(|s| s.helper) else {
         return false;
     };
-    let deadline = Instant::now() + EXIT_WAIT;
-    let mut c = lock(&s);
-    c.stop = true;
-    s.wake.notify_all();
-    while !c.done {
-        let left = deadline.saturating_duration_since(Instant::now());
-        if left.is_zero() {
-            break;
-        }
-        c = s
-            .wake
-            .wait_timeout(c, left)
-            .map(|r| r.0)
-            .unwrap_or_else(|e| e.into_inner().0);
+    if !h.stop(EXIT_WAIT, log) {
+        log_line(
+            log,
+            NGX_LOG_ERR as usize,
+            &format!(
+                "api_abuse: state helper process {} did not finish its last save in {} s",
+                h.pid(),
+                EXIT_WAIT.as_secs()
+            ),
+        );
     }
     true
 }
 
-fn say(s: &Saver, level: u32, line: String) {
-    lock(s).lines.push((level as usize, line));
-}
-
-fn run(s: &Saver, shared: &'static Shared, path: Option<&std::path::Path>) {
+/// The helper's loop.
+fn run(link: &Link, shared: &Shared, path: Option<&Path>) {
     let mut last_purge = Instant::now();
-    let mut purge = |s: &Saver| {
+    let mut purge = |link: &Link| {
         if last_purge.elapsed() < PURGE_EVERY {
             return;
         }
@@ -114,36 +131,23 @@ fn run(s: &Saver, shared: &'static Shared, path: Option<&std::path::Path>) {
             .map_or(0, |d| d.as_secs() as u32);
         let n = shared.purge_lists(now);
         if n > 0 {
-            say(
-                s,
+            link.say(
                 NGX_LOG_INFO,
-                format!("api_abuse: list table at detection's share: {n} records no longer in force dropped"),
+                &format!("api_abuse: list table at detection's share: {n} records no longer in force dropped"),
             );
         }
     };
     let Some(path) = path else {
-        loop {
-            let c = lock(s);
-            let (c, _) = s
-                .wake
-                .wait_timeout_while(c, PURGE_EVERY, |c| !c.stop)
-                .unwrap_or_else(|e| e.into_inner());
-            if c.stop {
-                drop(c);
-                let mut c = lock(s);
-                c.done = true;
-                s.wake.notify_all();
-                return;
-            }
-            drop(c);
-            purge(s);
+        while !link.wait_stop(PURGE_EVERY) {
+            purge(link);
         }
+        link.done();
+        return;
     };
     if let Err(e) = crate::state::probe_writable(path) {
-        say(
-            s,
+        link.say(
             NGX_LOG_ALERT,
-            format!(
+            &format!(
                 "api_abuse: state file \"{}\" cannot be written by the worker: {e}; list entries and baselines will be lost at restart",
                 path.display()
             ),
@@ -154,16 +158,9 @@ fn run(s: &Saver, shared: &'static Shared, path: Option<&std::path::Path>) {
     let mut last_write = Instant::now() - FULL_EVERY;
     let mut failing = false;
     loop {
-        let stopping = {
-            let c = lock(s);
-            let (c, _) = s
-                .wake
-                .wait_timeout_while(c, POLL, |c| !c.stop)
-                .unwrap_or_else(|e| e.into_inner());
-            c.stop
-        };
+        let stopping = link.wait_stop(POLL);
         if !stopping {
-            purge(s);
+            purge(link);
         }
         let seen = changes.load(Ordering::Acquire);
         let since = last_write.elapsed();
@@ -175,10 +172,9 @@ fn run(s: &Saver, shared: &'static Shared, path: Option<&std::path::Path>) {
                     saved = Some(seen);
                     if failing {
                         failing = false;
-                        say(
-                            s,
+                        link.say(
                             NGX_LOG_NOTICE,
-                            format!("api_abuse: state file \"{}\" written again", path.display()),
+                            &format!("api_abuse: state file \"{}\" written again", path.display()),
                         );
                     }
                 }
@@ -186,10 +182,9 @@ fn run(s: &Saver, shared: &'static Shared, path: Option<&std::path::Path>) {
                     // one line per run of failures, not one a second
                     if !failing {
                         failing = true;
-                        say(
-                            s,
+                        link.say(
                             NGX_LOG_ERR,
-                            format!(
+                            &format!(
                                 "api_abuse: cannot write state file \"{}\": {e}",
                                 path.display()
                             ),
@@ -199,9 +194,7 @@ fn run(s: &Saver, shared: &'static Shared, path: Option<&std::path::Path>) {
             }
         }
         if stopping {
-            let mut c = lock(s);
-            c.done = true;
-            s.wake.notify_all();
+            link.done();
             return;
         }
     }

@@ -18,16 +18,16 @@ use super::profiles::CHECK_MS as PROFILES_CHECK_MS;
 use super::Module;
 use crate::config::Profiles;
 
-/// How often worker 0 writes the state file when it has no saver thread.
+/// How often worker 0 writes the state file when it has no state helper.
 const STATE_SAVE_MS: usize = 10_000;
-/// How often worker 0 logs what its saver thread reported.
+/// How often worker 0 logs what its state helper reported.
 const STATE_REPORT_MS: usize = 1000;
 
 // The statics below are per process and only touched on the worker's event
 // thread (init_process, its timers, exit_process), one call at a time: that
 // is the invariant each `unsafe` block here relies on.
 
-/// Whether this worker's state file is written by the saver thread.
+/// Whether this worker's state file is written by the state helper process.
 static mut SAVER_RUNNING: bool = false;
 
 /// The profiles in force in this process (see `super::profiles`).
@@ -95,7 +95,7 @@ pub fn init_process(cycle: *mut ngx_cycle_t) -> Status {
                     .then(|| mcf.state_path.clone())
                     .flatten();
                 let saves = path.is_some();
-                SAVER_RUNNING = super::saver::start(shared, path);
+                SAVER_RUNNING = super::saver::start(cycle, shared, path);
                 if SAVER_RUNNING || saves {
                     let every = if SAVER_RUNNING {
                         STATE_REPORT_MS
@@ -120,11 +120,10 @@ pub fn exit_process(cycle: *mut ngx_cycle_t) {
     }
     // SAFETY: plain read of a process global.
     if is_worker() && unsafe { ngx_worker } == 0 {
-        // the saver thread writes the last state; without one, write it here
-        let by_thread = std::panic::catch_unwind(super::saver::stop).unwrap_or(false);
-        report_saver(cycle);
+        // the state helper writes the last state; without one, write it here
+        let by_helper = std::panic::catch_unwind(|| super::saver::stop(cycle)).unwrap_or(false);
         let writable = main_conf(cycle).is_some_and(super::zone::state_writable);
-        if !by_thread && writable {
+        if !by_helper && writable {
             save_state(cycle);
         }
     }
@@ -251,19 +250,9 @@ unsafe extern "C" fn on_state_timer(_ev: *mut ngx_event_t) {
     // SAFETY: as above; the event is this file's static.
     unsafe { arm(addr_of_mut!(STATE_EVENT), cycle, on_state_timer, every) };
     if running {
-        let _ = std::panic::catch_unwind(|| report_saver(cycle));
+        let _ = std::panic::catch_unwind(|| super::saver::report(cycle));
     } else {
         let _ = std::panic::catch_unwind(|| save_state(cycle));
-    }
-}
-
-/// Logs what the saver thread queued.
-fn report_saver(cycle: *mut ngx_cycle_t) {
-    // SAFETY: cycle is live.
-    // SAFETY: nginx passes its live cycle to exit_process.
-    let log = unsafe { (*cycle).log };
-    for (level, line) in super::saver::drain() {
-        log_line(log, level, &line);
     }
 }
 
