@@ -339,6 +339,27 @@ impl Nginx {
         self.stopped = true;
     }
 
+    /// (pid, parent pid) of the live processes of this prefix whose title
+    /// (`/proc/<pid>/cmdline`) starts with `title`, orphans included.
+    pub fn processes_titled(&self, title: &str) -> Vec<(i32, i32)> {
+        nginx_processes_under(&self.prefix)
+            .into_iter()
+            .filter(|pid| {
+                std::fs::read(format!("/proc/{pid}/cmdline"))
+                    .is_ok_and(|c| c.starts_with(title.as_bytes()))
+            })
+            .filter_map(|pid| {
+                let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+                // pid (comm) state ppid ...
+                let after = stat.rsplit_once(") ")?.1;
+                let mut f = after.split_whitespace();
+                let state = f.next()?;
+                let ppid = f.next()?.parse().ok()?;
+                (state != "Z" && state != "X").then_some((pid, ppid))
+            })
+            .collect()
+    }
+
     /// Pids of the processes with a thread of this name.
     pub fn pids_with_thread(&self, name: &str) -> Vec<i32> {
         nginx_processes_under(&self.prefix)

@@ -10,6 +10,7 @@ mod challenge;
 mod config;
 mod dashboard;
 mod detection;
+mod helpers;
 mod lists;
 mod locks;
 mod logrotate;

@@ -1,4 +1,4 @@
-//! The state file: written by a helper thread of worker 0 within a second of
+//! The state file: written by a helper process of worker 0 within a second of
 //! a list change, so a crash loses nothing; created 0600; a damaged,
 //! foreign, oversized, FIFO or symlinked file is refused with one line and
 //! renamed aside, never overwritten; an unwritable place is an [alert].
@@ -42,15 +42,16 @@ fn set_aside(n: &Nginx) -> Vec<PathBuf> {
 #[test]
 fn list_changes_survive_a_crash_one_second_later() {
     let mut n = start("state-crash");
-    // the thread is started by worker 0's init, which may finish after the
-    // first request was answered by the other worker
+    // the helper (a process, its thread named so) is started by worker 0's
+    // init, which may finish after the first request was answered by the
+    // other worker
     n.eventually(Duration::from_secs(3), || {
         !n.pids_with_thread("api-abuse-state").is_empty()
     });
     assert_eq!(
         n.pids_with_thread("api-abuse-state").len(),
         1,
-        "worker 0 writes from its own thread"
+        "worker 0 writes from its own helper"
     );
     // how soon a change is on disk (printed, not asserted: a figure for
     // the docs, `cargo test --test nginx state:: -- --nocapture`)

@@ -13,10 +13,11 @@
 //! worker's shared mappings are inherited), closes the worker's sockets
 //! (listening, client and channel: a connection the worker closes must not
 //! stay open in the helper), and talks to the worker through two pipes:
-//! - *stop*: the worker holds the write end. Closing it, or the worker's
-//!   death (whatever kills it, SIGKILL included: the kernel closes its end),
-//!   is the helper's cue to finish (a last save, for the state helper) and
-//!   exit. `PR_SET_PDEATHSIG` (SIGTERM) and a `getppid` check back this up.
+//! - *stop*: the worker holds the write end. A byte then the end of the
+//!   pipe (the worker asks), or the end alone (the worker died, whatever
+//!   killed it, SIGKILL included: the kernel closes its end) is the helper's
+//!   cue to finish (a last save, for the state helper) and exit.
+//!   `PR_SET_PDEATHSIG` (SIGTERM) and a `getppid` check back this up.
 //! - *report*: the helper writes the lines it has for the error log, which
 //!   the worker logs from a timer (so they follow `nginx -s reopen`); when
 //!   the worker is gone the helper logs them itself, with nginx's functions
@@ -75,6 +76,11 @@ pub struct Link {
     stop_r: RawFd,
     report_w: RawFd,
     log: *mut ngx_log_t,
+    /// Set when the stop pipe ended without the worker's stop byte: the
+    /// worker died.
+    lost: std::cell::Cell<bool>,
+    /// Set when the stop byte came.
+    asked: std::cell::Cell<bool>,
 }
 
 /// What [`Helper::poll`] found.
@@ -113,11 +119,7 @@ fn close(fd: RawFd) {
 ///
 /// `work` runs in the child: a copy of this process with one thread; it must
 /// not return into nginx (the child exits right after it).
-pub fn spawn(
-    cycle: *mut ngx_cycle_t,
-    name: &str,
-    work: impl FnOnce(&Link),
-) -> Option<Helper> {
+pub fn spawn(cycle: *mut ngx_cycle_t, name: &str, work: impl FnOnce(&Link)) -> Option<Helper> {
     let (stop_r, stop_w) = pipe()?;
     let Some((report_r, report_w)) = pipe() else {
         close(stop_r);
@@ -145,6 +147,8 @@ pub fn spawn(
             stop_r,
             report_w,
             log,
+            lost: std::cell::Cell::new(false),
+            asked: std::cell::Cell::new(false),
         };
         // SAFETY: setting the report pipe non-blocking: a full pipe drops a
         // line rather than stall the helper.
@@ -254,18 +258,43 @@ impl Link {
             // SAFETY: one valid pollfd.
             let n = unsafe { libc::poll(&mut p, 1, ms) };
             if n > 0 {
+                self.read_stop();
                 return true;
             }
         }
     }
 
+    /// Whether the worker that started this helper is gone.
+    pub fn orphaned(&self) -> bool {
+        // SAFETY: getppid has no preconditions.
+        self.lost.get() || unsafe { libc::getppid() != self.parent }
+    }
+
+    /// The stop pipe is readable: the worker's stop byte, or its end.
+    fn read_stop(&self) {
+        if self.asked.get() || self.lost.get() {
+            return;
+        }
+        let mut b = [0u8; 1];
+        // SAFETY: reads one byte into a local buffer.
+        match unsafe { libc::read(self.stop_r, b.as_mut_ptr().cast(), 1) } {
+            1 => self.asked.set(true),
+            0 => self.lost.set(true),
+            _ => {}
+        }
+    }
+
+    /// The pid of the worker that started this helper.
+    pub fn worker(&self) -> libc::pid_t {
+        self.parent
+    }
+
     /// Whether the helper must finish now (never blocks).
     pub fn stopping(&self) -> bool {
-        if STOP.load(Ordering::Relaxed) {
+        if STOP.load(Ordering::Relaxed) || self.asked.get() || self.lost.get() {
             return true;
         }
-        // SAFETY: getppid has no preconditions.
-        if unsafe { libc::getppid() } != self.parent {
+        if self.orphaned() {
             return true;
         }
         let mut p = libc::pollfd {
@@ -274,7 +303,11 @@ impl Link {
             revents: 0,
         };
         // SAFETY: one valid pollfd, no wait.
-        unsafe { libc::poll(&mut p, 1, 0) > 0 }
+        if unsafe { libc::poll(&mut p, 1, 0) } > 0 {
+            self.read_stop();
+            return true;
+        }
+        false
     }
 
     /// A line for the error log at nginx `level`: sent to the worker, or
@@ -338,7 +371,8 @@ impl Helper {
             // SAFETY: reads into a buffer this function owns.
             let n = unsafe { libc::read(self.report_r, buf.as_mut_ptr().cast(), buf.len()) };
             if n <= 0 {
-                if n == 0 || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted
+                if n == 0
+                    || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted
                 {
                     out.exited = true;
                     break;
@@ -374,9 +408,13 @@ impl Helper {
         self.partial.drain(..at);
     }
 
-    /// Asks the helper to finish (closes its stop pipe), without waiting.
+    /// Asks the helper to finish (the stop byte, then the pipe closed),
+    /// without waiting.
     pub fn ask_stop(&mut self) {
         if self.stop_w >= 0 {
+            // SAFETY: one byte from a static buffer to our pipe (empty: the
+            // byte always fits).
+            unsafe { libc::write(self.stop_w, b"q".as_ptr().cast(), 1) };
             forget_parent_fd(self.stop_w);
             close(self.stop_w);
             self.stop_w = -1;

@@ -63,8 +63,14 @@ pub fn start(cycle: *mut ngx_cycle_t, shared: &'static Shared, path: Option<Path
     ok
 }
 
-fn spawn(cycle: *mut ngx_cycle_t, shared: &'static Shared, path: Option<PathBuf>) -> Option<Helper> {
-    super::helper::spawn(cycle, "state", move |link| run(link, shared, path.as_deref()))
+fn spawn(
+    cycle: *mut ngx_cycle_t,
+    shared: &'static Shared,
+    path: Option<PathBuf>,
+) -> Option<Helper> {
+    super::helper::spawn(cycle, "state", move |link| {
+        run(link, shared, path.as_deref())
+    })
 }
 
 /// Logs what the helper reported; starts a new one if it died. On the
@@ -194,6 +200,16 @@ fn run(link: &Link, shared: &Shared, path: Option<&Path>) {
             }
         }
         if stopping {
+            if link.orphaned() {
+                link.say(
+                    NGX_LOG_NOTICE,
+                    &format!(
+                        "api_abuse: worker process {} is gone: state file \"{}\" saved, state helper exiting",
+                        link.worker(),
+                        path.display()
+                    ),
+                );
+            }
             link.done();
             return;
         }

@@ -1,0 +1,179 @@
+//! No threads in workers: worker 0's state file is written by a helper
+//! process it forks (`nginx: api_abuse state helper`), never by a thread,
+//! and that process never outlives its worker: it makes a last save and
+//! exits at `nginx -s quit`, at a reload, and when its worker is killed.
+
+use std::time::{Duration, Instant, SystemTime};
+
+use crate::harness::{http_conf, xff, Nginx};
+
+const PROFILES: &str = "[[profile]]\nname = \"all\"\ntolerance = \"low\"\nduration = \"1h\"\n";
+const API: &str = "location /api-abuse/ { api_abuse_api write; allow 127.0.0.1; deny all; }";
+const STATE: &str = "state/api_abuse.state";
+const STATE_HELPER: &str = "nginx: api_abuse state helper";
+
+fn start(name: &str) -> Nginx {
+    Nginx::start(
+        name,
+        &http_conf("abuse:4m", API),
+        &[("conf/profiles.toml", PROFILES)],
+    )
+}
+
+fn deny(n: &Nginx, ip: &str) {
+    let r = n.request(
+        "POST",
+        &format!("/api-abuse/?addr={ip}&list=deny"),
+        &[],
+        None,
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+}
+
+/// Threads of a process.
+fn threads(pid: i32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/task")).map_or(0, |d| d.count())
+}
+
+/// The one state helper, once worker 0 has started it: (pid, parent).
+fn the_helper(n: &Nginx) -> (i32, i32) {
+    let mut found = Vec::new();
+    n.eventually(Duration::from_secs(5), || {
+        found = n.processes_titled(STATE_HELPER);
+        found.len() == 1 && n.worker_pids().contains(&found[0].1)
+    });
+    assert_eq!(
+        found.len(),
+        1,
+        "one state helper: {found:?}\n{}",
+        n.error_log()
+    );
+    assert!(
+        n.worker_pids().contains(&found[0].1),
+        "the helper's parent is a worker: {found:?}, workers {:?}",
+        n.worker_pids()
+    );
+    found[0]
+}
+
+fn gone(pid: i32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat")).map_or(true, |s| {
+        s.rsplit_once(") ")
+            .is_some_and(|x| x.1.starts_with(['Z', 'X']))
+    })
+}
+
+/// What nginx logs when it reaps a child it did not start: `unknown
+/// process` lines, and the SIGCHLD a helper's exit sent its worker.
+fn reap_lines<'a>(log: &'a str, helpers: &[i32]) -> Vec<&'a str> {
+    log.lines()
+        .filter(|l| {
+            l.contains("unknown process")
+                || helpers
+                    .iter()
+                    .any(|h| l.ends_with(&format!("(SIGCHLD) received from {h}")))
+        })
+        .collect()
+}
+
+#[test]
+fn workers_run_one_thread_and_quit_leaves_no_helper_after_a_last_save() {
+    let mut n = start("helper-quit");
+    let (helper, worker0) = the_helper(&n);
+    assert_eq!(threads(helper), 1, "the helper is single-threaded");
+    deny(&n, "192.0.2.30");
+    for i in 0..20 {
+        assert_eq!(n.get("/", &xff(&format!("198.51.100.{i}"))).status, 200);
+    }
+    for w in n.worker_pids() {
+        assert_eq!(
+            threads(w),
+            1,
+            "worker {w} has one thread (worker 0: {worker0})"
+        );
+    }
+    // A change right after a regular save (they are at least 500 ms apart)
+    // and the quit right after it: only the last save can have it.
+    std::thread::sleep(Duration::from_millis(1200));
+    deny(&n, "192.0.2.31");
+    std::thread::sleep(Duration::from_millis(250));
+    let quit_at = SystemTime::now();
+    deny(&n, "192.0.2.32");
+    n.signal("quit");
+    let t0 = Instant::now();
+    let all_gone = n.eventually(Duration::from_secs(5), || {
+        n.master_pid().is_none() && gone(helper) && n.processes_titled("nginx:").is_empty()
+    });
+    assert!(
+        all_gone,
+        "quit in {:?}: left {:?}",
+        t0.elapsed(),
+        n.processes_titled("nginx:")
+    );
+    let written = std::fs::metadata(n.path(STATE))
+        .and_then(|m| m.modified())
+        .expect("state file");
+    assert!(written >= quit_at, "the last save happened at quit");
+    let log = n.error_log();
+    let noisy = reap_lines(&log, &[helper]);
+    assert!(noisy.is_empty(), "quiet reaping: {noisy:?}");
+    n.assert_clean_log();
+    // what the last save held is served after a restart
+    n.launch();
+    for ip in ["192.0.2.30", "192.0.2.31", "192.0.2.32"] {
+        assert_eq!(n.get("/", &xff(ip)).status, 403, "{ip} kept");
+    }
+}
+
+#[test]
+fn a_killed_worker_0_leaves_no_orphan_and_its_helper_saves_last() {
+    let mut n = start("helper-kill");
+    let (helper, worker0) = the_helper(&n);
+    std::thread::sleep(Duration::from_millis(1200));
+    deny(&n, "192.0.2.40");
+    // SAFETY: kill has no memory preconditions; the pid is this test's worker.
+    unsafe { libc::kill(worker0, libc::SIGKILL) };
+    n.allowed
+        .push(format!("worker process {worker0} exited on signal 9"));
+    assert!(
+        n.eventually(Duration::from_secs(3), || gone(helper)),
+        "the helper of the killed worker exited"
+    );
+    let log = n.error_log();
+    assert!(
+        log.lines().any(
+            |l| l.contains(&format!("worker process {worker0} is gone: state file"))
+                && l.contains(&format!(" {helper}#"))
+        ),
+        "the orphaned helper saved and said so, in its own name:\n{log}"
+    );
+    // the respawned worker 0 has a helper of its own, and only it
+    let (second, parent) = the_helper(&n);
+    assert_ne!(second, helper);
+    assert_ne!(parent, worker0);
+    assert_eq!(n.get("/", &xff("192.0.2.40")).status, 403);
+    // the helper's last save held the change made just before the kill
+    n.kill_hard();
+    n.launch();
+    assert_eq!(n.get("/", &xff("192.0.2.40")).status, 403, "kept");
+    n.assert_clean_log();
+}
+
+#[test]
+fn a_reload_replaces_the_helper() {
+    let n = start("helper-reload");
+    let (first, _) = the_helper(&n);
+    n.reload();
+    assert!(
+        n.eventually(Duration::from_secs(5), || gone(first)),
+        "the old generation's helper exited"
+    );
+    let (second, _) = the_helper(&n);
+    assert_ne!(first, second);
+    for w in n.worker_pids() {
+        assert_eq!(threads(w), 1, "worker {w} has one thread");
+    }
+    let log = n.error_log();
+    assert!(reap_lines(&log, &[first]).is_empty(), "{log}");
+    n.assert_clean_log();
+}
