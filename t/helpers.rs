@@ -177,3 +177,110 @@ fn a_reload_replaces_the_helper() {
     assert!(reap_lines(&log, &[first]).is_empty(), "{log}");
     n.assert_clean_log();
 }
+
+const PROFILES_HELPER: &str = "nginx: api_abuse profiles helper";
+
+/// A profiles file denying `n` addresses of 10.0.0.0/8, and 192.0.2.20.
+fn big_profiles(n: u32) -> String {
+    let mut big = String::from("[lists]\ndeny = [\n");
+    for i in 0..n {
+        big.push_str(&format!(
+            "\"10.{}.{}.{}\",\n",
+            (i >> 16) & 255,
+            (i >> 8) & 255,
+            i & 255
+        ));
+    }
+    big.push_str("\"192.0.2.20\"]\n");
+    big
+}
+
+#[test]
+fn a_hot_swap_compiles_in_a_helper_process_that_exits_quietly() {
+    let n = Nginx::start(
+        "helper-profiles",
+        &http_conf("abuse:2m", ""),
+        &[("conf/profiles.toml", "[lists]\ndeny = [\"192.0.2.10\"]\n")],
+    );
+    let workers = n.worker_pids();
+    crate::harness::rewrite(&n.path("conf/profiles.toml"), &big_profiles(20_000));
+    let mut seen = Vec::new();
+    let swapped = n.eventually(Duration::from_secs(20), || {
+        seen.extend(n.processes_titled(PROFILES_HELPER).into_iter().map(|p| p.0));
+        n.error_log()
+            .lines()
+            .filter(|l| l.contains("reloaded:") && l.contains("20001 list entries"))
+            .count()
+            >= 2
+    });
+    assert!(
+        swapped,
+        "both workers mapped the new image: {}",
+        n.error_log()
+    );
+    assert_eq!(n.get("/", &xff("192.0.2.20")).status, 403);
+    let log = n.error_log();
+    // the builder's line, logged by its worker
+    let compiled: Vec<&str> = log.lines().filter(|l| l.contains("compiled in")).collect();
+    assert_eq!(compiled.len(), 1, "{log}");
+    assert!(
+        workers
+            .iter()
+            .any(|w| compiled[0].contains(&format!(" {w}#"))),
+        "logged by a worker: {}",
+        compiled[0]
+    );
+    assert!(
+        n.eventually(Duration::from_secs(2), || n
+            .processes_titled(PROFILES_HELPER)
+            .is_empty()),
+        "the compile helper exited"
+    );
+    seen.sort_unstable();
+    seen.dedup();
+    let noisy = reap_lines(&log, &seen);
+    assert!(noisy.is_empty(), "quiet reaping: {noisy:?}");
+    for w in n.worker_pids() {
+        assert_eq!(threads(w), 1, "worker {w} has one thread after a swap");
+    }
+    n.assert_clean_log();
+}
+
+#[test]
+fn a_compile_that_dies_keeps_the_profiles_in_force() {
+    let n = Nginx::start(
+        "helper-profiles-killed",
+        &http_conf("abuse:2m", ""),
+        &[("conf/profiles.toml", "[lists]\ndeny = [\"192.0.2.10\"]\n")],
+    );
+    crate::harness::rewrite(&n.path("conf/profiles.toml"), &big_profiles(200_000));
+    let mut victim = None;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while victim.is_none() && Instant::now() < deadline {
+        victim = n.processes_titled(PROFILES_HELPER).first().map(|p| p.0);
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    let victim = victim.expect("a compile helper ran");
+    // SAFETY: kill has no memory preconditions; the pid is this test's helper.
+    unsafe { libc::kill(victim, libc::SIGKILL) };
+    let reported = n.eventually(Duration::from_secs(5), || {
+        n.error_log().contains(&format!(
+            "(pid {victim}) died; keeping the profiles in force"
+        ))
+    });
+    assert!(reported, "{}", n.error_log());
+    // the old file's lists stay; the refused file is not compiled again
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(n.get("/", &xff("192.0.2.10")).status, 403);
+    assert_eq!(n.get("/", &xff("192.0.2.20")).status, 200);
+    assert!(n.processes_titled(PROFILES_HELPER).is_empty());
+    // the next change compiles
+    crate::harness::rewrite(
+        &n.path("conf/profiles.toml"),
+        "[lists]\ndeny = [\"192.0.2.20\"]\n",
+    );
+    assert!(n.eventually(Duration::from_secs(5), || {
+        n.get("/", &xff("192.0.2.20")).status == 403 && n.get("/", &xff("192.0.2.10")).status == 200
+    }));
+    n.assert_clean_log();
+}

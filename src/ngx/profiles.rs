@@ -15,16 +15,21 @@
 //! - at run time, the first worker that sees the file changed (inode, size,
 //!   mtime, checked every second) and wins the `builder` slot of the control
 //!   block (compare-and-swap of its pid; a slot held by a dead pid, or for
-//!   more than two minutes, is taken over). It compiles on a helper thread,
-//!   writes the image under a new id, publishes it and frees its copy. A file
-//!   that fails validation is recorded as refused, so it is reported once (by
-//!   that worker) and not compiled again until it changes.
+//!   more than two minutes, is taken over). It compiles in a helper process
+//!   (see [`super::helper`]: no thread in a worker), which takes the slot
+//!   over under its own pid, writes the image under a new id, publishes it
+//!   and exits, so the worker's memory never holds the parsed file. A file
+//!   that fails validation (or whose compile dies, e.g. killed by the OOM
+//!   killer) is recorded as refused, so it is reported once (by that worker)
+//!   and not compiled again until it changes.
 //!
 //! How the others follow: the control block, in a small shared zone, holds
 //! the id of the image in force and the stat of the file it came from.
 //! Publishing writes the stat, then the id (release); every worker reads the
 //! id once a second (acquire) and, when it differs from the image it holds,
-//! maps the new file on a helper thread and swaps it in (`arc-swap`). A
+//! maps the new file and swaps it in (`arc-swap`): a `mmap` and a checksum
+//! pass over the image, done on the event loop (a few milliseconds for a
+//! million entries, once per change). A
 //! worker that starts later (a respawn after a crash, a reload) maps the
 //! image in force at once. Requests never wait: lookups read the mapping,
 //! without locks; the previous image is unmapped when its last reader is done
@@ -48,7 +53,8 @@ use ngx::ffi::{
 };
 
 use super::conf::ConfError;
-use super::worker::{log_line, spawn_quiet};
+use super::helper::Helper;
+use super::worker::log_line;
 use crate::config::{Profile, Profiles};
 use crate::lists::Image;
 
@@ -572,14 +578,22 @@ pub fn profile_for<'p>(profiles: &'p Profiles, app: &[u8]) -> Option<&'p Profile
 
 type Compiled = Result<(u64, String), String>;
 
+/// A compile under way in a helper process.
+struct Building {
+    helper: Helper,
+    /// Of the file being compiled.
+    from: Stamp,
+    /// Whether SIGCHLD was held already when the helper was started.
+    held: bool,
+}
+
 struct Worker {
     ctx: &'static Ctx,
     /// Id of the image this worker holds.
     mine: u64,
     /// An id that failed to map, so it is reported once.
     refused: u64,
-    building: Option<std::thread::JoinHandle<Compiled>>,
-    mapping: Option<(u64, std::thread::JoinHandle<Result<Profiles, String>>)>,
+    building: Option<Building>,
 }
 
 static mut WORKER: Option<Worker> = None;
@@ -603,7 +617,6 @@ pub unsafe fn init_worker(zone: *mut ngx_shm_zone_t, log: *mut ngx_log_t) -> boo
         mine: 0,
         refused: 0,
         building: None,
-        mapping: None,
     };
     // SAFETY: `control` is null or the zone's Control, which lives as long
     // as the server (see init_zone).
@@ -662,68 +675,64 @@ pub unsafe fn tick(log: *mut ngx_log_t) -> usize {
         return CHECK_MS;
     };
 
-    if let Some(h) = w.building.take() {
-        if !h.is_finished() {
-            w.building = Some(h);
-        } else {
-            match h.join() {
-                Ok(Ok((_, line))) => log_line(log, NGX_LOG_NOTICE as usize, &line),
-                Ok(Err(line)) => log_line(log, NGX_LOG_ERR as usize, &line),
-                Err(_) => log_line(
+    if let Some(b) = w.building.as_mut() {
+        let got = b.helper.poll();
+        for (level, line) in &got.lines {
+            log_line(log, *level, line);
+        }
+        if got.exited {
+            super::helper::release_sigchld(b.held);
+            if !got.done {
+                // Killed (the OOM killer, say) or crashed mid-compile: free
+                // the slot and do not try this file again until it changes.
+                let pid = b.helper.pid() as u32;
+                Control::store_stamp(&control.failed, b.from);
+                control.release(pid);
+                control.release(std::process::id());
+                log_line(
                     log,
                     NGX_LOG_ERR as usize,
-                    "api_abuse: internal error while compiling the profiles file; keeping the profiles in force",
-                ),
+                    &format!(
+                        "api_abuse: the process compiling the profiles file \"{}\" (pid {pid}) died; keeping the profiles in force",
+                        w.ctx.path.display()
+                    ),
+                );
             }
-        }
-    }
-    if let Some((id, h)) = w.mapping.take() {
-        if !h.is_finished() {
-            w.mapping = Some((id, h));
-        } else {
-            match h.join() {
-                Ok(Ok(p)) => {
-                    log_line(
-                        log,
-                        NGX_LOG_NOTICE as usize,
-                        &format!(
-                            "api_abuse: profiles file \"{}\" reloaded: {} profiles ({} enabled), {} list entries, version {:016x}",
-                            p.path.display(),
-                            p.profiles.len(),
-                            p.enabled_count(),
-                            p.lists.len(),
-                            p.version
-                        ),
-                    );
-                    CURRENT.store(Some(Arc::new(p)));
-                    w.mine = id;
-                }
-                Ok(Err(e)) => {
-                    log_line(
-                        log,
-                        NGX_LOG_ERR as usize,
-                        &format!("api_abuse: {e}; keeping the profiles in force"),
-                    );
-                    w.refused = id;
-                }
-                Err(_) => w.refused = id,
-            }
+            w.building = None;
         }
     }
 
     let Some((published, from)) = control.published() else {
         return POLL_MS;
     };
-    if published != 0 && published != w.mine && published != w.refused && w.mapping.is_none() {
-        let dir = dir.clone();
-        let job = move || {
-            let p = open_image(&dir, published);
-            trim();
-            p
-        };
-        match spawn_quiet(job) {
-            Some(h) => w.mapping = Some((published, h)),
-            None => w.refused = published,
+    if published != 0 && published != w.mine && published != w.refused {
+        let started = Instant::now();
+        match open_image(dir, published) {
+            Ok(p) => {
+                log_line(
+                    log,
+                    NGX_LOG_NOTICE as usize,
+                    &format!(
+                        "api_abuse: profiles file \"{}\" reloaded: {} profiles ({} enabled), {} list entries, version {:016x}, mapped in {} ms",
+                        p.path.display(),
+                        p.profiles.len(),
+                        p.enabled_count(),
+                        p.lists.len(),
+                        p.version,
+                        started.elapsed().as_millis()
+                    ),
+                );
+                CURRENT.store(Some(Arc::new(p)));
+                w.mine = published;
+            }
+            Err(e) => {
+                log_line(
+                    log,
+                    NGX_LOG_ERR as usize,
+                    &format!("api_abuse: {e}; keeping the profiles in force"),
+                );
+                w.refused = published;
+            }
         }
     }
 
@@ -734,15 +743,48 @@ pub unsafe fn tick(log: *mut ngx_log_t) -> usize {
         if now != from && now != failed && control.claim(me, unix_now()) {
             let (path, dir) = (w.ctx.path.clone(), dir.clone());
             // SAFETY: the control block lives in shared memory for the
-            // server's life; the helper thread only uses its atomics.
+            // server's life; the helper, a copy of this process, only uses
+            // its atomics.
             let control: &'static Control = unsafe { &*(control as *const Control) };
-            match spawn_quiet(move || compile(control, &path, &dir, now, me)) {
-                Some(h) => w.building = Some(h),
-                None => control.release(me),
+            // SIGCHLD is held until the helper is reaped (see super::helper).
+            let held = super::helper::hold_sigchld();
+            // SAFETY: a plain read of nginx's pointer to the worker's live
+            // cycle.
+            let cycle = unsafe { ngx::ffi::ngx_cycle };
+            match super::helper::spawn(cycle, "profiles", move |link| {
+                // The slot under the helper's own pid: if it dies, the
+                // others see a dead holder and may take over.
+                let child = std::process::id();
+                let me = if control
+                    .builder
+                    .compare_exchange(me, child, Ordering::AcqRel, Ordering::Acquire)
+                    .is_ok()
+                {
+                    child
+                } else {
+                    me
+                };
+                match compile(control, &path, &dir, now, me) {
+                    Ok((_, line)) => link.say(NGX_LOG_NOTICE, &line),
+                    Err(line) => link.say(NGX_LOG_ERR, &line),
+                }
+                link.done();
+            }) {
+                Some(helper) => {
+                    w.building = Some(Building {
+                        helper,
+                        from: now,
+                        held,
+                    })
+                }
+                None => {
+                    super::helper::release_sigchld(held);
+                    control.release(me);
+                }
             }
         }
     }
-    if w.building.is_some() || w.mapping.is_some() {
+    if w.building.is_some() {
         POLL_MS
     } else if control.builder.load(Ordering::Acquire) != 0 {
         // Another worker is compiling: pick its image up soon after.
@@ -752,8 +794,8 @@ pub unsafe fn tick(log: *mut ngx_log_t) -> usize {
     }
 }
 
-/// On a helper thread: compiles the file, writes and publishes the image.
-/// Returns the log line.
+/// In the compile helper: compiles the file, writes and publishes the
+/// image. Returns the log line.
 fn compile(control: &Control, path: &Path, dir: &Path, from: Stamp, me: u32) -> Compiled {
     let started = Instant::now();
     let result = Profiles::compile(path);
@@ -784,6 +826,5 @@ fn compile(control: &Control, path: &Path, dir: &Path, from: Stamp, me: u32) -> 
         }
     };
     control.release(me);
-    trim();
     out
 }

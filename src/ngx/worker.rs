@@ -179,34 +179,6 @@ unsafe extern "C" fn on_profiles_timer(_ev: *mut ngx_event_t) {
     unsafe { arm(addr_of_mut!(PROFILES_EVENT), CYCLE, on_profiles_timer, next) };
 }
 
-/// Spawns a thread with every signal blocked, so that signals sent to the
-/// worker (quit, reopen, terminate) keep reaching its event loop.
-pub(super) fn spawn_quiet<T: Send + 'static>(
-    f: impl FnOnce() -> T + Send + 'static,
-) -> Option<std::thread::JoinHandle<T>> {
-    spawn_quiet_named("api-abuse-profiles", f)
-}
-
-/// [`spawn_quiet`] with a thread name.
-pub(super) fn spawn_quiet_named<T: Send + 'static>(
-    name: &str,
-    f: impl FnOnce() -> T + Send + 'static,
-) -> Option<std::thread::JoinHandle<T>> {
-    // SAFETY: plain signal-mask calls on the current thread; the previous
-    // mask is restored right after the spawn.
-    unsafe {
-        let mut all: libc::sigset_t = std::mem::zeroed();
-        let mut old: libc::sigset_t = std::mem::zeroed();
-        libc::sigfillset(&mut all);
-        if libc::pthread_sigmask(libc::SIG_BLOCK, &all, &mut old) != 0 {
-            return None;
-        }
-        let handle = std::thread::Builder::new().name(name.into()).spawn(f).ok();
-        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
-        handle
-    }
-}
-
 /// Merges this worker's learning into the zone's baselines (see
 /// `engine::learner`).
 unsafe extern "C" fn on_learn_timer(_ev: *mut ngx_event_t) {
