@@ -8,7 +8,7 @@
 //! [`Snapshot`] is copied bucket by bucket under each bucket's lock (what
 //! the requests take anyway, a few microseconds each), then [`encode`]d and
 //! [`write_atomic`]ally put in place (temp file `0600` + `fsync` + rename +
-//! `fsync` of the directory) by the caller's helper thread.
+//! `fsync` of the directory) by the caller's helper process (see src/ngx/helper.rs).
 //!
 //! Reading trusts nothing: [`read_checked`] refuses a symlink, a FIFO or
 //! anything but a regular file without opening it for a blocking read, and a
@@ -429,8 +429,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     result
 }
 
-/// Snapshots and writes in one go (exit, tests); the worker's helper thread
-/// does the same off the event loop.
+/// Snapshots and writes in one go (exit, tests); the worker's state helper
+/// process does the same off the event loop.
 pub fn save(shared: &Shared, path: &Path) -> std::io::Result<()> {
     let _lock = DirLock::take(path);
     write_atomic(path, &encode(&snapshot(shared)))

@@ -284,3 +284,61 @@ fn a_compile_that_dies_keeps_the_profiles_in_force() {
     }));
     n.assert_clean_log();
 }
+
+const SYNC_HELPER: &str = "nginx: api_abuse sync helper";
+
+#[test]
+fn redis_sync_runs_in_a_helper_process_that_never_outlives_its_worker() {
+    let redis = crate::redis::Redis::start("helper-sync");
+    let conf = format!(
+        "api_abuse_sync {} prefix=h node=a;\n{}",
+        redis.url(),
+        http_conf("abuse:4m", API)
+    );
+    let mut n = Nginx::start("helper-sync", &conf, &[("conf/profiles.toml", PROFILES)]);
+    let mut found = Vec::new();
+    n.eventually(Duration::from_secs(5), || {
+        found = n.processes_titled(SYNC_HELPER);
+        found.len() == 1
+    });
+    assert_eq!(found.len(), 1, "one sync helper: {found:?}");
+    let (sync, worker0) = found[0];
+    assert!(n.worker_pids().contains(&worker0), "a worker's child");
+    // it talks to Redis: a deny is published under the node's prefix
+    deny(&n, "192.0.2.50");
+    let published = n.eventually(Duration::from_secs(3), || {
+        redis.entry("h", "192.0.2.50").is_some()
+    });
+    assert!(published, "{}", n.error_log());
+    for w in n.worker_pids() {
+        assert_eq!(threads(w), 1, "worker {w} has one thread");
+    }
+    // a killed worker 0: its helper goes, the respawned one starts its own
+    // SAFETY: kill has no memory preconditions; the pid is this test's worker.
+    unsafe { libc::kill(worker0, libc::SIGKILL) };
+    n.allowed
+        .push(format!("worker process {worker0} exited on signal 9"));
+    assert!(
+        n.eventually(Duration::from_secs(3), || gone(sync)),
+        "no orphan"
+    );
+    let mut again = Vec::new();
+    n.eventually(Duration::from_secs(5), || {
+        again = n.processes_titled(SYNC_HELPER);
+        again.len() == 1 && again[0].0 != sync
+    });
+    assert!(again.len() == 1 && again[0].0 != sync, "{again:?}");
+    n.signal("quit");
+    assert!(
+        n.eventually(Duration::from_secs(8), || n
+            .processes_titled("nginx:")
+            .is_empty()),
+        "quit leaves nothing: {:?}",
+        n.processes_titled("nginx:")
+    );
+    let log = n.error_log();
+    let noisy = reap_lines(&log, &[sync, again[0].0]);
+    assert!(noisy.is_empty(), "quiet reaping: {noisy:?}");
+    n.assert_clean_log();
+    n.stop();
+}

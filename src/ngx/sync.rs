@@ -1,62 +1,76 @@
 //! Glue for `api_abuse_sync`: worker 0 of each nginx instance (and the
-//! worker that replaces it after a respawn or a reload) runs the sync thread
-//! of [`crate::sync::client`]. The thread writes into the zone and never
-//! touches nginx: its log lines are queued and written by a timer on the
-//! worker's event loop, which also tells it to stop when the worker exits.
-//! Request handling never waits on it.
+//! worker that replaces it after a respawn or a reload) runs the session of
+//! [`crate::sync::client`] in a helper process it forks (see
+//! [`super::helper`]: no thread in a worker), `nginx: api_abuse sync
+//! helper`. The helper writes into the zone and never touches the worker:
+//! its log lines come back through a pipe and are written by a timer on the
+//! worker's event loop, which also notices a helper that died and starts
+//! another. Request handling never waits on it.
 
 use std::ptr::addr_of_mut;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::thread::JoinHandle;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
 
 use ngx::ffi::{ngx_add_timer, ngx_cycle_t, ngx_event_t, NGX_LOG_ERR, NGX_LOG_NOTICE};
 
 use super::conf::MainConf;
+use super::helper::{Helper, Link};
 use super::worker::{exiting, log_line};
+use crate::shared::Shared;
 use crate::sync::client::{self, Env};
+use crate::sync::Settings;
 
-/// How often queued log lines are written and the exit checked.
+/// How often the helper's lines are written and its exit checked.
 const TICK_MS: usize = 100;
+/// How long exit waits for the helper: the client's command timeout (5 s)
+/// bounds a pass, and a little more.
+const EXIT_WAIT: Duration = Duration::from_secs(6);
+/// Least time between two starts of a helper that keeps dying.
+const RESTART_GAP: Duration = Duration::from_secs(1);
 
 struct Running {
-    handle: JoinHandle<()>,
-    stop: Arc<AtomicBool>,
+    helper: Option<Helper>,
+    shared: &'static Shared,
+    settings: Settings,
+    v6_prefix: u8,
+    started: Instant,
+    /// The helper ended because a successor (the next generation's worker
+    /// 0) took the zone over: not started again.
+    retired: bool,
+    cycle: *mut ngx_cycle_t,
 }
 
-static RUNNING: Mutex<Option<Running>> = Mutex::new(None);
-static QUEUE: Mutex<Vec<(usize, String)>> = Mutex::new(Vec::new());
+// On the worker's event thread only (init_process, the timer,
+// exit_process), one call at a time.
+static mut RUNNING: Option<Running> = None;
 static mut TICK: Option<ngx_event_t> = None;
-static mut CYCLE: *mut ngx_cycle_t = std::ptr::null_mut();
 
-struct ThreadEnv {
-    stop: Arc<AtomicBool>,
+struct HelperEnv<'a> {
+    link: &'a Link,
 }
 
-fn queue(level: usize, msg: &str) {
-    if let Ok(mut q) = QUEUE.lock() {
-        // Bounded: the thread logs once per outage, but never let a loop of
-        // failures grow the queue without end.
-        if q.len() < 64 {
-            q.push((level, msg.to_string()));
-        }
-    }
-}
-
-impl Env for ThreadEnv {
+impl Env for HelperEnv<'_> {
     fn stopping(&self) -> bool {
-        self.stop.load(Ordering::Relaxed)
+        self.link.stopping()
     }
     fn error(&self, msg: &str) {
-        queue(NGX_LOG_ERR as usize, msg);
+        self.link.say(NGX_LOG_ERR, msg);
     }
     fn notice(&self, msg: &str) {
-        queue(NGX_LOG_NOTICE as usize, msg);
+        self.link.say(NGX_LOG_NOTICE, msg);
     }
 }
 
-/// Starts the thread (worker 0 only). Without `api_abuse_sync`, still claims
-/// the zone, so the thread of a previous configuration stops after a reload.
+fn spawn(r: &Running) -> Option<Helper> {
+    let (shared, settings, v6_prefix) = (r.shared, r.settings.clone(), r.v6_prefix);
+    super::helper::spawn(r.cycle, "sync", move |link| {
+        client::run(shared, &settings, v6_prefix, &HelperEnv { link });
+        link.done();
+    })
+}
+
+/// Starts the helper (worker 0 only). Without `api_abuse_sync`, still claims
+/// the zone, so the helper of a previous configuration stops after a reload.
 pub fn start(cycle: *mut ngx_cycle_t, mcf: &MainConf) {
     let Some(shared) = super::zone::shared(mcf) else {
         return;
@@ -68,65 +82,79 @@ pub fn start(cycle: *mut ngx_cycle_t, mcf: &MainConf) {
         journal.stats.connected.store(0, Ordering::Relaxed);
         return;
     };
-    let stop = Arc::new(AtomicBool::new(false));
-    let env = ThreadEnv { stop: stop.clone() };
-    let v6_prefix = mcf.v6_prefix();
-    let spawned = spawn_quiet(move || {
-        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            client::run(shared, &settings, v6_prefix, &env)
-        }));
-    });
+    let mut r = Running {
+        helper: None,
+        shared,
+        settings,
+        v6_prefix: mcf.v6_prefix(),
+        started: Instant::now(),
+        retired: false,
+        cycle,
+    };
+    r.helper = spawn(&r);
     // SAFETY: init_process runs once, single-threaded, before any event.
     let log = unsafe { (*cycle).log };
-    match spawned {
-        Some(handle) => {
-            if let Ok(mut r) = RUNNING.lock() {
-                *r = Some(Running { handle, stop });
-            }
-            // SAFETY: as above.
-            unsafe {
-                CYCLE = cycle;
-                let ev = (*addr_of_mut!(TICK)).get_or_insert_with(|| {
-                    // SAFETY: an all-zero ngx_event_t is where nginx's own code starts.
-                    let mut ev: ngx_event_t = std::mem::zeroed();
-                    ev.handler = Some(on_tick);
-                    ev.log = log;
-                    ev.set_cancelable(1);
-                    ev
-                });
-                ngx_add_timer(ev, TICK_MS);
-            }
-        }
-        None => log_line(
+    if r.helper.is_none() {
+        log_line(
             log,
             NGX_LOG_ERR as usize,
-            "api_abuse: cannot start the sync thread; this node will not share its lists",
-        ),
+            "api_abuse: cannot start the sync helper process; this node will not share its lists",
+        );
+        return;
+    }
+    // SAFETY: as above; RUNNING and TICK are this file's statics, on the
+    // event thread.
+    unsafe {
+        *addr_of_mut!(RUNNING) = Some(r);
+        let ev = (*addr_of_mut!(TICK)).get_or_insert_with(|| {
+            // SAFETY: an all-zero ngx_event_t is where nginx's own code starts.
+            let mut ev: ngx_event_t = std::mem::zeroed();
+            ev.handler = Some(on_tick);
+            ev.log = log;
+            ev.set_cancelable(1);
+            ev
+        });
+        ngx_add_timer(ev, TICK_MS);
     }
 }
 
-fn flush(cycle: *mut ngx_cycle_t) {
-    let lines = QUEUE
-        .lock()
-        .map(|mut q| std::mem::take(&mut *q))
-        .unwrap_or_default();
-    if cycle.is_null() {
+/// Logs the helper's lines; starts another if it died.
+fn check() {
+    // SAFETY: on the event thread (see RUNNING).
+    let Some(r) = (unsafe { (*addr_of_mut!(RUNNING)).as_mut() }) else {
         return;
+    };
+    // SAFETY: the worker's cycle, live while it runs.
+    let log = unsafe { (*r.cycle).log };
+    if let Some(h) = r.helper.as_mut() {
+        let got = h.poll();
+        for (level, line) in &got.lines {
+            log_line(log, *level, line);
+        }
+        if got.exited {
+            let pid = h.pid();
+            r.helper = None;
+            if got.done {
+                r.retired = true;
+            } else {
+                log_line(
+                    log,
+                    NGX_LOG_ERR as usize,
+                    &format!("api_abuse: sync helper process {pid} exited; starting another"),
+                );
+            }
+        }
     }
-    // SAFETY: the cycle is live while the worker runs.
-    let log = unsafe { (*cycle).log };
-    for (level, msg) in lines {
-        log_line(log, level, &msg);
+    if r.helper.is_none() && !r.retired && r.started.elapsed() >= RESTART_GAP {
+        r.started = Instant::now();
+        r.helper = spawn(r);
     }
 }
 
 unsafe extern "C" fn on_tick(_ev: *mut ngx_event_t) {
     let _ = std::panic::catch_unwind(|| {
-        // SAFETY: CYCLE is written once, in init_process, before this timer
-        // is armed; timers run on the worker's only event thread.
-        flush(unsafe { CYCLE });
+        check();
         if exiting() {
-            signal_stop();
             return;
         }
         // SAFETY: timers run on the worker's only event thread.
@@ -138,42 +166,24 @@ unsafe extern "C" fn on_tick(_ev: *mut ngx_event_t) {
     });
 }
 
-fn signal_stop() {
-    if let Ok(r) = RUNNING.lock() {
-        if let Some(r) = r.as_ref() {
-            r.stop.store(true, Ordering::Relaxed);
-        }
-    }
-}
-
-/// Stops and joins the thread (at worker exit). Bounded by the client's
-/// command timeout.
+/// Stops the helper and waits for it (at worker exit), bounded.
 pub fn stop(cycle: *mut ngx_cycle_t) {
-    let running = RUNNING.lock().ok().and_then(|mut r| r.take());
-    if let Some(r) = running {
-        r.stop.store(true, Ordering::Relaxed);
-        let _ = r.handle.join();
-    }
-    flush(cycle);
-}
-
-/// Spawns a thread with every signal blocked, so that signals sent to the
-/// worker keep reaching its event loop.
-fn spawn_quiet(f: impl FnOnce() + Send + 'static) -> Option<JoinHandle<()>> {
-    // SAFETY: plain signal-mask calls on the current thread; the previous
-    // mask is restored right after the spawn.
-    unsafe {
-        let mut all: libc::sigset_t = std::mem::zeroed();
-        let mut old: libc::sigset_t = std::mem::zeroed();
-        libc::sigfillset(&mut all);
-        if libc::pthread_sigmask(libc::SIG_BLOCK, &all, &mut old) != 0 {
-            return None;
-        }
-        let handle = std::thread::Builder::new()
-            .name("api-abuse-sync".into())
-            .spawn(f)
-            .ok();
-        libc::pthread_sigmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
-        handle
+    // SAFETY: on the event thread (see RUNNING).
+    let Some(r) = (unsafe { (*addr_of_mut!(RUNNING)).take() }) else {
+        return;
+    };
+    let Some(mut h) = r.helper else { return };
+    // SAFETY: nginx passes its live cycle to exit_process.
+    let log = unsafe { (*cycle).log };
+    if !h.stop(EXIT_WAIT, log) {
+        log_line(
+            log,
+            NGX_LOG_ERR as usize,
+            &format!(
+                "api_abuse: sync helper process {} did not stop in {} s",
+                h.pid(),
+                EXIT_WAIT.as_secs()
+            ),
+        );
     }
 }

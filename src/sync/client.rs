@@ -1,4 +1,4 @@
-//! The sync thread's work, one thread per nginx instance: a session with
+//! The sync helper's work, one helper process per nginx instance: a session with
 //! Redis follows the zone's journal out and the channel in, and a new session
 //! is opened (with backoff) whenever one fails. Nothing here is an nginx
 //! type; the glue hands in the zone, the settings and an [`Env`].
@@ -33,7 +33,7 @@ use super::Settings;
 use crate::shared::{ListRecord, Shared};
 use crate::table::ClientKey;
 
-/// How long the thread waits on the channel per pass: the bound on how long
+/// How long the helper waits on the channel per pass: the bound on how long
 /// a local change waits before it is sent.
 pub const PASS_MS: u64 = 20;
 /// Liveness check of the command connection when there is nothing to send.
@@ -57,15 +57,15 @@ const BUSY_GIVE_UP: Duration = Duration::from_secs(1);
 /// Redis and Valkey both ship cjson.
 pub const SET_IF_NEWER: &str = include_str!("set_if_newer.lua");
 
-/// What the thread needs from its host process.
+/// What the session needs from its host process.
 pub trait Env {
-    /// True when the thread must end (process exiting).
+    /// True when the session must end (the helper is told to stop).
     fn stopping(&self) -> bool;
     fn error(&self, msg: &str);
     fn notice(&self, msg: &str);
 }
 
-/// Runs until `env.stopping()` or until another thread claims the zone.
+/// Runs until `env.stopping()` or until another helper claims the zone.
 pub fn run(shared: &Shared, settings: &Settings, v6_prefix: u8, env: &dyn Env) {
     let journal = shared.journal();
     let st = &journal.stats;

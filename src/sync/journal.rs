@@ -1,10 +1,10 @@
 //! The change journal: a fixed ring in the shared zone that every worker
-//! appends a run-time list change to, and the node's sync thread reads.
+//! appends a run-time list change to, and the node's sync helper reads.
 //!
 //! Writers (a detection on the request path, the management API) claim a
 //! sequence number with one `fetch_add` on the ring's head and fill the slot
 //! it maps to, seqlock style: the slot's `seq` is cleared, the payload written,
-//! then `seq` set to the claimed number plus one. The reader (one sync thread
+//! then `seq` set to the claimed number plus one. The reader (one sync helper
 //! per nginx instance) follows its own cursor and accepts a slot only when its
 //! `seq` is exactly the one expected before and after copying the payload.
 //! Nothing waits for anything: a writer never blocks (O(1), no allocation,
@@ -28,7 +28,7 @@ use crate::shared::ListRecord;
 use crate::table::ClientKey;
 
 /// Changes the ring holds (48 bytes each: 12 KB, taken from the zone's list
-/// share so a 1 MB zone keeps its 1024 clients). At the sync thread's 20 ms
+/// share so a 1 MB zone keeps its 1024 clients). At the sync helper's 20 ms
 /// pass this is 12,800 changes a second before a burst overflows it and a
 /// full comparison with Redis is done instead (correct, only slower).
 pub const SLOTS: usize = 256;
@@ -46,7 +46,7 @@ struct Slot {
 /// Sync statistics of this node, shared by every worker (all relaxed counters).
 #[repr(C)]
 pub struct SyncStats {
-    /// 1 when a sync thread runs for this zone.
+    /// 1 when a sync helper runs for this zone.
     pub enabled: AtomicU64,
     /// 1 while connected to Redis.
     pub connected: AtomicU64,
@@ -70,7 +70,7 @@ pub struct SyncStats {
     pub load_ms: AtomicU64,
     /// Times the journal overflowed and the whole table was compared instead.
     pub resyncs: AtomicU64,
-    /// Claimed by each new sync thread; an older thread that sees another
+    /// Claimed by each new sync helper; an older helper that sees another
     /// value stops (the successor after a reload or respawn takes over).
     pub generation: AtomicU64,
     node_len: AtomicU8,
@@ -81,7 +81,7 @@ pub struct SyncStats {
 #[repr(C)]
 pub struct Journal {
     head: AtomicU64,
-    /// The reader's cursor, kept here so a successor thread continues where
+    /// The reader's cursor, kept here so a successor helper continues where
     /// its predecessor stopped.
     cursor: AtomicU64,
     /// Last stamp handed out (see [`super::stamp`]).

@@ -2,15 +2,15 @@
 //! (detections, operator entries and changes, unblocks) through Redis or
 //! Valkey. Every change is one key per client with a TTL equal to the
 //! entry's expiry, pushed to the other nodes on a pub/sub channel; one
-//! background thread per nginx instance does all the talking, and the request
-//! path only appends to a fixed ring in the zone ([`journal`]).
+//! background helper process per nginx instance (forked by worker 0) does
+//! all the talking, and the request path only appends to a fixed ring in the zone ([`journal`]).
 //!
 //! - [`journal`]: the zone's change ring and the sync statistics;
 //! - [`stamp`]: how changes are ordered across nodes (last writer wins);
 //! - [`wire`]: the JSON entries and key names in Redis;
 //! - [`backoff`]: reconnection delays;
 //! - [`settings`]: the directive's arguments;
-//! - [`client`]: the thread's sessions with Redis.
+//! - [`client`]: the helper's sessions with Redis.
 
 pub mod backoff;
 pub mod client;
