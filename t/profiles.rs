@@ -272,8 +272,8 @@ fn a_large_file_is_swapped_in_without_stalling_the_workers() {
     }
     big.push_str("\"192.0.2.20\"]\n");
     rewrite(&n.path("conf/profiles.toml"), &big);
-    // While the file is parsed (on a helper thread in each worker), requests
-    // keep being answered at once.
+    // While the file is parsed (in one worker's compile helper process) and
+    // its image mapped by each worker, requests keep being answered at once.
     let started = std::time::Instant::now();
     let mut slowest = Duration::ZERO;
     let both_swapped = || n.error_log().matches("100001 list entries").count() >= 2;
