@@ -120,12 +120,8 @@ impl AddrLists {
 
     /// The lists of `image`.
     pub fn of(image: Arc<Image>) -> AddrLists {
-        let mut counts = [0; 3];
-        for v in image.lists().values(image.words()) {
-            if let Some((k, _)) = unpack(*v) {
-                counts[k.index()] += 1;
-            }
-        }
+        // Counted when the image was built: nothing here reads the entries.
+        let counts = image.counts();
         AddrLists {
             image: Some(image),
             counts,
@@ -272,6 +268,29 @@ mod tests {
             ),
             (6, 1, 3, 2)
         );
+    }
+
+    #[test]
+    fn counts_per_kind_come_back_from_a_mapped_image() {
+        let mut b = image::Builder::new();
+        let entries = [
+            entry("10.0.0.0/8", Allow, None),
+            entry("192.0.2.0/24", Deny, Some(9)),
+            entry("192.0.2.7/32", Deny, None),
+            entry("2001:db8::/32", Gray, None),
+        ];
+        b.lists(entries.iter().map(|e| (e.net, e.value()))).unwrap();
+        let img = b.finish(1, b"{}").unwrap();
+        let dir = std::env::temp_dir().join(format!("api-abuse-counts-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        img.write(&dir, "c.img").unwrap();
+        let lists = AddrLists::of(Arc::new(Image::open(&dir.join("c.img")).unwrap()));
+        let _ = std::fs::remove_dir_all(&dir);
+        assert_eq!(
+            (lists.count(Allow), lists.count(Deny), lists.count(Gray)),
+            (1, 2, 1)
+        );
+        assert_eq!(lists.len(), 4);
     }
 
     #[test]
