@@ -89,9 +89,57 @@ pub fn pair(a: u32, b: u32) -> u32 {
     mix(a.rotate_left(13) ^ b.wrapping_mul(0x9e37_79b9))
 }
 
+/// `a == b`, without a call to `memcmp` for the lengths a cached field
+/// usually has (8 to 64 bytes: an address, a token, a cookie, a path, a
+/// query string): both ends compared as fixed-size arrays, inline. Every
+/// hit of the signatures' exact and per-client caches, and of the
+/// detectors' memos, compares bytes, and the call and its dispatch on the
+/// length cost more than the compare itself.
+#[inline]
+pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    /// The first and the last `N` bytes (overlapping when shorter than
+    /// `2 * N`).
+    #[inline(always)]
+    fn ends<const N: usize>(a: &[u8], b: &[u8]) -> bool {
+        a.first_chunk::<N>() == b.first_chunk::<N>() && a.last_chunk::<N>() == b.last_chunk::<N>()
+    }
+    if a.len() != b.len() {
+        return false;
+    }
+    match a.len() {
+        8..=15 => ends::<8>(a, b),
+        16..=31 => ends::<16>(a, b),
+        32..=64 => ends::<32>(a, b),
+        _ => a == b,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn same_bytes_is_slice_equality() {
+        let mut rng = crate::testing::XorShift64::new(0x5a3e_b17e_0000_0001);
+        for n in 0..=80usize {
+            for _ in 0..200 {
+                let a: Vec<u8> = (0..n).map(|_| rng.below(4) as u8).collect();
+                let mut b = a.clone();
+                assert!(same_bytes(&a, &b));
+                if n > 0 {
+                    // One bit changed, anywhere: not the same.
+                    let i = rng.below(n);
+                    b[i] ^= 1 << rng.below(8);
+                    assert!(!same_bytes(&a, &b), "{n} {i}");
+                    assert_eq!(
+                        same_bytes(&a[..n - 1], &b[..n - 1]),
+                        a[..n - 1] == b[..n - 1]
+                    );
+                    assert!(!same_bytes(&a, &a[..n - 1]));
+                }
+            }
+        }
+    }
 
     #[test]
     fn stable_and_never_zero() {

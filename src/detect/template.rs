@@ -492,7 +492,7 @@ impl<V: Copy> Slot<V> {
             && self.method == word
             && self.context == context
             && usize::from(self.len) == path.len()
-            && self.path[..path.len()] == *path
+            && super::hash::same_bytes(&self.path[..path.len()], path)
         {
             return self.value;
         }
