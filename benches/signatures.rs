@@ -382,6 +382,30 @@ fn worst_cases() -> Vec<Worst> {
             "form_code_anchors",
             repeat(b"q=", b"(system)a exec #aa open('|' io . a o:+1 ${ab ", BODY_LIMIT),
         ),
+        // Session 10 (issue 9): a long name, `-`, then `;exit(` at every
+        // few bytes (each hit once read the name again), fork-bomb shapes,
+        // joined PHP names read back from every `)(`, and the heaviest
+        // shell field ended by a line break (read twice: with and without).
+        form("form_code_call_hits", {
+            let mut v = b"q=".to_vec();
+            v.extend(std::iter::repeat_n(b'a', 2000));
+            // `-` ends the name: no hit is a call after a bare token.
+            v.push(b'-');
+            repeat(&v, b";exit(", BODY_LIMIT)
+        }),
+        form(
+            "form_fork_bombs",
+            repeat(b"q=", b"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa(){ aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa|", BODY_LIMIT),
+        ),
+        form(
+            "form_joined_calls",
+            repeat(b"q=", b"(a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a.a)(", BODY_LIMIT),
+        ),
+        form("form_shell_line_end", {
+            let mut v = repeat(b"q=", b";a|", BODY_LIMIT - 3);
+            v.extend_from_slice(b"%0A");
+            v
+        }),
     ]
 }
 

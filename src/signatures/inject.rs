@@ -408,6 +408,9 @@ pub fn ldap(n: &Normalized) -> bool {
     if n.has(trig::STAR) && metacharacters_only(s) {
         return true;
     }
+    if n.has(trig::PAREN) && filter_operators_only(s) {
+        return true;
+    }
     if n.has(trig::SLASH) && escaped_metacharacters(s) {
         return true;
     }
@@ -723,6 +726,21 @@ fn metacharacters_only(s: &[u8]) -> bool {
         .all(|b| matches!(b, b'*' | b'/' | b'@' | b'[' | b']' | b'|' | b'0'..=b'9'))
         && (find(s, b"//").is_some() || s.contains(&b'@') || s.contains(&b'['));
     ldap || xpath
+}
+
+/// A value made only of filter parentheses and operators, without a
+/// wildcard, that closes a filter and opens the next (`)(&`, `)(|`, `))(|(`)
+/// or is an absolute filter (RFC 4526: `(&)` always true, `(|)` always
+/// false): the fragments an LDAP injection probe closes the application's
+/// filter with. `()`, `(!)`, `:)` and `)` alone pass (an empty call, an
+/// emoticon, a fuzz byte), and so does `()()` (no operator).
+fn filter_operators_only(s: &[u8]) -> bool {
+    s.len() >= 3
+        && s.len() <= 32
+        && s.iter()
+            .all(|b| matches!(b, b'(' | b')' | b'|' | b'&' | b'!'))
+        && s.iter().any(|b| matches!(b, b'|' | b'&' | b'!'))
+        && (find(s, b")(").is_some() || find(s, b"(&)").is_some() || find(s, b"(|)").is_some())
 }
 
 /// A value that is only filter metacharacters written as RFC 4515 escapes
@@ -1433,6 +1451,16 @@ mod tests {
             n,
             CrlfMode::Strict
         )));
+    }
+
+    #[test]
+    fn filter_operators_alone() {
+        for p in [")(&", ")(|", "))(|(", "(&)", "(|)", ")(!("] {
+            assert!(run(p, &ldap), "{p}");
+        }
+        for p in ["()", "(!)", ":)", "()()", "))", "(a)(b)"] {
+            assert!(!run(p, &ldap), "{p}");
+        }
     }
 
     #[test]

@@ -279,6 +279,26 @@ pub(super) fn listed(n: &Normalized, list: Listed, needle: &[u8], at: usize) -> 
 }
 
 pub fn detect(n: &Normalized) -> bool {
+    if detect_view(n) {
+        return true;
+    }
+    // A field that ends with a line break (a form body or a text area
+    // typed up to Enter; the normaliser keeps one): the line the shell or
+    // the interpreter reads ends there, so what ends the value in the
+    // rules below (`\ls`, `~+5`, `exec (x)`, base64 of a script) is read
+    // again without it. Other fields pay one byte test.
+    match n.text {
+        [rest @ .., b'\n'] if !rest.is_empty() => detect_view(&Normalized {
+            text: rest,
+            triggers: n.triggers,
+            hid_markup: n.hid_markup,
+            char_refs: n.char_refs,
+        }),
+        _ => false,
+    }
+}
+
+fn detect_view(n: &Normalized) -> bool {
     let s = n.text;
     // The needle lists (`LISTED`) are met in `code::detect`'s pass below.
     if n.has(trig::PAREN) && shellshock(s) {
@@ -332,10 +352,13 @@ pub fn detect(n: &Normalized) -> bool {
     if n.has(trig::BRACE) && (deglobbed(s) || brace_word(s)) {
         return true;
     }
-    if n.has(trig::SLASH) && (bin_path(s) || glob_command(s, 0) || bin_path_in(s)) {
+    if n.has(trig::SLASH) && (bin_path(s) || glob_command(s, 0, false) || bin_path_in(s)) {
         return true;
     }
     if n.has(trig::DOLLAR) && superglobal_alone(s) {
+        return true;
+    }
+    if n.has(trig::PAREN) && n.has(trig::BRACE) && fork_bomb(s) {
         return true;
     }
     // One byte decides (`~`, `!`, `\\` first): free for every other field.
@@ -378,6 +401,9 @@ pub fn detect(n: &Normalized) -> bool {
         return true;
     }
     if n.has(trig::PAREN) && n.has(trig::QUOTE) && (concatenated_call(s) || computed_call(s)) {
+        return true;
+    }
+    if n.has(trig::PAREN) && n.has(trig::DOT) && joined_name_call(s) {
         return true;
     }
     super::code::detect(n)
@@ -541,8 +567,13 @@ fn code_call_at(s: &[u8], at: usize) -> bool {
             }
             j == 0
                 || matches!(s[j - 1], b'\'' | b'"' | b')')
+                // Read backwards: the scan stops at the nearest byte that
+                // is no name byte, so hits read disjoint runs (a field of
+                // a long name and then `;exit(` repeated reads the name
+                // once, not once per hit).
                 || s[..j]
                     .iter()
+                    .rev()
                     .all(|b| b.is_ascii_alphanumeric() || *b == b'_')
         }
         Some(b'.') => k >= 2 && matches!(s[k - 2], b'\'' | b'"'),
@@ -764,7 +795,9 @@ fn plain_non_command(s: &[u8], mut i: usize) -> bool {
     let plain_end = !matches!(
         s.get(i + len),
         Some(b'\'' | b'"' | b'\\' | b'^' | b'$' | b'`' | b'/' | b':' | b'.' | b'=' | b'{')
-    );
+    ) && !matches!(s.get(i + len + 1..i + len + 3), Some(b"()"))
+        // An option after the word: [`unlisted_with_option`] reads it.
+        && !matches!(s.get(i + len..i + len + 2), Some(b" -"));
     // A version suffix (`python3`) is stripped by `read_word`: not plain.
     len <= 24
         && plain_end
@@ -859,7 +892,9 @@ fn command_at(s: &[u8], mut i: usize, context: Context, brace: bool) -> bool {
         }
         i += 1;
     }
-    if !brace && glob_command(s, i) {
+    // In a brace expansion the word ends at its comma
+    // (`{,/?s?/?i?/c?t,/e??/p??s??,}`).
+    if glob_command(s, i, brace) {
         return true;
     }
     if !brace
@@ -879,6 +914,16 @@ fn command_at(s: &[u8], mut i: usize, context: Context, brace: bool) -> bool {
         if let Some(e) = assignment(s, i).map(|e| assignment(s, e).unwrap_or(e)) {
             return assignment(s, e).is_none() && command_at(s, e, context, false);
         }
+        // `;$a cat x`, `;$@ id`: a word that expands to nothing before the
+        // command, which the shell drops (one such word; the inner call
+        // starts at a program word or gives up).
+        if s.get(i) == Some(&b'$') {
+            if let Some(e) = empty_expansion(s, i) {
+                if s.get(e) == Some(&b' ') && s.get(e + 1) != Some(&b'$') {
+                    return command_at(s, e + 1, context, false);
+                }
+            }
+        }
     }
     let mut word = [0u8; 24];
     let Some((len, j)) = read_word(s, i, &mut word) else {
@@ -888,15 +933,42 @@ fn command_at(s: &[u8], mut i: usize, context: Context, brace: bool) -> bool {
     // Every command of the short lists is in the long one: a word that is
     // not costs one lookup (a field of `;a|;a|...` stays cheap).
     if commands::lookup(w).is_none() {
-        return false;
+        // A separator that opens the value, then a word and an option
+        // (`;perf --version`, `;uconv -f utf-8 ...`): a command line,
+        // whichever program it names; no value opens so with text.
+        return !brace && context.opens && unlisted_with_option(s, i, w, j);
     }
     if !brace && glued_argument(s, j) {
         return true;
     }
-    if known_command(s, w, j, context.strong, brace) {
+    if known_command(s, w, (i, j), context.strong, brace) {
         return true;
     }
     !brace && program(s, w, j, context)
+}
+
+/// A word of a program's shape (lowercase letters, digits, `-`, `_`, two
+/// to 24, read at `i` without quotes or escapes) followed by an option
+/// (`-f`, `--version`).
+fn unlisted_with_option(s: &[u8], i: usize, w: &[u8], j: usize) -> bool {
+    w.len() >= 2
+        && j - i == w.len()
+        && w[0].is_ascii_lowercase()
+        && s.get(j) == Some(&b' ')
+        && s.get(j + 1) == Some(&b'-')
+        && match s.get(j + 2) {
+            Some(b'-') => s.get(j + 3).is_some_and(u8::is_ascii_lowercase),
+            Some(b) => b.is_ascii_alphabetic() && ends_option(s.get(j + 3).copied()),
+            None => false,
+        }
+}
+
+/// A short option ends at a space, the value's end, a separator or `=`
+/// (`-f`, `-la`: at most a cluster read as one word).
+fn ends_option(next: Option<u8>) -> bool {
+    next.is_none_or(|b| {
+        b == b' ' || b == b'=' || b.is_ascii_alphanumeric() || ends_command(Some(b))
+    })
 }
 
 /// A program word glued to what only a shell reads after it: a
@@ -980,6 +1052,22 @@ fn assigned_variable_run(s: &[u8], i: usize) -> bool {
         }
         e += 1;
     }
+    // A word made of several variables (`a=c;b=at;$a$b /etc/passwd`): the
+    // shell joins them into the command; the first must be assigned.
+    for _ in 0..4 {
+        if s.get(e) != Some(&b'$') {
+            break;
+        }
+        let more = s[e + 1..]
+            .iter()
+            .take(32)
+            .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+            .count();
+        if more == 0 {
+            break;
+        }
+        e += 1 + more;
+    }
     if !(ends_command(s.get(e).copied()) || s.get(e) == Some(&b' ')) {
         return false;
     }
@@ -1030,7 +1118,7 @@ fn ps_options(rest: &[u8]) -> bool {
 /// the word, and two wildcards, one in a directory or a `*` inside a name
 /// (`/api/search?` and `/shop/cart?step` are a URL's path and query,
 /// `/docs/*.md` a pattern, not a glob the shell runs).
-fn glob_command(s: &[u8], i: usize) -> bool {
+fn glob_command(s: &[u8], i: usize, brace: bool) -> bool {
     if s.get(i) != Some(&b'/') {
         return false;
     }
@@ -1068,10 +1156,31 @@ fn glob_command(s: &[u8], i: usize) -> bool {
         }
         j += 1;
     }
+    // One wildcard is enough in a program name under a binary directory
+    // (`/bin/ca?`, `/usr/bin/wh?ami`): those directories hold only
+    // programs, and a listing pattern is a star alone (`/usr/bin/*`).
+    let named_in_bin = wild == 1 && !wild_in_dir && {
+        let name = &s[i..j];
+        let dir = name.iter().rposition(|&b| b == b'/').unwrap_or(0);
+        let (dir, name) = (&name[..=dir], &name[dir + 1..]);
+        BIN_DIRS.contains(&dir) && name.len() >= 2 && name.iter().any(u8::is_ascii_alphabetic)
+    };
     slashes >= 2
-        && (wild >= 2 || wild_in_dir || starred)
-        && (ends_command(s.get(j).copied()) || s.get(j) == Some(&b' '))
+        && (wild >= 2 || wild_in_dir || starred || named_in_bin)
+        && (ends_command(s.get(j).copied())
+            || s.get(j) == Some(&b' ')
+            || brace && s.get(j) == Some(&b','))
 }
+
+/// The directories that hold only programs.
+const BIN_DIRS: &[&[u8]] = &[
+    b"/bin/",
+    b"/sbin/",
+    b"/usr/bin/",
+    b"/usr/sbin/",
+    b"/usr/local/bin/",
+    b"/usr/local/sbin/",
+];
 
 /// Reads a command word at `i` the way the shell does (quotes, `\` and `$@`
 /// dropped, a directory prefix such as `/usr/bin/` or `c:\windows\`
@@ -1097,6 +1206,12 @@ fn read_word(s: &[u8], i: usize, word: &mut [u8; 24]) -> Option<(usize, usize)> 
             b'\'' | b'"' | b'\\' | b'^' => {}
             // Expansions that are empty in a shell: `$@`, `$*`, `$()`,
             // an unset variable (`sh$xx`, `c${u}at`). `$IFS` is a space.
+            // Bash's ANSI-C and locale quoting (`$'id'`, `$"id"`): the
+            // quotes are dropped like any other.
+            b'$' if matches!(s.get(j + 1), Some(b'\'' | b'"')) => {}
+            // An empty process substitution glued inside the word
+            // (`pi<()ng`): it expands to a path only when it runs something.
+            b'<' | b'>' if len > 0 && s.get(j + 1..j + 3) == Some(b"()") => j += 2,
             b'$' => match empty_expansion(s, j) {
                 Some(end) => j = end - 1,
                 None => break,
@@ -1200,7 +1315,13 @@ fn program(s: &[u8], w: &[u8], j: usize, context: Context) -> bool {
 }
 
 /// The commands of the short lists, as before the long list existed.
-fn known_command(s: &[u8], w: &[u8], j: usize, strong: bool, brace: bool) -> bool {
+fn known_command(
+    s: &[u8],
+    w: &[u8],
+    (start, j): (usize, usize),
+    strong: bool,
+    brace: bool,
+) -> bool {
     let next = s.get(j).copied();
     if brace {
         // `{cat,/etc/passwd}` brace expansion.
@@ -1210,7 +1331,7 @@ fn known_command(s: &[u8], w: &[u8], j: usize, strong: bool, brace: bool) -> boo
             && (commands::lookup(w) == Some(Word::Program)
                 || s.get(j + 1) == Some(&b'}')
                 || arg_shaped(s, j + 1, false))
-            || (s.get(j.wrapping_sub(w.len() + 1)) == Some(&b',')
+            || (s.get(start.wrapping_sub(1)) == Some(&b',')
                 && matches!(next, Some(b',' | b'}'))
                 && commands::lookup(w).is_some());
     }
@@ -1253,6 +1374,27 @@ fn known_command(s: &[u8], w: &[u8], j: usize, strong: bool, brace: bool) -> boo
         return true;
     }
     arg_shaped(s, k, strong)
+}
+
+/// A word with a pair of the same quote inside it, letters before or after
+/// the pair (`'c'url`, `wh""oami`, `c'a't`).
+fn split_by_quotes(t: &[u8]) -> bool {
+    for q in [b'\'', b'"'] {
+        let mut at = t
+            .iter()
+            .enumerate()
+            .filter(|(_, &b)| b == q)
+            .map(|(k, _)| k);
+        if let (Some(a), Some(b)) = (at.next(), at.next()) {
+            let inside = a > 0 || b + 1 < t.len();
+            let letters_out = t[..a].iter().any(u8::is_ascii_alphabetic)
+                || t[b + 1..].iter().any(u8::is_ascii_alphabetic);
+            if inside && letters_out {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// A value that is a command line by itself, with no separator before it
@@ -1301,6 +1443,18 @@ fn command_line(s: &[u8]) -> bool {
     let w = &word[..len];
     let next = s.get(j).copied();
     let kind = commands::lookup(w);
+    // A listed program with an argument, its name split by a pair of
+    // quotes the shell drops (`'c'url localhost`, `'i'p a`, `wh""oami -x`):
+    // a word quoted inside is spelled for a shell. ("O'Keefe's", with one
+    // quote, and `'cscli' alerts`, quoted whole, are read elsewhere.)
+    let from = if i > 0 && matches!(s[i - 1], b'\'' | b'"') {
+        i - 1
+    } else {
+        i
+    };
+    if kind.is_some() && next == Some(b' ') && j - from > len + 1 && split_by_quotes(&s[from..j]) {
+        return true;
+    }
     if (group || assigned) && kind.is_some() {
         // After a group opener or an assignment, a program with anything,
         // an ordinary word closed, separated or with an argument like one.
@@ -1376,7 +1530,12 @@ fn command_line(s: &[u8]) -> bool {
             // The program ends the value or takes an argument like one.
             let after = s.get(e).copied();
             let runs = ends_command(after) || (after == Some(b' ') && arg_shaped(s, e + 1, false));
-            if commands::lookup(&next[..n]).is_some() && runs {
+            // A program that is no ordinary word takes any argument
+            // (`time curl example.org`, `nohup wget x.org`).
+            let program_arg = after == Some(b' ')
+                && s.get(e + 1).is_some_and(u8::is_ascii_alphanumeric)
+                && commands::lookup(&next[..n]) == Some(Word::Program);
+            if commands::lookup(&next[..n]).is_some() && runs || program_arg {
                 return true;
             }
         }
@@ -2862,6 +3021,52 @@ fn concatenated_call(s: &[u8]) -> bool {
             || find(s, b").(").is_some())
 }
 
+/// A group that joins pieces with PHP's `.` into the name of a function of
+/// [`PHP_FUNCTIONS`] and is called at once: `(sy.(st).em)(@id)`,
+/// `('sys'.'tem')('id')`, `(s.y.s.t.e.m)(id)` (bare words are strings to
+/// PHP 5 and 7). The pieces are names, quotes and groups only, so
+/// `(a.b)(c)` (no such function) and `(obj.method)(x)` pass.
+fn joined_name_call(s: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(p) = s.get(from..).and_then(|t| find(t, b")(")) {
+        let close = from + p;
+        from = close + 1;
+        let (mut depth, mut k, mut dots) = (1u32, close, 0);
+        let mut name = [0u8; 32];
+        let mut len = 0;
+        while k > 0 && close - k < 64 {
+            k -= 1;
+            match s[k] {
+                b')' => depth += 1,
+                b'(' => {
+                    depth -= 1;
+                    if depth == 0 {
+                        break;
+                    }
+                }
+                b'.' => dots += 1,
+                b'\'' | b'"' | b' ' => {}
+                b if b.is_ascii_alphanumeric() || b == b'_' => {
+                    if len == name.len() {
+                        break;
+                    }
+                    name[len] = b;
+                    len += 1;
+                }
+                _ => break,
+            }
+        }
+        if depth != 0 || dots == 0 || len == 0 {
+            continue;
+        }
+        name[..len].reverse();
+        if PHP_FUNCTIONS.binary_search(&&name[..len]).is_ok() {
+            return true;
+        }
+    }
+    false
+}
+
 /// A function computed by an expression and called with a string, as a
 /// statement: `(sy.(st).em)('uname');`, `"sys"."tem" ('id');`,
 /// `(z)[0][0]('uname');`. The callee ends in `)`, `]` or a string.
@@ -2897,6 +3102,62 @@ fn computed_call(s: &[u8]) -> bool {
         }
         if s.get(e) == Some(&b';') {
             return true;
+        }
+    }
+    false
+}
+
+/// A shell function whose body starts by calling itself twice, joined by a
+/// pipe or `&` (`:(){ :|:& };:`, `f(){ f|f& };f`, `bomb() { bomb & bomb; }`):
+/// the fork bomb, whichever name it is given. A recursive function in code
+/// calls itself once, with arguments (`f(){ return f(n-1) }`), and a
+/// function's body that starts with another call (`a(){ b|c }`) passes.
+fn fork_bomb(s: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(p) = s.get(from..).and_then(|t| find(t, b"()")) {
+        let at = from + p;
+        from = at + 2;
+        let name_len = s[..at]
+            .iter()
+            .rev()
+            .take(33)
+            .take_while(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b':' | b'.' | b'-'))
+            .count();
+        if name_len == 0 || name_len > 32 {
+            continue;
+        }
+        let name = &s[at - name_len..at];
+        let spaces = |k: usize| {
+            k + s[k.min(s.len())..]
+                .iter()
+                .take_while(|&&b| b == b' ')
+                .count()
+        };
+        let mut k = spaces(at + 2);
+        if s.get(k) != Some(&b'{') {
+            continue;
+        }
+        // The body's first call, its `()` if any, the operator, the second.
+        let mut calls = 0;
+        k = spaces(k + 1);
+        loop {
+            if !s.get(k..).is_some_and(|t| t.starts_with(name)) {
+                break;
+            }
+            k += name.len();
+            if s.get(k..k + 2) == Some(b"()") {
+                k += 2;
+            }
+            k = spaces(k);
+            calls += 1;
+            if calls == 2 {
+                return true;
+            }
+            match (s.get(k), s.get(k + 1)) {
+                (Some(b'|'), Some(b'|')) | (Some(b'&'), Some(b'&')) => break,
+                (Some(b'|' | b'&'), _) => k = spaces(k + 1),
+                _ => break,
+            }
         }
     }
     false
@@ -3318,6 +3579,63 @@ mod tests {
     fn rce(raw: &str) -> bool {
         let mut buf = [0u8; WINDOW];
         detect(&normalize(raw.as_bytes(), Encoding::FORM, &mut buf))
+    }
+
+    #[test]
+    fn session_ten_evasions() {
+        for p in [
+            // A program under a binary directory with one wildcard.
+            ";/bin/ca? /etc/hosts",
+            "x;/usr/bin/wh?ami",
+            // A glob path inside a brace expansion.
+            "{,/?s?/?i?/c?t,/e??/h?s?s,}",
+            // Fork bombs, whatever the name.
+            ":(){ :|:& };:",
+            "f(){ f|f& };f",
+            "bomb() { bomb & bomb; }; bomb",
+            "f(){ f() | f() & }; f",
+            // ANSI-C quoting, an empty process substitution in the word.
+            "{,$'id',}",
+            ";pi<()ng 127.0.0.1",
+            // Variables joined into the command word.
+            ";a=c;b=at;$a$b /etc/hosts",
+            // An empty word before the command.
+            ";$a cat test.txt",
+            ";$@ id",
+            // An unlisted program with an option, opening the value.
+            ";perf --version",
+            ";uconv -f utf-8 -t utf-8 /etc/x",
+            // A prefix program running a program with any argument.
+            "time curl example.org",
+            "nohup wget x.example",
+            // Quotes inside a program word with an argument.
+            "'c'url localhost",
+            "wh\"\"oami -x",
+            // A PHP name joined from pieces and called.
+            "(sy.(st).em)(@id)",
+            "('sys'.'tem')('id')",
+            "(s.y.s.t.e.m)(id)",
+            // The line ends with a line break.
+            "\\ls\n",
+            "exec  (blah)\n",
+        ] {
+            assert!(rce(p), "{p}");
+        }
+        for p in [
+            "/usr/bin/*",
+            "files in /usr/bin/* are programs",
+            "function f(n){ return f(n-1) }",
+            "a(){ b | c & }",
+            "(a.b)(c)",
+            "(obj.method)(x)",
+            "see the --help option",
+            "O'Keefe's",
+            "the 'ls' command lists files",
+            "time flies like an arrow",
+            "python\n",
+        ] {
+            assert!(!rce(p), "{p}");
+        }
     }
 
     #[test]
