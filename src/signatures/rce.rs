@@ -666,6 +666,23 @@ fn separators(s: &[u8]) -> bool {
     // a brace expansion (`{cat,/etc/passwd}`, `{,id}`) needs one within the
     // word after `{`, so a field of `{` without (`${a:${a:...`) reads no word.
     let mut comma = 0usize;
+    // Where a leading `cd DIR` ends (spaces after it skipped), if it does.
+    let cd_end = match s.strip_prefix(b"cd ") {
+        Some(rest) => {
+            let dir = rest
+                .iter()
+                .take(128)
+                .take_while(|&&b| !matches!(b, b' ' | b';' | b'|' | b'&' | b'\n'))
+                .count();
+            let spaces = rest[dir..].iter().take_while(|&&b| b == b' ').count();
+            if dir > 0 {
+                3 + dir + spaces
+            } else {
+                usize::MAX
+            }
+        }
+        None => usize::MAX,
+    };
     while i < s.len() {
         // Most bytes open nothing: one table load each to the next that may.
         match s[i..].iter().position(|&b| SEPARATOR_START[usize::from(b)]) {
@@ -746,8 +763,10 @@ fn separators(s: &[u8]) -> bool {
             i += 1;
             continue;
         }
-        // A value that opens with a separator (`;id`, `';htop'`) is not text.
-        let opens = i <= opening;
+        // A value that opens with a separator (`;id`, `';htop'`) is not text,
+        // nor one that opens with `cd` and a directory before it (`cd
+        // /etc && cat passwd`, `cd /;cd etc;fold passwd`): a command list.
+        let opens = i <= opening || i == cd_end;
         let context = Context {
             strong: strong || opens,
             token: i < first_space,
@@ -1333,7 +1352,18 @@ fn known_command(
                 || arg_shaped(s, j + 1, false))
             || (s.get(start.wrapping_sub(1)) == Some(&b',')
                 && matches!(next, Some(b',' | b'}'))
-                && commands::lookup(w).is_some());
+                && commands::lookup(w).is_some())
+            // `{netstat,}`: the expansion is the word alone; an ordinary
+            // word only when the brace is the whole value (`{date,}`
+            // inside code is an object's shorthand).
+            || (next == Some(b',')
+                && s.get(j + 1) == Some(&b'}')
+                && s.get(start.wrapping_sub(1)) == Some(&b'{')
+                && match commands::lookup(w) {
+                    Some(Word::Program) => true,
+                    Some(Word::Ordinary) => start == 1 && j + 2 == s.len(),
+                    None => false,
+                });
     }
     let ends = ends_command(next);
     // After a weak separator, an ordinary word that ends at a line break
@@ -3618,6 +3648,13 @@ mod tests {
             // The line ends with a line break.
             "\\ls\n",
             "exec  (blah)\n",
+            // A leading `cd DIR` opens a command list.
+            "cd /etc && fold passwd",
+            "cd /;cd etc;column passwd",
+            // A brace expansion of one program word.
+            "{netstat,}",
+            "{ps,}",
+            "<(watch file)",
         ] {
             assert!(rce(p), "{p}");
         }
@@ -3633,6 +3670,8 @@ mod tests {
             "the 'ls' command lists files",
             "time flies like an arrow",
             "python\n",
+            "cd players; vinyl records",
+            "const {date,} = obj",
         ] {
             assert!(!rce(p), "{p}");
         }
