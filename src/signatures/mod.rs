@@ -582,6 +582,7 @@ impl<'a> Scan<'a> {
     /// SipHash is shared with the path's own lookups). Cached only when
     /// nothing was found before it (so no class was skipped) and the budget
     /// lasted.
+    #[inline]
     fn part(&mut self, tag: u32, raw: &[u8], hashed: bool, scan: impl FnOnce(&mut Self)) {
         let cacheable = self.found.mask == 0 && !self.exhausted;
         let (mut admit, mut key) = (None, None);
