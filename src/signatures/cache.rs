@@ -206,7 +206,7 @@ impl Exact {
             && same_bytes(self.bytes(e), field)
     }
 
-    #[inline]
+    #[inline(always)]
     pub(super) fn lookup(&mut self, tag: u32, field: &[u8]) -> ExactLookup {
         if field.is_empty() || field.len() > MAX_EXACT_LEN {
             return ExactLookup::Miss(None);
