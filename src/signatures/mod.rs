@@ -305,7 +305,7 @@ impl Scan<'_> {
                     scan.location = Location::Header;
                     scan.per_client(cache::ClientField::Referer, value, |scan| {
                         scan.part(cache::REFERER_TAG, value, false, |scan| {
-                            if scan.run(value, Encoding::RAW, HEADER) {
+                            if scan.run(value, Encoding::RAW, HEADER_PAGE) {
                                 scan.referer_arguments(value);
                             }
                         });
@@ -397,6 +397,11 @@ struct Checks {
     is_path: bool,
     /// An uploaded file's name (multipart `filename=`, `X-File-Name`).
     is_file_name: bool,
+    /// SSRF narrowed to cloud metadata addresses (`169.254.169.254`,
+    /// `metadata.google.internal`...) and Java's fetching wrappers: fields
+    /// where a private or loopback URL is ordinary (a cookie's return URL,
+    /// a developer's `Referer`) but those never are.
+    metadata_only: bool,
 }
 
 const fn bits(classes: &[AttackClass]) -> u16 {
@@ -416,6 +421,7 @@ impl Checks {
             | (self.crlf as u32) << 16
             | u32::from(self.is_path) << 18
             | u32::from(self.is_file_name) << 21
+            | u32::from(self.metadata_only) << 22
             | u32::from(enc.plus_is_space) << 19
             | u32::from(enc.json) << 20
     }
@@ -439,6 +445,7 @@ const PATH: Checks = Checks {
     crlf: CrlfMode::Strict,
     is_path: true,
     is_file_name: false,
+    metadata_only: false,
 };
 const NAME: Checks = Checks {
     classes: bits(&[
@@ -446,6 +453,7 @@ const NAME: Checks = Checks {
         A::Xss,
         A::Rce,
         A::Traversal,
+        A::RfiSsrf,
         A::Ssti,
         A::Crlf,
         A::Nosql,
@@ -453,6 +461,7 @@ const NAME: Checks = Checks {
     crlf: CrlfMode::Strict,
     is_path: false,
     is_file_name: false,
+    metadata_only: true,
 };
 const VALUE: Checks = Checks {
     classes: bits(&[
@@ -470,12 +479,14 @@ const VALUE: Checks = Checks {
     crlf: CrlfMode::Value,
     is_path: false,
     is_file_name: false,
+    metadata_only: false,
 };
 const COOKIE: Checks = Checks {
-    classes: VALUE.classes & !bits(&[A::RfiSsrf]),
+    classes: VALUE.classes,
     crlf: CrlfMode::Strict,
     is_path: false,
     is_file_name: false,
+    metadata_only: true,
 };
 const HEADER: Checks = Checks {
     classes: bits(&[
@@ -492,23 +503,32 @@ const HEADER: Checks = Checks {
     crlf: CrlfMode::Strict,
     is_path: false,
     is_file_name: false,
+    metadata_only: false,
 };
 /// A header that does not carry addresses by design: SSRF too.
 const HEADER_URL: Checks = Checks {
     classes: HEADER.classes | bits(&[A::RfiSsrf]),
     ..HEADER
 };
+/// `Referer` (and its arguments): the URL of the client's own page, a
+/// loopback one included, but never a metadata address.
+const HEADER_PAGE: Checks = Checks {
+    metadata_only: true,
+    ..HEADER_URL
+};
 const BODY: Checks = Checks {
     classes: VALUE.classes,
     crlf: CrlfMode::Body,
     is_path: false,
     is_file_name: false,
+    metadata_only: false,
 };
 const FILE_NAME: Checks = Checks {
     classes: bits(&[A::Traversal, A::Xss, A::Rce]),
     crlf: CrlfMode::Strict,
     is_path: false,
     is_file_name: true,
+    metadata_only: false,
 };
 
 struct Scan<'a> {
@@ -777,7 +797,7 @@ impl<'a> Scan<'a> {
                 .iter()
                 .position(|&b| b == b'=')
                 .map_or(pair, |p| &pair[p + 1..]);
-            if !arg.is_empty() && !self.run(arg, Encoding::FORM, HEADER) {
+            if !arg.is_empty() && !self.run(arg, Encoding::FORM, HEADER_PAGE) {
                 return;
             }
         }
@@ -1141,7 +1161,13 @@ fn detect(n: &Normalized, pending: u16, checks: Checks) -> u16 {
         traversal::traversal(n, checks.is_path)
             || (checks.is_file_name && traversal::file_name_steps(n.text))
     });
-    hit(A::RfiSsrf, &|| traversal::ssrf(n));
+    hit(A::RfiSsrf, &|| {
+        if checks.metadata_only {
+            traversal::metadata_address(n)
+        } else {
+            traversal::ssrf(n)
+        }
+    });
     hit(A::Ssti, &|| inject::ssti(n));
     hit(A::Xxe, &|| inject::xxe(n));
     hit(A::Ldap, &|| inject::ldap(n));
@@ -1152,14 +1178,17 @@ fn detect(n: &Normalized, pending: u16, checks: Checks) -> u16 {
 
 /// The checks of a header an application reads. Headers that carry the
 /// client's own or a proxy's addresses and URLs (a developer's `Referer:
-/// http://localhost:3000/`) are never judged for SSRF; any other is.
+/// http://localhost:3000/`) are never judged for SSRF, except a `Referer`
+/// for metadata addresses ([`HEADER_PAGE`]); any other is.
 fn header_checks(name: &[u8]) -> Checks {
     let lower = lower_prefix::<32>(name);
     let name = lower.as_slice();
+    if name == b"referer" {
+        return HEADER_PAGE;
+    }
     let addresses = matches!(
         name,
-        b"referer"
-            | b"origin"
+        b"origin"
             | b"forwarded"
             | b"via"
             | b"x-real-ip"
@@ -1314,7 +1343,8 @@ mod tests {
             let shown = String::from_utf8_lossy(name);
             assert_eq!(known_header(name), known, "{shown}");
             let checks = match known {
-                Known::Address | Known::Referer => HEADER,
+                Known::Address => HEADER,
+                Known::Referer => HEADER_PAGE,
                 Known::Url => HEADER_URL,
                 _ => continue,
             };

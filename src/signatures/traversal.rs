@@ -607,8 +607,11 @@ const NAME_ENDS: [bool; 256] = {
 /// Bytes of a URL read after its `//` (`http://http://...` stays linear).
 const URL_SPAN: usize = 2048;
 
-pub fn ssrf(n: &Normalized) -> bool {
-    let s = n.text;
+/// A cloud metadata address, bare or in a URL, or Java's `jar:`/`netdoc:`
+/// (which wrap a URL the server fetches): SSRF in any field, even those
+/// where loopback and private URLs are ordinary (cookies, argument names,
+/// `Referer`).
+pub fn metadata_address(n: &Normalized) -> bool {
     // Metadata addresses count bare; Java's `jar:` and `netdoc:` wrap a URL
     // that the server fetches.
     const BARE: Needles = Needles::new(&[
@@ -623,7 +626,12 @@ pub fn ssrf(n: &Normalized) -> bool {
         b"jar:file",
         b"netdoc:",
     ]);
-    if n.has(trig::DOT | trig::COLON) && BARE.found_in(s) {
+    n.has(trig::DOT | trig::COLON) && BARE.found_in(n.text)
+}
+
+pub fn ssrf(n: &Normalized) -> bool {
+    let s = n.text;
+    if metadata_address(n) {
         return true;
     }
     if !n.has(trig::COLON | trig::SLASH) {
