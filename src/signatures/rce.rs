@@ -1560,10 +1560,15 @@ fn command_line(s: &[u8]) -> bool {
             // The program ends the value or takes an argument like one.
             let after = s.get(e).copied();
             let runs = ends_command(after) || (after == Some(b' ') && arg_shaped(s, e + 1, false));
-            // A program that is no ordinary word takes any argument
-            // (`time curl example.org`, `nohup wget x.org`).
+            // A program that is no ordinary word takes any argument that is
+            // not a plain word either (`time curl example.org`, `nohup wget
+            // x.org`; not "time ifconfig tutorial").
             let program_arg = after == Some(b' ')
                 && s.get(e + 1).is_some_and(u8::is_ascii_alphanumeric)
+                && s[e + 1..]
+                    .iter()
+                    .take_while(|&&b| b != b' ')
+                    .any(|b| !b.is_ascii_alphabetic())
                 && commands::lookup(&next[..n]) == Some(Word::Program);
             if commands::lookup(&next[..n]).is_some() && runs || program_arg {
                 return true;
