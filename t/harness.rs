@@ -751,3 +751,18 @@ fn harness_stop_kills_master_and_workers_that_ignore_quit() {
         );
     }
 }
+
+/// A profiles file denying `n` addresses of 10.0.0.0/8, and 192.0.2.20.
+pub fn big_profiles(n: u32) -> String {
+    let mut big = String::from("[lists]\ndeny = [\n");
+    for i in 0..n {
+        big.push_str(&format!(
+            "\"10.{}.{}.{}\",\n",
+            (i >> 16) & 255,
+            (i >> 8) & 255,
+            i & 255
+        ));
+    }
+    big.push_str("\"192.0.2.20\"]\n");
+    big
+}

@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use crate::harness::{http_conf, xff, Nginx};
+use crate::harness::{big_profiles, http_conf, xff, Nginx};
 
 const PROFILES: &str = "[[profile]]\nname = \"all\"\ntolerance = \"low\"\nduration = \"1h\"\n";
 const API: &str = "location /api-abuse/ { api_abuse_api write; allow 127.0.0.1; deny all; }";
@@ -179,21 +179,6 @@ fn a_reload_replaces_the_helper() {
 }
 
 const PROFILES_HELPER: &str = "nginx: api_abuse profiles helper";
-
-/// A profiles file denying `n` addresses of 10.0.0.0/8, and 192.0.2.20.
-fn big_profiles(n: u32) -> String {
-    let mut big = String::from("[lists]\ndeny = [\n");
-    for i in 0..n {
-        big.push_str(&format!(
-            "\"10.{}.{}.{}\",\n",
-            (i >> 16) & 255,
-            (i >> 8) & 255,
-            i & 255
-        ));
-    }
-    big.push_str("\"192.0.2.20\"]\n");
-    big
-}
 
 #[test]
 fn a_hot_swap_compiles_in_a_helper_process_that_exits_quietly() {

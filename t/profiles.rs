@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use crate::harness::{http_conf, rewrite, xff, Nginx};
+use crate::harness::{big_profiles, http_conf, rewrite, xff, Nginx};
 
 const FIRST: &str = "[lists]\ndeny = [\"192.0.2.10\"]\n";
 const SECOND: &str = "[lists]\ndeny = [\"192.0.2.20\"]\n";
@@ -261,16 +261,7 @@ fn a_large_file_is_swapped_in_without_stalling_the_workers() {
         &http_conf("abuse:2m", ""),
         &[("conf/profiles.toml", FIRST)],
     );
-    let mut big = String::from("[lists]\ndeny = [\n");
-    for i in 0..100_000u32 {
-        big.push_str(&format!(
-            "\"10.{}.{}.{}\",\n",
-            (i >> 16) & 255,
-            (i >> 8) & 255,
-            i & 255
-        ));
-    }
-    big.push_str("\"192.0.2.20\"]\n");
+    let big = big_profiles(100_000);
     rewrite(&n.path("conf/profiles.toml"), &big);
     // While the file is parsed (in one worker's compile helper process) and
     // its image mapped by each worker, requests keep being answered at once.
