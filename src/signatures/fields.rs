@@ -241,6 +241,7 @@ pub fn base64_text<'b>(raw: &[u8], out: &'b mut [u8; BASE64_SPAN]) -> Option<&'b
 /// when `raw` carries no text.
 #[inline]
 fn base64_decode(raw: &[u8], mut emit: impl FnMut(usize, u8)) -> Option<usize> {
+    let raw = without_line_end(raw);
     if raw.len() < 8 {
         return None;
     }
@@ -309,6 +310,19 @@ fn base64_decode(raw: &[u8], mut emit: impl FnMut(usize, u8)) -> Option<usize> {
     (n >= 6 && pad <= 2).then_some(n)
 }
 
+/// `raw` without the line breaks that end it, literal or percent-encoded
+/// (`%0A`, `%0D%0A`): what `base64` and most encoders append to their
+/// output, so a value pasted or piped from one carries them.
+fn without_line_end(mut raw: &[u8]) -> &[u8] {
+    loop {
+        raw = match raw {
+            [rest @ .., b'\n' | b'\r'] => rest,
+            [rest @ .., b'%', b'0', b'A' | b'a' | b'D' | b'd'] => rest,
+            _ => return raw,
+        };
+    }
+}
+
 /// Whether `value` carries text in base64 ([`base64_text`]) that the scan
 /// would read: decoded text that is itself a plain token
 /// (`prefilter::plain_token`) is skipped by the scan as the value is, so it
@@ -342,7 +356,7 @@ fn value(v: &mut impl Visitor, kind: Kind, raw: &[u8], enc: Encoding) -> bool {
 /// for `BASE64_SPAN` decoded bytes.
 const JSON_BASE64_BYTES: usize = BASE64_SPAN * 4 / 3 + 4;
 
-/// A JSON string whose escapes are all ASCII `\uXXXX` or `\/`, unescaped
+/// A JSON string whose escapes are all ASCII `\uXXXX`, `\/`, `\n` or `\r`, unescaped
 /// (at most `JSON_BASE64_BYTES`), so that base64 written that way is read
 /// as base64: GoTestWAF's `JSONRequest` escapes every character of its
 /// (base64-encoded) payload as `\u00XX`. `None` when the string has no
@@ -358,6 +372,13 @@ fn json_ascii<'b>(raw: &[u8], out: &'b mut [u8; JSON_BASE64_BYTES]) -> Option<&'
         if c == b'\\' {
             match raw.get(i) {
                 Some(b'/') => i += 1,
+                // An encoder's trailing line break (`base64_text` drops it).
+                Some(&e @ (b'n' | b'r')) => {
+                    i += 1;
+                    out[n] = if e == b'n' { b'\n' } else { b'\r' };
+                    n += 1;
+                    continue;
+                }
                 Some(b'u') => {
                     let hex = raw.get(i + 1..i + 5)?;
                     let hex = std::str::from_utf8(hex).ok()?;
@@ -372,6 +393,11 @@ fn json_ascii<'b>(raw: &[u8], out: &'b mut [u8; JSON_BASE64_BYTES]) -> Option<&'
                 _ => return None,
             }
             c = b'/';
+        }
+        // No base64 value holds anything else (prose with a `\n` stops
+        // here, at its first space).
+        if !(c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'-' | b'_' | b'=' | b'%')) {
+            return None;
         }
         out[n] = c;
         n += 1;
@@ -916,6 +942,18 @@ mod tests {
             Some("/etc/master.passwd")
         );
         assert_eq!(text(b"PD94bWw%2BPC8%2B").as_deref(), Some("<?xml></>"));
+        // An encoder's line break at the end, literal or in a URL.
+        assert_eq!(text(b"JyBvciAxPTEtLQ==\n").as_deref(), Some("' or 1=1--"));
+        assert_eq!(
+            text(b"L2V0Yy9tYXN0ZXIucGFzc3dk%0D%0A").as_deref(),
+            Some("/etc/master.passwd")
+        );
+        assert_eq!(
+            text(b"JyBvciAxPTE%0Ax").as_deref(),
+            None,
+            "a break inside ends nothing"
+        );
+        assert_eq!(text(b"%0A%0A%0A%0A%0A%0A").as_deref(), None);
         assert_eq!(text(b"Pz8_Pz8_Pz8_").as_deref(), Some("?????????"));
         assert_eq!(
             text(b"PHNjcgBpcHQ+YWxlcnQoMSk8L3NjcmlwdD4").as_deref(),
@@ -960,7 +998,8 @@ mod tests {
         let mut out = [0u8; JSON_BASE64_BYTES];
         assert_eq!(json_ascii(br"a\/b\u0041", &mut out), Some(&b"a/bA"[..]));
         assert_eq!(json_ascii(br"ab", &mut out), None);
-        assert_eq!(json_ascii(br"a\nb", &mut out), None);
+        assert_eq!(json_ascii(br"a\nb", &mut out), Some(&b"a\nb"[..]));
+        assert_eq!(json_ascii(br"a\tb", &mut out), None);
         assert_eq!(json_ascii(br"a\u00e9", &mut out), None);
         assert_eq!(json_ascii(br"a\u00", &mut out), None);
         let found = get(b"/get?q=1", b"sid=eyIkbmUiOiBudWxsfQ");
