@@ -738,7 +738,7 @@ impl Shared {
         // With `api_abuse_sync`, what remains is a tombstone (kind 0, not
         // active, so evictable): it carries the removal's stamp, so an older
         // copy arriving from another node cannot bring the entry back. The
-        // sync thread drops it after a while (`forget_tombstones`); Redis
+        // sync helper process drops it after a while (`forget_tombstones`); Redis
         // keeps its own for days.
         let (had, rec) = self
             .lists
