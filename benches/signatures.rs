@@ -406,6 +406,15 @@ fn worst_cases() -> Vec<Worst> {
             v.extend_from_slice(b"%0A");
             v
         }),
+        // Session 11: every `|if [ ` opens a shell conditional whose
+        // `then` is searched for in the next 160 bytes, none found.
+        form("form_shell_ifs", repeat(b"q=", b"|if+[+", BODY_LIMIT)),
+        // Every line's `ps` reads its argument's first 32 bytes for what a
+        // shell drops from a word (`a''u''x`), none found.
+        form(
+            "form_spelled_arguments",
+            repeat(b"q=", b"%0Aps+aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", BODY_LIMIT),
+        ),
     ]
 }
 

@@ -566,11 +566,14 @@ fn finish(s: &mut [u8], keep_comments: bool) -> (usize, u32, bool) {
             trig_bits |= trig::NUL;
             continue;
         }
-        if (b < 0x20 && !is_space(b)) || b == 0x7f {
+        // SUB (Ctrl-Z, `%1a`), the DOS end-of-file byte, ends a line the
+        // way a line break does: command-injection tools send it as a
+        // separator (`x%1aid`). Other control bytes are dropped.
+        if ((b < 0x20 && !is_space(b)) || b == 0x7f) && b != 0x1a {
             continue;
         }
-        if is_space(b) {
-            let nl = b == b'\n' || b == b'\r';
+        if is_space(b) || b == 0x1a {
+            let nl = b == b'\n' || b == b'\r' || b == 0x1a;
             if nl {
                 pending_space = Some(b'\n');
             } else {

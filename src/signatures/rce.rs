@@ -326,7 +326,17 @@ fn detect_view(n: &Normalized) -> bool {
     {
         return true;
     }
-    if n.has(trig::SPACE | trig::SEMI | trig::PIPE_AMP | trig::NEWLINE | trig::QUOTE | trig::SLASH)
+    // `$` and cmd.exe's `^` too: a program word spelled with them alone
+    // (`i$@d`, `h^o^s^t^n^a^m^e`, see [`shell_spelled`]).
+    if (n.has(
+        trig::SPACE
+            | trig::SEMI
+            | trig::PIPE_AMP
+            | trig::NEWLINE
+            | trig::QUOTE
+            | trig::SLASH
+            | trig::DOLLAR,
+    ) || memchr::memchr(b'^', s).is_some())
         && (command_line(s) || windows_batch(s) || cmd_reading(s))
     {
         return true;
@@ -398,6 +408,9 @@ fn detect_view(n: &Normalized) -> bool {
     }
     if s.starts_with(b"sleep ") && s.len() <= 10 && s[6..].iter().all(u8::is_ascii_digit) {
         // A delay probe (blind injection): the whole value is `sleep N`.
+        return true;
+    }
+    if delay_or_echo(s) {
         return true;
     }
     if n.has(trig::PAREN) && n.has(trig::QUOTE) && (concatenated_call(s) || computed_call(s)) {
@@ -576,7 +589,9 @@ fn code_call_at(s: &[u8], at: usize) -> bool {
                     .rev()
                     .all(|b| b.is_ascii_alphanumeric() || *b == b'_')
         }
-        Some(b'.') => k >= 2 && matches!(s[k - 2], b'\'' | b'"'),
+        // Or to the application's string from the value's start
+        // (`.system('id')`: PHP's `"abc".system('id')` once inserted).
+        Some(b'.') => k == 1 || k >= 2 && matches!(s[k - 2], b'\'' | b'"'),
         _ => false,
     }
 }
@@ -816,7 +831,9 @@ fn plain_non_command(s: &[u8], mut i: usize) -> bool {
         Some(b'\'' | b'"' | b'\\' | b'^' | b'$' | b'`' | b'/' | b':' | b'.' | b'=' | b'{')
     ) && !matches!(s.get(i + len + 1..i + len + 3), Some(b"()"))
         // An option after the word: [`unlisted_with_option`] reads it.
-        && !matches!(s.get(i + len..i + len + 2), Some(b" -"));
+        && !matches!(s.get(i + len..i + len + 2), Some(b" -"))
+        // A shell conditional: [`shell_if`] reads it.
+        && (&s[i..i + len] != b"if" || s.get(i + 2) != Some(&b' '));
     // A version suffix (`python3`) is stripped by `read_word`: not plain.
     len <= 24
         && plain_end
@@ -944,6 +961,9 @@ fn command_at(s: &[u8], mut i: usize, context: Context, brace: bool) -> bool {
             }
         }
     }
+    if !brace && context.strong && shell_if(s, i) {
+        return true;
+    }
     let mut word = [0u8; 24];
     let Some((len, j)) = read_word(s, i, &mut word) else {
         return false;
@@ -964,6 +984,72 @@ fn command_at(s: &[u8], mut i: usize, context: Context, brace: bool) -> bool {
         return true;
     }
     !brace && program(s, w, j, context)
+}
+
+/// The whole value is cmd.exe's delay, `timeout /t N` (the Windows form of
+/// the `sleep N` probe), or `echo` of one shell variable (`echo $BASH_VERSION`,
+/// `echo ${HOME}`: what a tool prints to see whether the shell expands it).
+/// "timeout 30 seconds", "echo $5 off" pass.
+fn delay_or_echo(s: &[u8]) -> bool {
+    if let Some(n) = s.strip_prefix(b"timeout /t ") {
+        return !n.is_empty() && n.len() <= 4 && n.iter().all(u8::is_ascii_digit);
+    }
+    let Some(v) = s.strip_prefix(b"echo $") else {
+        return false;
+    };
+    let v = v
+        .strip_prefix(b"{")
+        .and_then(|v| v.strip_suffix(b"}"))
+        .unwrap_or(v);
+    (2..=32).contains(&v.len())
+        && v[0].is_ascii_alphabetic()
+        && v.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+}
+
+/// A word (as [`read_word`] read it) holding what a shell or cmd.exe drops
+/// from inside a word: `^` between letters, `$@`/`$*`, an unset `${x}`, an
+/// empty quote pair, or a backslash before a letter after the first byte.
+fn shell_spelled(t: &[u8]) -> bool {
+    t.windows(2).enumerate().any(|(p, w)| match w {
+        [b'^', c] => p > 0 && c.is_ascii_alphanumeric(),
+        b"$@" | b"$*" => true,
+        b"${" => empty_expansion(t, p).is_some(),
+        b"''" | b"\"\"" => p > 0,
+        [b'\\', c] => p > 0 && c.is_ascii_lowercase(),
+        _ => false,
+    })
+}
+
+/// A shell conditional in a shell context: `if` and a test (`[`, `[[`,
+/// `test`), the test closed and `then` after a `;` or a line break within
+/// 160 bytes (`;if [ 1 -eq 1 ];then sleep 3;fi`, `\nif [[ $x ]]\nthen`:
+/// the time-based probe of command-injection tools). The caller requires a
+/// strong context, so a shell snippet inside a comment's text passes.
+fn shell_if(s: &[u8], i: usize) -> bool {
+    let Some(rest) = s.get(i..).and_then(|r| r.strip_prefix(b"if ")) else {
+        return false;
+    };
+    let rest = rest.strip_prefix(b"! ").unwrap_or(rest);
+    let close: &[u8] = if rest.starts_with(b"[[ ") {
+        b"]]"
+    } else if rest.starts_with(b"[ ") {
+        b"]"
+    } else if rest.starts_with(b"test ") {
+        b""
+    } else {
+        return false;
+    };
+    // The first `then` in the window decides (one substring search).
+    let window = &rest[..rest.len().min(160)];
+    let Some(k) = memchr::memmem::find(window, b"then") else {
+        return false;
+    };
+    let before = window[..k].strip_suffix(b" ").unwrap_or(&window[..k]);
+    matches!(before.last(), Some(b';' | b'\n'))
+        && window
+            .get(k + 4)
+            .is_none_or(|&b| matches!(b, b' ' | b'\n' | b';'))
+        && before[..before.len() - 1].trim_ascii_end().ends_with(close)
 }
 
 /// A word of a program's shape (lowercase letters, digits, `-`, `_`, two
@@ -1212,10 +1298,14 @@ fn read_word(s: &[u8], i: usize, word: &mut [u8; 24]) -> Option<(usize, usize)> 
         match b {
             // A literal `\n` that ends the word: payload lists write the
             // line break so (`;id\n`).
+            // Followed by another escape (`u\n\a\m\e`, `e\n\v`), it is an
+            // escaped `n` inside the word.
             b'\\'
                 if len > 0
                     && s.get(j + 1) == Some(&b'n')
-                    && !s.get(j + 2).is_some_and(u8::is_ascii_alphanumeric) =>
+                    && !s.get(j + 2).is_some_and(u8::is_ascii_alphanumeric)
+                    && !(s.get(j + 2) == Some(&b'\\')
+                        && s.get(j + 3).is_some_and(u8::is_ascii_lowercase)) =>
             {
                 j += 2;
                 break;
@@ -1483,6 +1573,13 @@ fn command_line(s: &[u8]) -> bool {
         i
     };
     if kind.is_some() && next == Some(b' ') && j - from > len + 1 && split_by_quotes(&s[from..j]) {
+        return true;
+    }
+    // Any listed program, ordinary words too, spelled with what only a
+    // shell drops inside the word (`h^o^s^t^n^a^m^e`, `i""d`, `i$@d`,
+    // `e${bx}n${bz}v`, `ifc\o\n\fig`: command-injection tools' tamper
+    // scripts), alone or with arguments: no text spells a word so.
+    if kind.is_some() && matches!(next, None | Some(b' ')) && shell_spelled(&s[i..j]) {
         return true;
     }
     if (group || assigned) && kind.is_some() {
@@ -3604,6 +3701,31 @@ fn arg_shaped(s: &[u8], k: usize, strong: bool) -> bool {
     ) || s
         .get(k..)
         .is_some_and(|r| r.starts_with(b"http") || r.starts_with(b"c:") || r.starts_with(b"ftp"))
+        || obfuscated_word(s, k)
+}
+
+/// The word at `k` (at most 32 bytes) holds what only a shell drops from a
+/// word: an empty quote pair inside it, `$@`, an unset `${X}` or a
+/// backslash before a letter (`a''u''x`, `a$@u$@x`, `a${bq}ux`, `a\ux`:
+/// commix's tamper scripts spell a command's arguments so).
+fn obfuscated_word(s: &[u8], k: usize) -> bool {
+    let word = s.get(k..).unwrap_or(&[]);
+    let end = word
+        .iter()
+        .take(32)
+        .position(|&b| matches!(b, b' ' | b'\n' | b';' | b'|' | b'&'))
+        .unwrap_or(word.len().min(32));
+    let word = &word[..end];
+    word.windows(2).enumerate().any(|(p, t)| {
+        let inner = p > 0;
+        match t {
+            b"''" | b"\"\"" => inner,
+            b"$@" => true,
+            [b'\\', c] => inner && c.is_ascii_lowercase(),
+            b"${" => empty_expansion(word, p).is_some(),
+            _ => false,
+        }
+    })
 }
 
 #[cfg(test)]
@@ -3614,6 +3736,67 @@ mod tests {
     fn rce(raw: &str) -> bool {
         let mut buf = [0u8; WINDOW];
         detect(&normalize(raw.as_bytes(), Encoding::FORM, &mut buf))
+    }
+
+    #[test]
+    fn session_eleven_commix_kinds() {
+        for p in [
+            // Ctrl-Z (`%1a`) as a separator.
+            "x\x1aid",
+            "\x1acat /etc/hostname",
+            // A shell conditional opening the value (time-based probes).
+            ";if [ 1 -eq 1 ];then sleep 3;fi",
+            "\nif [ 6 -eq $abc1 ]\nthen sleep 1\nfi",
+            ";if [[ $x ]]; then id; fi",
+            ";if test -f /x; then id;fi",
+            // `\n` followed by another escape inside the word.
+            "|u\\n\\a\\m\\e",
+            ";h\\os\\t\\n\\a\\me\\",
+            // Arguments spelled with what the shell drops.
+            "\nps a''u''x",
+            "\nps a$@u$@x",
+            // PHP concatenation to the application's string.
+            ".system('id')",
+            ".popen('ps aux')}}",
+            // A program word spelled for a shell, alone or with arguments.
+            "h^o^s^tn^am^e^",
+            "i\"\"d",
+            "i$@d$@",
+            "e${bx}n${bz}v",
+            "ifc\\o\\n\\f\\ig\\",
+            "d^ir c^:\\",
+            // cmd's delay, echo of a shell variable.
+            "timeout /t 3",
+            "echo $BASH_VERSION",
+            "echo ${HOME}",
+            // Programs of GTFOBins and LOLBAS.
+            ";ffmpeg -i x",
+            "x;dos2unix /etc/passwd",
+            "|mpiexec -n 1 x",
+        ] {
+            assert!(rce(p), "{p}");
+        }
+        for p in [
+            // A shell snippet inside text, a conditional without `then`.
+            "see\nif [ -f x ]; then echo; fi",
+            ";if [ x ] then",
+            "if you can",
+            // Escaped or quoted text that spells no program.
+            "O''Brien",
+            "say \"\"hi\"\"",
+            "x^2",
+            "2^10 bytes",
+            "Hello ${user.name}",
+            ".md5 files",
+            ".net (framework)",
+            "x.exec('a')",
+            "timeout 30 seconds",
+            "echo $5 off",
+            "I use nginx and redis",
+            "gem stones",
+        ] {
+            assert!(!rce(p), "{p}");
+        }
     }
 
     #[test]
