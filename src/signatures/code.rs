@@ -1178,6 +1178,54 @@ const ATTACK_NAMES: &[&[u8]] = &[
     b"jndi:rmi",
     b"jndi:dns",
     b"jndi:iiop",
+    // PowerShell's .NET types that start processes, load code or reach
+    // native memory (`[System.Diagnostics.Process]::Start("calc")`,
+    // `[Reflection.Assembly]::Load($b)`, `[ScriptBlock]::Create($s)`).
+    b"[system.diagnostics.process]",
+    b"[diagnostics.process]",
+    b"[system.reflection.assembly]",
+    b"[reflection.assembly]",
+    b"[system.runtime.interopservices.marshal]",
+    b"[runtime.interopservices.marshal]",
+    b"[system.management.automation.",
+    b"[activator]::",
+    b"[system.activator]::",
+    b"[scriptblock]::create",
+    b"[system.net.sockets.tcpclient]",
+    b"[net.sockets.tcpclient]",
+    b"[io.file]::",
+    b"[system.io.file]::",
+    b"[io.directory]::",
+    b"[system.io.directory]::",
+    b"[environment]::",
+    b"[system.environment]::",
+    b"[net.dns]::",
+    b"[system.net.dns]::",
+    b"[wmiclass]",
+    b"[adsi]",
+    // `New-Object` of a socket (PowerShell reverse shells); the class
+    // named in prose or C# ("System.Net.Sockets.TcpClient") passes.
+    b"new-object net.sockets.",
+    b"new-object system.net.sockets.",
+    // Java EL's implicit objects (JSP/JSF expression injection:
+    // `${pageContext.request.getSession()}`, `${applicationScope}`).
+    b"${pagecontext",
+    b"#{pagecontext",
+    b"${facescontext",
+    b"#{facescontext",
+    b"${applicationscope",
+    b"${sessionscope",
+    b"${requestscope",
+    b"${initparam",
+    // Fastjson's auto-type key naming a Java class (`{"@type":
+    // "java.lang.AutoCloseable"}`, `"Lcom.sun.rowset..;"`); JSON-LD's
+    // `"@type": "Person"` passes (see `attack_name`).
+    b"\"@type\":\"",
+    b"\"@type\": \"",
+    // Prototype pollution by assignment (`Object.prototype.x=1`); reading
+    // (`Object.prototype.toString.call(x)`) passes (see `attack_name`).
+    b"object.prototype.",
+    b"object.prototype[",
 ];
 
 fn attack_name(s: &[u8], name: &[u8], at: usize) -> bool {
@@ -1196,6 +1244,46 @@ fn attack_name(s: &[u8], name: &[u8], at: usize) -> bool {
                 .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
                 .count();
             matches!(s.get(k + len), Some(b'(' | b','))
+        }
+        b"\"@type\":\"" | b"\"@type\": \"" => {
+            let class = &s[k..];
+            let class = class
+                .strip_prefix(b"l")
+                .or_else(|| class.strip_prefix(b"["))
+                .filter(|c| c.starts_with(b"com.") || c.starts_with(b"java"))
+                .unwrap_or(class);
+            [
+                b"java." as &[u8],
+                b"javax.",
+                b"com.sun.",
+                b"sun.",
+                b"jdk.",
+                b"org.apache.",
+                b"org.springframework.",
+                b"org.codehaus.",
+                b"org.hibernate.",
+                b"com.alibaba.",
+                b"com.mchange.",
+                b"com.zaxxer.",
+                b"ch.qos.",
+                b"oracle.",
+                b"br.com.",
+            ]
+            .iter()
+            .any(|root| class.starts_with(root))
+        }
+        b"object.prototype." | b"object.prototype[" => {
+            // An assignment to a member: `=` after the name (or `]`),
+            // not `==`.
+            let rest = &s[k..s.len().min(k + 64)];
+            let name = rest
+                .iter()
+                .take_while(|b| {
+                    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'$' | b'\'' | b'"' | b']')
+                })
+                .count();
+            let after = rest[name..].strip_prefix(b" ").unwrap_or(&rest[name..]);
+            name > 0 && after.first() == Some(&b'=') && after.get(1) != Some(&b'=')
         }
         _ => true,
     }
@@ -1757,6 +1845,35 @@ mod tests {
             "safe_mode==1",
             "my_safe_mode=1",
             "data:image/png;base64,iVBORw0KGgo=",
+        ] {
+            assert!(!flags(benign), "{benign}");
+        }
+    }
+
+    #[test]
+    fn session_eleven_names() {
+        for attack in [
+            "Object.prototype.polluted=1",
+            "Object.prototype['x'] = 1",
+            "${pageContext.request.getSession()}",
+            "#{facesContext.getExternalContext()}",
+            "${applicationScope}",
+            "{\"@type\":\"java.lang.AutoCloseable\"}",
+            "{\"@type\": \"Lcom.sun.rowset.JdbcRowSetImpl;\"}",
+            "[System.Diagnostics.Process]::Start(\"calc\")",
+            "[IO.File]::ReadAllText('c:\\x')",
+            "$c=New-Object Net.Sockets.TCPClient('x',4444)",
+        ] {
+            assert!(flags(attack), "{attack}");
+        }
+        for benign in [
+            "Object.prototype.toString.call(x)",
+            "Object.prototype.x == 1",
+            "{\"@type\": \"Person\", \"name\": \"Ann\"}",
+            "{\"@type\":\"Organization\"}",
+            "${user.name}",
+            "[System.String]::Join(',', $a)",
+            "use System.Net.Sockets.TcpClient in C#",
         ] {
             assert!(!flags(benign), "{benign}");
         }

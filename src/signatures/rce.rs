@@ -410,7 +410,7 @@ fn detect_view(n: &Normalized) -> bool {
         // A delay probe (blind injection): the whole value is `sleep N`.
         return true;
     }
-    if delay_or_echo(s) {
+    if delay_or_echo(s) || java_serialized(s) || ansi_c_word(s) || powershell_env(s) {
         return true;
     }
     if n.has(trig::PAREN) && n.has(trig::QUOTE) && (concatenated_call(s) || computed_call(s)) {
@@ -592,6 +592,9 @@ fn code_call_at(s: &[u8], at: usize) -> bool {
         // Or to the application's string from the value's start
         // (`.system('id')`: PHP's `"abc".system('id')` once inserted).
         Some(b'.') => k == 1 || k >= 2 && matches!(s[k - 2], b'\'' | b'"'),
+        // After a `:` opening the value (`:phpversion();`: the call as the
+        // other branch of a ternary or after a label).
+        Some(b':') => k == 1,
         _ => false,
     }
 }
@@ -1004,6 +1007,79 @@ fn delay_or_echo(s: &[u8]) -> bool {
     (2..=32).contains(&v.len())
         && v[0].is_ascii_alphabetic()
         && v.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_')
+}
+
+/// PowerShell's environment drive as the whole value: a variable read
+/// (`$env:COMPUTERNAME`, `$env:Path`) or the drive listed (`gci env:`,
+/// `ls env:`, `dir env:`, `Get-ChildItem Env:`). "env: production" and
+/// `$env` alone pass.
+fn powershell_env(s: &[u8]) -> bool {
+    if let Some(name) = s.strip_prefix(b"$env:") {
+        return (2..=40).contains(&name.len())
+            && name.iter().all(|b| b.is_ascii_alphanumeric() || *b == b'_');
+    }
+    [b"gci" as &[u8], b"ls", b"dir", b"get-childitem"]
+        .iter()
+        .any(|c| {
+            s.strip_prefix(*c)
+                .and_then(|r| r.strip_prefix(b" env:"))
+                .is_some_and(|r| r.is_empty() || r == b"\\" || r == b"/")
+        })
+}
+
+/// A value that is a Java serialization stream in base64: it opens with
+/// the stream's magic and version `AC ED 00 05` encoded (`rO0AB`, read
+/// lowercased), followed by base64 only (the gadget chains of
+/// deserialisation attacks travel so). "rO0" alone passes.
+fn java_serialized(s: &[u8]) -> bool {
+    // Decoded (the base64 view of the field): the magic's two high bytes
+    // lead, the null and `05` dropped as control bytes.
+    if s.starts_with(&[0xac, 0xed]) {
+        return true;
+    }
+    s.starts_with(b"ro0ab")
+        && s.len() >= 24
+        && s.iter()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'/' | b'='))
+}
+
+/// A value that is Bash's ANSI-C quoting of escapes only, `$'\x69\x64'`,
+/// `$'\151\144'` (the shell decodes them into a command word): at least
+/// two `\x..` or octal escapes and nothing else inside the quotes.
+fn ansi_c_word(s: &[u8]) -> bool {
+    let Some(inner) = s.strip_prefix(b"$'").and_then(|r| r.strip_suffix(b"'")) else {
+        return false;
+    };
+    let mut k = 0;
+    let mut escapes = 0;
+    while k < inner.len() {
+        match inner[k..] {
+            [b'\\', b'x', a, b, ..] if a.is_ascii_hexdigit() && b.is_ascii_hexdigit() => k += 4,
+            [b'\\', a @ b'0'..=b'7', b @ b'0'..=b'7', c @ b'0'..=b'7', ..] => {
+                let _ = (a, b, c);
+                k += 4
+            }
+            _ => return false,
+        }
+        escapes += 1;
+    }
+    escapes >= 2
+}
+
+/// `%NAME%\..` or `%NAME%/..`: a path under a cmd.exe variable.
+fn windows_variable_path(t: &[u8]) -> bool {
+    let Some(rest) = t.strip_prefix(b"%") else {
+        return false;
+    };
+    let name = rest
+        .iter()
+        .take(32)
+        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+        .count();
+    name >= 2
+        && rest.get(name) == Some(&b'%')
+        && matches!(rest.get(name + 1), Some(b'\\' | b'/'))
+        && rest.get(name + 2).is_some_and(u8::is_ascii_alphanumeric)
 }
 
 /// A word (as [`read_word`] read it) holding what a shell or cmd.exe drops
@@ -1582,6 +1658,15 @@ fn command_line(s: &[u8]) -> bool {
     if kind.is_some() && matches!(next, None | Some(b' ')) && shell_spelled(&s[i..j]) {
         return true;
     }
+    // Bash's ANSI-C quoting around the command word (`$'id'`, also what
+    // `$'\x69\x64'` reads once its escapes are decoded).
+    if kind.is_some()
+        && i == 0
+        && matches!(s, [b'$', b'\'' | b'"', ..])
+        && matches!(next, None | Some(b' '))
+    {
+        return true;
+    }
     if (group || assigned) && kind.is_some() {
         // After a group opener or an assignment, a program with anything,
         // an ordinary word closed, separated or with an argument like one.
@@ -1643,6 +1728,9 @@ fn command_line(s: &[u8]) -> bool {
             || matches!(r, [b'~', b'+' | b'-'] | [b'~', b'+' | b'-', b'/' | b' ', ..])
             || (r.first() == Some(&b'/') && r[1..token].contains(&b'/'))
             || matches!(r, [b'a'..=b'z', b':', b'\\' | b'/', ..])
+            // A path under a Windows variable (`%SYSTEMROOT%\repair\SAM`,
+            // `%USERPROFILE%\Desktop`); "%d%" or "%5 off" is no path.
+            || windows_variable_path(&r[..token])
     };
     if commands::PREFIXES.contains(&w) {
         let mut next = [0u8; 24];
@@ -2710,6 +2798,14 @@ const RESERVED_FILE_NAMES: &[&[u8]] = &[
     b"lighttpd.conf",
     b"global.asa",
     b"applicationhost.config",
+    // Session 11: more files read at a login or a tool's start.
+    b".inputrc",
+    b".procmailrc",
+    b".emacs",
+    b".xauthority",
+    b".k5login",
+    b"hosts.equiv",
+    b"tomcat-users.xml",
 ];
 
 /// An uploaded file's name (multipart `filename=`, `X-File-Name`) that the
@@ -3641,12 +3737,38 @@ pub fn session_file_name(raw: &[u8]) -> bool {
         .iter()
         .rposition(|&b| b == b'/' || b == b'\\')
         .map_or(name, |p| &name[p + 1..]);
+    if DOTLESS_RESERVED
+        .iter()
+        .any(|r| base.eq_ignore_ascii_case(r))
+    {
+        return true;
+    }
     base.len() > 5
         && base[..5].eq_ignore_ascii_case(b"sess_")
         && base[5..]
             .iter()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b',' | b'-'))
 }
+
+/// Account files named without a dot, matched whole before the plain-token
+/// skip (session 11: [`RESERVED_FILE_NAMES`] holds `authorized_keys` and
+/// `id_rsa` too, but a name made of identifier bytes never reached it): an
+/// upload that replaces one grants a login (`authorized_keys`, the SSH
+/// keys, `sudoers`) or the system's accounts (`passwd`, `shadow`).
+/// "passwords.txt", "shadow.png", `Dockerfile` pass.
+const DOTLESS_RESERVED: &[&[u8]] = &[
+    b"authorized_keys",
+    b"authorized_keys2",
+    b"known_hosts",
+    b"id_rsa",
+    b"id_dsa",
+    b"id_ecdsa",
+    b"id_ed25519",
+    b"sudoers",
+    b"passwd",
+    b"shadow",
+    b"crontab",
+];
 
 /// Commands too specific to appear in prose: any argument counts.
 const ANY_ARG: &[&[u8]] = &[
@@ -3796,6 +3918,64 @@ mod tests {
             "gem stones",
         ] {
             assert!(!rce(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn session_eleven_windows_java_and_uploads() {
+        for p in [
+            // cmd readers of a path under a Windows variable.
+            "type %SYSTEMROOT%\\repair\\SAM",
+            "dir %USERPROFILE%\\Desktop",
+            // A PHP call after a `:` opening the value.
+            ":phpversion();",
+            // PowerShell's .NET types.
+            "[System.Diagnostics.Process]::Start(\"calc\")",
+            "[Reflection.Assembly]::Load($b)",
+            "[ScriptBlock]::Create($s)",
+            // A Java serialization stream in base64.
+            "rO0ABXNyABFqYXZhLnV0aWwuSGFzaE1hcAUH2sHDFmDRAwAC+g==",
+            // PowerShell: the environment drive, file and socket classes.
+            "$env:COMPUTERNAME",
+            "gci env:",
+            "[IO.File]::ReadAllText('c:\\windows\\win.ini')",
+            "[Environment]::UserName",
+            "$c=New-Object Net.Sockets.TCPClient('x',4444)",
+            // ANSI-C quoting around the command word.
+            "$'id'",
+            "$'\\151\\144'",
+        ] {
+            assert!(rce(p), "{p}");
+        }
+        for p in [
+            "type %d% here",
+            "100%/day",
+            ":md5 hash",
+            "[System.String]::Join(',', $a)",
+            "rO0",
+            "$'100'",
+            "env: production",
+            "$env",
+            "use System.Net.Sockets.TcpClient in C#",
+        ] {
+            assert!(!rce(p), "{p}");
+        }
+        for n in [
+            "authorized_keys",
+            "\"id_ed25519\"",
+            "../.ssh/known_hosts",
+            "SUDOERS",
+        ] {
+            assert!(session_file_name(n.as_bytes()), "{n}");
+        }
+        for n in ["passwords.txt", "shadow.png", "Dockerfile", "keys", "sess_"] {
+            assert!(!session_file_name(n.as_bytes()), "{n}");
+        }
+        for n in [".inputrc", "tomcat-users.xml", "hosts.equiv", ".Xauthority"] {
+            assert!(script_file_name(n.to_ascii_lowercase().as_bytes()), "{n}");
+        }
+        for n in ["package.json", ".DS_Store", "server.xml", "inputs.csv"] {
+            assert!(!script_file_name(n.to_ascii_lowercase().as_bytes()), "{n}");
         }
     }
 

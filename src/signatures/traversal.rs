@@ -523,7 +523,61 @@ pub fn traversal(n: &Normalized, is_path: bool) -> bool {
     if BASE64_PATHS.iter().any(|p| s.starts_with(p)) {
         return true;
     }
-    system_file(s) || dotfile(s) || dot_slash_run(s)
+    (system_file(s) && !named_in_prose(s)) || dotfile(s) || dot_slash_run(s)
+}
+
+/// Configuration files that documentation tells people to edit, by their
+/// absolute path: named once inside a sentence they are text, not a file
+/// read (session 11: "edit /etc/hosts to add the name").
+const DOCUMENTED_FILES: &[&[u8]] = &[
+    b"/etc/hosts",
+    b"/etc/resolv.conf",
+    b"/etc/fstab",
+    b"/etc/profile",
+    b"/etc/motd",
+    b"/etc/crontab",
+];
+
+/// `s` names one [`DOCUMENTED_FILES`] path as a word of a sentence: the
+/// path once, after a space or at the start and followed by a space, the
+/// end or punctuation; at least three other words of two letters or more;
+/// no directory step, URL, shell separator or substitution anywhere; and
+/// no other system file before or after it. `/etc/hosts`, `../../etc/hosts`,
+/// `file:///etc/hosts`, "x;cat /etc/hosts" and "see /etc/passwd" stay
+/// flagged.
+fn named_in_prose(s: &[u8]) -> bool {
+    if memchr::memchr(b' ', s).is_none()
+        || find(s, b"..").is_some()
+        || find(s, b"://").is_some()
+        || s.iter()
+            .any(|b| matches!(b, b';' | b'|' | b'&' | b'`' | b'$' | b'<' | b'>'))
+    {
+        return false;
+    }
+    let Some(at) = find(s, b"/etc/") else {
+        return false;
+    };
+    if find(&s[at + 5..], b"etc/").is_some() || (at > 0 && s[at - 1] != b' ') {
+        return false;
+    }
+    let Some(file) = DOCUMENTED_FILES.iter().find(|f| s[at..].starts_with(f)) else {
+        return false;
+    };
+    let end = at + file.len();
+    if !s.get(end).is_none_or(|b| {
+        matches!(
+            b,
+            b' ' | b'.' | b',' | b')' | b'\'' | b'"' | b':' | b'!' | b'?'
+        )
+    }) {
+        return false;
+    }
+    let words = s[..at]
+        .split(|&b| b == b' ')
+        .chain(s[end..].split(|&b| b == b' '))
+        .filter(|w| w.iter().filter(|b| b.is_ascii_alphabetic()).count() >= 2)
+        .count();
+    words >= 3 && !system_file(&s[..at]) && !system_file(&s[end..])
 }
 
 /// A value that is a path into `etc/` written relative to the root
@@ -892,6 +946,33 @@ mod tests {
     }
     fn trav(n: &Normalized) -> bool {
         traversal(n, false)
+    }
+
+    #[test]
+    fn documented_files_in_prose() {
+        let trav = |raw: &str| {
+            let mut buf = [0u8; WINDOW];
+            traversal(&normalize(raw.as_bytes(), Encoding::FORM, &mut buf), false)
+        };
+        for p in [
+            "edit /etc/hosts to add the name",
+            "add the line to your /etc/hosts file.",
+            "check /etc/resolv.conf, then restart",
+        ] {
+            assert!(!trav(p), "{p}");
+        }
+        for p in [
+            "/etc/hosts",
+            "../../etc/hosts",
+            "file:///etc/hosts",
+            "x;cat /etc/hosts",
+            "see /etc/passwd for users",
+            "edit /etc/hosts and /etc/shadow now",
+            "edit /etc/hosts then read win.ini please",
+            "/etc/hosts please now",
+        ] {
+            assert!(trav(p), "{p}");
+        }
     }
 
     #[test]
