@@ -58,6 +58,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 REPO=$(pwd)
 BENCH="$REPO/target/bench"
+# Cargo's target directory (CARGO_TARGET_DIR when set, as cargo reads it).
+TARGET_DIR="${CARGO_TARGET_DIR:-$REPO/target}"
 
 MODE=${1:-capacity}
 ROUNDS=${BENCH_ROUNDS:-3}
@@ -173,10 +175,10 @@ NGINX=$(cargo build --release --message-format=json 2>/dev/null \
         | grep -o '"out_dir":"[^"]*nginx-sys-[^"]*"' | tail -n1 | sed 's/"out_dir":"//; s/"$//')
 NGINX="${NGINX:+$NGINX/objs/nginx}"
 if [ -z "$NGINX" ] || [ ! -x "$NGINX" ]; then
-  NGINX=$(ls -t "$REPO"/target/release/build/nginx-sys-*/out/objs/nginx 2>/dev/null | head -n1)
+  NGINX=$(ls -t "$TARGET_DIR"/release/build/nginx-sys-*/out/objs/nginx 2>/dev/null | head -n1)
 fi
-[ -x "$NGINX" ] || die "release nginx binary not found under target/release/build"
-MODULE="$REPO/target/release/libngx_http_api_abuse_module.so"
+[ -x "$NGINX" ] || die "release nginx binary not found under $TARGET_DIR/release/build"
+MODULE="$TARGET_DIR/release/libngx_http_api_abuse_module.so"
 [ -f "$MODULE" ] || die "module not found: $MODULE"
 
 # ---------------------------------------------------------------- content
