@@ -784,7 +784,10 @@ fn separators(s: &[u8]) -> bool {
         // A value that opens with a separator (`;id`, `';htop'`) is not text,
         // nor one that opens with `cd` and a directory before it (`cd
         // /etc && cat passwd`, `cd /;cd etc;fold passwd`): a command list.
-        let opens = i <= opening || i == cd_end;
+        // So does a `;` right after a `/` (`/api/x/;echo x`: a path
+        // segment that opens with a separator; a matrix parameter,
+        // `/x;jsessionid=..`, follows a name, and names no program).
+        let opens = i <= opening || i == cd_end || (b == b';' && i > 0 && s[i - 1] == b'/');
         let context = Context {
             strong: strong || opens,
             token: i < first_space,
@@ -2361,11 +2364,24 @@ const PHP_ANYWHERE: &[&[u8]] = &[
     b"[/php]",
     b"[\\php]",
     b"<!--#exec",
+    // The other SSI directives (session 11): they print the server's
+    // environment, set variables or include files (`<!--#printenv -->`,
+    // `<!--#echo var="DOCUMENT_ROOT" -->`); an editor's `<!--#region -->`
+    // marker is none of them.
+    b"<!--#printenv",
+    b"<!--#echo var",
+    b"<!--#set var",
+    b"<!--#config ",
+    b"<!--#include virtual",
+    b"<!--#include file",
+    b"<!--#fsize ",
+    b"<!--#flastmod ",
     b"${'",
     b"${@",
     b"{${",
     b"${\"",
     b"$shell -",
+    b"${shell} -",
     // YAML deserializers that construct objects (PyYAML, SnakeYAML, Psych).
     b"!!python/",
     b"!!ruby/",
@@ -3891,6 +3907,12 @@ mod tests {
             "timeout /t 3",
             "echo $BASH_VERSION",
             "echo ${HOME}",
+            // A path segment that opens with a separator.
+            "/api/x/;echo hello",
+            // SSI directives besides `exec`.
+            "<!--#printenv -->",
+            ";${SHELL} -c id",
+            "<!--#echo var=\"DOCUMENT_ROOT\" -->",
             // Programs of GTFOBins and LOLBAS.
             ";ffmpeg -i x",
             "x;dos2unix /etc/passwd",
@@ -3916,6 +3938,9 @@ mod tests {
             "echo $5 off",
             "I use nginx and redis",
             "gem stones",
+            "/x/;jsessionid=ABC",
+            "and/;or this",
+            "<!--#region -->",
         ] {
             assert!(!rce(p), "{p}");
         }
