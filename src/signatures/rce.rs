@@ -997,6 +997,25 @@ fn command_at(s: &[u8], mut i: usize, context: Context, brace: bool) -> bool {
 /// `echo ${HOME}`: what a tool prints to see whether the shell expands it).
 /// "timeout 30 seconds", "echo $5 off" pass.
 fn delay_or_echo(s: &[u8]) -> bool {
+    // `'sleep 50'`, `"sleep 5"`: the delay probe quoted whole.
+    if let [q @ (b'\'' | b'"'), inner @ .., last] = s {
+        if last == q {
+            if let Some(n) = inner.strip_prefix(b"sleep ") {
+                return !n.is_empty() && n.len() <= 4 && n.iter().all(u8::is_ascii_digit);
+            }
+        }
+    }
+    // Classic ASP's output call as the statement the value opens with
+    // (`response.write 111111`, `:response.write("x")`): the probe of
+    // ASP code injection. "response.write is deprecated" passes.
+    let asp = s.strip_prefix(b":").unwrap_or(s);
+    if let Some(rest) = asp.strip_prefix(b"response.write") {
+        return match rest {
+            [b'(', ..] => true,
+            [b' ', c, ..] => c.is_ascii_digit() || matches!(c, b'"' | b'\'' | b'('),
+            _ => false,
+        };
+    }
     if let Some(n) = s.strip_prefix(b"timeout /t ") {
         return !n.is_empty() && n.len() <= 4 && n.iter().all(u8::is_ascii_digit);
     }
@@ -3903,8 +3922,11 @@ mod tests {
             "e${bx}n${bz}v",
             "ifc\\o\\n\\f\\ig\\",
             "d^ir c^:\\",
-            // cmd's delay, echo of a shell variable.
+            // cmd's delay, echo of a shell variable, a quoted delay, ASP.
             "timeout /t 3",
+            " 'sleep 50'",
+            "response.write 111111",
+            ":response.write(\"x\")",
             "echo $BASH_VERSION",
             "echo ${HOME}",
             // A path segment that opens with a separator.
@@ -3936,6 +3958,8 @@ mod tests {
             "x.exec('a')",
             "timeout 30 seconds",
             "echo $5 off",
+            "'sleep 8 hours'",
+            "response.write is deprecated",
             "I use nginx and redis",
             "gem stones",
             "/x/;jsessionid=ABC",
