@@ -106,6 +106,19 @@ fn pipe() -> Option<(RawFd, RawFd)> {
     Some((fds[0], fds[1]))
 }
 
+/// Whether `fd` becomes readable (data, or its end) within `ms`
+/// milliseconds (0: no wait). An interrupted or failed poll counts as not
+/// readable: every caller loops or asks again.
+fn readable(fd: RawFd, ms: libc::c_int) -> bool {
+    let mut p = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd on the stack, for the length of the call.
+    unsafe { libc::poll(&mut p, 1, ms) > 0 }
+}
+
 fn close(fd: RawFd) {
     if fd >= 0 {
         // SAFETY: closes a descriptor this module opened and owns.
@@ -249,15 +262,7 @@ impl Link {
             if left.is_zero() {
                 return false;
             }
-            let mut p = libc::pollfd {
-                fd: self.stop_r,
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            let ms = left.as_millis().clamp(1, 1000) as libc::c_int;
-            // SAFETY: one valid pollfd.
-            let n = unsafe { libc::poll(&mut p, 1, ms) };
-            if n > 0 {
+            if readable(self.stop_r, left.as_millis().clamp(1, 1000) as libc::c_int) {
                 self.read_stop();
                 return true;
             }
@@ -297,13 +302,7 @@ impl Link {
         if self.orphaned() {
             return true;
         }
-        let mut p = libc::pollfd {
-            fd: self.stop_r,
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd, no wait.
-        if unsafe { libc::poll(&mut p, 1, 0) } > 0 {
+        if readable(self.stop_r, 0) {
             self.read_stop();
             return true;
         }
@@ -359,13 +358,7 @@ impl Helper {
         }
         let mut buf = [0u8; 4096];
         loop {
-            let mut p = libc::pollfd {
-                fd: self.report_r,
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            // SAFETY: one valid pollfd, no wait.
-            if unsafe { libc::poll(&mut p, 1, 0) } <= 0 {
+            if !readable(self.report_r, 0) {
                 break;
             }
             // SAFETY: reads into a buffer this function owns.
@@ -439,13 +432,7 @@ impl Helper {
             if exited || left.is_zero() {
                 break;
             }
-            let mut p = libc::pollfd {
-                fd: self.report_r,
-                events: libc::POLLIN,
-                revents: 0,
-            };
-            // SAFETY: one valid pollfd; EINTR just loops.
-            unsafe { libc::poll(&mut p, 1, left.as_millis().clamp(1, 100) as libc::c_int) };
+            readable(self.report_r, left.as_millis().clamp(1, 100) as libc::c_int);
         }
         release_sigchld(held);
         exited
@@ -453,6 +440,12 @@ impl Helper {
 
     /// After the report pipe's end: waits for the exiting helper (a matter
     /// of the kernel finishing its exit) and closes the pipe.
+    ///
+    /// The kernel closes an exiting process's files before it becomes a
+    /// zombie, so right after the pipe's end `waitpid` can still find it
+    /// running for a few microseconds. The wait is on a pidfd (Linux 5.3:
+    /// readable once the process has exited), at most 200 ms; without
+    /// pidfds, `waitpid` is asked again every millisecond for as long.
     fn reap(&mut self) {
         if self.report_r < 0 {
             return;
@@ -460,16 +453,26 @@ impl Helper {
         forget_parent_fd(self.report_r);
         close(self.report_r);
         self.report_r = -1;
+        // SAFETY: pidfd_open takes a pid and flags and returns a new
+        // descriptor or -1 (ESRCH once the child is reaped, ENOSYS on old
+        // kernels); no memory is passed.
+        let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, self.pid, 0) } as RawFd;
         let deadline = Instant::now() + Duration::from_millis(200);
         loop {
             let mut status = 0;
             // SAFETY: waits for our own child only; no pointer but `status`.
             let r = unsafe { libc::waitpid(self.pid, &mut status, libc::WNOHANG) };
+            let left = deadline.saturating_duration_since(Instant::now());
             // r == pid: reaped; -1: already reaped by nginx's handler
-            if r != 0 || Instant::now() > deadline {
+            if r != 0 || left.is_zero() {
+                close(pidfd);
                 return;
             }
-            std::thread::sleep(Duration::from_millis(1));
+            if pidfd >= 0 {
+                readable(pidfd, left.as_millis().clamp(1, 200) as libc::c_int);
+            } else {
+                std::thread::sleep(Duration::from_millis(1));
+            }
         }
     }
 }
