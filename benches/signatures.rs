@@ -248,6 +248,18 @@ fn worst_cases() -> Vec<Worst> {
         // arguments, 13,000 plain JSON keys, 1,000 plain headers (32 KiB).
         form("form_plain_args", repeat(b"", b"a=1&", BODY_LIMIT)),
         json("json_plain_keys", repeat(b"{", b"\"a\":1,", BODY_LIMIT)),
+        // Session 12: keys with a space are read as values; plain tokens
+        // of a Java name's length and first letter are looked up whole
+        // (as values, names and JSON keys, before the plain-token skip).
+        json("json_spaced_keys", repeat(b"{", b"\"a b\":1,", BODY_LIMIT)),
+        json(
+            "json_token_keys",
+            repeat(b"{", b"\"prototypeserializationfactorx\":1,", BODY_LIMIT),
+        ),
+        form(
+            "form_java_tokens",
+            repeat(b"", b"prototypeserializationfactorx=ognlutilx&", BODY_LIMIT),
+        ),
         Worst {
             name: "headers_1000_plain",
             target: b"/".to_vec(),

@@ -425,12 +425,7 @@ impl<'a> Window<'a> {
                     && (c != b"process." || called() || self.sep_before(at))
             }
             // Loops whose condition is always true.
-            b"while(" | b"while (" => {
-                let cond = &s[k..s.len().min(k + 8)];
-                [b"true)" as &[u8], b"1)", b"!0)", b"!false)", b"!![])"]
-                    .iter()
-                    .any(|t| cond.starts_with(t))
-            }
+            b"while(" | b"while (" => always_true(&s[k..s.len().min(k + 48)]),
             // A function literal without parameters and with a body, as
             // serialised functions and injected callbacks are
             // (`function (){..}`); one with parameters is a snippet.
@@ -1415,6 +1410,113 @@ const IN_CODE: &[&[u8]] = &[
     b"puts `",
 ];
 
+/// A loop condition that is always true, then its `)` (`true)`, `1)`,
+/// `!0)`, session 12: any JavaScript constant that is truthy, as CRS 934160
+/// lists them: a non-zero number or `Infinity`, `!` before a falsy one
+/// (`!null`, `!undefined`, `!NaN`, `!''`), `!!` pairs, a global object
+/// (`this`, `window`, `String`, `Array`...), `new Date`, a literal object,
+/// array or non-empty string; spaces and extra parentheses around it).
+/// `s` is the lowercased text after `while(`, at most 48 bytes: a field
+/// longer than that after the condition ends no loop here.
+fn always_true(s: &[u8]) -> bool {
+    let mut i = 0;
+    let skip = |i: &mut usize, set: &[u8]| {
+        while s.get(*i).is_some_and(|b| set.contains(b)) {
+            *i += 1;
+        }
+    };
+    skip(&mut i, b" (");
+    let bangs = s[i..].iter().take_while(|&&b| b == b'!').count();
+    i += bangs;
+    skip(&mut i, b" ");
+    let rest = &s[i..];
+    let word = rest
+        .iter()
+        .take_while(|b| b.is_ascii_alphanumeric() || **b == b'_')
+        .count();
+    let falsy_word = matches!(
+        &rest[..word],
+        b"false" | b"null" | b"undefined" | b"nan" | b"0"
+    );
+    let end = match rest.first() {
+        Some(b'\'' | b'"' | b'`') => {
+            let q = rest[0];
+            let Some(len) = rest[1..].iter().position(|&b| b == q) else {
+                return false;
+            };
+            // `''` is falsy, `'a'` truthy.
+            if (len == 0) == (bangs % 2 == 0) {
+                return false;
+            }
+            len + 2
+        }
+        Some(b'{' | b'[') => {
+            let close = if rest[0] == b'{' { b'}' } else { b']' };
+            let Some(len) = rest.iter().position(|&b| b == close) else {
+                return false;
+            };
+            if bangs % 2 == 1 {
+                return false;
+            }
+            len + 1
+        }
+        Some(b'-' | b'+') => {
+            let digits = rest[1..].iter().take_while(|b| b.is_ascii_digit()).count();
+            let n = &rest[1..1 + digits];
+            let inf = rest[1..].starts_with(b"infinity");
+            if !(inf || (digits > 0 && n.iter().any(|&b| b != b'0'))) || bangs % 2 == 1 {
+                return false;
+            }
+            1 + if inf { 8 } else { digits }
+        }
+        _ if word == 0 => return false,
+        _ if falsy_word || rest[..word].iter().all(|&b| b == b'0') => {
+            if bangs % 2 == 0 {
+                return false;
+            }
+            word
+        }
+        _ => {
+            let w = &rest[..word];
+            let truthy = w.iter().all(u8::is_ascii_digit)
+                || matches!(
+                    w,
+                    b"true"
+                        | b"infinity"
+                        | b"this"
+                        | b"window"
+                        | b"string"
+                        | b"boolean"
+                        | b"object"
+                        | b"array"
+                        | b"function"
+                );
+            if w == b"new" {
+                // `new Date`: a constructor's name after one space.
+                let name = rest[word..].strip_prefix(b" ").map_or(0, |t| {
+                    t.iter().take_while(|b| b.is_ascii_alphanumeric()).count()
+                });
+                if name == 0 || bangs % 2 == 1 {
+                    return false;
+                }
+                word + 1 + name
+            } else if truthy && bangs % 2 == 0 {
+                word
+            } else {
+                return false;
+            }
+        }
+    };
+    let mut j = i + end;
+    skip(&mut j, b" ");
+    if s.get(j) != Some(&b')') {
+        return false;
+    }
+    skip(&mut j, b" )");
+    // A loop's end: nothing, `;` or a body ("while (this) is fine" is prose).
+    matches!(s.get(j), None | Some(b';' | b'{'))
+}
+
 /// Node.js modules that reach the system.
 const NODE_MODULES: &[&[u8]] = &[
     b"child_process",
@@ -1847,6 +1949,36 @@ mod tests {
             "data:image/png;base64,iVBORw0KGgo=",
         ] {
             assert!(!flags(benign), "{benign}");
+        }
+    }
+
+    #[test]
+    fn session_twelve_loops() {
+        for t in [
+            "true)",
+            "1);",
+            "!null)",
+            " !'' ) {}",
+            "-1);",
+            "new date)",
+            "(this))",
+            "{})",
+            "!!1)",
+            "infinity) {",
+        ] {
+            assert!(always_true(t.as_bytes()), "{t}");
+        }
+        for t in [
+            "false)",
+            "'')",
+            "!1)",
+            "this) is fine",
+            "x < 3)",
+            "-0)",
+            "!{})",
+            "true",
+        ] {
+            assert!(!always_true(t.as_bytes()), "{t}");
         }
     }
 

@@ -488,7 +488,30 @@ pub fn json(s: &[u8], v: &mut impl Visitor) -> bool {
             // from keys.
             let class_like =
                 text.iter().filter(|&&b| b == b'.').count() >= 2 || find(text, b"__").is_some();
-            if plain && !class_like {
+            // Session 12: keys are read as values when they hold what
+            // only an attack names there: a JDK package with one dot
+            // (`sun.reflect`), a PHP superglobal or a shell variable
+            // (`$_GET`, `$GLOBALS`, `$IFS`; MongoDB's operators are
+            // lowercase), a Java attack token (`classLoader`), or a
+            // space (`{"uname -a": 1}`: the value rules' own ground).
+            let value_like = || {
+                [
+                    b"sun." as &[u8],
+                    b"java.",
+                    b"javax.",
+                    b"jdk.",
+                    b"freemarker.",
+                ]
+                .iter()
+                .any(|p| text.starts_with(p))
+                    || (text.first() == Some(&b'$')
+                        && text
+                            .get(1)
+                            .is_some_and(|b| b.is_ascii_uppercase() || *b == b'_'))
+                    || text.contains(&b' ')
+                    || super::rce::attack_token(text)
+            };
+            if plain && !class_like && !value_like() {
                 continue;
             }
         }

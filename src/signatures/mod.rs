@@ -749,6 +749,26 @@ impl<'a> Scan<'a> {
                 self.run(segment_value(seg).unwrap_or(seg), Encoding::RAW, segment);
             }
         }
+        // Session 12: a command in a path segment (`/api/run/;id`,
+        // `/files/sleep%2015`, GoTestWAF's `URLPath`) starts at the
+        // segment, as a value does: the rules that read a whole value or
+        // its start read each segment that holds more than identifier
+        // bytes (plain ones are skipped by the prefilter anyway).
+        if !self.found.contains(A::Rce)
+            && path
+                .iter()
+                .any(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'/' | b'-' | b'_' | b'.')))
+        {
+            let segment = Checks {
+                classes: bits(&[A::Rce]),
+                ..PATH
+            };
+            for seg in path.split(|&b| b == b'/').filter(|s| s.len() > 1) {
+                if !self.run(seg, Encoding::RAW, segment) || self.found.contains(A::Rce) {
+                    break;
+                }
+            }
+        }
     }
 
     /// Text a path carries in base64 (`fields::base64_text`), read as a
@@ -992,6 +1012,11 @@ impl<'a> Scan<'a> {
             // catalogue name as the whole value (`tempdb`, CRS 942140).
             if pending & (1 << A::Sqli.index()) != 0 && sqli::catalogue_token(raw) {
                 self.found.add(A::Sqli, self.location);
+            }
+            // And the plain tokens that are Java attacks by themselves
+            // (session 12): gadget names, serialization streams.
+            if pending & (1 << A::Rce.index()) != 0 && rce::attack_token(raw) {
+                self.found.add(A::Rce, self.location);
             }
             return None;
         }
@@ -1587,5 +1612,71 @@ mod tests {
             body: Some(&body),
         };
         assert_eq!(inspect(&input).map(|f| f.class), Some(A::Sqli));
+    }
+
+    /// Session 12: Java attack tokens, superglobal and class keys and
+    /// container hosts, in every place a request carries them (a plain
+    /// token skips the prefilter's classes, a plain query or Cookie
+    /// header is not split, a plain JSON key is not read).
+    #[test]
+    fn session_twelve_tokens_and_keys() {
+        let rce = |target: &[u8], headers: &[(&[u8], &[u8])], body: Option<&[u8]>| {
+            !inspect_all(&Input {
+                target,
+                headers,
+                body,
+            })
+            .is_empty()
+        };
+        let json: &[(&[u8], &[u8])] = &[(b"content-type", b"application/json")];
+        for t in [
+            "javassist",
+            "OgnlContext",
+            "classLoader",
+            "rO0ABXNyABFqYXZh",
+        ] {
+            assert!(rce(format!("/q?x={t}").as_bytes(), &[], None), "{t}");
+            assert!(rce(format!("/q?{t}=1").as_bytes(), &[], None), "{t}");
+            let cookie = format!("a=b; x={t}");
+            assert!(rce(b"/", &[(b"cookie", cookie.as_bytes())], None), "{t}");
+            let body = format!(r#"{{"x": "{t}"}}"#);
+            assert!(rce(b"/", json, Some(body.as_bytes())), "{t}");
+            let body = format!(r#"{{"{t}": 1}}"#);
+            assert!(rce(b"/", json, Some(body.as_bytes())), "{t}");
+        }
+        for key in ["$_GET", "sun.reflect", "freemarker.core", "uname -a"] {
+            let body = format!(r#"{{"{key}": 1}}"#);
+            assert!(rce(b"/", json, Some(body.as_bytes())), "{key}");
+        }
+        let cookie: &[(&[u8], &[u8])] = &[(b"cookie", b"redirect=host.docker.internal/")];
+        assert!(rce(b"/", cookie, None));
+        for (target, body) in [
+            ("/q?x=classloaders&loader=class", None),
+            ("/q?x=ro0abc123456789", None),
+            (
+                "/",
+                Some(r#"{"$set": {"a": 1}, "$inc": {"n": 1}, "first name": "Ann"}"#),
+            ),
+            ("/", Some(r#"{"config.url": "x", "java": "17"}"#)),
+        ] {
+            assert!(
+                !rce(target.as_bytes(), json, body.map(str::as_bytes)),
+                "{target} {body:?}"
+            );
+        }
+        let cookie: &[(&[u8], &[u8])] = &[(b"cookie", b"back=http://localhost:3000/")];
+        assert!(!rce(b"/", cookie, None));
+        // A path segment read as a value by the command rules.
+        for t in ["/api/run/;id", "/files/sleep%2015/x", "/x/%60id%60"] {
+            assert!(rce(t.as_bytes(), &[], None), "{t}");
+        }
+        for t in [
+            "/files/My%20Report%20(final).pdf",
+            "/wiki/C++/x",
+            "/users/o'brien",
+            "/search/ls%20command%20tutorial",
+        ] {
+            assert!(!rce(t.as_bytes(), &[], None), "{t}");
+        }
     }
 }

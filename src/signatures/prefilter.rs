@@ -388,9 +388,16 @@ pub fn plain_pairs(s: &[u8], sep: u8) -> bool {
         // long way.
         let mut value = i;
         i = token_end(i);
+        // A Java attack token as a name or value (`rce::attack_token`).
+        if i - value >= 8 && super::rce::attack_token(&s[value..i]) {
+            return false;
+        }
         if s.get(i) == Some(&b'=') {
             value = i + 1;
             i = token_end(value);
+            if i - value >= 8 && super::rce::attack_token(&s[value..i]) {
+                return false;
+            }
         }
         if i - value >= 8 && super::fields::base64_scanned(&s[value..i]) {
             return false;

@@ -2229,6 +2229,25 @@ const JAVA_GADGETS: &[&[u8]] = &[
     b"com.alibaba.fastjson",
     b"org.apache.tomcat.dbcp",
     b"com.mchange.v2",
+    // Session 12 (CRS 944120/944130's lists): the other functor gadgets,
+    // bytecode and OGNL internals, template engines and XML readers that
+    // payloads instantiate (`freemarker.template.utility.Execute`,
+    // `org.dom4j.io.SAXReader` for XXE).
+    b"clonetransformer",
+    b"instantiatefactory",
+    b"prototypeclonefactory",
+    b"prototypeserializationfactory",
+    b"whileclosure",
+    b"javassist",
+    b"ognlcontext",
+    b"ognlutil",
+    b"propertyutilsbean",
+    b"freemarker.template",
+    b"freemarker.core",
+    b"freemarker.ext.",
+    b"org.xml.sax",
+    b"org.dom4j.io",
+    b"org.jdom2.input",
 ];
 
 /// A value (a JSON key, a header) that is nothing but a class of the JDK's
@@ -2494,6 +2513,7 @@ pub(super) const SUPERGLOBALS: &[&[u8]] = &[
     b"$http_post_files",
     b"$http_post_vars",
     b"$http_raw_post_data",
+    b"$http_request_vars",
     b"$http_response_header",
     b"$http_server_vars",
     b"$http_session_vars",
@@ -3202,6 +3222,47 @@ const PHP_ONLY: &[&[u8]] = &[
     b"str_rot13",
     b"var_dump",
     b"var_export",
+    // Session 12 (CRS 933150's list): PHP's file functions that read a
+    // `phar://` archive's metadata, so unserialize it (image, EXIF and
+    // hash readers), the runkit functions that redefine code, and output
+    // capture and database calls that webshells make.
+    b"imagecreatefrom",
+    b"getimagesize",
+    b"exif_imagetype",
+    b"exif_tagname",
+    b"exif_thumbnail",
+    b"read_exif_data",
+    b"finfo_open",
+    b"hash_file",
+    b"hash_hmac_file",
+    b"hash_update_file",
+    b"gzwrite",
+    b"image2wbmp",
+    b"imagegd",
+    b"iptcembed",
+    b"setdefaultstub",
+    b"runkit_constant_add",
+    b"runkit_constant_redefine",
+    b"runkit_function_add",
+    b"runkit_function_copy",
+    b"runkit_function_redefine",
+    b"runkit_function_rename",
+    b"runkit_method_add",
+    b"runkit_method_copy",
+    b"runkit_method_redefine",
+    b"runkit_method_rename",
+    b"rename_function",
+    b"set_magic_quotes_runtime",
+    b"mb_ereg",
+    b"mb_parse_str",
+    b"debug_backtrace",
+    b"ob_get_contents",
+    b"ob_get_clean",
+    b"ob_end_clean",
+    b"pg_connect",
+    b"pg_execute",
+    b"pg_prepare",
+    b"pg_query",
 ];
 
 /// A function of [`PHP_ONLY`] (`f`) at `at` called or glued to code
@@ -3805,6 +3866,82 @@ const DOTLESS_RESERVED: &[&[u8]] = &[
     b"crontab",
 ];
 
+/// A plain token (identifier bytes only, which the prefilter skips for
+/// every class) that is a Java attack by itself (session 12, CRS 944120 and
+/// 944130's kinds): the name of a deserialization gadget, of a bytecode or
+/// expression-language internal (`InvokerTransformer`, `javassist`,
+/// `OgnlContext`, Struts' `classLoader` and `_memberAccess`) as the whole
+/// field, a Java serialization stream in URL-safe base64 (`rO0AB...`: the
+/// stream's `AC ED 00 05` header, with no `+`, `/` or `=` in the rest) or
+/// in hex (`aced0005...`). Whole-token matches only: "classloaders" or a
+/// product code `ro0ab12` pass. Called on raw bytes of every plain token
+/// the prefilter would skip, so it fails fast on length and first letter.
+pub fn attack_token(raw: &[u8]) -> bool {
+    if raw.len() < 8 {
+        return false;
+    }
+    if raw.len() >= 13 && raw.starts_with(b"rO0AB") {
+        return true;
+    }
+    if raw.len() >= 16
+        && raw[..8].eq_ignore_ascii_case(b"aced0005")
+        && raw.iter().all(u8::is_ascii_hexdigit)
+    {
+        return true;
+    }
+    const MAX: usize = 29;
+    if raw.len() > MAX || JAVA_TOKEN_LEADS & (1u32 << (raw[0].to_ascii_lowercase() & 31)) == 0 {
+        return false;
+    }
+    let mut low = [0u8; MAX];
+    for (d, s) in low.iter_mut().zip(raw) {
+        *d = s.to_ascii_lowercase();
+    }
+    JAVA_TOKENS.binary_search(&&low[..raw.len()]).is_ok()
+}
+
+/// First letters of [`JAVA_TOKENS`] (bit `b & 31`: `_` is bit 31).
+const JAVA_TOKEN_LEADS: u32 = {
+    let mut m = 0u32;
+    let mut i = 0;
+    while i < JAVA_TOKENS.len() {
+        m |= 1 << (JAVA_TOKENS[i][0] & 31);
+        i += 1;
+    }
+    m
+};
+
+/// Java names that are attacks as a whole field, lowercased and sorted:
+/// commons-collections' functor gadgets (CRS 944120), JDK gadget and
+/// bytecode classes, Struts/OGNL and bean-utility internals (CRS 944130's
+/// `java-classes.data`). The dotted classes are [`JAVA_GADGETS`]'s.
+const JAVA_TOKENS: &[&[u8]] = &[
+    b"_memberaccess",
+    b"annotationinvocationhandler",
+    b"chainedtransformer",
+    b"classloader",
+    b"clonetransformer",
+    b"constanttransformer",
+    b"declaredclass",
+    b"forclosure",
+    b"instantiatefactory",
+    b"instantiatetransformer",
+    b"invokertransformer",
+    b"javassist",
+    b"jdbcrowsetimpl",
+    b"ognlcontext",
+    b"ognlutil",
+    b"processbuilder",
+    b"propertyutilsbean",
+    b"prototypeclonefactory",
+    b"prototypeserializationfactory",
+    b"scriptenginemanager",
+    b"templatesimpl",
+    b"urlclassloader",
+    b"whileclosure",
+    b"xmldecoder",
+];
+
 /// Commands too specific to appear in prose: any argument counts.
 const ANY_ARG: &[&[u8]] = &[
     b"busybox",
@@ -4025,6 +4162,59 @@ mod tests {
         }
         for n in ["package.json", ".DS_Store", "server.xml", "inputs.csv"] {
             assert!(!script_file_name(n.to_ascii_lowercase().as_bytes()), "{n}");
+        }
+    }
+
+    #[test]
+    fn session_twelve_java_php_and_programs() {
+        for t in [
+            "javassist",
+            "OgnlUtil",
+            "PropertyUtilsBean",
+            "InvokerTransformer",
+            "_memberAccess",
+            "rO0ABXNyABFqYXZh",
+            "ACED0005737200116a617661",
+        ] {
+            assert!(attack_token(t.as_bytes()), "{t}");
+        }
+        for t in [
+            "classloaders",
+            "javascript",
+            "ro0abc123456789",
+            "aced0005",
+            "aced0005zz0000000000",
+            "OgnlUtils",
+        ] {
+            assert!(!attack_token(t.as_bytes()), "{t}");
+        }
+        for p in [
+            // Dotted gadget, template and XML-reader classes anywhere.
+            "org.dom4j.io.SAXReader",
+            "x=freemarker.template.utility.Execute",
+            "org.xml.sax.helpers.XMLReaderFactory",
+            "a.b.whileclosure",
+            // Phar-reading file functions, runkit and output capture.
+            "getimagesize('phar://x.jpg')",
+            "FOOimagecreatefromjpeg()",
+            "runkit_function_redefine('a','','b')",
+            "ob_get_contents();",
+            // Programs of CRS's Unix and Windows lists that were missing.
+            ";svnlook cat /repo x",
+            "|zipgrep root x.zip",
+            ";lz4 -d x",
+            "&rdpsign /sha256 x",
+        ] {
+            assert!(rce(p), "{p}");
+        }
+        for p in [
+            "the freemarker manual",
+            "get image size of the png",
+            "job_clean()",
+            "svn is a version control system",
+            "pacman ghost",
+        ] {
+            assert!(!rce(p), "{p}");
         }
     }
 

@@ -610,6 +610,8 @@ const HOST_NAMES: &[&[u8]] = &[
     b"ipv6-localhost",
     b"localhost4",
     b"localhost6",
+    b"localhost4.localdomain4",
+    b"localhost6.localdomain6",
     b"metadata.google.internal",
     b"metadata",
     b"metadata.azure.com",
@@ -680,7 +682,42 @@ pub fn metadata_address(n: &Normalized) -> bool {
         b"jar:file",
         b"netdoc:",
     ]);
-    n.has(trig::DOT | trig::COLON) && BARE.found_in(n.text)
+    n.has(trig::DOT | trig::COLON) && (BARE.found_in(n.text) || container_host(n.text))
+}
+
+/// A URL, with or without its scheme, whose host is a name that only
+/// resolves inside a container or a cluster (`host.docker.internal/`,
+/// `http://kubernetes.default.svc.cluster.local/`): the host and the
+/// cluster's API as a workload reaches them, never a page a browser was
+/// on, so it counts in the fields that take loopback URLs as ordinary
+/// (session 12: a cookie's return URL, CRS 934190). Read at the value's
+/// start only.
+fn container_host(s: &[u8]) -> bool {
+    let rest = [b"http://" as &[u8], b"https://"]
+        .iter()
+        .find_map(|p| s.strip_prefix(*p))
+        .unwrap_or(s);
+    let end = rest
+        .iter()
+        .take(256)
+        .position(|&b| matches!(b, b'/' | b':' | b'?' | b'#'))
+        .unwrap_or(rest.len());
+    if end > 255 {
+        return false;
+    }
+    let host = rest[..end].strip_suffix(b".").unwrap_or(&rest[..end]);
+    [
+        b"docker.internal" as &[u8],
+        b"containers.internal",
+        b"svc.cluster.local",
+        b"kubernetes.default",
+        b"kubernetes.default.svc",
+    ]
+    .iter()
+    .any(|h| {
+        host.strip_suffix(*h)
+            .is_some_and(|p| p.is_empty() || p.ends_with(b"."))
+    })
 }
 
 pub fn ssrf(n: &Normalized) -> bool {
@@ -946,6 +983,30 @@ mod tests {
     }
     fn trav(n: &Normalized) -> bool {
         traversal(n, false)
+    }
+
+    #[test]
+    fn container_hosts_where_loopback_is_ordinary() {
+        for v in [
+            "host.docker.internal/",
+            "http://gateway.docker.internal:2375/containers/json",
+            "kubernetes.default.svc/api",
+            "https://kubernetes.default.svc.cluster.local/api/v1/secrets",
+            "redis.cache.svc.cluster.local:6379",
+            "host.containers.internal/",
+        ] {
+            assert!(check(v, metadata_address), "{v}");
+        }
+        for v in [
+            "http://localhost:3000/",
+            "localhost/",
+            "the docker.internal docs",
+            "https://shop.example/docker.internal/",
+            "mydocker.internal/",
+        ] {
+            assert!(!check(v, metadata_address), "{v}");
+        }
+        assert!(check("localhost4.localdomain4/", ssrf));
     }
 
     #[test]
