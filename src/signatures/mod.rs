@@ -402,6 +402,10 @@ struct Checks {
     /// where a private or loopback URL is ordinary (a cookie's return URL,
     /// a developer's `Referer`) but those never are.
     metadata_only: bool,
+    /// A value an application hands on whole (query, form, cookie and body
+    /// values; not names, keys, paths or headers): a bare probe command
+    /// there is read even as a plain token (`rce::probe_command`).
+    whole_value: bool,
 }
 
 const fn bits(classes: &[AttackClass]) -> u16 {
@@ -422,6 +426,7 @@ impl Checks {
             | u32::from(self.is_path) << 18
             | u32::from(self.is_file_name) << 21
             | u32::from(self.metadata_only) << 22
+            | u32::from(self.whole_value) << 23
             | u32::from(enc.plus_is_space) << 19
             | u32::from(enc.json) << 20
     }
@@ -446,6 +451,7 @@ const PATH: Checks = Checks {
     is_path: true,
     is_file_name: false,
     metadata_only: false,
+    whole_value: false,
 };
 const NAME: Checks = Checks {
     classes: bits(&[
@@ -462,6 +468,7 @@ const NAME: Checks = Checks {
     is_path: false,
     is_file_name: false,
     metadata_only: true,
+    whole_value: false,
 };
 const VALUE: Checks = Checks {
     classes: bits(&[
@@ -480,6 +487,7 @@ const VALUE: Checks = Checks {
     is_path: false,
     is_file_name: false,
     metadata_only: false,
+    whole_value: true,
 };
 const COOKIE: Checks = Checks {
     classes: VALUE.classes,
@@ -487,6 +495,7 @@ const COOKIE: Checks = Checks {
     is_path: false,
     is_file_name: false,
     metadata_only: true,
+    whole_value: true,
 };
 const HEADER: Checks = Checks {
     classes: bits(&[
@@ -504,6 +513,7 @@ const HEADER: Checks = Checks {
     is_path: false,
     is_file_name: false,
     metadata_only: false,
+    whole_value: false,
 };
 /// A header that does not carry addresses by design: SSRF too.
 const HEADER_URL: Checks = Checks {
@@ -522,6 +532,7 @@ const BODY: Checks = Checks {
     is_path: false,
     is_file_name: false,
     metadata_only: false,
+    whole_value: true,
 };
 const FILE_NAME: Checks = Checks {
     classes: bits(&[A::Traversal, A::Xss, A::Rce]),
@@ -529,6 +540,7 @@ const FILE_NAME: Checks = Checks {
     is_path: false,
     is_file_name: true,
     metadata_only: false,
+    whole_value: false,
 };
 
 struct Scan<'a> {
@@ -1015,7 +1027,9 @@ impl<'a> Scan<'a> {
             }
             // And the plain tokens that are Java attacks by themselves
             // (session 12): gadget names, serialization streams.
-            if pending & (1 << A::Rce.index()) != 0 && rce::attack_token(raw) {
+            if pending & (1 << A::Rce.index()) != 0
+                && (rce::attack_token(raw) || (checks.whole_value && rce::probe_command(raw)))
+            {
                 self.found.add(A::Rce, self.location);
             }
             return None;
@@ -1666,6 +1680,22 @@ mod tests {
         }
         let cookie: &[(&[u8], &[u8])] = &[(b"cookie", b"back=http://localhost:3000/")];
         assert!(!rce(b"/", cookie, None));
+        // A bare probe command as a whole value, not as a name or a path.
+        for t in ["/q?x=whoami", "/q?a=1&x=IPCONFIG"] {
+            assert!(rce(t.as_bytes(), &[], None), "{t}");
+        }
+        assert!(rce(b"/", json, Some(br#"{"cmd": "uname"}"#)));
+        let cookie: &[(&[u8], &[u8])] = &[(b"cookie", b"a=b; c=netstat")];
+        assert!(rce(b"/", cookie, None));
+        for t in [
+            "/api/whoami",
+            "/q?uname=john",
+            "/q?x=Netstat",
+            "/q?host=hostname",
+        ] {
+            assert!(!rce(t.as_bytes(), &[], None), "{t}");
+        }
+        assert!(!rce(b"/", json, Some(br#"{"whoami": true}"#)));
         // A path segment read as a value by the command rules.
         for t in ["/api/run/;id", "/files/sleep%2015/x", "/x/%60id%60"] {
             assert!(rce(t.as_bytes(), &[], None), "{t}");

@@ -395,7 +395,10 @@ pub fn plain_pairs(s: &[u8], sep: u8) -> bool {
         if s.get(i) == Some(&b'=') {
             value = i + 1;
             i = token_end(value);
-            if i - value >= 8 && super::rce::attack_token(&s[value..i]) {
+            if i - value >= 5
+                && (super::rce::attack_token(&s[value..i])
+                    || super::rce::probe_command(&s[value..i]))
+            {
                 return false;
             }
         }

@@ -2299,7 +2299,9 @@ fn jdk_class(t: &[u8]) -> bool {
 
 /// PHP functions that run code, read files or open connections: a value
 /// that is a call to one of them is code (`system(whoami)`,
-/// `('system')('id')`, `fsockopen()`). Sorted.
+/// `('system')('id')`, `fsockopen()`); session 12 (CRS 933160's list):
+/// the image writers (`imagepng(`, `imagegif(`), `filegroup(`, and the
+/// PHP-only calls probes make (`intval(`, `is_a(`, `strip_tags(`). Sorted.
 const PHP_FUNCTIONS: &[&[u8]] = &[
     b"array_map",
     b"assert",
@@ -2321,6 +2323,7 @@ const PHP_FUNCTIONS: &[&[u8]] = &[
     b"file_exists",
     b"file_get_contents",
     b"file_put_contents",
+    b"filegroup",
     b"fopen",
     b"fpassthru",
     b"fputs",
@@ -2335,10 +2338,17 @@ const PHP_FUNCTIONS: &[&[u8]] = &[
     b"gzinflate",
     b"gzuncompress",
     b"highlight_file",
+    b"imagegif",
+    b"imagejpeg",
+    b"imagepng",
+    b"imagewbmp",
+    b"imagexbm",
     b"include",
     b"include_once",
     b"ini_get",
     b"ini_set",
+    b"intval",
+    b"is_a",
     b"md5",
     b"mkdir",
     b"opendir",
@@ -2367,6 +2377,7 @@ const PHP_FUNCTIONS: &[&[u8]] = &[
     b"shell_exec",
     b"show_source",
     b"str_rot13",
+    b"strip_tags",
     b"strrev",
     b"substr",
     b"symlink",
@@ -3900,6 +3911,40 @@ pub fn attack_token(raw: &[u8]) -> bool {
     JAVA_TOKENS.binary_search(&&low[..raw.len()]).is_ok()
 }
 
+/// A value that is one command printing who and where the server is, the
+/// probe an injection starts with (session 12: `whoami`, `ifconfig`,
+/// `netstat`, `uname`, `systeminfo`), in lower or upper case as a shell
+/// or cmd runs it. Whole values only (query, form, cookie and body values,
+/// see `Checks::whole_value`): no API term is spelled so, while `id`,
+/// `pwd`, `hostname`, `env`, `reboot`, `ls` or `bash` are field values
+/// too and stay unflagged alone, as argument names (`uname=john`), keys
+/// and path segments (`/api/whoami`) do.
+pub fn probe_command(raw: &[u8]) -> bool {
+    if !(5..=10).contains(&raw.len()) {
+        return false;
+    }
+    let lower = raw.iter().all(u8::is_ascii_lowercase);
+    if !lower && !raw.iter().all(u8::is_ascii_uppercase) {
+        return false;
+    }
+    let mut low = [0u8; 10];
+    for (d, s) in low.iter_mut().zip(raw) {
+        *d = s.to_ascii_lowercase();
+    }
+    [
+        b"whoami" as &[u8],
+        b"ifconfig",
+        b"ipconfig",
+        b"netstat",
+        b"systeminfo",
+        b"uname",
+        b"tasklist",
+        b"printenv",
+        b"getuid",
+    ]
+    .contains(&&low[..raw.len()])
+}
+
 /// First letters of [`JAVA_TOKENS`] (bit `b & 31`: `_` is bit 31).
 const JAVA_TOKEN_LEADS: u32 = {
     let mut m = 0u32;
@@ -4204,6 +4249,28 @@ mod tests {
             "|zipgrep root x.zip",
             ";lz4 -d x",
             "&rdpsign /sha256 x",
+        ] {
+            assert!(rce(p), "{p}");
+        }
+        for t in [
+            "whoami",
+            "ifconfig",
+            "NETSTAT",
+            "systeminfo",
+            "uname",
+            "tasklist",
+        ] {
+            assert!(probe_command(t.as_bytes()), "{t}");
+        }
+        for t in [
+            "Netstat", "whoamis", "id", "pwd", "hostname", "reboot", "bash", "ls",
+        ] {
+            assert!(!probe_command(t.as_bytes()), "{t}");
+        }
+        for p in [
+            "imagepng($im, '/var/www/x.php')",
+            "intval('1 or 1')",
+            "@strip_tags($x)",
         ] {
             assert!(rce(p), "{p}");
         }
