@@ -690,9 +690,17 @@ impl AppCampaigns {
             };
             let (window, threshold) = rates[*m as usize];
             if started.is_none() {
-                started = self.start(
-                    all, key, by_hood, *m, f.class, events, window, threshold, addresses, now_s,
-                );
+                let surge = Surge {
+                    key,
+                    by_hood,
+                    metric: *m,
+                    class: f.class,
+                    events,
+                    addresses,
+                    window,
+                    threshold,
+                };
+                started = self.start(all, &surge, now_s);
             }
         }
         started
@@ -752,20 +760,19 @@ impl AppCampaigns {
         Some((sliding(h, bucket, frac), distinct(addrs)))
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn start(
-        &self,
-        all: &Campaigns,
-        key: u64,
-        by_hood: bool,
-        metric: Metric,
-        class: Class,
-        events: f32,
-        window: f32,
-        threshold: f32,
-        addresses: f32,
-        now_s: u32,
-    ) -> Option<Report> {
+    /// Starts a campaign of `surge` in a free slot (`None`: every slot
+    /// holds an active campaign, or another process claimed it first).
+    fn start(&self, all: &Campaigns, surge: &Surge, now_s: u32) -> Option<Report> {
+        let Surge {
+            key,
+            by_hood,
+            metric,
+            class,
+            events,
+            addresses,
+            window,
+            threshold,
+        } = *surge;
         let slot = self
             .slots
             .iter()
@@ -798,6 +805,25 @@ impl AppCampaigns {
         slot.listed.store(0, Relaxed);
         Some(report(slot))
     }
+}
+
+/// What a campaign starts from: the key whose events surged, and the
+/// figures its slot keeps.
+#[derive(Clone, Copy)]
+struct Surge {
+    key: u64,
+    /// The key groups a neighbourhood (else a fingerprint).
+    by_hood: bool,
+    /// The rate that surged, and the class of request it counted.
+    metric: Metric,
+    class: Class,
+    /// The key's events in the sliding window, and its distinct addresses.
+    events: f32,
+    addresses: f32,
+    /// The application's window count of `metric`, and the threshold it
+    /// crossed.
+    window: f32,
+    threshold: f32,
 }
 
 fn sliding(h: &Hitter, bucket: u32, frac: f32) -> f32 {
