@@ -62,52 +62,50 @@ pub fn app_key(app: &[u8]) -> ClientKey {
     u128::from(fnv1a(app)) | (1u128 << 127)
 }
 
+/// Whom one request is from, under which rules, and when: what every entry
+/// point of the request path reads besides the request itself (the
+/// detection stages here, the campaign stages in
+/// [`crate::campaign::react`]). Made once per request by the caller.
+#[derive(Clone, Copy)]
+pub struct Context<'a> {
+    /// The zone: client records, lists, statistics.
+    pub shared: &'a Shared,
+    /// The profile that covers the request's application.
+    pub profile: &'a Profile,
+    /// The application's name (its baseline and campaigns are keyed by it).
+    pub app: &'a [u8],
+    /// The client's key in the zone's tables.
+    pub key: ClientKey,
+    /// The client's address, as the event and log lines name it.
+    pub client: IpAddr,
+    /// An `api_abuse monitor` location: nothing is listed or refused.
+    pub monitor: bool,
+    /// Unix milliseconds.
+    pub now_ms: u64,
+}
+
 /// Feeds one request into detection; returns the outcome when the client is
 /// detected as a bot of a type the profile acts on.
-#[allow(clippy::too_many_arguments)]
-pub fn observe(
-    shared: &Shared,
-    learner: &mut Learner,
-    profile: &Profile,
-    app: &[u8],
-    key: ClientKey,
-    client: IpAddr,
-    view: &RequestView<'_>,
-    monitor: bool,
-    now_ms: u64,
-) -> Option<Outcome> {
-    let facts = extract(profile, view);
-    observe_facts(
-        shared, learner, profile, app, key, client, view, &facts, monitor, now_ms,
-    )
+pub fn observe(cx: &Context<'_>, learner: &mut Learner, view: &RequestView<'_>) -> Option<Outcome> {
+    let facts = extract(cx.profile, view);
+    observe_facts(cx, learner, view, &facts)
 }
 
 /// [`observe`] with the extract stage done by the caller (the glue reuses
 /// what the access phase computed, see [`extract_with`]).
-#[allow(clippy::too_many_arguments)]
 pub fn observe_facts(
-    shared: &Shared,
+    cx: &Context<'_>,
     learner: &mut Learner,
-    profile: &Profile,
-    app: &[u8],
-    key: ClientKey,
-    client: IpAddr,
     view: &RequestView<'_>,
     facts: &RequestFacts,
-    monitor: bool,
-    now_ms: u64,
 ) -> Option<Outcome> {
+    let place = cx.shared.clients.place(cx.key);
     detect(
-        shared,
+        cx,
         learner,
-        profile,
-        app,
-        (key, shared.clients.place(key)),
-        client,
+        place,
         view,
         facts,
-        monitor,
-        now_ms,
         Stage::Finished,
         &mut (false, Prior::Nothing),
     )
@@ -117,30 +115,19 @@ pub fn observe_facts(
 /// PREACCESS): everything known before the answer (`facts.status` is not
 /// read), so that a tool's concurrent requests see each other. Returns the
 /// outcome, as [`observe`]; [`end`] adds the answer.
-#[allow(clippy::too_many_arguments)]
 pub fn begin(
-    shared: &Shared,
+    cx: &Context<'_>,
     learner: &mut Learner,
-    profile: &Profile,
-    app: &[u8],
-    key: ClientKey,
-    client: IpAddr,
     view: &RequestView<'_>,
     facts: &RequestFacts,
-    monitor: bool,
-    now_ms: u64,
 ) -> Option<Outcome> {
+    let place = cx.shared.clients.place(cx.key);
     detect(
-        shared,
+        cx,
         learner,
-        profile,
-        app,
-        (key, shared.clients.place(key)),
-        client,
+        place,
         view,
         facts,
-        monitor,
-        now_ms,
         Stage::Started,
         &mut (false, Prior::Nothing),
     )
@@ -156,36 +143,17 @@ pub struct Started {
 }
 
 /// [`begin`] for the request path: the client's [`Place`] in the table is
-/// computed once per request (and kept for [`end_at`]), and what the
-/// client did before this request is read under the same lock.
-#[allow(clippy::too_many_arguments)]
+/// computed once per request by the caller (and kept for [`end_at`]), and
+/// what the client did before this request is read under the same lock.
 pub fn begin_at(
-    shared: &Shared,
+    cx: &Context<'_>,
     learner: &mut Learner,
-    profile: &Profile,
-    app: &[u8],
-    (key, place): (ClientKey, Place),
-    client: IpAddr,
+    place: Place,
     view: &RequestView<'_>,
     facts: &RequestFacts,
-    monitor: bool,
-    now_ms: u64,
 ) -> Started {
     let mut before = (false, Prior::Nothing);
-    let outcome = detect(
-        shared,
-        learner,
-        profile,
-        app,
-        (key, place),
-        client,
-        view,
-        facts,
-        monitor,
-        now_ms,
-        Stage::Started,
-        &mut before,
-    );
+    let outcome = detect(cx, learner, place, view, facts, Stage::Started, &mut before);
     Started { outcome, before }
 }
 
@@ -219,21 +187,26 @@ enum Stage {
     Finished,
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The stages for one request (or its start, `stage`), the client's record
+/// at `place`; what the client had done before goes into `before`.
 fn detect(
-    shared: &Shared,
+    cx: &Context<'_>,
     learner: &mut Learner,
-    profile: &Profile,
-    app: &[u8],
-    (key, place): (ClientKey, Place),
-    client: IpAddr,
+    place: Place,
     view: &RequestView<'_>,
     facts: &RequestFacts,
-    monitor: bool,
-    now_ms: u64,
     stage: Stage,
     before: &mut (bool, Prior),
 ) -> Option<Outcome> {
+    let Context {
+        shared,
+        profile,
+        app,
+        key,
+        client,
+        monitor,
+        now_ms,
+    } = *cx;
     let app = learner.app(shared, app_key(app), app, now_ms);
     let min = min_requests(profile);
     // Filled only when the record is to be scored: the common request
@@ -243,10 +216,13 @@ fn detect(
     let (step, obs, was) = update_stage(
         shared,
         (key, place),
-        facts,
-        (baseline, Some(memo)),
-        now_ms,
-        stage,
+        Addend {
+            facts,
+            baseline,
+            memo: Some(memo),
+            stage,
+            now_ms,
+        },
         Some(min),
         &mut copy,
     )?;
@@ -396,14 +372,29 @@ pub fn update(
     update_stage(
         shared,
         (key, place),
-        facts,
-        (baseline, None),
-        now_ms,
-        Stage::Finished,
+        Addend {
+            facts,
+            baseline,
+            memo: None,
+            stage: Stage::Finished,
+            now_ms,
+        },
         None,
         &mut copy,
     )
     .and_then(|(_, obs, _)| Some((copy?, obs)))
+}
+
+/// What [`update_stage`] adds to a client's record.
+struct Addend<'a> {
+    /// The request's facts: the half of them `stage` says.
+    facts: &'a RequestFacts,
+    /// The application's baseline the facts are observed against, and the
+    /// request path's memo of its transitions.
+    baseline: &'a AppBaseline,
+    memo: Option<&'a mut TransitionMemo>,
+    stage: Stage,
+    now_ms: u64,
 }
 
 /// [`update`]'s critical section; also says what the client had done
@@ -412,17 +403,20 @@ pub fn update(
 /// `min` requests in the session, or a quiet record) is decided on here,
 /// on the record in place, when its lesson is cheap: the record is copied
 /// out (into `copy`) only for scoring. Without, always copied out.
-#[allow(clippy::too_many_arguments)]
 fn update_stage(
     shared: &Shared,
     (key, place): (ClientKey, Place),
-    facts: &RequestFacts,
-    (baseline, memo): (&AppBaseline, Option<&mut TransitionMemo>),
-    now_ms: u64,
-    stage: Stage,
+    added: Addend<'_>,
     min: Option<u32>,
     copy: &mut Option<ClientState>,
 ) -> Option<(Step, Observation, (bool, Prior))> {
+    let Addend {
+        facts,
+        baseline,
+        memo,
+        stage,
+        now_ms,
+    } = added;
     let now_s = (now_ms / 1000) as u32;
     let done = shared.clients.upsert_uncounted(
         place,

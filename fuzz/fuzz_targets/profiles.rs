@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use libfuzzer_sys::fuzz_target;
 use ngx_http_api_abuse_module::config::Profiles;
-use ngx_http_api_abuse_module::engine::{self, Learner};
+use ngx_http_api_abuse_module::engine::{self, Context, Learner};
 use ngx_http_api_abuse_module::request::RequestView;
 use ngx_http_api_abuse_module::shared::Shared;
 use ngx_http_api_abuse_module::table::client_key;
@@ -60,15 +60,17 @@ fuzz_target!(|data: &[u8]| {
                 .first()
                 .map_or("default", String::as_str);
             if let Some(out) = engine::observe(
-                shared,
+                &Context {
+                    shared,
+                    profile,
+                    app: app.as_bytes(),
+                    key,
+                    client: addr,
+                    monitor: false,
+                    now_ms: now * 1000 + i * 200,
+                },
                 &mut learner,
-                profile,
-                app.as_bytes(),
-                key,
-                addr,
                 &view,
-                false,
-                now * 1000 + i * 200,
             ) {
                 assert_json("event", out.event.trim_end());
             }

@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use libfuzzer_sys::fuzz_target;
 use ngx_http_api_abuse_module::config::Profiles;
 use ngx_http_api_abuse_module::detect::template;
-use ngx_http_api_abuse_module::engine::{self, Learner};
+use ngx_http_api_abuse_module::engine::{self, Context, Learner};
 use ngx_http_api_abuse_module::model::AttackClass;
 use ngx_http_api_abuse_module::request::RequestView;
 use ngx_http_api_abuse_module::shared::Shared;
@@ -83,15 +83,17 @@ fuzz_target!(|data: &[u8]| {
         PROFILE.with(|p| {
             let profile = &p.profiles[0];
             if let Some(out) = engine::observe(
-                shared,
+                &Context {
+                    shared,
+                    profile,
+                    app: b"fuzz",
+                    key,
+                    client: addr,
+                    monitor: false,
+                    now_ms,
+                },
                 &mut learner,
-                profile,
-                b"fuzz",
-                key,
-                addr,
                 &view,
-                false,
-                now_ms,
             ) {
                 assert!(out.event.ends_with('\n'));
                 assert_json("event", out.event.trim_end());

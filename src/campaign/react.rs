@@ -3,8 +3,6 @@
 //! maybe start a campaign), [`check`] in the PREACCESS phase (does the
 //! request match an active campaign: list the address, refuse it).
 
-use std::net::IpAddr;
-
 use serde::Serialize;
 
 use super::fingerprint::{address_hash, neighbourhood};
@@ -12,10 +10,9 @@ use super::{Class, Feed, Fingerprint, Metric, Prior, Report, LIST_SECS};
 use crate::config::{Profile, Reaction};
 use crate::detect::state::{C, SESSION_IDLE_MS};
 use crate::detect::ClientState;
-use crate::engine::{app_key, rfc3339};
+use crate::engine::{app_key, rfc3339, Context};
 use crate::model::SensitiveKind;
 use crate::shared::{ListKind, ListRecord, Shared, ORIGIN_DETECTION};
-use crate::table::ClientKey;
 
 /// What the client did before this request (`None`: no record).
 pub fn prior_of(state: Option<&ClientState>, now_ms: u64) -> Prior {
@@ -60,25 +57,29 @@ impl Target {
     }
 }
 
-/// Counts a finished request towards its application's rates. `known`:
-/// the client had a record before this request. Returns the events-file
+/// Counts a finished request of `cx`'s client towards its application's
+/// rates (the context's `key` and `monitor` are not read: nothing is
+/// listed here). `known`: the client had a record before this request,
+/// `prior` what it had done (see [`prior_of`]). Returns the events-file
 /// line and the error-log line of a campaign it started. `fingerprint` is
 /// asked for only when the request counts towards a rate or is evidence
 /// (most requests are neither, and it costs value hashes).
-#[allow(clippy::too_many_arguments)]
 pub fn feed(
-    shared: &Shared,
-    profile: &Profile,
-    app: &[u8],
-    addr: IpAddr,
+    cx: &Context<'_>,
     fingerprint: impl FnOnce() -> Fingerprint,
     target: Target,
     status: u16,
-    known: bool,
-    prior: Prior,
+    (known, prior): (bool, Prior),
     user_agent: Option<&[u8]>,
-    now_ms: u64,
 ) -> Option<(String, String)> {
+    let Context {
+        shared,
+        profile,
+        app,
+        client: addr,
+        now_ms,
+        ..
+    } = *cx;
     let class = target.class();
     let mut metrics = 0;
     if matches!(status, 401 | 403) {
@@ -206,23 +207,26 @@ pub fn active_for<'a>(
         .filter(|c| c.any_active(now_s))
 }
 
-/// Checks a request against the application's active campaigns. Costs one
-/// scan of a few atomics when none is active; `target` is asked for only
-/// when one is.
-#[allow(clippy::too_many_arguments)]
+/// Checks a request of `cx`'s client against the application's active
+/// campaigns. Costs one scan of a few atomics when none is active;
+/// `target` is asked for only when one is. `graylisted`: the client is
+/// gray- or challenge-listed already.
 pub fn check(
-    shared: &Shared,
-    profile: &Profile,
-    app: &[u8],
-    key: ClientKey,
-    addr: IpAddr,
+    cx: &Context<'_>,
     fingerprint: &Fingerprint,
     (method, path): (&[u8], &[u8]),
     target: impl FnOnce() -> Target,
     graylisted: bool,
-    monitor: bool,
-    now_ms: u64,
 ) -> Option<Hit> {
+    let Context {
+        shared,
+        profile,
+        app,
+        key,
+        client: addr,
+        monitor,
+        now_ms,
+    } = *cx;
     let now_s = (now_ms / 1000) as u32;
     let campaigns = active_for(shared, app, now_s)?;
     let target = target();

@@ -205,15 +205,17 @@ fn observe_detects_lists_once_and_reports() {
             ..login(401)
         };
         if let Some(o) = observe(
-            &z.shared,
+            &Context {
+                shared: &z.shared,
+                profile: &p.profiles[0],
+                app: b"shop",
+                key: 9,
+                client,
+                monitor: false,
+                now_ms: T0 + i * 700,
+            },
             &mut learner,
-            &p.profiles[0],
-            b"shop",
-            9,
-            client,
             &view,
-            false,
-            T0 + i * 700,
         ) {
             outcomes.push(o);
         }
@@ -282,15 +284,17 @@ fn workers_learn_through_deltas_merged_into_the_zone() {
                     ..Default::default()
                 };
                 observe(
-                    &z.shared,
+                    &Context {
+                        shared: &z.shared,
+                        profile: prof,
+                        app: b"shop",
+                        key: n + c,
+                        client: IpAddr::V4(Ipv4Addr::LOCALHOST),
+                        monitor: false,
+                        now_ms: t,
+                    },
                     w,
-                    prof,
-                    b"shop",
-                    n + c,
-                    IpAddr::V4(Ipv4Addr::LOCALHOST),
                     &view,
-                    false,
-                    t,
                 );
             }
         }
@@ -446,15 +450,17 @@ fn the_request_path_does_not_allocate() {
             };
             let key = u128::from(i % 5000) + 1;
             let out = observe(
-                &z.shared,
+                &Context {
+                    shared: &z.shared,
+                    profile: prof,
+                    app: b"shop",
+                    key,
+                    client: IpAddr::V4(Ipv4Addr::LOCALHOST),
+                    monitor: false,
+                    now_ms: T0 + i * 37,
+                },
                 learner,
-                prof,
-                b"shop",
-                key,
-                IpAddr::V4(Ipv4Addr::LOCALHOST),
                 &view,
-                false,
-                T0 + i * 37,
             );
             assert!(out.is_none(), "people, not bots");
         }
@@ -473,32 +479,36 @@ fn the_request_path_does_not_allocate() {
     );
 }
 
-/// A credential stuffer's requests from `from` on, `gap_ms` apart.
-#[allow(clippy::too_many_arguments)]
-fn stuff(
-    z: &crate::shared::tests::HeapZone,
-    learner: &mut Learner,
-    profile: &Profile,
+/// The credential stuffer of [`stuff`]: client `key` at 203.0.113.10 in
+/// the application "shop", from `from` on.
+fn stuffer<'a>(
+    z: &'a crate::shared::tests::HeapZone,
+    profile: &'a Profile,
     monitor: bool,
     key: ClientKey,
     from: u64,
-    n: u64,
-    gap_ms: u64,
-) -> Vec<Outcome> {
-    let client = IpAddr::V4(Ipv4Addr::new(203, 0, 113, 10));
+) -> Context<'a> {
+    Context {
+        shared: &z.shared,
+        profile,
+        app: b"shop",
+        key,
+        client: IpAddr::V4(Ipv4Addr::new(203, 0, 113, 10)),
+        monitor,
+        now_ms: from,
+    }
+}
+
+/// A credential stuffer's `n` requests from `from.now_ms` on, `gap_ms`
+/// apart.
+fn stuff(learner: &mut Learner, from: Context<'_>, n: u64, gap_ms: u64) -> Vec<Outcome> {
     (0..n)
         .filter_map(|i| {
-            observe(
-                &z.shared,
-                learner,
-                profile,
-                b"shop",
-                key,
-                client,
-                &login(401),
-                monitor,
-                from + i * gap_ms,
-            )
+            let cx = Context {
+                now_ms: from.now_ms + i * gap_ms,
+                ..from
+            };
+            observe(&cx, learner, &login(401))
         })
         // A fast stuffer may also be reported once as another type.
         .filter(|o| o.bot == BotType::CredentialStuffing)
@@ -511,7 +521,12 @@ fn a_graylisted_client_that_goes_on_is_listed_again_when_its_entry_expires() {
     let p = profiles("graylist", "10m");
     let mut l = Learner::new();
     // every 5 s for 9 minutes: detected once, then still graylisted
-    let first = stuff(&z, &mut l, &p.profiles[0], false, 21, T0, 108, 5_000);
+    let first = stuff(
+        &mut l,
+        stuffer(&z, &p.profiles[0], false, 21, T0),
+        108,
+        5_000,
+    );
     assert_eq!(first.len(), 1, "one detection while listed");
     let offences = z.shared.offences(21);
     let entry = z
@@ -521,12 +536,8 @@ fn a_graylisted_client_that_goes_on_is_listed_again_when_its_entry_expires() {
     // the entry expires; the client is still at it, in the same session
     // (never 30 minutes silent)
     let again = stuff(
-        &z,
         &mut l,
-        &p.profiles[0],
-        false,
-        21,
-        T0 + 540_000,
+        stuffer(&z, &p.profiles[0], false, 21, T0 + 540_000),
         300,
         5_000,
     );
@@ -546,33 +557,35 @@ fn a_monitor_only_detection_does_not_keep_an_enforcing_profile_from_listing() {
     let deny = profiles("denylist", "1h");
     let mut l = Learner::new();
     // a monitor profile: one event, nothing listed, no second event
-    let m = stuff(&z, &mut l, &monitor.profiles[0], false, 22, T0, 40, 700);
+    let m = stuff(
+        &mut l,
+        stuffer(&z, &monitor.profiles[0], false, 22, T0),
+        40,
+        700,
+    );
     assert_eq!(m.len(), 1);
     assert!(z.shared.listed(22, (T0 / 1000) as u32 + 30).is_none());
     // the same client in an enforcing location: listed at once
     let d = stuff(
-        &z,
         &mut l,
-        &deny.profiles[0],
-        false,
-        22,
-        T0 + 28_000,
+        stuffer(&z, &deny.profiles[0], false, 22, T0 + 28_000),
         3,
         700,
     );
     assert_eq!(d.len(), 1);
     assert!(z.shared.listed(22, (T0 / 1000) as u32 + 31).is_some());
     // `api_abuse monitor` (a monitor location) likewise
-    let m = stuff(&z, &mut l, &deny.profiles[0], true, 23, T0, 40, 700);
+    let m = stuff(
+        &mut l,
+        stuffer(&z, &deny.profiles[0], true, 23, T0),
+        40,
+        700,
+    );
     assert_eq!(m.len(), 1);
     assert!(z.shared.listed(23, (T0 / 1000) as u32 + 30).is_none());
     let d = stuff(
-        &z,
         &mut l,
-        &deny.profiles[0],
-        false,
-        23,
-        T0 + 28_000,
+        stuffer(&z, &deny.profiles[0], false, 23, T0 + 28_000),
         3,
         700,
     );
@@ -601,7 +614,7 @@ fn a_listing_that_failed_is_retried() {
     }
     let p = profiles("denylist", "1h");
     let mut l = Learner::new();
-    let failed = stuff(&z, &mut l, &p.profiles[0], false, 24, T0, 40, 700);
+    let failed = stuff(&mut l, stuffer(&z, &p.profiles[0], false, 24, T0), 40, 700);
     assert_eq!(failed.len(), 1, "detected, not listed");
     assert!(z.shared.listed(24, now + 30).is_none());
     // room again (an operator removed entries)
@@ -609,10 +622,20 @@ fn a_listing_that_failed_is_retried() {
         z.shared.unlist(old);
     }
     // no retry for a minute, then listed
-    let soon = stuff(&z, &mut l, &p.profiles[0], false, 24, T0 + 28_000, 10, 1000);
+    let soon = stuff(
+        &mut l,
+        stuffer(&z, &p.profiles[0], false, 24, T0 + 28_000),
+        10,
+        1000,
+    );
     assert!(soon.is_empty());
     let from = T0 + 28_000 + RELIST_RETRY_SECS * 1000;
-    let later = stuff(&z, &mut l, &p.profiles[0], false, 24, from, 5, 1000);
+    let later = stuff(
+        &mut l,
+        stuffer(&z, &p.profiles[0], false, 24, from),
+        5,
+        1000,
+    );
     assert_eq!(later.len(), 1);
     assert!(z.shared.listed(24, now + 100).is_some());
 }
@@ -623,13 +646,18 @@ fn a_removed_entry_lets_detection_start_over() {
     let p = profiles("denylist", "1h");
     let mut l = Learner::new();
     assert_eq!(
-        stuff(&z, &mut l, &p.profiles[0], false, 25, T0, 40, 700).len(),
+        stuff(&mut l, stuffer(&z, &p.profiles[0], false, 25, T0), 40, 700).len(),
         1
     );
     assert!(z.shared.unlist(25), "an operator unblocks it");
     // its state went with the entry: no instant re-listing, but a client
     // that goes on is detected again from fresh evidence
-    let after = stuff(&z, &mut l, &p.profiles[0], false, 25, T0 + 30_000, 40, 700);
+    let after = stuff(
+        &mut l,
+        stuffer(&z, &p.profiles[0], false, 25, T0 + 30_000),
+        40,
+        700,
+    );
     assert_eq!(after.len(), 1);
     assert!(
         z.shared.offences(25) <= 2,
@@ -643,15 +671,17 @@ fn stuff_login(z: &crate::shared::tests::HeapZone, p: &Profiles, n: u64) -> Vec<
     (0..n)
         .filter_map(|i| {
             observe(
-                &z.shared,
+                &Context {
+                    shared: &z.shared,
+                    profile: &p.profiles[0],
+                    app: b"shop",
+                    key: 9,
+                    client,
+                    monitor: false,
+                    now_ms: T0 + i * 700,
+                },
                 &mut learner,
-                &p.profiles[0],
-                b"shop",
-                9,
-                client,
                 &login(401),
-                false,
-                T0 + i * 700,
             )
         })
         .collect()

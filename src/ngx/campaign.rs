@@ -1,50 +1,54 @@
 //! Campaign glue: the PREACCESS check and the LOG-phase feed of
 //! `crate::campaign::react`, with the request's fields taken from nginx.
 
-use std::net::IpAddr;
 use std::sync::atomic::Ordering::Relaxed;
 
-use ngx::ffi::{ngx_http_request_t, ngx_int_t};
+use ngx::ffi::ngx_int_t;
 
-use super::conf::{LocConf, MainConf, Mode};
+use super::conf::{MainConf, Mode};
 use super::events::write as write_event;
-use super::handlers::{log_request, Action, Ctx};
+use super::handlers::{log_request, Action, Ctx, Phase};
 use super::util::{bytes, now_ms};
 use crate::campaign::react;
 use crate::campaign::Prior;
-use crate::config::Profiles;
+use crate::engine::Context;
 use crate::shared::Shared;
 use crate::table::ClientKey;
 
 /// The status to refuse the request with, when it matches an active
 /// campaign of its application and the profile refuses.
 ///
+/// `graylisted`: the client is gray- or challenge-listed already.
+///
 /// # Safety
-/// `r` must be a live request.
-#[allow(clippy::too_many_arguments)]
-pub unsafe fn preaccess(
-    r: *mut ngx_http_request_t,
-    shared: &Shared,
-    mcf: &MainConf,
-    lcf: &LocConf,
-    profiles: Option<&Profiles>,
-    key: ClientKey,
-    addr: IpAddr,
-    ctx: &mut Ctx,
-    graylisted: bool,
-) -> Option<ngx_int_t> {
+/// `phase.r` must be a live request.
+pub unsafe fn preaccess(phase: &Phase<'_>, ctx: &mut Ctx, graylisted: bool) -> Option<ngx_int_t> {
+    let Phase {
+        r,
+        shared,
+        mcf,
+        lcf,
+        profiles,
+        key,
+        addr,
+    } = *phase;
     let app = lcf.app();
     let profile = profiles?.profile_for(app)?;
     // SAFETY: the caller passes a live request.
     let req = unsafe { &*r };
     let monitor = lcf.mode == Mode::Monitor;
     let fingerprint = ctx.fingerprint.finish();
-    let hit = react::check(
+    let cx = Context {
         shared,
         profile,
         app,
         key,
-        addr,
+        client: addr,
+        monitor,
+        now_ms: now_ms(),
+    };
+    let hit = react::check(
+        &cx,
         &fingerprint,
         (bytes(&req.method_name), bytes(&req.uri)),
         || {
@@ -56,8 +60,6 @@ pub unsafe fn preaccess(
             }
         },
         graylisted,
-        monitor,
-        now_ms(),
     )?;
     ctx.bot = Some(hit.bot);
     ctx.confidence = 100;
@@ -80,20 +82,7 @@ pub unsafe fn preaccess(
             .filter(|e| e.kind() == Some(crate::shared::ListKind::Challenge))
         {
             // SAFETY: the caller's live request, its headers not sent.
-            return unsafe {
-                super::challenge::preaccess(
-                    r,
-                    shared,
-                    mcf,
-                    lcf,
-                    profiles,
-                    key,
-                    addr,
-                    ctx,
-                    entry,
-                    now_s * 1000,
-                )
-            };
+            return unsafe { super::challenge::preaccess(phase, ctx, entry, now_s * 1000) };
         }
     }
     if !hit.refuse {
@@ -138,38 +127,48 @@ pub fn before_redirect(shared: &Shared, key: ClientKey, now_ms: u64) -> (bool, P
         .unwrap_or((false, Prior::Nothing))
 }
 
-/// Counts a finished request towards its application's campaign rates.
+/// Counts a finished request towards its application's campaign rates
+/// (`profile`: the one that covers it; `before`: what the client had done
+/// before it, see [`before`]).
 ///
 /// # Safety
-/// `r` must be a live request.
-#[allow(clippy::too_many_arguments)]
+/// `phase.r` must be a live request.
 pub unsafe fn log(
-    r: *mut ngx_http_request_t,
-    shared: &Shared,
-    mcf: &MainConf,
-    lcf: &LocConf,
+    phase: &Phase<'_>,
     profile: &crate::config::Profile,
-    addr: IpAddr,
     ctx: &Ctx,
     target: react::Target,
     status: u16,
-    (known, prior): (bool, Prior),
+    before: (bool, Prior),
 ) {
+    let Phase {
+        r,
+        shared,
+        mcf,
+        lcf,
+        key,
+        addr,
+        ..
+    } = *phase;
     // SAFETY: the caller passes a live request; its header values live in
     // its pool.
     let user_agent = unsafe { (*r).headers_in.user_agent.as_ref() }.map(|h| bytes(&h.value));
-    if let Some((line, summary)) = react::feed(
+    let cx = Context {
         shared,
         profile,
-        lcf.app(),
-        addr,
+        app: lcf.app(),
+        key,
+        client: addr,
+        monitor: lcf.mode == Mode::Monitor,
+        now_ms: now_ms(),
+    };
+    if let Some((line, summary)) = react::feed(
+        &cx,
         || ctx.fingerprint.finish(),
         target,
         status,
-        known,
-        prior,
+        before,
         user_agent,
-        now_ms(),
     ) {
         publish(shared, mcf, &line, now_ms() / 1000);
         // SAFETY: a live request (its connection's log).

@@ -3,7 +3,6 @@
 //! go on; otherwise the client gets the page or the JSON error, is counted,
 //! and is escalated to its profile's list after `challenge_failures`.
 
-use std::net::IpAddr;
 use std::sync::atomic::Ordering::Relaxed;
 
 use ngx::ffi::{
@@ -12,12 +11,12 @@ use ngx::ffi::{
     NGX_HTTP_SPECIAL_RESPONSE,
 };
 
-use super::conf::{LocConf, MainConf, Mode};
+use super::conf::Mode;
 use super::events::write as write_event;
-use super::handlers::{Action, Ctx};
+use super::handlers::{Action, Ctx, Phase};
 use super::util::{add_header, bytes, send};
 use crate::challenge::{self, page, token, Counter, Event, Verdict};
-use crate::config::{Lifetime, Profiles, Reaction};
+use crate::config::{Lifetime, Reaction};
 use crate::engine::{list_kind, rfc3339};
 use crate::shared::{ListRecord, Listed, Shared, ORIGIN_DETECTION};
 use crate::table::ClientKey;
@@ -31,21 +30,25 @@ pub const JSON_STATUS: u16 = 429;
 /// (a valid cookie, monitor mode, or escalated to the graylist); `Some(rc)`,
 /// return `rc` (answered, or refused after escalating to the denylist).
 ///
+/// `entry` is the client's run-time list entry.
+///
 /// # Safety
-/// `r` must be a live request whose headers have not been sent.
-#[allow(clippy::too_many_arguments)]
+/// `phase.r` must be a live request whose headers have not been sent.
 pub unsafe fn preaccess(
-    r: *mut ngx_http_request_t,
-    shared: &Shared,
-    mcf: &MainConf,
-    lcf: &LocConf,
-    profiles: Option<&Profiles>,
-    key: ClientKey,
-    addr: IpAddr,
+    phase: &Phase<'_>,
     ctx: &mut Ctx,
     entry: ListRecord,
     now_ms: u64,
 ) -> Option<ngx_int_t> {
+    let Phase {
+        r,
+        shared,
+        mcf,
+        lcf,
+        profiles,
+        key,
+        addr,
+    } = *phase;
     let now_s = now_ms / 1000;
     let app = lcf.app();
     let profile = profiles.and_then(|p| p.profile_for(app));

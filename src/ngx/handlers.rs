@@ -167,6 +167,26 @@ struct Confs {
     lcf: &'static LocConf,
 }
 
+/// One request in a phase handler, with what the handler's stages (the
+/// challenge, the campaign check, detection, the campaign feed) read: the
+/// request, the zone, the confs, this worker's profiles and the client.
+/// Made once per handler run; the request's [`Ctx`] goes beside it, as
+/// the stages write it.
+#[derive(Clone, Copy)]
+pub struct Phase<'a> {
+    /// The live request the handler runs for (every stage taking a
+    /// `Phase` is `unsafe` for it).
+    pub r: *mut ngx_http_request_t,
+    pub shared: &'a crate::shared::Shared,
+    pub mcf: &'a MainConf,
+    pub lcf: &'a LocConf,
+    /// `None`: no profiles loaded.
+    pub profiles: Option<&'a crate::config::Profiles>,
+    /// The client's key in the zone's tables.
+    pub key: crate::table::ClientKey,
+    pub addr: std::net::IpAddr,
+}
+
 /// The module's confs for a request, `None` where the module is off.
 ///
 /// # Safety
@@ -268,6 +288,15 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
     // SAFETY: see above.
     let country = unsafe { country(r, mcf) };
     let profiles = worker::profiles();
+    let phase = Phase {
+        r,
+        shared,
+        mcf,
+        lcf,
+        profiles: profiles.as_deref(),
+        key,
+        addr,
+    };
     let runtime = shared.listed(key, now_s);
     let decision = access::decide(
         profiles.as_deref(),
@@ -288,12 +317,9 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
         _ => Action::Pass,
     };
     if let (false, ListTag::Challenge, Some(entry)) = (decision.refuse, decision.list, runtime) {
-        let p = profiles.as_deref();
         let now = u64::from(now_s) * 1000;
         // SAFETY: see above.
-        let rc = unsafe {
-            super::challenge::preaccess(r, shared, mcf, lcf, p, key, addr, ctx, entry, now)
-        };
+        let rc = unsafe { super::challenge::preaccess(&phase, ctx, entry, now) };
         if let Some(rc) = rc {
             return rc;
         }
@@ -320,10 +346,8 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
         // a challenged client is not listed again by a gray or challenge
         // campaign reaction (it already is, at least as strictly)
         let gray = matches!(decision.list, ListTag::Gray | ListTag::Challenge);
-        let p = profiles.as_deref();
         // SAFETY: see above.
-        let rc =
-            unsafe { super::campaign::preaccess(r, shared, mcf, lcf, p, key, addr, ctx, gray) };
+        let rc = unsafe { super::campaign::preaccess(&phase, ctx, gray) };
         if let Some(rc) = rc {
             return rc;
         }
@@ -332,8 +356,7 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
     let mut decision = decision;
     if matches!(ctx.action, Action::Pass | Action::Monitor) && (!decision.refuse || monitor) {
         // SAFETY: see above.
-        let listed =
-            unsafe { detect_start(r, shared, mcf, lcf, profiles.as_deref(), key, addr, ctx) };
+        let listed = unsafe { detect_start(&phase, ctx) };
         if !internal {
             // A later pass of this request (an index redirect) takes what
             // the client had done before it from here, not from the record
@@ -356,12 +379,9 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
                 (decision.refuse, decision.list, runtime)
             {
                 // Challenged by this very request: it gets the challenge.
-                let p = profiles.as_deref();
                 let now = u64::from(now_s) * 1000;
                 // SAFETY: see above.
-                let rc = unsafe {
-                    super::challenge::preaccess(r, shared, mcf, lcf, p, key, addr, ctx, entry, now)
-                };
+                let rc = unsafe { super::challenge::preaccess(&phase, ctx, entry, now) };
                 if let Some(rc) = rc {
                     return rc;
                 }
@@ -417,18 +437,17 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
 /// this request's detection listed (or tried to list) the client.
 ///
 /// # Safety
-/// `r` must be the live request of a PREACCESS run.
-#[allow(clippy::too_many_arguments)]
-unsafe fn detect_start(
-    r: *mut ngx_http_request_t,
-    shared: &crate::shared::Shared,
-    mcf: &MainConf,
-    lcf: &LocConf,
-    profiles: Option<&crate::config::Profiles>,
-    key: crate::table::ClientKey,
-    addr: std::net::IpAddr,
-    ctx: &mut Ctx,
-) -> bool {
+/// `phase.r` must be the live request of a PREACCESS run.
+unsafe fn detect_start(phase: &Phase<'_>, ctx: &mut Ctx) -> bool {
+    let Phase {
+        r,
+        shared,
+        mcf,
+        lcf,
+        profiles,
+        key,
+        addr,
+    } = *phase;
     let Some(profile) = profiles.and_then(|p| super::profiles::profile_for(p, lcf.app())) else {
         return false;
     };
@@ -462,19 +481,17 @@ unsafe fn detect_start(
     let now = now_ms();
     let place = shared.clients.place(key);
     ctx.place = place;
+    let cx = crate::engine::Context {
+        shared,
+        profile,
+        app: lcf.app(),
+        key,
+        client: addr,
+        monitor: lcf.mode == Mode::Monitor,
+        now_ms: now,
+    };
     let started = crate::engine::learner::with_worker(|learner| {
-        crate::engine::begin_at(
-            shared,
-            learner,
-            profile,
-            lcf.app(),
-            (key, place),
-            addr,
-            &view,
-            &facts,
-            lcf.mode == Mode::Monitor,
-            now,
-        )
+        crate::engine::begin_at(&cx, learner, place, &view, &facts)
     });
     let outcome = match started {
         Some(s) => {
@@ -649,24 +666,21 @@ unsafe fn log_phase(r: *mut ngx_http_request_t) {
         .unwrap_or_else(|| super::campaign::before(shared, key, now_ms()));
     // SAFETY: see above.
     let (endpoint, sensitive) = unsafe { super::extract::endpoint_of(r, ctx, profile) };
-    // SAFETY: see above.
-    unsafe {
-        super::campaign::log(
-            r,
-            shared,
-            mcf,
-            lcf,
-            profile,
-            addr,
-            ctx,
-            crate::campaign::react::Target {
-                sensitive,
-                asset: endpoint.asset,
-            },
-            status,
-            before,
-        )
+    let phase = Phase {
+        r,
+        shared,
+        mcf,
+        lcf,
+        profiles: Some(profiles),
+        key,
+        addr,
     };
+    let target = crate::campaign::react::Target {
+        sensitive,
+        asset: endpoint.asset,
+    };
+    // SAFETY: see above.
+    unsafe { super::campaign::log(&phase, profile, ctx, target, status, before) };
 }
 
 /// Logs a line with the request's connection log (client, server, request).
