@@ -1,7 +1,8 @@
-//! The campaign stages of a request, in plain Rust: [`feed`] in the LOG phase
-//! (the status is known: count the request towards the application's rates,
-//! maybe start a campaign), [`check`] in the PREACCESS phase (does the
-//! request match an active campaign: list the address, refuse it).
+//! The campaign stages of a request, in plain Rust: [`counts`] then
+//! [`feed`] in the LOG phase (the status is known: what the request counts
+//! towards, then count it towards the application's rates, maybe start a
+//! campaign), [`check`] in the PREACCESS phase (does the request match an
+//! active campaign: list the address, refuse it).
 
 use serde::Serialize;
 
@@ -57,29 +58,29 @@ impl Target {
     }
 }
 
-/// Counts a finished request of `cx`'s client towards its application's
-/// rates (the context's `key` and `monitor` are not read: nothing is
-/// listed here). `known`: the client had a record before this request,
-/// `prior` what it had done (see [`prior_of`]). Returns the events-file
-/// line and the error-log line of a campaign it started. `fingerprint` is
-/// asked for only when the request counts towards a rate or is evidence
-/// (most requests are neither, and it costs value hashes).
-pub fn feed(
-    cx: &Context<'_>,
-    fingerprint: impl FnOnce() -> Fingerprint,
+/// What a finished request counts towards, before any of the zone is
+/// read (see [`counts`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Counted {
+    /// [`Metric::bit`]s.
+    metrics: u8,
+    class: Class,
+    prior: Prior,
+    /// A page after pages, from a client that claims a browser.
+    browser: bool,
+}
+
+/// What a finished request counts towards its application's rates, from
+/// the request alone: `None` (most requests) when it counts towards none
+/// and is no evidence, and [`feed`] has nothing to do. `known`: the client
+/// had a record before this request, `prior` what it had done (see
+/// [`prior_of`]).
+pub fn counts(
     target: Target,
     status: u16,
     (known, prior): (bool, Prior),
     user_agent: Option<&[u8]>,
-) -> Option<(String, String)> {
-    let Context {
-        shared,
-        profile,
-        app,
-        client: addr,
-        now_ms,
-        ..
-    } = *cx;
+) -> Option<Counted> {
     let class = target.class();
     let mut metrics = 0;
     if matches!(status, 401 | 403) {
@@ -101,6 +102,39 @@ pub fn feed(
     if metrics == 0 && !browser {
         return None;
     }
+    Some(Counted {
+        metrics,
+        class,
+        prior,
+        browser,
+    })
+}
+
+/// Counts a finished request of `cx`'s client towards its application's
+/// rates, as [`counts`] said (the context's `key` and `monitor` are not
+/// read: nothing is listed here). Returns the events-file line and the
+/// error-log line of a campaign it started. `fingerprint` is asked for
+/// only here, when the request counts towards a rate or is evidence (most
+/// requests are neither, and it costs value hashes).
+pub fn feed(
+    cx: &Context<'_>,
+    fingerprint: impl FnOnce() -> Fingerprint,
+    counted: Counted,
+) -> Option<(String, String)> {
+    let Context {
+        shared,
+        profile,
+        app,
+        client: addr,
+        now_ms,
+        ..
+    } = *cx;
+    let Counted {
+        metrics,
+        class,
+        prior,
+        browser,
+    } = counted;
     let all = shared.campaigns();
     let now_s = (now_ms / 1000) as u32;
     let mut feed = Feed {

@@ -552,3 +552,29 @@ fn feeds_that_are_no_evidence_never_read_the_address_hashes() {
     assert_eq!(fa.rates(now), fb.rates(now));
     assert!(reports > 0, "the sequence starts campaigns");
 }
+
+#[test]
+fn a_request_that_counts_towards_nothing_is_not_fed() {
+    use super::react::{counts, Target};
+    let page = Target::default();
+    let login = Target {
+        sensitive: Some(crate::model::SensitiveKind::Auth),
+        asset: false,
+    };
+    let asset = Target {
+        sensitive: None,
+        asset: true,
+    };
+    let firefox: &[u8] = b"Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0";
+    let curl: &[u8] = b"curl/8.5.0";
+    // A known client's ordinary page or asset: no rate, no evidence.
+    assert!(counts(page, 200, (true, Prior::Nothing), Some(firefox)).is_none());
+    assert!(counts(asset, 200, (true, Prior::Pages), Some(firefox)).is_none());
+    // Pages after pages are evidence from a browser only.
+    assert!(counts(page, 200, (true, Prior::Pages), Some(curl)).is_none());
+    assert!(counts(page, 200, (true, Prior::Pages), Some(firefox)).is_some());
+    // Each rate on its own: a first-seen client, a refusal, a sensitive call.
+    assert!(counts(page, 200, (false, Prior::Nothing), Some(curl)).is_some());
+    assert!(counts(asset, 401, (true, Prior::Nothing), None).is_some());
+    assert!(counts(login, 200, (true, Prior::Assets), None).is_some());
+}

@@ -128,8 +128,8 @@ pub fn before_redirect(shared: &Shared, key: ClientKey, now_ms: u64) -> (bool, P
 }
 
 /// Counts a finished request towards its application's campaign rates
-/// (`profile`: the one that covers it; `before`: what the client had done
-/// before it, see [`before`]).
+/// (`profile`: the one that covers it; `counted`: what it counts towards,
+/// see [`react::counts`]).
 ///
 /// # Safety
 /// `phase.r` must be a live request.
@@ -137,9 +137,7 @@ pub unsafe fn log(
     phase: &Phase<'_>,
     profile: &crate::config::Profile,
     ctx: &Ctx,
-    target: react::Target,
-    status: u16,
-    before: (bool, Prior),
+    counted: react::Counted,
 ) {
     let Phase {
         r,
@@ -150,9 +148,6 @@ pub unsafe fn log(
         addr,
         ..
     } = *phase;
-    // SAFETY: the caller passes a live request; its header values live in
-    // its pool.
-    let user_agent = unsafe { (*r).headers_in.user_agent.as_ref() }.map(|h| bytes(&h.value));
     let cx = Context {
         shared,
         profile,
@@ -162,14 +157,7 @@ pub unsafe fn log(
         monitor: lcf.mode == Mode::Monitor,
         now_ms: now_ms(),
     };
-    if let Some((line, summary)) = react::feed(
-        &cx,
-        || ctx.fingerprint.finish(),
-        target,
-        status,
-        before,
-        user_agent,
-    ) {
+    if let Some((line, summary)) = react::feed(&cx, || ctx.fingerprint.finish(), counted) {
         publish(shared, mcf, &line, now_ms() / 1000);
         // SAFETY: a live request (its connection's log).
         unsafe { log_request(r, lcf.log_level, &summary) };

@@ -666,6 +666,16 @@ unsafe fn log_phase(r: *mut ngx_http_request_t) {
         .unwrap_or_else(|| super::campaign::before(shared, key, now_ms()));
     // SAFETY: see above.
     let (endpoint, sensitive) = unsafe { super::extract::endpoint_of(r, ctx, profile) };
+    let target = crate::campaign::react::Target {
+        sensitive,
+        asset: endpoint.asset,
+    };
+    // SAFETY: see above; the header values live in the request's pool.
+    let ua = unsafe { req.headers_in.user_agent.as_ref() }.map(|h| bytes(&h.value));
+    // Most requests count towards no campaign rate: the zone is not read.
+    let Some(counted) = crate::campaign::react::counts(target, status, before, ua) else {
+        return;
+    };
     let phase = Phase {
         r,
         shared,
@@ -675,12 +685,8 @@ unsafe fn log_phase(r: *mut ngx_http_request_t) {
         key,
         addr,
     };
-    let target = crate::campaign::react::Target {
-        sensitive,
-        asset: endpoint.asset,
-    };
     // SAFETY: see above.
-    unsafe { super::campaign::log(&phase, profile, ctx, target, status, before) };
+    unsafe { super::campaign::log(&phase, profile, ctx, counted) };
 }
 
 /// Logs a line with the request's connection log (client, server, request).
