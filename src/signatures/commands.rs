@@ -1624,6 +1624,8 @@ const PROGRAMS: &[(&[u8], Word)] = &[
 pub const PREFIXES: &[&[u8]] = &[
     b"time", b"nohup", b"sudo", b"exec", b"env", b"nice", b"xargs", b"timeout", b"strace",
     b"which", b"whereis", b"command", b"builtin", b"setsid", b"busybox", b"su",
+    // Session 12 (CRS's evasion prefixes): the shell's `eval` and a tracer.
+    b"eval", b"ltrace",
 ];
 
 /// Where the names starting with each byte begin in [`PROGRAMS`] (the

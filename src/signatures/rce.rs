@@ -410,7 +410,12 @@ fn detect_view(n: &Normalized) -> bool {
         // A delay probe (blind injection): the whole value is `sleep N`.
         return true;
     }
-    if delay_or_echo(s) || java_serialized(s) || ansi_c_word(s) || powershell_env(s) {
+    if delay_or_echo(s)
+        || java_serialized(s)
+        || ansi_c_word(s)
+        || powershell_env(s)
+        || process_substitution(s)
+    {
         return true;
     }
     if n.has(trig::PAREN) && n.has(trig::QUOTE) && (concatenated_call(s) || computed_call(s)) {
@@ -990,6 +995,20 @@ fn command_at(s: &[u8], mut i: usize, context: Context, brace: bool) -> bool {
         return true;
     }
     !brace && program(s, w, j, context)
+}
+
+/// A value that is one process substitution (`<(lorem)`, `>(tee x)`,
+/// session 12, CRS 932130's shapes): Bash's own syntax, a command whose
+/// output or input becomes a file; the word inside starts with a letter
+/// and the `)` ends the value, within 128 bytes. ">(angry face" passes.
+fn process_substitution(s: &[u8]) -> bool {
+    let Some(rest) = s.strip_prefix(b"<(").or_else(|| s.strip_prefix(b">(")) else {
+        return false;
+    };
+    rest.first().is_some_and(u8::is_ascii_alphabetic)
+        && rest.len() <= 128
+        && rest.ends_with(b")")
+        && !rest[..rest.len() - 1].contains(&b')')
 }
 
 /// The whole value is cmd.exe's delay, `timeout /t N` (the Windows form of
@@ -1653,6 +1672,24 @@ fn command_line(s: &[u8]) -> bool {
             None => break,
         }
     }
+    // Session 12: a word that expands to nothing before the command
+    // (`$a ifconfig`, `$@ id`), as after a separator (`;$a cat x`): the
+    // shell drops it and runs the next word, read as after an assignment.
+    if !assigned && s.get(i) == Some(&b'$') {
+        if let Some(e) = empty_expansion(s, i) {
+            if s.get(e) == Some(&b' ') && s.get(e + 1).is_some_and(u8::is_ascii_lowercase) {
+                // A program that is no ordinary word runs alone or with
+                // anything (`$a ifconfig`); an ordinary one needs what it
+                // needs as the value's first word (`$a ls -la`, not
+                // "$total time").
+                let mut next = [0u8; 24];
+                let program = read_word(s, e + 1, &mut next)
+                    .is_some_and(|(n, _)| commands::lookup(&next[..n]) == Some(Word::Program));
+                i = e + 1;
+                assigned = program;
+            }
+        }
+    }
     let mut word = [0u8; 24];
     let Some((len, j)) = read_word(s, i, &mut word) else {
         // `$ifconfig`, `$whoami`: a program's name expanded as the command.
@@ -1757,6 +1794,18 @@ fn command_line(s: &[u8]) -> bool {
     if commands::PREFIXES.contains(&w) {
         let mut next = [0u8; 24];
         let mut k = j + 1;
+        // `timeout 5 id`, `timeout 10s id`: the duration, then the program.
+        if w == b"timeout" {
+            let d = s[k..]
+                .iter()
+                .take(8)
+                .take_while(|b| b.is_ascii_digit())
+                .count();
+            let unit = usize::from(matches!(s.get(k + d), Some(b's' | b'm' | b'h' | b'd')));
+            if d > 0 && s.get(k + d + unit) == Some(&b' ') {
+                k += d + unit + 1;
+            }
+        }
         for _ in 0..2 {
             match assignment(s, k) {
                 Some(e) => k = e,
@@ -3824,7 +3873,14 @@ fn arithmetic(t: &[u8]) -> bool {
     if t.get(len) != Some(&b']') {
         return false;
     }
-    let e = &t[..len];
+    // Spaces around the operator are the shell's too (`$[ c - d ]`).
+    let mut buf = [0u8; 32];
+    let mut n = 0;
+    for &b in t[..len].iter().filter(|&&b| b != b' ') {
+        buf[n] = b;
+        n += 1;
+    }
+    let e = &buf[..n];
     e.windows(3).any(|w| {
         w[0].is_ascii_alphanumeric()
             && matches!(w[1], b'+' | b'-' | b'*' | b'/' | b'%')
@@ -4266,6 +4322,31 @@ mod tests {
             "Netstat", "whoamis", "id", "pwd", "hostname", "reboot", "bash", "ls",
         ] {
             assert!(!probe_command(t.as_bytes()), "{t}");
+        }
+        for p in [
+            // CRS's evasion prefixes and shell expressions.
+            "eval whoami",
+            "ltrace ifconfig",
+            "timeout 5 whoami",
+            "timeout 10s ls -la",
+            "$[ c - d ]",
+            "<(lorem)",
+            ">(tee x)",
+            "$a ifconfig",
+            "$@ whoami",
+        ] {
+            assert!(rce(p), "{p}");
+        }
+        for p in [
+            "timeout 5 minutes",
+            "$[ 0 ]",
+            ">(angry face",
+            "<(a) and (b)",
+            "$total time",
+            "$price id card",
+            "eval the results",
+        ] {
+            assert!(!rce(p), "{p}");
         }
         for p in [
             "imagepng($im, '/var/www/x.php')",
