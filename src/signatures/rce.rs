@@ -4334,6 +4334,10 @@ mod tests {
             ">(tee x)",
             "$a ifconfig",
             "$@ whoami",
+            // PowerShell cmdlets of CRS 932120's list with an argument.
+            "Get-CimInstance -ClassName Win32_Process",
+            "x;Get-PSSession -Name x",
+            "ConvertTo-Html -InputObject x",
         ] {
             assert!(rce(p), "{p}");
         }
@@ -4345,6 +4349,8 @@ mod tests {
             "$total time",
             "$price id card",
             "eval the results",
+            "Get-Date",
+            "how to use convertto-html",
         ] {
             assert!(!rce(p), "{p}");
         }
