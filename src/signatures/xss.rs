@@ -572,7 +572,7 @@ fn attr_value<'a>(attrs: &'a [u8], name: &[u8]) -> Option<&'a [u8]> {
             continue;
         }
         let mut v = at + name.len();
-        while matches!(attrs.get(v), Some(b' ' | b'\n' | b'/')) {
+        while matches!(attrs.get(v), Some(b' ' | b'\n' | b'/' | b'+')) {
             v += 1;
         }
         if attrs.get(v) != Some(&b'=') {
@@ -611,8 +611,11 @@ fn dangerous_attrs(tag: &[u8], attrs: &[u8]) -> bool {
         }
         let name = &attrs[start..k];
         let mut v = k;
-        // `onerror/=`, `href / =`: a slash between name and `=` is dropped.
-        while matches!(attrs.get(v), Some(b' ' | b'\n' | b'/')) {
+        // `onerror/=`, `href / =`: a slash between name and `=` is dropped;
+        // `onmouseover+=+confirm()`: a `+` there is the space of a form or a
+        // decoder that reads `+` as one, as after the tag name (XSStrike
+        // sends it so, percent-encoded).
+        while matches!(attrs.get(v), Some(b' ' | b'\n' | b'/' | b'+')) {
             v += 1;
         }
         let has_value = attrs.get(v) == Some(&b'=');
@@ -950,7 +953,7 @@ fn loose_handler(s: &[u8]) -> bool {
             continue;
         }
         let name = &s[at + 2..j];
-        while matches!(s.get(j), Some(b' ' | b'\n')) {
+        while matches!(s.get(j), Some(b' ' | b'\n' | b'+')) {
             j += 1;
         }
         if s.get(j) != Some(&b'=') {
@@ -1433,6 +1436,13 @@ mod tests {
             "%253Cscript%253Ealert(1)%253C/script%253E",
             "<div style=\"xss:\\0065xpression(alert(1))\">",
             "<p style=\"w:exp\\ression(x)\">",
+            // XSStrike's vectors: the tag name and the handler split by a
+            // tab, CR, LF or `/+/`, and a literal `+` around the `=`.
+            "<A%09ONPoINTerENTER%2B=%2Bconfirm()%0dx//",
+            "<D3V%0donMoUSEOvEr%2B=%2B(prompt)``//",
+            "<DETAILs/%2B/ONTOgGlE%2B=%2B(confirm)()//",
+            "<html%0aoNmOuSEOVER%2B=%2Bconfirm()//",
+            "\" onfocus%2B=%2Balert(1) autofocus x=\"",
         ] {
             assert!(xss(p), "{p}");
         }
@@ -1455,6 +1465,8 @@ mod tests {
             "please confirm (yes/no)",
             "call on=monday",
             "Use `alert()` in the console",
+            "<b>c++</b> and on+=1 in the loop",
+            "<p>a online+=b</p>",
         ] {
             assert!(!xss(p), "{p}");
         }
