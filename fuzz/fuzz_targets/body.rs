@@ -1,12 +1,13 @@
 //! The field parsers (query/form, cookies, JSON, multipart, XML, raw text):
-//! every field handed on is a view of the input, a stop request is obeyed,
+//! every field handed on is a view of the input (text decoded from base64
+//! excepted: it is marked, and shorter), a stop request is obeyed,
 //! and the whole request scan over a body of that type does not panic.
 //! Input: parser number byte, then `content-type` up to the first newline,
 //! then the body.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
-use ngx_http_api_abuse_module::signatures::fuzzing::parse_fields;
+use ngx_http_api_abuse_module::signatures::fuzzing::{parse_fields, BASE64_SPAN, DECODED};
 use ngx_http_api_abuse_module::signatures::{inspect_all, Input};
 use ngx_http_api_abuse_module_fuzz::{assert_within, split};
 
@@ -17,8 +18,14 @@ fuzz_target!(|data: &[u8]| {
     let [content_type, body] = split::<2>(rest, b'\n');
     let mut seen = 0usize;
     let stop_after = usize::from(which >> 4);
-    let finished = parse_fields(which, body, content_type, &mut |_kind, raw, _, _| {
-        assert_within(body, raw);
+    let finished = parse_fields(which, body, content_type, &mut |kind, raw, _, _| {
+        if kind & DECODED == 0 {
+            assert_within(body, raw);
+        } else {
+            // Text decoded from base64: at most BASE64_SPAN bytes, fewer
+            // than the input it came from.
+            assert!(raw.len() <= BASE64_SPAN && raw.len() < body.len());
+        }
         seen += 1;
         stop_after == 0 || seen < stop_after
     });

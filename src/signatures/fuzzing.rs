@@ -3,6 +3,7 @@
 //! the signatures module, and a fuzzer needs to reach them one by one. Not
 //! an API; nothing in the module uses it.
 
+pub use super::fields::BASE64_SPAN;
 use super::fields::{self, Kind, Visitor};
 use super::inject::{self, CrlfMode};
 use super::normalize::{normalize, Encoding, WINDOW};
@@ -11,6 +12,10 @@ use super::{probe, rce, sqli, traversal, xss};
 /// The body and header parsers, by number: 0 query/form, 1 cookies, 2 JSON,
 /// 3 multipart (with `content_type`), 4 XML text, 5 raw text.
 pub const PARSERS: u8 = 6;
+
+/// Marks the kind number of a field that is text decoded from base64 (in
+/// the parser's buffer, not a view of the input): `kind | DECODED`.
+pub const DECODED: u8 = 0x80;
 
 /// Sees one field: (kind number, raw bytes, plus-is-space, JSON string);
 /// returns false to stop.
@@ -23,6 +28,9 @@ pub fn parse_fields(which: u8, s: &[u8], content_type: &[u8], field: &mut FieldF
     impl Visitor for F<'_, '_> {
         fn field(&mut self, kind: Kind, raw: &[u8], enc: Encoding) -> bool {
             (self.0)(kind as u8, raw, enc.plus_is_space, enc.json)
+        }
+        fn decoded(&mut self, kind: Kind, text: &[u8]) -> bool {
+            (self.0)(kind as u8 | DECODED, text, false, false)
         }
     }
     let mut v = F(field);
