@@ -2789,17 +2789,24 @@ fn php_call_value(s: &[u8]) -> bool {
         }
         k += 1;
     }
+    // A call: the name is followed by `(` (a name that ends the value is
+    // none, and the checks below read past the parenthesis).
+    if s.get(k) != Some(&b'(') {
+        return false;
+    }
     // Code arguments, or none at all (`exec ()`, `file\n()`).
     let code_arg = matches!(s.get(k + 1), Some(b'$' | b'\'' | b'"' | b')'))
         || (matches!(name, b"exec" | b"eval") && single_token_call(s, k));
-    s.get(k) == Some(&b'(') && (commented || !(spaced && !code_arg && PHP_WORDS.contains(&name)))
+    commented || !(spaced && !code_arg && PHP_WORDS.contains(&name))
 }
 
 /// `exec (blah)`, `eval (x)` as the whole value: the call with one token
 /// as its argument and nothing after (`exec` and `eval` are the PHP words
 /// no label reads as: "System (default)" and "File (optional)" stay text).
 fn single_token_call(s: &[u8], open: usize) -> bool {
-    let arg = &s[open + 1..];
+    let Some(arg) = s.get(open + 1..) else {
+        return false;
+    };
     let len = arg
         .iter()
         .take(64)
@@ -4585,5 +4592,40 @@ mod require_tests {
         ] {
             assert!(rce(attack), "{attack}");
         }
+    }
+}
+
+#[cfg(test)]
+mod php_call_end_tests {
+    use super::super::{inspect_all, Input};
+
+    /// A PHP function's name that ends the value, after a breakout or with
+    /// only blanks after it, is no call and no panic (`single_token_call`
+    /// once sliced past the end: a panic caught at the FFI boundary left
+    /// the whole request uninspected, the rest of an attack included).
+    #[test]
+    fn a_name_at_the_end_of_the_value_is_no_call() {
+        for v in [
+            "'exec", "'exec ", "@eval", "(exec  ", "\"eval\n", "x/'exec", "a/@eval ",
+        ] {
+            for target in [
+                format!("/search?q={}", v.replace(' ', "+").replace('\n', "%0A")),
+                format!("/files/{}", v.replace(' ', "%20").replace('\n', "%0A")),
+            ] {
+                let f = inspect_all(&Input {
+                    target: target.as_bytes(),
+                    headers: &[],
+                    body: None,
+                });
+                assert!(f.strongest().is_none(), "{target:?}");
+            }
+        }
+        // The rest of the request is still read.
+        let f = inspect_all(&Input {
+            target: b"/search?a='exec&q=1'+union+select+password+from+users--",
+            headers: &[],
+            body: None,
+        });
+        assert!(f.strongest().is_some());
     }
 }
