@@ -25,7 +25,7 @@ use crate::table::{ClientKey, Record, Table, TableError};
 use crate::timeline::{HourCounter, Timeline};
 
 const MAGIC: u64 = 0x4150_4941_4255_5345; // "APIABUSE"
-const VERSION: u32 = 8;
+const VERSION: u32 = 9;
 /// Applications with a learned baseline; more are served by eviction of the
 /// one idle longest.
 pub const APP_SLOTS: usize = 8;
@@ -244,6 +244,9 @@ pub struct Stats {
     /// Per [`AttackClass`], in its order.
     pub attacks: [AtomicU64; AttackClass::COUNT],
     pub days: [DayCount; DAYS],
+    /// Panics caught in the request handlers: each such request was served
+    /// without the module (see `ngx::handlers::request_panicked`).
+    pub panics: AtomicU64,
 }
 
 #[repr(C)]
@@ -817,6 +820,11 @@ impl Shared {
             }
         }
         (recent, before)
+    }
+
+    /// Counts a panic caught in a request handler; the total so far.
+    pub fn count_panic(&self) -> u64 {
+        self.stats().panics.fetch_add(1, Ordering::Relaxed) + 1
     }
 
     pub fn count_attack(&self, class: AttackClass) {

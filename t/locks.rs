@@ -6,6 +6,9 @@
 //! The worker is parked inside the client's critical section by a test hook
 //! that exists only in debug builds and only with
 //! `env API_ABUSE_TEST_HOOKS=park;` in nginx.conf.
+//!
+//! Also: a panic in a request handler (another hook, `=panic`) costs that
+//! request the module, never the worker: served, counted, logged.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -194,6 +197,80 @@ fn a_worker_killed_inside_a_lock_wedges_nobody() {
     eprintln!(
         "nginx -s quit completed in {} ms",
         quit.elapsed().as_millis()
+    );
+    n.stop();
+}
+
+/// A bug that panics in a request handler costs that request the module,
+/// never the worker or the site: the request is served, the panic counted
+/// (`api_abuse_request_panics_total`) and an [alert] logged for the 1st,
+/// 2nd, 4th... of them; the next request is inspected as ever. The panic
+/// comes from a test hook (debug builds, `env API_ABUSE_TEST_HOOKS=panic;`).
+#[test]
+fn a_panic_in_a_handler_serves_the_request_and_is_counted() {
+    let mut n = Nginx::start(
+        "handler-panic",
+        &http_conf("abuse:4m", "location = /metrics { api_abuse_metrics; }"),
+        &[("conf/profiles.toml", "[[profile]]\nname = \"all\"\n")],
+    );
+    let conf_path = n.path("conf/nginx.conf");
+    let conf = std::fs::read_to_string(&conf_path).expect("conf");
+    rewrite(
+        &conf_path,
+        &conf.replacen(
+            "worker_processes 2;\n",
+            "worker_processes 2;\nenv API_ABUSE_TEST_HOOKS=panic;\n",
+            1,
+        ),
+    );
+    n.reload();
+    n.allowed
+        .push("test hook: a panic in the PREACCESS handler".into());
+    // Rust's hook names the hook's line first (this test's panics only).
+    n.allowed.push("panicked at src/ngx/handlers.rs".into());
+    n.allowed
+        .push("api_abuse: a panic in the PREACCESS handler was caught".into());
+    let metric = |n: &Nginx| {
+        n.get("/metrics", &[]).body.lines().find_map(|l| {
+            l.strip_prefix("api_abuse_request_panics_total ")?
+                .parse::<u64>()
+                .ok()
+        })
+    };
+    assert_eq!(metric(&n), Some(0), "the metric exists and starts at 0");
+    let workers = n.worker_pids();
+    for i in 0..3 {
+        let r = n.get(
+            &format!("/index.html?panic={i}"),
+            &[("X-Api-Abuse-Test-Panic", "1"), ("X-Forwarded-For", CLIENT)],
+        );
+        assert_eq!(r.status, 200, "a request whose handler panicked is served");
+    }
+    // (`/index.html`: `/` would run the handler twice, again after the
+    // index module's internal redirect.) The next request is served as
+    // ever, and the workers are the same processes (no crash, no respawn).
+    assert_eq!(try_get(n.port, 1), 200);
+    assert_eq!(n.worker_pids(), workers, "no worker died");
+    assert_eq!(metric(&n), Some(3));
+    let log = n.error_log();
+    let alerts: Vec<&str> = log
+        .lines()
+        .filter(|l| {
+            l.contains("[alert]") && l.contains("a panic in the PREACCESS handler was caught")
+        })
+        .collect();
+    assert_eq!(
+        alerts.len(),
+        2,
+        "the 1st and 2nd are logged, not the 3rd: {log}"
+    );
+    assert!(
+        alerts[0].contains("(1 so far") && alerts[1].contains("(2 so far"),
+        "{log}"
+    );
+    assert!(
+        log.contains("panicked") && log.contains("test hook: a panic in the PREACCESS handler"),
+        "the panic's own message is in the error log: {log}"
     );
     n.stop();
 }

@@ -157,6 +157,16 @@ pub fn metrics(shared: &Shared) -> Reply {
     let recoveries =
         cs.recoveries + shared.lists.stats().recoveries + shared.apps.stats().recoveries;
     let _ = writeln!(o, "api_abuse_lock_recoveries_total {recoveries}");
+    counter(
+        &mut o,
+        "api_abuse_request_panics_total",
+        "Requests served without the module because a handler panicked (a bug: see the error log).",
+    );
+    let _ = writeln!(
+        o,
+        "api_abuse_request_panics_total {}",
+        shared.stats().panics.load(Ordering::Relaxed)
+    );
     crate::sync::metrics(shared, &mut o);
     Reply {
         status: 200,

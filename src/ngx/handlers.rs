@@ -207,7 +207,50 @@ extern "C" fn preaccess_handler(r: *mut ngx_http_request_t) -> ngx_int_t {
         // SAFETY: nginx passes a live request.
         unsafe { preaccess(r) }
     })
-    .unwrap_or(NGX_DECLINED as ngx_int_t)
+    .unwrap_or_else(|_| {
+        // SAFETY: as above.
+        unsafe { request_panicked(r, "PREACCESS") };
+        NGX_DECLINED as ngx_int_t
+    })
+}
+
+/// A panic caught in a request handler (a bug in the module, never an
+/// expected path): the request goes on without the module (nginx serves
+/// it as if the module were not there: a module bug must not take the
+/// site down), the panic is counted in `api_abuse_request_panics_total`,
+/// and an `[alert]` says so for the 1st, 2nd, 4th, 8th... of the zone (the
+/// panic's own message, from Rust's hook, is on the line before it: nginx
+/// points a worker's stderr at the error log).
+///
+/// # Safety
+/// `r` must be a live request.
+#[cold]
+#[inline(never)]
+unsafe fn request_panicked(r: *mut ngx_http_request_t, phase: &str) {
+    let _ = std::panic::catch_unwind(|| {
+        // SAFETY: the caller's live request.
+        let Some(Confs { mcf, .. }) = (unsafe { confs(r) }) else {
+            return;
+        };
+        let Some(shared) = zone::shared(mcf) else {
+            return;
+        };
+        let n = shared.count_panic();
+        if n.is_power_of_two() {
+            // SAFETY: as above.
+            unsafe {
+                log_request(
+                    r,
+                    ngx::ffi::NGX_LOG_ALERT as ngx_uint_t,
+                    &format!(
+                        "api_abuse: a panic in the {phase} handler was caught, the request was \
+                         served without the module ({n} so far in this zone, \
+                         api_abuse_request_panics_total; please report it with the line above)"
+                    ),
+                )
+            };
+        }
+    });
 }
 
 /// # Safety
@@ -236,6 +279,11 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
     // SAFETY: see above; the only reference to the Ctx in this handler.
     let Some(ctx) = (unsafe { ctx_mut(r) }) else {
         return declined;
+    };
+    #[cfg(debug_assertions)]
+    // SAFETY: see above.
+    unsafe {
+        test_panic(r)
     };
 
     // Read the body first where the location asks for it. nginx reads it
@@ -560,10 +608,15 @@ unsafe extern "C" fn body_read(r: *mut ngx_http_request_t) {
 }
 
 extern "C" fn log_handler(r: *mut ngx_http_request_t) -> ngx_int_t {
-    let _ = std::panic::catch_unwind(|| {
+    if std::panic::catch_unwind(|| {
         // SAFETY: nginx passes a live request.
         unsafe { log_phase(r) }
-    });
+    })
+    .is_err()
+    {
+        // SAFETY: as above.
+        unsafe { request_panicked(r, "LOG") };
+    }
     NGX_DECLINED as ngx_int_t
 }
 
@@ -964,6 +1017,28 @@ unsafe fn inspect(
     inspect_all_cached_for(&input, cache, client)
         .strongest()
         .map(|f| f.class)
+}
+
+/// Debug builds, and only with `env API_ABUSE_TEST_HOOKS=panic;` in
+/// nginx.conf: a request carrying `X-Api-Abuse-Test-Panic` panics in the
+/// PREACCESS handler, so a test can show what a bug there does (the
+/// request is served, counted and logged: [`request_panicked`]).
+///
+/// # Safety
+/// `r` must be a live request.
+#[cfg(debug_assertions)]
+unsafe fn test_panic(r: *mut ngx_http_request_t) {
+    static ENABLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+    if !*ENABLED
+        .get_or_init(|| std::env::var_os("API_ABUSE_TEST_HOOKS").is_some_and(|v| v == "panic"))
+    {
+        return;
+    }
+    // SAFETY: the caller's live request.
+    let mut headers = unsafe { super::util::headers_in(r) };
+    if headers.any(|h| lowcase_key(h) == b"x-api-abuse-test-panic") {
+        panic!("api_abuse: test hook: a panic in the PREACCESS handler");
+    }
 }
 
 /// Debug builds, and only with `env API_ABUSE_TEST_HOOKS=park;` in
