@@ -33,6 +33,8 @@ mod xss;
 
 #[cfg(test)]
 mod corpus_tests;
+#[cfg(test)]
+mod cut_tests;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
