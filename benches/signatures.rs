@@ -354,6 +354,14 @@ fn worst_cases() -> Vec<Worst> {
                 BODY_LIMIT,
             )),
         },
+        // Session 13: processing instructions read whole, each a short
+        // field with quotes and parentheses that flags nothing.
+        Worst {
+            name: "xml_processing_instructions",
+            target: b"/soap".to_vec(),
+            headers: vec![(b"content-type".to_vec(), b"text/xml".to_vec())],
+            body: Some(repeat(b"<?xml version=\"1.0\"?>", b"<?x a='1' (b)?>", BODY_LIMIT)),
+        },
         form("form_ldap_extensible", repeat(b"q=", b"a:b:1.2.3:=", BODY_LIMIT)),
         json(
             "json_escaped_base64",

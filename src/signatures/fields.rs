@@ -741,6 +741,21 @@ pub fn xml_text(s: &[u8], v: &mut impl Visitor) -> bool {
             if !matches!(tag.first(), Some(b'?' | b'!' | b'/')) && !xml_attributes(tag, v) {
                 return false;
             }
+            // Session 13: a processing instruction for anything but XML
+            // itself (`<?php system('id'); ?>`, `<?= ... ?>`, `<? ... ?>`)
+            // is code for the interpreter that reads the document as a
+            // template, and is read whole; the declaration and the style
+            // sheet and schema PIs are XML's own.
+            if tag.first() == Some(&b'?')
+                && !xml_own_instruction(&tag[1..])
+                && !v.field(
+                    Kind::BodyValue,
+                    &s[i..(end + 1).min(s.len())],
+                    Encoding::RAW,
+                )
+            {
+                return false;
+            }
             // An element that runs script in the XHTML or SVG a document
             // embeds (`<x:script xmlns:x="http://www.w3.org/1999/xhtml">`,
             // `<svg onload=...>`): the start tag itself is a field, so the
@@ -768,6 +783,34 @@ pub fn xml_text(s: &[u8], v: &mut impl Visitor) -> bool {
         i = end;
     }
     true
+}
+
+/// A processing instruction's text after `<?` that is XML's own: the
+/// declaration (`xml` and a space), `xml-stylesheet`, `xml-model`.
+fn xml_own_instruction(pi: &[u8]) -> bool {
+    let name = pi
+        .iter()
+        .take_while(|b| !b.is_ascii_whitespace() && **b != b'?')
+        .count();
+    let target = &pi[..name];
+    (target.eq_ignore_ascii_case(b"xml") && name < pi.len() && pi[name].is_ascii_whitespace())
+        || target.eq_ignore_ascii_case(b"xml-stylesheet")
+        || target.eq_ignore_ascii_case(b"xml-model")
+}
+
+/// Whether a body that opens with `<` (after spaces) is markup: a tag
+/// name, `<!`, `</` or the XML declaration follow. A body of another
+/// type that opens `<?php`, `<%=` or `<(` is one text field instead
+/// (session 13: `php://input` reads it as code).
+pub fn opens_markup(s: &[u8]) -> bool {
+    let Some(at) = s.iter().position(|b| !b.is_ascii_whitespace()) else {
+        return false;
+    };
+    match s.get(at + 1) {
+        Some(b) if b.is_ascii_alphabetic() || matches!(b, b'!' | b'/' | b'_' | b':') => true,
+        Some(b'?') => s.get(at + 2..).is_some_and(xml_own_instruction),
+        _ => false,
+    }
 }
 
 /// Whether a body without a content type is JSON: an object, or an array

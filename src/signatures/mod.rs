@@ -930,7 +930,9 @@ impl<'a> Scan<'a> {
             fields::urlencoded(body, self);
         } else if normalize::find(ct, b"multipart/").is_some() {
             fields::multipart(body, content_type, self);
-        } else if normalize::find(ct, b"xml").is_some() || first == Some(b'<') {
+        } else if normalize::find(ct, b"xml").is_some()
+            || (first == Some(b'<') && fields::opens_markup(body))
+        {
             self.run(
                 body,
                 Encoding::RAW,
@@ -1709,6 +1711,54 @@ mod tests {
             "/search/ls%20command%20tutorial",
         ] {
             assert!(!rce(t.as_bytes(), &[], None), "{t}");
+        }
+    }
+
+    #[test]
+    fn session_thirteen_code_bodies() {
+        let flagged = |headers: &[(&[u8], &[u8])], body: &str| {
+            !inspect_all(&Input {
+                target: b"/upload",
+                headers,
+                body: Some(body.as_bytes()),
+            })
+            .is_empty()
+        };
+        let plain: &[(&[u8], &[u8])] = &[(b"content-type", b"text/plain")];
+        let xml: &[(&[u8], &[u8])] = &[(b"content-type", b"application/xml")];
+        // Code a body of another type opens with (`php://input` reads it).
+        for body in [
+            "<?php system('id'); ?>",
+            "<?= `id` ?>",
+            "<%= 7*7 %>",
+            "<(id)",
+        ] {
+            assert!(flagged(plain, body), "{body}");
+            assert!(flagged(&[], body), "{body}");
+        }
+        // A PHP instruction inside an XML document.
+        for body in [
+            "<?xml version=\"1.0\"?><a><?php system($_GET['c']); ?></a>",
+            "<a>x</a><? passthru('id'); ?>",
+        ] {
+            assert!(flagged(xml, body), "{body}");
+        }
+        // The declaration, other applications' instructions and ordinary
+        // markup in any body.
+        for (headers, body) in [
+            (
+                xml,
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?><a><b>x</b></a>",
+            ),
+            (
+                xml,
+                "<?xml version='1.0'?><?mso-application progid=\"Excel.Sheet\"?><a>1</a>",
+            ),
+            (plain, "<p>Hello <b>world</b></p>"),
+            (plain, "<3 thanks for the help"),
+            (plain, "<?xml version=\"1.0\"?><note>hi</note>"),
+        ] {
+            assert!(!flagged(headers, body), "{body}");
         }
     }
 }

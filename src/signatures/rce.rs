@@ -1463,10 +1463,14 @@ fn read_word(s: &[u8], i: usize, word: &mut [u8; 24]) -> Option<(usize, usize)> 
     if matches!(word[len.max(1) - 1], b'0'..=b'9' | b'.')
         && commands::lookup(&word[..len]).is_none()
     {
-        let bare = word[..len]
+        let mut bare = word[..len]
             .iter()
             .rposition(|b| !b.is_ascii_digit() && *b != b'.')
             .map_or(0, |p| p + 1);
+        // Debian's side-by-side versions (`gcc-12`, `clang-15`).
+        if bare > 3 && word[bare - 1] == b'-' {
+            bare -= 1;
+        }
         if bare >= 3 && bare < len && commands::lookup(&word[..bare]).is_some() {
             len = bare;
         }
@@ -4374,6 +4378,43 @@ mod tests {
             "job_clean()",
             "svn is a version control system",
             "pacman ghost",
+        ] {
+            assert!(!rce(p), "{p}");
+        }
+    }
+
+    #[test]
+    fn session_thirteen_program_families() {
+        for p in [
+            // The programs of suites CRS 932235 names by a prefix
+            // (`docker-`, `chef-`, `apparmor_`, `aa-`, `dpkg-`, `ghc-`,
+            // `sudo_`), each by name.
+            ";docker-compose up",
+            "|docker-machine ls",
+            ";aa-status",
+            "&&aa-enabled",
+            ";chef-client -z",
+            ";dpkg-reconfigure x",
+            ";ghc-pkg list",
+            ";sudo_logsrvd",
+            // A versioned binary named the Debian way.
+            ";gcc-12 x.c",
+            ";clang-15 -o x x.c",
+            // csh and sandbox programs of CRS's lists.
+            ";setenv PATH /tmp",
+            ";bwrap --bind / / sh",
+            ";onintr x",
+        ] {
+            assert!(rce(p), "{p}");
+        }
+        for p in [
+            "docker-compose",
+            "use docker-compose to start it",
+            "/v2/registries/a%26b/docker-credentials",
+            "x;aa-batteries",
+            "chef-",
+            "top-10 list",
+            "dpkg- and rpm",
         ] {
             assert!(!rce(p), "{p}");
         }
