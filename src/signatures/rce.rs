@@ -2157,6 +2157,19 @@ fn cmd_reading(s: &[u8]) -> bool {
     {
         return false;
     }
+    // Session 13 (clean-traffic cost): `for` needs its `%` variable and
+    // `if` must open the value as cmd reads it, so a value with neither is
+    // not rewritten at all (a sentence with a comma or an apostrophe is
+    // the common field this skips).
+    let lead = s.iter().find(|&&b| {
+        !matches!(
+            b,
+            b' ' | b'&' | b'|' | b'\n' | b'^' | b'"' | b'\'' | b',' | b';' | b'=' | b'\t'
+        )
+    });
+    if lead != Some(&b'i') && memchr::memchr(b'%', s).is_none() {
+        return false;
+    }
     let mut buf = [0u8; 1024];
     let mut n = 0;
     for (k, &b) in s.iter().take(buf.len()).enumerate() {
