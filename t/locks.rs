@@ -19,6 +19,22 @@ use crate::harness::{http_conf, nginx_cmd, rewrite, Nginx};
 
 const CLIENT: &str = "203.0.113.50";
 
+/// Turns the debug builds' test hook `hook` on (`env API_ABUSE_TEST_HOOKS`)
+/// and reloads.
+fn turn_on_hook(n: &mut Nginx, hook: &str) {
+    let conf_path = n.path("conf/nginx.conf");
+    let conf = std::fs::read_to_string(&conf_path).expect("conf");
+    rewrite(
+        &conf_path,
+        &conf.replacen(
+            "worker_processes 2;\n",
+            &format!("worker_processes 2;\nenv API_ABUSE_TEST_HOOKS={hook};\n"),
+            1,
+        ),
+    );
+    n.reload();
+}
+
 /// Sends the request that parks its worker; reads the response without
 /// waiting for the connection to close (it never does: the worker is parked
 /// in the LOG phase, after the response went out).
@@ -68,17 +84,7 @@ fn a_worker_killed_inside_a_lock_wedges_nobody() {
         &http_conf("abuse:4m", "location = /metrics { api_abuse_metrics; }"),
         &[("conf/profiles.toml", "[[profile]]\nname = \"all\"\n")],
     );
-    let conf_path = n.path("conf/nginx.conf");
-    let conf = std::fs::read_to_string(&conf_path).expect("conf");
-    rewrite(
-        &conf_path,
-        &conf.replacen(
-            "worker_processes 2;\n",
-            "worker_processes 2;\nenv API_ABUSE_TEST_HOOKS=park;\n",
-            1,
-        ),
-    );
-    n.reload();
+    turn_on_hook(&mut n, "park");
     n.allowed.push("exited on signal 9".into());
     n.allowed
         .push("api_abuse: took over a shared-zone lock held by process".into());
@@ -213,17 +219,7 @@ fn a_panic_in_a_handler_serves_the_request_and_is_counted() {
         &http_conf("abuse:4m", "location = /metrics { api_abuse_metrics; }"),
         &[("conf/profiles.toml", "[[profile]]\nname = \"all\"\n")],
     );
-    let conf_path = n.path("conf/nginx.conf");
-    let conf = std::fs::read_to_string(&conf_path).expect("conf");
-    rewrite(
-        &conf_path,
-        &conf.replacen(
-            "worker_processes 2;\n",
-            "worker_processes 2;\nenv API_ABUSE_TEST_HOOKS=panic;\n",
-            1,
-        ),
-    );
-    n.reload();
+    turn_on_hook(&mut n, "panic");
     n.allowed
         .push("test hook: a panic in the PREACCESS handler".into());
     // Rust's hook names the hook's line first (this test's panics only).

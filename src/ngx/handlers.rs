@@ -1029,16 +1029,32 @@ unsafe fn inspect(
 #[cfg(debug_assertions)]
 unsafe fn test_panic(r: *mut ngx_http_request_t) {
     static ENABLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    if !*ENABLED
-        .get_or_init(|| std::env::var_os("API_ABUSE_TEST_HOOKS").is_some_and(|v| v == "panic"))
+    // SAFETY: the caller's live request.
+    if unsafe { test_hook(r, &ENABLED, "panic", b"x-api-abuse-test-panic") } {
+        panic!("api_abuse: test hook: a panic in the PREACCESS handler");
+    }
+}
+
+/// Whether the test hook `hook` is on (`env API_ABUSE_TEST_HOOKS=<hook>;`,
+/// read once into `enabled`) and request `r` carries its lowercase
+/// `header`.
+///
+/// # Safety
+/// `r` must be a live request.
+#[cfg(debug_assertions)]
+unsafe fn test_hook(
+    r: *mut ngx_http_request_t,
+    enabled: &std::sync::OnceLock<bool>,
+    hook: &str,
+    header: &[u8],
+) -> bool {
+    if !*enabled.get_or_init(|| std::env::var_os("API_ABUSE_TEST_HOOKS").is_some_and(|v| v == hook))
     {
-        return;
+        return false;
     }
     // SAFETY: the caller's live request.
     let mut headers = unsafe { super::util::headers_in(r) };
-    if headers.any(|h| lowcase_key(h) == b"x-api-abuse-test-panic") {
-        panic!("api_abuse: test hook: a panic in the PREACCESS handler");
-    }
+    headers.any(|h| lowcase_key(h) == header)
 }
 
 /// Debug builds, and only with `env API_ABUSE_TEST_HOOKS=park;` in
@@ -1051,14 +1067,8 @@ unsafe fn test_panic(r: *mut ngx_http_request_t) {
 #[cfg(debug_assertions)]
 unsafe fn test_park(r: *mut ngx_http_request_t) {
     static ENABLED: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
-    if !*ENABLED
-        .get_or_init(|| std::env::var_os("API_ABUSE_TEST_HOOKS").is_some_and(|v| v == "park"))
-    {
-        return;
-    }
     // SAFETY: the caller's live request.
-    let mut headers = unsafe { super::util::headers_in(r) };
-    if headers.any(|h| lowcase_key(h) == b"x-api-abuse-test-park") {
+    if unsafe { test_hook(r, &ENABLED, "park", b"x-api-abuse-test-park") } {
         // SAFETY: as above.
         unsafe {
             log_request(
