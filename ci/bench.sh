@@ -44,7 +44,8 @@
 #   BENCH_CALLGRIND_WARMUP=4000        sequence: the warm-up's, then the counted ones)
 #   BENCH_CALLGRIND_TIMEOUT=900        seconds either part may take before the run fails
 #   BENCH_CALLGRIND_CLIENTS=300        clients of the callgrind run
-#   BENCH_CALLGRIND_OPTS=              more valgrind options (e.g. --dump-instr=yes)
+#   BENCH_CALLGRIND_OPTS=              more valgrind options (--dump-instr=yes adds the hot-code
+#                                      footprint, ci/code_footprint.py, per variant)
 #   BENCH_CALLGRIND_VARIANTS="A1 B1"   variants of the callgrind run (B1 alone: the module's
 #                                      figures while iterating; plain nginx does not change)
 #   BENCH_REACTION=denylist            the profile's reaction (monitor: nobody is refused,
@@ -662,6 +663,14 @@ if [ "$MODE" = callgrind ]; then
       logp=$(awk '/log_handler/ { gsub(",", "", $1); print $1; exit }' "$BENCH/callgrind-B1-inclusive.txt")
     fi
     callgrind_annotate "$dump" 2>/dev/null | head -n 60 > "$BENCH/callgrind-$v.txt" || true
+    # With per-instruction costs, the hot-code footprint (what must fit in
+    # the CPU's L1 instruction cache; see ci/code_footprint.py).
+    case " ${BENCH_CALLGRIND_OPTS:-} " in
+      *" --dump-instr=yes "*)
+        python3 ci/code_footprint.py "$dump" "$n" > "$BENCH/footprint-$v.txt" \
+          || die "$v: ci/code_footprint.py failed on $dump"
+        ;;
+    esac
     printf '%s\t%d\t%d\t%.0f\t%.0f\t%.0f\n' "$v" "$n" "$total" "$(awk -v t="$total" -v n="$n" 'BEGIN { print t / n }')" \
       "$(awk -v t="${pre:-0}" -v n="$n" 'BEGIN { print t / n }')" "$(awk -v t="${logp:-0}" -v n="$n" 'BEGIN { print t / n }')" >> "$BENCH/callgrind.tsv"
     say "  $v: $n requests, $total instructions"
@@ -675,6 +684,12 @@ if [ "$MODE" = callgrind ]; then
   ev=0
   if [ -f "$BENCH/B1/logs/events.jsonl" ]; then ev=$(wc -l < "$BENCH/B1/logs/events.jsonl"); fi
   echo "  B1: $ev detection events (monitor reaction)"
+  for v in ${BENCH_CALLGRIND_VARIANTS:-A1 B1}; do
+    if [ -f "$BENCH/footprint-$v.txt" ]; then
+      echo "  $v hot code ($BENCH/footprint-$v.txt):"
+      sed -n '2,/in all/p' "$BENCH/footprint-$v.txt" | sed 's/^/  /'
+    fi
+  done
   echo "annotations: $BENCH/callgrind-A1.txt, callgrind-B1.txt, callgrind-B1-inclusive.txt"
   exit 0
 fi

@@ -1,0 +1,151 @@
+#!/usr/bin/env python3
+"""Hot-code footprint of a request, from a callgrind dump.
+
+    ci/code_footprint.py DUMP REQUESTS [--min 0.3] [--top 15]
+
+DUMP is a callgrind output file written with `--dump-instr=yes` (for
+example `BENCH_CALLGRIND_OPTS="--dump-instr=yes" ci/bench.sh callgrind`,
+then target/bench/B1/callgrind.out.1), REQUESTS the number of requests
+the dump counts (BENCH_CALLGRIND_REQUESTS, 10,000 by default).
+
+A 64-byte code line is *hot* when some instruction in it ran at least
+MIN times a request (0.3 by default: code that most requests run). The
+report gives, per object (the nginx binary, the module, libc ...), the
+hot lines and their size in KiB, and the functions of the module that
+hold the most hot lines, with their own instructions a request. Set
+beside the CPU's L1 instruction cache (`lscpu`), the sum tells whether a
+request's code fits: this is the figure behind docs/performance.md's
+"Where the capacity goes", repeatable like the instruction count.
+
+Reads both compressed and uncompressed dumps (callgrind's default
+`--compress-strings=yes --compress-pos=yes`, and `=no`). The cost lines
+that follow `calls=` lines are a call's inclusive cost, not code run at
+that address, and are left out.
+"""
+
+import argparse
+import collections
+import re
+import sys
+
+LINE = 64
+NAME = re.compile(r"^\((\d+)\)(?: (.*))?$")
+
+
+def parse(path):
+    """Yield (object, function, address, Ir) for every instruction cost line."""
+    # Compressed names: one table per kind, shared by ob= and cob=, by fn=
+    # and cfn=, and by the file keys.
+    names = {}  # (kind, id) -> name
+    positions = ["line"]
+    events = ["Ir"]
+    ob = fn = "?"
+    last = []  # last absolute position values, for relative positions
+    skip_next = False
+
+    def name(kind, value):
+        m = NAME.match(value)
+        if not m:
+            return value
+        key = (kind, m.group(1))
+        if m.group(2) is not None:
+            names[key] = m.group(2)
+        return names.get(key, value)
+
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for raw in f:
+            line = raw.rstrip("\n")
+            if not line:
+                continue
+            c = line[0]
+            if c.isdigit() or c in "+-*" or line.startswith("0x"):
+                fields = line.split()
+                npos = len(positions)
+                pos = []
+                for i, v in enumerate(fields[:npos]):
+                    prev = last[i] if i < len(last) else 0
+                    if v == "*":
+                        pos.append(prev)
+                    elif v[0] in "+-":
+                        pos.append(prev + int(v, 0))
+                    else:
+                        pos.append(int(v, 0))
+                last = pos
+                if skip_next:
+                    skip_next = False
+                    continue
+                costs = fields[npos:]
+                if "instr" not in positions or not costs:
+                    continue
+                ir = int(costs[events.index("Ir")]) if "Ir" in events and len(costs) > events.index("Ir") else 0
+                yield ob, fn, pos[positions.index("instr")], ir
+                continue
+            key, _, value = line.partition("=")
+            if key == "ob":
+                ob = name("ob", value)
+            elif key == "fn":
+                fn = name("fn", value)
+            elif key == "cob":
+                name("ob", value)
+            elif key == "cfn":
+                name("fn", value)
+            elif key in ("fl", "fi", "fe", "cfi", "cfl"):
+                name("fl", value)
+            elif key == "calls":
+                skip_next = True
+            elif line.startswith("positions:"):
+                positions = line.split(":", 1)[1].split()
+            elif line.startswith("events:"):
+                events = line.split(":", 1)[1].split()
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("dump")
+    ap.add_argument("requests", type=int)
+    ap.add_argument("--min", type=float, default=0.3, help="runs a request that make a line hot")
+    ap.add_argument("--top", type=int, default=15, help="module functions to list")
+    ap.add_argument("--module", default="ngx_http_api_abuse_module", help="object name of the module")
+    a = ap.parse_args()
+    if a.requests <= 0:
+        sys.exit("REQUESTS must be positive")
+
+    line_runs = collections.defaultdict(int)  # (ob, line) -> max Ir of an instruction in it
+    line_fn = {}
+    self_ir = collections.Counter()  # (ob, fn) -> Ir
+    seen = False
+    for ob, fn, addr, ir in parse(a.dump):
+        seen = True
+        key = (ob, addr // LINE)
+        if ir > line_runs[key]:
+            line_runs[key] = ir
+            line_fn[key] = fn
+        self_ir[(ob, fn)] += ir
+    if not seen:
+        sys.exit(f"{a.dump}: no instruction positions (was callgrind run with --dump-instr=yes?)")
+
+    threshold = a.min * a.requests
+    per_ob = collections.Counter()
+    per_fn = collections.Counter()
+    for key, runs in line_runs.items():
+        if runs >= threshold:
+            per_ob[key[0]] += 1
+            per_fn[(key[0], line_fn[key])] += 1
+
+    def short(ob):
+        return ob.rsplit("/", 1)[-1]
+
+    total = sum(per_ob.values())
+    print(f"hot code lines (64 B, run >= {a.min} times a request, {a.requests} requests):")
+    for ob, n in per_ob.most_common():
+        print(f"  {n:6d} lines {n * LINE / 1024:7.1f} KiB  {short(ob)}")
+    print(f"  {total:6d} lines {total * LINE / 1024:7.1f} KiB  in all")
+    mod = [(k, n) for k, n in per_fn.most_common() if a.module in short(k[0])]
+    if mod:
+        print("module functions by hot lines (self instructions a request):")
+        for (ob, fn), n in mod[: a.top]:
+            print(f"  {n:5d}  {self_ir[(ob, fn)] / a.requests:9.1f}  {fn}")
+
+
+if __name__ == "__main__":
+    main()
