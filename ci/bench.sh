@@ -164,6 +164,7 @@ trap 'exit 130' INT TERM
 need=()
 command -v wrk >/dev/null 2>&1 || need+=(wrk)
 if [ "$MODE" = callgrind ] && ! command -v valgrind >/dev/null 2>&1; then need+=(valgrind); fi
+if [ "$MODE" = callgrind ] && ! command -v python3 >/dev/null 2>&1; then need+=(python3); fi
 if [ ${#need[@]} -gt 0 ]; then
   say "installing ${need[*]}"
   $sudo apt-get update -qq

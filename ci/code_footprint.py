@@ -99,22 +99,13 @@ def parse(path):
                 events = line.split(":", 1)[1].split()
 
 
-def main():
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("dump")
-    ap.add_argument("requests", type=int)
-    ap.add_argument("--min", type=float, default=0.3, help="runs a request that make a line hot")
-    ap.add_argument("--top", type=int, default=15, help="module functions to list")
-    ap.add_argument("--module", default="ngx_http_api_abuse_module", help="object name of the module")
-    a = ap.parse_args()
-    if a.requests <= 0:
-        sys.exit("REQUESTS must be positive")
-
+def hot_lines(dump, requests, least):
+    """(hot lines per object, hot lines per (object, function), self Ir per (object, function))."""
     line_runs = collections.defaultdict(int)  # (ob, line) -> max Ir of an instruction in it
     line_fn = {}
-    self_ir = collections.Counter()  # (ob, fn) -> Ir
+    self_ir = collections.Counter()
     seen = False
-    for ob, fn, addr, ir in parse(a.dump):
+    for ob, fn, addr, ir in parse(dump):
         seen = True
         key = (ob, addr // LINE)
         if ir > line_runs[key]:
@@ -122,15 +113,83 @@ def main():
             line_fn[key] = fn
         self_ir[(ob, fn)] += ir
     if not seen:
-        sys.exit(f"{a.dump}: no instruction positions (was callgrind run with --dump-instr=yes?)")
-
-    threshold = a.min * a.requests
+        sys.exit(f"{dump}: no instruction positions (was callgrind run with --dump-instr=yes?)")
     per_ob = collections.Counter()
     per_fn = collections.Counter()
     for key, runs in line_runs.items():
-        if runs >= threshold:
+        if runs >= least * requests:
             per_ob[key[0]] += 1
             per_fn[(key[0], line_fn[key])] += 1
+    return per_ob, per_fn, self_ir
+
+
+# A dump in callgrind's compressed form: names given once by number, then
+# referred to by it; positions relative to the line before; a call's cost
+# line (after calls=) at an address of its own.
+SELF_TEST = """version: 1
+positions: instr line
+events: Ir Dr
+ob=(1) /usr/sbin/nginx
+fl=(1) a.c
+fn=(1) ngx_hot
+0x1000 10 100 7
++4 * 100
++60 * 100
+calls=100 0x9000 5
++200 * 999999
+-96 * 100
+fn=(2) ngx_cold
+0x2000 1 20
+ob=(2) /x/libngx_http_api_abuse_module.so
+cob=(1)
+fn=(3) ngx_http_api_abuse_module::f
+0x7000 3 50
++64 3 50
+ob=(1)
+fn=(1)
+0x1008 10 100
+"""
+
+
+def self_test():
+    import os
+    import tempfile
+
+    fd, path = tempfile.mkstemp(suffix=".callgrind")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(SELF_TEST)
+        per_ob, per_fn, self_ir = hot_lines(path, 100, 0.3)
+    finally:
+        os.unlink(path)
+    nginx, module = "/usr/sbin/nginx", "/x/libngx_http_api_abuse_module.so"
+    # nginx: lines 0x40 (0x1000-0x1008), 0x41 (0x1044) and 0x42 (0x10a8,
+    # after the call's cost line at 0x1144, which is left out); ngx_cold
+    # ran 0.2 times a request: not hot.
+    assert per_ob == {nginx: 3, module: 2}, per_ob
+    assert per_fn[(nginx, "ngx_hot")] == 3, per_fn
+    assert self_ir[(nginx, "ngx_hot")] == 500, self_ir
+    assert self_ir[(module, "ngx_http_api_abuse_module::f")] == 100, self_ir
+    print("ci/code_footprint.py: self-test passed")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("dump", nargs="?")
+    ap.add_argument("requests", type=int, nargs="?")
+    ap.add_argument("--self-test", action="store_true", help="parse a built-in dump and check the counts")
+    ap.add_argument("--min", type=float, default=0.3, help="runs a request that make a line hot")
+    ap.add_argument("--top", type=int, default=15, help="module functions to list")
+    ap.add_argument("--module", default="ngx_http_api_abuse_module", help="object name of the module")
+    a = ap.parse_args()
+    if a.self_test:
+        self_test()
+        return
+    if a.dump is None or a.requests is None:
+        ap.error("DUMP and REQUESTS are required")
+    if a.requests <= 0:
+        sys.exit("REQUESTS must be positive")
+    per_ob, per_fn, self_ir = hot_lines(a.dump, a.requests, a.min)
 
     def short(ob):
         return ob.rsplit("/", 1)[-1]

@@ -17,6 +17,8 @@ cargo clippy --manifest-path tools/Cargo.toml --all-targets -- -D warnings
 # Benches and examples run without nginx (`standalone`, see Cargo.toml):
 # lint them and link them, so they cannot rot.
 cargo clippy --benches --examples --no-default-features --features standalone -- -D warnings
+echo "== ci/code_footprint.py (the callgrind footprint parser) self-test"
+python3 ci/code_footprint.py --self-test
 echo "== benches and examples build (without nginx)"
 cargo build --benches --examples --no-default-features --features standalone
 
