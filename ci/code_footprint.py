@@ -38,7 +38,7 @@ def parse(path):
     # and cfn=, and by the file keys.
     names = {}  # (kind, id) -> name
     positions = ["line"]
-    events = ["Ir"]
+    instr = ir_at = None  # columns of the address and of Ir
     ob = fn = "?"
     last = []  # last absolute position values, for relative positions
     skip_next = False
@@ -57,8 +57,7 @@ def parse(path):
             line = raw.rstrip("\n")
             if not line:
                 continue
-            c = line[0]
-            if c.isdigit() or c in "+-*" or line.startswith("0x"):
+            if line[0].isdigit() or line[0] in "+-*":
                 fields = line.split()
                 npos = len(positions)
                 pos = []
@@ -75,10 +74,9 @@ def parse(path):
                     skip_next = False
                     continue
                 costs = fields[npos:]
-                if "instr" not in positions or not costs:
-                    continue
-                ir = int(costs[events.index("Ir")]) if "Ir" in events and len(costs) > events.index("Ir") else 0
-                yield ob, fn, pos[positions.index("instr")], ir
+                if instr is None or ir_at is None or len(costs) <= ir_at:
+                    continue  # no address column, or no Ir on this line (0)
+                yield ob, fn, pos[instr], int(costs[ir_at])
                 continue
             key, _, value = line.partition("=")
             if key == "ob":
@@ -95,12 +93,15 @@ def parse(path):
                 skip_next = True
             elif line.startswith("positions:"):
                 positions = line.split(":", 1)[1].split()
+                instr = positions.index("instr") if "instr" in positions else None
             elif line.startswith("events:"):
                 events = line.split(":", 1)[1].split()
+                ir_at = events.index("Ir") if "Ir" in events else None
 
 
 def hot_lines(dump, requests, least):
-    """(hot lines per object, hot lines per (object, function), self Ir per (object, function))."""
+    """The hot (object, line) keys; hot lines per object and per (object,
+    function); self Ir per (object, function)."""
     line_runs = collections.defaultdict(int)  # (ob, line) -> max Ir of an instruction in it
     line_fn = {}
     self_ir = collections.Counter()
@@ -114,13 +115,10 @@ def hot_lines(dump, requests, least):
         self_ir[(ob, fn)] += ir
     if not seen:
         sys.exit(f"{dump}: no instruction positions (was callgrind run with --dump-instr=yes?)")
-    per_ob = collections.Counter()
-    per_fn = collections.Counter()
-    for key, runs in line_runs.items():
-        if runs >= least * requests:
-            per_ob[key[0]] += 1
-            per_fn[(key[0], line_fn[key])] += 1
-    return per_ob, per_fn, self_ir
+    hot = {key for key, runs in line_runs.items() if runs >= least * requests}
+    per_ob = collections.Counter(key[0] for key in hot)
+    per_fn = collections.Counter((key[0], line_fn[key]) for key in hot)
+    return hot, per_ob, per_fn, self_ir
 
 
 # A dump in callgrind's compressed form: names given once by number, then
@@ -159,13 +157,15 @@ def self_test():
     try:
         with os.fdopen(fd, "w") as f:
             f.write(SELF_TEST)
-        per_ob, per_fn, self_ir = hot_lines(path, 100, 0.3)
+        hot, per_ob, per_fn, self_ir = hot_lines(path, 100, 0.3)
     finally:
         os.unlink(path)
     nginx, module = "/usr/sbin/nginx", "/x/libngx_http_api_abuse_module.so"
     # nginx: lines 0x40 (0x1000-0x1008), 0x41 (0x1044) and 0x42 (0x10a8,
     # after the call's cost line at 0x1144, which is left out); ngx_cold
     # ran 0.2 times a request: not hot.
+    assert {line for ob, line in hot if ob == nginx} == {0x40, 0x41, 0x42}, hot
+    assert {line for ob, line in hot if ob == module} == {0x1C0, 0x1C1}, hot
     assert per_ob == {nginx: 3, module: 2}, per_ob
     assert per_fn[(nginx, "ngx_hot")] == 3, per_fn
     assert self_ir[(nginx, "ngx_hot")] == 500, self_ir
@@ -189,7 +189,7 @@ def main():
         ap.error("DUMP and REQUESTS are required")
     if a.requests <= 0:
         sys.exit("REQUESTS must be positive")
-    per_ob, per_fn, self_ir = hot_lines(a.dump, a.requests, a.min)
+    _, per_ob, per_fn, self_ir = hot_lines(a.dump, a.requests, a.min)
 
     def short(ob):
         return ob.rsplit("/", 1)[-1]
