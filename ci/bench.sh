@@ -627,6 +627,7 @@ if [ "$MODE" = callgrind ]; then
   # the answers).
   CLIENTS=${BENCH_CALLGRIND_CLIENTS:-300}
   make_profiles "$BENCH/profiles-B.toml" true "$DENY" monitor
+  make_profiles "$BENCH/profiles-C.toml" false
   printf 'variant\trequests\tinstructions\tinstr_per_request\tmodule_preaccess\tmodule_log\n' > "$BENCH/callgrind.tsv"
   for v in ${BENCH_CALLGRIND_VARIANTS:-A1 B1}; do
     make_conf "$v"
