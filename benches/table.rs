@@ -9,7 +9,12 @@
 //! - table-1m/upsert-random: the real record ([`ClientState`], 240 bytes)
 //!   in a table sized for 1,000,000 clients (the `K1M` sweep's zone), a
 //!   known client drawn at random on every call: each call is a cache and
-//!   TLB miss for the bucket and the record, as with a large zone in nginx.
+//!   TLB miss for the bucket and the record, as with a large zone in nginx;
+//! - table-1m-hugepages: the same on transparent huge pages (`MADV_HUGEPAGE`,
+//!   as the module asks for its zone): the record is still a cache miss, the
+//!   TLB miss mostly goes;
+//! - upsert-begin-random-prefetched: the record update with the request
+//!   path's prefetches of the bucket and the record ahead of it.
 //!
 //! cargo bench --no-default-features --features standalone --bench table -- --warm-up-time 1 --measurement-time 2
 
@@ -139,26 +144,78 @@ fn table_ops(c: &mut Criterion) {
 /// Clients of the large-zone benchmark (the `K1M` sweep's count).
 const MILLION: u32 = 1_000_000;
 
+/// Anonymous memory for a large table, with transparent huge pages asked
+/// for (`MADV_HUGEPAGE`, as the module asks for its zone) or refused
+/// (`MADV_NOHUGEPAGE`), whatever the system's default: the two runs of
+/// [`table_million`] differ only in the pages behind the same table.
+struct Region {
+    ptr: *mut u8,
+    len: usize,
+}
+
+impl Region {
+    fn new(len: usize, huge: bool) -> Region {
+        // SAFETY: a fresh private anonymous mapping; checked below.
+        let ptr = unsafe {
+            libc::mmap(
+                std::ptr::null_mut(),
+                len,
+                libc::PROT_READ | libc::PROT_WRITE,
+                libc::MAP_PRIVATE | libc::MAP_ANONYMOUS,
+                -1,
+                0,
+            )
+        };
+        assert!(ptr != libc::MAP_FAILED, "mmap of {len} bytes failed");
+        let advice = if huge {
+            libc::MADV_HUGEPAGE
+        } else {
+            libc::MADV_NOHUGEPAGE
+        };
+        // SAFETY: the mapping just made, whole.
+        let rc = unsafe { libc::madvise(ptr, len, advice) };
+        assert_eq!(rc, 0, "madvise failed");
+        Region {
+            ptr: ptr.cast(),
+            len,
+        }
+    }
+}
+
+impl Drop for Region {
+    fn drop(&mut self) {
+        // SAFETY: the mapping made in `new`, no longer used (the table that
+        // used it is dropped first: it is declared after the region).
+        unsafe { libc::munmap(self.ptr.cast(), self.len) };
+    }
+}
+
 fn table_million(c: &mut Criterion) {
+    for (name, huge) in [("table-1m", false), ("table-1m-hugepages", true)] {
+        table_million_on(c, name, huge);
+    }
+}
+
+fn table_million_on(c: &mut Criterion, name: &str, huge: bool) {
     // Sized as the module sizes a zone: 80 % load at the wanted count.
     let bytes = Table::<ClientState>::bytes_for(MILLION as usize * 5 / 4);
-    let mut region = vec![Line([0; 64]); bytes.div_ceil(64)];
+    let region = Region::new(bytes.next_multiple_of(2 << 20), huge);
     // SAFETY: the region outlives the table, which is used by this thread only.
-    let table =
-        unsafe { Table::<ClientState>::create(region.as_mut_ptr().cast(), region.len() * 64, 7) }
-            .unwrap_or_else(|e| panic!("{e}"));
+    let table = unsafe { Table::<ClientState>::create(region.ptr, region.len, 7) }
+        .unwrap_or_else(|e| panic!("{e}"));
     for i in 0..MILLION {
         table.upsert(key(i), 1, |_, _| true, |_, _| ());
     }
     let s = table.stats();
     println!(
-        "table-1m: {} MB, capacity {}, used {}, evictions while filling {}",
+        "{name}: {} MB, capacity {}, used {}, evictions while filling {}, {}",
         bytes >> 20,
         s.capacity,
         s.used,
-        s.evictions
+        s.evictions,
+        huge_pages_note()
     );
-    let mut group = c.benchmark_group("table-1m");
+    let mut group = c.benchmark_group(name);
     let mut rng = 0x2545_f491_4f6c_dd1du64;
     group.bench_function("upsert-random", |b| {
         b.iter(|| {
@@ -203,7 +260,45 @@ fn table_million(c: &mut Criterion) {
             )
         })
     });
+    // The same, with the request path's two prefetches: the bucket's line
+    // asked for two requests ahead and the record's lines one ahead, as the
+    // PREACCESS handler asks for them before its header walk and before the
+    // signature scan (a software pipeline standing in for that work).
+    let mut ahead = [0u32; 2];
+    group.bench_function("upsert-begin-random-prefetched", |b| {
+        b.iter(|| {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            let next = (((rng >> 32) * u64::from(MILLION)) >> 32) as u32;
+            let (i, soon) = (ahead[0], ahead[1]);
+            ahead = [soon, next];
+            table.prefetch_bucket(&table.place(key(next)));
+            table.prefetch_record(&table.place(key(soon)));
+            now_ms += 1;
+            table.upsert(
+                black_box(key(i)),
+                (now_ms / 1000) as u32,
+                |_, _| true,
+                |s, _| s.begin(&facts, &baseline, now_ms).minute_sample,
+            )
+        })
+    });
     group.finish();
+}
+
+/// What the kernel reports of anonymous huge pages in this process (the
+/// advice is a request: `enabled` set to `never` refuses it).
+fn huge_pages_note() -> String {
+    let kb = std::fs::read_to_string("/proc/self/smaps_rollup")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("AnonHugePages:"))
+                .map(|l| l.split_whitespace().nth(1).unwrap_or("?").to_string())
+        })
+        .unwrap_or_else(|| "?".into());
+    format!("AnonHugePages of the process {kb} kB")
 }
 
 criterion_group!(benches, table_ops, table_million);

@@ -307,6 +307,15 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
         return NGX_DONE as ngx_int_t;
     }
 
+    // The client's record is a memory miss in a zone larger than the CPU's
+    // caches, and detection comes to it last: its bucket is asked for now
+    // and its record after the header walk, so the lines arrive while the
+    // headers and signatures are worked on (measured in benches/table.rs,
+    // `upsert-begin-random-prefetched`).
+    let key = client_key(addr, mcf.v6_prefix());
+    ctx.place = shared.clients.place(key);
+    shared.clients.prefetch_bucket(&ctx.place);
+
     // SAFETY: see above.
     let (pass, internal) = unsafe { (FirstPass::key(r), (*r).internal() != 0) };
     match FirstPass::of(internal, pass) {
@@ -318,6 +327,7 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
             let mut scan = HeaderScan::new();
             // SAFETY: see above.
             unsafe { scan_headers(r, &mut scan) };
+            shared.clients.prefetch_record(&ctx.place);
             ctx.headers = scan.bits;
             ctx.header_count = scan.count;
             ctx.fingerprint = scan.fp;
@@ -332,7 +342,6 @@ unsafe fn preaccess(r: *mut ngx_http_request_t) -> ngx_int_t {
     }
 
     let now_s = (now_ms() / 1000) as u32;
-    let key = client_key(addr, mcf.v6_prefix());
     // SAFETY: see above.
     let country = unsafe { country(r, mcf) };
     let profiles = worker::profiles();
@@ -527,8 +536,8 @@ unsafe fn detect_start(phase: &Phase<'_>, ctx: &mut Ctx) -> bool {
         return false;
     }
     let now = now_ms();
-    let place = shared.clients.place(key);
-    ctx.place = place;
+    // Computed (and prefetched) by `preaccess` for this key.
+    let place = ctx.place;
     let cx = crate::engine::Context {
         shared,
         profile,

@@ -693,3 +693,33 @@ fn prefault_changes_nothing() {
         assert_eq!(t.get(v4(i), |c| c.hits), Some(u64::from(i) + 1));
     }
 }
+
+#[test]
+fn prefetches_change_nothing_and_never_wait_for_a_held_bucket() {
+    let mut r = Region::new(4096);
+    let t: Table<Checked> = r.create();
+    t.upsert(5, 1, |_, _| true, |c, _| c.value = 1);
+    let place = t.place(5);
+    let (a, _, _) = t.candidates(5);
+    // Free bucket: the lock is taken and given back.
+    t.prefetch_bucket(&place);
+    t.prefetch_record(&place);
+    assert!(!t.bucket(a).is_locked());
+    // Held by a living process (this one, as another worker would): the
+    // prefetch returns at once and leaves the holder's lock alone.
+    t.bucket(a).abandon_to(layout::process_id());
+    let started = std::time::Instant::now();
+    t.prefetch_record(&place);
+    assert!(started.elapsed() < std::time::Duration::from_millis(100));
+    assert!(t.bucket(a).is_locked(), "the holder keeps its lock");
+    t.bucket(a).abandon_to(0);
+    // A place of another table, and a key not in this one: nothing happens.
+    let mut other = Region::new(4096);
+    let u: Table<Checked> = other.create();
+    t.prefetch_record(&u.place(5));
+    t.prefetch_bucket(&u.place(5));
+    t.prefetch_record(&t.place(99));
+    assert_eq!(t.get(5, |c| c.value), Some(1));
+    assert!(t.get(99, |_| ()).is_none());
+    assert_eq!(t.stats().used, 1);
+}
