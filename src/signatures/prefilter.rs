@@ -316,6 +316,11 @@ fn gated(raw: &[u8], f: u32, wanted: u16) -> u16 {
     if f & trig::DOT != 0 && f & (LETTER | trig::QUOTE) != 0 {
         may |= bit(A::Nosql);
     }
+    // Oracle's concatenation into a package call (`||UTL_HTTP.REQUEST`)
+    // opening the value: SQL without a space or quote.
+    if f & trig::DOT != 0 && raw.starts_with(b"||") {
+        may |= bit(A::Sqli);
+    }
     // A PostgreSQL cast (`password::int`) is SQL without a space or quote.
     if f & trig::COLON != 0 && raw.windows(2).any(|w| w == b"::") {
         may |= bit(A::Sqli);

@@ -442,6 +442,19 @@ impl Iterator for Lexer<'_> {
                 {
                     self.i += 1;
                 }
+                // MySQL's scoped system variables: `@@global.version_compile_os`,
+                // `@@session.sql_mode` are one variable.
+                let name = &self.s[start..self.i];
+                if self.at(self.i) == b'.'
+                    && (name.eq_ignore_ascii_case(b"@@global")
+                        || name.eq_ignore_ascii_case(b"@@session")
+                        || name.eq_ignore_ascii_case(b"@@local"))
+                {
+                    self.i += 1;
+                    while self.i < self.s.len() && is_word_byte(self.s[self.i]) {
+                        self.i += 1;
+                    }
+                }
                 T::Var
             }
             b'-' if n1 == b'-' => self.comment(),

@@ -65,7 +65,9 @@ pub fn detect(n: &Normalized) -> bool {
         || (n.has(trig::QUOTE) && string_comparison(s))
         // `'||UTL_HTTP.REQUEST`: a catalogue or package name reached with
         // no space, parenthesis or `;` (Oracle's packages are dotted).
-        || (n.has(trig::QUOTE) && n.has(trig::DOT) && CATALOGUE.found_in(s))
+        // A value opening with Oracle's `||` (`||UTL_HTTP.REQUEST`) is the
+        // same concatenation after a quote the application supplies.
+        || ((n.has(trig::QUOTE) || s.starts_with(b"||")) && n.has(trig::DOT) && CATALOGUE.found_in(s))
         || (n.has(trig::QUOTE) && dangling_logic(s))
         || (n.has(trig::QUOTE) && json_expression(s))
         || (n.has(trig::PAREN) && identity_call(s))
@@ -472,7 +474,15 @@ fn continuation(lx: &Lexer, t: Tok, bare_start: bool) -> bool {
             match p {
                 [Some(a), Some(b)] if kw(&a) == Kw::By => {
                     // `order by 10`, `order by ifnull(..)`, `group by x having`
-                    b.t == T::Num || is_builtin(&b) || (!bare_start && next_kw(after, Kw::Having))
+                    b.t == T::Num
+                        || is_builtin(&b)
+                        || (!bare_start && next_kw(after, Kw::Having))
+                        // ` group by userid having 1=1--`: the value itself
+                        // is the clause, its condition on literals.
+                        || (bare_start && {
+                            let mut r = after;
+                            r.next().is_some_and(|h| kw(&h) == Kw::Having) && predicate(r)
+                        })
                 }
                 _ => false,
             }
@@ -496,6 +506,10 @@ fn continuation(lx: &Lexer, t: Tok, bare_start: bool) -> bool {
             })
         }
         (T::Word { .. }, Kw::Procedure) => true,
+        // `' grant connect to x; --`, `'create user x identified by 'p'`:
+        // account statements right after the quote.
+        // (A guard, so that other words fall through to the arms below.)
+        (T::Word { kw: Kw::None, .. }, _) if !bare_start && account_statement(lx, t) => true,
         (T::Word { .. }, Kw::Waitfor) => true,
         (T::Word { .. }, Kw::Into) => {
             let (p, _) = peek::<1>(rest);
@@ -503,6 +517,13 @@ fn continuation(lx: &Lexer, t: Tok, bare_start: bool) -> bool {
         }
         (T::Semi, _) => {
             stacked(rest)
+                // `; or '1'='1'`: a condition after the statement's end.
+                || {
+                    let mut r = rest;
+                    r.next().is_some_and(|a| {
+                        matches!(kw(&a), Kw::Or | Kw::And) && predicate(r)
+                    })
+                }
                 || (!bare_start && next_is(rest, T::Comment))
                 // `admin';`, `root@example.com'/* x */;`: the statement
                 // ended right after the application's string, which held
@@ -574,6 +595,39 @@ fn continuation(lx: &Lexer, t: Tok, bare_start: bool) -> bool {
             matches!(p, [Some(a), b] if is_builtin(&a) || subquery(a, b))
         }
         (T::Word { builtin: true, .. }, _) => !bare_start,
+        _ => false,
+    }
+}
+
+/// `grant <privilege>[, ..] [on ..] to <name>` or `create|alter user <name>
+/// identified by`: statements that make an account or give it rights,
+/// read after a quote only (`t` is the word after it). Privileges are
+/// Oracle's, MySQL's and SQL Server's; "grant access to" is prose.
+fn account_statement(lx: &Lexer, t: Tok) -> bool {
+    let (p, _) = peek::<LOOKAHEAD>(*lx);
+    match lx.text(&t) {
+        b"grant" => {
+            let Some(first) = p[0] else { return false };
+            matches!(
+                lx.text(&first),
+                b"connect"
+                    | b"resource"
+                    | b"dba"
+                    | b"sysdba"
+                    | b"all"
+                    | b"execute"
+                    | b"file"
+                    | b"super"
+                    | b"control"
+                    | b"impersonate"
+            ) && p[1..].iter().flatten().any(|w| lx.text(w) == b"to")
+        }
+        b"create" | b"alter" => {
+            matches!(p, [Some(u), Some(_), Some(i), Some(b), ..]
+                if matches!(lx.text(&u), b"user" | b"login")
+                    && lx.text(&i) == b"identified"
+                    && lx.text(&b) == b"by")
+        }
         _ => false,
     }
 }
@@ -1183,6 +1237,17 @@ fn stacked(lx: Lexer) -> bool {
         | Kw::Shutdown => {}
         // `;replace t (id) values (..)`, judged below.
         _ if lx.text(&a) == b"replace" => {}
+        // `; begin declare @v varchar(8000) ..`: T-SQL's and PL/SQL's block
+        // opens the statement that decides.
+        // `;BEGIN USER_LOCK.SLEEP(5); END`: or a packaged procedure called
+        // in the block.
+        _ if lx.text(&a) == b"begin" => {
+            let mut r = rest;
+            return stacked(rest)
+                || r.next().is_some_and(|p| {
+                    matches!(p.t, T::Word { call: true, .. }) && lx.text(&p).contains(&b'.')
+                });
+        }
         Kw::Waitfor => return true,
         // `;if(1=1,sleep(5),0)`; C# and JavaScript have `;if (user is null)`.
         _ if matches!(lx.text(&a), b"if" | b"iif") => return delay_call(&lx, a, None, rest),
@@ -1549,6 +1614,17 @@ mod tests {
             "COS(",
             "insert(",
             "json_extract (",
+            // SecLists' Generic-SQLi and MSSQL lists (session 18).
+            "||UTL_HTTP.REQUEST",
+            "; begin declare @var varchar(8000) set @var='",
+            ";BEGIN USER_LOCK.SLEEP(5); END",
+            "' AND @@global.version_compile_os--",
+            // A builtin right after the quote still counts after the rule above.
+            "2010-01-01' sleep(20.to_i) '",
+            " group by userid having 1=1--",
+            "; or '1'='1'",
+            "'create user name identified by 'pass123' --",
+            "' grant connect to name; grant resource to name; --",
         ] {
             if p == "un/**/ion sel/**/ect" {
                 assert!(!sqli(p), "{p}");
@@ -1592,6 +1668,14 @@ mod tests {
             "room #- 'B'",
             "cos(x) + sin(y)",
             "round(2.5)",
+            "||",
+            "a ; or b",
+            "x; begin the day",
+            "group by owner having many items",
+            "Mary's grant connect to the network",
+            "'grant access to bob'",
+            "'create user accounts for the team'",
+            "Bob' grant all the wishes",
         ] {
             assert!(!sqli(p), "{p}");
         }

@@ -872,11 +872,91 @@ fn scheme_before(s: &[u8], slashes: usize) -> &[u8] {
     &s[start..end]
 }
 
+/// The host of `host:port`. A name or an IPv4 address holds no `:`, so the
+/// host ends at the first one: `127.1.1.1:80:\@@evil/`, the URL parsers'
+/// disagreement that SSRF filters are bypassed with, is read as the loopback
+/// address a lenient client connects to.
 fn strip_port(h: &[u8]) -> &[u8] {
     if h.first() == Some(&b'[') {
         return h.iter().position(|&b| b == b']').map_or(h, |e| &h[..=e]);
     }
-    h.iter().rposition(|&b| b == b':').map_or(h, |c| &h[..c])
+    let Some(c) = h.iter().position(|&b| b == b':') else {
+        return h;
+    };
+    // A bare IPv6 address (`2001:db8::1`, no brackets) is kept whole, so
+    // its first group is never read as a decimal IPv4 address.
+    if h[..c].iter().all(u8::is_ascii_hexdigit) && h[c + 1..].contains(&b':') {
+        return h;
+    }
+    &h[..c]
+}
+
+/// An IPv6 literal (without its brackets) that reaches the server itself or
+/// its network: loopback and unspecified in any spelling (`::1`,
+/// `0000::1`, `0:0:0:0:0:0:0:1`), link-local, unique-local, and an IPv4
+/// address embedded as mapped or compatible (`::ffff:127.0.0.1`,
+/// `::ffff:7f00:1`) that is itself internal. A zone (`fe80::1%25eth0`) is
+/// dropped first. `std`'s parser reads every textual form without
+/// allocating.
+fn internal_ipv6(v6: &[u8]) -> bool {
+    let v6 = v6.iter().position(|&b| b == b'%').map_or(v6, |z| &v6[..z]);
+    if v6.len() > 45 {
+        return false;
+    }
+    let Some(ip) = std::str::from_utf8(v6)
+        .ok()
+        .and_then(|t| t.parse::<std::net::Ipv6Addr>().ok())
+    else {
+        return false;
+    };
+    let seg = ip.segments();
+    if ip.is_loopback() || ip.is_unspecified() {
+        return true;
+    }
+    // fe80::/10 link-local, fc00::/7 unique-local.
+    if seg[0] & 0xffc0 == 0xfe80 || seg[0] & 0xfe00 == 0xfc00 {
+        return true;
+    }
+    // ::ffff:a.b.c.d (mapped) and ::a.b.c.d (compatible, deprecated).
+    if seg[..5].iter().all(|&x| x == 0) && (seg[5] == 0xffff || seg[5] == 0) {
+        let v4 = (u32::from(seg[6]) << 16) | u32::from(seg[7]);
+        return internal_ipv4(v4);
+    }
+    false
+}
+
+fn internal_ipv4(ip: u32) -> bool {
+    let a = (ip >> 24) as u8;
+    let b = (ip >> 16) as u8;
+    a == 127
+        || a == 10
+        || a == 0
+        || (a == 192 && b == 168)
+        || (a == 172 && (16..32).contains(&b))
+        || (a == 169 && b == 254)
+        || ip == 0x6464_64c8
+}
+
+/// A name whose last four labels are an internal dotted-quad address
+/// (`example.com.127.0.0.1`): no public name ends in a numeric label, so it
+/// is a probe of a filter that checks the front of the host and a resolver
+/// or a lenient parser that reads its end.
+fn internal_address_suffix(h: &[u8]) -> bool {
+    let mut dots = 0;
+    for (i, &b) in h.iter().enumerate().rev() {
+        if b == b'.' {
+            dots += 1;
+            if dots == 4 {
+                let quad = &h[i + 1..];
+                return quad.iter().all(|b| b.is_ascii_digit() || *b == b'.')
+                    && h[..i].iter().any(u8::is_ascii_alphabetic)
+                    && ipv4(quad).is_some_and(internal_ipv4);
+            }
+        } else if !b.is_ascii_digit() {
+            return false;
+        }
+    }
+    false
 }
 
 fn internal_host(h: &[u8]) -> bool {
@@ -896,27 +976,11 @@ fn internal_host(h: &[u8]) -> bool {
     }
     if let Some(v6) = h.strip_prefix(b"[") {
         let v6 = v6.strip_suffix(b"]").unwrap_or(v6);
-        return v6 == b"::1"
-            || v6 == b"::"
-            || v6.starts_with(b"::ffff:")
-            || v6.starts_with(b"0:0:0:0:0:")
-            || v6.starts_with(b"fe80:")
-            || v6.starts_with(b"fc")
-            || v6.starts_with(b"fd");
+        return internal_ipv6(v6);
     }
     match ipv4(h) {
-        Some(ip) => {
-            let a = (ip >> 24) as u8;
-            let b = (ip >> 16) as u8;
-            a == 127
-                || a == 10
-                || a == 0
-                || (a == 192 && b == 168)
-                || (a == 172 && (16..32).contains(&b))
-                || (a == 169 && b == 254)
-                || ip == 0x6464_64c8
-        }
-        None => false,
+        Some(ip) => internal_ipv4(ip),
+        None => internal_address_suffix(h),
     }
 }
 
@@ -1097,6 +1161,14 @@ mod tests {
             "\\\\::1\\c$\\users\\default\\ntuser.dat",
             "\\\\[fe80::1]\\share\\x.php",
             "\\\\evil.example\\share\\x.php",
+            "http://[0000::1]:80/",
+            "http://[0:0:0:0:0:0:0:1]/",
+            "http://[::ffff:7f00:1]/",
+            "http://[::ffff:127.0.0.1]/",
+            "http://[fe80::1%25eth0]/",
+            "http://example.com.127.0.0.1",
+            "https://example.com.10.0.0.7/x",
+            "http://127.1.1.1:80:\\@@127.2.2.2:80/",
         ] {
             assert!(check(p, ssrf), "{p}");
         }
@@ -1113,6 +1185,11 @@ mod tests {
             "https://8.8.8.8/dns-query",
             "http://203.0.113.5:8080/health",
             "ssh://[2001:db8::1]/",
+            "http://[2001:db8::1]:8080/",
+            "http://[::ffff:8.8.8.8]/",
+            "https://v1.2.3.4.example.com/",
+            "https://api.example.com.203.0.113.9/",
+            "http://2001:db8::1/x",
             "the resolver at http://8.8.8.8/ answers",
             "ssh://git@github.com/o/r.git",
             "https?",

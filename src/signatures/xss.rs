@@ -26,7 +26,7 @@ pub fn detect(n: &Normalized) -> bool {
         || (n.has(trig::EQ) && handler_probe(s))
         || (n.has(trig::PAREN | trig::EQ) && dom_write(s))
         || (n.has(trig::BRACE) && (jsfuck(s) || global_index(s)))
-        || (n.has(trig::PAREN) && (css_script_url(s) || new_function(s)))
+        || (n.has(trig::PAREN) && (css_script_url(s) || new_function(s) || with_global(s)))
         || (n.has(trig::DOT) && dom_property_alone(s))
         || (n.has(trig::HASH_DASH) && utf7_tag(s))
         || (n.has(trig::COLON) && (script_url(s) || css(s)))
@@ -159,6 +159,16 @@ fn dom_write(s: &[u8]) -> bool {
         let rest = s[at + needle.len()..].trim_ascii_start();
         match needle {
             b".innerhtml" | b".outerhtml" => rest.starts_with(b"=") && !rest.starts_with(b"=="),
+            // `appendChild(createElement('script')).src=..`, reached through
+            // `with(document)`: the element that loads a script.
+            b"createelement" => rest.strip_prefix(b"(").is_some_and(|a| {
+                let a = a.trim_ascii_start();
+                let a = a
+                    .strip_prefix(b"'")
+                    .or_else(|| a.strip_prefix(b"\""))
+                    .unwrap_or(a);
+                a.starts_with(b"script") || a.starts_with(b"iframe")
+            }),
             _ => rest.starts_with(b"(") || rest.starts_with(b"`"),
         }
     })
@@ -171,6 +181,7 @@ const DOM_WRITES: Needles = Needles::new(&[
     b".innerhtml",
     b".outerhtml",
     b".insertadjacenthtml",
+    b"createelement",
 ]);
 
 /// A value made only of JSFuck's alphabet (`[]()!+`, `+` read as a space
@@ -205,6 +216,67 @@ fn global_index(s: &[u8]) -> bool {
             s[at + 1..].trim_ascii_start().first(),
             Some(b'"' | b'\'' | b'`')
         ) {
+            return true;
+        }
+        // `top[/al/.source+/ert/.source](1)`, `self[atob("..")](1)`,
+        // `top[8680439..toString(30)](1)`: a name computed by an expression
+        // (not only a quoted one) and called at once. A Markdown link glued
+        // to the word (`top[the docs](url)`) holds words and spaces only.
+        if let Some(close) = memchr::memchr(b']', &s[at + 1..s.len().min(at + 257)]) {
+            let inner = &s[at + 1..at + 1 + close];
+            let called = matches!(s.get(at + 2 + close), Some(b'(' | b'`'));
+            if called
+                && inner
+                    .iter()
+                    .any(|b| matches!(b, b'+' | b'(' | b'/' | b'.' | b'[' | b'\\'))
+            {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+/// `with(document)alert(1)`, `with(location)with(hash)eval(..)`: the
+/// global object's parts brought into scope so that the sink after them is
+/// named without its object. Only script says `with(document)`.
+fn with_global(s: &[u8]) -> bool {
+    let mut from = 0;
+    while let Some(p) = s.get(from..).and_then(|t| find(t, b"with(")) {
+        let at = from + p;
+        from = at + 5;
+        if at > 0 && (s[at - 1].is_ascii_alphanumeric() || s[at - 1] == b'_') {
+            continue;
+        }
+        let arg = &s[from..];
+        let arg = arg.trim_ascii_start();
+        if [
+            b"document" as &[u8],
+            b"location",
+            b"window",
+            b"self",
+            b"top",
+            b"parent",
+            b"frames",
+            b"globalthis",
+            b"content",
+        ]
+        .iter()
+        .filter_map(|w| arg.strip_prefix(*w))
+        .any(|r| {
+            // `.__parent__`, `.body`: a property path, then `)` and the
+            // statement glued to it (`)alert(1)`, `){..}`); prose puts a
+            // space after the parenthesis.
+            let path = r
+                .iter()
+                .take(64)
+                .take_while(|&&b| b == b'.' || b == b'_' || b.is_ascii_alphanumeric())
+                .count();
+            r[path..].strip_prefix(b")").is_some_and(|t| {
+                t.first()
+                    .is_some_and(|&b| b.is_ascii_alphabetic() || matches!(b, b'_' | b'$' | b'{'))
+            })
+        }) {
             return true;
         }
     }
@@ -985,9 +1057,11 @@ fn loose_handler(s: &[u8]) -> bool {
 /// `confirm.call(null,1)`, `eval(atob("..."))`.
 fn bare_sink_call(s: &[u8]) -> bool {
     let mut i = 0;
+    // `+alert(0)+`, `-confirm(1)-`, `!prompt(1)`: also after the operators
+    // of a value written into a script unquoted.
     while matches!(
         s.get(i),
-        Some(b'(' | b' ' | b'[' | b'{' | b'}' | b';' | b'/')
+        Some(b'(' | b' ' | b'[' | b'{' | b'}' | b';' | b'/' | b'+' | b'-' | b'!' | b'~' | b'*')
     ) {
         i += 1;
     }
@@ -1443,6 +1517,14 @@ mod tests {
             "<DETAILs/%2B/ONTOgGlE%2B=%2B(confirm)()//",
             "<html%0aoNmOuSEOVER%2B=%2Bconfirm()//",
             "\" onfocus%2B=%2Balert(1) autofocus x=\"",
+            // SecLists' script-context vectors (session 18).
+            "top[/al/.source%2B/ert/.source](1)",
+            "top[8680439..toString(30)](1)",
+            "self[atob(\"YWxlcnQ=\")](1)",
+            "with(document)alert(1)",
+            "with(location)with(hash)eval(substring(1))",
+            "appendChild(createElement('script')).src='//h.example/x'",
+            "%2Balert(0)%2B",
         ] {
             assert!(xss(p), "{p}");
         }
@@ -1467,6 +1549,12 @@ mod tests {
             "Use `alert()` in the console",
             "<b>c++</b> and on+=1 in the loop",
             "<p>a online+=b</p>",
+            "see top[the docs](https://example.com/docs)",
+            "top[1] and self[2]",
+            "written with(document) in mind",
+            "createElement is a DOM method",
+            "- prompt (1) for the user",
+            "+1 (555) 010-2030",
         ] {
             assert!(!xss(p), "{p}");
         }
