@@ -369,8 +369,14 @@ fn entity(s: &[u8], i: usize) -> Option<(usize, u32)> {
 }
 
 /// Maps look-alike encodings of ASCII to ASCII: overlong UTF-8 (`%c0%ae`),
-/// full-width forms (U+FF01..U+FF5E), and a few slashes; returns (bytes read,
-/// byte) or None.
+/// full-width forms (U+FF01..U+FF5E), a few slashes, and the typographic
+/// quotes and primes (`‘ ’ ‛ ′ ʼ` as `'`, `“ ” „ ‟ ″` as `"`): what an
+/// application that transliterates its input to ASCII before it builds a
+/// query (`iconv` with `//TRANSLIT`, `unidecode`, Windows' best-fit code
+/// pages) turns them into, and how payload lists copied through a word
+/// processor spell them (`’ or ‘1’=’1`). Prose typed with smart punctuation
+/// so reads as the same prose typed with straight quotes. Returns (bytes
+/// read, byte) or None.
 fn lookalike(s: &[u8], i: usize) -> Option<(usize, u8)> {
     let b0 = *s.get(i)?;
     if b0 < 0xc0 {
@@ -384,6 +390,8 @@ fn lookalike(s: &[u8], i: usize) -> Option<(usize, u8)> {
         (0xc0, 0x2f) => return Some((2, b'/')),
         (0xc1, 0x1c) => return Some((2, b'\\')),
         (0xc2, 0xa0) => return Some((2, b' ')),
+        // U+02BC MODIFIER LETTER APOSTROPHE.
+        (0xca, 0xbc) => return Some((2, b'\'')),
         _ => {}
     }
     if let Some(x) = overlong_ascii(s, i) {
@@ -400,6 +408,8 @@ fn lookalike(s: &[u8], i: usize) -> Option<(usize, u8)> {
             // to bytes turn them into LF/CR, a known header-injection trick.
             0x560a | 0x560d => Some((3, b'\n')),
             0x2028 | 0x2029 => Some((3, b'\n')),
+            0x2018 | 0x2019 | 0x201b | 0x2032 => Some((3, b'\'')),
+            0x201c | 0x201d | 0x201e | 0x201f | 0x2033 => Some((3, b'"')),
             _ => None,
         };
     }
@@ -651,6 +661,19 @@ mod tests {
         assert_eq!(norm("%u0027%uff1c", Encoding::RAW), "'<");
         assert_eq!(norm("a\\\"b\\nc", Encoding::JSON), "a\"b\nc");
         assert_eq!(norm("%26lt%3Bb%26gt%3B", Encoding::RAW), "<b>");
+    }
+
+    #[test]
+    fn typographic_quotes_are_ascii_quotes() {
+        assert_eq!(norm("’ or ‘1’=’1", Encoding::RAW), "' or '1'='1");
+        assert_eq!(norm("%E2%80%99%20or%201=1", Encoding::FORM), "' or 1=1");
+        assert_eq!(norm("1′) and '1′='1", Encoding::RAW), "1') and '1'='1");
+        assert_eq!(
+            norm("“x” „y“ ″z″ aʼb", Encoding::RAW),
+            "\"x\" \"y\" \"z\" a'b"
+        );
+        // Other punctuation of the same block is left alone.
+        assert_eq!(norm("a–b — c…", Encoding::RAW), "a–b — c…");
     }
 
     #[test]
